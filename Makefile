@@ -1,0 +1,30 @@
+# Front door: `make generate` (1x dataset in ./out/1x) and `make test`. Both set everything up first.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+OUT    ?= out/1x
+SCALE  ?= 1
+
+.PHONY: setup generate test test-all clean
+
+$(BIN)/.installed: pyproject.toml
+	@command -v java >/dev/null || { echo "Java 17 is required (java not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/python scripts/fetch_delta_jars.py
+	touch $@
+
+setup: $(BIN)/.installed
+
+generate: setup
+	$(BIN)/synth-spark generate --out $(OUT) --scale $(SCALE) --overwrite
+
+test: setup
+	$(BIN)/python -m pytest -m "not slow"
+
+test-all: setup
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) out spark-warehouse .pytest_cache

@@ -1,0 +1,26 @@
+"""Resolve the Delta Lake jars once into the local Ivy cache (~/.ivy2.5.2), so later runs start offline.
+
+Spark resolves ``spark.jars.packages`` from Maven Central on first use and caches the jars; this
+script does that step explicitly (CI and `make` run it during set-up) and prints where they are.
+"""
+
+import sys
+import time
+
+from synth_spark.session import build_session, delta_package
+
+
+def main() -> int:
+    started = time.monotonic()
+    print(f"resolving {delta_package()} ...", flush=True)
+    spark = build_session("local[1]", app_name="synth-spark-fetch-jars")
+    jars = spark.sparkContext.getConf().get("spark.jars", "")
+    spark.range(1).write.format("delta").mode("overwrite").save("/tmp/synth-spark-delta-probe")
+    spark.stop()
+    names = sorted({j.rsplit("/", 1)[-1] for j in jars.split(",") if j})
+    print(f"Delta jars ready ({len(names)} jars, {time.monotonic() - started:.0f}s): {', '.join(n for n in names if 'delta' in n)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""The executor side: one Arrow batch of creators in, one Arrow batch of a table's raw rows out.
+
+Each table is its own ``mapInArrow`` pass that re-runs the (cheap, deterministic) simulation of the
+batch and emits only that table, so no pass holds another table's rows in memory. Strings with
+few distinct values travel as small integer codes and become strings in Spark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from . import billing, identity
+from .calendar import Calendar
+from .config import CATEGORIES, Config
+from .engagement import draw_events
+from .lifecycle import Lifecycle, simulate
+from .posts import draw_posts, monthly_post_counts
+from .rng import uniform
+
+TS = pa.timestamp("us", tz="UTC")
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every executor needs besides its creators: small, pickled once per task."""
+
+    cfg: Config
+    pool: int
+
+    @property
+    def cal(self) -> Calendar:
+        return Calendar(self.cfg.window)
+
+
+def _columns(batch: pa.RecordBatch) -> dict[str, np.ndarray]:
+    return {name: batch.column(i).to_numpy(zero_copy_only=False) for i, name in enumerate(batch.schema.names)}
+
+
+def _ts(seconds: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+    micros = np.asarray(seconds, dtype=np.int64) * 1_000_000
+    mask = None if valid is None else ~np.asarray(valid)
+    return pa.array(micros, type=pa.int64(), mask=mask).cast(TS)
+
+
+def _simulate(job: Job, cre: dict[str, np.ndarray]) -> tuple[dict, np.ndarray, Lifecycle]:
+    cal = job.cal
+    counts = monthly_post_counts(job.cfg, cal, cre)
+    posts = draw_posts(job.cfg, cal, cre, counts)
+    return posts, counts, simulate(job.cfg, cal, cre, posts, counts, job.pool)
+
+
+def posts_batch(job: Job, cre: dict[str, np.ndarray]) -> pa.RecordBatch:
+    cal, seed = job.cal, job.cfg.seed
+    counts = monthly_post_counts(job.cfg, cal, cre)
+    p = draw_posts(job.cfg, cal, cre, counts)
+    category = np.array(CATEGORIES, dtype=object)[cre["category_code"][p["creator_idx"]].astype(np.int64)]
+    title = identity.post_titles(category, p["number"], uniform(seed, "post.title", p["post_id"]),
+                                 uniform(seed, "post.w1", p["post_id"]), uniform(seed, "post.w2", p["post_id"]))
+    min_tier = p["creator_id"] * 10 + p["min_rank"]
+    return pa.RecordBatch.from_pydict({
+        "post_id": p["post_id"],
+        "creator_id": p["creator_id"],
+        "title": pa.array(title, type=pa.string()),
+        "post_type": p["post_type"],
+        "access_level": p["access"],
+        "minimum_tier_id": pa.array(min_tier, mask=p["min_rank"] == 0),
+        "published_at": _ts(p["published_t"]),
+        "is_pinned": p["is_pinned"],
+    })
+
+
+def pledges_batch(job: Job, cre: dict[str, np.ndarray]) -> pa.RecordBatch:
+    cal = job.cal
+    _, _, life = _simulate(job, cre)
+    pl = life.pledges
+    creator_id = cre["creator_id"][pl["creator_idx"]]
+    ended = pl["end_t"] < cal.end
+    paused = pl["pause_t"] < cal.end
+    return pa.RecordBatch.from_pydict({
+        "pledge_id": pl["pledge_id"],
+        "patron_id": pl["patron_id"],
+        "creator_id": creator_id,
+        "tier_id": creator_id * 10 + pl["rank"],
+        "amount_cents": pl["amount_cents"],
+        "status": pl["status"],
+        "started_at": _ts(pl["start_t"]),
+        "ended_at": _ts(np.where(ended, pl["end_t"], 0), ended),
+        "pause_started_at": _ts(np.where(paused, pl["pause_t"], 0), paused),
+        "reason": np.where(ended, pl["reason"], 0).astype(np.int8),
+    })
+
+
+def transactions_batch(job: Job, cre: dict[str, np.ndarray]) -> pa.RecordBatch:
+    cal = job.cal
+    _, _, life = _simulate(job, cre)
+    at, pl = life.attempts, life.pledges
+    keep = at["t"] < cal.end
+    at = {k: v[keep] for k, v in at.items()}
+    p_idx = at["pledge_idx"]
+    pledge_id = pl["pledge_id"][p_idx]
+    c_idx = pl["creator_idx"][p_idx]
+    gross = at["amount_cents"]
+    platform, processing, net = billing.fees(job.cfg, gross, cre["platform_fee"][c_idx])
+    ok = at["ok"].astype(bool)
+    pay = billing.PatronPayment(job.cfg, pl["patron_id"][p_idx])
+    return pa.RecordBatch.from_pydict({
+        "transaction_id": pledge_id * 1000 + at["month"] * 8 + at["attempt"],
+        "pledge_id": pledge_id,
+        "patron_id": pl["patron_id"][p_idx],
+        "creator_id": cre["creator_id"][c_idx],
+        "attempt": at["attempt"].astype(np.int8),
+        "succeeded": ok,
+        "gross_cents": gross,
+        "platform_cents": np.where(ok, platform, 0),
+        "processing_cents": np.where(ok, processing, 0),
+        "net_cents": np.where(ok, net, 0),
+        "method": pay.method.astype(np.int8),
+        "reason": at["reason"].astype(np.int8),
+        "transaction_at": _ts(at["t"]),
+    })
+
+
+def events_batch(job: Job, cre: dict[str, np.ndarray]) -> pa.RecordBatch:
+    posts, _, life = _simulate(job, cre)
+    ev = draw_events(job.cfg, posts, life)
+    return pa.RecordBatch.from_pydict({
+        "event_id": ev["event_id"],
+        "patron_id": ev["patron_id"],
+        "creator_id": cre["creator_id"][ev["creator_idx"]],
+        "post_id": ev["post_id"],
+        "event_type": ev["event_type"],
+        "event_at": _ts(ev["event_t"]),
+    })
+
+
+def mapper(job: Job, emit: Callable[[Job, dict[str, np.ndarray]], pa.RecordBatch]):
+    """A ``mapInArrow`` function running ``emit`` on each batch of creators."""
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            if batch.num_rows:
+                yield emit(job, _columns(batch))
+
+    return run
+

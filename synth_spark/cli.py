@@ -1,0 +1,132 @@
+"""Command line: ``synth-spark generate`` (and ``spark-submit jobs/generate.py``, same options).
+
+Bad input is refused before Spark starts: one line naming the option and what is allowed, exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from pathlib import Path
+
+from .config import ConfigError, load_config
+from .writers import FORMATS, MANIFEST
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
+        raise ConfigError(re.sub(r"^argument [^:]+: (?=--)", "", message))
+
+
+def _scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--scale: {text!r} is not a number; give a positive factor such as 0.1, 1 or 10") from None
+    if not value > 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"--scale: {text!r} is not allowed; give a positive factor such as 0.1, 1 or 10")
+    return value
+
+
+def _positive_int(name: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name}: {text!r} is not a whole number; give 1 or more") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{name}: {value} is not allowed; give 1 or more")
+        return value
+    return parse
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seed: {text!r} is not a whole number; give 0 or more") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"--seed: {value} is not allowed; give 0 to 2**63-1")
+    return value
+
+
+def _formats(text: str) -> list[str]:
+    items = [f.strip().lower() for f in text.split(",") if f.strip()]
+    bad = [f for f in items if f not in FORMATS]
+    if bad or not items:
+        raise argparse.ArgumentTypeError(
+            f"--format: {bad[0] if bad else text!r} is not a format; allowed: a comma list of {', '.join(FORMATS)}")
+    return list(dict.fromkeys(items))
+
+
+def add_generate_options(p: argparse.ArgumentParser, default_master: str | None) -> None:
+    p.add_argument("--out", required=True, type=Path, help="output folder (created if missing)")
+    p.add_argument("--scale", type=_scale, default=None, help="size factor: 1 = 500 creators, 15k patrons (default from config: 1)")
+    p.add_argument("--seed", type=_seed, default=None, help="run seed (default from config: 42)")
+    p.add_argument("--format", dest="formats", type=_formats, default=["parquet", "csv", "delta"],
+                   help="comma list of parquet, csv, delta (default: all three)")
+    p.add_argument("--conf", type=Path, default=None, help="YAML file overriding conf/default.yaml")
+    p.add_argument("--partitions", type=_positive_int("--partitions"), default=None,
+                   help="Spark tasks (and files per table) for the simulation (default: 2 per core, at least 2 per 100 creators)")
+    p.add_argument("--master", default=default_master,
+                   help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
+    p.add_argument("--driver-memory", default=None, help="driver JVM memory in local mode, e.g. 8g")
+    p.add_argument("--overwrite", action="store_true", help="replace a dataset already in --out")
+    p.add_argument("--quiet", action="store_true", help="print only the final summary")
+
+
+def check_output(out: Path, overwrite: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out: {str(out)!r} is a file; give a folder")
+    probe = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ConfigError(f"--out: {str(out)!r} is not writable")
+    if (out / MANIFEST).exists() and not overwrite:
+        raise ConfigError(f"--out: {str(out)!r} already holds a dataset; pass --overwrite to replace it")
+
+
+def _default_partitions(n_creators: int) -> int:
+    cores = os.cpu_count() or 2
+    return max(2 * cores, min(200, n_creators // 50))
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    cfg = load_config(args.conf, scale=args.scale, seed=args.seed)
+    check_output(args.out, args.overwrite)
+    partitions = args.partitions or _default_partitions(cfg.n_creators)
+
+    from .generate import Progress, generate
+    from .session import build_session
+
+    progress = Progress(quiet=args.quiet)
+    progress(f"starting Spark ({args.master or 'spark-submit master'})")
+    spark = build_session(args.master, partitions=partitions, driver_memory=args.driver_memory)
+    result = generate(spark, cfg, args.out, args.formats, partitions, progress)
+    width = max(len(t) for t in result.rows)
+    print(f"synth-spark: wrote {', '.join(args.formats)} to {result.out.resolve()} in {result.seconds:.1f}s")
+    for table, rows in result.rows.items():
+        print(f"  {table:<{width}}  {rows:>12,} rows  checksum {result.checksums[table]}")
+    return 0
+
+
+def main(argv: list[str] | None = None, default_master: str | None = "local[*]") -> int:
+    parser = _Parser(prog="synth-spark", description="Reproducible synthetic creator-economy data with PySpark.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    gen = sub.add_parser("generate", help="generate the seven tables")
+    add_generate_options(gen, default_master)
+    try:
+        args = parser.parse_args(argv)
+        if args.command == "generate":
+            return run_generate(args)
+    except ConfigError as err:
+        print(f"synth-spark: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

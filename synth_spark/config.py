@@ -1,0 +1,338 @@
+"""Run configuration: the seed's numbers, loaded from YAML and validated strictly.
+
+Every calibration constant lives in ``conf/default.yaml``; this module only states what a valid
+value is, so that a wrong config fails on load with a message naming the field, never mid-run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "conf" / "default.yaml"
+
+CATEGORIES = ("podcasts", "video", "visual_art", "education", "writing", "music", "games")
+SIZE_TIERS = ("emerging", "established", "top_creator")
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+PositiveFloat = Annotated[float, Field(gt=0.0)]
+NonNegFloat = Annotated[float, Field(ge=0.0)]
+
+
+class ConfigError(ValueError):
+    """A configuration or command-line value that is not allowed; the message is one line."""
+
+
+def _check_weights(weights: dict[Any, float] | list[float], what: str) -> None:
+    values = list(weights.values()) if isinstance(weights, dict) else list(weights)
+    if not values:
+        raise ValueError(f"{what} must not be empty")
+    if any(v < 0 for v in values):
+        raise ValueError(f"{what} must be non-negative")
+    if not math.isclose(sum(values), 1.0, abs_tol=1e-6):
+        raise ValueError(f"{what} must sum to 1 (they sum to {sum(values):.6g})")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Window(Strict):
+    start: dt.date
+    months: Annotated[int, Field(ge=1, le=120)]
+
+    @field_validator("start")
+    @classmethod
+    def _first_of_month(cls, v: dt.date) -> dt.date:
+        if v.day != 1:
+            raise ValueError("must be the first day of a month")
+        return v
+
+    @property
+    def end(self) -> dt.date:
+        """Exclusive end: the first day after the window."""
+        y, m = divmod(self.start.month - 1 + self.months, 12)
+        return dt.date(self.start.year + y, m + 1, 1)
+
+
+class Volumes(Strict):
+    creators: Annotated[int, Field(ge=1)]
+    patrons: Annotated[int, Field(ge=1)]
+
+
+class SizeTier(Strict):
+    share: Probability
+    audience_median: PositiveFloat
+    audience_sigma: NonNegFloat
+    monthly_growth: float
+    growth_sd: NonNegFloat
+    volatility: NonNegFloat
+    churn_multiplier: PositiveFloat
+    posts_per_month: NonNegFloat
+    tiers: tuple[Annotated[int, Field(ge=2, le=4)], Annotated[int, Field(ge=2, le=4)]]
+
+    @field_validator("tiers")
+    @classmethod
+    def _ordered(cls, v: tuple[int, int]) -> tuple[int, int]:
+        if v[0] > v[1]:
+            raise ValueError("must be [min, max] with min <= max")
+        return v
+
+
+class PlanType(Strict):
+    share: Probability
+    platform_fee: Probability
+
+
+class Creators(Strict):
+    categories: dict[str, Probability]
+    subcategories: dict[str, list[str]]
+    size_tiers: dict[str, SizeTier]
+    joined_in_window_share: Probability
+    plan_types: dict[str, PlanType]
+    nsfw_share: Probability
+    verified_share: dict[str, Probability]
+    anniversary_billing_share: Probability
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Creators":
+        unknown = set(self.categories) - set(CATEGORIES)
+        if unknown:
+            raise ValueError(f"categories: unknown category {sorted(unknown)[0]!r}; allowed: {', '.join(CATEGORIES)}")
+        _check_weights(self.categories, "categories weights")
+        for cat in self.categories:
+            if not self.subcategories.get(cat):
+                raise ValueError(f"subcategories: category {cat!r} needs at least one subcategory")
+        if set(self.size_tiers) != set(SIZE_TIERS):
+            raise ValueError(f"size_tiers: must define exactly {', '.join(SIZE_TIERS)}")
+        _check_weights({k: t.share for k, t in self.size_tiers.items()}, "size_tiers shares")
+        _check_weights({k: p.share for k, p in self.plan_types.items()}, "plan_types shares")
+        if set(self.verified_share) != set(SIZE_TIERS):
+            raise ValueError(f"verified_share: must define exactly {', '.join(SIZE_TIERS)}")
+        return self
+
+
+class Tiers(Strict):
+    prices: dict[int, list[Annotated[int, Field(gt=0)]]]
+    patron_share_by_tier_count: dict[int, list[Probability]]
+    change_per_month: Probability
+    upgrade_share: Probability
+
+    @model_validator(mode="after")
+    def _bands(self) -> "Tiers":
+        if sorted(self.prices) != [1, 2, 3, 4]:
+            raise ValueError("prices: must give price points for tiers 1, 2, 3 and 4")
+        for rank in (1, 2, 3):
+            if max(self.prices[rank]) >= min(self.prices[rank + 1]):
+                raise ValueError(f"prices: tier {rank} prices must all be below tier {rank + 1} prices")
+        if sorted(self.patron_share_by_tier_count) != [2, 3, 4]:
+            raise ValueError("patron_share_by_tier_count: must give shares for creators with 2, 3 and 4 tiers")
+        for n, shares in self.patron_share_by_tier_count.items():
+            if len(shares) != n:
+                raise ValueError(f"patron_share_by_tier_count.{n}: needs {n} shares, got {len(shares)}")
+            _check_weights(shares, f"patron_share_by_tier_count.{n}")
+        return self
+
+
+class ChurnByTenure(Strict):
+    month_1: Probability
+    months_2_3: Probability
+    months_4_12: Probability
+    months_13_plus: Probability
+
+
+class Churn(Strict):
+    by_tenure: ChurnByTenure
+    creator_removed_share: Probability
+    posting_multiplier: dict[str, PositiveFloat]
+    engagement_multiplier: dict[str, PositiveFloat]
+    pause_rate: Probability
+    paused_churn: Probability
+
+    @model_validator(mode="after")
+    def _keys(self) -> "Churn":
+        if set(self.posting_multiplier) != {"none", "some", "frequent"}:
+            raise ValueError("posting_multiplier: must define exactly none, some, frequent")
+        if set(self.engagement_multiplier) != {"engaged", "not_engaged"}:
+            raise ValueError("engagement_multiplier: must define exactly engaged, not_engaged")
+        return self
+
+
+class CardExpiry(Strict):
+    peak_months: list[Annotated[int, Field(ge=1, le=12)]]
+    peak_share: Probability
+    not_updated: Probability
+    updated_within_week: Probability
+
+
+class ProcessingFee(Strict):
+    rate: Probability
+    fixed_cents: Annotated[int, Field(ge=0)]
+    micro_rate: Probability
+    micro_fixed_cents: Annotated[int, Field(ge=0)]
+    micro_limit_cents: Annotated[int, Field(ge=0)]
+
+
+FAILURE_REASONS = ("card_declined", "insufficient_funds", "processing_error")
+PAYMENT_METHODS = ("card", "paypal", "apple_pay", "google_pay")
+
+
+class Payments(Strict):
+    first_attempt_failure: Probability
+    failure_reasons: dict[str, Probability]
+    retry_days: list[Annotated[int, Field(ge=1, le=28)]]
+    retry_success: list[Probability]
+    billing_day_weights: list[Probability]
+    card_expiry: CardExpiry
+    methods: dict[str, Probability]
+    processing_fee: ProcessingFee
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Payments":
+        if set(self.failure_reasons) != set(FAILURE_REASONS):
+            raise ValueError(f"failure_reasons: must define exactly {', '.join(FAILURE_REASONS)}")
+        _check_weights(self.failure_reasons, "failure_reasons")
+        if set(self.methods) != set(PAYMENT_METHODS):
+            raise ValueError(f"methods: must define exactly {', '.join(PAYMENT_METHODS)}")
+        _check_weights(self.methods, "methods")
+        if len(self.retry_days) != len(self.retry_success) or not self.retry_days:
+            raise ValueError("retry_days and retry_success must be non-empty lists of the same length")
+        if self.retry_days != sorted(set(self.retry_days)):
+            raise ValueError("retry_days must be strictly increasing")
+        if len(self.billing_day_weights) != 3:
+            raise ValueError("billing_day_weights must give 3 weights (days 1, 2, 3)")
+        _check_weights(self.billing_day_weights, "billing_day_weights")
+        return self
+
+
+class Seasonality(Strict):
+    q4_new_pledges: Annotated[float, Field(ge=-0.9, le=5.0)]
+    january_new_patrons: Annotated[float, Field(ge=-0.9, le=5.0)]
+    summer_engagement: Annotated[float, Field(ge=-0.9, le=5.0)]
+
+
+EVENT_TYPES = ("view", "like", "comment", "share")
+
+
+class Engagement(Strict):
+    by_tier: dict[int, Probability]
+    category_multiplier: dict[str, PositiveFloat]
+    events_per_engaged_month: Annotated[float, Field(ge=1.0)]
+    event_types: dict[str, Probability]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Engagement":
+        if sorted(self.by_tier) != [1, 2, 3, 4]:
+            raise ValueError("by_tier: must give a rate for tiers 1, 2, 3 and 4")
+        if set(self.event_types) != set(EVENT_TYPES):
+            raise ValueError(f"event_types: must define exactly {', '.join(EVENT_TYPES)}")
+        _check_weights(self.event_types, "event_types")
+        return self
+
+
+ACCESS_LEVELS = ("public", "patrons_only", "tier_locked")
+
+
+class Posts(Strict):
+    access: dict[str, Probability]
+    pinned_share: Probability
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Posts":
+        if set(self.access) != set(ACCESS_LEVELS):
+            raise ValueError(f"access: must define exactly {', '.join(ACCESS_LEVELS)}")
+        _check_weights(self.access, "access")
+        return self
+
+
+class PatronsCfg(Strict):
+    signup_lag_days: NonNegFloat
+
+
+class Config(Strict):
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)]
+    scale: PositiveFloat
+    window: Window
+    volumes: Volumes
+    creators: Creators
+    tiers: Tiers
+    churn: Churn
+    payments: Payments
+    seasonality: Seasonality
+    engagement: Engagement
+    posts: Posts
+    patrons: PatronsCfg
+
+    @model_validator(mode="after")
+    def _categories_everywhere(self) -> "Config":
+        missing = set(self.creators.categories) - set(self.engagement.category_multiplier)
+        if missing:
+            raise ValueError(f"engagement.category_multiplier: missing category {sorted(missing)[0]!r}")
+        return self
+
+    @property
+    def n_creators(self) -> int:
+        return max(1, round(self.volumes.creators * self.scale))
+
+    @property
+    def n_patrons(self) -> int:
+        return max(1, round(self.volumes.patrons * self.scale))
+
+    def fingerprint(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+def _deep_merge(base: dict, override: dict) -> dict:
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _format_error(err: ValidationError) -> str:
+    first = err.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"]) or "config"
+    msg = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        return f"config: unknown key {loc!r}"
+    value = first.get("input")
+    shown = "" if isinstance(value, dict | list) or value is None else f" (got {value!r})"
+    return f"config: {loc}: {msg}{shown}"
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"--conf: cannot read {str(path)!r}: {exc.strerror or exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"--conf: {str(path)!r} is not valid YAML{where}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"--conf: {str(path)!r} must hold a mapping of settings, not {type(data).__name__}")
+    return data
+
+
+def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
+    """Default config, overlaid with a user's YAML file, then with command-line overrides."""
+    data = _read_yaml(DEFAULT_CONFIG)
+    if path is not None:
+        data = _deep_merge(data, _read_yaml(Path(path)))
+    data = _deep_merge(data, {k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Config.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_format_error(err)) from None

@@ -1,0 +1,91 @@
+"""Audience growth: how many new pledges each creator expects each month, and the pledges it
+already has when the window opens.
+
+Acquisition is open-loop (new patrons arrive whatever the creator's churn did), so churn spikes
+show up in MRR instead of being silently refilled.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .calendar import Calendar
+from .config import Config
+
+#: months a creator who joins during the window takes to reach its audience
+RAMP_MONTHS = 6
+
+
+def tenure_hazard(cfg: Config, ages: np.ndarray) -> np.ndarray:
+    """Total monthly churn by age in whole calendar months since the pledge started (0 = 1st month)."""
+    t = cfg.churn.by_tenure
+    ages = np.asarray(ages)
+    return np.select(
+        [ages <= 0, ages <= 2, ages <= 11],
+        [t.month_1, t.months_2_3, t.months_4_12],
+        t.months_13_plus,
+    )
+
+
+def seasonal_arrivals(cfg: Config, cal: Calendar) -> np.ndarray:
+    """Multiplier of new pledges per window month: the seed's Q4 giving and January surge."""
+    moy = cal.month_of_year(np.arange(cal.months))
+    s = cfg.seasonality
+    return np.where(moy >= 10, 1 + s.q4_new_pledges, np.where(moy == 1, 1 + s.january_new_patrons, 1.0))
+
+
+def steady_churn(cfg: Config) -> float:
+    """Long-run churn of a creator's base with the seed's tenure curve (about 6%)."""
+    ages = np.arange(240)
+    survival = np.concatenate([[1.0], np.cumprod(1 - tenure_hazard(cfg, ages))[:-1]])
+    return float(1.0 / survival.sum())
+
+
+def audience_path(creators: dict[str, np.ndarray], cal: Calendar) -> np.ndarray:
+    """Expected active pledges of each creator at the start of each window month, shape (creators, months)."""
+    m = np.arange(cal.months)[None, :]
+    a = creators["audience"][:, None]
+    g = creators["growth"][:, None]
+    joined = creators["joined_month"][:, None]
+    established = a * np.power(1.0 + g, m)
+    ramping = a * np.clip((m - joined + 1) / RAMP_MONTHS, 0.0, 1.0) * np.power(1.0 + np.maximum(g, 0), np.maximum(m - joined - RAMP_MONTHS, 0))
+    return np.where(joined < 0, established, np.where(m >= joined, ramping, 0.0))
+
+
+def arrival_rates(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray]) -> np.ndarray:
+    """Expected new pledges per creator and window month, shape (creators, months)."""
+    path = audience_path(creators, cal)
+    nxt = np.concatenate([path[:, 1:], path[:, -1:] * (1 + creators["growth"][:, None])], axis=1)
+    churn = steady_churn(cfg) * 1.2 * creators["churn_multiplier"][:, None]
+    lam = path * churn + np.maximum(nxt - path, 0.0)
+    return lam * seasonal_arrivals(cfg, cal)[None, :]
+
+
+def stock_age_weights(cfg: Config, max_age: int = Calendar.HISTORY) -> np.ndarray:
+    """Relative frequency of each age (1..max_age months) among pledges alive when the window opens."""
+    ages = np.arange(max_age + 1)
+    survival = np.concatenate([[1.0], np.cumprod(1 - tenure_hazard(cfg, ages))[:-1]])
+    w = survival.copy()
+    w[0] = 0.0  # age 0 would mean starting in the window's first month: those are arrivals
+    return w
+
+
+def expected_pledges(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray]) -> float:
+    """Expected pledge rows over all creators: the stock at the window's start plus arrivals."""
+    stock = np.where(creators["joined_month"] < 0, creators["audience"], 0.0).sum()
+    return float(stock + arrival_rates(cfg, cal, creators).sum())
+
+
+def patron_pool(target_patrons: int, expected: float) -> int:
+    """Size of the id space patrons are drawn from so that about ``target_patrons`` distinct ids
+    end up with a pledge: solves ``N * (1 - exp(-P / N)) = target`` for N."""
+    if expected <= target_patrons:
+        return max(target_patrons, int(np.ceil(expected)))
+    lo, hi = float(target_patrons), float(target_patrons) * 50
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        if mid * (1 - np.exp(-expected / mid)) < target_patrons:
+            lo = mid
+        else:
+            hi = mid
+    return int(np.ceil(hi))

@@ -1,0 +1,215 @@
+"""Pledge lifecycles: arrivals, monthly billing with retries, churn, pauses, tier changes and
+whether the patron engaged, simulated month by month for every pledge of a batch of creators.
+
+Everything is vectorised over the pledges of the batch, and every draw is keyed by the pledge (or
+patron) id and the month, so a creator's pledges come out the same in any batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import billing
+from .calendar import DAY, Calendar
+from .config import Config
+from .growth import arrival_rates, stock_age_weights, tenure_hazard
+from .rng import categorical, normal, poisson, uniform
+
+#: pledge_id = creator_id * PLEDGES_PER_CREATOR + sequence number
+PLEDGES_PER_CREATOR = 1_000_000
+NEVER = np.iinfo(np.int64).max // 4
+
+REASON_NONE, REASON_VOLUNTARY, REASON_PAYMENT, REASON_REMOVED = 0, 1, 2, 3
+CHURN_REASONS = ("voluntary", "payment_failed", "creator_removed")
+PLEDGE_STATUSES = ("active", "paused", "churned")
+
+
+@dataclass
+class Lifecycle:
+    """Per-pledge final state plus the month-level records the emitters need."""
+
+    pledges: dict[str, np.ndarray]
+    attempts: dict[str, np.ndarray]
+    engaged: dict[str, np.ndarray]
+
+
+def _draw_patrons(seed: int, pledge_id: np.ndarray, creator_idx: np.ndarray, pool: int) -> np.ndarray:
+    """Patron ids drawn uniformly from the pool; a patron pledges to a creator at most once."""
+    patron = 1 + np.floor(uniform(seed, "pledge.patron", pledge_id) * pool).astype(np.int64)
+    for attempt in range(1, 16):
+        key = creator_idx.astype(np.int64) * (pool + 1) + patron
+        order = np.lexsort((pledge_id, key))
+        dup_sorted = np.zeros(key.size, dtype=bool)
+        dup_sorted[1:] = key[order][1:] == key[order][:-1]
+        dup = np.zeros(key.size, dtype=bool)
+        dup[order] = dup_sorted
+        if not dup.any():
+            return patron
+        patron[dup] = 1 + np.floor(uniform(seed, "pledge.patron", pledge_id[dup], attempt) * pool).astype(np.int64)
+    return np.where(dup, 0, patron)  # 0 marks a pledge with no free patron left; dropped by the caller
+
+
+def draw_arrivals(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], pool: int) -> dict[str, np.ndarray]:
+    """Every pledge of the batch: those running when the window opens and those arriving in it."""
+    seed, ids, n_m = cfg.seed, cre["creator_id"], cal.months
+    existing = cre["joined_month"] < 0
+    stock = np.where(existing, poisson(uniform(seed, "stock.n", ids), cre["audience"], normal(seed, "stock.n_z", ids)), 0)
+
+    m = np.arange(n_m)[None, :]
+    vol = cre["volatility"][:, None]
+    noise = np.exp(vol * normal(seed, "arrivals.noise", ids[:, None], m) - vol**2 / 2)
+    lam = arrival_rates(cfg, cal, cre) * noise
+    arrivals = poisson(uniform(seed, "arrivals.n", ids[:, None], m), lam, normal(seed, "arrivals.n_z", ids[:, None], m))
+
+    counts = np.concatenate([stock[:, None], arrivals], axis=1)
+    per_creator = counts.sum(axis=1)
+    cell = np.repeat(np.arange(counts.size), counts.ravel())
+    c_idx, col = cell // (n_m + 1), cell % (n_m + 1)
+    seq = np.arange(cell.size) - np.repeat(np.cumsum(per_creator) - per_creator, per_creator)
+    pledge_id = ids[c_idx] * PLEDGES_PER_CREATOR + seq + 1
+    created = cre["created_t"][c_idx]
+
+    # Pledges already running: age drawn from the steady state of the tenure curve, never older than the creator.
+    weights = np.cumsum(stock_age_weights(cfg))
+    oldest = np.clip(-cal.month_index(created), 1, Calendar.HISTORY)
+    age = np.searchsorted(weights, uniform(seed, "stock.age", pledge_id) * weights[oldest], side="right")
+    age = np.clip(age, 1, oldest)
+    start_m = np.where(col == 0, -age, col - 1)
+    lo = np.maximum(cal.month_start(start_m), created + 3600)
+    hi = cal.month_end(start_m)
+    start_t = lo + (uniform(seed, "pledge.start", pledge_id) * np.maximum(hi - lo, 1)).astype(np.int64)
+
+    n_tiers = cre["n_tiers"][c_idx].astype(np.int64)
+    shares = np.zeros((5, 4))
+    for k, s in cfg.tiers.patron_share_by_tier_count.items():
+        shares[k, : len(s)] = s
+    rank = 1 + categorical(uniform(seed, "pledge.tier", pledge_id), shares[n_tiers])
+    patron = _draw_patrons(seed, pledge_id, c_idx, pool)
+    keep = patron > 0
+    out = {
+        "pledge_id": pledge_id, "creator_idx": c_idx, "patron_id": patron, "start_t": start_t,
+        "start_m": start_m, "rank": rank.astype(np.int64), "n_tiers": n_tiers,
+    }
+    return {k: v[keep] for k, v in out.items()}
+
+
+def _first_post_by_rank(posts: dict[str, np.ndarray], n_creators: int) -> np.ndarray:
+    """Earliest time each creator has a post a patron of each rank (index 1..4) can see."""
+    first = np.full((n_creators, 5), NEVER, dtype=np.int64)
+    for rank in range(1, 5):
+        ok = posts["min_rank"] <= rank
+        np.minimum.at(first[:, rank], posts["creator_idx"][ok], posts["published_t"][ok])
+    return first
+
+
+def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict[str, np.ndarray],
+             post_counts: np.ndarray, pool: int) -> Lifecycle:
+    seed = cfg.seed
+    p = draw_arrivals(cfg, cal, cre, pool)
+    n = p["pledge_id"].size
+    pid, c_idx, patron = p["pledge_id"], p["creator_idx"], p["patron_id"]
+    rank = p["rank"].copy()
+    prices = np.stack([np.zeros(len(cre["creator_id"]), dtype=np.int64)] + [cre[f"price_{r}"] for r in (1, 2, 3, 4)], axis=1)
+    amount = prices[c_idx, rank]
+    end_t = np.full(n, NEVER, dtype=np.int64)
+    pause_t = np.full(n, NEVER, dtype=np.int64)
+    reason = np.zeros(n, dtype=np.int8)
+    engaged_prev = np.full(n, -1, dtype=np.int8)  # -1: no month observed yet
+
+    pay = billing.PatronPayment(cfg, patron)
+    anniversary = cre["anniversary_billing"][c_idx]
+    start_day = (p["start_t"] - cal.month_start(p["start_m"])) // DAY
+    churn_mult = cre["churn_multiplier"][c_idx]
+    pay_churn = billing.expected_payment_churn(cfg)
+    post_level = np.select([post_counts == 0, post_counts >= 4], [0, 2], 1)
+    post_mult = np.array([cfg.churn.posting_multiplier[k] for k in ("none", "some", "frequent")])[post_level]
+    eng_mult = np.array([cfg.churn.engagement_multiplier["not_engaged"], cfg.churn.engagement_multiplier["engaged"], 1.0])
+    first_post = _first_post_by_rank(posts, len(cre["creator_id"]))
+    eng_rate = np.array([0.0] + [cfg.engagement.by_tier[r] for r in (1, 2, 3, 4)])
+    cat_mult = np.array([cfg.engagement.category_multiplier.get(c, 1.0) for c in
+                         ("podcasts", "video", "visual_art", "education", "writing", "music", "games")])
+    summer = np.isin(cal.month_of_year(np.arange(cal.months)), (6, 7, 8))
+    propensity = np.exp(0.5 * normal(seed, "pledge.propensity", pid) - 0.125)
+    mean_extra = cfg.engagement.events_per_engaged_month - 1.0
+
+    attempts, engaged_log = [], []
+    for m in range(cal.months):
+        ms, me = int(cal.month_start(m)), int(cal.month_end(m))
+        alive = np.nonzero((p["start_m"] <= m) & (end_t > ms))[0]
+        if alive.size == 0:
+            continue
+        a_pid, a_c = pid[alive], c_idx[alive]
+        paused = pause_t[alive] < ms
+        new = p["start_m"][alive] == m
+
+        # Billing: the first charge when the pledge starts, then on the billing day each month.
+        day = np.where(anniversary[alive], np.minimum(start_day[alive], int(cal.days_in_month(m)) - 1),
+                       billing.billing_day(cfg, a_pid, m))
+        bill_t = np.where(new, p["start_t"][alive], ms + day * DAY + billing.processing_time(seed, a_pid, m))
+        # A pledge already in dunning (its end is scheduled) is not charged again.
+        bills = ~paused & (end_t[alive] == NEVER)
+        b = alive[bills]
+        rec = billing.charge(cfg, cal, m, pay, b, pid[b], bill_t[bills], amount[b], new[bills])
+        attempts.append(rec.attempts)
+        failed_end = rec.unrecovered_end  # per billed pledge, NEVER if paid
+        hit = failed_end < NEVER
+        end_t[b[hit]] = failed_end[hit]
+        reason[b[hit]] = REASON_PAYMENT
+
+        # Voluntary churn and removals: tenure curve shaped by creator size, posting and engagement.
+        age = m - p["start_m"][alive]
+        h = np.maximum(tenure_hazard(cfg, age) - pay_churn, 0.002) * churn_mult[alive]
+        h = h * post_mult[a_c, m] * eng_mult[engaged_prev[alive]]
+        h = np.where(paused, cfg.churn.paused_churn, h)
+        free = end_t[alive] >= me
+        churned = free & (uniform(seed, "churn.event", a_pid, m) < h)
+        after = np.where(bills, bill_t, ms)
+        after = np.maximum(after, p["start_t"][alive])
+        t_end = after + 1 + (uniform(seed, "churn.time", a_pid, m) * np.maximum(me - after - 1, 1)).astype(np.int64)
+        removed = uniform(seed, "churn.reason", a_pid, m) < cfg.churn.creator_removed_share
+        idx = alive[churned]
+        end_t[idx] = t_end[churned]
+        reason[idx] = np.where(removed[churned], REASON_REMOVED, REASON_VOLUNTARY)
+
+        # Pauses and tier changes among pledges still running at the month's end.
+        running = ~paused & (end_t[alive] >= me)
+        pausing = running & (uniform(seed, "pause.event", a_pid, m) < cfg.churn.pause_rate)
+        pause_t[alive[pausing]] = t_end[pausing]
+        moving = running & ~pausing & (uniform(seed, "tier.change", a_pid, m) < cfg.tiers.change_per_month)
+        up = uniform(seed, "tier.direction", a_pid, m) < cfg.tiers.upgrade_share
+        step = np.where(up, 1, -1)
+        new_rank = np.clip(rank[alive] + step, 1, p["n_tiers"][alive])
+        mv = alive[moving]
+        rank[mv] = new_rank[moving]
+        amount[mv] = prices[c_idx[mv], rank[mv]]
+
+        # Engagement this month, only while the pledge runs and after an accessible post exists.
+        lo = np.maximum(np.maximum(ms, p["start_t"][alive]), first_post[a_c, rank[alive]])
+        hi = np.minimum(np.minimum(me, end_t[alive]), np.minimum(pause_t[alive], cal.end))
+        rate = eng_rate[rank[alive]] * cat_mult[cre["category_code"][a_c]] * propensity[alive]
+        rate = rate * np.where(summer[m], 1 + cfg.seasonality.summer_engagement, 1.0)
+        engaged = (uniform(seed, "engage.month", a_pid, m) < np.minimum(rate, 0.97)) & (lo < hi)
+        engaged_prev[alive] = engaged.astype(np.int8)
+        e = np.nonzero(engaged)[0]
+        n_events = 1 + poisson(uniform(seed, "engage.count", a_pid[e], m), np.full(e.size, mean_extra),
+                               normal(seed, "engage.count_z", a_pid[e], m))
+        engaged_log.append({"pledge_idx": alive[e], "month": np.full(e.size, m), "n_events": n_events,
+                            "lo": lo[e], "hi": hi[e], "rank": rank[alive[e]]})
+
+    status = np.where(end_t < cal.end, 2, np.where(pause_t < cal.end, 1, 0)).astype(np.int8)
+    pledges = {
+        "pledge_id": pid, "creator_idx": c_idx, "patron_id": patron, "rank": rank, "amount_cents": amount,
+        "status": status, "start_t": p["start_t"], "end_t": end_t, "pause_t": pause_t, "reason": reason,
+    }
+    return Lifecycle(pledges, _concat(attempts, billing.ATTEMPT_FIELDS), _concat(engaged_log, ENGAGED_FIELDS))
+
+
+ENGAGED_FIELDS = ("pledge_idx", "month", "n_events", "lo", "hi", "rank")
+
+
+def _concat(parts: list[dict[str, np.ndarray]], fields: tuple[str, ...]) -> dict[str, np.ndarray]:
+    if not parts:
+        return {f: np.zeros(0, dtype=np.int64) for f in fields}
+    return {f: np.concatenate([part[f] for part in parts]) for f in fields}

@@ -1,0 +1,217 @@
+"""Tests for synth_spark.identity: determinism, distributions, locale fidelity,
+email validity/uniqueness, spreadsheet safety and a performance smoke test."""
+
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+try:
+    from synth_spark import identity as idn
+except ModuleNotFoundError:  # pytest started outside the repo, package not installed
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from synth_spark import identity as idn
+
+UNSAFE = ("=", "+", "-", "@")
+EMAIL_RE = re.compile(r"^[a-z0-9._]+@[a-z0-9.-]+\.[a-z]+$")
+
+
+def uniforms(seed: int, n: int, k: int) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.random(n) for _ in range(k)]
+
+
+def assert_str_array(arr: np.ndarray, n: int) -> None:
+    assert isinstance(arr, np.ndarray) and arr.dtype == object and arr.shape == (n,)
+    assert all(type(x) is str and x for x in arr)
+
+
+def assert_spreadsheet_safe(arr: np.ndarray) -> None:
+    bad = [x for x in set(arr.tolist()) if x.startswith(UNSAFE)]
+    assert not bad, bad[:5]
+
+
+def all_outputs(seed: int, n: int = 2_000) -> dict[str, np.ndarray]:
+    """Every public function on one set of uniforms, for shared property checks."""
+    u = uniforms(seed, n, 12)
+    country = idn.draw_country(u[0])
+    category = np.asarray(idn.CATEGORIES, dtype=object)[(u[1] * len(idn.CATEGORIES)).astype(int)]
+    first, last = idn.person_names(country, u[2], u[3])
+    rank = (u[4] * 4).astype(np.int64) + 1
+    return {
+        "country": country,
+        "currency": idn.currency_for(country),
+        "first": first,
+        "last": last,
+        "full": idn.full_names(first, last),
+        "email": idn.emails(first, last, np.arange(n), u[5], u[6], country_codes=country),
+        "email_default_domains": idn.emails(first, last, np.arange(n), u[5], u[6]),
+        "slug": idn.ascii_slug(last),
+        "creator": idn.creator_names(country, category, u[7], u[2], u[3], u[8]),
+        "title": idn.post_titles(category, np.arange(n) + 1, u[9], u[10], u[11]),
+        "tier": idn.tier_names(rank, u[9]),
+        "tier_desc": idn.tier_descriptions(rank, u[10]),
+    }
+
+
+def test_countries_table_is_consistent():
+    codes = [c[0] for c in idn.COUNTRIES]
+    assert len(codes) == len(set(codes)) == 15
+    assert sum(c[1] for c in idn.COUNTRIES) == pytest.approx(1.0)
+    assert dict((c[0], c[1]) for c in idn.COUNTRIES)["US"] == pytest.approx(0.45)
+
+
+def test_determinism_same_and_different_uniforms():
+    a, b, c = all_outputs(1), all_outputs(1), all_outputs(2)
+    for key in a:
+        assert_str_array(a[key], len(a[key]))
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+        assert not np.array_equal(a[key], c[key]), key
+
+
+def test_no_output_starts_with_formula_character():
+    for key, arr in all_outputs(3).items():
+        assert_spreadsheet_safe(arr)
+
+
+def test_full_names_strip_formula_prefix_from_foreign_input():
+    out = idn.full_names(np.array(["=cmd", "Ann"], dtype=object),
+                         np.array(["x", "Lee"], dtype=object))
+    assert out.tolist() == ["cmd x", "Ann Lee"]
+
+
+def test_draw_country_frequencies_match_weights():
+    (u,) = uniforms(4, 200_000, 1)
+    codes, counts = np.unique(idn.draw_country(u).astype(str), return_counts=True)
+    freq = dict(zip(codes.tolist(), counts / len(u)))
+    for code, weight, _, _ in idn.COUNTRIES:
+        assert freq[code] == pytest.approx(weight, abs=0.005), code
+
+
+def test_currency_mapping():
+    codes = np.array(["US", "DE", "FR", "NL", "GB", "JP", "SE", "PL", "IN", "BR"], dtype=object)
+    assert idn.currency_for(codes).tolist() == [
+        "USD", "EUR", "EUR", "EUR", "GBP", "JPY", "SEK", "PLN", "INR", "BRL"]
+    with pytest.raises(ValueError):
+        idn.currency_for(np.array(["XX"], dtype=object))
+
+
+def test_japanese_names_are_romanized():
+    from faker.providers.person.ja_JP import Provider
+
+    n = 2_000
+    u1, u2 = uniforms(5, n, 2)
+    first, last = idn.person_names(np.full(n, "JP", dtype=object), u1, u2)
+    assert all(re.fullmatch(r"[A-Za-z]+", x) for x in np.concatenate([first, last]))
+    assert set(first) <= set(Provider.first_romanized_names)
+    assert set(last) <= set(Provider.last_romanized_names)
+
+
+def test_german_names_come_from_de_de_lists():
+    from faker.providers.person.de_DE import Provider
+
+    n = 5_000
+    u1, u2 = uniforms(6, n, 2)
+    first, last = idn.person_names(np.full(n, "DE", dtype=object), u1, u2)
+    assert set(first) <= set(Provider.first_names)
+    assert set(last) <= set(Provider.last_names)
+    assert len(set(first)) > 500  # actually spread over the list
+
+
+def test_mixed_countries_use_their_own_locale():
+    from faker.providers.person.pt_BR import Provider as BR
+
+    codes = np.array(["BR", "JP"] * 500, dtype=object)
+    u1, u2 = uniforms(7, len(codes), 2)
+    first, _ = idn.person_names(codes, u1, u2)
+    assert set(first[codes == "BR"]) <= set(BR.first_names)
+
+
+def test_emails_unique_and_well_formed():
+    n = 200_000
+    u = uniforms(8, n, 5)
+    country = idn.draw_country(u[0])
+    first, last = idn.person_names(country, u[1], u[2])
+    ids = np.arange(10_000, 10_000 + n, dtype=np.int64)
+    out = idn.emails(first, last, ids, u[3], u[4], country_codes=country)
+    assert len(set(out.tolist())) == n
+    bad = [e for e in out if not EMAIL_RE.match(e)]
+    assert not bad, bad[:5]
+    # German rows get German free-mail domains, not just gmail.
+    assert any(e.endswith(("@web.de", "@gmx.de")) for e in out[country == "DE"])
+
+
+def test_emails_transliterate_and_fall_back():
+    first = np.array(["Łukasz", "Jürgen", "太郎", "Anne-Marie"], dtype=object)
+    last = np.array(["Żółć", "Groß", "山田", "O'Neill"], dtype=object)
+    out = idn.emails(first, last, np.array([1, 2, 3, 4]),
+                     np.zeros(4), np.zeros(4))  # style 0 = first.last
+    assert [e.split("@")[0] for e in out] == [
+        "lukasz.zolc1", "jurgen.gross2", "user.user3", "annemarie.oneill4"]
+    assert idn.ascii_slug(np.array(["Émile", "D’Alia"], dtype=object)).tolist() == [
+        "emile", "dalia"]
+    with pytest.raises(ValueError):
+        idn.emails(first, last, np.array([1, 2, 3, -4]), np.zeros(4), np.zeros(4))
+
+
+def test_email_styles_all_occur():
+    n = 4_000
+    u = uniforms(9, n, 3)
+    first = np.full(n, "Maria", dtype=object)
+    last = np.full(n, "Garcia", dtype=object)
+    local = {re.sub(r"\d+@.*", "", e) for e in idn.emails(first, last, np.arange(n), u[0], u[1])}
+    assert local == {"maria.garcia", "mariagarcia", "m.garcia", "maria_garcia"}
+
+
+def test_creator_names_mix_and_categories():
+    n = 20_000
+    u = uniforms(10, n, 6)
+    country = idn.draw_country(u[0])
+    category = np.full(n, "podcasts", dtype=object)
+    out = idn.creator_names(country, category, u[1], u[2], u[3], u[4])
+    first, last = idn.person_names(country, u[2], u[3])
+    person_share = np.mean(out == idn.full_names(first, last))
+    assert 0.40 < person_share < 0.50
+    assert any(re.fullmatch(r"The \w+ Podcast", x) for x in out)
+    with pytest.raises(ValueError):
+        idn.creator_names(country[:1], np.array(["cooking"], dtype=object),
+                          u[1][:1], u[2][:1], u[3][:1], u[4][:1])
+
+
+def test_post_titles_use_category_templates():
+    n = 2_000
+    u = uniforms(11, n, 3)
+    nums = np.arange(n, dtype=np.int64) + 1
+    pods = idn.post_titles(np.full(n, "podcasts", dtype=object), nums, *u)
+    assert any(t == f"Episode {k}: " + t.split(": ", 1)[1] for t, k in zip(pods, nums)
+               if t.startswith("Episode"))
+    games = idn.post_titles(np.full(n, "games", dtype=object), nums, *u)
+    assert any(re.fullmatch(r"Devlog #\d+ - new [a-z]+ [a-z]+", t) for t in games)
+
+
+def test_tier_names_follow_rank():
+    n = 1_000
+    (u,) = uniforms(12, n, 1)
+    assert set(idn.tier_names(np.ones(n, dtype=np.int64), u)) <= set(idn._TIER_NAMES[0])
+    top = idn.tier_names(np.full(n, 4), u)
+    assert "Inner Circle" in set(top) and set(top) <= set(idn._TIER_NAMES[3])
+    desc = idn.tier_descriptions(np.full(n, 4), u)
+    assert all(d.endswith(".") for d in desc)
+
+
+def test_performance_1_5m_patron_names_and_emails():
+    n = 1_500_000
+    u = uniforms(13, n, 5)
+    start = time.perf_counter()
+    country = idn.draw_country(u[0])
+    first, last = idn.person_names(country, u[1], u[2])
+    full = idn.full_names(first, last)
+    mail = idn.emails(first, last, np.arange(n, dtype=np.int64), u[3], u[4],
+                      country_codes=country)
+    elapsed = time.perf_counter() - start
+    print(f"\n1.5M patron names + emails: {elapsed:.2f} s")
+    assert len(full) == len(mail) == n
+    assert elapsed < 20  # generous: shared CI boxes; typical is ~2-3 s
