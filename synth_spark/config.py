@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "conf" / "default.yaml"
+#: conf/default.yaml, reached through the package (a link to it) so that it travels with the
+#: package in a wheel or a --py-files zip
+DEFAULT_CONFIG = resources.files("synth_spark") / "default.yaml"
 
 CATEGORIES = ("podcasts", "video", "visual_art", "education", "writing", "music", "games")
 SIZE_TIERS = ("emerging", "established", "top_creator")
@@ -308,7 +311,7 @@ def _format_error(err: ValidationError) -> str:
     return f"config: {loc}: {msg}{shown}"
 
 
-def _read_yaml(path: Path) -> dict:
+def _read_yaml(path: Path | resources.abc.Traversable) -> dict:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

@@ -1,0 +1,50 @@
+"""One real local SparkSession (local[2], UTC, UI off, Delta enabled) for the whole test session,
+and one small generated dataset shared by the pipeline tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+SMALL_SCALE = 0.1
+SMALL_SEED = 11
+
+
+@pytest.fixture(scope="session")
+def spark():
+    from synth_spark.session import build_session
+
+    session = build_session("local[2]", app_name="synth-spark-tests", partitions=4)
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def small_config():
+    from synth_spark.config import load_config
+
+    return load_config(scale=SMALL_SCALE, seed=SMALL_SEED)
+
+
+@pytest.fixture(scope="session")
+def small_dataset(spark, small_config, tmp_path_factory) -> Path:
+    """A dataset in all three formats at scale 0.1, generated once with 2 partitions."""
+    from synth_spark.generate import Progress, generate
+
+    out = tmp_path_factory.mktemp("small") / "out"
+    generate(spark, small_config, out, ["parquet", "delta", "csv"], partitions=2, progress=Progress(quiet=True))
+    return out
+
+
+@pytest.fixture(scope="session")
+def small_manifest(small_dataset) -> dict:
+    return json.loads((small_dataset / "_manifest.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def tables(spark, small_dataset):
+    from synth_spark.schemas import TABLE_ORDER
+
+    return {t: spark.read.parquet(str(small_dataset / "parquet" / t)) for t in TABLE_ORDER}

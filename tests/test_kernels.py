@@ -1,0 +1,675 @@
+"""The numpy simulation kernels, checked against the seed's rules without a Spark session.
+
+* batch independence: any split of creators over batches gives the same rows (design principle 2);
+* creator mixes, tiers and prices;
+* pledge lifecycles, billing and retries, fees, engagement events;
+* row volumes at scale 1.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from synth_spark import billing, growth, lifecycle
+from synth_spark.batches import Job, events_batch, pledges_batch, posts_batch, transactions_batch
+from synth_spark.calendar import DAY, Calendar
+from synth_spark.config import CATEGORIES, SIZE_TIERS, Config, load_config
+from synth_spark.creators import PLAN_COLUMNS, draw_creators, draw_tiers, stratified
+from synth_spark.engagement import MAX_EVENTS_PER_MONTH, draw_events
+from synth_spark.posts import MAX_POSTS_PER_MONTH, draw_posts, monthly_post_counts
+from synth_spark.rng import uniform
+
+#: the seed's price bands in dollars, by tier rank
+SEED_PRICE_BANDS = {1: (2, 5), 2: (7, 15), 3: (20, 50), 4: (75, 150)}
+#: table -> (batch function, id column)
+BATCHES = {
+    "posts": (posts_batch, "post_id"),
+    "pledges": (pledges_batch, "pledge_id"),
+    "transactions": (transactions_batch, "transaction_id"),
+    "engagement_events": (events_batch, "event_id"),
+}
+
+
+@dataclass(frozen=True)
+class World:
+    cfg: Config
+    cal: Calendar
+    creators: dict
+    plan: dict
+    pool: int
+    counts: np.ndarray
+    posts: dict
+    arrivals: dict
+    life: lifecycle.Lifecycle
+    events: dict
+
+    @property
+    def job(self) -> Job:
+        return Job(self.cfg, self.pool)
+
+
+@lru_cache(maxsize=None)
+def world(scale: float, seed: int) -> World:
+    cfg = load_config(scale=scale, seed=seed)
+    cal = Calendar(cfg.window)
+    creators = draw_creators(cfg, cal)
+    plan = {k: creators[k] for k in PLAN_COLUMNS}
+    pool = growth.patron_pool(cfg.n_patrons, growth.expected_pledges(cfg, cal, creators))
+    counts = monthly_post_counts(cfg, cal, plan)
+    posts = draw_posts(cfg, cal, plan, counts)
+    life = lifecycle.simulate(cfg, cal, plan, posts, counts, pool)
+    return World(cfg, cal, creators, plan, pool, counts, posts, lifecycle.draw_arrivals(cfg, cal, plan, pool), life,
+                 draw_events(cfg, posts, life))
+
+
+@pytest.fixture(scope="module")
+def w() -> World:
+    """The lifecycle world of the brief: scale 0.2 (100 creators), seed 7."""
+    return world(0.2, 7)
+
+
+def _tables(job: Job, plans: list[dict]) -> dict[str, pa.Table]:
+    out = {}
+    for name, (fn, key) in BATCHES.items():
+        batches = [fn(job, p) for p in plans]
+        out[name] = pa.Table.from_batches(batches).sort_by(key).combine_chunks()
+    return out
+
+
+def _subset(plan: dict, rows: np.ndarray) -> dict:
+    return {k: v[rows] for k, v in plan.items()}
+
+
+def _largest_remainder(n: int, shares: list[float]) -> list[int]:
+    """Reference apportionment in exact arithmetic (Hamilton's method)."""
+    quotas = [Fraction(str(s)) * n for s in shares]
+    counts = [math.floor(q) for q in quotas]
+    order = sorted(range(len(shares)), key=lambda i: (-(quotas[i] - counts[i]), i))
+    for i in order[: n - sum(counts)]:
+        counts[i] += 1
+    return counts
+
+
+def _row_of(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    pos = np.searchsorted(sorted_keys, keys)
+    assert np.all(pos < sorted_keys.size) and np.all(sorted_keys[np.minimum(pos, sorted_keys.size - 1)] == keys)
+    return pos
+
+
+# =============================================================================================
+# calendar
+
+
+def test_calendar_month_boundaries_are_utc_and_fixed():
+    cal = Calendar(load_config().window)
+    assert cal.month_start(0) == 1672531200  # 2023-01-01T00:00:00Z
+    assert cal.month_end(cal.months - 1) == cal.end == 1735689600  # 2025-01-01T00:00:00Z
+    assert cal.days_in_month(1) == 28 and cal.days_in_month(13) == 29  # Feb 2023, Feb 2024
+    assert cal.month_of_year(np.arange(24)).tolist() == list(range(1, 13)) * 2
+    assert cal.month_of_year(-1) == 12
+    t = cal.month_start(np.arange(-5, 24)) + 3600
+    np.testing.assert_array_equal(cal.month_index(t), np.arange(-5, 24))
+    np.testing.assert_array_equal(cal.month_index(cal.month_end(np.arange(23)) - 1), np.arange(23))
+
+
+# =============================================================================================
+# batch independence: the key property of the design
+
+
+@pytest.fixture(scope="module")
+def small() -> tuple[World, dict[str, pa.Table]]:
+    ww = world(0.1, 7)
+    return ww, _tables(ww.job, [ww.plan])
+
+
+def test_small_world_is_not_empty(small):
+    ww, whole = small
+    assert ww.cfg.n_creators == 50
+    for name, table in whole.items():
+        assert table.num_rows > 0, name
+        key = BATCHES[name][1]
+        ids = table.column(key).to_numpy()
+        assert np.unique(ids).size == ids.size, f"{name}: duplicate {key}"
+
+
+def _assert_same_tables(a: dict[str, pa.Table], b: dict[str, pa.Table]) -> None:
+    for name in BATCHES:
+        assert a[name].num_rows == b[name].num_rows, name
+        assert a[name].schema == b[name].schema, name
+        for col in a[name].column_names:
+            assert a[name].column(col).equals(b[name].column(col)), f"{name}.{col} differs"
+
+
+def test_two_batches_give_the_same_rows_as_one(small):
+    ww, whole = small
+    n = ww.plan["creator_id"].size
+    cut = int(0.4 * n)
+    split = _tables(ww.job, [_subset(ww.plan, np.arange(cut)), _subset(ww.plan, np.arange(cut, n))])
+    _assert_same_tables(whole, split)
+
+
+def test_shuffled_uneven_batches_give_the_same_rows(small):
+    ww, whole = small
+    n = ww.plan["creator_id"].size
+    perm = np.random.default_rng(2024).permutation(n)
+    parts = np.split(perm, [7, 31])  # 7, 24 and 19 creators in random order
+    split = _tables(ww.job, [_subset(ww.plan, p) for p in parts])
+    _assert_same_tables(whole, split)
+
+
+def test_one_creator_per_batch_gives_the_same_rows(small):
+    ww, whole = small
+    n = ww.plan["creator_id"].size
+    split = _tables(ww.job, [_subset(ww.plan, np.array([i])) for i in range(n)])
+    _assert_same_tables(whole, split)
+
+
+def test_the_seed_changes_the_rows():
+    a = world(0.1, 7)
+    b = world(0.1, 8)
+    ta = pledges_batch(a.job, a.plan)
+    tb = pledges_batch(b.job, b.plan)
+    assert not ta.equals(tb)
+
+
+# =============================================================================================
+# creator mixes: exact counts per class at every scale
+
+
+@pytest.mark.parametrize("n", [500, 37])
+@pytest.mark.parametrize("what", ["category", "size"])
+def test_stratified_counts_are_the_largest_remainder_apportionment(n, what):
+    cfg = load_config()
+    shares = ([cfg.creators.categories[c] for c in CATEGORIES] if what == "category"
+              else [cfg.creators.size_tiers[t].share for t in SIZE_TIERS])
+    labels = stratified(n, shares, uniform(1, "test.stratified", np.arange(n)))
+    counts = np.bincount(labels, minlength=len(shares)).tolist()
+    assert counts == _largest_remainder(n, shares)
+    assert sum(counts) == n
+    for c, s in zip(counts, shares):
+        assert math.floor(s * n + 1e-9) <= c <= math.ceil(s * n - 1e-9)
+    if n == 500:  # every quota is whole: exactly round(share * n)
+        assert counts == [round(s * n) for s in shares]
+
+
+def test_stratified_counts_at_37_creators_spelled_out():
+    """Quotas 9.25 7.4 6.66 5.55 3.7 2.59 1.85: the four largest remainders (games, writing,
+    visual_art, music) get the four seats left after flooring. (Plain rounding would give 38.)"""
+    cfg = load_config()
+    shares = [cfg.creators.categories[c] for c in CATEGORIES]
+    labels = stratified(37, shares, uniform(3, "x", np.arange(37)))
+    assert np.bincount(labels, minlength=7).tolist() == [9, 7, 7, 5, 4, 3, 2]
+    sizes = stratified(37, [0.6, 0.3, 0.1], uniform(3, "y", np.arange(37)))
+    assert np.bincount(sizes, minlength=3).tolist() == [22, 11, 4]
+
+
+def test_stratified_places_classes_by_the_order_of_u():
+    u = np.array([0.9, 0.1, 0.5, 0.3, 0.7])
+    # counts 2, 2, 1 -> the two smallest u get class 0, the next two class 1, the largest class 2
+    assert stratified(5, [0.4, 0.4, 0.2], u).tolist() == [2, 0, 1, 0, 1]
+
+
+@pytest.mark.parametrize("scale, n", [(1.0, 500), (0.074, 37)])
+def test_draw_creators_hits_the_mixes_exactly(scale, n):
+    cfg = load_config(scale=scale, seed=5)
+    cre = draw_creators(cfg, Calendar(cfg.window))
+    assert cre["creator_id"].tolist() == list(range(1, n + 1))
+    cat_shares = [cfg.creators.categories[c] for c in CATEGORIES]
+    size_shares = [cfg.creators.size_tiers[t].share for t in SIZE_TIERS]
+    assert np.bincount(cre["category_code"], minlength=7).tolist() == _largest_remainder(n, cat_shares)
+    assert np.bincount(cre["size_code"], minlength=3).tolist() == _largest_remainder(n, size_shares)
+    assert all(cre["category"][i] == CATEGORIES[cre["category_code"][i]] for i in range(n))
+
+
+def test_creator_mix_assignment_changes_with_the_seed_but_not_the_counts():
+    a = draw_creators(load_config(seed=1), Calendar(load_config().window))
+    b = draw_creators(load_config(seed=2), Calendar(load_config().window))
+    assert not np.array_equal(a["category_code"], b["category_code"])
+    assert np.array_equal(np.bincount(a["category_code"]), np.bincount(b["category_code"]))
+
+
+# =============================================================================================
+# creators and tiers
+
+
+@pytest.fixture(scope="module", params=[42, 7])
+def creators_and_tiers(request):
+    cfg = load_config(seed=request.param)
+    cre = draw_creators(cfg, Calendar(cfg.window))
+    return cfg, cre, draw_tiers(cfg, cre)
+
+
+def test_two_to_four_tiers_per_creator(creators_and_tiers):
+    cfg, cre, tiers = creators_and_tiers
+    per_creator = np.bincount(tiers["creator_id"], minlength=cre["creator_id"].max() + 1)[cre["creator_id"]]
+    np.testing.assert_array_equal(per_creator, cre["n_tiers"])
+    assert per_creator.min() >= 2 and per_creator.max() <= 4
+    for code, name in enumerate(SIZE_TIERS):
+        lo, hi = cfg.creators.size_tiers[name].tiers
+        k = cre["n_tiers"][cre["size_code"] == code]
+        assert k.min() >= lo and k.max() <= hi, name
+
+
+def test_tier_four_only_for_top_creators(creators_and_tiers):
+    _, cre, tiers = creators_and_tiers
+    owner_size = cre["size_code"][tiers["creator_id"] - 1]
+    assert np.all(owner_size[tiers["tier_rank"] == 4] == SIZE_TIERS.index("top_creator"))
+    assert np.all(cre["price_4"][cre["size_code"] != 2] == 0)
+
+
+def test_tier_ids_and_ranks(creators_and_tiers):
+    _, cre, tiers = creators_and_tiers
+    np.testing.assert_array_equal(tiers["tier_id"], tiers["creator_id"] * 10 + tiers["tier_rank"])
+    assert np.unique(tiers["tier_id"]).size == tiers["tier_id"].size
+    # ranks run 1..n_tiers for every creator
+    for cid in cre["creator_id"][:60]:
+        ranks = tiers["tier_rank"][tiers["creator_id"] == cid]
+        assert ranks.tolist() == list(range(1, cre["n_tiers"][cid - 1] + 1))
+
+
+def test_tier_prices_are_in_the_seeds_bands_and_rise_with_rank(creators_and_tiers):
+    cfg, cre, tiers = creators_and_tiers
+    price, rank, cid = tiers["price_cents"], tiers["tier_rank"], tiers["creator_id"]
+    for r, (lo, hi) in SEED_PRICE_BANDS.items():
+        p = price[rank == r]
+        assert p.size == 0 or (p.min() >= lo * 100 and p.max() <= hi * 100), r
+        assert set((p // 100).tolist()) <= set(cfg.tiers.prices[r])
+        assert np.all(p % 100 == 0)  # whole-dollar price points
+    same_creator = cid[1:] == cid[:-1]
+    assert np.all(np.diff(price)[same_creator] > 0)
+    assert np.all(np.diff(rank)[same_creator] == 1)
+    np.testing.assert_array_equal(price, np.choose(rank - 1, [cre[f"price_{r}"][cid - 1] for r in (1, 2, 3, 4)]))
+
+
+def test_tiers_exist_from_the_creators_start(creators_and_tiers):
+    _, cre, tiers = creators_and_tiers
+    np.testing.assert_array_equal(tiers["created_t"], cre["created_t"][tiers["creator_id"] - 1])
+
+
+def test_top_creators_are_old_and_new_creators_join_in_the_window(creators_and_tiers):
+    cfg, cre, _ = creators_and_tiers
+    cal = Calendar(cfg.window)
+    joined = cre["joined_month"] >= 0
+    assert not np.any(joined & (cre["size_code"] == 2))
+    np.testing.assert_array_equal(cal.month_index(cre["created_t"][joined]), cre["joined_month"][joined])
+    assert np.all(cre["created_t"][~joined] < cal.start)
+    assert np.all(cre["created_t"] < cal.end)
+
+
+# =============================================================================================
+# posts
+
+
+def test_posts_follow_their_creator_and_stay_in_the_window(w):
+    p, plan, cal = w.posts, w.plan, w.cal
+    created = plan["created_t"][p["creator_idx"]]
+    assert np.all(p["published_t"] > created)  # seed rule 7
+    assert np.all((p["published_t"] >= cal.start) & (p["published_t"] < cal.end))
+    np.testing.assert_array_equal(cal.month_index(p["published_t"]), p["month"])
+    np.testing.assert_array_equal(p["post_id"] // 10_000, p["creator_id"])
+    assert np.unique(p["post_id"]).size == p["post_id"].size
+    assert w.counts.max() <= MAX_POSTS_PER_MONTH
+    np.testing.assert_array_equal(np.bincount(p["creator_idx"], minlength=len(plan["creator_id"])), w.counts.sum(axis=1))
+
+
+def test_posts_are_numbered_in_publishing_order(w):
+    p = w.posts
+    same = p["creator_idx"][1:] == p["creator_idx"][:-1]
+    assert np.all(np.diff(p["published_t"])[same] >= 0)
+    assert np.all(np.diff(p["number"])[same] == 1)
+    assert np.all(p["number"][np.r_[True, ~same]] == 1)
+
+
+def test_post_access_and_minimum_rank(w):
+    p, plan = w.posts, w.plan
+    n_tiers = plan["n_tiers"][p["creator_idx"]]
+    public, patrons, locked = (p["access"] == k for k in range(3))
+    assert np.all(p["min_rank"][public] == 0) and np.all(p["min_rank"][patrons] == 1)
+    assert np.all((p["min_rank"][locked] >= 2) & (p["min_rank"][locked] <= n_tiers[locked]))
+
+
+# =============================================================================================
+# pledge lifecycles (scale 0.2, seed 7)
+
+
+def test_pledge_ids_are_unique_and_name_their_creator(w):
+    pl = w.life.pledges
+    assert pl["pledge_id"].size > 1_000
+    assert np.unique(pl["pledge_id"]).size == pl["pledge_id"].size
+    np.testing.assert_array_equal(pl["pledge_id"] // lifecycle.PLEDGES_PER_CREATOR, w.plan["creator_id"][pl["creator_idx"]])
+
+
+def test_pledges_start_after_the_creator_exists(w):
+    pl = w.life.pledges
+    assert np.all(pl["start_t"] >= w.plan["created_t"][pl["creator_idx"]])
+    assert np.all(pl["start_t"] < w.cal.end)
+
+
+@pytest.mark.parametrize("scale, seed", [
+    pytest.param(0.2, 7, id="0.2x-seed7"),
+    pytest.param(1.0, 1, id="1x-seed1", marks=pytest.mark.xfail(strict=True, reason=(
+        "lifecycle/growth: arrivals are drawn for the month BEFORE a creator joins (arrival_rates "
+        "is > 0 at joined_month - 1); draw_arrivals clamps start_t to created_t + 1h, in the next "
+        "month, so the pledge is charged on day 1-3 of that month before it starts; pledge 407000001 "
+        "starts 2023-10-16, is charged 2023-10-01, fails all retries and ends 2023-10-13"))),
+])
+def test_ended_pledges_end_after_they_start(scale, seed):
+    pl = world(scale, seed).life.pledges
+    ended = pl["end_t"] < lifecycle.NEVER
+    assert ended.any()
+    bad = ended & (pl["end_t"] <= pl["start_t"])
+    assert not bad.any(), pl["pledge_id"][bad][:5]
+
+
+def test_pauses_fall_between_start_and_end(w):
+    pl = w.life.pledges
+    paused = pl["pause_t"] < lifecycle.NEVER
+    assert paused.any()
+    assert np.all(pl["pause_t"][paused] > pl["start_t"][paused])
+    both = paused & (pl["end_t"] < lifecycle.NEVER)
+    assert np.all(pl["pause_t"][both] < pl["end_t"][both])
+
+
+def test_status_and_churn_reason_follow_the_end_and_pause(w):
+    pl, end = w.life.pledges, w.cal.end
+    ended, paused = pl["end_t"] < end, pl["pause_t"] < end
+    np.testing.assert_array_equal(pl["status"], np.where(ended, 2, np.where(paused, 1, 0)))
+    scheduled = pl["end_t"] < lifecycle.NEVER
+    assert np.all(pl["reason"][scheduled] > 0)
+    assert np.all(pl["reason"][~scheduled] == 0)
+    assert set(np.unique(pl["reason"])) <= {0, 1, 2, 3}
+
+
+def test_no_patron_pledges_twice_to_the_same_creator(w):
+    pl = w.life.pledges
+    assert pl["patron_id"].min() >= 1 and pl["patron_id"].max() <= w.pool
+    pairs = pl["creator_idx"].astype(np.int64) * (w.pool + 1) + pl["patron_id"]
+    assert np.unique(pairs).size == pairs.size
+
+
+def test_pledge_ranks_exist_at_their_creator(w):
+    pl, plan = w.life.pledges, w.plan
+    n_tiers = plan["n_tiers"][pl["creator_idx"]]
+    assert np.all((pl["rank"] >= 1) & (pl["rank"] <= n_tiers))
+    a = w.arrivals
+    assert np.all((a["rank"] >= 1) & (a["rank"] <= a["n_tiers"]))
+
+
+def _prices(plan: dict) -> np.ndarray:
+    n = plan["creator_id"].size
+    return np.stack([np.zeros(n, dtype=np.int64)] + [plan[f"price_{r}"] for r in (1, 2, 3, 4)], axis=1)
+
+
+def test_amounts_are_the_price_of_the_tier_in_force(w):
+    pl, at, plan = w.life.pledges, w.life.attempts, w.plan
+    prices = _prices(plan)
+    # the pledge's final amount is its final tier's price
+    np.testing.assert_array_equal(pl["amount_cents"], prices[pl["creator_idx"], pl["rank"]])
+    # the first charge is at the price of the tier the patron chose
+    a = w.arrivals
+    np.testing.assert_array_equal(a["pledge_id"], pl["pledge_id"])
+    first = at["first_payment"].astype(bool)
+    p = at["pledge_idx"]
+    np.testing.assert_array_equal(at["amount_cents"][first], prices[a["creator_idx"], a["rank"]][p[first]])
+    # every charge is one of the creator's tier prices; map it back to a rank
+    c = pl["creator_idx"][p]
+    rank_of_charge = np.argmax(prices[c] == at["amount_cents"][:, None], axis=1)
+    assert np.all(rank_of_charge >= 1) and np.all(rank_of_charge <= plan["n_tiers"][c])
+    # tier changes move one rank at a time: consecutive billings of a pledge differ by at most one rank
+    firsts = np.nonzero(at["attempt"] == 0)[0]
+    order = firsts[np.lexsort((at["month"][firsts], p[firsts]))]
+    same = p[order][1:] == p[order][:-1]
+    assert np.all(np.abs(np.diff(rank_of_charge[order]))[same] <= 1)
+    assert np.all(at["amount_cents"] > 0)
+
+
+def test_new_pledges_are_first_charged_when_they_start(w):
+    pl, at = w.life.pledges, w.life.attempts
+    first = at["first_payment"].astype(bool)
+    p = at["pledge_idx"][first]
+    assert np.unique(p).size == p.size  # one first payment per pledge
+    np.testing.assert_array_equal(at["t"][first], pl["start_t"][p])
+    assert np.all(at["attempt"][first] == 0)
+    in_window = w.arrivals["start_m"] >= 0
+    assert set(p.tolist()) == set(np.nonzero(in_window)[0].tolist())
+
+
+def _pledge_month_order(at: dict) -> np.ndarray:
+    return np.lexsort((at["attempt"], at["month"], at["pledge_idx"]))
+
+
+def test_attempts_of_a_pledge_month_are_numbered_and_ordered(w):
+    at = w.life.attempts
+    o = _pledge_month_order(at)
+    pid, month, k, t = (at[f][o] for f in ("pledge_idx", "month", "attempt", "t"))
+    same = (pid[1:] == pid[:-1]) & (month[1:] == month[:-1])
+    assert np.all(k[1:][same] == k[:-1][same] + 1)  # 0, 1, 2, ... without gaps or repeats
+    assert np.all(k[1:][~same] == 0) and k[0] == 0
+    assert np.all(t[1:][same] > t[:-1][same])
+    assert k.max() <= len(w.cfg.payments.retry_days)
+
+
+def test_retries_only_after_a_failed_attempt_on_the_retry_schedule(w):
+    at, cfg = w.life.attempts, w.cfg
+    o = _pledge_month_order(at)
+    pid, month, k, t, ok = (at[f][o] for f in ("pledge_idx", "month", "attempt", "t", "ok"))
+    ok = ok.astype(bool)
+    same = (pid[1:] == pid[:-1]) & (month[1:] == month[:-1])
+    assert same.any()
+    assert not np.any(ok[:-1][same])  # nothing follows a success
+    # retry j happens retry_days[j] days (plus up to 6 hours) after the first attempt
+    start_of_group = np.maximum.accumulate(np.where(k == 0, np.arange(k.size), 0))
+    offset = t - t[start_of_group]
+    days = np.array([0] + list(cfg.payments.retry_days)) * DAY
+    assert np.all(offset >= days[k]) and np.all(offset < days[k] + 6 * 3600)
+
+
+def test_failed_attempts_carry_a_reason_and_successes_none(w):
+    at = w.life.attempts
+    ok = at["ok"].astype(bool)
+    assert np.all(at["reason"][ok] == 0)
+    assert np.all((at["reason"][~ok] >= 1) & (at["reason"][~ok] < len(billing.FAILURE_CODES)))
+    first = at["attempt"] == 0
+    assert 0.05 < 1 - ok[first].mean() < 0.12  # ~8% of first attempts fail
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "lifecycle.simulate: voluntary churn is drawn for pledges whose dunning end falls in the next month "
+    "(free = end_t >= me) and overwrites end_t/reason, so a pledge whose every retry failed ends "
+    "'voluntary'/'creator_removed' (12+ pledges at 0.2x seed 7, e.g. pledge 100000365)"))
+def test_unrecovered_billing_ends_the_pledge_for_payment(w):
+    pl, at = w.life.pledges, w.life.attempts
+    unrecovered = (at["attempt"] == len(w.cfg.payments.retry_days)) & ~at["ok"].astype(bool)
+    p = at["pledge_idx"][unrecovered]
+    assert p.size > 0
+    wrong = pl["reason"][p] != lifecycle.REASON_PAYMENT
+    assert not wrong.any(), pl["pledge_id"][p[wrong]][:5]
+    # and the pledge ends after its last failed retry
+    assert np.all(pl["end_t"][p] > at["t"][unrecovered])
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "lifecycle.simulate: the voluntary churn time is drawn after the month's first attempt but ignores "
+    "pending retries, so retries (some successful charges) are dated after the pledge's ended_at"))
+def test_no_payment_attempt_after_the_pledge_ended(w):
+    pl, at = w.life.pledges, w.life.attempts
+    late = at["t"] > pl["end_t"][at["pledge_idx"]]
+    assert not late.any(), pl["pledge_id"][at["pledge_idx"][late]][:5]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "lifecycle/growth: pledges arriving in the month before their creator joins get start_t in the "
+    "joined month (clamped to created_t + 1h) but start_m one month earlier; the joined month's regular "
+    "charge on day 1-3 then precedes the pledge's start (e.g. pledge 6000002 starts 2023-02-07, "
+    "charged 2023-02-07 and 2023-02-01)"))
+def test_every_attempt_is_at_or_after_the_pledge_start(w):
+    pl, at = w.life.pledges, w.life.attempts
+    early = at["t"] < pl["start_t"][at["pledge_idx"]]
+    assert not early.any(), pl["pledge_id"][at["pledge_idx"][early]][:5]
+
+
+@pytest.mark.xfail(strict=True, reason="same root cause as test_every_attempt_is_at_or_after_the_pledge_start: "
+                                       "such pledges are charged twice in their first calendar month")
+def test_a_pledge_is_charged_at_most_once_per_calendar_month(w):
+    at, cal = w.life.attempts, w.cal
+    first = at["attempt"] == 0
+    key = at["pledge_idx"][first] * 1_000 + (cal.month_index(at["t"][first]) + 500)
+    assert np.unique(key).size == key.size
+
+
+def test_pledges_are_billed_every_month_they_run_unpaused(w):
+    """Month by month: a running pledge that is not paused and not in dunning gets a first attempt."""
+    pl, at, cal = w.life.pledges, w.life.attempts, w.cal
+    n = pl["pledge_id"].size
+    billed = np.zeros((n, cal.months), dtype=bool)
+    first = at["attempt"] == 0
+    billed[at["pledge_idx"][first], at["month"][first]] = True
+    start_m = w.arrivals["start_m"]
+    m = np.arange(cal.months)[None, :]
+    ms, me = cal.month_start(m), cal.month_end(m)
+    # runs the whole month, unpaused at its start, not in dunning
+    should = (start_m[:, None] < m) & (pl["end_t"][:, None] >= me) & (pl["pause_t"][:, None] >= ms)
+    assert np.all(billed[should])
+    assert not np.any(billed[(start_m[:, None] > m)])
+
+
+# =============================================================================================
+# fees
+
+
+def test_fees_add_up_exactly_for_every_price_point_and_plan():
+    cfg = load_config()
+    pf = cfg.payments.processing_fee
+    gross = np.array(sorted(p * 100 for r in (1, 2, 3, 4) for p in cfg.tiers.prices[r]), dtype=np.int64)
+    for plan, spec in cfg.creators.plan_types.items():
+        platform, processing, net = billing.fees(cfg, gross, np.full(gross.size, spec.platform_fee))
+        for arr in (platform, processing, net):
+            assert arr.dtype.kind == "i"
+        np.testing.assert_array_equal(net, gross - platform - processing)
+        assert np.all(platform > 0) and np.all(processing > 0) and np.all(net > 0), plan
+        assert np.all(np.abs(platform - gross * spec.platform_fee) <= 0.5)
+        micro = gross <= pf.micro_limit_cents
+        exp = np.where(micro, gross * pf.micro_rate + pf.micro_fixed_cents, gross * pf.rate + pf.fixed_cents)
+        assert np.all(np.abs(processing - exp) <= 0.5)
+
+
+def test_micro_payment_rule_applies_up_to_the_limit():
+    """Patreon's rule: payments of $3 or less pay 5% + 10c instead of 2.9% + 30c."""
+    cfg = load_config()
+    pf = cfg.payments.processing_fee
+    gross = np.array([200, pf.micro_limit_cents - 1, pf.micro_limit_cents, pf.micro_limit_cents + 1, 1_000])
+    _, processing, _ = billing.fees(cfg, gross, np.full(gross.size, 0.08))
+    assert processing.tolist() == [
+        round(200 * pf.micro_rate) + pf.micro_fixed_cents,
+        round(299 * pf.micro_rate) + pf.micro_fixed_cents,
+        round(300 * pf.micro_rate) + pf.micro_fixed_cents,
+        round(301 * pf.rate) + pf.fixed_cents,
+        round(1_000 * pf.rate) + pf.fixed_cents,
+    ]
+    assert processing[1] < round(299 * pf.rate) + pf.fixed_cents  # the micro rule is the cheaper one there
+
+
+def test_transaction_rows_charge_fees_only_on_success(small):
+    _, whole = small
+    t = whole["transactions"]
+    ok = t.column("succeeded").to_numpy(zero_copy_only=False)
+    gross, plat, proc, net = (t.column(c).to_numpy() for c in ("gross_cents", "platform_cents", "processing_cents", "net_cents"))
+    assert np.all(gross > 0)
+    np.testing.assert_array_equal(net[ok], gross[ok] - plat[ok] - proc[ok])
+    assert np.all(net[ok] > 0)
+    assert not np.any(plat[~ok]) and not np.any(proc[~ok]) and not np.any(net[~ok])
+
+
+# =============================================================================================
+# engagement events
+
+
+@pytest.fixture(scope="module")
+def ev(w):
+    """Each event joined to its pledge and to its engaged pledge-month record."""
+    pl, eg, e = w.life.pledges, w.life.engaged, w.events
+    assert e["event_id"].size > 10_000
+    order = np.argsort(pl["pledge_id"])
+    p_idx = order[_row_of(pl["pledge_id"][order], e["event_id"] // 10_000)]
+    month = (e["event_id"] % 10_000) // 100
+    eg_key = eg["pledge_idx"].astype(np.int64) * 1_000 + eg["month"]
+    eg_order = np.argsort(eg_key)
+    row = eg_order[_row_of(eg_key[eg_order], p_idx * 1_000 + month)]
+    post_row = _row_of(w.posts["post_id"], e["post_id"])  # post ids ascend within a creator and creators ascend
+    return p_idx, month, row, post_row
+
+
+def test_event_ids_are_unique_and_count_the_engaged_months(w, ev):
+    e, eg = w.events, w.life.engaged
+    assert np.unique(e["event_id"]).size == e["event_id"].size
+    assert e["event_id"].size == np.minimum(eg["n_events"], MAX_EVENTS_PER_MONTH).sum()
+    assert np.all(eg["n_events"] >= 1) and np.all(eg["lo"] < eg["hi"])
+
+
+def test_events_happen_while_the_pledge_is_active(w, ev):
+    pl, e, cal = w.life.pledges, w.events, w.cal
+    p_idx, month, _, _ = ev
+    t = e["event_t"]
+    active_end = np.minimum(np.minimum(pl["end_t"], pl["pause_t"]), cal.end)[p_idx]
+    assert np.all(t >= pl["start_t"][p_idx])
+    assert np.all(t < active_end)
+    np.testing.assert_array_equal(cal.month_index(t), month)
+    np.testing.assert_array_equal(e["patron_id"], pl["patron_id"][p_idx])
+    np.testing.assert_array_equal(e["creator_idx"], pl["creator_idx"][p_idx])
+
+
+def test_events_are_on_a_visible_post_of_the_same_creator_published_before(w, ev):
+    e, posts, eg = w.events, w.posts, w.life.engaged
+    _, _, row, post_row = ev
+    assert np.all(posts["creator_idx"][post_row] == e["creator_idx"])
+    np.testing.assert_array_equal(e["post_id"] // 10_000, w.plan["creator_id"][e["creator_idx"]])
+    assert np.all(posts["published_t"][post_row] <= e["event_t"])
+    assert np.all(posts["min_rank"][post_row] <= eg["rank"][row])
+    assert set(np.unique(e["event_type"]).tolist()) <= {0, 1, 2, 3}
+
+
+def test_events_favour_but_do_not_only_use_the_newest_post(w, ev):
+    e, posts, eg = w.events, w.posts, w.life.engaged
+    _, _, row, post_row = ev
+    # the newest visible post at event time, per event
+    newest = np.zeros(e["event_id"].size, dtype=bool)
+    for r in range(1, 5):
+        vis = np.nonzero(posts["min_rank"] <= r)[0]
+        sel = np.nonzero(eg["rank"][row] == r)[0]
+        key = posts["creator_idx"][vis] * (1 << 34) + posts["published_t"][vis]
+        pos = np.searchsorted(key, e["creator_idx"][sel] * (1 << 34) + e["event_t"][sel], side="right") - 1
+        newest[sel] = vis[pos] == post_row[sel]
+    share = newest.mean()
+    assert 0.3 < share < 0.9, share
+
+
+# =============================================================================================
+# row volumes at scale 1 (one batch of all 500 creators)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_volumes_at_scale_one(seed):
+    cfg = load_config(scale=1, seed=seed)
+    cal = Calendar(cfg.window)
+    cre = draw_creators(cfg, cal)
+    pool = growth.patron_pool(cfg.n_patrons, growth.expected_pledges(cfg, cal, cre))
+    job, plan = Job(cfg, pool), {k: cre[k] for k in PLAN_COLUMNS}
+    assert np.unique(plan["creator_id"]).size == 500
+    pledges = pledges_batch(job, plan)
+    got = {
+        "patrons": np.unique(pledges.column("patron_id").to_numpy()).size,
+        "pledges": pledges.num_rows,
+        "transactions": transactions_batch(job, plan).num_rows,
+        "posts": posts_batch(job, plan).num_rows,
+        "events": events_batch(job, plan).num_rows,
+    }
+    target = {"patrons": 15_000, "pledges": 25_000, "transactions": 200_000, "posts": 8_000, "events": 500_000}
+    off = {k: round(got[k] / target[k] - 1, 3) for k in target if abs(got[k] / target[k] - 1) > 0.10}
+    assert not off, f"outside +-10%: {off} (got {got})"
