@@ -74,6 +74,7 @@ def processing_time(seed: int, pledge_id: np.ndarray, m: int) -> np.ndarray:
 class Charges:
     attempts: dict[str, np.ndarray]
     unrecovered_end: np.ndarray  # per billed pledge: when it ends for non-payment, NEVER if paid
+    last_attempt: np.ndarray  # per billed pledge: time of its last attempt this billing
 
 
 def charge(cfg: Config, cal: Calendar, m: int, pay: PatronPayment, idx: np.ndarray, pledge_id: np.ndarray,
@@ -115,7 +116,7 @@ def charge(cfg: Config, cal: Calendar, m: int, pay: PatronPayment, idx: np.ndarr
         pending = pending[~ok]
     end = np.full(idx.size, NEVER, dtype=np.int64)
     end[pending] = last_t[pending] + 3600
-    return Charges({f: np.concatenate(v) for f, v in cols.items()}, end)
+    return Charges({f: np.concatenate(v) for f, v in cols.items()}, end, last_t)
 
 
 def fees(cfg: Config, gross_cents: np.ndarray, platform_rate: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -58,7 +58,9 @@ def arrival_rates(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray]) -
     nxt = np.concatenate([path[:, 1:], path[:, -1:] * (1 + creators["growth"][:, None])], axis=1)
     churn = steady_churn(cfg) * 1.2 * creators["churn_multiplier"][:, None]
     lam = path * churn + np.maximum(nxt - path, 0.0)
-    return lam * seasonal_arrivals(cfg, cal)[None, :]
+    # Nobody pledges to a creator before the creator's page exists.
+    before_joining = np.arange(cal.months)[None, :] < creators["joined_month"][:, None]
+    return np.where(before_joining, 0.0, lam) * seasonal_arrivals(cfg, cal)[None, :]
 
 
 def stock_age_weights(cfg: Config, max_age: int = Calendar.HISTORY) -> np.ndarray:

@@ -80,6 +80,7 @@ def draw_arrivals(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], pool: 
     lo = np.maximum(cal.month_start(start_m), created + 3600)
     hi = cal.month_end(start_m)
     start_t = lo + (uniform(seed, "pledge.start", pledge_id) * np.maximum(hi - lo, 1)).astype(np.int64)
+    fits = lo < hi  # a creator created in the last hour of a month gets that month's arrivals dropped
 
     n_tiers = cre["n_tiers"][c_idx].astype(np.int64)
     shares = np.zeros((5, 4))
@@ -87,7 +88,7 @@ def draw_arrivals(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], pool: 
         shares[k, : len(s)] = s
     rank = 1 + categorical(uniform(seed, "pledge.tier", pledge_id), shares[n_tiers])
     patron = _draw_patrons(seed, pledge_id, c_idx, pool)
-    keep = patron > 0
+    keep = (patron > 0) & fits
     out = {
         "pledge_id": pledge_id, "creator_idx": c_idx, "patron_id": patron, "start_t": start_t,
         "start_m": start_m, "rank": rank.astype(np.int64), "n_tiers": n_tiers,
@@ -157,24 +158,26 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
         hit = failed_end < NEVER
         end_t[b[hit]] = failed_end[hit]
         reason[b[hit]] = REASON_PAYMENT
+        # Decisions later this month happen after the month's last payment attempt.
+        settled = np.maximum(np.where(new, p["start_t"][alive], ms), ms)
+        settled[bills] = np.maximum(settled[bills], rec.last_attempt)
 
         # Voluntary churn and removals: tenure curve shaped by creator size, posting and engagement.
         age = m - p["start_m"][alive]
         h = np.maximum(tenure_hazard(cfg, age) - pay_churn, 0.002) * churn_mult[alive]
         h = h * post_mult[a_c, m] * eng_mult[engaged_prev[alive]]
         h = np.where(paused, cfg.churn.paused_churn, h)
-        free = end_t[alive] >= me
+        # Only pledges with no end scheduled (not in dunning) and settled before the month ends can churn.
+        free = (end_t[alive] == NEVER) & (settled < me - 2)
         churned = free & (uniform(seed, "churn.event", a_pid, m) < h)
-        after = np.where(bills, bill_t, ms)
-        after = np.maximum(after, p["start_t"][alive])
-        t_end = after + 1 + (uniform(seed, "churn.time", a_pid, m) * np.maximum(me - after - 1, 1)).astype(np.int64)
+        t_end = settled + 1 + (uniform(seed, "churn.time", a_pid, m) * np.maximum(me - settled - 2, 1)).astype(np.int64)
         removed = uniform(seed, "churn.reason", a_pid, m) < cfg.churn.creator_removed_share
         idx = alive[churned]
         end_t[idx] = t_end[churned]
         reason[idx] = np.where(removed[churned], REASON_REMOVED, REASON_VOLUNTARY)
 
         # Pauses and tier changes among pledges still running at the month's end.
-        running = ~paused & (end_t[alive] >= me)
+        running = ~paused & (end_t[alive] == NEVER) & (settled < me - 2)
         pausing = running & (uniform(seed, "pause.event", a_pid, m) < cfg.churn.pause_rate)
         pause_t[alive[pausing]] = t_end[pausing]
         moving = running & ~pausing & (uniform(seed, "tier.change", a_pid, m) < cfg.tiers.change_per_month)
