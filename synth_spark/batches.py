@@ -16,7 +16,9 @@ import pyarrow as pa
 from . import billing, identity
 from .calendar import Calendar
 from .config import CATEGORIES, Config
+from .churn import population_normaliser
 from .engagement import draw_events
+from .growth import expected_pledge_months, expected_pledges, patron_pool
 from .lifecycle import Lifecycle, simulate
 from .posts import draw_posts, monthly_post_counts
 from .rng import uniform
@@ -30,6 +32,14 @@ class Job:
 
     cfg: Config
     pool: int
+    churn_norm: float = 1.0
+
+    @classmethod
+    def plan(cls, cfg: Config, cal: Calendar, creators: dict[str, np.ndarray]) -> "Job":
+        """The population-level constants, computed once on the driver from all creators."""
+        pool = patron_pool(cfg.n_patrons, expected_pledges(cfg, cal, creators))
+        norm = population_normaliser(cfg, creators, expected_pledge_months(cal, creators))
+        return cls(cfg, pool, norm)
 
     @property
     def cal(self) -> Calendar:
@@ -50,7 +60,7 @@ def _simulate(job: Job, cre: dict[str, np.ndarray]) -> tuple[dict, np.ndarray, L
     cal = job.cal
     counts = monthly_post_counts(job.cfg, cal, cre)
     posts = draw_posts(job.cfg, cal, cre, counts)
-    return posts, counts, simulate(job.cfg, cal, cre, posts, counts, job.pool)
+    return posts, counts, simulate(job.cfg, cal, cre, posts, counts, job.pool, job.churn_norm)
 
 
 def posts_batch(job: Job, cre: dict[str, np.ndarray]) -> pa.RecordBatch:

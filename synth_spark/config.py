@@ -153,7 +153,7 @@ class Churn(Strict):
     by_tenure: ChurnByTenure
     creator_removed_share: Probability
     posting_multiplier: dict[str, PositiveFloat]
-    engagement_multiplier: dict[str, PositiveFloat]
+    not_engaged_churn_ratio: Annotated[float, Field(ge=1.0)]
     pause_rate: Probability
     paused_churn: Probability
 
@@ -161,8 +161,6 @@ class Churn(Strict):
     def _keys(self) -> "Churn":
         if set(self.posting_multiplier) != {"none", "some", "frequent"}:
             raise ValueError("posting_multiplier: must define exactly none, some, frequent")
-        if set(self.engagement_multiplier) != {"engaged", "not_engaged"}:
-            raise ValueError("engagement_multiplier: must define exactly engaged, not_engaged")
         return self
 
 

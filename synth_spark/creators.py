@@ -72,6 +72,7 @@ def draw_creators(cfg: Config, cal: Calendar) -> dict[str, np.ndarray]:
     audience = per_size("audience_median") * np.exp(
         per_size("audience_sigma") * stratified_normal(seed, "creator.audience", ids, size_code))
     growth = per_size("monthly_growth") + per_size("growth_sd") * stratified_normal(seed, "creator.growth", ids, size_code)
+    growth = np.clip(growth, -0.12, 0.15)  # a creator doubling every five months is already a breakout
     posts_rate = per_size("posts_per_month") * np.exp(0.6 * stratified_normal(seed, "creator.posts", ids, size_code))
 
     lo = np.array([t.tiers[0] for t in tiers])[size_code]

@@ -20,7 +20,6 @@ from .calendar import Calendar
 from .config import Config
 from .creators import PLAN_COLUMNS, draw_creators, draw_tiers
 from .derive import creators_frame, patrons_frame, simulated, tiers_frame
-from .growth import expected_pledges, patron_pool
 from .schemas import TABLE_ORDER
 from .writers import MANIFEST, Staging, checksum, read_parquet
 
@@ -72,8 +71,7 @@ def generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], pa
     progress(f"planning: {cfg.n_creators:,} creators, {cfg.n_patrons:,} patrons target, seed {cfg.seed}, scale {cfg.scale:g}")
     creators = draw_creators(cfg, cal)
     tiers = draw_tiers(cfg, creators)
-    pool = patron_pool(cfg.n_patrons, expected_pledges(cfg, cal, creators))
-    job = Job(cfg, pool)
+    job = Job.plan(cfg, cal, creators)
     plan = plan_frame(spark, creators, partitions)
 
     out.mkdir(parents=True, exist_ok=True)
@@ -120,7 +118,8 @@ def generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], pa
                        "months": cfg.window.months, "timezone": "UTC"},
             "formats": formats,
             "partitions": partitions,
-            "patron_id_pool": pool,
+            "patron_id_pool": job.pool,
+            "churn_normaliser": round(job.churn_norm, 6),
             "tables": {t: {"rows": rows[t], "checksum": sums[t], "paths": paths[t]} for t in TABLE_ORDER},
             "versions": _versions(),
             "config": cfg.fingerprint(),

@@ -10,21 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 from .calendar import Calendar
+from .churn import growing_base_churn
 from .config import Config
 
 #: months a creator who joins during the window takes to reach its audience
 RAMP_MONTHS = 6
-
-
-def tenure_hazard(cfg: Config, ages: np.ndarray) -> np.ndarray:
-    """Total monthly churn by age in whole calendar months since the pledge started (0 = 1st month)."""
-    t = cfg.churn.by_tenure
-    ages = np.asarray(ages)
-    return np.select(
-        [ages <= 0, ages <= 2, ages <= 11],
-        [t.month_1, t.months_2_3, t.months_4_12],
-        t.months_13_plus,
-    )
 
 
 def seasonal_arrivals(cfg: Config, cal: Calendar) -> np.ndarray:
@@ -32,13 +22,6 @@ def seasonal_arrivals(cfg: Config, cal: Calendar) -> np.ndarray:
     moy = cal.month_of_year(np.arange(cal.months))
     s = cfg.seasonality
     return np.where(moy >= 10, 1 + s.q4_new_pledges, np.where(moy == 1, 1 + s.january_new_patrons, 1.0))
-
-
-def steady_churn(cfg: Config) -> float:
-    """Long-run churn of a creator's base with the seed's tenure curve (about 6%)."""
-    ages = np.arange(240)
-    survival = np.concatenate([[1.0], np.cumprod(1 - tenure_hazard(cfg, ages))[:-1]])
-    return float(1.0 / survival.sum())
 
 
 def audience_path(creators: dict[str, np.ndarray], cal: Calendar) -> np.ndarray:
@@ -56,20 +39,19 @@ def arrival_rates(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray]) -
     """Expected new pledges per creator and window month, shape (creators, months)."""
     path = audience_path(creators, cal)
     nxt = np.concatenate([path[:, 1:], path[:, -1:] * (1 + creators["growth"][:, None])], axis=1)
-    churn = steady_churn(cfg) * 1.2 * creators["churn_multiplier"][:, None]
+    # Replace what a base of this growth loses (a growing base is younger, so it churns more)
+    # plus the growth itself; a creator ramping up after joining has an all-new base.
+    growth = np.where(creators["joined_month"] < 0, creators["growth"], 1.0 / RAMP_MONTHS)
+    churn = growing_base_churn(cfg, growth)[:, None]
     lam = path * churn + np.maximum(nxt - path, 0.0)
     # Nobody pledges to a creator before the creator's page exists.
     before_joining = np.arange(cal.months)[None, :] < creators["joined_month"][:, None]
     return np.where(before_joining, 0.0, lam) * seasonal_arrivals(cfg, cal)[None, :]
 
 
-def stock_age_weights(cfg: Config, max_age: int = Calendar.HISTORY) -> np.ndarray:
-    """Relative frequency of each age (1..max_age months) among pledges alive when the window opens."""
-    ages = np.arange(max_age + 1)
-    survival = np.concatenate([[1.0], np.cumprod(1 - tenure_hazard(cfg, ages))[:-1]])
-    w = survival.copy()
-    w[0] = 0.0  # age 0 would mean starting in the window's first month: those are arrivals
-    return w
+def expected_pledge_months(cal: Calendar, creators: dict[str, np.ndarray]) -> np.ndarray:
+    """Each creator's expected active pledge-months over the window."""
+    return audience_path(creators, cal).sum(axis=1)
 
 
 def expected_pledges(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray]) -> float:

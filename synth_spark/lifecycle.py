@@ -14,7 +14,8 @@ import numpy as np
 from . import billing
 from .calendar import DAY, Calendar
 from .config import Config
-from .growth import arrival_rates, stock_age_weights, tenure_hazard
+from .churn import engagement_multipliers, posting_multiplier, stock_age_cdf, tenure_hazard
+from .growth import arrival_rates
 from .rng import categorical, normal, poisson, uniform
 
 #: pledge_id = creator_id * PLEDGES_PER_CREATOR + sequence number
@@ -72,10 +73,13 @@ def draw_arrivals(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], pool: 
     created = cre["created_t"][c_idx]
 
     # Pledges already running: age drawn from the steady state of the tenure curve, never older than the creator.
-    weights = np.cumsum(stock_age_weights(cfg))
+    # Pledges already running: ages from the steady state of the tenure curve for the creator's
+    # growth, never older than the creator.
+    g_bin, cdf = stock_age_cdf(cfg, cre["growth"])
+    rows = cdf[g_bin[c_idx]]
     oldest = np.clip(-cal.month_index(created), 1, Calendar.HISTORY)
-    age = np.searchsorted(weights, uniform(seed, "stock.age", pledge_id) * weights[oldest], side="right")
-    age = np.clip(age, 1, oldest)
+    target = uniform(seed, "stock.age", pledge_id) * rows[np.arange(rows.shape[0]), oldest]
+    age = np.clip((rows <= target[:, None]).sum(axis=1), 1, oldest)
     start_m = np.where(col == 0, -age, col - 1)
     lo = np.maximum(cal.month_start(start_m), created + 3600)
     hi = cal.month_end(start_m)
@@ -106,7 +110,9 @@ def _first_post_by_rank(posts: dict[str, np.ndarray], n_creators: int) -> np.nda
 
 
 def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict[str, np.ndarray],
-             post_counts: np.ndarray, pool: int) -> Lifecycle:
+             post_counts: np.ndarray, pool: int, churn_norm: float = 1.0) -> Lifecycle:
+    """``churn_norm`` is the population mean of the size and posting churn multipliers
+    (:func:`churn.population_normaliser`), divided out so the tenure curve holds on average."""
     seed = cfg.seed
     p = draw_arrivals(cfg, cal, cre, pool)
     n = p["pledge_id"].size
@@ -122,17 +128,18 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
     pay = billing.PatronPayment(cfg, patron)
     anniversary = cre["anniversary_billing"][c_idx]
     start_day = (p["start_t"] - cal.month_start(p["start_m"])) // DAY
-    churn_mult = cre["churn_multiplier"][c_idx]
+    churn_mult = cre["churn_multiplier"][c_idx] / churn_norm
     pay_churn = billing.expected_payment_churn(cfg)
-    post_level = np.select([post_counts == 0, post_counts >= 4], [0, 2], 1)
-    post_mult = np.array([cfg.churn.posting_multiplier[k] for k in ("none", "some", "frequent")])[post_level]
-    eng_mult = np.array([cfg.churn.engagement_multiplier["not_engaged"], cfg.churn.engagement_multiplier["engaged"], 1.0])
+    post_mult = posting_multiplier(cfg, post_counts)
     first_post = _first_post_by_rank(posts, len(cre["creator_id"]))
     eng_rate = np.array([0.0] + [cfg.engagement.by_tier[r] for r in (1, 2, 3, 4)])
     cat_mult = np.array([cfg.engagement.category_multiplier.get(c, 1.0) for c in
                          ("podcasts", "video", "visual_art", "education", "writing", "music", "games")])
     summer = np.isin(cal.month_of_year(np.arange(cal.months)), (6, 7, 8))
     propensity = np.exp(0.5 * normal(seed, "pledge.propensity", pid) - 0.125)
+    # Churn after a month with / without engagement; index 2 (-1) is "no month seen yet".
+    odds = eng_rate[p["rank"]] * cat_mult[cre["category_code"][c_idx]] * propensity
+    eng_mult = np.stack([*engagement_multipliers(cfg, odds)[::-1], np.ones(n)], axis=1)
     mean_extra = cfg.engagement.events_per_engaged_month - 1.0
 
     attempts, engaged_log = [], []
@@ -165,7 +172,7 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
         # Voluntary churn and removals: tenure curve shaped by creator size, posting and engagement.
         age = m - p["start_m"][alive]
         h = np.maximum(tenure_hazard(cfg, age) - pay_churn, 0.002) * churn_mult[alive]
-        h = h * post_mult[a_c, m] * eng_mult[engaged_prev[alive]]
+        h = h * post_mult[a_c, m] * eng_mult[alive, engaged_prev[alive]]
         h = np.where(paused, cfg.churn.paused_churn, h)
         # Only pledges with no end scheduled (not in dunning) and settled before the month ends can churn.
         free = (end_t[alive] == NEVER) & (settled < me - 2)

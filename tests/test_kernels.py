@@ -52,7 +52,7 @@ class World:
 
     @property
     def job(self) -> Job:
-        return Job(self.cfg, self.pool)
+        return Job.plan(self.cfg, self.cal, self.creators)
 
 
 @lru_cache(maxsize=None)
@@ -646,8 +646,7 @@ def test_volumes_at_scale_one(seed):
     cfg = load_config(scale=1, seed=seed)
     cal = Calendar(cfg.window)
     cre = draw_creators(cfg, cal)
-    pool = growth.patron_pool(cfg.n_patrons, growth.expected_pledges(cfg, cal, cre))
-    job, plan = Job(cfg, pool), {k: cre[k] for k in PLAN_COLUMNS}
+    job, plan = Job.plan(cfg, cal, cre), {k: cre[k] for k in PLAN_COLUMNS}
     assert np.unique(plan["creator_id"]).size == 500
     pledges = pledges_batch(job, plan)
     got = {
