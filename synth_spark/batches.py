@@ -20,7 +20,7 @@ from .churn import population_normaliser
 from .engagement import draw_events
 from .growth import expected_pledge_months, expected_pledges, patron_pool
 from .lifecycle import Lifecycle, simulate
-from .posts import draw_posts, monthly_post_counts
+from .posts import draw_posts, monthly_post_counts, window_post_counts
 from .rng import uniform
 
 TS = pa.timestamp("us", tz="UTC")
@@ -60,7 +60,7 @@ def _simulate(job: Job, cre: dict[str, np.ndarray]) -> tuple[dict, np.ndarray, L
     cal = job.cal
     counts = monthly_post_counts(job.cfg, cal, cre)
     posts = draw_posts(job.cfg, cal, cre, counts)
-    return posts, counts, simulate(job.cfg, cal, cre, posts, counts, job.pool, job.churn_norm)
+    return posts, counts, simulate(job.cfg, cal, cre, posts, window_post_counts(counts), job.pool, job.churn_norm)
 
 
 def posts_batch(job: Job, cre: dict[str, np.ndarray]) -> pa.RecordBatch:

@@ -113,15 +113,57 @@ def run_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_validate(args: argparse.Namespace) -> int:
+    import json
+
+    from .config import Config
+
+    manifest_path = args.dataset / MANIFEST
+    if not manifest_path.is_file():
+        raise ConfigError(f"DATASET: {str(args.dataset)!r} holds no {MANIFEST}; give a folder written by 'synth-spark generate'")
+    manifest = json.loads(manifest_path.read_text())
+    if "parquet" not in manifest.get("formats", []):
+        raise ConfigError(f"DATASET: {str(args.dataset)!r} has no parquet output; generate with --format including parquet")
+    cfg = Config.model_validate(manifest["config"])
+    report_dir = args.report or args.dataset / "report"
+
+    from .generate import Progress
+    from .metrics import Dataset
+    from .report import write_report
+    from .session import build_session
+    from .targets import FAIL, evaluate
+
+    progress = Progress(quiet=args.quiet)
+    progress(f"starting Spark ({args.master or 'spark-submit master'})")
+    spark = build_session(args.master, app_name="synth-spark-validate")
+    progress("measuring")
+    ds = Dataset.load(spark, str(args.dataset.resolve()), cfg.window.start, cfg.window.months)
+    checks, frames = evaluate(ds, cfg)
+    report = write_report(checks, frames, report_dir, manifest)
+    width = max(len(c.name) for c in checks)
+    for c in checks:
+        print(f"  {c.verdict:<6} {c.name:<{width}}  measured {c.measured:<12} target {c.target} ({c.tolerance})")
+    s = report["summary"]
+    print(f"synth-spark: {s.get('pass', 0)} passed, {s.get(FAIL, 0)} failed; report in {report_dir.resolve()}")
+    return 0 if report["passed"] else 1
+
+
 def main(argv: list[str] | None = None, default_master: str | None = "local[*]") -> int:
     parser = _Parser(prog="synth-spark", description="Reproducible synthetic creator-economy data with PySpark.")
     sub = parser.add_subparsers(dest="command", required=True)
     gen = sub.add_parser("generate", help="generate the seven tables")
     add_generate_options(gen, default_master)
+    val = sub.add_parser("validate", help="measure every statistical target of the seed on a dataset")
+    val.add_argument("dataset", type=Path, help="a folder written by 'synth-spark generate' (with parquet)")
+    val.add_argument("--report", type=Path, default=None, help="report folder (default: DATASET/report)")
+    val.add_argument("--master", default=default_master, help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
+    val.add_argument("--quiet", action="store_true", help="print only the results")
     try:
         args = parser.parse_args(argv)
         if args.command == "generate":
             return run_generate(args)
+        if args.command == "validate":
+            return run_validate(args)
     except ConfigError as err:
         print(f"synth-spark: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -25,13 +25,16 @@ _TYPE_MIX = {
 }
 TYPE_MIX = np.array([_TYPE_MIX[c] for c in CATEGORIES])
 #: posts a creator may have per month (caps the id space: post_id = creator_id * 10_000 + number)
-MAX_POSTS_PER_MONTH = 40
+MAX_POSTS_PER_MONTH = 30
+#: months of back catalogue before the window, so patrons have something to engage with from day one
+BACK_CATALOGUE_MONTHS = 6
 
 
 def monthly_post_counts(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray]) -> np.ndarray:
-    """Posts per creator and window month, shape (creators, months); none before a creator exists."""
+    """Posts per creator and month, shape (creators, BACK_CATALOGUE_MONTHS + months): column j is
+    month j - BACK_CATALOGUE_MONTHS; none before a creator exists."""
     ids = creators["creator_id"][:, None]
-    m = np.arange(cal.months)[None, :]
+    m = np.arange(-BACK_CATALOGUE_MONTHS, cal.months)[None, :]
     exists = cal.month_end(m) > creators["created_t"][:, None]
     # A creator's output drifts month to month around its own rate.
     drift = np.exp(0.35 * normal(cfg.seed, "posts.drift", ids, m) - 0.06)
@@ -41,12 +44,13 @@ def monthly_post_counts(cfg: Config, cal: Calendar, creators: dict[str, np.ndarr
 
 
 def draw_posts(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray], counts: np.ndarray) -> dict[str, np.ndarray]:
-    """One row per post, ordered by creator then time; ``creator_idx`` indexes the batch."""
+    """One row per post, ordered by creator then time; ``creator_idx`` indexes the batch.
+    ``counts`` is :func:`monthly_post_counts`."""
     seed = cfg.seed
     n_c, n_m = counts.shape
     flat = counts.ravel()
     cell = np.repeat(np.arange(flat.size), flat)
-    c_idx, month = cell // n_m, cell % n_m
+    c_idx, month = cell // n_m, cell % n_m - BACK_CATALOGUE_MONTHS
     number = np.arange(cell.size) - np.repeat(np.cumsum(counts.sum(axis=1)) - counts.sum(axis=1), counts.sum(axis=1)) + 1
     creator_id = creators["creator_id"][c_idx]
     post_id = creator_id * 10_000 + number
@@ -80,3 +84,8 @@ def draw_posts(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray], coun
         "min_rank": min_rank.astype(np.int8),
         "is_pinned": uniform(seed, "posts.pinned", post_id) < cfg.posts.pinned_share,
     }
+
+
+def window_post_counts(counts: np.ndarray) -> np.ndarray:
+    """The window's months of :func:`monthly_post_counts`, shape (creators, months)."""
+    return counts[:, BACK_CATALOGUE_MONTHS:]

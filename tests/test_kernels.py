@@ -23,7 +23,7 @@ from synth_spark.calendar import DAY, Calendar
 from synth_spark.config import CATEGORIES, SIZE_TIERS, Config, load_config
 from synth_spark.creators import PLAN_COLUMNS, draw_creators, draw_tiers, stratified
 from synth_spark.engagement import MAX_EVENTS_PER_MONTH, draw_events
-from synth_spark.posts import MAX_POSTS_PER_MONTH, draw_posts, monthly_post_counts
+from synth_spark.posts import BACK_CATALOGUE_MONTHS, MAX_POSTS_PER_MONTH, draw_posts, monthly_post_counts, window_post_counts
 from synth_spark.rng import uniform
 
 #: the seed's price bands in dollars, by tier rank
@@ -64,7 +64,7 @@ def world(scale: float, seed: int) -> World:
     pool = growth.patron_pool(cfg.n_patrons, growth.expected_pledges(cfg, cal, creators))
     counts = monthly_post_counts(cfg, cal, plan)
     posts = draw_posts(cfg, cal, plan, counts)
-    life = lifecycle.simulate(cfg, cal, plan, posts, counts, pool)
+    life = lifecycle.simulate(cfg, cal, plan, posts, window_post_counts(counts), pool)
     return World(cfg, cal, creators, plan, pool, counts, posts, lifecycle.draw_arrivals(cfg, cal, plan, pool), life,
                  draw_events(cfg, posts, life))
 
@@ -310,11 +310,13 @@ def test_top_creators_are_old_and_new_creators_join_in_the_window(creators_and_t
 # posts
 
 
-def test_posts_follow_their_creator_and_stay_in_the_window(w):
+def test_posts_follow_their_creator_and_stay_within_the_back_catalogue_and_window(w):
     p, plan, cal = w.posts, w.plan, w.cal
     created = plan["created_t"][p["creator_idx"]]
     assert np.all(p["published_t"] > created)  # seed rule 7
-    assert np.all((p["published_t"] >= cal.start) & (p["published_t"] < cal.end))
+    first = cal.month_start(-BACK_CATALOGUE_MONTHS)
+    assert np.all((p["published_t"] >= first) & (p["published_t"] < cal.end))
+    assert np.any(p["published_t"] < cal.start)
     np.testing.assert_array_equal(cal.month_index(p["published_t"]), p["month"])
     np.testing.assert_array_equal(p["post_id"] // 10_000, p["creator_id"])
     assert np.unique(p["post_id"]).size == p["post_id"].size
