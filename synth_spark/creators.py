@@ -19,7 +19,7 @@ from .rng import categorical, uniform
 #: columns the simulation kernels read; the public creators table is derived from these later
 PLAN_COLUMNS = (
     "creator_id", "category_code", "size_code", "created_t", "joined_month", "audience", "growth",
-    "volatility", "posts_rate", "churn_multiplier", "n_tiers", "price_1", "price_2", "price_3",
+    "volatility", "posts_rate", "churn_multiplier", "stratum", "n_tiers", "price_1", "price_2", "price_3",
     "price_4", "anniversary_billing", "platform_fee",
 )
 
@@ -120,6 +120,9 @@ def draw_creators(cfg: Config, cal: Calendar) -> dict[str, np.ndarray]:
         "volatility": per_size("volatility"),
         "posts_rate": posts_rate,
         "churn_multiplier": per_size("churn_multiplier"),
+        # Each creator's place in an even spread of [0, 1): arrival draws are stratified across
+        # creators, so platform totals per month carry little sampling noise (seasonality shows).
+        "stratum": (np.argsort(np.argsort(uniform(seed, "creator.stratum", ids), kind="stable"), kind="stable") + 0.5) / n,
         "n_tiers": n_tiers.astype(np.int8),
         **{f"price_{r}": prices[r] for r in (1, 2, 3, 4)},
         "anniversary_billing": uniform(seed, "creator.anniversary", ids) < cc.anniversary_billing_share,

@@ -62,7 +62,8 @@ def draw_arrivals(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], pool: 
     vol = cre["volatility"][:, None]
     noise = np.exp(vol * normal(seed, "arrivals.noise", ids[:, None], m) - vol**2 / 2)
     lam = arrival_rates(cfg, cal, cre) * noise
-    arrivals = poisson(uniform(seed, "arrivals.n", ids[:, None], m), lam, normal(seed, "arrivals.n_z", ids[:, None], m))
+    u = (cre["stratum"][:, None] + uniform(seed, "arrivals.shift", m)) % 1.0
+    arrivals = poisson(u, lam, normal(seed, "arrivals.n_z", ids[:, None], m))
 
     counts = np.concatenate([stock[:, None], arrivals], axis=1)
     per_creator = counts.sum(axis=1)
