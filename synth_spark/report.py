@@ -32,7 +32,7 @@ def _save(fig, path: Path) -> None:
 
 def draw_charts(frames: dict, folder: Path) -> None:
     m = frames["monthly"]
-    x = np.array(m["month"].dt.to_pydatetime())
+    x = m["month"].to_numpy(dtype="datetime64[ns]")
 
     fig, ax = plt.subplots(figsize=(8, 3.6))
     ax.plot(x, m["mrr"].astype(float) / 1000, marker="o", ms=3)

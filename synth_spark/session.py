@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from pyspark.sql import SparkSession
 
@@ -21,6 +22,27 @@ def delta_package() -> str:
 
     spark_mm = ".".join(pyspark.__version__.split(".")[:2])
     return f"io.delta:delta-spark_{spark_mm}_2.13:{version('delta-spark')}"
+
+
+def _jar_list_file() -> Path:
+    cache = Path(os.environ.get("SYNTH_SPARK_CACHE", Path.home() / ".cache" / "synth-spark"))
+    return cache / f"{delta_package().replace(':', '_')}.jars"
+
+
+def cached_delta_jars() -> list[str] | None:
+    """Local paths of the Delta jars resolved earlier by scripts/fetch_delta_jars.py, if all still exist."""
+    listing = _jar_list_file()
+    if not listing.is_file():
+        return None
+    jars = [line.strip() for line in listing.read_text().splitlines() if line.strip()]
+    return jars if jars and all(Path(j.removeprefix("file:")).is_file() for j in jars) else None
+
+
+def remember_delta_jars(jars: list[str]) -> Path:
+    listing = _jar_list_file()
+    listing.parent.mkdir(parents=True, exist_ok=True)
+    listing.write_text("\n".join(jars) + "\n")
+    return listing
 
 
 def build_session(master: str | None = "local[*]", app_name: str = "synth-spark", partitions: int | None = None,
@@ -43,7 +65,12 @@ def build_session(master: str | None = "local[*]", app_name: str = "synth-spark"
         conf["spark.sql.shuffle.partitions"] = str(partitions)
     if master is not None:
         builder = builder.master(master)
-        conf["spark.jars.packages"] = delta_package()
+        # Jars resolved before are used from disk: no resolver output, and no network needed.
+        jars = cached_delta_jars()
+        if jars:
+            conf["spark.jars"] = ",".join(jars)
+        else:
+            conf["spark.jars.packages"] = delta_package()
         if master.startswith("local"):
             conf["spark.ui.enabled"] = "false"
             conf["spark.driver.host"] = os.environ.get("SPARK_LOCAL_IP", "127.0.0.1")
