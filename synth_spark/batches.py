@@ -37,8 +37,8 @@ class Job:
     @classmethod
     def plan(cls, cfg: Config, cal: Calendar, creators: dict[str, np.ndarray]) -> "Job":
         """The population-level constants, computed once on the driver from all creators."""
-        pool = patron_pool(cfg.n_patrons, expected_pledges(cfg, cal, creators))
         norm = population_normaliser(cfg, creators, expected_pledge_months(cal, creators))
+        pool = patron_pool(cfg.n_patrons, expected_pledges(cfg, cal, creators, norm))
         return cls(cfg, pool, norm)
 
     @property

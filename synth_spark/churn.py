@@ -73,19 +73,32 @@ def _poisson_levels(rate: np.ndarray) -> np.ndarray:
     return np.stack([p[0], p[1] + p[2] + p[3], np.clip(1 - sum(p), 0, 1)], axis=1)
 
 
+def creator_churn_multiplier(cfg: Config, creators: dict[str, np.ndarray], churn_norm: float) -> np.ndarray:
+    """Each creator's expected voluntary-churn multiplier (size and posting habit, normalised)."""
+    expected_post = _poisson_levels(creators["posts_rate"]) @ _posting_multipliers(cfg)
+    return creators["churn_multiplier"] * expected_post / churn_norm
+
+
 def population_normaliser(cfg: Config, creators: dict[str, np.ndarray], weight: np.ndarray) -> float:
     """Mean of (size multiplier x posting multiplier) over the pledges the plan expects, so the
     voluntary hazard can be divided by it. ``weight`` is each creator's expected pledge-months."""
-    expected_post = _poisson_levels(creators["posts_rate"]) @ _posting_multipliers(cfg)
-    mult = creators["churn_multiplier"] * expected_post
+    mult = creator_churn_multiplier(cfg, creators, 1.0)
     total = weight.sum()
     return float((mult * weight).sum() / total) if total > 0 else 1.0
 
 
-def engagement_multipliers(cfg: Config, engage_odds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Churn multipliers after a month with and without engagement, for a pledge engaging with
-    probability ``engage_odds``: their ratio is the config's, their expectation is 1."""
+def mean_engagement_odds(cfg: Config) -> float:
+    """The platform's typical monthly engagement odds, from the config alone (tier mix of a
+    four-tier creator times each tier's odds)."""
+    shares = cfg.tiers.patron_share_by_tier_count[4]
+    return float(sum(s * cfg.engagement.by_tier[r] for r, s in zip((1, 2, 3, 4), shares)))
+
+
+def engagement_multipliers(cfg: Config) -> tuple[float, float]:
+    """Churn multipliers after a month with and without engagement: their ratio is the config's,
+    and over the platform's typical engagement odds their mean is 1. One pair for every pledge, so
+    disengaged pledges churn more than engaged ones across the platform, not only within a pledge."""
     ratio = cfg.churn.not_engaged_churn_ratio
-    p = np.clip(engage_odds, 0.0, 1.0)
+    p = mean_engagement_odds(cfg)
     engaged = 1.0 / (p + (1.0 - p) * ratio)
     return engaged, engaged * ratio

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from .calendar import Calendar
-from .churn import growing_base_churn
+from .billing import expected_payment_churn
+from .churn import creator_churn_multiplier, growing_base_churn
 from .config import Config
 
 #: months a creator who joins during the window takes to reach its audience
@@ -35,14 +36,17 @@ def audience_path(creators: dict[str, np.ndarray], cal: Calendar) -> np.ndarray:
     return np.where(joined < 0, established, np.where(m >= joined, ramping, 0.0))
 
 
-def arrival_rates(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray]) -> np.ndarray:
-    """Expected new pledges per creator and window month, shape (creators, months)."""
+def arrival_rates(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray], churn_norm: float = 1.0) -> np.ndarray:
+    """Expected new pledges per creator and window month, shape (creators, months), so that each
+    creator's audience follows its growth path given the churn it will actually see."""
     path = audience_path(creators, cal)
     nxt = np.concatenate([path[:, 1:], path[:, -1:] * (1 + creators["growth"][:, None])], axis=1)
     # Replace what a base of this growth loses (a growing base is younger, so it churns more)
     # plus the growth itself; a creator ramping up after joining has an all-new base.
     growth = np.where(creators["joined_month"] < 0, creators["growth"], 1.0 / RAMP_MONTHS)
-    churn = growing_base_churn(cfg, growth)[:, None]
+    pay = expected_payment_churn(cfg)
+    voluntary = np.maximum(growing_base_churn(cfg, growth) - pay, 0.0) * creator_churn_multiplier(cfg, creators, churn_norm)
+    churn = (pay + voluntary)[:, None]
     lam = path * churn + np.maximum(nxt - path, 0.0)
     # Nobody pledges to a creator before the creator's page exists.
     before_joining = np.arange(cal.months)[None, :] < creators["joined_month"][:, None]
@@ -54,10 +58,10 @@ def expected_pledge_months(cal: Calendar, creators: dict[str, np.ndarray]) -> np
     return audience_path(creators, cal).sum(axis=1)
 
 
-def expected_pledges(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray]) -> float:
+def expected_pledges(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray], churn_norm: float = 1.0) -> float:
     """Expected pledge rows over all creators: the stock at the window's start plus arrivals."""
     stock = np.where(creators["joined_month"] < 0, creators["audience"], 0.0).sum()
-    return float(stock + arrival_rates(cfg, cal, creators).sum())
+    return float(stock + arrival_rates(cfg, cal, creators, churn_norm).sum())
 
 
 def patron_pool(target_patrons: int, expected: float) -> int:

@@ -52,7 +52,8 @@ def _draw_patrons(seed: int, pledge_id: np.ndarray, creator_idx: np.ndarray, poo
     return np.where(dup, 0, patron)  # 0 marks a pledge with no free patron left; dropped by the caller
 
 
-def draw_arrivals(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], pool: int) -> dict[str, np.ndarray]:
+def draw_arrivals(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], pool: int,
+                  churn_norm: float = 1.0) -> dict[str, np.ndarray]:
     """Every pledge of the batch: those running when the window opens and those arriving in it."""
     seed, ids, n_m = cfg.seed, cre["creator_id"], cal.months
     existing = cre["joined_month"] < 0
@@ -61,7 +62,7 @@ def draw_arrivals(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], pool: 
     m = np.arange(n_m)[None, :]
     vol = cre["volatility"][:, None]
     noise = np.exp(vol * normal(seed, "arrivals.noise", ids[:, None], m) - vol**2 / 2)
-    lam = arrival_rates(cfg, cal, cre) * noise
+    lam = arrival_rates(cfg, cal, cre, churn_norm) * noise
     u = (cre["stratum"][:, None] + uniform(seed, "arrivals.shift", m)) % 1.0
     arrivals = poisson(u, lam, normal(seed, "arrivals.n_z", ids[:, None], m))
 
@@ -115,7 +116,7 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
     """``churn_norm`` is the population mean of the size and posting churn multipliers
     (:func:`churn.population_normaliser`), divided out so the tenure curve holds on average."""
     seed = cfg.seed
-    p = draw_arrivals(cfg, cal, cre, pool)
+    p = draw_arrivals(cfg, cal, cre, pool, churn_norm)
     n = p["pledge_id"].size
     pid, c_idx, patron = p["pledge_id"], p["creator_idx"], p["patron_id"]
     rank = p["rank"].copy()
@@ -138,9 +139,9 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
                          ("podcasts", "video", "visual_art", "education", "writing", "music", "games")])
     summer = np.isin(cal.month_of_year(np.arange(cal.months)), (6, 7, 8))
     propensity = np.exp(0.5 * normal(seed, "pledge.propensity", pid) - 0.125)
-    # Churn after a month with / without engagement; index 2 (-1) is "no month seen yet".
-    odds = eng_rate[p["rank"]] * cat_mult[cre["category_code"][c_idx]] * propensity
-    eng_mult = np.stack([*engagement_multipliers(cfg, odds)[::-1], np.ones(n)], axis=1)
+    # Churn after a month without / with engagement; index 2 (-1) is "no month seen yet".
+    engaged_mult, idle_mult = engagement_multipliers(cfg)
+    eng_mult = np.array([idle_mult, engaged_mult, 1.0])
     mean_extra = cfg.engagement.events_per_engaged_month - 1.0
 
     attempts, engaged_log = [], []
@@ -173,7 +174,7 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
         # Voluntary churn and removals: tenure curve shaped by creator size, posting and engagement.
         age = m - p["start_m"][alive]
         h = np.maximum(tenure_hazard(cfg, age) - pay_churn, 0.002) * churn_mult[alive]
-        h = h * post_mult[a_c, m] * eng_mult[alive, engaged_prev[alive]]
+        h = h * post_mult[a_c, m] * eng_mult[engaged_prev[alive]]
         h = np.where(paused, cfg.churn.paused_churn, h)
         # Only pledges with no end scheduled (not in dunning) and settled before the month ends can churn.
         free = (end_t[alive] == NEVER) & (settled < me - 2)

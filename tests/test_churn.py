@@ -28,10 +28,11 @@ def test_a_growing_base_churns_more_than_a_steady_one(cfg):
 
 
 def test_engagement_multipliers_keep_the_mean_and_set_the_ratio(cfg):
-    p = np.array([0.1, 0.3, 0.5, 0.9])
-    engaged, not_engaged = churn.engagement_multipliers(cfg, p)
-    np.testing.assert_allclose(p * engaged + (1 - p) * not_engaged, 1.0)
-    np.testing.assert_allclose(not_engaged / engaged, cfg.churn.not_engaged_churn_ratio)
+    p = churn.mean_engagement_odds(cfg)
+    assert 0.3 < p < 0.6
+    engaged, not_engaged = churn.engagement_multipliers(cfg)
+    assert p * engaged + (1 - p) * not_engaged == pytest.approx(1.0)
+    assert not_engaged / engaged == pytest.approx(cfg.churn.not_engaged_churn_ratio)
 
 
 def test_posting_levels_follow_the_seeds_thresholds(cfg):
