@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
 
 from . import identity
 from .batches import Job, _columns, _ts, events_batch, mapper, pledges_batch, posts_batch, transactions_batch
@@ -20,7 +21,7 @@ from .config import ACCESS_LEVELS, EVENT_TYPES, PAYMENT_METHODS
 from .lifecycle import CHURN_REASONS, PLEDGE_STATUSES
 from .posts import POST_TYPES
 from .rng import uniform
-from .schemas import MONEY, TRANSACTION_STATUSES, TRANSACTION_TYPES, columns, schema
+from .schemas import MONEY, TRANSACTION_STATUSES, TRANSACTION_TYPES, columns
 
 #: days before the window's end within which a creator's last post keeps it "active"
 ACTIVE_POSTING_DAYS = 90
@@ -88,7 +89,7 @@ _DECODERS = {"posts": _posts, "pledges": _pledges, "transactions": _transactions
 
 def arrow_frame(spark: SparkSession, data: dict[str, np.ndarray], ddl: str) -> DataFrame:
     """A driver-side table (creators, tiers: small) as a DataFrame with an exact schema."""
-    target = schema_from_ddl(ddl)
+    target = StructType.fromDDL(ddl)
     arrays = []
     for field in target.fields:
         values = data[field.name]
@@ -98,12 +99,6 @@ def arrow_frame(spark: SparkSession, data: dict[str, np.ndarray], ddl: str) -> D
             arrays.append(pa.array(values))
     table = pa.Table.from_arrays(arrays, names=target.fieldNames())
     return spark.createDataFrame(table, schema=target)
-
-
-def schema_from_ddl(ddl: str):
-    from pyspark.sql.types import StructType
-
-    return StructType.fromDDL(ddl)
 
 
 def tiers_frame(spark: SparkSession, tiers: dict[str, np.ndarray]) -> DataFrame:
@@ -184,5 +179,3 @@ def patrons_frame(job: Job, pledges: DataFrame, transactions: DataFrame) -> Data
                      .withColumn("status", status)
                      .select(*columns("patrons")))
 
-
-__all__ = ["simulated", "tiers_frame", "creators_frame", "patrons_frame", "schema"]

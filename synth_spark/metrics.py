@@ -133,12 +133,13 @@ class Dataset:
                 .agg(F.count(F.lit(1)).alias("active"), F.sum("churned").alias("churned"))
                 .toPandas().assign(churn_rate=lambda d: d.churned / d.active))
 
-    def first_attempts(self) -> DataFrame:
-        tx = self.tables["transactions"].withColumn("billing", F.floor(F.col("transaction_id") / 8))
-        return tx
+    def billings(self) -> DataFrame:
+        """Transactions keyed by their billing: a first attempt and its retries share
+        ``transaction_id div 8`` (transaction_id = pledge_id * 1000 + month * 8 + attempt)."""
+        return self.tables["transactions"].withColumn("billing", F.floor(F.col("transaction_id") / 8))
 
     def payments(self) -> dict[str, float]:
-        tx = self.first_attempts()
+        tx = self.billings()
         first = tx.where(F.col("transaction_type") == "payment")
         success = first.select(F.avg((F.col("transaction_status") == "succeeded").cast("int"))).first()[0]
         failed = first.where(F.col("transaction_status") == "failed").select("billing", F.col("transaction_at").alias("t0"))
@@ -162,7 +163,8 @@ class Dataset:
     def card_expiry_by_month(self) -> pd.DataFrame:
         first = self.tables["transactions"].where(F.col("transaction_type") == "payment")
         return (first.groupBy(F.month("transaction_at").alias("month_of_year"))
-                .agg(F.avg((F.col("failure_reason") == "card_expired").cast("int")).alias("card_expired_rate"))
+                .agg(F.avg(F.coalesce(F.col("failure_reason") == "card_expired", F.lit(False)).cast("int"))
+                     .alias("card_expired_rate"))
                 .orderBy("month_of_year").toPandas())
 
     def revenue_by_creator(self) -> pd.DataFrame:
