@@ -151,13 +151,22 @@ def _size_tier_checks(ds: Dataset, cfg: Config, plan: dict, frames: dict) -> lis
     size = pd.Series(np.array(SIZE_TIERS)[plan["size_code"]], index=plan["creator_id"], name="size")
     active = ds.creator_month_active().pivot(index="creator_id", columns="m", values="active").fillna(0)
     first, last = active.iloc[:, 0], active.iloc[:, -1]
+    # A tier's growth: compound monthly growth of its creators' running pledges, first to last month.
+    totals = active.groupby(size.reindex(active.index)).sum()
+    tier_growth = (totals.iloc[:, -1] / totals.iloc[:, 0]) ** (1 / (ds.months - 1)) - 1
     steady = (first >= 5) & (last >= 1)
-    monthly_growth = (last[steady] / first[steady]) ** (1 / (ds.months - 1)) - 1
-    by_size = monthly_growth.groupby(size.reindex(monthly_growth.index)).median()
+    per_creator = ((last[steady] / first[steady]) ** (1 / (ds.months - 1)) - 1).groupby(size.reindex(steady[steady].index))
     for tier, (lo, hi) in (("established", (0.03, 0.08)), ("top_creator", (0.01, 0.03))):
-        v = float(by_size.get(tier, float("nan")))
-        out.append(Check("growth", f"median monthly growth in running pledges, {tier}", f"{lo:.0%}-{hi:.0%}",
+        v = float(tier_growth.get(tier, float("nan")))
+        out.append(Check("growth", f"monthly growth of running pledges, {tier} tier", f"{lo:.0%}-{hi:.0%}",
                          f"{lo:.0%} to {hi:.0%}", _pct(v), _within(v, lo, hi), v))
+        med = float(per_creator.median().get(tier, float("nan")))
+        spread = float(per_creator.std().get(tier, float("nan")))
+        out.append(Check("growth", f"per-creator monthly growth, {tier}: median (spread)", "-", "-",
+                         f"{_pct(med)} ({_pct(spread)})", INFO, med))
+    emerging_spread = float(per_creator.std().get("emerging", float("nan")))
+    out.append(Check("growth", "per-creator monthly growth spread, emerging (volatile)", "highest spread", "-",
+                     _pct(emerging_spread), INFO, emerging_spread))
     # "40% of emerging creators fail to reach 20 patrons within 6 months", against a threshold scaled
     # by how much smaller creators are here than the seed's size bands imply (SPEC.md §1).
     seed_mean_patrons = 0.6 * 25 + 0.3 * 275 + 0.1 * 750

@@ -28,7 +28,7 @@ def test_every_seed_target_is_measured(evaluated):
                    "top 10%", "Q4 new pledges", "January new patrons", "June-August engagement",
                    "pricing tier 3+", "not engaged / engaged", "correlation", "posting 4+", "posting <1",
                    "highest engagement", "category games", "latent size top_creator", "pledges in pricing tier 4",
-                   "growth in running pledges, established", "size band of top_creator", "emerging creators below"):
+                   "growth of running pledges, established tier", "size band of top_creator", "emerging creators below"):
         assert needle in names, needle
     assert {c.verdict for c in checks} <= {PASS, FAIL, INFO, UNATTAINABLE}
     assert all(c.verdict == UNATTAINABLE for c in checks if c.name.startswith("size band"))
