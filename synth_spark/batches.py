@@ -16,6 +16,7 @@ import pyarrow as pa
 from . import billing, identity
 from .calendar import Calendar
 from .config import CATEGORIES, Config
+from .anomalies import NO_ANOMALIES, AnomalyPlan, resolve
 from .churn import population_normaliser
 from .engagement import draw_events
 from .growth import expected_pledge_months, expected_pledges, patron_pool
@@ -33,13 +34,14 @@ class Job:
     cfg: Config
     pool: int
     churn_norm: float = 1.0
+    anomalies: AnomalyPlan = NO_ANOMALIES
 
     @classmethod
     def plan(cls, cfg: Config, cal: Calendar, creators: dict[str, np.ndarray]) -> "Job":
         """The population-level constants, computed once on the driver from all creators."""
         norm = population_normaliser(cfg, creators, expected_pledge_months(cal, creators))
         pool = patron_pool(cfg.n_patrons, expected_pledges(cfg, cal, creators, norm))
-        return cls(cfg, pool, norm)
+        return cls(cfg, pool, norm, resolve(cfg, cal, creators))
 
     @property
     def cal(self) -> Calendar:
@@ -56,17 +58,20 @@ def _ts(seconds: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
     return pa.array(micros, type=pa.int64(), mask=mask).cast(TS)
 
 
+def _posts(job: Job, cre: dict[str, np.ndarray]) -> tuple[dict, np.ndarray]:
+    counts = monthly_post_counts(job.cfg, job.cal, cre)
+    return draw_posts(job.cfg, job.cal, cre, counts, job.anomalies.departure_of(cre["creator_id"])), counts
+
+
 def _simulate(job: Job, cre: dict[str, np.ndarray]) -> tuple[dict, np.ndarray, Lifecycle]:
-    cal = job.cal
-    counts = monthly_post_counts(job.cfg, cal, cre)
-    posts = draw_posts(job.cfg, cal, cre, counts)
-    return posts, counts, simulate(job.cfg, cal, cre, posts, window_post_counts(counts), job.pool, job.churn_norm)
+    posts, counts = _posts(job, cre)
+    life = simulate(job.cfg, job.cal, cre, posts, window_post_counts(counts), job.pool, job.churn_norm, job.anomalies)
+    return posts, counts, life
 
 
 def posts_batch(job: Job, cre: dict[str, np.ndarray]) -> pa.RecordBatch:
-    cal, seed = job.cal, job.cfg.seed
-    counts = monthly_post_counts(job.cfg, cal, cre)
-    p = draw_posts(job.cfg, cal, cre, counts)
+    seed = job.cfg.seed
+    p, _ = _posts(job, cre)
     category = np.array(CATEGORIES, dtype=object)[cre["category_code"][p["creator_idx"]].astype(np.int64)]
     title = identity.post_titles(category, p["number"], uniform(seed, "post.title", p["post_id"]),
                                  uniform(seed, "post.w1", p["post_id"]), uniform(seed, "post.w2", p["post_id"]))

@@ -19,6 +19,7 @@ NEVER = np.iinfo(np.int64).max // 4
 #: failure_reason codes: 0 is "no failure"; the first three follow FAILURE_REASONS
 FAILURE_CODES = (None, *FAILURE_REASONS, "card_expired", "processor_outage")
 CARD_EXPIRED = FAILURE_CODES.index("card_expired")
+OUTAGE = FAILURE_CODES.index("processor_outage")
 #: cards are issued for three years, so a patron's card lapses in the same month every 36 months
 CARD_CYCLE_MONTHS = 36
 ATTEMPT_FIELDS = ("pledge_idx", "month", "attempt", "t", "ok", "reason", "amount_cents", "first_payment")
@@ -78,14 +79,26 @@ class Charges:
 
 
 def charge(cfg: Config, cal: Calendar, m: int, pay: PatronPayment, idx: np.ndarray, pledge_id: np.ndarray,
-           bill_t: np.ndarray, amount: np.ndarray, first: np.ndarray) -> Charges:
-    """First attempts for the billed pledges ``idx`` in month ``m`` and their retries."""
+           bill_t: np.ndarray, amount: np.ndarray, first: np.ndarray, anomalies=None) -> Charges:
+    """First attempts for the billed pledges ``idx`` in month ``m`` and their retries.
+    During a processor outage (``anomalies``) attempts also decline at the outage's rate."""
     seed, pc = cfg.seed, cfg.payments
     lapsed = pay.card_lapses(cal, m)[idx]
     base = max(pc.first_attempt_failure - expected_expiry_failure(cfg), 0.0)
     declined = lapsed | (uniform(seed, "pay.fail", pledge_id, m) < base)
     generic = 1 + categorical(uniform(seed, "pay.reason", pledge_id, m), [pc.failure_reasons[r] for r in FAILURE_REASONS])
     reason = np.where(lapsed, CARD_EXPIRED, np.where(declined, generic, 0)).astype(np.int8)
+
+    def outage(t: np.ndarray, pid: np.ndarray, attempt: int) -> np.ndarray:
+        if anomalies is None:
+            return np.zeros(t.shape, dtype=bool)
+        # The outage's rate is the share of all attempts declining in it, whatever the reason.
+        extra = max(anomalies.outage_decline - base, 0.0) / (1.0 - base)
+        return anomalies.in_outage(t) & (uniform(seed, "anomaly.outage", pid, m, attempt) < extra)
+
+    down = outage(bill_t, pledge_id, 0) & ~declined
+    declined |= down
+    reason = np.where(down, OUTAGE, reason).astype(np.int8)
 
     cols = {f: [] for f in ATTEMPT_FIELDS}
 
@@ -111,7 +124,12 @@ def charge(cfg: Config, cal: Calendar, m: int, pay: PatronPayment, idx: np.ndarr
         is_card = reason[pending] == CARD_EXPIRED
         fixed = pay.fixes[idx[pending]] & (j >= pay.fix_retry[idx[pending]])
         ok = np.where(is_card, fixed, uniform(seed, "pay.retry", pid, m, j) < success)
-        record(pending, j + 1, t, ok, reason[pending])
+        # Retries follow the usual schedule and odds, and decline again if they land in the outage.
+        blocked = outage(t, pid, j + 1)
+        ok &= ~blocked
+        # A retry declined after the outage declines for an ordinary reason.
+        why = np.where(reason[pending] == OUTAGE, generic[pending], reason[pending])
+        record(pending, j + 1, t, ok, np.where(blocked, OUTAGE, why))
         last_t[pending] = t
         pending = pending[~ok]
     end = np.full(idx.size, NEVER, dtype=np.int64)

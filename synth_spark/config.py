@@ -255,6 +255,71 @@ class PatronsCfg(Strict):
     signup_lag_days: NonNegFloat
 
 
+class ViralSpike(Strict):
+    enabled: bool
+    start: dt.date
+    days: Annotated[int, Field(ge=1, le=60)]
+    new_patrons: Annotated[int, Field(ge=0)]          # at scale 1; scales with --scale
+    creator_id: Annotated[int, Field(ge=1)] | None     # default: an established creator chosen from the seed
+
+
+class PaymentOutage(Strict):
+    enabled: bool
+    start: dt.date
+    days: Annotated[int, Field(ge=1, le=31)]
+    decline_rate: Probability
+
+
+class HolidayChurn(Strict):
+    enabled: bool
+    month: dt.date
+    voluntary_uplift: Annotated[float, Field(ge=0.0, le=5.0)]
+
+    @field_validator("month")
+    @classmethod
+    def _first_of_month(cls, v: dt.date) -> dt.date:
+        if v.day != 1:
+            raise ValueError("must be the first day of a month")
+        return v
+
+
+class CreatorExodus(Strict):
+    enabled: bool
+    month: dt.date
+    creators: Annotated[int, Field(ge=1)]
+    creator_ids: list[Annotated[int, Field(ge=1)]] | None  # default: the largest top creators
+
+    @field_validator("month")
+    @classmethod
+    def _first_of_month(cls, v: dt.date) -> dt.date:
+        if v.day != 1:
+            raise ValueError("must be the first day of a month")
+        return v
+
+
+class CategoryCollapse(Strict):
+    enabled: bool
+    start: dt.date
+    category: str
+    arrival_multiplier: Annotated[float, Field(ge=0.0, le=1.0)]
+    churn_multiplier: Annotated[float, Field(ge=1.0, le=10.0)]
+
+    @field_validator("start")
+    @classmethod
+    def _first_of_month(cls, v: dt.date) -> dt.date:
+        if v.day != 1:
+            raise ValueError("must be the first day of a month")
+        return v
+
+
+class Anomalies(Strict):
+    viral_spike: ViralSpike
+    payment_outage: PaymentOutage
+    holiday_churn: HolidayChurn
+    creator_exodus: CreatorExodus
+    category_collapse: CategoryCollapse
+
+
 class Config(Strict):
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)]
     scale: PositiveFloat
@@ -268,12 +333,33 @@ class Config(Strict):
     engagement: Engagement
     posts: Posts
     patrons: PatronsCfg
+    anomalies: Anomalies
 
     @model_validator(mode="after")
     def _categories_everywhere(self) -> "Config":
         missing = set(self.creators.categories) - set(self.engagement.category_multiplier)
         if missing:
             raise ValueError(f"engagement.category_multiplier: missing category {sorted(missing)[0]!r}")
+        return self
+
+    @model_validator(mode="after")
+    def _anomalies_inside_the_window(self) -> "Config":
+        a, w = self.anomalies, self.window
+        last = w.end - dt.timedelta(days=1)
+        dates = {
+            "viral_spike.start": (a.viral_spike, a.viral_spike.start),
+            "payment_outage.start": (a.payment_outage, a.payment_outage.start),
+            "holiday_churn.month": (a.holiday_churn, a.holiday_churn.month),
+            "creator_exodus.month": (a.creator_exodus, a.creator_exodus.month),
+            "category_collapse.start": (a.category_collapse, a.category_collapse.start),
+        }
+        for name, (anomaly, day) in dates.items():
+            if anomaly.enabled and not w.start <= day <= last:
+                raise ValueError(f"anomalies.{name}: {day} is outside the window {w.start} to {last}; "
+                                 "move it into the window or disable the anomaly")
+        if a.category_collapse.enabled and a.category_collapse.category not in self.creators.categories:
+            raise ValueError(f"anomalies.category_collapse.category: {a.category_collapse.category!r} is not a "
+                             f"configured category; allowed: {', '.join(self.creators.categories)}")
         return self
 
     @property

@@ -21,7 +21,8 @@ from .config import ACCESS_LEVELS, EVENT_TYPES, PAYMENT_METHODS
 from .lifecycle import CHURN_REASONS, PLEDGE_STATUSES
 from .posts import POST_TYPES
 from .rng import uniform
-from .schemas import MONEY, TRANSACTION_STATUSES, TRANSACTION_TYPES, columns
+from .anomalies import ANOMALY_COLUMNS
+from .schemas import MONEY, TRANSACTION_STATUSES, TRANSACTION_TYPES, columns, schema
 
 #: days before the window's end within which a creator's last post keeps it "active"
 ACTIVE_POSTING_DAYS = 90
@@ -114,17 +115,29 @@ def creators_frame(spark: SparkSession, job: Job, creators: dict[str, np.ndarray
                    posts: DataFrame) -> DataFrame:
     base = arrow_frame(spark, creators, "creator_id bigint, creator_name string, email string, category string, "
                        "subcategory string, country_code string, currency_code string, plan_type string, "
-                       "is_nsfw boolean, is_verified boolean, created_t timestamp")
+                       "is_nsfw boolean, is_verified boolean, created_t timestamp, departed_t timestamp")
     firsts = pledges.groupBy("creator_id").agg(
         F.min("started_at").alias("first_pledge_received_at"),
         F.max((F.col("pledge_status") == "active").cast("int")).alias("has_active"))
     lasts = posts.groupBy("creator_id").agg(F.max("published_at").alias("last_post_at"))
     recent = F.lit(job.cal.end - ACTIVE_POSTING_DAYS * DAY).cast("timestamp")
-    status = F.when((F.col("has_active") == 1) | (F.col("last_post_at") >= recent), "active").otherwise("inactive")
+    status = (F.when(F.col("departed_t") < F.lit(job.cal.end).cast("timestamp"), "departed")
+              .when((F.col("has_active") == 1) | (F.col("last_post_at") >= recent), "active").otherwise("inactive"))
     return (base.join(firsts, "creator_id", "left").join(lasts, "creator_id", "left")
                 .withColumnRenamed("created_t", "created_at")
                 .withColumn("status", status)
                 .select(*columns("creators")))
+
+
+def anomalies_frame(spark: SparkSession, rows: list[dict]) -> DataFrame:
+    """The ground-truth table: one row per enabled anomaly (empty, with its schema, when none are)."""
+    import datetime as dt
+
+    def ts(text: str) -> dt.datetime:
+        return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+
+    data = [{**r, "start_at": ts(r["start_at"]), "end_at": ts(r["end_at"])} for r in rows]
+    return spark.createDataFrame([tuple(r[c] for c in ANOMALY_COLUMNS) for r in data], schema("anomalies"))
 
 
 def patron_identity(job: Job, patron_id: np.ndarray, first_t: np.ndarray) -> dict[str, np.ndarray]:

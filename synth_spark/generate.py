@@ -11,16 +11,18 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
 
 from . import __version__
+from .anomalies import ground_truth
 from .batches import Job
 from .calendar import Calendar
 from .config import Config
 from .creators import PLAN_COLUMNS, draw_creators, draw_tiers
-from .derive import creators_frame, patrons_frame, simulated, tiers_frame
-from .schemas import TABLE_ORDER
+from .derive import anomalies_frame, creators_frame, patrons_frame, simulated, tiers_frame
+from .schemas import GROUND_TRUTH, OUTPUT_TABLES
 from .writers import MANIFEST, Staging, checksum, read_parquet
 
 SIMULATED = ("posts", "pledges", "transactions", "engagement_events")
@@ -72,6 +74,8 @@ def generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], pa
     creators = draw_creators(cfg, cal)
     tiers = draw_tiers(cfg, creators)
     job = Job.plan(cfg, cal, creators)
+    creators["departed_t"] = np.minimum(job.anomalies.departure_of(creators["creator_id"]), cal.end + 1)
+    truth = ground_truth(cfg, cal, job.anomalies)
     plan = plan_frame(spark, creators, partitions)
 
     out.mkdir(parents=True, exist_ok=True)
@@ -89,9 +93,10 @@ def generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], pa
         staged["creators"] = staging.write_parquet(
             creators_frame(spark, job, creators, read["pledges"], read["posts"]).coalesce(1), "creators")
         staged["tiers"] = staging.write_parquet(tiers_frame(spark, tiers).coalesce(1), "tiers")
+        staged[GROUND_TRUTH] = staging.write_parquet(anomalies_frame(spark, truth).coalesce(1), GROUND_TRUTH)
 
         rows, sums, paths = {}, {}, {}
-        for table in TABLE_ORDER:
+        for table in OUTPUT_TABLES:
             df = read_parquet(spark, staged[table])
             rows[table], sums[table] = checksum(df)
             paths[table] = {}
@@ -120,7 +125,8 @@ def generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], pa
             "partitions": partitions,
             "patron_id_pool": job.pool,
             "churn_normaliser": round(job.churn_norm, 6),
-            "tables": {t: {"rows": rows[t], "checksum": sums[t], "paths": paths[t]} for t in TABLE_ORDER},
+            "tables": {t: {"rows": rows[t], "checksum": sums[t], "paths": paths[t]} for t in OUTPUT_TABLES},
+            "anomalies": truth,
             "versions": _versions(),
             "config": cfg.fingerprint(),
         }

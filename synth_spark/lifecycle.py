@@ -14,6 +14,7 @@ import numpy as np
 from . import billing
 from .calendar import DAY, Calendar
 from .config import Config
+from .anomalies import NO_ANOMALIES, AnomalyPlan
 from .churn import engagement_multipliers, posting_multiplier, stock_age_cdf, tenure_hazard
 from .growth import arrival_rates
 from .rng import categorical, normal, poisson, uniform
@@ -22,8 +23,9 @@ from .rng import categorical, normal, poisson, uniform
 PLEDGES_PER_CREATOR = 1_000_000
 NEVER = np.iinfo(np.int64).max // 4
 
-REASON_NONE, REASON_VOLUNTARY, REASON_PAYMENT, REASON_REMOVED = 0, 1, 2, 3
-CHURN_REASONS = ("voluntary", "payment_failed", "creator_removed")
+REASON_NONE, REASON_VOLUNTARY, REASON_PAYMENT, REASON_REMOVED, REASON_DEPARTED = 0, 1, 2, 3, 4
+#: the seed's three reasons, plus the pledges that end because their creator left the platform
+CHURN_REASONS = ("voluntary", "payment_failed", "creator_removed", "creator_departed")
 PLEDGE_STATUSES = ("active", "paused", "churned")
 
 
@@ -53,9 +55,10 @@ def _draw_patrons(seed: int, pledge_id: np.ndarray, creator_idx: np.ndarray, poo
 
 
 def draw_arrivals(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], pool: int,
-                  churn_norm: float = 1.0) -> dict[str, np.ndarray]:
+                  churn_norm: float = 1.0, anomalies: AnomalyPlan = NO_ANOMALIES) -> dict[str, np.ndarray]:
     """Every pledge of the batch: those running when the window opens and those arriving in it."""
     seed, ids, n_m = cfg.seed, cre["creator_id"], cal.months
+    departs = anomalies.departure_of(ids)
     existing = cre["joined_month"] < 0
     stock = np.where(existing, poisson(uniform(seed, "stock.n", ids), cre["audience"], normal(seed, "stock.n_z", ids)), 0)
 
@@ -63,6 +66,9 @@ def draw_arrivals(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], pool: 
     vol = cre["volatility"][:, None]
     noise = np.exp(vol * normal(seed, "arrivals.noise", ids[:, None], m) - vol**2 / 2)
     lam = arrival_rates(cfg, cal, cre, churn_norm) * noise
+    # A collapsing category attracts fewer patrons; a departed creator none.
+    lam = np.where(anomalies.collapsing(cre["category_code"][:, None], m), lam * anomalies.collapse_arrivals, lam)
+    lam = np.where(cal.month_start(m) >= departs[:, None], 0.0, lam)
     u = (cre["stratum"][:, None] + uniform(seed, "arrivals.shift", m)) % 1.0
     arrivals = poisson(u, lam, normal(seed, "arrivals.n_z", ids[:, None], m))
 
@@ -74,7 +80,6 @@ def draw_arrivals(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], pool: 
     pledge_id = ids[c_idx] * PLEDGES_PER_CREATOR + seq + 1
     created = cre["created_t"][c_idx]
 
-    # Pledges already running: age drawn from the steady state of the tenure curve, never older than the creator.
     # Pledges already running: ages from the steady state of the tenure curve for the creator's
     # growth, never older than the creator.
     g_bin, cdf = stock_age_cdf(cfg, cre["growth"])
@@ -87,6 +92,21 @@ def draw_arrivals(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], pool: 
     hi = cal.month_end(start_m)
     start_t = lo + (uniform(seed, "pledge.start", pledge_id) * np.maximum(hi - lo, 1)).astype(np.int64)
     fits = lo < hi  # a creator created in the last hour of a month gets that month's arrivals dropped
+
+    viral = np.nonzero(ids == anomalies.viral_creator)[0]
+    if viral.size and anomalies.viral_patrons:
+        # The viral wave: extra patrons joining the one creator, front-loaded over the window of the spike.
+        v = viral[0]
+        k = np.arange(anomalies.viral_patrons)
+        v_id = ids[v] * PLEDGES_PER_CREATOR + per_creator[v] + k + 1
+        span = anomalies.viral_end - anomalies.viral_start
+        v_t = anomalies.viral_start + (uniform(seed, "anomaly.viral_time", v_id) ** 1.6 * span).astype(np.int64)
+        c_idx = np.concatenate([c_idx, np.full(k.size, v)])
+        pledge_id = np.concatenate([pledge_id, v_id])
+        start_t = np.concatenate([start_t, v_t])
+        start_m = np.concatenate([start_m, cal.month_index(v_t)])
+        fits = np.concatenate([fits, np.ones(k.size, dtype=bool)])
+    fits &= start_t < departs[c_idx]
 
     n_tiers = cre["n_tiers"][c_idx].astype(np.int64)
     shares = np.zeros((5, 4))
@@ -112,11 +132,12 @@ def _first_post_by_rank(posts: dict[str, np.ndarray], n_creators: int) -> np.nda
 
 
 def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict[str, np.ndarray],
-             post_counts: np.ndarray, pool: int, churn_norm: float = 1.0) -> Lifecycle:
+             post_counts: np.ndarray, pool: int, churn_norm: float = 1.0,
+             anomalies: AnomalyPlan = NO_ANOMALIES) -> Lifecycle:
     """``churn_norm`` is the population mean of the size and posting churn multipliers
     (:func:`churn.population_normaliser`), divided out so the tenure curve holds on average."""
     seed = cfg.seed
-    p = draw_arrivals(cfg, cal, cre, pool, churn_norm)
+    p = draw_arrivals(cfg, cal, cre, pool, churn_norm, anomalies)
     n = p["pledge_id"].size
     pid, c_idx, patron = p["pledge_id"], p["creator_idx"], p["patron_id"]
     rank = p["rank"].copy()
@@ -143,6 +164,9 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
     engaged_mult, idle_mult = engagement_multipliers(cfg)
     eng_mult = np.array([idle_mult, engaged_mult, 1.0])
     mean_extra = cfg.engagement.events_per_engaged_month - 1.0
+    departs = anomalies.departure_of(cre["creator_id"])[c_idx]
+    collapse = cre["category_code"][c_idx] == anomalies.collapse_category
+    removed_share = cfg.churn.creator_removed_share
 
     attempts, engaged_log = [], []
     for m in range(cal.months):
@@ -159,9 +183,9 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
                        billing.billing_day(cfg, a_pid, m))
         bill_t = np.where(new, p["start_t"][alive], ms + day * DAY + billing.processing_time(seed, a_pid, m))
         # A pledge already in dunning (its end is scheduled) is not charged again.
-        bills = ~paused & (end_t[alive] == NEVER)
+        bills = ~paused & (end_t[alive] == NEVER) & (bill_t < departs[alive])
         b = alive[bills]
-        rec = billing.charge(cfg, cal, m, pay, b, pid[b], bill_t[bills], amount[b], new[bills])
+        rec = billing.charge(cfg, cal, m, pay, b, pid[b], bill_t[bills], amount[b], new[bills], anomalies)
         attempts.append(rec.attempts)
         failed_end = rec.unrecovered_end  # per billed pledge, NEVER if paid
         hit = failed_end < NEVER
@@ -171,16 +195,26 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
         settled = np.maximum(np.where(new, p["start_t"][alive], ms), ms)
         settled[bills] = np.maximum(settled[bills], rec.last_attempt)
 
+        # A departing creator's pledges all end when the creator leaves (dunning or paused too).
+        leaving = (departs[alive] >= ms) & (departs[alive] < me) & (end_t[alive] > departs[alive])
+        gone = alive[leaving]
+        end_t[gone] = departs[gone] + (uniform(seed, "anomaly.exodus_end", pid[gone]) * 7200).astype(np.int64)
+        reason[gone] = REASON_DEPARTED
+
         # Voluntary churn and removals: tenure curve shaped by creator size, posting and engagement.
         age = m - p["start_m"][alive]
         h = np.maximum(tenure_hazard(cfg, age) - pay_churn, 0.002) * churn_mult[alive]
         h = h * post_mult[a_c, m] * eng_mult[engaged_prev[alive]]
+        h = np.where(collapse[alive] & (m >= anomalies.collapse_month), h * anomalies.collapse_churn, h)
         h = np.where(paused, cfg.churn.paused_churn, h)
+        # Post-holiday budget cuts: more voluntary cancellations (creator removals unchanged).
+        holiday = anomalies.holiday_uplift * (1 - removed_share) if m == anomalies.holiday_month else 0.0
+        h = h * (1 + holiday)
         # Only pledges with no end scheduled (not in dunning) and settled before the month ends can churn.
         free = (end_t[alive] == NEVER) & (settled < me - 2)
         churned = free & (uniform(seed, "churn.event", a_pid, m) < h)
         t_end = settled + 1 + (uniform(seed, "churn.time", a_pid, m) * np.maximum(me - settled - 2, 1)).astype(np.int64)
-        removed = uniform(seed, "churn.reason", a_pid, m) < cfg.churn.creator_removed_share
+        removed = uniform(seed, "churn.reason", a_pid, m) < removed_share / (1 + holiday)
         idx = alive[churned]
         end_t[idx] = t_end[churned]
         reason[idx] = np.where(removed[churned], REASON_REMOVED, REASON_VOLUNTARY)

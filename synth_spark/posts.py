@@ -43,7 +43,8 @@ def monthly_post_counts(cfg: Config, cal: Calendar, creators: dict[str, np.ndarr
     return np.where(exists, np.minimum(counts, MAX_POSTS_PER_MONTH), 0)
 
 
-def draw_posts(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray], counts: np.ndarray) -> dict[str, np.ndarray]:
+def draw_posts(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray], counts: np.ndarray,
+               departs: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """One row per post, ordered by creator then time; ``creator_idx`` indexes the batch.
     ``counts`` is :func:`monthly_post_counts`."""
     seed = cfg.seed
@@ -58,6 +59,9 @@ def draw_posts(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray], coun
     lo = np.maximum(cal.month_start(month), creators["created_t"][c_idx] + DAY // 4)
     hi = cal.month_end(month)
     published = lo + (uniform(seed, "posts.time", post_id) * np.maximum(hi - lo, 1)).astype(np.int64)
+    if departs is not None:  # a creator who left the platform publishes nothing after leaving
+        stay = published < departs[c_idx]
+        c_idx, month, creator_id, post_id, published = (a[stay] for a in (c_idx, month, creator_id, post_id, published))
     order = np.lexsort((post_id, published, c_idx))
     c_idx, month, creator_id, post_id, published = (a[order] for a in (c_idx, month, creator_id, post_id, published))
     # Renumber in publishing order so "Episode 12" comes after "Episode 11".

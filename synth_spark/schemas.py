@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pyspark.sql.types import StructType
 
+from .anomalies import ANOMALY_TYPES
 from .billing import FAILURE_CODES
 from .config import ACCESS_LEVELS, CATEGORIES, EVENT_TYPES, PAYMENT_METHODS, SIZE_TIERS
 from .lifecycle import CHURN_REASONS, PLEDGE_STATUSES
@@ -36,6 +37,12 @@ TABLES: dict[str, str] = {
 
 TABLE_ORDER = tuple(TABLES)
 
+#: the ground truth of the injected anomalies, published beside the seed's seven tables
+GROUND_TRUTH = "anomalies"
+GROUND_TRUTH_DDL = """anomaly_id int, anomaly_type string, start_at timestamp, end_at timestamp, creator_ids string,
+    category string, metric string, expected_effect string, investigation_question string, expected_root_cause string"""
+OUTPUT_TABLES = (*TABLE_ORDER, GROUND_TRUTH)
+
 CREATOR_STATUSES = ("active", "inactive", "departed")
 PATRON_STATUSES = ("active", "paused", "churned")
 TRANSACTION_TYPES = ("payment", "retry")
@@ -45,6 +52,7 @@ TRANSACTION_STATUSES = ("succeeded", "failed")
 CLOSED_SETS: dict[tuple[str, str], tuple[str, ...]] = {
     ("creators", "category"): CATEGORIES,
     ("creators", "status"): CREATOR_STATUSES,
+    ("anomalies", "anomaly_type"): ANOMALY_TYPES,
     ("patrons", "status"): PATRON_STATUSES,
     ("pledges", "pledge_status"): PLEDGE_STATUSES,
     ("pledges", "churn_reason"): CHURN_REASONS,
@@ -61,7 +69,8 @@ LATENT_SIZE_TIERS = SIZE_TIERS
 
 
 def schema(table: str) -> StructType:
-    return StructType.fromDDL(" ".join(TABLES[table].split()))
+    ddl = GROUND_TRUTH_DDL if table == GROUND_TRUTH else TABLES[table]
+    return StructType.fromDDL(" ".join(ddl.split()))
 
 
 def columns(table: str) -> list[str]:

@@ -25,7 +25,10 @@ def spark():
 def small_config():
     from synth_spark.config import load_config
 
-    return load_config(scale=SMALL_SCALE, seed=SMALL_SEED)
+    # All five anomalies on, so the pipeline and its ground-truth table are exercised end to end.
+    on = {name: {"enabled": True} for name in
+          ("viral_spike", "payment_outage", "holiday_churn", "creator_exodus", "category_collapse")}
+    return load_config(scale=SMALL_SCALE, seed=SMALL_SEED, anomalies=on)
 
 
 @pytest.fixture(scope="session")
@@ -45,6 +48,6 @@ def small_manifest(small_dataset) -> dict:
 
 @pytest.fixture(scope="session")
 def tables(spark, small_dataset):
-    from synth_spark.schemas import TABLE_ORDER
+    from synth_spark.schemas import OUTPUT_TABLES
 
-    return {t: spark.read.parquet(str(small_dataset / "parquet" / t)) for t in TABLE_ORDER}
+    return {t: spark.read.parquet(str(small_dataset / "parquet" / t)) for t in OUTPUT_TABLES}

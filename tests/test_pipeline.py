@@ -9,7 +9,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from synth_spark.generate import Progress, generate
-from synth_spark.schemas import CLOSED_SETS, TABLE_ORDER, schema
+from synth_spark.schemas import CLOSED_SETS, GROUND_TRUTH, OUTPUT_TABLES, TABLE_ORDER, schema
 from synth_spark.writers import checksum
 
 from .conftest import SMALL_SCALE
@@ -147,15 +147,31 @@ def test_first_pledge_flag_marks_exactly_one_pledge_per_patron(tables):
     assert per.where(F.col("n") != 1).count() == 0
 
 
+def test_ground_truth_table_lists_each_enabled_anomaly(tables, small_manifest):
+    truth = tables[GROUND_TRUTH].orderBy("anomaly_id").collect()
+    assert [r["anomaly_type"] for r in truth] == ["viral_spike", "payment_outage", "holiday_churn", "creator_exodus",
+                                                   "category_collapse"]
+    assert len(small_manifest["anomalies"]) == len(truth)
+    exodus = next(r for r in truth if r["anomaly_type"] == "creator_exodus")
+    departed = {int(c) for c in exodus["creator_ids"].split(";")}
+    statuses = {r["creator_id"]: r["status"] for r in tables["creators"].collect()}
+    assert {c for c, s in statuses.items() if s == "departed"} == departed
+    ended = tables["pledges"].where(F.col("churn_reason") == "creator_departed").select("creator_id").distinct().collect()
+    assert {r[0] for r in ended} <= departed
+    outage = tables["transactions"].where(F.col("failure_reason") == "processor_outage")
+    window = next(r for r in truth if r["anomaly_type"] == "payment_outage")
+    assert outage.where((F.col("transaction_at") < window["start_at"]) | (F.col("transaction_at") > window["end_at"])).count() == 0
+
+
 def test_output_layout_and_manifest(small_dataset, small_manifest, small_config):
-    for table in TABLE_ORDER:
+    for table in OUTPUT_TABLES:
         assert (small_dataset / "parquet" / table).is_dir()
         assert (small_dataset / "delta" / table / "_delta_log").is_dir()
         assert (small_dataset / "csv" / f"{table}.csv").is_file()
     m = small_manifest
     assert m["seed"] == small_config.seed and m["scale"] == small_config.scale
     assert m["window"] == {"start": "2023-01-01", "end": "2024-12-31", "months": 24, "timezone": "UTC"}
-    assert set(m["tables"]) == set(TABLE_ORDER)
+    assert set(m["tables"]) == set(OUTPUT_TABLES)
     assert {"pyspark", "delta-spark", "numpy", "pyarrow", "faker"} <= set(m["versions"])
     assert m["config"]["seed"] == small_config.seed
     assert not list(small_dataset.glob(".staging-*"))
@@ -167,13 +183,13 @@ def test_manifest_checksums_match_what_was_written(spark, small_dataset, small_m
 
 
 def test_delta_tables_read_back_identical_to_parquet(spark, small_dataset, small_manifest):
-    for table in TABLE_ORDER:
+    for table in OUTPUT_TABLES:
         df = spark.read.format("delta").load(str(small_dataset / "delta" / table))
         assert checksum(df) == (small_manifest["tables"][table]["rows"], small_manifest["tables"][table]["checksum"]), table
 
 
 def test_csv_reads_back_identical_with_the_documented_schema(spark, small_dataset, small_manifest):
-    for table in TABLE_ORDER:
+    for table in OUTPUT_TABLES:
         df = spark.read.csv(str(small_dataset / "csv" / f"{table}.csv"), header=True, schema=schema(table),
                             timestampFormat="yyyy-MM-dd'T'HH:mm:ss'Z'", mode="FAILFAST")
         assert checksum(df) == (small_manifest["tables"][table]["rows"], small_manifest["tables"][table]["checksum"]), table
@@ -202,7 +218,11 @@ def test_same_seed_gives_identical_tables_on_another_master(small_config, small_
     import sys
 
     out = tmp_path / "cli"
-    cmd = [sys.executable, "-m", "synth_spark.cli", "generate", "--out", str(out), "--scale", str(small_config.scale),
+    conf = tmp_path / "anomalies-on.yaml"
+    conf.write_text("anomalies:\n" + "".join(f"  {a}: {{enabled: true}}\n" for a in (
+        "viral_spike", "payment_outage", "holiday_churn", "creator_exodus", "category_collapse")))
+    cmd = [sys.executable, "-m", "synth_spark.cli", "generate", "--out", str(out), "--conf", str(conf),
+           "--scale", str(small_config.scale),
            "--seed", str(small_config.seed), "--format", "parquet", "--partitions", "3", "--master", master, "--quiet"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
