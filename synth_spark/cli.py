@@ -116,15 +116,18 @@ def run_generate(args: argparse.Namespace) -> int:
 def run_validate(args: argparse.Namespace) -> int:
     import json
 
-    from .config import Config
+    from .config import config_from_manifest
 
     manifest_path = args.dataset / MANIFEST
     if not manifest_path.is_file():
         raise ConfigError(f"DATASET: {str(args.dataset)!r} holds no {MANIFEST}; give a folder written by 'synth-spark generate'")
-    manifest = json.loads(manifest_path.read_text())
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"DATASET: cannot read {str(manifest_path)!r}: {exc}") from None
     if "parquet" not in manifest.get("formats", []):
         raise ConfigError(f"DATASET: {str(args.dataset)!r} has no parquet output; generate with --format including parquet")
-    cfg = Config.model_validate(manifest["config"])
+    cfg = config_from_manifest(manifest.get("config", {}))
     report_dir = args.report or args.dataset / "report"
 
     from .generate import Progress

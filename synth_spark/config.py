@@ -423,3 +423,12 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
         return Config.model_validate(data)
     except ValidationError as err:
         raise ConfigError(_format_error(err)) from None
+
+
+def config_from_manifest(recorded: dict) -> Config:
+    """The config a dataset was generated with, as its manifest records it. Settings added to
+    synth-spark since then take their defaults, which leave older datasets as they were."""
+    try:
+        return Config.model_validate(_deep_merge(_read_yaml(DEFAULT_CONFIG), recorded))
+    except ValidationError as err:
+        raise ConfigError("manifest " + _format_error(err)) from None
