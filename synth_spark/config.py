@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 #: conf/default.yaml, reached through the package (a link to it) so that it travels with the
 #: package in a wheel or a --py-files zip
@@ -41,20 +41,22 @@ def _check_weights(weights: dict[Any, float] | list[float], what: str) -> None:
         raise ValueError(f"{what} must sum to 1 (they sum to {sum(values):.6g})")
 
 
+def _first_of_month(v: dt.date) -> dt.date:
+    if v.day != 1:
+        raise ValueError("must be the first day of a month")
+    return v
+
+
+MonthStart = Annotated[dt.date, AfterValidator(_first_of_month)]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Window(Strict):
-    start: dt.date
+    start: MonthStart
     months: Annotated[int, Field(ge=1, le=120)]
-
-    @field_validator("start")
-    @classmethod
-    def _first_of_month(cls, v: dt.date) -> dt.date:
-        if v.day != 1:
-            raise ValueError("must be the first day of a month")
-        return v
 
     @property
     def end(self) -> dt.date:
@@ -272,44 +274,23 @@ class PaymentOutage(Strict):
 
 class HolidayChurn(Strict):
     enabled: bool
-    month: dt.date
+    month: MonthStart
     voluntary_uplift: Annotated[float, Field(ge=0.0, le=5.0)]
-
-    @field_validator("month")
-    @classmethod
-    def _first_of_month(cls, v: dt.date) -> dt.date:
-        if v.day != 1:
-            raise ValueError("must be the first day of a month")
-        return v
 
 
 class CreatorExodus(Strict):
     enabled: bool
-    month: dt.date
+    month: MonthStart
     creators: Annotated[int, Field(ge=1)]
     creator_ids: list[Annotated[int, Field(ge=1)]] | None  # default: the largest top creators
-
-    @field_validator("month")
-    @classmethod
-    def _first_of_month(cls, v: dt.date) -> dt.date:
-        if v.day != 1:
-            raise ValueError("must be the first day of a month")
-        return v
 
 
 class CategoryCollapse(Strict):
     enabled: bool
-    start: dt.date
+    start: MonthStart
     category: str
     arrival_multiplier: Annotated[float, Field(ge=0.0, le=1.0)]
     churn_multiplier: Annotated[float, Field(ge=1.0, le=10.0)]
-
-    @field_validator("start")
-    @classmethod
-    def _first_of_month(cls, v: dt.date) -> dt.date:
-        if v.day != 1:
-            raise ValueError("must be the first day of a month")
-        return v
 
 
 class Anomalies(Strict):
