@@ -112,65 +112,32 @@ def test_unknown_top_level_key(tmp_path):
     assert "unknown key" in msg and "colour" in msg
 
 
-def test_unknown_nested_key_is_named_by_its_path(tmp_path):
-    msg = _error(tmp_path, "payments:\n  retry_dayz: [1, 2]\n")
-    assert "unknown key" in msg and "payments.retry_dayz" in msg
-
-
-def test_probability_above_one(tmp_path):
-    msg = _error(tmp_path, "payments:\n  first_attempt_failure: 1.5\n")
-    assert "payments.first_attempt_failure" in msg and "1.5" in msg
-
-
-def test_negative_probability(tmp_path):
-    msg = _error(tmp_path, "churn:\n  by_tenure:\n    month_1: -0.1\n")
-    assert "churn.by_tenure.month_1" in msg
-
-
-def test_category_weights_not_summing_to_one(tmp_path):
-    msg = _error(tmp_path, "creators:\n  categories:\n    podcasts: 0.35\n")
-    assert "categories" in msg and "sum to 1" in msg and "1.1" in msg
-
-
-def test_unknown_category(tmp_path):
-    msg = _error(tmp_path, "creators:\n  categories:\n    anime: 0.0\n")
-    assert "categories" in msg and "anime" in msg
-
-
-def test_tier_prices_out_of_order(tmp_path):
-    msg = _error(tmp_path, "tiers:\n  prices:\n    2: [4, 8, 10]\n")
-    assert "prices" in msg and "tier 1" in msg and "tier 2" in msg
-
-
-def test_patron_shares_of_wrong_length(tmp_path):
-    msg = _error(tmp_path, "tiers:\n  patron_share_by_tier_count:\n    3: [0.5, 0.5]\n")
-    assert "patron_share_by_tier_count.3" in msg
+@pytest.mark.parametrize(
+    ("yaml_text", "expected"),
+    [
+        pytest.param("payments:\n  retry_dayz: [1, 2]\n", ("unknown key", "payments.retry_dayz"), id="unknown-nested-key"),
+        pytest.param("payments:\n  first_attempt_failure: 1.5\n", ("payments.first_attempt_failure", "1.5"), id="probability-above-one"),
+        pytest.param("churn:\n  by_tenure:\n    month_1: -0.1\n", ("churn.by_tenure.month_1",), id="negative-probability"),
+        pytest.param("creators:\n  categories:\n    podcasts: 0.35\n", ("categories", "sum to 1", "1.1"), id="weights-not-one"),
+        pytest.param("creators:\n  categories:\n    anime: 0.0\n", ("categories", "anime"), id="unknown-category"),
+        pytest.param("tiers:\n  prices:\n    2: [4, 8, 10]\n", ("prices", "tier 1", "tier 2"), id="prices-out-of-order"),
+        pytest.param("tiers:\n  patron_share_by_tier_count:\n    3: [0.5, 0.5]\n", ("patron_share_by_tier_count.3",),
+                     id="shares-wrong-length"),
+        pytest.param("scale: -2.5\n", ("scale", "-2.5"), id="negative-scale-in-file"),
+        pytest.param("window:\n  start: 2023-01-15\n", ("window.start", "first day"), id="window-not-on-first"),
+        pytest.param("payments:\n  retry_days: [3, 1, 5, 12]\n", ("retry_days",), id="retry-days-not-increasing"),
+        pytest.param("volumes:\n  creators: lots\n", ("volumes.creators", "lots"), id="wrong-type"),
+    ],
+)
+def test_bad_value_is_named_in_one_line(tmp_path, yaml_text, expected):
+    msg = _error(tmp_path, yaml_text)
+    assert all(part in msg for part in expected), msg
 
 
 @pytest.mark.parametrize("scale", [-1, 0])
 def test_scale_must_be_positive(tmp_path, scale):
     msg = _error(tmp_path, scale=scale)
     assert msg.startswith("config: scale") and repr(scale) in msg
-
-
-def test_negative_scale_in_a_file(tmp_path):
-    msg = _error(tmp_path, "scale: -2.5\n")
-    assert "scale" in msg and "-2.5" in msg
-
-
-def test_window_must_start_on_the_first(tmp_path):
-    msg = _error(tmp_path, "window:\n  start: 2023-01-15\n")
-    assert "window.start" in msg and "first day" in msg
-
-
-def test_retry_days_must_increase(tmp_path):
-    msg = _error(tmp_path, "payments:\n  retry_days: [3, 1, 5, 12]\n")
-    assert "retry_days" in msg
-
-
-def test_wrong_type_names_the_field(tmp_path):
-    msg = _error(tmp_path, "volumes:\n  creators: lots\n")
-    assert "volumes.creators" in msg and "lots" in msg
 
 
 def test_yaml_syntax_error_names_file_and_line(tmp_path):
