@@ -48,11 +48,11 @@ class Job:
         return Calendar(self.cfg.window)
 
 
-def _columns(batch: pa.RecordBatch) -> dict[str, np.ndarray]:
+def arrow_columns(batch: pa.RecordBatch) -> dict[str, np.ndarray]:
     return {name: batch.column(i).to_numpy(zero_copy_only=False) for i, name in enumerate(batch.schema.names)}
 
 
-def _ts(seconds: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+def timestamps(seconds: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
     micros = np.asarray(seconds, dtype=np.int64) * 1_000_000
     mask = None if valid is None else ~np.asarray(valid)
     return pa.array(micros, type=pa.int64(), mask=mask).cast(TS)
@@ -83,7 +83,7 @@ def posts_batch(job: Job, cre: dict[str, np.ndarray]) -> pa.RecordBatch:
         "post_type": p["post_type"],
         "access_level": p["access"],
         "minimum_tier_id": pa.array(min_tier, mask=p["min_rank"] == 0),
-        "published_at": _ts(p["published_t"]),
+        "published_at": timestamps(p["published_t"]),
         "is_pinned": p["is_pinned"],
     })
 
@@ -102,9 +102,9 @@ def pledges_batch(job: Job, cre: dict[str, np.ndarray]) -> pa.RecordBatch:
         "tier_id": creator_id * 10 + pl["rank"],
         "amount_cents": pl["amount_cents"],
         "status": pl["status"],
-        "started_at": _ts(pl["start_t"]),
-        "ended_at": _ts(np.where(ended, pl["end_t"], 0), ended),
-        "pause_started_at": _ts(np.where(paused, pl["pause_t"], 0), paused),
+        "started_at": timestamps(pl["start_t"]),
+        "ended_at": timestamps(np.where(ended, pl["end_t"], 0), ended),
+        "pause_started_at": timestamps(np.where(paused, pl["pause_t"], 0), paused),
         "reason": np.where(ended, pl["reason"], 0).astype(np.int8),
     })
 
@@ -135,7 +135,7 @@ def transactions_batch(job: Job, cre: dict[str, np.ndarray]) -> pa.RecordBatch:
         "net_cents": np.where(ok, net, 0),
         "method": pay.method.astype(np.int8),
         "reason": at["reason"].astype(np.int8),
-        "transaction_at": _ts(at["t"]),
+        "transaction_at": timestamps(at["t"]),
     })
 
 
@@ -148,7 +148,7 @@ def events_batch(job: Job, cre: dict[str, np.ndarray]) -> pa.RecordBatch:
         "creator_id": cre["creator_id"][ev["creator_idx"]],
         "post_id": ev["post_id"],
         "event_type": ev["event_type"],
-        "event_at": _ts(ev["event_t"]),
+        "event_at": timestamps(ev["event_t"]),
     })
 
 
@@ -158,7 +158,7 @@ def mapper(job: Job, emit: Callable[[Job, dict[str, np.ndarray]], pa.RecordBatch
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             if batch.num_rows:
-                yield emit(job, _columns(batch))
+                yield emit(job, arrow_columns(batch))
 
     return run
 

@@ -14,7 +14,8 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from . import identity
-from .batches import Job, _columns, _ts, events_batch, mapper, pledges_batch, posts_batch, transactions_batch
+from .batches import (Job, arrow_columns, events_batch, mapper, pledges_batch, posts_batch, timestamps,
+                      transactions_batch)
 from .billing import FAILURE_CODES
 from .calendar import DAY
 from .config import ACCESS_LEVELS, EVENT_TYPES, PAYMENT_METHODS
@@ -95,7 +96,7 @@ def arrow_frame(spark: SparkSession, data: dict[str, np.ndarray], ddl: str) -> D
     for field in target.fields:
         values = data[field.name]
         if field.dataType.typeName() == "timestamp":
-            arrays.append(_ts(values))
+            arrays.append(timestamps(values))
         else:
             arrays.append(pa.array(values))
     table = pa.Table.from_arrays(arrays, names=target.fieldNames())
@@ -162,7 +163,7 @@ def patron_identity(job: Job, patron_id: np.ndarray, first_t: np.ndarray) -> dic
 def _patron_identity_mapper(job: Job):
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            cols = _columns(batch)
+            cols = arrow_columns(batch)
             first_t = cols["first_pledge_at"].astype("datetime64[s]").astype(np.int64)
             ident = patron_identity(job, cols["patron_id"], first_t)
             yield pa.RecordBatch.from_pydict({
@@ -170,7 +171,7 @@ def _patron_identity_mapper(job: Job):
                 "patron_name": pa.array(ident["patron_name"], type=pa.string()),
                 "email": pa.array(ident["email"], type=pa.string()),
                 "country_code": pa.array(ident["country_code"], type=pa.string()),
-                "created_at": _ts(ident["created_at"]),
+                "created_at": timestamps(ident["created_at"]),
             })
 
     return run

@@ -165,7 +165,6 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
     eng_mult = np.array([idle_mult, engaged_mult, 1.0])
     mean_extra = cfg.engagement.events_per_engaged_month - 1.0
     departs = anomalies.departure_of(cre["creator_id"])[c_idx]
-    collapse = cre["category_code"][c_idx] == anomalies.collapse_category
     removed_share = cfg.churn.creator_removed_share
 
     attempts, engaged_log = [], []
@@ -205,7 +204,7 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
         age = m - p["start_m"][alive]
         h = np.maximum(tenure_hazard(cfg, age) - pay_churn, 0.002) * churn_mult[alive]
         h = h * post_mult[a_c, m] * eng_mult[engaged_prev[alive]]
-        h = np.where(collapse[alive] & (m >= anomalies.collapse_month), h * anomalies.collapse_churn, h)
+        h = np.where(anomalies.collapsing(cre["category_code"][a_c], m), h * anomalies.collapse_churn, h)
         h = np.where(paused, cfg.churn.paused_churn, h)
         # Post-holiday budget cuts: more voluntary cancellations (creator removals unchanged).
         holiday = anomalies.holiday_uplift * (1 - removed_share) if m == anomalies.holiday_month else 0.0
