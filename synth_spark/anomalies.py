@@ -34,6 +34,8 @@ class AnomalyPlan:
     viral_start: int = NEVER
     viral_end: int = NEVER
     viral_patrons: int = 0
+    viral_month: int = 10**6
+    viral_posts: float = 0.0
     outage_start: int = NEVER
     outage_end: int = NEVER
     outage_decline: float = 0.0
@@ -52,6 +54,11 @@ class AnomalyPlan:
         for cid, t in self.departures.items():
             out[creator_id == cid] = t
         return out
+
+    def posting_rate(self, creator_id: np.ndarray, m: np.ndarray, rate: np.ndarray) -> np.ndarray:
+        """Posts per month, shape (creators, months): the viral creator posts more from the spike on."""
+        boost = (np.asarray(creator_id)[:, None] == self.viral_creator) & (np.asarray(m) >= self.viral_month)
+        return np.where(boost, np.maximum(rate, self.viral_posts), rate)
 
     def in_outage(self, t: np.ndarray) -> np.ndarray:
         return (t >= self.outage_start) & (t < self.outage_end)
@@ -92,7 +99,8 @@ def resolve(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray]) -> Anom
             raise ValueError(f"anomalies.viral_spike.creator_id: {creator} is not a creator (1 to {len(ids)})")
         start = _epoch(vs.start)
         plan.update(viral_creator=creator, viral_start=start, viral_end=min(start + vs.days * DAY, cal.end),
-                    viral_patrons=int(round(vs.new_patrons * cfg.scale)))
+                    viral_patrons=int(round(vs.new_patrons * cfg.scale)), viral_month=int(cal.month_index(start)),
+                    viral_posts=vs.posts_per_month)
     if a.payment_outage.enabled:
         po = a.payment_outage
         start = _epoch(po.start)

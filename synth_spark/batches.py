@@ -59,7 +59,7 @@ def timestamps(seconds: np.ndarray, valid: np.ndarray | None = None) -> pa.Array
 
 
 def _posts(job: Job, cre: dict[str, np.ndarray]) -> tuple[dict, np.ndarray]:
-    counts = monthly_post_counts(job.cfg, job.cal, cre)
+    counts = monthly_post_counts(job.cfg, job.cal, cre, job.anomalies)
     return draw_posts(job.cfg, job.cal, cre, counts, job.anomalies.departure_of(cre["creator_id"])), counts
 
 

@@ -263,6 +263,7 @@ class ViralSpike(Strict):
     days: Annotated[int, Field(ge=1, le=60)]
     new_patrons: Annotated[int, Field(ge=0)]          # at scale 1; scales with --scale
     creator_id: Annotated[int, Field(ge=1)] | None     # default: an established creator chosen from the seed
+    posts_per_month: Annotated[float, Field(ge=0, le=30)]  # the creator's posting rate from the spike's month on
 
 
 class PaymentOutage(Strict):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .anomalies import NO_ANOMALIES, AnomalyPlan
 from .calendar import DAY, Calendar
 from .config import ACCESS_LEVELS, CATEGORIES, Config
 from .rng import categorical, normal, poisson, uniform
@@ -30,7 +31,8 @@ MAX_POSTS_PER_MONTH = 30
 BACK_CATALOGUE_MONTHS = 6
 
 
-def monthly_post_counts(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray]) -> np.ndarray:
+def monthly_post_counts(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray],
+                        anomalies: AnomalyPlan = NO_ANOMALIES) -> np.ndarray:
     """Posts per creator and month, shape (creators, BACK_CATALOGUE_MONTHS + months): column j is
     month j - BACK_CATALOGUE_MONTHS; none before a creator exists."""
     ids = creators["creator_id"][:, None]
@@ -38,7 +40,7 @@ def monthly_post_counts(cfg: Config, cal: Calendar, creators: dict[str, np.ndarr
     exists = cal.month_end(m) > creators["created_t"][:, None]
     # A creator's output drifts month to month around its own rate.
     drift = np.exp(0.35 * normal(cfg.seed, "posts.drift", ids, m) - 0.06)
-    lam = creators["posts_rate"][:, None] * drift
+    lam = anomalies.posting_rate(creators["creator_id"], m, creators["posts_rate"][:, None]) * drift
     counts = poisson(uniform(cfg.seed, "posts.count", ids, m), lam, normal(cfg.seed, "posts.count_z", ids, m))
     return np.where(exists, np.minimum(counts, MAX_POSTS_PER_MONTH), 0)
 
