@@ -14,6 +14,8 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 TENURE_BUCKETS = ("month_1", "months_2_3", "months_4_12", "months_13_plus")
+#: the churn reason of pledges ended by their creator leaving the platform (creator exodus)
+DEPARTED = "creator_departed"
 
 
 def month_index(ts: Column, start: dt.date) -> Column:
@@ -66,7 +68,10 @@ class Dataset:
                  .join(posts, ["creator_id", "m"], "left")
                  .withColumn("events", F.coalesce("events", F.lit(0)))
                  .withColumn("posts", F.coalesce("posts", F.lit(0)))
-                 .withColumn("churned", (F.col("end_m") == F.col("m")).cast("int"))
+                 .withColumn("ended_here", F.col("end_m") == F.col("m"))
+                 # Patron churn: a creator leaving the platform ends its pledges, but that is the
+                 # creator's decision, not the patron's, so it is counted apart (see churn_reasons).
+                 .withColumn("churned", (F.col("ended_here") & ~F.col("churn_reason").eqNullSafe(DEPARTED)).cast("int"))
                  .withColumn("engaged", (F.col("events") > 0).cast("int"))
                  .withColumn("tenure", F.when(age <= 0, TENURE_BUCKETS[0]).when(age <= 2, TENURE_BUCKETS[1])
                              .when(age <= 11, TENURE_BUCKETS[2]).otherwise(TENURE_BUCKETS[3])))
@@ -80,6 +85,7 @@ class Dataset:
         p = self.panel()
         by_m = p.groupBy("m").agg(
             F.count(F.lit(1)).alias("active"), F.sum("churned").alias("churned"), F.sum("engaged").alias("engaged"),
+            F.sum(F.col("ended_here").cast("int")).alias("ended"),
             F.sum(F.when(F.col("ended") & (F.col("end_m") == F.col("m")), 0)
                   .when(F.col("pause_m") <= F.col("m"), 0).otherwise(F.col("pledge_amount_usd"))).alias("mrr"))
         new_pledges = (self.tables["pledges"].select(month_index(F.col("started_at"), self.start).alias("m"))
@@ -98,13 +104,15 @@ class Dataset:
                 .toPandas().assign(churn_rate=lambda d: d.churned / d.active).sort_values(column).reset_index(drop=True))
 
     def churn_reasons(self) -> pd.DataFrame:
+        """Ended pledges by reason; ``share`` is among patron churn (creator departures apart)."""
         ended = self.tables["pledges"].where(F.col("ended_at").isNotNull())
         df = ended.groupBy("churn_reason").count().toPandas()
-        df["share"] = df["count"] / df["count"].sum()
+        patron = df["churn_reason"] != DEPARTED
+        df["share"] = (df["count"] / df.loc[patron, "count"].sum()).where(patron)
         return df.sort_values("churn_reason").reset_index(drop=True)
 
     def churn_reasons_by_month(self) -> pd.DataFrame:
-        p = self.panel().where(F.col("churned") == 1)
+        p = self.panel().where(F.col("ended_here"))
         return p.groupBy("m", "churn_reason").count().orderBy("m").toPandas()
 
     def engagement_by_tier(self) -> pd.DataFrame:
@@ -184,8 +192,10 @@ class Dataset:
         return df
 
     def creator_month_active(self) -> pd.DataFrame:
-        """Active pledges per creator at each month (for growth by size tier)."""
-        return self.panel().groupBy("creator_id", "m").agg(F.count(F.lit(1)).alias("active")).toPandas()
+        """Active pledges per creator at each month (for growth by size tier), with the creator's status."""
+        status = self.tables["creators"].select("creator_id", "status")
+        return (self.panel().groupBy("creator_id", "m").agg(F.count(F.lit(1)).alias("active"))
+                .join(F.broadcast(status), "creator_id").toPandas())
 
     def creator_mrr_end(self) -> pd.DataFrame:
         """MRR and running pledges per creator in the window's last month."""

@@ -44,7 +44,7 @@ def draw_charts(frames: dict, folder: Path) -> None:
     fig, ax = plt.subplots(figsize=(8, 3.6))
     reasons = frames["reasons_by_month"].pivot(index="m", columns="churn_reason", values="count").reindex(m["m"]).fillna(0)
     bottom = np.zeros(len(m))
-    for reason in ("voluntary", "payment_failed", "creator_removed"):
+    for reason in ("voluntary", "payment_failed", "creator_removed", "creator_departed"):
         if reason in reasons:
             share = reasons[reason].to_numpy() / m["active"].to_numpy()
             ax.bar(x, 100 * share, width=25, bottom=100 * bottom, label=reason)
@@ -97,13 +97,66 @@ def draw_charts(frames: dict, folder: Path) -> None:
     _save(fig, folder / "revenue_concentration.png")
 
 
-def write_report(checks: list[Check], frames: dict, folder: Path, manifest: dict) -> dict:
+def draw_anomaly_charts(scores: list, control: list | None, folder: Path) -> list[str]:
+    """One chart per anomaly: the series its signal is read from, the window shaded, and the
+    control run's series dashed when there is one."""
+    names = []
+    ctrl = {c.anomaly_id: c for c in control or []}
+    for sc in scores:
+        if sc.series is None:
+            continue
+        name = f"anomaly_{sc.anomaly_id}_{sc.anomaly_type}.png"
+        fig, ax = plt.subplots(figsize=(8, 3.6))
+        for i, col in enumerate(c for c in sc.series.columns if c not in ("x", "first attempts")):
+            ax.plot(sc.series["x"], sc.series[col], lw=1.3, marker="o" if len(sc.series) < 40 else None, ms=3, color=f"C{i}", label=col)
+            other = ctrl.get(sc.anomaly_id)
+            if other is not None and other.series is not None and col in other.series:
+                ax.plot(other.series["x"], other.series[col], lw=1.0, ls="--", color=f"C{i}", alpha=0.7, label=f"{col} (control run)")
+        ax.axvspan(sc.window[0], sc.window[1], color="red", alpha=0.12, lw=0)
+        ax.set_title(f"{sc.anomaly_type}: {sc.question}", fontsize=10)
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+        _save(fig, folder / name)
+        names.append(name)
+    return names
+
+
+def _anomaly_lines(scores: list, control: list | None) -> list[str]:
+    ctrl = {c.anomaly_id: c for c in control or []}
+    lines = ["", "## Injected anomalies", "",
+             "Each anomaly of the ground-truth table, scored from the data: is its signal out of line in its window "
+             "(robust z >= 3 against the months or days outside, or the category's own rates before), and does the "
+             "drill-down rank the injected root cause first?" + (" The control run (same seed, anomalies off) is scored "
+                                                                 "with the same ground truth and must show no signal." if control else ""),
+             "",
+             "| # | anomaly | question | signal | detected | root cause found | control run |",
+             "|---|---|---|---|---|---|---|"]
+    for sc in scores:
+        c = ctrl.get(sc.anomaly_id)
+        lines.append(f"| {sc.anomaly_id} | {sc.anomaly_type} | {sc.question} | {sc.signal} | {'yes' if sc.detected else 'NO'} "
+                     f"| {'yes' if sc.root_cause_found else 'NO'} | "
+                     f"{'-' if c is None else ('no signal' if not c.detected else 'SIGNAL: ' + c.signal)} |")
+    for sc in scores:
+        lines += ["", f"### {sc.anomaly_id}. {sc.anomaly_type}: {sc.question}", "",
+                  f"Expected root cause: {sc.expected_root_cause}. Signal: {sc.signal}.", ""]
+        for d in sc.drilldowns:
+            top = "; ".join(f"{c.value} ({c.contribution:,.3g}, {100 * c.share:.0f}%)" for c in d.top)
+            lines.append(f"- by {d.dimension}, {d.measure}: {top}")
+        lines += ["", f"![{sc.anomaly_type}](anomaly_{sc.anomaly_id}_{sc.anomaly_type}.png)"]
+    return lines
+
+
+def write_report(checks: list[Check], frames: dict, folder: Path, manifest: dict,
+                 scores: list | None = None, control: list | None = None) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     draw_charts(frames, folder)
+    anomaly_charts = draw_anomaly_charts(scores or [], control, folder)
     counts = summary(checks)
     report = {"dataset": {k: manifest.get(k) for k in ("seed", "scale", "window", "generated_at")},
               "summary": counts, "passed": counts.get(FAIL, 0) == 0,
-              "checks": [c.to_dict() for c in checks], "charts": list(CHARTS),
+              "checks": [c.to_dict() for c in checks], "charts": list(CHARTS) + anomaly_charts,
+              "anomalies": [sc.to_dict() for sc in scores or []],
+              "control_run": None if control is None else [sc.to_dict() for sc in control],
               "monthly": frames["monthly"].assign(month=frames["monthly"]["month"].dt.strftime("%Y-%m"))
                                           .drop(columns=["m"]).to_dict(orient="records")}
     (folder / "report.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
@@ -117,6 +170,8 @@ def write_report(checks: list[Check], frames: dict, folder: Path, manifest: dict
              "| group | check | target | tolerance | measured | verdict |",
              "|---|---|---|---|---|---|"]
     lines += [f"| {c.group} | {c.name} | {c.target} | {c.tolerance} | {c.measured} | {c.verdict} |" for c in checks]
+    if scores:
+        lines += _anomaly_lines(scores, control)
     lines += ["", "## Charts", ""] + [f"![{title}]({name})" for name, title in CHARTS.items()]
     (folder / "report.md").write_text("\n".join(lines) + "\n")
     return report
