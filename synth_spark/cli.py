@@ -11,6 +11,7 @@ import re
 import sys
 from pathlib import Path
 
+from .anomalies import ANOMALY_TYPES
 from .config import ConfigError, load_config
 from .writers import FORMATS, MANIFEST
 
@@ -75,6 +76,8 @@ def add_generate_options(p: argparse.ArgumentParser, default_master: str | None)
     p.add_argument("--master", default=default_master,
                    help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
     p.add_argument("--driver-memory", default=None, help="driver JVM memory in local mode, e.g. 8g")
+    p.add_argument("--no-anomalies", action="store_true",
+                   help="turn all five injected anomalies off (a control run for the same seed)")
     p.add_argument("--overwrite", action="store_true", help="replace a dataset already in --out")
     p.add_argument("--quiet", action="store_true", help="print only the final summary")
 
@@ -95,7 +98,8 @@ def _default_partitions(n_creators: int) -> int:
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    cfg = load_config(args.conf, scale=args.scale, seed=args.seed)
+    off = {"anomalies": {name: {"enabled": False} for name in ANOMALY_TYPES}} if args.no_anomalies else {}
+    cfg = load_config(args.conf, scale=args.scale, seed=args.seed, **off)
     check_output(args.out, args.overwrite)
     partitions = args.partitions or _default_partitions(cfg.n_creators)
 
@@ -113,36 +117,59 @@ def run_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_validate(args: argparse.Namespace) -> int:
+def _dataset_manifest(path: Path, name: str) -> dict:
     import json
 
-    from .config import config_from_manifest
-
-    manifest_path = args.dataset / MANIFEST
+    manifest_path = path / MANIFEST
     if not manifest_path.is_file():
-        raise ConfigError(f"DATASET: {str(args.dataset)!r} holds no {MANIFEST}; give a folder written by 'synth-spark generate'")
+        raise ConfigError(f"{name}: {str(path)!r} holds no {MANIFEST}; give a folder written by 'synth-spark generate'")
     try:
         manifest = json.loads(manifest_path.read_text())
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"DATASET: cannot read {str(manifest_path)!r}: {exc}") from None
+        raise ConfigError(f"{name}: cannot read {str(manifest_path)!r}: {exc}") from None
     if "parquet" not in manifest.get("formats", []):
-        raise ConfigError(f"DATASET: {str(args.dataset)!r} has no parquet output; generate with --format including parquet")
+        raise ConfigError(f"{name}: {str(path)!r} has no parquet output; generate with --format including parquet")
+    return manifest
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    from .config import config_from_manifest
+
+    manifest = _dataset_manifest(args.dataset, "DATASET")
     cfg = config_from_manifest(manifest.get("config", {}))
+    if args.control is not None:
+        control_manifest = _dataset_manifest(args.control, "--control")
+        if control_manifest.get("anomalies"):
+            raise ConfigError(f"--control: {str(args.control)!r} has anomalies injected; generate it with --no-anomalies")
+        for key in ("seed", "scale", "window"):
+            if control_manifest.get(key) != manifest.get(key):
+                raise ConfigError(f"--control: its {key} {control_manifest.get(key)!r} differs from the dataset's "
+                                  f"{manifest.get(key)!r}; generate the control with the same --seed and --scale")
     report_dir = args.report or args.dataset / "report"
 
     from .generate import Progress
     from .metrics import Dataset
     from .report import write_report
     from .session import build_session
+    from .scoring import anomaly_months, checks as anomaly_checks, ground_truth, score
     from .targets import FAIL, evaluate
 
     progress = Progress(quiet=args.quiet)
     progress(f"starting Spark ({args.master or 'spark-submit master'})")
     spark = build_session(args.master, app_name="synth-spark-validate")
     progress("measuring")
-    ds = Dataset.load(spark, str(args.dataset.resolve()), cfg.window.start, cfg.window.months)
-    checks, frames = evaluate(ds, cfg)
-    report = write_report(checks, frames, report_dir, manifest)
+    root = str(args.dataset.resolve())
+    ds = Dataset.load(spark, root, cfg.window.start, cfg.window.months)
+    truth = ground_truth(ds, root)
+    checks, frames = evaluate(ds, cfg, anomaly_months(ds, truth))
+    progress("scoring the injected anomalies")
+    scores = score(ds, truth)
+    control = None
+    if args.control is not None:
+        progress("scoring the control run with the same ground truth")
+        control = score(Dataset.load(spark, str(args.control.resolve()), cfg.window.start, cfg.window.months), truth)
+    checks += anomaly_checks(scores, control)
+    report = write_report(checks, frames, report_dir, manifest, scores, control)
     width = max(len(c.name) for c in checks)
     for c in checks:
         print(f"  {c.verdict:<6} {c.name:<{width}}  measured {c.measured:<12} target {c.target} ({c.tolerance})")
@@ -159,6 +186,8 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
     val = sub.add_parser("validate", help="measure every statistical target of the seed on a dataset")
     val.add_argument("dataset", type=Path, help="a folder written by 'synth-spark generate' (with parquet)")
     val.add_argument("--report", type=Path, default=None, help="report folder (default: DATASET/report)")
+    val.add_argument("--control", type=Path, default=None,
+                     help="a control run (same seed, generated with --no-anomalies): must show no anomaly signal")
     val.add_argument("--master", default=default_master, help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
     val.add_argument("--quiet", action="store_true", help="print only the results")
     try:

@@ -51,3 +51,17 @@ def tables(spark, small_dataset):
     from synth_spark.schemas import OUTPUT_TABLES
 
     return {t: spark.read.parquet(str(small_dataset / "parquet" / t)) for t in OUTPUT_TABLES}
+
+
+@pytest.fixture(scope="session")
+def small_control(spark, small_config, tmp_path_factory) -> Path:
+    """The control run of ``small_dataset``: same seed and scale, anomalies off, Parquet only."""
+    from synth_spark.anomalies import ANOMALY_TYPES
+    from synth_spark.config import load_config
+    from synth_spark.generate import Progress, generate
+
+    cfg = load_config(scale=small_config.scale, seed=small_config.seed,
+                      anomalies={name: {"enabled": False} for name in ANOMALY_TYPES})
+    out = tmp_path_factory.mktemp("control") / "out"
+    generate(spark, cfg, out, ["parquet"], partitions=2, progress=Progress(quiet=True))
+    return out
