@@ -163,9 +163,9 @@ def run_check(dataset: Path, fmt: str = "parquet", select: str | None = None, ou
         return CheckResult(proc.returncode, seconds, _results(work / "target" / "run_results.json"))
 
 
-def main(dataset: Path, fmt: str, select: str | None = None) -> int:
+def main(dataset: Path, fmt: str, select: str | None = None, work_dir: Path | None = None) -> int:
     """The CLI's ``check``: 0 when every test passes, 1 otherwise (bad input raises ConfigError)."""
-    result = run_check(dataset, fmt, select)
+    result = run_check(dataset, fmt, select, work_dir=work_dir)
     n_ok = sum(r.ok for r in result.results)
     if not result.results:
         print(f"synth-spark: dbt ran no test (exit {result.dbt_exit_code}); its output is above")
@@ -173,5 +173,7 @@ def main(dataset: Path, fmt: str, select: str | None = None) -> int:
     print(f"synth-spark: {n_ok} passed, {len(result.failed)} failed; dbt tests on the {fmt} files of "
           f"{dataset.resolve()} in {result.seconds:.1f}s")
     for r in result.failed:
-        print(f"  {r.status.upper():<5} {r.name}" + (f" ({r.failures} rows)" if r.failures else ""))
+        print(f"  {r.status.upper():<5} {r.name}" + (f" ({r.failures} row{'s' * (r.failures != 1)})" if r.failures else ""))
+    if result.failed and work_dir is None:
+        print("  (dbt's compiled SQL went with its temporary folder: rerun with --work-dir DIR to keep it)")
     return 0 if result.passed else 1

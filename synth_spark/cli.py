@@ -164,7 +164,7 @@ def _check_format(text: str) -> str:
 def run_check(args: argparse.Namespace) -> int:
     from .check import main as check_main
 
-    return check_main(args.dataset, args.format, args.select)
+    return check_main(args.dataset, args.format, args.select, args.work_dir)
 
 
 def main(argv: list[str] | None = None, default_master: str | None = "local[*]") -> int:
@@ -182,6 +182,8 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
     chk.add_argument("--format", type=_check_format, default="parquet", help="files to check: parquet (default) or csv")
     chk.add_argument("--select", default=None,
                      help="dbt selection of the tests to run, e.g. 'source:synth.pledges' (default: all)")
+    chk.add_argument("--work-dir", type=Path, default=None,
+                     help="keep dbt's target (compiled SQL, run_results.json) and logs here (default: a temporary folder)")
     try:
         args = parser.parse_args(argv)
         if args.command == "generate":
