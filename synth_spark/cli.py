@@ -1,4 +1,5 @@
-"""Command line: ``synth-spark generate`` (and ``spark-submit jobs/generate.py``, same options).
+"""Command line: ``synth-spark generate`` (and ``spark-submit jobs/generate.py``, same options),
+``synth-spark validate`` and ``synth-spark check``.
 
 Bad input is refused before Spark starts: one line naming the option and what is allowed, exit 2.
 """
@@ -178,6 +179,21 @@ def run_validate(args: argparse.Namespace) -> int:
     return 0 if report["passed"] else 1
 
 
+def _check_format(text: str) -> str:
+    from .check import CHECK_FORMATS
+
+    value = text.strip().lower()
+    if value not in CHECK_FORMATS:
+        raise argparse.ArgumentTypeError(f"--format: {text!r} is not allowed; give {' or '.join(CHECK_FORMATS)}")
+    return value
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from .check import main as check_main
+
+    return check_main(args.dataset, args.format, args.select, args.work_dir)
+
+
 def main(argv: list[str] | None = None, default_master: str | None = "local[*]") -> int:
     parser = _Parser(prog="synth-spark", description="Reproducible synthetic creator-economy data with PySpark.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -190,12 +206,21 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
                      help="a control run (same seed, generated with --no-anomalies): must show no anomaly signal")
     val.add_argument("--master", default=default_master, help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
     val.add_argument("--quiet", action="store_true", help="print only the results")
+    chk = sub.add_parser("check", help="run the seed's data-quality rules (dbt tests) on a dataset's files")
+    chk.add_argument("dataset", type=Path, help="a folder written by 'synth-spark generate'")
+    chk.add_argument("--format", type=_check_format, default="parquet", help="files to check: parquet (default) or csv")
+    chk.add_argument("--select", default=None,
+                     help="dbt selection of the tests to run, e.g. 'source:synth.pledges' (default: all)")
+    chk.add_argument("--work-dir", type=Path, default=None,
+                     help="keep dbt's target (compiled SQL, run_results.json) and logs here (default: a temporary folder)")
     try:
         args = parser.parse_args(argv)
         if args.command == "generate":
             return run_generate(args)
         if args.command == "validate":
             return run_validate(args)
+        if args.command == "check":
+            return run_check(args)
     except ConfigError as err:
         print(f"synth-spark: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
