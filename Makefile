@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 OUT    ?= out/1x
 SCALE  ?= 1
 
-.PHONY: setup generate test test-all clean
+.PHONY: setup generate test test-cluster test-all clean
 
 $(BIN)/.installed: pyproject.toml
 	@command -v java >/dev/null || { echo "Java 17 is required (java not found)"; exit 1; }
@@ -22,6 +22,10 @@ generate: setup
 
 test: setup
 	$(BIN)/python -m pytest -m "not slow"
+
+# A Spark standalone master and two workers on 127.0.0.1 against local mode (scripts/cluster-smoke.sh).
+test-cluster: setup
+	$(BIN)/python -m pytest tests/test_cluster.py
 
 test-all: setup
 	$(BIN)/python -m pytest
