@@ -14,7 +14,8 @@ One Spark session (local[*]) in this process runs three stages, each writing Par
    (``withSchema`` + ``withColumnSpec`` per field, random values in sensible ranges), same row counts.
 
 A background thread samples the resident memory (VmRSS) of this process and all its descendants (the
-driver JVM and the Python workers) every 0.5 s and keeps the peak sum, overall and per stage.
+driver JVM and the Python workers) every 0.5 s and keeps the peak sum, overall and per stage; the CPU
+seconds the tree used in each stage are recorded too (steadier than wall time on a busy machine).
 Results go to stdout and to DIR/bench.json and DIR/bench.md.
 """
 
@@ -38,11 +39,18 @@ SAMPLE_SECONDS = 0.5
 MIB = 1024 * 1024
 
 
-# ----------------------------------------------------------------------------- memory of the process tree
+# ----------------------------------------------------------------------------- memory and CPU of the process tree
 
-def _proc_tree_rss(root: int) -> int:
-    """Sum of VmRSS (bytes) of ``root`` and all its descendants, from /proc (Linux)."""
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _proc_tree(root: int) -> tuple[int, float]:
+    """Sum of VmRSS (bytes) and of CPU seconds of ``root`` and all its descendants, from /proc (Linux).
+
+    CPU seconds are utime + stime + the same of children already waited for (the Python workers that the
+    PySpark daemon forked and reaped, for instance)."""
     children: dict[int, list[int]] = {}
+    cpu: dict[int, float] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -52,43 +60,50 @@ def _proc_tree_rss(root: int) -> int:
         except OSError:
             continue  # the process ended meanwhile
         # "pid (comm) state ppid ...": comm may hold spaces or parentheses, so split after the last ')'
-        ppid = int(stat[stat.rfind(b")") + 2:].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    total, todo = 0, [root]
+        fields = stat[stat.rfind(b")") + 2:].split()
+        pid = int(entry.name)
+        children.setdefault(int(fields[1]), []).append(pid)
+        cpu[pid] = sum(int(x) for x in fields[11:15]) / _TICKS  # utime stime cutime cstime
+    rss, seconds, todo = 0, 0.0, [root]
     while todo:
         pid = todo.pop()
         todo.extend(children.get(pid, ()))
+        seconds += cpu.get(pid, 0.0)
         try:
             with open(f"/proc/{pid}/status", "rb") as fh:
                 for line in fh:
                     if line.startswith(b"VmRSS:"):
-                        total += int(line.split()[1]) * 1024
+                        rss += int(line.split()[1]) * 1024
                         break
         except OSError:
             pass
-    return total
+    return rss, seconds
 
 
-def _psutil_tree_rss(root: int) -> int:
+def _psutil_tree(root: int) -> tuple[int, float]:
     import psutil
 
-    total = 0
+    rss, seconds = 0, 0.0
     proc = psutil.Process(root)
     for p in [proc, *proc.children(recursive=True)]:
         try:
-            total += p.memory_info().rss
+            rss += p.memory_info().rss
+            t = p.cpu_times()
+            seconds += t.user + t.system + t.children_user + t.children_system
         except psutil.Error:
             pass
-    return total
+    return rss, seconds
 
 
-def tree_rss(root: int | None = None) -> int:
+def tree_usage(root: int | None = None) -> tuple[int, float]:
+    """(resident bytes, CPU seconds so far) of a process and all its descendants."""
     root = os.getpid() if root is None else root
-    return _proc_tree_rss(root) if os.path.isdir("/proc/self") else _psutil_tree_rss(root)
+    return _proc_tree(root) if os.path.isdir("/proc/self") else _psutil_tree(root)
 
 
 class MemorySampler(threading.Thread):
-    """Peak RSS of the whole process tree, overall and per stage, sampled every ``interval`` seconds."""
+    """Peak RSS of the whole process tree, overall and per stage, sampled every ``interval`` seconds;
+    and the tree's CPU seconds used by each stage."""
 
     def __init__(self, interval: float = SAMPLE_SECONDS):
         super().__init__(name="rss-sampler", daemon=True)
@@ -99,17 +114,19 @@ class MemorySampler(threading.Thread):
         self.stage: str | None = None
         self.stage_peak: dict[str, int] = {}
         self.stage_start: dict[str, int] = {}
+        self.stage_cpu: dict[str, float] = {}
+        self._cpu_at_begin = 0.0
         self._lock = threading.Lock()
         self._halt = threading.Event()
 
-    def sample(self) -> int:
-        rss = tree_rss()
+    def sample(self) -> tuple[int, float]:
+        rss, cpu = tree_usage()
         with self._lock:
             self.samples += 1
             self.peak = max(self.peak, rss)
             if self.stage is not None:
                 self.stage_peak[self.stage] = max(self.stage_peak.get(self.stage, 0), rss)
-        return rss
+        return rss, cpu
 
     def run(self) -> None:
         while not self._halt.is_set():
@@ -119,11 +136,13 @@ class MemorySampler(threading.Thread):
     def begin(self, stage: str) -> None:
         with self._lock:
             self.stage = stage
-        self.stage_start[stage] = self.sample()
+        self.stage_start[stage], self._cpu_at_begin = self.sample()
 
     def end(self) -> None:
-        self.sample()
+        _, cpu = self.sample()
         with self._lock:
+            if self.stage is not None:
+                self.stage_cpu[self.stage] = cpu - self._cpu_at_begin
             self.stage = None
 
     def stop(self) -> None:
@@ -324,14 +343,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     def scale(text: str) -> float:
         value = float(text)
         if not 0 < value < float("inf"):
-            raise argparse.ArgumentTypeError(f"--scale: {text!r} is not a positive factor")
+            raise argparse.ArgumentTypeError(f"{text!r} is not a positive factor")
         return value
 
     def skips(text: str) -> list[str]:
         items = [s.strip() for s in text.split(",") if s.strip()]
         bad = [s for s in items if s not in SKIPPABLE]
         if bad:
-            raise argparse.ArgumentTypeError(f"--skip: {bad[0]!r}; allowed: {', '.join(SKIPPABLE)}")
+            raise argparse.ArgumentTypeError(f"{bad[0]!r} is not a stage; allowed: {', '.join(SKIPPABLE)}")
         return items
 
     p = argparse.ArgumentParser(prog="bench.py", description=__doc__.split("\n\n")[0])
@@ -380,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
         "scale": args.scale, "seed": cfg.seed, "partitions": partitions, "master": "local[*]",
         "driver_memory": args.driver_memory, "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "machine": machine(), "versions": _versions(spark), "session_start_seconds": round(session_seconds, 2),
-        "memory_sampling": {"method": f"{sampler.method}, sum over this process and all its descendants",
+        "memory_sampling": {"method": f"{sampler.method}, sum over this process and all its descendants; CPU: utime+stime+cutime+cstime over the same tree",
                             "interval_seconds": SAMPLE_SECONDS},
         "stages": {},
     }
@@ -443,6 +462,7 @@ def main(argv: list[str] | None = None) -> int:
         st["rows_per_second"] = _rate(total_rows, st["seconds"])
         st["peak_rss_mib"] = round(sampler.stage_peak.get(name, 0) / MIB)
         st["rss_at_start_mib"] = round(sampler.stage_start.get(name, 0) / MIB)
+        st["cpu_seconds"] = round(sampler.stage_cpu.get(name, 0.0), 1)
         for tb, entry in st["tables"].items():
             entry["rows"] = rows[tb]
             if "seconds" in entry:
@@ -454,7 +474,13 @@ def main(argv: list[str] | None = None) -> int:
         st = report["stages"][other]
         return round(synth / st["seconds"], 2) if st["status"] == "ok" and st["seconds"] else None
 
-    report["ratios"] = {"synth-spark/floor": ratio("floor"), "synth-spark/dbldatagen": ratio("dbldatagen")}
+    def cpu_ratio(other: str) -> float | None:
+        st = report["stages"][other]
+        return (round(report["stages"]["synth-spark"]["cpu_seconds"] / st["cpu_seconds"], 2)
+                if st["status"] == "ok" and st["cpu_seconds"] else None)
+
+    report["ratios"] = {"synth-spark/floor": ratio("floor"), "synth-spark/dbldatagen": ratio("dbldatagen"),
+                        "cpu synth-spark/floor": cpu_ratio("floor"), "cpu synth-spark/dbldatagen": cpu_ratio("dbldatagen")}
     report["peak_rss_mib"] = round(sampler.peak / MIB)
     report["memory_sampling"]["samples"] = sampler.samples
     report["wall_seconds"] = round(time.monotonic() - wall_started, 2)
@@ -483,22 +509,23 @@ def render_markdown(report: dict) -> str:
         f"{v['python']}, synth-spark {v['synth-spark']}, dbldatagen {v['dbldatagen']}. Session start "
         f"{report['session_start_seconds']:.1f}s (not in any stage).",
         "",
-        "| stage | seconds | rows | rows/s | peak RSS, process tree (MiB) | RSS at stage start (MiB) |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| stage | wall s | rows | rows/s | CPU s, process tree | peak RSS, process tree (MiB) | RSS at stage start (MiB) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name in STAGES:
         st = report["stages"][name]
         if st["status"] != "ok":
-            lines.append(f"| {name} | {st['status']} | | | | |")
+            lines.append(f"| {name} | {st['status']} | | | | | |")
             continue
         lines.append(f"| {name} | {st['seconds']:.1f} | {st['rows']:,} | {_fmt(st['rows_per_second'])} | "
-                     f"{st['peak_rss_mib']:,} | {st['rss_at_start_mib']:,} |")
+                     f"{st['cpu_seconds']:.1f} | {st['peak_rss_mib']:,} | {st['rss_at_start_mib']:,} |")
     r = report["ratios"]
     lines += [
         "",
         f"synth-spark / floor: **{_fmt(r['synth-spark/floor'], '.2f')}x**; synth-spark / dbldatagen: "
-        f"**{_fmt(r['synth-spark/dbldatagen'], '.2f')}x** (wall seconds). Peak RSS of the whole run: "
-        f"{report['peak_rss_mib']:,} MiB.",
+        f"**{_fmt(r['synth-spark/dbldatagen'], '.2f')}x** (wall seconds); in CPU seconds "
+        f"{_fmt(r['cpu synth-spark/floor'], '.2f')}x and {_fmt(r['cpu synth-spark/dbldatagen'], '.2f')}x. "
+        f"Peak RSS of the whole run: {report['peak_rss_mib']:,} MiB.",
         "",
         "| table | rows | floor s | floor rows/s | dbldatagen s | dbldatagen rows/s |",
         "|---|---:|---:|---:|---:|---:|",

@@ -83,10 +83,13 @@ def test_ratios_time_and_memory(bench_run):
         assert report["ratios"]["synth-spark/dbldatagen"] is None
     assert floor["seconds"] >= sum(t["seconds"] for t in floor["tables"].values()) - 0.05
     assert synth["rows_per_second"] > 0 and synth["steps"][0]["progress"].startswith("planning")
-    # a driver JVM is hundreds of MiB: the sampler must have seen the descendants, not only this Python
+    assert report["ratios"]["cpu synth-spark/floor"] == pytest.approx(synth["cpu_seconds"] / floor["cpu_seconds"], rel=0.05)
+    # a driver JVM is hundreds of MiB, and the Python process alone uses little CPU: the sampler must have
+    # seen the descendants, not only the bench's own process
     for name, st in stages.items():
         if st["status"] == "ok":
             assert 200 < st["peak_rss_mib"] <= report["peak_rss_mib"], name
+            assert st["cpu_seconds"] > 0.5, name
     assert report["memory_sampling"]["samples"] >= 3
 
 
