@@ -204,7 +204,11 @@ def column_plan(table: str, rows: dict[str, int]) -> list[tuple[str, str, dict]]
 # ----------------------------------------------------------------------------- stage 2: the floor
 
 def floor_frame(spark, table: str, rows: dict[str, int], partitions: int, start: dt.datetime, end: dt.datetime):
-    """``spark.range(n)`` and one hash of (id, column name) per column, cast or reduced to the column's type."""
+    """``spark.range(n)`` and one hash of (id, column name) per column, cast or reduced to the column's type.
+
+    Status and type columns get as many distinct strings as their closed set has (``status-1`` .. ``status-3``):
+    Parquet stores a few distinct values far more cheaply than a unique string per row, and the floor must
+    not write more bytes than the real tables would."""
     from pyspark.sql import functions as F
 
     n = rows[table]
@@ -223,8 +227,8 @@ def floor_frame(spark, table: str, rows: dict[str, int], partitions: int, start:
             c = F.timestamp_seconds(F.pmod(h, F.lit(span)) + t0)
         elif kind == "boolean":
             c = F.pmod(h, F.lit(2)) == 0
-        else:  # string: a prefix and a number
-            c = F.concat(F.lit(name + "-"), (F.pmod(h, F.lit(p["max"])) + 1).cast("string"))
+        else:  # string: a prefix and a number; as many distinct values as a closed set has, else up to n
+            c = F.concat(F.lit(name + "-"), (F.pmod(h, F.lit(len(p["values"]) or p["max"])) + 1).cast("string"))
         cols.append(c.cast(p["type"]).alias(name))
     return spark.range(0, n, 1, partitions).select(*cols)
 
