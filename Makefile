@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 OUT    ?= out/1x
 SCALE  ?= 1
 
-.PHONY: setup generate test test-cluster test-all clean
+.PHONY: setup generate test test-cluster test-all bench clean
 
 $(BIN)/.installed: pyproject.toml
 	@command -v java >/dev/null || { echo "Java 17 is required (java not found)"; exit 1; }
@@ -16,6 +16,10 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 setup: $(BIN)/.installed
+
+$(BIN)/.installed-bench: $(BIN)/.installed
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
 
 generate: setup
 	$(BIN)/synth-spark generate --out $(OUT) --scale $(SCALE) --overwrite
@@ -29,6 +33,10 @@ test-cluster: setup
 
 test-all: setup
 	$(BIN)/python -m pytest
+
+# synth-spark vs the floor (spark.range + hashes) vs dbldatagen, into out/bench-$(SCALE); e.g. make bench SCALE=10 BENCH_ARGS="--driver-memory 8g"
+bench: $(BIN)/.installed-bench
+	$(BIN)/python scripts/bench.py --scale $(SCALE) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) out spark-warehouse .pytest_cache
