@@ -84,13 +84,22 @@ def add_generate_options(p: argparse.ArgumentParser, default_master: str | None)
 
 
 def check_output(out: Path, overwrite: bool) -> None:
+    """Refuse an output folder that cannot or must not be written, before anything is written."""
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out: {str(out)!r} is a file; give a folder")
-    probe = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
+    probe = out if out.exists() else next((p for p in out.absolute().parents if p.exists()), Path("/"))
+    if not probe.is_dir():
+        raise ConfigError(f"--out: {str(out)!r} is not writable: {str(probe)!r} is a file, not a folder")
     if not os.access(probe, os.W_OK | os.X_OK):
-        raise ConfigError(f"--out: {str(out)!r} is not writable")
-    if (out / MANIFEST).exists() and not overwrite:
+        raise ConfigError(f"--out: {str(out)!r} is not writable (no write permission on {str(probe)!r})")
+    if overwrite:
+        return
+    if (out / MANIFEST).exists():
         raise ConfigError(f"--out: {str(out)!r} already holds a dataset; pass --overwrite to replace it")
+    partial = [fmt for fmt in FORMATS if (out / fmt).exists()]
+    if partial:
+        raise ConfigError(f"--out: {str(out)!r} holds {partial[0]}/ but no {MANIFEST} (an incomplete or foreign "
+                          "dataset); pass --overwrite to replace it")
 
 
 def _default_partitions(n_creators: int) -> int:
