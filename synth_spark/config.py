@@ -463,7 +463,7 @@ def _keys_allowed_at(loc: tuple) -> list[str] | None:
 
 def _format_error(err: ValidationError) -> str:
     first = err.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"]) or "config"
+    loc = ".".join(str(p) if str(p).isprintable() else repr(p) for p in first["loc"]) or "config"
     msg = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         allowed = _keys_allowed_at(tuple(first["loc"]))
@@ -471,7 +471,10 @@ def _format_error(err: ValidationError) -> str:
     if not first["loc"]:  # a check across settings: its message names them
         return f"config: {msg}"
     value = first.get("input")
-    shown = "" if value is None or isinstance(value, dict) and len(value) > 3 else f" (got {_short(value)})"
+    if first["type"] == "missing" or isinstance(value, dict) and len(value) > 3:
+        shown = ""
+    else:
+        shown = " (got null)" if value is None else f" (got {_short(value)})"
     return f"config: {loc}: {msg}{shown}"
 
 
