@@ -1,5 +1,5 @@
 """Command line: ``synth-spark generate`` (and ``spark-submit jobs/generate.py``, same options),
-``synth-spark validate`` and ``synth-spark check``.
+``synth-spark validate``, ``synth-spark check`` and ``synth-spark verify``.
 
 Bad input is refused before Spark starts: one line naming the option and what is allowed, exit 2.
 """
@@ -203,6 +203,12 @@ def run_check(args: argparse.Namespace) -> int:
     return check_main(args.dataset, args.format, args.select, args.work_dir)
 
 
+def run_verify(args: argparse.Namespace) -> int:
+    from .verify import main as verify_main
+
+    return verify_main(args.dataset, args.master)
+
+
 def main(argv: list[str] | None = None, default_master: str | None = "local[*]") -> int:
     parser = _Parser(prog="synth-spark", description="Reproducible synthetic creator-economy data with PySpark.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -222,6 +228,9 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
                      help="dbt selection of the tests to run, e.g. 'source:synth.pledges' (default: all)")
     chk.add_argument("--work-dir", type=Path, default=None,
                      help="keep dbt's target (compiled SQL, run_results.json) and logs here (default: a temporary folder)")
+    ver = sub.add_parser("verify", help="re-read a dataset and compare its row counts and checksums with its manifest")
+    ver.add_argument("dataset", type=Path, help="a folder written by 'synth-spark generate'")
+    ver.add_argument("--master", default=default_master, help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
     try:
         args = parser.parse_args(argv)
         if args.command == "generate":
@@ -230,6 +239,8 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
             return run_validate(args)
         if args.command == "check":
             return run_check(args)
+        if args.command == "verify":
+            return run_verify(args)
     except ConfigError as err:
         print(f"synth-spark: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
