@@ -9,6 +9,7 @@ otherwise; bad input (no folder, no manifest, a manifest that is not one) is a o
 
 from __future__ import annotations
 
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from .writers import CSV_TIMESTAMP_FORMAT, FORMATS, checksum
 OK, MISMATCH, MISSING, UNREADABLE = "ok", "MISMATCH", "MISSING", "UNREADABLE"
 KNOWN_TABLES = (*TABLES, GROUND_TRUTH)
 PARALLEL_READS = 4
+DELTA_SNAPSHOT_PARTITIONS = "spark.databricks.delta.snapshotPartitions"
 
 
 @dataclass
@@ -65,10 +67,14 @@ def expected(manifest: dict) -> tuple[list[str], dict[str, dict]]:
 
 
 def _first_line(exc: BaseException) -> str:
-    """The line that says what went wrong (py4j's first line only names the Java call)."""
-    text = [ln.strip() for ln in str(exc).splitlines() if ln.strip() and not ln.startswith("An error occurred while calling")]
-    line = text[0] if text else type(exc).__name__
-    return line if len(line) <= 160 else line[:157] + "..."
+    """What went wrong, in one line: the root cause of a Java error (py4j's first line only names
+    the Java call), without the Java package names."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    causes = [ln.removeprefix("Caused by:").strip() for ln in lines if ln.startswith("Caused by:")]
+    plain = [ln.lstrip(": ") for ln in lines if not ln.startswith(("An error occurred while calling", "at ", "..."))]
+    line = (causes[-1] if causes else plain[0] if plain else "") or type(exc).__name__
+    line = re.sub(r"\b(?:[a-z][a-z0-9_]*\.)+(?=[A-Z]\w*(?:Exception|Error)\b)", "", line)
+    return line if len(line) <= 200 else line[:197] + "..."
 
 
 def check_one(spark: SparkSession, root: Path, table: str, fmt: str, entry: dict) -> Line:
@@ -101,14 +107,24 @@ def verify(spark: SparkSession, dataset: Path, emit: Callable[[str], None] = pri
     formats, tables = expected(manifest)
     width = max(len(t) for t in tables)
     lines = []
-    # a few reads at once: each is a small Spark job whose time is mostly fixed overhead
-    with ThreadPoolExecutor(max_workers=PARALLEL_READS) as pool:
-        futures = [pool.submit(check_one, spark, dataset, table, fmt, entry)
-                   for table, entry in tables.items() for fmt in formats]
-        for future in futures:  # printed in manifest order
-            line = future.result()
-            emit(line.render(width))
-            lines.append(line)
+    # A generated Delta table's log is one commit: rebuilding its snapshot over Delta's default 50
+    # partitions costs seconds per table for nothing.
+    previous = spark.conf.get(DELTA_SNAPSHOT_PARTITIONS, None)
+    spark.conf.set(DELTA_SNAPSHOT_PARTITIONS, "1")
+    try:
+        # a few reads at once: each is a small Spark job whose time is mostly fixed overhead
+        with ThreadPoolExecutor(max_workers=PARALLEL_READS) as pool:
+            futures = [pool.submit(check_one, spark, dataset, table, fmt, entry)
+                       for table, entry in tables.items() for fmt in formats]
+            for future in futures:  # printed in manifest order
+                line = future.result()
+                emit(line.render(width))
+                lines.append(line)
+    finally:
+        if previous is None:
+            spark.conf.unset(DELTA_SNAPSHOT_PARTITIONS)
+        else:
+            spark.conf.set(DELTA_SNAPSHOT_PARTITIONS, previous)
     return lines
 
 
