@@ -141,7 +141,7 @@ def ground_truth(cfg: Config, cal: Calendar, plan: AnomalyPlan) -> list[dict]:
         rows.append(dict(
             anomaly_type="viral_spike", start_at=ts(plan.viral_start), end_at=until(plan.viral_end),
             creator_ids=str(plan.viral_creator), category=None, metric="new pledges, MRR",
-            expected_effect=f"+{plan.viral_patrons} new patrons to one creator in {a.viral_spike.days} days, about +8% platform MRR",
+            expected_effect=f"{plan.viral_patrons} extra new patrons to one creator in {a.viral_spike.days} days, about +8% platform MRR",
             investigation_question="Why did platform MRR jump 8% in Month 8?",
             expected_root_cause=f"Single creator acquisition: creator {plan.viral_creator} went viral"))
     if a.payment_outage.enabled:

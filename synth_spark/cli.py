@@ -1,5 +1,5 @@
 """Command line: ``synth-spark generate`` (and ``spark-submit jobs/generate.py``, same options),
-``synth-spark validate`` and ``synth-spark check``.
+``synth-spark validate``, ``synth-spark check`` and ``synth-spark verify``.
 
 Bad input is refused before Spark starts: one line naming the option and what is allowed, exit 2.
 """
@@ -84,13 +84,22 @@ def add_generate_options(p: argparse.ArgumentParser, default_master: str | None)
 
 
 def check_output(out: Path, overwrite: bool) -> None:
+    """Refuse an output folder that cannot or must not be written, before anything is written."""
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out: {str(out)!r} is a file; give a folder")
-    probe = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
+    probe = out if out.exists() else next((p for p in out.absolute().parents if p.exists()), Path("/"))
+    if not probe.is_dir():
+        raise ConfigError(f"--out: {str(out)!r} is not writable: {str(probe)!r} is a file, not a folder")
     if not os.access(probe, os.W_OK | os.X_OK):
-        raise ConfigError(f"--out: {str(out)!r} is not writable")
-    if (out / MANIFEST).exists() and not overwrite:
+        raise ConfigError(f"--out: {str(out)!r} is not writable (no write permission on {str(probe)!r})")
+    if overwrite:
+        return
+    if (out / MANIFEST).exists():
         raise ConfigError(f"--out: {str(out)!r} already holds a dataset; pass --overwrite to replace it")
+    partial = [fmt for fmt in FORMATS if (out / fmt).exists()]
+    if partial:
+        raise ConfigError(f"--out: {str(out)!r} holds {partial[0]}/ but no {MANIFEST} (an incomplete or foreign "
+                          "dataset); pass --overwrite to replace it")
 
 
 def _default_partitions(n_creators: int) -> int:
@@ -194,6 +203,12 @@ def run_check(args: argparse.Namespace) -> int:
     return check_main(args.dataset, args.format, args.select, args.work_dir)
 
 
+def run_verify(args: argparse.Namespace) -> int:
+    from .verify import main as verify_main
+
+    return verify_main(args.dataset, args.master)
+
+
 def main(argv: list[str] | None = None, default_master: str | None = "local[*]") -> int:
     parser = _Parser(prog="synth-spark", description="Reproducible synthetic creator-economy data with PySpark.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -213,6 +228,9 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
                      help="dbt selection of the tests to run, e.g. 'source:synth.pledges' (default: all)")
     chk.add_argument("--work-dir", type=Path, default=None,
                      help="keep dbt's target (compiled SQL, run_results.json) and logs here (default: a temporary folder)")
+    ver = sub.add_parser("verify", help="re-read a dataset and compare its row counts and checksums with its manifest")
+    ver.add_argument("dataset", type=Path, help="a folder written by 'synth-spark generate'")
+    ver.add_argument("--master", default=default_master, help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
     try:
         args = parser.parse_args(argv)
         if args.command == "generate":
@@ -221,6 +239,8 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
             return run_validate(args)
         if args.command == "check":
             return run_check(args)
+        if args.command == "verify":
+            return run_verify(args)
     except ConfigError as err:
         print(f"synth-spark: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT

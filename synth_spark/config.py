@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import types
+import typing
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +23,8 @@ DEFAULT_CONFIG = resources.files("synth_spark") / "default.yaml"
 
 CATEGORIES = ("podcasts", "video", "visual_art", "education", "writing", "music", "games")
 SIZE_TIERS = ("emerging", "established", "top_creator")
+#: creator ids run 1..n; an event id is creator_id * 10^10 + ..., which must stay below 2^63
+MAX_CREATORS = 100_000_000
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 PositiveFloat = Annotated[float, Field(gt=0.0)]
@@ -29,6 +33,10 @@ NonNegFloat = Annotated[float, Field(ge=0.0)]
 
 class ConfigError(ValueError):
     """A configuration or command-line value that is not allowed; the message is one line."""
+
+    def __init__(self, message: object = ""):
+        # one line whatever went into it (a key or a file name may hold a line break)
+        super().__init__(str(message).replace("\r", "\\r").replace("\n", "\\n"))
 
 
 def _check_weights(weights: dict[Any, float] | list[float], what: str) -> None:
@@ -49,14 +57,38 @@ def _first_of_month(v: dt.date) -> dt.date:
 
 MonthStart = Annotated[dt.date, AfterValidator(_first_of_month)]
 
+#: first characters a spreadsheet reads as a formula (CSV injection), plus tab and carriage return
+UNSAFE_TEXT_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe_text(v: str) -> str:
+    if not v.strip():
+        raise ValueError("must not be empty")
+    if v.startswith(UNSAFE_TEXT_START) or v != v.strip() or "\n" in v:
+        raise ValueError("must start with a letter or digit, without surrounding spaces or line breaks "
+                         "(a cell starting with = + - @ is a formula in a spreadsheet)")
+    return v
+
+
+#: a name from the config that ends up in a text column of the output
+SafeText = Annotated[str, AfterValidator(_safe_text)]
+
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and infinity are never a valid setting: they would pass no range check and poison the run
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Window(Strict):
     start: MonthStart
     months: Annotated[int, Field(ge=1, le=120)]
+
+    @field_validator("start")
+    @classmethod
+    def _in_range(cls, v: dt.date) -> dt.date:
+        if not dt.date(1971, 1, 1) <= v <= dt.date(2200, 1, 1):
+            raise ValueError("must be a month from 1971-01 to 2200-01")
+        return v
 
     @property
     def end(self) -> dt.date:
@@ -96,10 +128,10 @@ class PlanType(Strict):
 
 class Creators(Strict):
     categories: dict[str, Probability]
-    subcategories: dict[str, list[str]]
+    subcategories: dict[str, list[SafeText]]
     size_tiers: dict[str, SizeTier]
     joined_in_window_share: Probability
-    plan_types: dict[str, PlanType]
+    plan_types: dict[SafeText, PlanType]
     nsfw_share: Probability
     verified_share: dict[str, Probability]
     anniversary_billing_share: Probability
@@ -123,7 +155,7 @@ class Creators(Strict):
 
 
 class Tiers(Strict):
-    prices: dict[int, list[Annotated[int, Field(gt=0)]]]
+    prices: dict[int, Annotated[list[Annotated[int, Field(gt=0, le=99_999)]], Field(min_length=1)]]
     patron_share_by_tier_count: dict[int, list[Probability]]
     change_per_month: Probability
     upgrade_share: Probability
@@ -134,7 +166,8 @@ class Tiers(Strict):
             raise ValueError("prices: must give price points for tiers 1, 2, 3 and 4")
         for rank in (1, 2, 3):
             if max(self.prices[rank]) >= min(self.prices[rank + 1]):
-                raise ValueError(f"prices: tier {rank} prices must all be below tier {rank + 1} prices")
+                raise ValueError(f"prices: tier {rank} prices {self.prices[rank]} must all be below "
+                                 f"tier {rank + 1} prices {self.prices[rank + 1]}")
         if sorted(self.patron_share_by_tier_count) != [2, 3, 4]:
             raise ValueError("patron_share_by_tier_count: must give shares for creators with 2, 3 and 4 tiers")
         for n, shares in self.patron_share_by_tier_count.items():
@@ -167,7 +200,7 @@ class Churn(Strict):
 
 
 class CardExpiry(Strict):
-    peak_months: list[Annotated[int, Field(ge=1, le=12)]]
+    peak_months: Annotated[list[Annotated[int, Field(ge=1, le=12)]], Field(min_length=1)]
     peak_share: Probability
     not_updated: Probability
     updated_within_week: Probability
@@ -325,6 +358,27 @@ class Config(Strict):
         return self
 
     @model_validator(mode="after")
+    def _ids_fit(self) -> "Config":
+        if self.n_creators > MAX_CREATORS:
+            raise ValueError(f"scale x volumes.creators: {self.n_creators:,} creators is too many; allowed: up to "
+                             f"{MAX_CREATORS:,} (event ids are creator_id x 10^10 and must fit in a bigint)")
+        return self
+
+    @model_validator(mode="after")
+    def _anomaly_creators_exist(self) -> "Config":
+        a, n = self.anomalies, self.n_creators
+        named = []
+        if a.viral_spike.enabled and a.viral_spike.creator_id is not None:
+            named.append(("anomalies.viral_spike.creator_id", a.viral_spike.creator_id))
+        if a.creator_exodus.enabled:
+            named += [("anomalies.creator_exodus.creator_ids", c) for c in a.creator_exodus.creator_ids or ()]
+        for name, cid in named:
+            if cid > n:
+                raise ValueError(f"{name}: {cid} is not a creator; allowed: 1 to {n:,} "
+                                 f"({self.volumes.creators:,} creators x scale {self.scale:g})")
+        return self
+
+    @model_validator(mode="after")
     def _anomalies_inside_the_window(self) -> "Config":
         a, w = self.anomalies, self.window
         last = w.end - dt.timedelta(days=1)
@@ -366,15 +420,67 @@ def _deep_merge(base: dict, override: dict) -> dict:
     return out
 
 
+def _model_in(tp: Any) -> type[BaseModel] | None:
+    """The settings model a field's type holds (through Annotated, Optional, dict values, lists)."""
+    while True:
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            return tp
+        origin, args = typing.get_origin(tp), typing.get_args(tp)
+        if origin is Annotated:
+            tp = args[0]
+        elif origin in (typing.Union, types.UnionType):
+            return next((m for m in map(_model_in, args) if m is not None), None)
+        elif origin is dict:
+            tp = args[1]
+        elif origin in (list, tuple) and args:
+            tp = args[0]
+        else:
+            return None
+
+
+def _keys_allowed_at(loc: tuple) -> list[str] | None:
+    """The setting names allowed where an unknown key ``loc`` was found."""
+    model: type[BaseModel] | None = Config
+    tp: Any = Config
+    for part in loc[:-1]:
+        model = _model_in(tp)
+        if model is None:
+            return None
+        if isinstance(part, str) and part in model.model_fields:
+            tp = model.model_fields[part].annotation
+        else:  # a dict key or list index: stay on the value type
+            origin = typing.get_origin(tp)
+            while origin is Annotated:
+                tp = typing.get_args(tp)[0]
+                origin = typing.get_origin(tp)
+            if origin is dict:
+                tp = typing.get_args(tp)[1]
+            elif origin in (list, tuple):
+                tp = typing.get_args(tp)[0]
+    model = _model_in(tp)
+    return list(model.model_fields) if model is not None else None
+
+
 def _format_error(err: ValidationError) -> str:
     first = err.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"]) or "config"
+    loc = ".".join(str(p) if str(p).isprintable() else repr(p) for p in first["loc"]) or "config"
     msg = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
-        return f"config: unknown key {loc!r}"
+        allowed = _keys_allowed_at(tuple(first["loc"]))
+        return f"config: unknown key {loc!r}" + (f"; allowed here: {', '.join(allowed)}" if allowed else "")
+    if not first["loc"]:  # a check across settings: its message names them
+        return f"config: {msg}"
     value = first.get("input")
-    shown = "" if isinstance(value, dict | list) or value is None else f" (got {value!r})"
+    if first["type"] == "missing" or isinstance(value, dict) and len(value) > 3:
+        shown = ""
+    else:
+        shown = " (got null)" if value is None else f" (got {_short(value)})"
     return f"config: {loc}: {msg}{shown}"
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = value.isoformat() if isinstance(value, dt.date) else repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _read_yaml(path: Path | resources.abc.Traversable) -> dict:
@@ -382,6 +488,8 @@ def _read_yaml(path: Path | resources.abc.Traversable) -> dict:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"--conf: cannot read {str(path)!r}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"--conf: cannot read {str(path)!r}: not UTF-8 text (byte {exc.start})") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

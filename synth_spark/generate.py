@@ -80,6 +80,8 @@ def generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], pa
 
     out.mkdir(parents=True, exist_ok=True)
     staging = Staging(out)
+    for folder in staging.removed_stale:
+        progress(f"removed {folder.name}, left in {out} by a run that did not finish")
     try:
         staged: dict[str, Path] = {}
         for table in SIMULATED:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -64,3 +66,146 @@ def test_existing_dataset_needs_overwrite(tmp_path):
     done = run_cli("generate", "--out", str(tmp_path))
     assert done.returncode == 2 and "--overwrite" in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["_manifest.json"]
+
+
+# ---------------------------------------------------------------------------------------------
+# every kind of bad input, through the same main() the console script runs (in-process: fast).
+# Each: exit 2, exactly one stderr line naming the field, no traceback, the output folder untouched.
+
+
+def run_main(capsys, *args: str) -> tuple[int, str]:
+    from synth_spark.cli import main
+
+    code = main(list(args))
+    err = capsys.readouterr().err
+    return code, err
+
+
+def _assert_one_line(code: int, err: str, *expected: str) -> str:
+    lines = err.strip().splitlines()
+    assert code == 2, err
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    assert lines[0].startswith("synth-spark: error: ")
+    assert all(part in lines[0] for part in expected), lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        pytest.param(["--scale", "nan"], ("--scale", "'nan'"), id="scale-nan"),
+        pytest.param(["--scale", "inf"], ("--scale", "'inf'"), id="scale-inf"),
+        pytest.param(["--scale", ""], ("--scale",), id="scale-empty"),
+        pytest.param(["--partitions", "-3"], ("--partitions", "-3", "1 or more"), id="partitions-negative"),
+        pytest.param(["--partitions", "two"], ("--partitions", "'two'"), id="partitions-not-a-number"),
+        pytest.param(["--format", "json"], ("--format", "json", "parquet, delta, csv"), id="format-unknown"),
+        pytest.param(["--format", ","], ("--format",), id="format-empty"),
+        pytest.param(["--seed", "-1"], ("--seed", "-1"), id="seed-negative"),
+        pytest.param(["--colour", "blue"], ("--colour",), id="unknown-option"),
+    ],
+)
+def test_bad_option_in_process(capsys, tmp_path, extra, expected):
+    out = tmp_path / "out"
+    code, err = run_main(capsys, "generate", "--out", str(out), *extra)
+    _assert_one_line(code, err, *expected)
+    assert not out.exists()
+
+
+def test_missing_subcommand_and_missing_out(capsys):
+    _assert_one_line(*run_main(capsys), "command")
+    _assert_one_line(*run_main(capsys, "generate"), "--out")
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "expected"),
+    [
+        pytest.param("payments:\n  retry_dayz: [1]\n", ("unknown key 'payments.retry_dayz'", "allowed here:", "retry_days"),
+                     id="unknown-nested-key"),
+        pytest.param("volumes:\n  creators: many\n", ("volumes.creators", "'many'", "integer"), id="wrong-type"),
+        pytest.param("seed: [1, 2]\n", ("seed", "[1, 2]"), id="wrong-type-list"),
+        pytest.param("posts:\n  pinned_share: -0.1\n", ("posts.pinned_share", "-0.1", "greater than or equal to 0"),
+                     id="probability-negative"),
+        pytest.param("churn:\n  paused_churn: .nan\n", ("churn.paused_churn", "nan", "finite"), id="probability-nan"),
+        pytest.param("creators:\n  size_tiers:\n    emerging: {monthly_growth: .inf}\n",
+                     ("creators.size_tiers.emerging.monthly_growth", "inf", "finite"), id="unbounded-float-inf"),
+        pytest.param("payments:\n  methods: {card: 0.5}\n", ("payments", "methods", "sum to 1", "0.82"), id="weights-not-one"),
+        pytest.param("creators:\n  categories: []\n", ("creators.categories", "[]", "dictionary"), id="empty-category-list"),
+        pytest.param("creators:\n  subcategories: {games: []}\n", ("subcategories", "'games'", "at least one"),
+                     id="empty-subcategory-list"),
+        pytest.param("payments:\n  retry_days: []\n  retry_success: []\n", ("retry_days", "non-empty"), id="empty-retry-list"),
+        pytest.param("tiers:\n  prices: {1: []}\n", ("tiers.prices.1", "at least 1 item"), id="empty-price-list"),
+        pytest.param("tiers:\n  prices: {3: [20, 80]}\n", ("tiers", "prices", "tier 3 prices [20, 80]", "tier 4 prices"),
+                     id="prices-out-of-order"),
+        pytest.param("window: {months: 0}\n", ("window.months", "0", "greater than or equal to 1"), id="window-months-zero"),
+        pytest.param("window: {months: -6}\n", ("window.months", "-6"), id="window-end-before-start"),
+        pytest.param("window: {start: 2023-03-15}\n", ("window.start", "2023-03-15", "first day"), id="window-start-mid-month"),
+        pytest.param("anomalies:\n  payment_outage: {start: 2025-02-14}\n",
+                     ("anomalies.payment_outage.start", "2025-02-14", "outside the window 2023-01-01 to 2024-12-31"),
+                     id="anomaly-after-window"),
+        pytest.param("window: {months: 6}\n", ("anomalies.viral_spike.start", "outside the window"), id="window-shrunk-under-anomaly"),
+        pytest.param("anomalies:\n  viral_spike: {creator_id: 5000}\n", ("anomalies.viral_spike.creator_id", "5000", "1 to 500"),
+                     id="anomaly-creator-not-in-run"),
+        pytest.param("scale: 0\n", ("scale", "0", "greater than 0"), id="scale-zero-in-file"),
+        pytest.param("scale: .nan\n", ("scale", "nan"), id="scale-nan-in-file"),
+        pytest.param("scale: lots\n", ("scale", "'lots'"), id="scale-not-a-number-in-file"),
+        pytest.param("creators:\n  subcategories: {games: ['=HYPERLINK(1)']}\n",
+                     ("creators.subcategories.games.0", "'=HYPERLINK(1)'", "formula"), id="formula-in-a-name"),
+        pytest.param("payments:\n  first_attempt_failure: 1.5\n", ("payments.first_attempt_failure", "1.5", "less than or equal to 1"),
+                     id="probability-above-one"),
+        pytest.param("seed: 1\n\tscale: 2\n", ("--conf", "not valid YAML", "line 2"), id="yaml-tab"),
+        pytest.param("- seed\n", ("--conf", "mapping", "list"), id="yaml-not-a-mapping"),
+    ],
+)
+def test_bad_config_in_process(capsys, tmp_path, yaml_text, expected):
+    conf = tmp_path / "bad.yaml"
+    conf.write_text(yaml_text)
+    out = tmp_path / "out"
+    _assert_one_line(*run_main(capsys, "generate", "--out", str(out), "--conf", str(conf)), *expected)
+    assert not out.exists()
+
+
+def test_unreadable_config_file(capsys, tmp_path):
+    out = tmp_path / "out"
+    _assert_one_line(*run_main(capsys, "generate", "--out", str(out), "--conf", str(tmp_path / "nope.yaml")),
+                     "--conf", "nope.yaml", "cannot read")
+    _assert_one_line(*run_main(capsys, "generate", "--out", str(out), "--conf", str(tmp_path)), "--conf", "cannot read")
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"\xff\xfe\x00bad")
+    _assert_one_line(*run_main(capsys, "generate", "--out", str(out), "--conf", str(binary)), "--conf", "binary.yaml")
+    assert not out.exists()
+
+
+def test_output_under_a_file_is_not_writable(capsys, tmp_path):
+    """Tests run as root, who may write anywhere (a chmod'ed folder proves nothing), so "not writable"
+    is a path below a regular file: nothing can ever be created there, whoever runs."""
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    line = _assert_one_line(*run_main(capsys, "generate", "--out", str(blocker / "sub" / "out")), "--out", "not writable")
+    assert "file.txt" in line and "is a file" in line
+    assert blocker.read_text() == "x" and sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
+
+
+def test_output_in_a_read_only_folder_is_not_writable(capsys, tmp_path, monkeypatch):
+    """What a non-root user meets with a read-only folder: simulated through os.access, since root passes it."""
+    import synth_spark.cli as cli
+
+    real = os.access
+    monkeypatch.setattr(cli.os, "access", lambda p, mode: False if Path(p) == tmp_path else real(p, mode))
+    _assert_one_line(*run_main(capsys, "generate", "--out", str(tmp_path / "out")), "--out", "not writable", "permission")
+    assert not (tmp_path / "out").exists()
+
+
+def test_folder_with_format_folders_but_no_manifest_needs_overwrite(capsys, tmp_path):
+    """An incomplete or foreign dataset is never silently replaced."""
+    (tmp_path / "parquet" / "creators").mkdir(parents=True)
+    (tmp_path / "parquet" / "creators" / "part-0.parquet").write_text("not ours")
+    _assert_one_line(*run_main(capsys, "generate", "--out", str(tmp_path)), "--out", "parquet/", "--overwrite")
+    assert (tmp_path / "parquet" / "creators" / "part-0.parquet").read_text() == "not ours"
+
+
+def test_existing_dataset_needs_overwrite_in_process(capsys, tmp_path):
+    (tmp_path / "_manifest.json").write_text("{}")
+    (tmp_path / "parquet").mkdir()
+    _assert_one_line(*run_main(capsys, "generate", "--out", str(tmp_path), "--scale", "0.1"), "--out", "already holds", "--overwrite")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["_manifest.json", "parquet"]

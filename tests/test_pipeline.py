@@ -229,3 +229,27 @@ def test_same_seed_gives_identical_tables_on_another_master(small_config, small_
     assert "rows" in done.stdout
     manifest = json.loads((out / "_manifest.json").read_text())
     assert _checksums(manifest) == _checksums(small_manifest)
+
+
+#: first characters a spreadsheet takes for a formula (CSV injection), and tab / carriage return
+UNSAFE_FIRST = ("=", "+", "-", "@", "\t", "\r")
+
+
+def test_csv_text_cells_are_safe_to_open_in_a_spreadsheet(small_dataset):
+    """No text cell of any table starts like a formula. Generated text is safe at the source (names,
+    titles, e-mails, tier texts, the ground truth's sentences), so the CSV holds the very same values
+    as the Parquet (the read-back test above) and needs no escaping."""
+    import csv
+
+    for table in OUTPUT_TABLES:
+        text_columns = [f.name for f in schema(table) if f.dataType.typeName() == "string"]
+        seen, bad = 0, []
+        with open(small_dataset / "csv" / f"{table}.csv", newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                for column in text_columns:
+                    cell = row[column]
+                    seen += bool(cell)
+                    if cell.startswith(UNSAFE_FIRST):
+                        bad.append((column, cell))
+        assert seen > 0, table
+        assert not bad, f"{table}: {bad[:5]}"

@@ -1,0 +1,99 @@
+"""A run killed mid-way (SIGKILL to its whole process group, Spark's JVM included) publishes nothing
+and leaves a dataset already in the folder intact; the next run removes its staging folder and
+writes exactly the tables of an uninterrupted run (the checksums of ``small_dataset``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from synth_spark.cli import main
+from synth_spark.writers import FORMATS, MANIFEST, STAGING_PREFIX, stale_staging
+
+from .conftest import SMALL_SCALE, SMALL_SEED
+
+#: how long a killed run may take to reach its first staged table (Spark's start on a busy machine)
+STAGE_TIMEOUT = 600
+
+
+def _group_alive(pgid: int) -> bool:
+    """Any process of the group still running (zombies, waiting for a parent that is gone, excepted)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2:].split()
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            return True
+    return False
+
+
+def _kill_once_staged(out: Path, log: Path, *extra: str) -> Path:
+    """Start ``synth-spark generate`` in its own session, wait until a table is complete in its
+    staging folder, SIGKILL the whole group; the staging folder it leaves."""
+    cmd = [sys.executable, "-m", "synth_spark.cli", "generate", "--out", str(out), "--scale", str(SMALL_SCALE),
+           "--seed", str(SMALL_SEED), "--format", "parquet", "--partitions", "2", "--master", "local[2]", *extra]
+    with open(log, "w") as fh:
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + STAGE_TIMEOUT
+        while not list(out.glob(f"{STAGING_PREFIX}*/parquet/*/_SUCCESS")):
+            assert proc.poll() is None, f"the run ended before it was killed:\n{log.read_text()[-3000:]}"
+            assert time.monotonic() < deadline, f"no staged table after {STAGE_TIMEOUT}s:\n{log.read_text()[-3000:]}"
+            time.sleep(0.2)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    deadline = time.monotonic() + 60
+    while _group_alive(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _group_alive(proc.pid), "the killed run's JVM is still running"
+    (staging,) = out.glob(f"{STAGING_PREFIX}*")
+    return staging
+
+
+def _snapshot(folder: Path) -> dict[str, str]:
+    """Every published file and its content hash (staging folders aside)."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in folder.rglob("*") if p.is_file() and not p.relative_to(folder).parts[0].startswith(STAGING_PREFIX)}
+
+
+def _rerun(spark, out: Path, *extra: str) -> int:
+    """The same command to completion, in this process (its Spark session is reused)."""
+    shuffle = spark.conf.get("spark.sql.shuffle.partitions")
+    try:
+        return main(["generate", "--out", str(out), "--scale", str(SMALL_SCALE), "--seed", str(SMALL_SEED),
+                     "--format", "parquet", "--partitions", "2", "--quiet", *extra])
+    finally:
+        spark.conf.set("spark.sql.shuffle.partitions", shuffle)
+
+
+def test_a_killed_run_publishes_nothing_and_the_rerun_equals_an_uninterrupted_one(spark, small_manifest, tmp_path):
+    out = tmp_path / "out"
+
+    # 1. killed in a fresh folder: no manifest, no published format, only its staging folder
+    leftover = _kill_once_staged(out, tmp_path / "killed.log")
+    assert not (out / MANIFEST).exists()
+    assert not any((out / fmt).exists() for fmt in FORMATS)
+    assert [p.name for p in out.iterdir()] == [leftover.name]
+    assert stale_staging(out) == [leftover]
+
+    # 2. the same command again: the leftover is removed, the tables are the uninterrupted run's
+    assert _rerun(spark, out) == 0
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert {t: v["checksum"] for t, v in manifest["tables"].items()} == \
+           {t: v["checksum"] for t, v in small_manifest["tables"].items()}
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "parquet"]  # no staging left
+
+    # 3. an --overwrite run killed before it publishes leaves the dataset as it was, manifest included
+    before = _snapshot(out)
+    leftover = _kill_once_staged(out, tmp_path / "killed-overwrite.log", "--overwrite")
+    assert _snapshot(out) == before
+    assert stale_staging(out) == [leftover]  # the next run removes it
