@@ -160,7 +160,7 @@ def write_report(checks: list[Check], frames: dict, folder: Path, manifest: dict
               "monthly": frames["monthly"].assign(month=frames["monthly"]["month"].dt.strftime("%Y-%m"))
                                           .drop(columns=["m"]).to_dict(orient="records")}
     (folder / "report.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
-    lines = [f"# synth-spark validation report",
+    lines = ["# synth-spark validation report",
              "",
              f"Dataset: seed {manifest.get('seed')}, scale {manifest.get('scale')}, "
              f"window {manifest.get('window', {}).get('start')} to {manifest.get('window', {}).get('end')}.",

@@ -16,14 +16,13 @@ scoring must find no signal.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
 from pyspark.sql import functions as F
 
-from .metrics import Dataset, month_index
+from .metrics import Dataset
 
 PATRON_REASONS = ("voluntary", "payment_failed", "creator_removed")
 #: robust z-score a signal needs to count as detected
@@ -58,10 +57,8 @@ class Score:
     drilldowns: list[Drilldown] = field(default_factory=list)
     #: what the chart of this anomaly draws: an x column and one column per line
     series: pd.DataFrame | None = field(default=None, repr=False)
-
-    @property
-    def window(self) -> tuple[pd.Timestamp, pd.Timestamp]:
-        return self._window
+    #: the anomaly's start and end (naive UTC), for shading its chart
+    window: tuple[pd.Timestamp, pd.Timestamp] | None = field(default=None, repr=False)
 
     @property
     def passed(self) -> bool:
@@ -70,6 +67,7 @@ class Score:
     def to_dict(self) -> dict:
         out = asdict(self) | {"passed": self.passed}
         out.pop("series")
+        out.pop("window")
         return out
 
 
@@ -374,6 +372,6 @@ def score(ds: Dataset, truth: pd.DataFrame) -> list[Score]:
         # The other anomalies' months are no baseline for this one.
         skip = anomaly_months(ds, truth[truth["anomaly_id"] != row.anomaly_id])
         sc = SCORERS[row.anomaly_type](row, agg, skip)
-        sc._window = (pd.Timestamp(row.start_at).tz_localize(None), pd.Timestamp(row.end_at).tz_localize(None))
+        sc.window = (pd.Timestamp(row.start_at).tz_localize(None), pd.Timestamp(row.end_at).tz_localize(None))
         out.append(sc)
     return out
