@@ -567,8 +567,12 @@ def test_micro_payment_rule_applies_up_to_the_limit():
 def test_transaction_rows_charge_fees_only_on_success(small):
     _, whole = small
     t = whole["transactions"]
-    ok = t.column("succeeded").to_numpy(zero_copy_only=False)
-    gross, plat, proc, net = (t.column(c).to_numpy() for c in ("gross_cents", "platform_cents", "processing_cents", "net_cents"))
+    ok = t.column("transaction_status").to_numpy(zero_copy_only=False) == "succeeded"
+
+    def cents(column: str) -> np.ndarray:
+        return np.array([int(v * 100) for v in t.column(column).to_pylist()], dtype=np.int64)
+
+    gross, plat, proc, net = (cents(c) for c in ("gross_amount_usd", "platform_fee_usd", "processing_fee_usd", "net_amount_usd"))
     assert np.all(gross > 0)
     np.testing.assert_array_equal(net[ok], gross[ok] - plat[ok] - proc[ok])
     assert np.all(net[ok] > 0)
