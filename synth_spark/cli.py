@@ -73,7 +73,8 @@ def add_generate_options(p: argparse.ArgumentParser, default_master: str | None)
                    help="comma list of parquet, csv, delta (default: all three)")
     p.add_argument("--conf", type=Path, default=None, help="YAML file overriding conf/default.yaml")
     p.add_argument("--partitions", type=_positive_int("--partitions"), default=None,
-                   help="Spark tasks (and files per table) for the simulation (default: 2 per core, at least 2 per 100 creators)")
+                   help="Spark tasks (and files per table) for the simulation; the output is the same for any "
+                        "value (default: about 4M rows per task, at least 2 per core when there is work for them)")
     p.add_argument("--master", default=default_master,
                    help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
     p.add_argument("--driver-memory", default=None, help="driver JVM memory in local mode, e.g. 8g")
@@ -102,16 +103,11 @@ def check_output(out: Path, overwrite: bool) -> None:
                           "dataset); pass --overwrite to replace it")
 
 
-def _default_partitions(n_creators: int) -> int:
-    cores = os.cpu_count() or 2
-    return max(2 * cores, min(200, n_creators // 50))
-
-
 def run_generate(args: argparse.Namespace) -> int:
     off = {"anomalies": {name: {"enabled": False} for name in ANOMALY_TYPES}} if args.no_anomalies else {}
     cfg = load_config(args.conf, scale=args.scale, seed=args.seed, **off)
     check_output(args.out, args.overwrite)
-    partitions = args.partitions or _default_partitions(cfg.n_creators)
+    partitions = args.partitions
 
     from .generate import Progress, generate
     from .session import build_session

@@ -1,11 +1,11 @@
-"""Spark side of the tables: decode the kernels' raw rows into the seed's schemas, and derive the
+"""Spark side of the tables: the simulated tables as DataFrames, the driver's small tables, and the
 columns that need more than one creator (a patron's first pledge and lifetime spend, a creator's
 first pledge and last post, ``is_first_pledge``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -16,77 +16,37 @@ from pyspark.sql.types import StructType
 from . import identity
 from .batches import (Job, arrow_columns, events_batch, mapper, pledges_batch, posts_batch, timestamps,
                       transactions_batch)
-from .billing import FAILURE_CODES
 from .calendar import DAY
-from .config import ACCESS_LEVELS, EVENT_TYPES, PAYMENT_METHODS
-from .lifecycle import CHURN_REASONS, PLEDGE_STATUSES
-from .posts import POST_TYPES
 from .rng import uniform
 from .anomalies import ANOMALY_COLUMNS
-from .schemas import MONEY, TRANSACTION_STATUSES, TRANSACTION_TYPES, columns, schema
+from .schemas import MONEY, columns, schema
 
 #: days before the window's end within which a creator's last post keeps it "active"
 ACTIVE_POSTING_DAYS = 90
-
-
-def decode(code: Column, values: Sequence[str | None], offset: int = 0) -> Column:
-    """Small integer code to its string; ``None`` entries decode to null."""
-    return F.element_at(F.array(*[F.lit(v).cast("string") for v in values]), code.cast("int") + 1 + offset)
 
 
 def money(cents: str) -> Column:
     return (F.col(cents).cast("decimal(18,0)") / 100).cast(MONEY)
 
 
-RAW = {
-    "posts": "post_id bigint, creator_id bigint, title string, post_type tinyint, access_level tinyint, "
-             "minimum_tier_id bigint, published_at timestamp, is_pinned boolean",
-    "pledges": "pledge_id bigint, patron_id bigint, creator_id bigint, tier_id bigint, amount_cents bigint, "
-               "status tinyint, started_at timestamp, ended_at timestamp, pause_started_at timestamp, reason tinyint",
-    "transactions": "transaction_id bigint, pledge_id bigint, patron_id bigint, creator_id bigint, attempt tinyint, "
-                    "succeeded boolean, gross_cents bigint, platform_cents bigint, processing_cents bigint, "
-                    "net_cents bigint, method tinyint, reason tinyint, transaction_at timestamp",
-    "engagement_events": "event_id bigint, patron_id bigint, creator_id bigint, post_id bigint, "
-                         "event_type tinyint, event_at timestamp",
-}
 _EMITTERS = {"posts": posts_batch, "pledges": pledges_batch, "transactions": transactions_batch,
              "engagement_events": events_batch}
 
 
-def simulated(plan: DataFrame, job: Job, table: str) -> DataFrame:
-    raw = plan.mapInArrow(mapper(job, _EMITTERS[table]), RAW[table])
-    return _DECODERS[table](raw).select(*columns(table))
+def emitted_schema(table: str) -> StructType:
+    """What the executors emit for ``table``: its published schema, less what Spark derives."""
+    fields = [f for f in schema(table).fields if (table, f.name) != ("pledges", "is_first_pledge")]
+    return StructType(fields)
 
 
-def _posts(raw: DataFrame) -> DataFrame:
-    return raw.withColumn("post_type", decode(F.col("post_type"), POST_TYPES)) \
-              .withColumn("access_level", decode(F.col("access_level"), ACCESS_LEVELS))
-
-
-def _pledges(raw: DataFrame) -> DataFrame:
-    first = Window.partitionBy("patron_id").orderBy("started_at", "pledge_id")
-    return (raw.withColumn("pledge_amount_usd", money("amount_cents"))
-               .withColumn("pledge_status", decode(F.col("status"), PLEDGE_STATUSES))
-               .withColumn("churn_reason", decode(F.col("reason"), (None, *CHURN_REASONS)))
-               .withColumn("is_first_pledge", F.row_number().over(first) == 1))
-
-
-def _transactions(raw: DataFrame) -> DataFrame:
-    return (raw.withColumn("transaction_type", F.when(F.col("attempt") == 0, TRANSACTION_TYPES[0]).otherwise(TRANSACTION_TYPES[1]))
-               .withColumn("transaction_status", F.when(F.col("succeeded"), TRANSACTION_STATUSES[0]).otherwise(TRANSACTION_STATUSES[1]))
-               .withColumn("gross_amount_usd", money("gross_cents"))
-               .withColumn("platform_fee_usd", money("platform_cents"))
-               .withColumn("processing_fee_usd", money("processing_cents"))
-               .withColumn("net_amount_usd", money("net_cents"))
-               .withColumn("payment_method", decode(F.col("method"), PAYMENT_METHODS))
-               .withColumn("failure_reason", decode(F.col("reason"), FAILURE_CODES)))
-
-
-def _events(raw: DataFrame) -> DataFrame:
-    return raw.withColumn("event_type", decode(F.col("event_type"), EVENT_TYPES))
-
-
-_DECODERS = {"posts": _posts, "pledges": _pledges, "transactions": _transactions, "engagement_events": _events}
+def simulated(tasks: DataFrame, job: Job, shared, table: str) -> DataFrame:
+    """One simulated table: ``tasks`` holds one task number per partition, ``shared`` is the
+    broadcast plan of which creators each task simulates."""
+    rows = tasks.mapInArrow(mapper(job, _EMITTERS[table], shared), emitted_schema(table))
+    if table == "pledges":
+        first = Window.partitionBy("patron_id").orderBy("started_at", "pledge_id")
+        rows = rows.withColumn("is_first_pledge", F.row_number().over(first) == 1)
+    return rows.select(*columns(table))
 
 
 def arrow_frame(spark: SparkSession, data: dict[str, np.ndarray], ddl: str) -> DataFrame:

@@ -7,25 +7,34 @@ import json
 import platform
 import sys
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
-import pyarrow as pa
+from pyspark import SparkContext
 from pyspark.sql import DataFrame, SparkSession
 
 from . import __version__
 from .anomalies import ground_truth
-from .batches import Job
+from .batches import Job, Shared
 from .calendar import Calendar
 from .config import Config
 from .creators import PLAN_COLUMNS, draw_creators, draw_tiers
 from .derive import anomalies_frame, creators_frame, patrons_frame, simulated, tiers_frame
 from .schemas import GROUND_TRUTH, OUTPUT_TABLES
-from .writers import MANIFEST, Staging, checksum, read_parquet
+from .workload import Workload, creator_work, default_tasks
+from .writers import MANIFEST, Staging, read_parquet
 
-SIMULATED = ("posts", "pledges", "transactions", "engagement_events")
+T = TypeVar("T")
+#: largest first, so that the small ones fill the cores the large ones leave idle
+SIMULATED = ("engagement_events", "transactions", "pledges", "posts")
+#: Spark jobs submitted at once: each stage leaves cores idle at its start and tail (and the
+#: single-file tables use one core), which another table's job can use
+CONCURRENT_JOBS = 2
 
 
 @dataclass
@@ -49,11 +58,41 @@ class Result:
     manifest: dict
 
 
-def plan_frame(spark: SparkSession, creators: dict, partitions: int) -> DataFrame:
-    """Creators' simulation parameters, spread over ``partitions`` tasks. Rows depend only on the
-    creator, so how they are spread changes nothing in the output."""
-    table = pa.table({k: creators[k] for k in PLAN_COLUMNS})
-    return spark.createDataFrame(table).repartition(partitions, "creator_id")
+def task_frame(spark: SparkSession, tasks: int) -> DataFrame:
+    """One row per generation task, task ``i`` in partition ``i``: what each task simulates comes
+    from the broadcast workload, so nothing about the creators is shuffled."""
+    return spark.range(0, tasks, 1, tasks)
+
+
+def concurrently(spark: SparkSession, progress: Progress, steps: dict[str, Callable[[], T]]) -> dict[str, T]:
+    """Run each step (a function submitting Spark jobs) in its own driver thread, at most
+    CONCURRENT_JOBS at a time; results by name. The first failure cancels the other jobs and is
+    raised once they have stopped."""
+    results: dict[str, T] = {}
+    with ThreadPoolExecutor(max_workers=CONCURRENT_JOBS, thread_name_prefix="synth-spark") as pool:
+        futures = {}
+        for name, step in steps.items():
+            futures[pool.submit(_announced, progress, name, step)] = name
+        try:
+            for done in as_completed(futures):
+                results[futures[done]] = done.result()
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            spark.sparkContext.cancelAllJobs()
+            raise
+    return {name: results[name] for name in steps}
+
+
+def _announced(progress: Progress, name: str, step: Callable[[], T]) -> T:
+    progress(f"writing {name}")
+    started = time.monotonic()
+    # The description is a property of this thread's jobs: the Spark UI and event log show which
+    # table each job writes.
+    SparkContext.getOrCreate().setJobDescription(f"synth-spark: {name}")
+    result = step()
+    progress(f"wrote {name} in {time.monotonic() - started:.1f}s")
+    return result
 
 
 def _versions() -> dict[str, str]:
@@ -66,8 +105,10 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], partitions: int,
+def generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], partitions: int | None = None,
              progress: Progress | None = None) -> Result:
+    """Generate every table into ``out``. ``partitions`` is the number of generation tasks; by
+    default it follows the expected rows and the cores Spark has (``workload.default_tasks``)."""
     progress = progress or Progress()
     cal = Calendar(cfg.window)
     progress(f"planning: {cfg.n_creators:,} creators, {cfg.n_patrons:,} patrons target, seed {cfg.seed}, scale {cfg.scale:g}")
@@ -76,42 +117,49 @@ def generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], pa
     job = Job.plan(cfg, cal, creators)
     creators["departed_t"] = np.minimum(job.anomalies.departure_of(creators["creator_id"]), cal.end + 1)
     truth = ground_truth(cfg, cal, job.anomalies)
-    plan = plan_frame(spark, creators, partitions)
+    work = creator_work(cal, creators)
+    partitions = partitions or default_tasks(work, spark.sparkContext.defaultParallelism)
+    workload = Workload.balance(work, creators["creator_id"], partitions)
+    progress(f"{partitions} tasks, busiest expected at {workload.imbalance:.2f}x the mean")
+    shared = spark.sparkContext.broadcast(Shared({k: creators[k] for k in PLAN_COLUMNS}, workload))
+    tasks = task_frame(spark, partitions)
 
     out.mkdir(parents=True, exist_ok=True)
     staging = Staging(out)
     for folder in staging.removed_stale:
         progress(f"removed {folder.name}, left in {out} by a run that did not finish")
     try:
-        staged: dict[str, Path] = {}
-        for table in SIMULATED:
-            progress(f"simulating and writing {table}")
-            staged[table] = staging.write_parquet(simulated(plan, job, table), table)
+        staged = concurrently(spark, progress, {
+            table: (lambda t=table: staging.write_parquet(simulated(tasks, job, shared, t), t))
+            for table in SIMULATED})
         read = {t: read_parquet(spark, p) for t, p in staged.items()}
-        progress("deriving patrons")
-        staged["patrons"] = staging.write_parquet(
-            patrons_frame(job, read["pledges"], read["transactions"]).repartition(partitions, "patron_id"), "patrons")
-        progress("deriving creators and tiers")
-        staged["creators"] = staging.write_parquet(
-            creators_frame(spark, job, creators, read["pledges"], read["posts"]).coalesce(1), "creators")
-        staged["tiers"] = staging.write_parquet(tiers_frame(spark, tiers).coalesce(1), "tiers")
-        staged[GROUND_TRUTH] = staging.write_parquet(anomalies_frame(spark, truth).coalesce(1), GROUND_TRUTH)
+        staged.update(concurrently(spark, progress, {
+            "patrons": lambda: staging.write_parquet(
+                patrons_frame(job, read["pledges"], read["transactions"]).repartition(partitions, "patron_id"),
+                "patrons"),
+            "creators": lambda: staging.write_parquet(
+                creators_frame(spark, job, creators, read["pledges"], read["posts"]).coalesce(1), "creators"),
+            "tiers": lambda: staging.write_parquet(tiers_frame(spark, tiers).coalesce(1), "tiers"),
+            GROUND_TRUTH: lambda: staging.write_parquet(anomalies_frame(spark, truth).coalesce(1), GROUND_TRUTH),
+        }))
 
-        rows, sums, paths = {}, {}, {}
+        rows = {t: staging.checksums[t][0] for t in OUTPUT_TABLES}
+        sums = {t: staging.checksums[t][1] for t in OUTPUT_TABLES}
+        paths: dict[str, dict[str, str]] = {t: {} for t in OUTPUT_TABLES}
+        copies: dict[str, Callable[[], str]] = {}
         for table in OUTPUT_TABLES:
-            df = read_parquet(spark, staged[table])
-            rows[table], sums[table] = checksum(df)
-            paths[table] = {}
             if "parquet" in formats:
                 paths[table]["parquet"] = f"parquet/{table}"
+            df = read_parquet(spark, staged[table])
             if "delta" in formats:
-                progress(f"writing delta/{table}")
-                staging.write_delta(df, table)
-                paths[table]["delta"] = f"delta/{table}"
+                copies[f"delta/{table}"] = lambda df=df, t=table: str(staging.write_delta(df, t).relative_to(staging.root))
             if "csv" in formats:
-                progress(f"writing csv/{table}")
-                written = staging.write_csv(df, table, rows[table])
-                paths[table]["csv"] = str(written.relative_to(staging.root))
+                copies[f"csv/{table}"] = (lambda df=df, t=table:
+                                          str(staging.write_csv(df, t, rows[t]).relative_to(staging.root)))
+        for name, path in concurrently(spark, progress, copies).items():
+            fmt, table = name.split("/", 1)
+            paths[table][fmt] = path
+        for table in OUTPUT_TABLES:
             progress(f"{table}: {rows[table]:,} rows, checksum {sums[table]}")
 
         seconds = time.monotonic() - progress.started
@@ -136,5 +184,7 @@ def generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], pa
     except BaseException:
         staging.discard()
         raise
+    finally:
+        shared.destroy()
     progress(f"published {out / MANIFEST}")
     return Result(out, rows, sums, seconds, manifest)

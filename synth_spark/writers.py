@@ -16,7 +16,7 @@ import time
 import uuid
 from pathlib import Path
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 FORMATS = ("parquet", "delta", "csv")
@@ -34,13 +34,23 @@ CSV_TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss'Z'"
 CSV_SINGLE_FILE_MAX_ROWS = 2_000_000
 
 
+def _checksum_aggregates(df: DataFrame) -> list:
+    # The sum of 64-bit hashes, taken as two sums of 32-bit halves: long sums that cannot overflow
+    # below 2**31 rows, and far cheaper than summing as decimals.
+    h = F.xxhash64(*df.columns)
+    return [F.count(F.lit(1)).alias("n"), F.sum(h.bitwiseAND(0xFFFFFFFF)).alias("lo"),
+            F.sum(F.shiftright(h, 32)).alias("hi")]
+
+
+def _checksum_of(row) -> tuple[int, str]:
+    total = ((int(row["hi"] or 0) << 32) + int(row["lo"] or 0)) % (1 << 64)
+    return int(row["n"]), f"{total:016x}"
+
+
 def checksum(df: DataFrame) -> tuple[int, str]:
     """Row count and an order-independent content checksum: the sum of every row's xxhash64,
     modulo 2**64, so two datasets compare equal whatever their partitioning or file order."""
-    row = df.agg(F.count(F.lit(1)).alias("n"),
-                 F.sum(F.xxhash64(*df.columns).cast("decimal(38,0)")).alias("s")).first()
-    total = int(row["s"] or 0) % (1 << 64)
-    return int(row["n"]), f"{total:016x}"
+    return _checksum_of(df.agg(*_checksum_aggregates(df)).first())
 
 
 def _process_start(pid: int) -> str | None:
@@ -111,13 +121,19 @@ class Staging:
         self.root = out / f"{STAGING_PREFIX}{uuid.uuid4().hex[:12]}"
         self.root.mkdir()
         (self.root / OWNER_FILE).write_text(json.dumps(_owner()) + "\n", encoding="utf-8")
+        #: rows and checksum of each table written to Parquet
+        self.checksums: dict[str, tuple[int, str]] = {}
 
     def path(self, fmt: str, table: str) -> Path:
         return self.root / fmt / table
 
     def write_parquet(self, df: DataFrame, table: str) -> Path:
+        """Write ``table``; its :func:`checksum` is taken from the rows on their way to the files
+        (an observation, so no second read) and kept in ``self.checksums``."""
         path = self.path("parquet", table)
-        df.write.mode("overwrite").parquet(str(path))
+        seen = Observation(f"checksum_{table}")
+        df.observe(seen, *_checksum_aggregates(df)).write.mode("overwrite").parquet(str(path))
+        self.checksums[table] = _checksum_of(seen.get)
         return path
 
     def write_delta(self, df: DataFrame, table: str) -> Path:
