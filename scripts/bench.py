@@ -312,7 +312,7 @@ def _say(message: str) -> None:
     print(message, flush=True)
 
 
-def run_synth_spark(spark, cfg, out: Path, partitions: int) -> dict:
+def run_synth_spark(spark, cfg, out: Path, partitions: int | None) -> dict:
     from synth_spark.generate import Progress, generate
 
     steps: list[tuple[float, str]] = []
@@ -329,7 +329,7 @@ def run_synth_spark(spark, cfg, out: Path, partitions: int) -> dict:
     # are derived from the simulated tables, and the checksums read every table back)
     timeline = [{"at_seconds": round(at, 2), "progress": msg} for at, msg in steps]
     return {"seconds": seconds, "tables": {t: {"rows": n} for t, n in result.rows.items()},
-            "steps": timeline, "path": str(out / "parquet")}
+            "partitions": result.manifest["partitions"], "steps": timeline, "path": str(out / "parquet")}
 
 
 def run_tables(make_frame, tables: list[str], out: Path) -> dict:
@@ -342,6 +342,25 @@ def run_tables(make_frame, tables: list[str], out: Path) -> dict:
         make_frame(table).write.mode("overwrite").parquet(str(out / table))
         per_table[table] = {"seconds": time.monotonic() - t}
     return {"seconds": time.monotonic() - started, "tables": per_table, "path": str(out)}
+
+
+def warm_up(spark, cfg, partitions: int | None, start: dt.datetime, end: dt.datetime, scratch: Path,
+            skip: list[str]) -> None:
+    """Every stage once, small and untimed, so that all timed stages run in an equally warm JVM."""
+    from synth_spark.schemas import OUTPUT_TABLES
+
+    stage = run_synth_spark(spark, cfg, scratch / "synth-spark", partitions)
+    rows = {t: stage["tables"][t]["rows"] for t in OUTPUT_TABLES}
+    tables = list(OUTPUT_TABLES)
+    if "floor" not in skip:
+        run_tables(lambda tb: floor_frame(spark, tb, rows, stage["partitions"], start, end), tables, scratch / "floor")
+    if "dbldatagen" not in skip and not dbldatagen_unavailable():
+        try:
+            run_tables(lambda tb: dbldatagen_spec(spark, tb, rows, stage["partitions"], start, end).build(),
+                       tables, scratch / "dbldatagen")
+        except Exception:  # reported by the timed stage
+            pass
+    shutil.rmtree(scratch, ignore_errors=True)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -365,6 +384,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="Spark tasks and files per table, for all three stages (default: synth-spark's default)")
     p.add_argument("--driver-memory", default=None, help="driver JVM memory, e.g. 8g")
     p.add_argument("--seed", type=int, default=None, help="synth-spark run seed (default from config: 42)")
+    p.add_argument("--no-warmup", action="store_true",
+                   help="time a cold JVM: skip the untimed warm-up round (at scale min(S, 1)) before the stages")
     p.add_argument("--skip", type=skips, action="extend", default=[], help="stages to skip: floor, dbldatagen")
     args = p.parse_args(argv)
     if args.partitions is not None and args.partitions < 1:
@@ -379,31 +400,37 @@ def main(argv: list[str] | None = None) -> int:
     sampler = MemorySampler()
     sampler.start()
 
-    from synth_spark.cli import _default_partitions
     from synth_spark.config import load_config
     from synth_spark.schemas import OUTPUT_TABLES
     from synth_spark.session import build_session
 
     cfg = load_config(scale=args.scale, seed=args.seed)
-    partitions = args.partitions or _default_partitions(cfg.n_creators)
+    partitions = args.partitions
     start = dt.datetime.combine(cfg.window.start, dt.time(), dt.timezone.utc)
     end = dt.datetime.combine(cfg.window.end, dt.time(), dt.timezone.utc)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
 
-    _say(f"bench: scale {args.scale:g}, {partitions} partitions, local[*] on {os.cpu_count()} cores, into {out}")
+    _say(f"bench: scale {args.scale:g}, {partitions or 'default'} partitions, local[*] on {os.cpu_count()} cores, into {out}")
     t = time.monotonic()
     spark = build_session("local[*]", app_name="synth-spark-bench", partitions=partitions,
                           driver_memory=args.driver_memory)
     session_seconds = time.monotonic() - t
-    # A small job first, so the first timed stage does not pay for class loading and the first Parquet write.
-    spark.range(1000).selectExpr("id", "xxhash64(id) AS h").write.mode("overwrite").parquet(str(out / ".warmup"))
-    shutil.rmtree(out / ".warmup", ignore_errors=True)
+    # The JVM's JIT compiler spends some 30 CPU-seconds on its first minute of Spark work whatever the
+    # scale: without a warm-up, the first timed stage pays it and the later ones ride on it.
+    warmup = None
+    if not args.no_warmup:
+        warm_cfg = load_config(scale=min(args.scale, 1.0), seed=args.seed)
+        _say(f"warm-up: every stage once at scale {warm_cfg.scale:g}, untimed ...")
+        t = time.monotonic()
+        warm_up(spark, warm_cfg, args.partitions, start, end, out / ".warmup", args.skip)
+        warmup = {"scale": warm_cfg.scale, "seconds": round(time.monotonic() - t, 2)}
 
     report: dict = {
         "scale": args.scale, "seed": cfg.seed, "partitions": partitions, "master": "local[*]",
         "driver_memory": args.driver_memory, "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "machine": machine(), "versions": _versions(spark), "session_start_seconds": round(session_seconds, 2),
+        "warmup": warmup,
         "memory_sampling": {"method": f"{sampler.method}, sum over this process and all its descendants; CPU: utime+stime+cutime+cstime over the same tree",
                             "interval_seconds": SAMPLE_SECONDS},
         "stages": {},
@@ -415,6 +442,8 @@ def main(argv: list[str] | None = None) -> int:
     stage = run_synth_spark(spark, cfg, out / "synth-spark", partitions)
     sampler.end()
     report["stages"]["synth-spark"] = {"status": "ok", **stage}
+    # The other stages get the same number of tasks and files per table as synth-spark chose.
+    partitions = report["partitions"] = stage["partitions"]
     rows = {t: stage["tables"][t]["rows"] for t in OUTPUT_TABLES}
     _say(f"[synth-spark] {sum(rows.values()):,} rows in {stage['seconds']:.1f}s")
 
@@ -512,7 +541,10 @@ def render_markdown(report: dict) -> str:
         f"{m.get('load_average_at_start', '?')}; local[*], {report['partitions']} partitions, driver memory "
         f"{report['driver_memory'] or 'default'}; seed {report['seed']}. Spark {v['spark']}, Java {v['java']}, Python "
         f"{v['python']}, synth-spark {v['synth-spark']}, dbldatagen {v['dbldatagen']}. Session start "
-        f"{report['session_start_seconds']:.1f}s (not in any stage).",
+        f"{report['session_start_seconds']:.1f}s (not in any stage). "
+        + (f"Warm-up: every stage once at scale {report['warmup']['scale']:g} first, untimed "
+           f"({report['warmup']['seconds']:.1f}s), so no stage pays the JVM's JIT warm-up for the others."
+           if report.get("warmup") else "No warm-up (--no-warmup): the first stage pays the JVM's JIT warm-up."),
         "",
         "| stage | wall s | rows | rows/s | CPU s, process tree | peak RSS, process tree (MiB) | RSS at stage start (MiB) |",
         "|---|---:|---:|---:|---:|---:|---:|",
