@@ -9,17 +9,18 @@ from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from . import identity
-from .batches import (Job, arrow_columns, events_batch, mapper, pledges_batch, posts_batch, timestamps,
+from .batches import (Job, decoded, events_batch, mapper, pledges_batch, posts_batch, timestamps,
                       transactions_batch)
 from .calendar import DAY
 from .rng import uniform
 from .anomalies import ANOMALY_COLUMNS
-from .schemas import MONEY, columns, schema
+from .schemas import MONEY, PATRON_STATUSES, columns, schema
 
 #: days before the window's end within which a creator's last post keeps it "active"
 ACTIVE_POSTING_DAYS = 90
@@ -120,18 +121,28 @@ def patron_identity(job: Job, patron_id: np.ndarray, first_t: np.ndarray) -> dic
     }
 
 
-def _patron_identity_mapper(job: Job):
+def _patron_mapper(job: Job):
+    """Per-patron aggregates (one row per patron) in, published patrons rows out: the identity is
+    drawn here, so no join brings it back to the aggregates."""
+
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            cols = arrow_columns(batch)
-            first_t = cols["first_pledge_at"].astype("datetime64[s]").astype(np.int64)
-            ident = patron_identity(job, cols["patron_id"], first_t)
+            cols = {n: batch.column(n) for n in batch.schema.names}
+            first = cols["first_pledge_at"]
+            first_t = first.to_numpy(zero_copy_only=False).astype("datetime64[s]").astype(np.int64)
+            ident = patron_identity(job, cols["patron_id"].to_numpy(zero_copy_only=False), first_t)
+            active = cols["any_active"].to_numpy(zero_copy_only=False) == 1
+            paused = cols["any_paused"].to_numpy(zero_copy_only=False) == 1
+            spend = pc.fill_null(cols["spend"], pa.scalar(0, cols["spend"].type)).cast(pa.decimal128(14, 2))
             yield pa.RecordBatch.from_pydict({
                 "patron_id": ident["patron_id"],
                 "patron_name": pa.array(ident["patron_name"], type=pa.string()),
                 "email": pa.array(ident["email"], type=pa.string()),
                 "country_code": pa.array(ident["country_code"], type=pa.string()),
                 "created_at": timestamps(ident["created_at"]),
+                "first_pledge_at": first,
+                "lifetime_spend_usd": spend,
+                "status": decoded(np.where(active, 0, np.where(paused, 1, 2)), PATRON_STATUSES),
             })
 
     return run
@@ -144,12 +155,4 @@ def patrons_frame(job: Job, pledges: DataFrame, transactions: DataFrame) -> Data
         F.max((F.col("pledge_status") == "paused").cast("int")).alias("any_paused"))
     spend = (transactions.where(F.col("transaction_status") == "succeeded")
              .groupBy("patron_id").agg(F.sum("gross_amount_usd").alias("spend")))
-    ident = by_patron.select("patron_id", "first_pledge_at").mapInArrow(
-        _patron_identity_mapper(job),
-        "patron_id bigint, patron_name string, email string, country_code string, created_at timestamp")
-    status = F.when(F.col("any_active") == 1, "active").when(F.col("any_paused") == 1, "paused").otherwise("churned")
-    return (by_patron.join(ident, "patron_id").join(spend, "patron_id", "left")
-                     .withColumn("lifetime_spend_usd", F.coalesce(F.col("spend"), F.lit(0)).cast("decimal(14,2)"))
-                     .withColumn("status", status)
-                     .select(*columns("patrons")))
-
+    return by_patron.join(spend, "patron_id", "left").mapInArrow(_patron_mapper(job), schema("patrons"))
