@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .anomalies import ANOMALY_TYPES
 from .config import ConfigError, load_config
+from .storage import location, resolve
 from .writers import FORMATS, MANIFEST
 
 EXIT_BAD_INPUT = 2
@@ -66,7 +67,9 @@ def _formats(text: str) -> list[str]:
 
 
 def add_generate_options(p: argparse.ArgumentParser, default_master: str | None) -> None:
-    p.add_argument("--out", required=True, type=Path, help="output folder (created if missing)")
+    p.add_argument("--out", required=True, type=location,
+                   help="output folder (created if missing): a local path, or a Hadoop FileSystem URI "
+                        "such as s3a://bucket/prefix with its connector on the classpath")
     p.add_argument("--scale", type=_scale, default=None, help="size factor: 1 = 500 creators, 15k patrons (default from config: 1)")
     p.add_argument("--seed", type=_seed, default=None, help="run seed (default from config: 42)")
     p.add_argument("--format", dest="formats", type=_formats, default=["parquet", "csv", "delta"],
@@ -93,6 +96,14 @@ def check_output(out: Path, overwrite: bool) -> None:
         raise ConfigError(f"--out: {str(out)!r} is not writable: {str(probe)!r} is a file, not a folder")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise ConfigError(f"--out: {str(out)!r} is not writable (no write permission on {str(probe)!r})")
+    check_existing(out, overwrite)
+
+
+def check_existing(out, overwrite: bool) -> None:
+    """Refuse to replace a dataset (or what looks like part of one) without ``--overwrite``; ``out``
+    is a local path or a :class:`~synth_spark.storage.HadoopPath`."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out: {str(out)!r} is a file; give a folder")
     if overwrite:
         return
     if (out / MANIFEST).exists():
@@ -106,7 +117,8 @@ def check_output(out: Path, overwrite: bool) -> None:
 def run_generate(args: argparse.Namespace) -> int:
     off = {"anomalies": {name: {"enabled": False} for name in ANOMALY_TYPES}} if args.no_anomalies else {}
     cfg = load_config(args.conf, scale=args.scale, seed=args.seed, **off)
-    check_output(args.out, args.overwrite)
+    if isinstance(args.out, Path):
+        check_output(args.out, args.overwrite)
     partitions = args.partitions
 
     from .generate import Progress, generate
@@ -115,7 +127,10 @@ def run_generate(args: argparse.Namespace) -> int:
     progress = Progress(quiet=args.quiet)
     progress(f"starting Spark ({args.master or 'spark-submit master'})")
     spark = build_session(args.master, partitions=partitions, driver_memory=args.driver_memory)
-    result = generate(spark, cfg, args.out, args.formats, partitions, progress)
+    out = resolve(spark, args.out)
+    if not isinstance(out, Path):  # a URI: checked once Spark can reach its file system
+        check_existing(out, args.overwrite)
+    result = generate(spark, cfg, out, args.formats, partitions, progress)
     width = max(len(t) for t in result.rows)
     print(f"synth-spark: wrote {', '.join(args.formats)} to {result.out.resolve()} in {result.seconds:.1f}s")
     for table, rows in result.rows.items():

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import time
 import uuid
@@ -18,6 +17,8 @@ from pathlib import Path
 
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
+
+from .storage import HadoopPath, remove_tree, write_synced
 
 FORMATS = ("parquet", "delta", "csv")
 MANIFEST = "_manifest.json"
@@ -84,7 +85,7 @@ def _owner_running(owner: dict) -> bool:
     return start != "Z" and (start is None or owner.get("start") in (None, start))
 
 
-def stale_staging(out: Path) -> list[Path]:
+def stale_staging(out: Path | HadoopPath) -> list[Path | HadoopPath]:
     """Staging folders in ``out`` left by runs that are no longer running. One without a readable
     owner record (an older synth-spark's, or one being created right now) counts as stale only
     once it is older than UNOWNED_STALE_SECONDS."""
@@ -111,13 +112,13 @@ def stale_staging(out: Path) -> list[Path]:
 class Staging:
     """A private folder under the output folder; published table by table only when complete."""
 
-    def __init__(self, out: Path):
+    def __init__(self, out: Path | HadoopPath):
         self.out = out
         out.mkdir(parents=True, exist_ok=True)
         #: staging folders of killed runs, removed before this run starts writing
         self.removed_stale = stale_staging(out)
         for folder in self.removed_stale:
-            shutil.rmtree(folder, ignore_errors=True)
+            remove_tree(folder, ignore_errors=True)
         self.root = out / f"{STAGING_PREFIX}{uuid.uuid4().hex[:12]}"
         self.root.mkdir()
         (self.root / OWNER_FILE).write_text(json.dumps(_owner()) + "\n", encoding="utf-8")
@@ -151,7 +152,7 @@ class Staging:
         (part,) = folder.glob("part-*.csv")
         single = folder.parent / f"{table}.csv"
         part.replace(single)
-        shutil.rmtree(folder)
+        remove_tree(folder)
         return single
 
     def publish(self, formats: list[str], manifest_text: str) -> None:
@@ -173,10 +174,7 @@ class Staging:
                 (self.root / fmt).replace(self.out / fmt)
                 moved_in.append(fmt)
             staged = self.root / MANIFEST
-            with open(staged, "w", encoding="utf-8") as fh:
-                fh.write(manifest_text)
-                fh.flush()
-                os.fsync(fh.fileno())
+            write_synced(staged, manifest_text)
             staged.replace(self.out / MANIFEST)
         except BaseException:
             for fmt in reversed(moved_in):
@@ -187,8 +185,8 @@ class Staging:
         self.discard()
 
     def discard(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
+        remove_tree(self.root, ignore_errors=True)
 
 
-def read_parquet(spark: SparkSession, path: Path) -> DataFrame:
+def read_parquet(spark: SparkSession, path: Path | HadoopPath) -> DataFrame:
     return spark.read.parquet(str(path))
