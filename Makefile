@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 OUT    ?= out/1x
 SCALE  ?= 1
 
-.PHONY: setup generate test test-cluster test-all bench clean
+.PHONY: setup generate test test-cluster test-all bench reproducibility clean
 
 $(BIN)/.installed: pyproject.toml
 	@command -v java >/dev/null || { echo "Java 17 is required (java not found)"; exit 1; }
@@ -37,6 +37,10 @@ test-all: setup
 # synth-spark vs the floor (spark.range + hashes) vs dbldatagen, into out/bench-$(SCALE); e.g. make bench SCALE=10 BENCH_ARGS="--driver-memory 8g"
 bench: $(BIN)/.installed-bench
 	$(BIN)/python scripts/bench.py --scale $(SCALE) $(BENCH_ARGS)
+
+# The 10x checksums from the standalone cluster equal local[2] runs with --partitions 8 and 64 (about 10 min).
+reproducibility: setup
+	SCALE=10 PARTITIONS="8 64" CLUSTER_FORMAT=parquet scripts/cluster-smoke.sh
 
 clean:
 	rm -rf $(VENV) out spark-warehouse .pytest_cache

@@ -2,14 +2,18 @@
 # Cluster smoke test: the same dataset from a real Spark standalone cluster and from local mode.
 #
 #   scripts/cluster-smoke.sh            # PYTHON=.venv/bin/python, SCALE=0.05
+#   SCALE=10 PARTITIONS="8 64" CLUSTER_FORMAT=parquet scripts/cluster-smoke.sh
+#                                       # reproducibility at scale: the cluster against local[2]
+#                                       # runs with --partitions 8 and --partitions 64 (make reproducibility)
 #
 # 1. starts a standalone master and two workers (1 core, 2 GiB each) on 127.0.0.1 with the classes
 #    that ship with pyspark; every port is picked by the OS (port 0), the master's REST server is
 #    off, work dirs, local dirs and logs live in a temporary folder;
 # 2. spark-submit jobs/generate.py to that master (client mode) with the package as --py-files and
 #    the cached Delta jars as --jars (no network): --format parquet,delta;
-# 3. synth-spark generate --master local[2] with the same seed and scale: --format parquet;
-# 4. compares the rows and checksum of every table of the two _manifest.json files.
+# 3. synth-spark generate --master local[2] with the same seed and scale: --format parquet, once
+#    with the default partitions, or once per value of PARTITIONS (--partitions N);
+# 4. compares the rows and checksum of every table of the cluster's _manifest.json with each local one.
 # Exit 0 only when both runs succeed and every table matches. Whatever it started (drivers, workers,
 # master, executors and their Python workers) is stopped on exit, by PID, even on failure or Ctrl-C.
 # The temporary folder is removed on success and kept (with the logs) on failure; KEEP=1 keeps it.
@@ -18,6 +22,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
 SCALE=${SCALE:-0.05}
+PARTITIONS=${PARTITIONS:-}          # space-separated --partitions of the local runs; empty: one default run
+CLUSTER_FORMAT=${CLUSTER_FORMAT:-parquet,delta}
 STEP_TIMEOUT=${STEP_TIMEOUT:-600}   # seconds for each generate run
 START_TIMEOUT=60                    # seconds for the master and the workers to come up
 
@@ -144,7 +150,7 @@ with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
 EOF
 )
 
-say "spark-submit jobs/generate.py to $MASTER_URL: --scale $SCALE --format parquet,delta"
+say "spark-submit jobs/generate.py to $MASTER_URL: --scale $SCALE --format $CLUSTER_FORMAT"
 JAVA_OPTS="$MARK -Duser.timezone=UTC"
 run "spark-submit on the cluster" "$LOGS/cluster-driver.log" \
   "$SPARK_SUBMIT" --master "$MASTER_URL" --deploy-mode client --name synth-spark-cluster-smoke \
@@ -157,39 +163,55 @@ run "spark-submit on the cluster" "$LOGS/cluster-driver.log" \
   --conf spark.ui.enabled=false \
   --conf spark.driver.host=127.0.0.1 --conf spark.driver.bindAddress=127.0.0.1 \
   --conf "spark.local.dir=$WORK/local-driver" \
-  "$ROOT/jobs/generate.py" --out "$WORK/cluster" --scale "$SCALE" --format parquet,delta
+  "$ROOT/jobs/generate.py" --out "$WORK/cluster" --scale "$SCALE" --format "$CLUSTER_FORMAT"
 # The cluster really ran it: each worker launched an executor for the application.
 for n in 1 2; do
   compgen -G "$WORK/worker-$n/app-*/*/stderr" >/dev/null || die "worker $n ran no executor (see $WORK/worker-$n)"
 done
 say "cluster run done; both workers ran an executor"
 
-say "synth-spark generate --master local[2]: --scale $SCALE --format parquet"
-run "local generate" "$LOGS/local.log" env PYSPARK_SUBMIT_ARGS="--driver-java-options '$JAVA_OPTS' pyspark-shell" \
-  "$(dirname "$PYTHON")/synth-spark" generate --master 'local[2]' --out "$WORK/local" --scale "$SCALE" --format parquet
+LOCAL_DIRS=()
+for parts in ${PARTITIONS:-default}; do
+  extra=()
+  [[ $parts == default ]] || extra=(--partitions "$parts")
+  say "synth-spark generate --master local[2]: --scale $SCALE --format parquet ${extra[*]}"
+  run "local generate ($parts partitions)" "$LOGS/local-$parts.log" \
+    env PYSPARK_SUBMIT_ARGS="--driver-java-options '$JAVA_OPTS' pyspark-shell" \
+    "$(dirname "$PYTHON")/synth-spark" generate --master 'local[2]' --out "$WORK/local-$parts" --scale "$SCALE" \
+    --format parquet "${extra[@]}"
+  LOCAL_DIRS+=("$WORK/local-$parts")
+done
 
-say "comparing the two manifests"
-"$PYTHON" - "$WORK/cluster" "$WORK/local" <<'EOF'
+say "comparing the manifests"
+"$PYTHON" - "$CLUSTER_FORMAT" "$WORK/cluster" "${LOCAL_DIRS[@]}" <<'EOF'
 import json, sys
 from pathlib import Path
-cluster_dir, local_dir = map(Path, sys.argv[1:])
-cluster, local = (json.loads((d / "_manifest.json").read_text()) for d in (cluster_dir, local_dir))
-bad = [f"{k}: cluster {cluster.get(k)!r} != local {local.get(k)!r}" for k in ("seed", "scale") if cluster.get(k) != local.get(k)]
-tables = sorted(set(cluster["tables"]) | set(local["tables"]))
-width = max(map(len, tables))
-print(f"  {'table':<{width}}  {'cluster rows':>12}  {'cluster checksum':>16}  {'local rows':>12}  {'local checksum':>16}")
-for t in tables:
-    c, l = cluster["tables"].get(t, {}), local["tables"].get(t, {})
-    same = (c.get("rows"), c.get("checksum")) == (l.get("rows"), l.get("checksum")) and c.get("rows") is not None
-    print(f"  {t:<{width}}  {c.get('rows', '-'):>12}  {c.get('checksum', '-'):>16}  {l.get('rows', '-'):>12}  {l.get('checksum', '-'):>16}  {'ok' if same else 'MISMATCH'}")
-    if not same:
-        bad.append(f"{t} differs")
-    if not (cluster_dir / "delta" / t / "_delta_log").is_dir():
+fmt, cluster_dir, *local_dirs = sys.argv[1:]
+cluster_dir = Path(cluster_dir)
+cluster = json.loads((cluster_dir / "_manifest.json").read_text())
+bad = []
+for local_dir in map(Path, local_dirs):
+    local = json.loads((local_dir / "_manifest.json").read_text())
+    print(f"cluster ({cluster['partitions']} partitions) against {local_dir.name} ({local['partitions']} partitions):")
+    bad += [f"{k}: cluster {cluster.get(k)!r} != local {local.get(k)!r}" for k in ("seed", "scale")
+            if cluster.get(k) != local.get(k)]
+    tables = sorted(set(cluster["tables"]) | set(local["tables"]))
+    width = max(map(len, tables))
+    print(f"  {'table':<{width}}  {'cluster rows':>12}  {'cluster checksum':>16}  {'local rows':>12}  {'local checksum':>16}")
+    for t in tables:
+        c, l = cluster["tables"].get(t, {}), local["tables"].get(t, {})
+        same = (c.get("rows"), c.get("checksum")) == (l.get("rows"), l.get("checksum")) and c.get("rows") is not None
+        print(f"  {t:<{width}}  {c.get('rows', '-'):>12}  {c.get('checksum', '-'):>16}  {l.get('rows', '-'):>12}  {l.get('checksum', '-'):>16}  {'ok' if same else 'MISMATCH'}")
+        if not same:
+            bad.append(f"{t} differs from {local_dir.name}")
+for t in cluster["tables"]:
+    if "delta" in fmt and not (cluster_dir / "delta" / t / "_delta_log").is_dir():
         bad.append(f"{t}: no Delta table in the cluster output")
 if bad:
     print("cluster-smoke: MISMATCH: " + "; ".join(bad))
     sys.exit(1)
-print(f"cluster-smoke: all {len(tables)} tables: rows and checksums match between the standalone cluster and local[2]")
+print(f"cluster-smoke: all {len(cluster['tables'])} tables: rows and checksums match between the standalone "
+      f"cluster and {len(local_dirs)} local[2] run(s)")
 EOF
 OK=1
 say "PASSED"
