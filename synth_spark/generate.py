@@ -8,7 +8,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -30,9 +30,10 @@ from .workload import Workload, creator_work, default_tasks
 from .writers import MANIFEST, Staging, read_parquet
 
 T = TypeVar("T")
-#: largest first, so that the small ones fill the cores the large ones leave idle
-SIMULATED = ("engagement_events", "transactions", "pledges", "posts")
-#: Spark jobs submitted at once: each stage leaves cores idle at its start and tail (and the
+#: in the order they start: what the derived tables need first (patrons need pledges and
+#: transactions, creators pledges and posts), so those can run while the events are written
+SIMULATED = ("pledges", "transactions", "posts", "engagement_events")
+#: Spark jobs in flight at once: each stage leaves cores idle at its start and tail (and the
 #: single-file tables use one core), which another table's job can use
 CONCURRENT_JOBS = 2
 
@@ -64,27 +65,36 @@ def task_frame(spark: SparkSession, tasks: int) -> DataFrame:
     return spark.range(0, tasks, 1, tasks)
 
 
-def concurrently(spark: SparkSession, progress: Progress, steps: dict[str, Callable[[], T]]) -> dict[str, T]:
-    """Run each step (a function submitting Spark jobs) in its own driver thread, at most
-    CONCURRENT_JOBS at a time; results by name. The first failure cancels the other jobs and is
-    raised once they have stopped."""
+def concurrently(spark: SparkSession, progress: Progress, steps: dict[str, Callable[[], T]],
+                 after: dict[str, tuple[str, ...]] | None = None) -> dict[str, T]:
+    """Run the steps (functions submitting Spark jobs) in order, CONCURRENT_JOBS at a time, each in
+    a driver thread; a step named in ``after`` waits for the steps it needs, which must come before
+    it. Results by name. The first failure cancels the other jobs and is raised once they have
+    stopped."""
+    after = after or {}
     results: dict[str, T] = {}
+    # A step waiting for its inputs holds a thread, but its inputs were dequeued before it (the pool
+    # starts steps in order), so they are running or done: no deadlock.
     with ThreadPoolExecutor(max_workers=CONCURRENT_JOBS, thread_name_prefix="synth-spark") as pool:
-        futures = {}
+        futures: dict[str, Future] = {}
         for name, step in steps.items():
-            futures[pool.submit(_announced, progress, name, step)] = name
+            needs = [futures[n] for n in after.get(name, ())]
+            futures[name] = pool.submit(_announced, progress, name, step, needs)
         try:
-            for done in as_completed(futures):
-                results[futures[done]] = done.result()
+            for done in as_completed(futures.values()):
+                done.result()
         except BaseException:
-            for f in futures:
+            for f in futures.values():
                 f.cancel()
             spark.sparkContext.cancelAllJobs()
             raise
-    return {name: results[name] for name in steps}
+        results = {name: f.result() for name, f in futures.items()}
+    return results
 
 
-def _announced(progress: Progress, name: str, step: Callable[[], T]) -> T:
+def _announced(progress: Progress, name: str, step: Callable[[], T], needs: list[Future]) -> T:
+    for need in needs:
+        need.result()  # a failed input fails this step too
     progress(f"writing {name}")
     started = time.monotonic()
     # The description is a property of this thread's jobs: the Spark UI and event log show which
@@ -129,19 +139,20 @@ def generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], pa
     for folder in staging.removed_stale:
         progress(f"removed {folder.name}, left in {out} by a run that did not finish")
     try:
-        staged = concurrently(spark, progress, {
-            table: (lambda t=table: staging.write_parquet(simulated(tasks, job, shared, t), t))
-            for table in SIMULATED})
-        read = {t: read_parquet(spark, p) for t, p in staged.items()}
-        staged.update(concurrently(spark, progress, {
-            "patrons": lambda: staging.write_parquet(
-                patrons_frame(job, read["pledges"], read["transactions"]).repartition(partitions, "patron_id"),
-                "patrons"),
-            "creators": lambda: staging.write_parquet(
-                creators_frame(spark, job, creators, read["pledges"], read["posts"]).coalesce(1), "creators"),
-            "tiers": lambda: staging.write_parquet(tiers_frame(spark, tiers).coalesce(1), "tiers"),
-            GROUND_TRUTH: lambda: staging.write_parquet(anomalies_frame(spark, truth).coalesce(1), GROUND_TRUTH),
-        }))
+        def staged_table(table: str) -> DataFrame:
+            return read_parquet(spark, staging.path("parquet", table))
+
+        steps: dict[str, Callable[[], object]] = {
+            table: (lambda t=table: staging.write_parquet(simulated(tasks, job, shared, t), t)) for table in SIMULATED}
+        steps["tiers"] = lambda: staging.write_parquet(tiers_frame(spark, tiers).coalesce(1), "tiers")
+        steps[GROUND_TRUTH] = lambda: staging.write_parquet(anomalies_frame(spark, truth).coalesce(1), GROUND_TRUTH)
+        steps["patrons"] = lambda: staging.write_parquet(
+            patrons_frame(job, staged_table("pledges"), staged_table("transactions")).repartition(partitions, "patron_id"),
+            "patrons")
+        steps["creators"] = lambda: staging.write_parquet(
+            creators_frame(spark, job, creators, staged_table("pledges"), staged_table("posts")).coalesce(1), "creators")
+        staged = concurrently(spark, progress, steps,
+                              after={"patrons": ("pledges", "transactions"), "creators": ("pledges", "posts")})
 
         rows = {t: staging.checksums[t][0] for t in OUTPUT_TABLES}
         sums = {t: staging.checksums[t][1] for t in OUTPUT_TABLES}
