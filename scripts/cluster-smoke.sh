@@ -210,8 +210,9 @@ for t in cluster["tables"]:
 if bad:
     print("cluster-smoke: MISMATCH: " + "; ".join(bad))
     sys.exit(1)
+runs = "local[2]" if len(local_dirs) == 1 else f"{len(local_dirs)} local[2] runs"
 print(f"cluster-smoke: all {len(cluster['tables'])} tables: rows and checksums match between the standalone "
-      f"cluster and {len(local_dirs)} local[2] run(s)")
+      f"cluster and {runs}")
 EOF
 OK=1
 say "PASSED"
