@@ -325,8 +325,8 @@ def run_synth_spark(spark, cfg, out: Path, partitions: int | None) -> dict:
     started = time.monotonic()
     result = generate(spark, cfg, out, ["parquet"], partitions, Recording(quiet=True))
     seconds = time.monotonic() - started
-    # when each progress line was printed: the tables are not timed one by one (patrons, creators and tiers
-    # are derived from the simulated tables, and the checksums read every table back)
+    # when each progress line was printed: the tables are not timed one by one (patrons and creators are
+    # derived from the simulated tables, and two jobs run at once)
     timeline = [{"at_seconds": round(at, 2), "progress": msg} for at, msg in steps]
     return {"seconds": seconds, "tables": {t: {"rows": n} for t, n in result.rows.items()},
             "partitions": result.manifest["partitions"], "steps": timeline, "path": str(out / "parquet")}
@@ -573,8 +573,8 @@ def render_markdown(report: dict) -> str:
         d = dbl["tables"][table] if dbl["status"] == "ok" else {}
         lines.append(f"| {table} | {entry['rows']:,} | {_fmt(f.get('seconds'), '.2f')} | {_fmt(f.get('rows_per_second'))} | "
                      f"{_fmt(d.get('seconds'), '.2f')} | {_fmt(d.get('rows_per_second'))} |")
-    lines += ["", "synth-spark's progress lines (its tables are not timed one by one: patrons, creators and tiers are "
-              "derived from the simulated tables, and the checksums read every table back):", "",
+    lines += ["", "synth-spark's progress lines (its tables are not timed one by one: patrons and creators are "
+              "derived from the simulated tables, and two tables are written at once):", "",
               "| s into the stage | progress |", "|---:|---|"]
     lines += [f"| {s['at_seconds']:.1f} | {s['progress']} |" for s in report["stages"]["synth-spark"]["steps"]]
     lines += ["", "RSS is the sum of VmRSS over the bench process, the driver JVM and the Python workers; pages shared "

@@ -66,10 +66,6 @@ class Shared:
             yield {k: v[rows] for k, v in self.creators.items()}
 
 
-def arrow_columns(batch: pa.RecordBatch) -> dict[str, np.ndarray]:
-    return {name: batch.column(i).to_numpy(zero_copy_only=False) for i, name in enumerate(batch.schema.names)}
-
-
 def timestamps(seconds: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
     micros = np.asarray(seconds, dtype=np.int64) * 1_000_000
     mask = None if valid is None else ~np.asarray(valid)

@@ -72,7 +72,6 @@ def concurrently(spark: SparkSession, progress: Progress, steps: dict[str, Calla
     it. Results by name. The first failure cancels the other jobs and is raised once they have
     stopped."""
     after = after or {}
-    results: dict[str, T] = {}
     # A step waiting for its inputs holds a thread, but its inputs were dequeued before it (the pool
     # starts steps in order), so they are running or done: no deadlock.
     with ThreadPoolExecutor(max_workers=CONCURRENT_JOBS, thread_name_prefix="synth-spark") as pool:
@@ -88,8 +87,7 @@ def concurrently(spark: SparkSession, progress: Progress, steps: dict[str, Calla
                 f.cancel()
             spark.sparkContext.cancelAllJobs()
             raise
-        results = {name: f.result() for name, f in futures.items()}
-    return results
+        return {name: f.result() for name, f in futures.items()}
 
 
 def _announced(progress: Progress, name: str, step: Callable[[], T], needs: list[Future]) -> T:
