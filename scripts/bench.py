@@ -323,7 +323,7 @@ def run_synth_spark(spark, cfg, out: Path, partitions: int | None) -> dict:
             super().__call__(message)
 
     started = time.monotonic()
-    result = generate(spark, cfg, out, ["parquet"], partitions, Recording(quiet=True))
+    result = generate(spark, cfg, out, ["parquet"], partitions, Recording(quiet=True), overwrite=True)
     seconds = time.monotonic() - started
     # when each progress line was printed: the tables are not timed one by one (patrons and creators are
     # derived from the simulated tables, and two jobs run at once)

@@ -22,6 +22,7 @@ from . import __version__
 from .anomalies import ground_truth
 from .batches import Job, Shared
 from .calendar import Calendar
+from .claim import Claim
 from .config import Config
 from .creators import PLAN_COLUMNS, draw_creators, draw_tiers
 from .derive import anomalies_frame, creators_frame, patrons_frame, simulated, tiers_frame
@@ -114,10 +115,20 @@ def _versions() -> dict[str, str]:
 
 
 def generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], partitions: int | None = None,
-             progress: Progress | None = None) -> Result:
+             progress: Progress | None = None, overwrite: bool = False, claim: Claim | None = None) -> Result:
     """Generate every table into ``out``. ``partitions`` is the number of generation tasks; by
-    default it follows the expected rows and the cores Spark has (``workload.default_tasks``)."""
+    default it follows the expected rows and the cores Spark has (``workload.default_tasks``).
+    ``out`` must be empty, missing, or (with ``overwrite``) one of our datasets; the run holds the
+    folder's lock throughout (``claim``, when the caller took it already)."""
     progress = progress or Progress()
+    if claim is None:
+        with Claim(out, overwrite, progress) as claim:
+            return _generate(spark, cfg, out, formats, partitions, progress)
+    return _generate(spark, cfg, out, formats, partitions, progress)
+
+
+def _generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], partitions: int | None,
+              progress: Progress) -> Result:
     cal = Calendar(cfg.window)
     progress(f"planning: {cfg.n_creators:,} creators, {cfg.n_patrons:,} patrons target, seed {cfg.seed}, scale {cfg.scale:g}")
     creators = draw_creators(cfg, cal)
@@ -132,10 +143,7 @@ def generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], pa
     shared = spark.sparkContext.broadcast(Shared({k: creators[k] for k in PLAN_COLUMNS}, workload))
     tasks = task_frame(spark, partitions)
 
-    out.mkdir(parents=True, exist_ok=True)
     staging = Staging(out)
-    for folder in staging.removed_stale:
-        progress(f"removed {folder.name}, left in {out} by a run that did not finish")
     try:
         def staged_table(table: str) -> DataFrame:
             return read_parquet(spark, staging.path("parquet", table))
@@ -189,7 +197,8 @@ def generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], pa
             "versions": _versions(),
             "config": cfg.fingerprint(),
         }
-        staging.publish(formats, json.dumps(manifest, indent=2, sort_keys=False) + "\n")
+        staging.publish([paths[t][f] for t in OUTPUT_TABLES for f in formats],
+                        json.dumps(manifest, indent=2, sort_keys=False) + "\n")
     except BaseException:
         staging.discard()
         raise

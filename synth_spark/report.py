@@ -152,7 +152,7 @@ def write_report(checks: list[Check], frames: dict, folder: Path, manifest: dict
     draw_charts(frames, folder)
     anomaly_charts = draw_anomaly_charts(scores or [], control, folder)
     counts = summary(checks)
-    report = {"dataset": {k: manifest.get(k) for k in ("seed", "scale", "window", "generated_at")},
+    report = {"generator": "synth-spark", "dataset": {k: manifest.get(k) for k in ("seed", "scale", "window", "generated_at")},
               "summary": counts, "passed": counts.get(FAIL, 0) == 0,
               "checks": [c.to_dict() for c in checks], "charts": list(CHARTS) + anomaly_charts,
               "anomalies": [sc.to_dict() for sc in scores or []],

@@ -165,6 +165,38 @@ class HadoopPath:
             raise OSError(f"could not rename {self} to {target}")
         return target
 
+    def create_new(self, text: str, encoding: str = "utf-8") -> bool:
+        """Write a file only if none is there: False if one is. Atomic on HDFS and the local file
+        system; on object stores without conditional writes a race can let two writers through."""
+        if self.exists():
+            return False
+        try:
+            stream = self._fs.create(self._path, False)
+        except Exception as exc:  # py4j wraps FileAlreadyExistsException
+            if "FileAlreadyExists" in str(exc) or "already exists" in str(exc):
+                return False
+            raise
+        try:
+            stream.write(text.encode(encoding))
+            stream.hsync()
+        finally:
+            stream.close()
+        return True
+
+    def unlink(self, missing_ok: bool = False) -> None:
+        if not self.exists():
+            if missing_ok:
+                return
+            raise FileNotFoundError(str(self))
+        if not self._fs.delete(self._path, False):
+            raise OSError(f"could not delete {self}")
+
+    def rmdir(self) -> None:
+        if self.iterdir():
+            raise OSError(f"{self} is not empty")
+        if not self._fs.delete(self._path, False):
+            raise OSError(f"could not delete {self}")
+
     def rmtree(self) -> None:
         if self.exists() and not self._fs.delete(self._path, True):
             raise OSError(f"could not delete {self}")

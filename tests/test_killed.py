@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from synth_spark.cli import main
-from synth_spark.writers import FORMATS, MANIFEST, STAGING_PREFIX, stale_staging
+from synth_spark.dataset_folder import FORMATS, LOCK, MANIFEST, MARKER, STAGING_PREFIX, stale_staging
 
 from .conftest import SMALL_SCALE, SMALL_SEED
 
@@ -62,7 +62,8 @@ def _kill_once_staged(out: Path, log: Path, *extra: str) -> Path:
 def _snapshot(folder: Path) -> dict[str, str]:
     """Every published file and its content hash (staging folders aside)."""
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in folder.rglob("*") if p.is_file() and not p.relative_to(folder).parts[0].startswith(STAGING_PREFIX)}
+            for p in folder.rglob("*") if p.is_file() and not p.relative_to(folder).parts[0].startswith(STAGING_PREFIX)
+            and p.name != LOCK}
 
 
 def _rerun(spark, out: Path, *extra: str) -> int:
@@ -82,7 +83,8 @@ def test_a_killed_run_publishes_nothing_and_the_rerun_equals_an_uninterrupted_on
     leftover = _kill_once_staged(out, tmp_path / "killed.log")
     assert not (out / MANIFEST).exists()
     assert not any((out / fmt).exists() for fmt in FORMATS)
-    assert [p.name for p in out.iterdir()] == [leftover.name]
+    # its staging folder, and the lock file the kernel released when the run died
+    assert sorted(p.name for p in out.iterdir()) == sorted([leftover.name, LOCK])
     assert stale_staging(out) == [leftover]
 
     # 2. the same command again: the leftover is removed, the tables are the uninterrupted run's
@@ -90,7 +92,7 @@ def test_a_killed_run_publishes_nothing_and_the_rerun_equals_an_uninterrupted_on
     manifest = json.loads((out / MANIFEST).read_text())
     assert {t: v["checksum"] for t, v in manifest["tables"].items()} == \
            {t: v["checksum"] for t, v in small_manifest["tables"].items()}
-    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "parquet"]  # no staging left
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, MANIFEST, "parquet"])  # no staging, no lock left
 
     # 3. an --overwrite run killed before it publishes leaves the dataset as it was, manifest included
     before = _snapshot(out)

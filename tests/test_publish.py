@@ -1,6 +1,5 @@
-"""Publication without Spark: staging folders record their owner, a later run removes those of runs
-that are no longer running, and publish() replaces a dataset only by renames, manifest last, with
-the old dataset put back if a step fails."""
+"""Publication without Spark, on the real file system: what in a folder is ours, staging folders
+that prove their owner, and a journaled swap that replaces exactly the entries a manifest lists."""
 
 from __future__ import annotations
 
@@ -13,8 +12,22 @@ from pathlib import Path
 
 import pytest
 
-from synth_spark import writers
-from synth_spark.writers import MANIFEST, OWNER_FILE, REPLACED, STAGING_PREFIX, Staging, stale_staging
+from synth_spark.claim import Claim
+from synth_spark.dataset_folder import (
+    JOURNAL,
+    MANIFEST,
+    MARKER,
+    OWNER_FILE,
+    STAGING_PREFIX,
+    check_target,
+    make_staging,
+    owner_record,
+    stale_staging,
+)
+from synth_spark.failures import ConfigError
+from synth_spark.journal import publish
+
+TABLES = ("creators", "pledges")
 
 
 def _dead_pid() -> int:
@@ -22,113 +35,136 @@ def _dead_pid() -> int:
     return int(done.stdout)
 
 
-def _leftover(out: Path, name: str, owner: dict | None) -> Path:
-    folder = out / f"{STAGING_PREFIX}{name}"
-    (folder / "parquet" / "posts").mkdir(parents=True)
-    (folder / "parquet" / "posts" / "part-0.parquet").write_bytes(b"half")
-    if owner is not None:
-        (folder / OWNER_FILE).write_text(json.dumps(owner))
-    return folder
+def _manifest(tag: str, formats=("parquet",)) -> dict:
+    paths = {t: {f: (f"csv/{t}.csv" if f == "csv" else f"{f}/{t}") for f in formats} for t in TABLES}
+    return {"generator": "synth-spark", "tag": tag, "formats": list(formats),
+            "tables": {t: {"rows": 1, "checksum": "0", "paths": paths[t]} for t in TABLES}}
 
 
-def test_staging_records_its_owner(tmp_path):
-    staging = Staging(tmp_path / "out")
-    owner = json.loads((staging.root / OWNER_FILE).read_text())
-    assert owner["pid"] == os.getpid() and owner["host"] and owner["start"]
-    assert staging.root.name.startswith(STAGING_PREFIX) and staging.removed_stale == []
+def _entries(manifest: dict) -> list[str]:
+    return [p for t in manifest["tables"].values() for p in t["paths"].values()]
 
 
-def test_stale_staging_of_a_dead_run_is_removed_and_a_running_ones_kept(tmp_path):
-    out = tmp_path / "out"
-    out.mkdir()
-    me = writers._owner()
-    dead = _leftover(out, "dead", {**me, "pid": _dead_pid()})
-    reused_pid = _leftover(out, "reused", {**me, "start": "1"})           # our pid, but an earlier process's
-    running = _leftover(out, "running", me)                               # a run still going (this process)
-    elsewhere = _leftover(out, "other", {**me, "host": "another-host"})  # a shared folder: cannot tell
-    young = _leftover(out, "young", None)                                 # just created, owner not written yet
-    garbled = _leftover(out, "garbled", None)                             # owner being written right now
-    (garbled / OWNER_FILE).write_text("{not js")
-    old = _leftover(out, "old", None)                                     # an older synth-spark's leftover
-    old_garbled = _leftover(out, "old-garbled", None)
-    (old_garbled / OWNER_FILE).write_text("[]")
+def _write_entries(root: Path, manifest: dict, tag: str) -> None:
+    for entry in _entries(manifest):
+        if entry.endswith(".csv"):
+            (root / entry).parent.mkdir(parents=True, exist_ok=True)
+            (root / entry).write_text(tag)
+        else:
+            (root / entry).mkdir(parents=True)
+            (root / entry / "part-0").write_text(tag)
+
+
+def _dataset(out: Path, tag: str, formats=("parquet",)) -> dict:
+    """A published dataset of ours: entries, manifest and marker."""
+    manifest = _manifest(tag, formats)
+    _write_entries(out, manifest, tag)
+    (out / MANIFEST).write_text(json.dumps(manifest))
+    (out / MARKER).write_text("{}")
+    return manifest
+
+
+def _stage(out: Path, tag: str, formats=("parquet",)) -> tuple[Path, dict]:
+    staging = make_staging(out)
+    manifest = _manifest(tag, formats)
+    _write_entries(staging, manifest, tag)
+    return staging, manifest
+
+
+def _files(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): p.read_text() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_staging_folder_records_its_owner_and_its_own_name(tmp_path):
+    folder = make_staging(tmp_path)
+    owner = json.loads((folder / OWNER_FILE).read_text())
+    assert owner["pid"] == os.getpid() and owner["staging"] == folder.name and owner["generator"] == "synth-spark"
+    assert len(folder.name) == len(STAGING_PREFIX) + 32
+
+
+def test_only_our_staging_folders_of_dead_runs_are_stale(tmp_path):
+    dead = make_staging(tmp_path)
+    (dead / OWNER_FILE).write_text(json.dumps(owner_record(staging=dead.name, pid=_dead_pid())))
+    running = make_staging(tmp_path)
+    elsewhere = make_staging(tmp_path)
+    (elsewhere / OWNER_FILE).write_text(json.dumps(owner_record(staging=elsewhere.name, host="another-host", pid=1)))
+    # Folders that merely look like ours: a user's archive, our prefix without an owner record, and
+    # an owner record copied from another staging folder. None may ever be removed.
+    lookalikes = [tmp_path / ".staging-2024-archive", tmp_path / f"{STAGING_PREFIX}{'0' * 32}",
+                  tmp_path / f"{STAGING_PREFIX}notes"]
+    for folder in lookalikes:
+        folder.mkdir()
+        (folder / "keep.txt").write_text("mine")
+    (lookalikes[2] / OWNER_FILE).write_text(json.dumps(owner_record(staging=dead.name, pid=_dead_pid())))
     an_hour_ago = time.time() - 3600
-    for folder in (old, old_garbled):
+    for folder in lookalikes:
         os.utime(folder, (an_hour_ago, an_hour_ago))
 
-    assert set(stale_staging(out)) == {dead, reused_pid, old, old_garbled}
-    staging = Staging(out)
-    assert set(staging.removed_stale) == {dead, reused_pid, old, old_garbled}
-    left = {p.name for p in out.iterdir()}
-    assert left == {running.name, elsewhere.name, young.name, garbled.name, staging.root.name}
+    assert stale_staging(tmp_path) == [dead]
+    assert running.exists() and elsewhere.exists()
 
 
-def _dataset(out: Path, tag: str, formats=("parquet", "csv")) -> None:
-    for fmt in formats:
-        (out / fmt / "creators").mkdir(parents=True)
-        (out / fmt / "creators" / "part-0").write_text(tag)
-    (out / MANIFEST).write_text(json.dumps({"tag": tag}))
-
-
-def _stage(out: Path, tag: str, formats=("parquet",)) -> Staging:
-    staging = Staging(out)
-    for fmt in formats:
-        (staging.root / fmt / "creators").mkdir(parents=True)
-        (staging.root / fmt / "creators" / "part-0").write_text(tag)
-    return staging
-
-
-def test_publish_replaces_the_whole_old_dataset_manifest_first_and_last(tmp_path, monkeypatch):
+def test_overwrite_replaces_exactly_the_listed_entries_and_keeps_the_users_files(tmp_path):
     out = tmp_path / "out"
-    _dataset(out, "old", formats=("parquet", "csv", "delta"))
-    staging = _stage(out, "new")
-    ops: list[tuple[str, str]] = []
-    real_replace = Path.replace
+    _dataset(out, "old", formats=("parquet", "csv"))
+    (out / "NOTES.md").write_text("mine")                   # a user's file beside the dataset
+    (out / "report").mkdir()                                 # our validate report of the old data
+    (out / "report" / "report.json").write_text(json.dumps({"generator": "synth-spark"}))
+    staging, manifest = _stage(out, "new")
+    with pytest.raises(ConfigError, match="NOTES.md"):
+        check_target(out, overwrite=True)                    # a foreign file: refused, even with --overwrite
+    (out / "NOTES.md").unlink()
+    check_target(out, overwrite=True)
 
-    def spy(self, target):
-        ops.append((str(Path(self).relative_to(out)), str(Path(target).relative_to(out))))
-        return real_replace(self, target)
+    publish(out, staging, _entries(manifest), json.dumps(manifest))
 
-    monkeypatch.setattr(Path, "replace", spy)
-    staging.publish(["parquet"], json.dumps({"tag": "new"}))
-    monkeypatch.undo()
-
-    root = staging.root.name
-    # the old manifest goes first: no reader ever sees it over new data; the new one comes last
-    assert ops[0] == (MANIFEST, f"{root}/{REPLACED}/{MANIFEST}")
-    assert ops[-1] == (f"{root}/{MANIFEST}", MANIFEST)
-    assert ops.index(("parquet", f"{root}/{REPLACED}/parquet")) < ops.index((f"{root}/parquet", "parquet"))
-    # every old format is gone, not only those the new dataset has: nothing stale lingers
-    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "parquet"]
-    assert (out / "parquet" / "creators" / "part-0").read_text() == "new"
-    assert json.loads((out / MANIFEST).read_text()) == {"tag": "new"}
+    assert json.loads((out / MANIFEST).read_text())["tag"] == "new"
+    assert {p.name for p in out.iterdir()} == {MANIFEST, MARKER, "parquet", staging.name}
+    assert set(_files(out / "parquet").values()) == {"new"}
+    assert not (out / JOURNAL).exists()
 
 
-@pytest.mark.parametrize("fail_on", ["moving the new data in", "writing the manifest"])
-def test_a_failed_publish_puts_the_old_dataset_back(tmp_path, monkeypatch, fail_on):
+def test_the_user_files_trap_is_refused_with_or_without_overwrite(tmp_path):
+    d = tmp_path / "d"
+    (d / "csv").mkdir(parents=True)
+    (d / "parquet").mkdir()
+    (d / "csv" / "customers.csv").write_text("precious")
+    (d / "parquet" / "readme.txt").write_text("x")
+    for overwrite in (False, True):
+        with pytest.raises(ConfigError, match=r"did not write \(csv/customers.csv, parquet/readme.txt\)"):
+            check_target(d, overwrite)
+    assert _files(d) == {"csv/customers.csv": "precious", "parquet/readme.txt": "x"}
+
+
+def test_a_folder_inside_a_dataset_is_refused(tmp_path):
     out = tmp_path / "out"
     _dataset(out, "old")
-    before = {p.relative_to(out): p.read_text() for p in out.rglob("*") if p.is_file()}
-    staging = _stage(out, "new", formats=("parquet", "delta"))
-    real_replace = Path.replace
-
-    def failing(self, target):
-        moving_in = Path(target).parent == out and Path(self).parent == staging.root
-        if moving_in and (Path(self).name == "delta" if fail_on.startswith("moving") else Path(self).name == MANIFEST):
-            raise OSError(28, "No space left on device")
-        return real_replace(self, target)
-
-    monkeypatch.setattr(Path, "replace", failing)
-    with pytest.raises(OSError):
-        staging.publish(["parquet", "delta"], json.dumps({"tag": "new"}))
-    monkeypatch.undo()
-    staging.discard()
-    after = {p.relative_to(out): p.read_text() for p in out.rglob("*") if p.is_file()}
-    assert after == before
+    with pytest.raises(ConfigError, match="is inside the dataset"):
+        check_target(out / "parquet" / "creators" / "more", overwrite=True)
 
 
-def test_publish_into_an_empty_folder_leaves_no_staging(tmp_path):
+def test_a_manifest_path_outside_the_dataset_is_never_followed(tmp_path):
     out = tmp_path / "out"
-    staging = _stage(out, "new", formats=("parquet", "csv"))
-    staging.publish(["parquet", "csv"], "{}\n")
-    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "csv", "parquet"]
+    manifest = _dataset(out, "old")
+    manifest["tables"]["creators"]["paths"]["parquet"] = "../../elsewhere"
+    (out / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(ConfigError, match="'../../elsewhere' for creators"):
+        check_target(out, overwrite=True)
+
+
+def test_a_failed_claim_leaves_no_folder_behind(tmp_path):
+    out = tmp_path / "new" / "deeper"
+    with pytest.raises(RuntimeError):
+        with Claim(out, progress=lambda _: None):
+            assert (out / ".synth-spark.lock").exists()
+            raise RuntimeError("the run failed before publishing")
+    assert not (tmp_path / "new").exists()
+
+
+def test_publish_into_an_empty_folder(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    staging, manifest = _stage(out, "new", formats=("parquet", "csv"))
+    publish(out, staging, _entries(manifest), json.dumps(manifest))
+    assert sorted(p.name for p in out.iterdir()) == sorted([MANIFEST, MARKER, "csv", "parquet", staging.name])
+    assert _files(out / "csv") == {"creators.csv": "new", "pledges.csv": "new"}

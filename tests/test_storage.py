@@ -48,14 +48,33 @@ def test_generate_to_a_uri_matches_the_local_dataset(spark, small_config, small_
     assert {t: v["checksum"] for t, v in manifest["tables"].items()} == result.checksums
     assert sorted(p.name for p in (tmp_path / "uri-out").iterdir() if not p.name.startswith(".")) == \
         ["_manifest.json", "csv", "parquet"]
-    assert not list((tmp_path / "uri-out").glob(".staging-*"))
+    assert not list((tmp_path / "uri-out").glob(".synth-spark-staging-*"))
     assert (tmp_path / "uri-out" / "csv" / "creators.csv").is_file()
 
 
 def test_cli_refuses_to_replace_a_dataset_at_a_uri_without_overwrite(small_dataset, tmp_path):
     run = subprocess.run([sys.executable, "-m", "synth_spark.cli", "generate", "--out", small_dataset.as_uri(),
-                          "--scale", "0.01", "--format", "parquet", "--master", "local[1]", "--quiet"],
+                          "--scale", "0.02", "--format", "parquet", "--master", "local[1]", "--quiet"],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 2, run.stderr[-2000:]
     last = run.stderr.strip().splitlines()[-1]
     assert "--out" in last and "already holds a dataset" in last and "--overwrite" in last
+
+
+def test_a_lock_on_a_hadoop_uri_is_a_lease_one_writer_at_a_time(spark, tmp_path):
+    import time
+
+    from synth_spark.dataset_folder import LOCK, owner_record
+    from synth_spark.lock import DatasetLock, LockHeld
+
+    out = HadoopPath.of(spark, tmp_path.as_uri())
+    with DatasetLock(out):
+        held = json.loads((tmp_path / LOCK).read_text())
+        assert held["pid"] > 0 and held["lease_until"] > time.time()
+        with pytest.raises(LockHeld, match=f"pid {held['pid']}"):
+            DatasetLock(out).acquire()
+    assert not (tmp_path / LOCK).exists()
+    # a holder that died without releasing: its lease ran out, so the lock is taken over
+    (tmp_path / LOCK).write_text(json.dumps({**owner_record(), "pid": 999_999_999, "lease_until": time.time() - 1}))
+    with DatasetLock(out):
+        assert json.loads((tmp_path / LOCK).read_text())["lease_until"] > time.time()

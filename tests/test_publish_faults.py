@@ -1,0 +1,117 @@
+"""A fault at every system call of the publish step, one at a time, on real datasets: SIGINT and
+SIGKILL at every rename, an I/O error at every rename, write and fsync, SIGKILL at every write.
+strace injects each fault into the publishing process (tests/publish_harness.py, the same code
+generate runs last). After each, the next command's recovery (a claim on the folder, as generate,
+verify, validate and check make) must leave exactly the old dataset or exactly the new one, with no
+journal and no staging left, and ``verify`` must find every table equal to its manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from synth_spark.claim import Claim
+from synth_spark.dataset_folder import JOURNAL, LOCK, MANIFEST, MARKER, STAGING_PREFIX
+from synth_spark.verify import OK, verify
+
+from .publish_harness import BEGIN
+
+HARNESS = Path(__file__).with_name("publish_harness.py")
+#: the system calls of a publish, and the faults put at each of them
+FAULTS = {
+    "rename": ("error=EIO", "signal=SIGINT", "signal=SIGKILL"),
+    "write": ("error=EIO", "signal=SIGKILL"),
+    "fsync": ("error=EIO",),
+}
+
+
+def _strace() -> str:
+    path = shutil.which("strace")
+    assert path, "strace is needed for the fault tests (apt-get install strace; .ci/run installs it)"
+    return path
+
+
+def _snapshot(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in folder.rglob("*") if p.is_file() and p.name not in (MARKER, LOCK)}
+
+
+@pytest.fixture(scope="module")
+def old_and_new(small_control, small_dataset, tmp_path_factory):
+    """The old dataset (the control run, Parquet) and a new one to publish over it (the anomaly
+    run's Parquet tables, with a manifest of its own listing just those)."""
+    new = tmp_path_factory.mktemp("new") / "ds"
+    shutil.copytree(small_dataset / "parquet", new / "parquet", copy_function=os.link)
+    manifest = json.loads((small_dataset / MANIFEST).read_text())
+    manifest["formats"] = ["parquet"]
+    for entry in manifest["tables"].values():
+        entry["paths"] = {"parquet": entry["paths"]["parquet"]}
+    (new / MANIFEST).write_text(json.dumps(manifest, indent=2))
+    return small_control, new
+
+
+def _run(old: Path, new: Path, out: Path, *strace_args: str) -> subprocess.CompletedProcess:
+    shutil.copytree(old, out, copy_function=os.link)
+    cmd = [_strace(), "-qq", *strace_args, sys.executable, str(HARNESS), str(out), str(new)]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=HARNESS.parent.parent, timeout=120)
+
+
+def _publish_calls(old: Path, new: Path, work: Path) -> dict[str, list[int]]:
+    """The ordinal (per system call, counted from the process start, as strace's ``when=`` counts)
+    of each rename, write and fsync the publish makes."""
+    log = work / "count.log"
+    done = _run(old, new, work / "count", "-o", str(log), "-e", "trace=rename,write,fsync,access")
+    assert done.returncode == 0, done.stderr
+    seen, calls, begun = Counter(), {name: [] for name in FAULTS}, False
+    for line in log.read_text().splitlines():
+        m = re.match(r"(\w+)\(", line)
+        if not m:
+            continue
+        name = m.group(1)
+        if name == "access":
+            begun = begun or BEGIN in line
+            continue
+        seen[name] += 1
+        if begun:
+            calls[name].append(seen[name])
+    return calls
+
+
+def test_every_fault_in_the_publish_leaves_the_old_or_the_new_dataset(spark, old_and_new, tmp_path):
+    old, new = old_and_new
+    calls = _publish_calls(old, new, tmp_path)
+    assert len(calls["rename"]) >= 18 and calls["write"] and calls["fsync"], calls
+    before, after = _snapshot(old), _snapshot(new)
+    outcomes, problems = Counter(), []
+    for syscall, faults in FAULTS.items():
+        for fault in faults:
+            for n in calls[syscall]:
+                case = f"{fault} at {syscall} #{n}"
+                out = tmp_path / re.sub(r"\W+", "-", case)
+                done = _run(old, new, out, "-e", f"trace={syscall}", "-e", f"inject={syscall}:{fault}:when={n}")
+                said: list[str] = []
+                with Claim(out, overwrite=True, progress=said.append, say=said.append):
+                    pass
+                left = sorted(p.name for p in out.iterdir() if p.name in (JOURNAL, LOCK) or p.name.startswith(STAGING_PREFIX))
+                now = _snapshot(out)
+                which = "old" if now == before else "new" if now == after else None
+                lines = verify(spark, out, emit=lambda _: None)
+                if left or which is None or any(line.status != OK for line in lines):
+                    problems.append(f"{case}: exit {done.returncode}, left {left}, holds {which or 'a mix'}, "
+                                    f"verify {[line.status for line in lines]}, recovery said {said}")
+                outcomes[(fault.split('=')[1], which, bool(said))] += 1
+                shutil.rmtree(out)
+    print("\npublish faults: " + ", ".join(f"{f}->{w}{' after recovery' if r else ''}: {c}"
+                                            for (f, w, r), c in sorted(outcomes.items())))
+    assert not problems, "\n".join(problems)
+    # the faults that cut a publish short were each completed or undone by the next command
+    assert any(recovered for (_, _, recovered) in outcomes)
