@@ -112,6 +112,9 @@ def resolve(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray]) -> Anom
         ce = a.creator_exodus
         # The count scales with --scale like the patrons they take (3 at 1x, 30 at 10x, at least 1).
         chosen = ce.creator_ids or _pick_departing(cfg, creators, max(1, round(ce.creators * cfg.scale)))
+        if not chosen:
+            raise ValueError(f"anomalies.creator_exodus: the plan has no top creators to leave ({len(ids)} creators at "
+                             f"scale {cfg.scale:g}); give a larger --scale, name creator_ids, or disable the anomaly")
         unknown = [c for c in chosen if c not in ids]
         if unknown:
             raise ValueError(f"anomalies.creator_exodus.creator_ids: {unknown[0]} is not a creator (1 to {len(ids)})")

@@ -13,11 +13,17 @@ import sys
 from pathlib import Path
 
 from .anomalies import ANOMALY_TYPES
-from .config import ConfigError, load_config
+from .config import MAX_SCALE, ConfigError, load_config
+from .dataset_folder import FORMATS, MANIFEST
+from .failures import EXIT_BAD_INPUT, EXIT_ENVIRONMENT, EXIT_INTERNAL, EXIT_INTERRUPTED, environment_cause, one_line, write_trace
 from .storage import location, resolve
-from .writers import FORMATS, MANIFEST
 
-EXIT_BAD_INPUT = 2
+#: the most tasks one run may ask for: past this, Spark spends its time starting tasks
+MAX_PARTITIONS = 10_000
+_MASTER = re.compile(r"^(local(\[(\*|[1-9][0-9]{0,3})(,[0-9]{1,3})?\])?|local-cluster\[[1-9][0-9]*,[1-9][0-9]*,[1-9][0-9]*\]"
+                     r"|spark://[A-Za-z0-9.\-]+:[0-9]{1,5}(,[A-Za-z0-9.\-]+:[0-9]{1,5})*|yarn|k8s://\S+)$")
+_MEMORY = re.compile(r"^([1-9][0-9]{0,6})([kmgt])b?$", re.IGNORECASE)
+_MIB = {"k": 1 / 1024, "m": 1, "g": 1024, "t": 1024 * 1024}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -26,35 +32,70 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _scale(text: str) -> float:
-    try:
-        value = float(text)
+    try:  # float() also reads "1_0" as 10: a typo, not a number
+        value = float(text) if "_" not in text else None
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--scale: {text!r} is not a number; give a positive factor such as 0.1, 1 or 10") from None
-    if not value > 0 or value != value or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"--scale: {text!r} is not allowed; give a positive factor such as 0.1, 1 or 10")
+        value = None
+    if value is None:
+        raise argparse.ArgumentTypeError(f"--scale: {text!r} is not a number; give a positive factor such as 0.1, 1 or 10")
+    if not 0 < value <= MAX_SCALE:
+        raise argparse.ArgumentTypeError(f"--scale: {text!r} is not allowed; give a factor above 0 and up to {MAX_SCALE:,}")
     return value
 
 
-def _positive_int(name: str):
+def _positive_int(name: str, most: int):
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name}: {text!r} is not a whole number; give 1 or more") from None
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"{name}: {value} is not allowed; give 1 or more")
+        if not re.fullmatch(r"[0-9]{1,12}", text.strip()):
+            raise argparse.ArgumentTypeError(f"{name}: {text!r} is not a whole number; give 1 to {most:,}")
+        value = int(text)
+        if not 1 <= value <= most:
+            raise argparse.ArgumentTypeError(f"{name}: {value} is not allowed; give 1 to {most:,}")
         return value
     return parse
 
 
 def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--seed: {text!r} is not a whole number; give 0 or more") from None
+    if not re.fullmatch(r"[0-9]{1,19}", text.strip()):
+        raise argparse.ArgumentTypeError(f"--seed: {text!r} is not a whole number; give 0 to 2**63-1")
+    value = int(text)
     if not 0 <= value < 2**63:
         raise argparse.ArgumentTypeError(f"--seed: {value} is not allowed; give 0 to 2**63-1")
     return value
+
+
+def _master(text: str) -> str:
+    if not _MASTER.match(text):
+        raise argparse.ArgumentTypeError(f"--master: {text!r} is not a Spark master; give local[*], local[N], "
+                                         "spark://HOST:PORT, yarn or k8s://URL")
+    return text
+
+
+def _memory(text: str) -> str:
+    m = _MEMORY.match(text.strip())
+    if not m or int(m.group(1)) * _MIB[m.group(2).lower()] < 512:
+        raise argparse.ArgumentTypeError(f"--driver-memory: {text!r} is not allowed; give a size of 512m or more, "
+                                         "such as 2g or 8g")
+    return text.strip().lower()
+
+
+def _out(text: str) -> Path | str:
+    """``--out``: a URI as it is, a local path made absolute (Hadoop would read ``a:b`` as a scheme)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("--out: an empty path is not allowed; give a folder, e.g. out/1x")
+    if text != text.strip() or any(not c.isprintable() for c in text):
+        raise argparse.ArgumentTypeError(f"--out: {text!r} has surrounding spaces or control characters; give a plain path")
+    where = location(text)
+    if isinstance(where, str):
+        return where
+    if where.is_symlink() and not where.exists():
+        raise argparse.ArgumentTypeError(f"--out: {text!r} is a symbolic link to nothing; give a folder")
+    return Path(os.path.abspath(where))
+
+
+def _conf_file(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("--conf: an empty path is not allowed; give a YAML file")
+    return Path(text)
 
 
 def _formats(text: str) -> list[str]:
@@ -67,70 +108,82 @@ def _formats(text: str) -> list[str]:
 
 
 def add_generate_options(p: argparse.ArgumentParser, default_master: str | None) -> None:
-    p.add_argument("--out", required=True, type=location,
+    p.add_argument("--out", required=True, type=_out,
                    help="output folder (created if missing): a local path, or a Hadoop FileSystem URI "
                         "such as s3a://bucket/prefix with its connector on the classpath")
     p.add_argument("--scale", type=_scale, default=None, help="size factor: 1 = 500 creators, 15k patrons (default from config: 1)")
     p.add_argument("--seed", type=_seed, default=None, help="run seed (default from config: 42)")
     p.add_argument("--format", dest="formats", type=_formats, default=["parquet", "csv", "delta"],
                    help="comma list of parquet, csv, delta (default: all three)")
-    p.add_argument("--conf", type=Path, default=None, help="YAML file overriding conf/default.yaml")
-    p.add_argument("--partitions", type=_positive_int("--partitions"), default=None,
+    p.add_argument("--conf", type=_conf_file, default=None, help="YAML file overriding conf/default.yaml")
+    p.add_argument("--partitions", type=_positive_int("--partitions", MAX_PARTITIONS), default=None,
                    help="Spark tasks (and files per table) for the simulation; the output is the same for any "
                         "value (default: about 4M rows per task, at least 2 per core when there is work for them)")
-    p.add_argument("--master", default=default_master,
+    p.add_argument("--master", type=_master, default=default_master,
                    help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
-    p.add_argument("--driver-memory", default=None, help="driver JVM memory in local mode, e.g. 8g")
+    p.add_argument("--driver-memory", type=_memory, default=None, help="driver JVM memory in local mode, e.g. 8g")
     p.add_argument("--no-anomalies", action="store_true",
                    help="turn all five injected anomalies off (a control run for the same seed)")
     p.add_argument("--overwrite", action="store_true", help="replace a dataset already in --out")
     p.add_argument("--quiet", action="store_true", help="print only the final summary")
 
 
-def check_output(out: Path, overwrite: bool) -> None:
-    """Refuse an output folder that cannot or must not be written, before anything is written."""
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out: {str(out)!r} is a file; give a folder")
-    probe = out if out.exists() else next((p for p in out.absolute().parents if p.exists()), Path("/"))
+def check_writable(out: Path) -> None:
+    """Refuse a local output folder that cannot be written, before anything is written."""
+    probe = out if out.exists() else next((p for p in out.parents if p.exists()), Path("/"))
     if not probe.is_dir():
         raise ConfigError(f"--out: {str(out)!r} is not writable: {str(probe)!r} is a file, not a folder")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise ConfigError(f"--out: {str(out)!r} is not writable (no write permission on {str(probe)!r})")
-    check_existing(out, overwrite)
 
 
-def check_existing(out, overwrite: bool) -> None:
-    """Refuse to replace a dataset (or what looks like part of one) without ``--overwrite``; ``out``
-    is a local path or a :class:`~synth_spark.storage.HadoopPath`."""
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out: {str(out)!r} is a file; give a folder")
-    if overwrite:
-        return
-    if (out / MANIFEST).exists():
-        raise ConfigError(f"--out: {str(out)!r} already holds a dataset; pass --overwrite to replace it")
-    partial = [fmt for fmt in FORMATS if (out / fmt).exists()]
-    if partial:
-        raise ConfigError(f"--out: {str(out)!r} holds {partial[0]}/ but no {MANIFEST} (an incomplete or foreign "
-                          "dataset); pass --overwrite to replace it")
+def check_plan(cfg, partitions: int | None) -> None:
+    """Draw the plan on the driver (numpy only, a fraction of a second at 100x) and refuse, before
+    Spark starts, settings the plan cannot honour (an anomaly with no creator to act on)."""
+    from .anomalies import resolve
+    from .calendar import Calendar
+    from .creators import draw_creators
+
+    if partitions is not None and partitions > cfg.n_creators:
+        raise ConfigError(f"--partitions: {partitions:,} is more than the {cfg.n_creators:,} creators to spread over "
+                          f"tasks; give 1 to {cfg.n_creators:,}")
+    cal = Calendar(cfg.window)
+    try:
+        resolve(cfg, cal, draw_creators(cfg, cal))
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
 
 
 def run_generate(args: argparse.Namespace) -> int:
     off = {"anomalies": {name: {"enabled": False} for name in ANOMALY_TYPES}} if args.no_anomalies else {}
     cfg = load_config(args.conf, scale=args.scale, seed=args.seed, **off)
-    if isinstance(args.out, Path):
-        check_output(args.out, args.overwrite)
-    partitions = args.partitions
+    check_plan(cfg, args.partitions)
 
-    from .generate import Progress, generate
-    from .session import build_session
+    from .claim import Claim
+    from .generate import Progress
 
     progress = Progress(quiet=args.quiet)
+    if isinstance(args.out, Path):
+        check_writable(args.out)
+        with Claim(args.out, args.overwrite, progress) as claim:  # the lock, before any work
+            return _generate(args, cfg, progress, args.out, claim)
+    return _generate(args, cfg, progress, None, None)
+
+
+def _generate(args: argparse.Namespace, cfg, progress, out, claim) -> int:
+    from .claim import Claim
+    from .generate import generate
+    from .session import build_session
+
     progress(f"starting Spark ({args.master or 'spark-submit master'})")
-    spark = build_session(args.master, partitions=partitions, driver_memory=args.driver_memory)
-    out = resolve(spark, args.out)
-    if not isinstance(out, Path):  # a URI: checked once Spark can reach its file system
-        check_existing(out, args.overwrite)
-    result = generate(spark, cfg, out, args.formats, partitions, progress)
+    spark = build_session(args.master, partitions=args.partitions, driver_memory=args.driver_memory,
+                          delta="delta" in args.formats)
+    if out is None:  # a URI: claimed once Spark can reach its file system
+        out = resolve(spark, args.out)
+        with Claim(out, args.overwrite, progress) as claim:
+            result = generate(spark, cfg, out, args.formats, args.partitions, progress, claim=claim)
+    else:
+        result = generate(spark, cfg, out, args.formats, args.partitions, progress, claim=claim)
     width = max(len(t) for t in result.rows)
     print(f"synth-spark: wrote {', '.join(args.formats)} to {result.out.resolve()} in {result.seconds:.1f}s")
     for table, rows in result.rows.items():
@@ -141,6 +194,11 @@ def run_generate(args: argparse.Namespace) -> int:
 def _dataset_manifest(path: Path, name: str) -> dict:
     import json
 
+    from .claim import settle
+
+    if not path.is_dir():
+        raise ConfigError(f"{name}: {str(path)!r} is not a folder; give a folder written by 'synth-spark generate'")
+    settle(path, name)
     manifest_path = path / MANIFEST
     if not manifest_path.is_file():
         raise ConfigError(f"{name}: {str(path)!r} holds no {MANIFEST}; give a folder written by 'synth-spark generate'")
@@ -171,13 +229,14 @@ def run_validate(args: argparse.Namespace) -> int:
     from .generate import Progress
     from .metrics import Dataset
     from .report import write_report
+    from .scoring import anomaly_months, ground_truth, score
+    from .scoring import checks as anomaly_checks
     from .session import build_session
-    from .scoring import anomaly_months, checks as anomaly_checks, ground_truth, score
     from .targets import FAIL, evaluate
 
     progress = Progress(quiet=args.quiet)
     progress(f"starting Spark ({args.master or 'spark-submit master'})")
-    spark = build_session(args.master, app_name="synth-spark-validate")
+    spark = build_session(args.master, app_name="synth-spark-validate", delta=False)
     progress("measuring")
     root = str(args.dataset.resolve())
     ds = Dataset.load(spark, root, cfg.window.start, cfg.window.months)
@@ -210,7 +269,10 @@ def _check_format(text: str) -> str:
 
 def run_check(args: argparse.Namespace) -> int:
     from .check import main as check_main
+    from .claim import settle
 
+    if args.dataset.is_dir():
+        settle(args.dataset)
     return check_main(args.dataset, args.format, args.select, args.work_dir)
 
 
@@ -230,7 +292,7 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
     val.add_argument("--report", type=Path, default=None, help="report folder (default: DATASET/report)")
     val.add_argument("--control", type=Path, default=None,
                      help="a control run (same seed, generated with --no-anomalies): must show no anomaly signal")
-    val.add_argument("--master", default=default_master, help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
+    val.add_argument("--master", type=_master, default=default_master, help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
     val.add_argument("--quiet", action="store_true", help="print only the results")
     chk = sub.add_parser("check", help="run the seed's data-quality rules (dbt tests) on a dataset's files")
     chk.add_argument("dataset", type=Path, help="a folder written by 'synth-spark generate'")
@@ -241,21 +303,28 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
                      help="keep dbt's target (compiled SQL, run_results.json) and logs here (default: a temporary folder)")
     ver = sub.add_parser("verify", help="re-read a dataset and compare its row counts and checksums with its manifest")
     ver.add_argument("dataset", type=Path, help="a folder written by 'synth-spark generate'")
-    ver.add_argument("--master", default=default_master, help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
+    ver.add_argument("--master", type=_master, default=default_master, help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
+    commands = {"generate": run_generate, "validate": run_validate, "check": run_check, "verify": run_verify}
+    command = "synth-spark"
     try:
         args = parser.parse_args(argv)
-        if args.command == "generate":
-            return run_generate(args)
-        if args.command == "validate":
-            return run_validate(args)
-        if args.command == "check":
-            return run_check(args)
-        if args.command == "verify":
-            return run_verify(args)
+        command = args.command
+        return commands[args.command](args)
     except ConfigError as err:
         print(f"synth-spark: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    return 1
+    except KeyboardInterrupt:
+        print("synth-spark: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as err:  # noqa: BLE001 - every failure ends in one line and a documented code
+        cause = environment_cause(err)
+        if cause is not None:
+            print(f"synth-spark: error: {cause}", file=sys.stderr)
+            return EXIT_ENVIRONMENT
+        log = write_trace(err, command)
+        where = f"; the full trace is in {log}" if log else ""
+        print(f"synth-spark: internal error: {type(err).__name__}: {one_line(err)}{where}", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -14,8 +14,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator, model_validator
+from pydantic import Strict as NoCoercion  # an int is an int: not a bool, not "42"
+
+from .config_file import read_yaml
+from .failures import ConfigError
 
 #: conf/default.yaml, reached through the package (a link to it) so that it travels with the
 #: package in a wheel or a --py-files zip
@@ -23,20 +26,14 @@ DEFAULT_CONFIG = resources.files("synth_spark") / "default.yaml"
 
 CATEGORIES = ("podcasts", "video", "visual_art", "education", "writing", "music", "games")
 SIZE_TIERS = ("emerging", "established", "top_creator")
-#: creator ids run 1..n; an event id is creator_id * 10^10 + ..., which must stay below 2^63
-MAX_CREATORS = 100_000_000
+#: the plan holds every creator on the driver: 5M creators (10,000x) is about 1 GB of arrays there
+MAX_CREATORS = 5_000_000
+#: the largest --scale: 10,000x the seed's volumes
+MAX_SCALE = 10_000
 
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-PositiveFloat = Annotated[float, Field(gt=0.0)]
-NonNegFloat = Annotated[float, Field(ge=0.0)]
-
-
-class ConfigError(ValueError):
-    """A configuration or command-line value that is not allowed; the message is one line."""
-
-    def __init__(self, message: object = ""):
-        # one line whatever went into it (a key or a file name may hold a line break)
-        super().__init__(str(message).replace("\r", "\\r").replace("\n", "\\n"))
+Probability = Annotated[float, NoCoercion(), Field(ge=0.0, le=1.0)]
+PositiveFloat = Annotated[float, NoCoercion(), Field(gt=0.0)]
+NonNegFloat = Annotated[float, NoCoercion(), Field(ge=0.0)]
 
 
 def _check_weights(weights: dict[Any, float] | list[float], what: str) -> None:
@@ -81,7 +78,7 @@ class Strict(BaseModel):
 
 class Window(Strict):
     start: MonthStart
-    months: Annotated[int, Field(ge=1, le=120)]
+    months: Annotated[int, NoCoercion(), Field(ge=1, le=120)]
 
     @field_validator("start")
     @classmethod
@@ -98,20 +95,20 @@ class Window(Strict):
 
 
 class Volumes(Strict):
-    creators: Annotated[int, Field(ge=1)]
-    patrons: Annotated[int, Field(ge=1)]
+    creators: Annotated[int, NoCoercion(), Field(ge=1)]
+    patrons: Annotated[int, NoCoercion(), Field(ge=1)]
 
 
 class SizeTier(Strict):
     share: Probability
     audience_median: PositiveFloat
     audience_sigma: NonNegFloat
-    monthly_growth: float
+    monthly_growth: Annotated[float, NoCoercion()]
     growth_sd: NonNegFloat
     volatility: NonNegFloat
     churn_multiplier: PositiveFloat
     posts_per_month: NonNegFloat
-    tiers: tuple[Annotated[int, Field(ge=2, le=4)], Annotated[int, Field(ge=2, le=4)]]
+    tiers: tuple[Annotated[int, NoCoercion(), Field(ge=2, le=4)], Annotated[int, NoCoercion(), Field(ge=2, le=4)]]
 
     @field_validator("tiers")
     @classmethod
@@ -155,7 +152,7 @@ class Creators(Strict):
 
 
 class Tiers(Strict):
-    prices: dict[int, Annotated[list[Annotated[int, Field(gt=0, le=99_999)]], Field(min_length=1)]]
+    prices: dict[int, Annotated[list[Annotated[int, NoCoercion(), Field(gt=0, le=99_999)]], Field(min_length=1)]]
     patron_share_by_tier_count: dict[int, list[Probability]]
     change_per_month: Probability
     upgrade_share: Probability
@@ -188,7 +185,7 @@ class Churn(Strict):
     by_tenure: ChurnByTenure
     creator_removed_share: Probability
     posting_multiplier: dict[str, PositiveFloat]
-    not_engaged_churn_ratio: Annotated[float, Field(ge=1.0)]
+    not_engaged_churn_ratio: Annotated[float, NoCoercion(), Field(ge=1.0)]
     pause_rate: Probability
     paused_churn: Probability
 
@@ -200,7 +197,7 @@ class Churn(Strict):
 
 
 class CardExpiry(Strict):
-    peak_months: Annotated[list[Annotated[int, Field(ge=1, le=12)]], Field(min_length=1)]
+    peak_months: Annotated[list[Annotated[int, NoCoercion(), Field(ge=1, le=12)]], Field(min_length=1)]
     peak_share: Probability
     not_updated: Probability
     updated_within_week: Probability
@@ -208,10 +205,10 @@ class CardExpiry(Strict):
 
 class ProcessingFee(Strict):
     rate: Probability
-    fixed_cents: Annotated[int, Field(ge=0)]
+    fixed_cents: Annotated[int, NoCoercion(), Field(ge=0)]
     micro_rate: Probability
-    micro_fixed_cents: Annotated[int, Field(ge=0)]
-    micro_limit_cents: Annotated[int, Field(ge=0)]
+    micro_fixed_cents: Annotated[int, NoCoercion(), Field(ge=0)]
+    micro_limit_cents: Annotated[int, NoCoercion(), Field(ge=0)]
 
 
 FAILURE_REASONS = ("card_declined", "insufficient_funds", "processing_error")
@@ -221,7 +218,7 @@ PAYMENT_METHODS = ("card", "paypal", "apple_pay", "google_pay")
 class Payments(Strict):
     first_attempt_failure: Probability
     failure_reasons: dict[str, Probability]
-    retry_days: list[Annotated[int, Field(ge=1, le=28)]]
+    retry_days: list[Annotated[int, NoCoercion(), Field(ge=1, le=28)]]
     retry_success: list[Probability]
     billing_day_weights: list[Probability]
     card_expiry: CardExpiry
@@ -247,9 +244,9 @@ class Payments(Strict):
 
 
 class Seasonality(Strict):
-    q4_new_pledges: Annotated[float, Field(ge=-0.9, le=5.0)]
-    january_new_patrons: Annotated[float, Field(ge=-0.9, le=5.0)]
-    summer_engagement: Annotated[float, Field(ge=-0.9, le=5.0)]
+    q4_new_pledges: Annotated[float, NoCoercion(), Field(ge=-0.9, le=5.0)]
+    january_new_patrons: Annotated[float, NoCoercion(), Field(ge=-0.9, le=5.0)]
+    summer_engagement: Annotated[float, NoCoercion(), Field(ge=-0.9, le=5.0)]
 
 
 EVENT_TYPES = ("view", "like", "comment", "share")
@@ -258,7 +255,7 @@ EVENT_TYPES = ("view", "like", "comment", "share")
 class Engagement(Strict):
     by_tier: dict[int, Probability]
     category_multiplier: dict[str, PositiveFloat]
-    events_per_engaged_month: Annotated[float, Field(ge=1.0)]
+    events_per_engaged_month: Annotated[float, NoCoercion(), Field(ge=1.0)]
     event_types: dict[str, Probability]
 
     @model_validator(mode="after")
@@ -291,40 +288,40 @@ class PatronsCfg(Strict):
 
 
 class ViralSpike(Strict):
-    enabled: bool
+    enabled: StrictBool
     start: dt.date
-    days: Annotated[int, Field(ge=1, le=60)]
-    new_patrons: Annotated[int, Field(ge=0)]          # at scale 1; scales with --scale
-    creator_id: Annotated[int, Field(ge=1)] | None     # default: an established creator chosen from the seed
-    posts_per_month: Annotated[float, Field(ge=0, le=30)]  # the creator's posting rate from the spike's month on
+    days: Annotated[int, NoCoercion(), Field(ge=1, le=60)]
+    new_patrons: Annotated[int, NoCoercion(), Field(ge=0)]          # at scale 1; scales with --scale
+    creator_id: Annotated[int, NoCoercion(), Field(ge=1)] | None     # default: an established creator chosen from the seed
+    posts_per_month: Annotated[float, NoCoercion(), Field(ge=0, le=30)]  # the creator's posting rate from the spike's month on
 
 
 class PaymentOutage(Strict):
-    enabled: bool
+    enabled: StrictBool
     start: dt.date
-    days: Annotated[int, Field(ge=1, le=31)]
+    days: Annotated[int, NoCoercion(), Field(ge=1, le=31)]
     decline_rate: Probability
 
 
 class HolidayChurn(Strict):
-    enabled: bool
+    enabled: StrictBool
     month: MonthStart
-    voluntary_uplift: Annotated[float, Field(ge=0.0, le=5.0)]
+    voluntary_uplift: Annotated[float, NoCoercion(), Field(ge=0.0, le=5.0)]
 
 
 class CreatorExodus(Strict):
-    enabled: bool
+    enabled: StrictBool
     month: MonthStart
-    creators: Annotated[int, Field(ge=1)]
-    creator_ids: list[Annotated[int, Field(ge=1)]] | None  # default: the largest top creators
+    creators: Annotated[int, NoCoercion(), Field(ge=1)]
+    creator_ids: list[Annotated[int, NoCoercion(), Field(ge=1)]] | None  # default: the largest top creators
 
 
 class CategoryCollapse(Strict):
-    enabled: bool
+    enabled: StrictBool
     start: MonthStart
     category: str
-    arrival_multiplier: Annotated[float, Field(ge=0.0, le=1.0)]
-    churn_multiplier: Annotated[float, Field(ge=1.0, le=10.0)]
+    arrival_multiplier: Annotated[float, NoCoercion(), Field(ge=0.0, le=1.0)]
+    churn_multiplier: Annotated[float, NoCoercion(), Field(ge=1.0, le=10.0)]
 
 
 class Anomalies(Strict):
@@ -336,8 +333,8 @@ class Anomalies(Strict):
 
 
 class Config(Strict):
-    seed: Annotated[int, Field(ge=0, le=2**63 - 1)]
-    scale: PositiveFloat
+    seed: Annotated[int, NoCoercion(), Field(ge=0, le=2**63 - 1)]
+    scale: Annotated[float, NoCoercion(), Field(gt=0.0, le=MAX_SCALE)]
     window: Window
     volumes: Volumes
     creators: Creators
@@ -359,9 +356,13 @@ class Config(Strict):
 
     @model_validator(mode="after")
     def _ids_fit(self) -> "Config":
-        if self.n_creators > MAX_CREATORS:
-            raise ValueError(f"scale x volumes.creators: {self.n_creators:,} creators is too many; allowed: up to "
-                             f"{MAX_CREATORS:,} (event ids are creator_id x 10^10 and must fit in a bigint)")
+        creators = self.volumes.creators * self.scale
+        if not math.isfinite(creators) or creators > MAX_CREATORS:
+            raise ValueError(f"scale x volumes.creators: {creators:,.0f} creators is too many; allowed: up to "
+                             f"{MAX_CREATORS:,} (the plan keeps every creator on the driver)")
+        if self.volumes.patrons * self.scale > 100 * MAX_CREATORS:
+            raise ValueError(f"scale x volumes.patrons: {self.volumes.patrons * self.scale:,.0f} patrons is too many; "
+                             f"allowed: up to {100 * MAX_CREATORS:,}")
         return self
 
     @model_validator(mode="after")
@@ -483,31 +484,11 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-def _read_yaml(path: Path | resources.abc.Traversable) -> dict:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"--conf: cannot read {str(path)!r}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"--conf: cannot read {str(path)!r}: not UTF-8 text (byte {exc.start})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"--conf: {str(path)!r} is not valid YAML{where}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"--conf: {str(path)!r} must hold a mapping of settings, not {type(data).__name__}")
-    return data
-
-
 def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
     """Default config, overlaid with a user's YAML file, then with command-line overrides."""
-    data = _read_yaml(DEFAULT_CONFIG)
+    data = read_yaml(DEFAULT_CONFIG)
     if path is not None:
-        data = _deep_merge(data, _read_yaml(Path(path)))
+        data = _deep_merge(data, read_yaml(Path(path)))
     data = _deep_merge(data, {k: v for k, v in overrides.items() if v is not None})
     try:
         return Config.model_validate(data)
@@ -519,6 +500,6 @@ def config_from_manifest(recorded: dict) -> Config:
     """The config a dataset was generated with, as its manifest records it. Settings added to
     synth-spark since then take their defaults, which leave older datasets as they were."""
     try:
-        return Config.model_validate(_deep_merge(_read_yaml(DEFAULT_CONFIG), recorded))
+        return Config.model_validate(_deep_merge(read_yaml(DEFAULT_CONFIG), recorded))
     except ValidationError as err:
         raise ConfigError("manifest " + _format_error(err)) from None

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 from pyspark.sql import SparkSession
+
+from .delta_jars import cached_delta_jars, delta_package, ensure_delta_jars, remember_delta_jars
+from .failures import EnvironmentProblem, java_problem
+
+__all__ = ["build_session", "cached_delta_jars", "delta_package", "remember_delta_jars"]
 
 DELTA_EXTENSIONS = {
     "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
@@ -14,40 +18,24 @@ DELTA_EXTENSIONS = {
 }
 
 
-def delta_package() -> str:
-    """The Maven coordinate of the Delta jar matching the installed pyspark and delta-spark."""
-    from importlib.metadata import version
-
-    import pyspark
-
-    spark_mm = ".".join(pyspark.__version__.split(".")[:2])
-    return f"io.delta:delta-spark_{spark_mm}_2.13:{version('delta-spark')}"
-
-
-def _jar_list_file() -> Path:
-    cache = Path(os.environ.get("SYNTH_SPARK_CACHE", Path.home() / ".cache" / "synth-spark"))
-    return cache / f"{delta_package().replace(':', '_')}.jars"
-
-
-def cached_delta_jars() -> list[str] | None:
-    """Local paths of the Delta jars resolved earlier by scripts/fetch_delta_jars.py, if all still exist."""
-    listing = _jar_list_file()
-    if not listing.is_file():
-        return None
-    jars = [line.strip() for line in listing.read_text().splitlines() if line.strip()]
-    return jars if jars and all(Path(j.removeprefix("file:")).is_file() for j in jars) else None
-
-
-def remember_delta_jars(jars: list[str]) -> Path:
-    listing = _jar_list_file()
-    listing.parent.mkdir(parents=True, exist_ok=True)
-    listing.write_text("\n".join(jars) + "\n")
-    return listing
+def _utf8_locale() -> None:
+    """Make the JVM encode file names as UTF-8 whatever the user's locale: under LC_ALL=C it would
+    turn every non-ASCII character of a path into '?' and write somewhere else."""
+    names = [os.environ.get(k) for k in ("LC_ALL", "LC_CTYPE", "LANG")]
+    current = next((n for n in names if n), "C")
+    if "utf-8" not in current.lower().replace("utf8", "utf-8"):
+        os.environ["LC_ALL"] = "C.UTF-8"
 
 
 def build_session(master: str | None = "local[*]", app_name: str = "synth-spark", partitions: int | None = None,
-                  driver_memory: str | None = None, extra: dict[str, str] | None = None) -> SparkSession:
-    """A session for generation. ``master=None`` keeps what ``spark-submit`` chose (and its ``--packages``)."""
+                  driver_memory: str | None = None, extra: dict[str, str] | None = None, delta: bool = True,
+                  delta_jars: list[str] | None = None) -> SparkSession:
+    """A session for generation. ``master=None`` keeps what ``spark-submit`` chose (and its ``--packages``).
+    Delta Lake is configured only when ``delta``: a Parquet or CSV run needs no Delta jar."""
+    problem = java_problem()
+    if problem:
+        raise EnvironmentProblem(problem)
+    _utf8_locale()
     # Python workers must run the interpreter that has our dependencies, not whatever is on PATH.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
@@ -59,18 +47,16 @@ def build_session(master: str | None = "local[*]", app_name: str = "synth-spark"
         "spark.sql.execution.arrow.maxRecordsPerBatch": "20000",
         "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
         "spark.sql.sources.partitionOverwriteMode": "static",
-        **DELTA_EXTENSIONS,
+        **(DELTA_EXTENSIONS if delta else {}),
     }
     if partitions:
         conf["spark.sql.shuffle.partitions"] = str(partitions)
     if master is not None:
         builder = builder.master(master)
         # Jars resolved before are used from disk: no resolver output, and no network needed.
-        jars = cached_delta_jars()
+        jars = delta_jars if delta_jars is not None else ensure_delta_jars() if delta else []
         if jars:
             conf["spark.jars"] = ",".join(jars)
-        else:
-            conf["spark.jars.packages"] = delta_package()
         if master.startswith("local"):
             conf["spark.ui.enabled"] = "false"
             conf["spark.driver.host"] = os.environ.get("SPARK_LOCAL_IP", "127.0.0.1")

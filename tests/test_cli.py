@@ -61,8 +61,11 @@ def test_output_path_that_is_a_file_is_refused(tmp_path):
     assert target.read_text() == "x"
 
 
+OUR_MANIFEST = '{"generator": "synth-spark", "formats": ["parquet"], "tables": {}}'
+
+
 def test_existing_dataset_needs_overwrite(tmp_path):
-    (tmp_path / "_manifest.json").write_text("{}")
+    (tmp_path / "_manifest.json").write_text(OUR_MANIFEST)
     done = run_cli("generate", "--out", str(tmp_path))
     assert done.returncode == 2 and "--overwrite" in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["_manifest.json"]
@@ -97,7 +100,7 @@ def _assert_one_line(code: int, err: str, *expected: str) -> str:
         pytest.param(["--scale", "nan"], ("--scale", "'nan'"), id="scale-nan"),
         pytest.param(["--scale", "inf"], ("--scale", "'inf'"), id="scale-inf"),
         pytest.param(["--scale", ""], ("--scale",), id="scale-empty"),
-        pytest.param(["--partitions", "-3"], ("--partitions", "-3", "1 or more"), id="partitions-negative"),
+        pytest.param(["--partitions", "-3"], ("--partitions", "-3", "1 to 10,000"), id="partitions-negative"),
         pytest.param(["--partitions", "two"], ("--partitions", "'two'"), id="partitions-not-a-number"),
         pytest.param(["--format", "json"], ("--format", "json", "parquet, delta, csv"), id="format-unknown"),
         pytest.param(["--format", ","], ("--format",), id="format-empty"),
@@ -196,16 +199,18 @@ def test_output_in_a_read_only_folder_is_not_writable(capsys, tmp_path, monkeypa
     assert not (tmp_path / "out").exists()
 
 
-def test_folder_with_format_folders_but_no_manifest_needs_overwrite(capsys, tmp_path):
-    """An incomplete or foreign dataset is never silently replaced."""
+def test_folder_with_format_folders_but_no_manifest_is_never_replaced(capsys, tmp_path):
+    """An incomplete or foreign dataset is not ours: refused, with or without --overwrite."""
     (tmp_path / "parquet" / "creators").mkdir(parents=True)
     (tmp_path / "parquet" / "creators" / "part-0.parquet").write_text("not ours")
-    _assert_one_line(*run_main(capsys, "generate", "--out", str(tmp_path)), "--out", "parquet/", "--overwrite")
+    for extra in ([], ["--overwrite"]):
+        _assert_one_line(*run_main(capsys, "generate", "--out", str(tmp_path), *extra), "--out", "parquet/creators",
+                         "did not write")
     assert (tmp_path / "parquet" / "creators" / "part-0.parquet").read_text() == "not ours"
 
 
 def test_existing_dataset_needs_overwrite_in_process(capsys, tmp_path):
-    (tmp_path / "_manifest.json").write_text("{}")
+    (tmp_path / "_manifest.json").write_text(OUR_MANIFEST)
     (tmp_path / "parquet").mkdir()
     _assert_one_line(*run_main(capsys, "generate", "--out", str(tmp_path), "--scale", "0.1"), "--out", "already holds", "--overwrite")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["_manifest.json", "parquet"]

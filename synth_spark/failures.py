@@ -1,0 +1,100 @@
+"""How a command ends: one exit code per kind of outcome, and one line for every failure.
+
+| code | meaning |
+|---|---|
+| 0 | done; every check passed |
+| 1 | done, but a check failed (validate, verify, check) |
+| 2 | bad input: an option, the config, the folder (nothing was written) |
+| 3 | the environment failed: no Java, disk full, a jar that cannot be fetched, an unfinished publish that cannot be completed |
+| 4 | an internal error (a bug): one line here, the whole trace in a log file |
+| 130 | interrupted (Ctrl-C) |
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import os
+import re
+import shutil
+import traceback
+from pathlib import Path
+
+EXIT_OK, EXIT_CHECKS_FAILED, EXIT_BAD_INPUT, EXIT_ENVIRONMENT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+
+#: errno values that say the machine, not synth-spark, is at fault
+_ENV_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO, errno.EMFILE, errno.ENFILE}
+#: text in a (Java) error that says the same
+_ENV_TEXT = (
+    ("No space left on device", "the disk is full"),
+    ("Disk quota exceeded", "the disk quota is exceeded"),
+    ("Read-only file system", "the file system is read-only"),
+    ("Java gateway process exited", "Spark's JVM did not start"),
+    ("JAVA_GATEWAY_EXITED", "Spark's JVM did not start"),
+    ("unresolved dependency", "a Spark package could not be fetched (offline?)"),
+    ("java.lang.OutOfMemoryError", "the JVM ran out of memory (give more with --driver-memory)"),
+)
+
+
+class ConfigError(ValueError):
+    """A configuration or command-line value that is not allowed; the message is one line."""
+
+    def __init__(self, message: object = ""):
+        # one line whatever went into it (a key or a file name may hold a line break)
+        super().__init__(str(message).replace("\r", "\\r").replace("\n", "\\n"))
+
+
+class EnvironmentProblem(RuntimeError):
+    """The machine cannot do what was asked; the message is one line naming the cause."""
+
+
+def java_problem() -> str | None:
+    """Why Spark's JVM cannot start here, or None: Java must be on PATH or under JAVA_HOME."""
+    home = os.environ.get("JAVA_HOME")
+    if home:
+        if not (Path(home) / "bin" / "java").is_file():
+            return f"JAVA_HOME is {home!r} but has no bin/java; point it at a Java 17 installation"
+        return None
+    if shutil.which("java") is None:
+        return "Java 17 is needed to run Spark and none was found (no JAVA_HOME, no java on PATH)"
+    return None
+
+
+def one_line(exc: BaseException) -> str:
+    """The root cause of an error in one line (for a Java error, its last "Caused by")."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    causes = [ln.removeprefix("Caused by:").strip() for ln in lines if ln.startswith("Caused by:")]
+    plain = [ln.lstrip(": ") for ln in lines if not ln.startswith(("An error occurred while calling", "at ", "..."))]
+    line = (causes[-1] if causes else plain[0] if plain else "") or type(exc).__name__
+    line = re.sub(r"\b(?:[a-z][a-z0-9_]*\.)+(?=[A-Z]\w*(?:Exception|Error)\b)", "", line)
+    return line if len(line) <= 200 else line[:197] + "..."
+
+
+def environment_cause(exc: BaseException) -> str | None:
+    """What in the environment an error comes from, or None if it does not look like one."""
+    if isinstance(exc, EnvironmentProblem):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.errno in _ENV_ERRNOS:
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"{os.strerror(exc.errno)}{where}"
+    text = "\n".join(traceback.format_exception_only(type(exc), exc)) + str(exc)
+    for needle, cause in _ENV_TEXT:
+        if needle in text:
+            return f"{cause}: {one_line(exc)}"
+    return None
+
+
+def log_folder() -> Path:
+    return Path(os.environ.get("SYNTH_SPARK_CACHE", Path.home() / ".cache" / "synth-spark")) / "logs"
+
+
+def write_trace(exc: BaseException, command: str) -> Path | None:
+    """The whole trace of an internal error, in a log file of its own; None if it cannot be written."""
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path = log_folder() / f"{command}-{stamp}-{os.getpid()}.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+    except OSError:
+        return None
+    return path

@@ -1,0 +1,99 @@
+"""When the machine fails, not the input: one line naming the cause, exit code 3, nothing left
+half-written. An internal error is exit code 4 with its trace in a log file. Each case is a real
+fresh process, as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import SMALL_SEED
+
+RUN = ["generate", "--scale", "0.05", "--seed", str(SMALL_SEED), "--partitions", "2", "--master", "local[2]", "--quiet"]
+
+
+def _cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "synth_spark.cli", *args], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, **(env or {})}, cwd=cwd)
+
+
+def _one_line(done: subprocess.CompletedProcess, code: int, *expected: str) -> str:
+    lines = [ln for ln in done.stderr.splitlines() if ln.startswith("synth-spark:")]
+    assert done.returncode == code, done.stderr[-3000:]
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr[-3000:]
+    assert all(part in lines[0] for part in expected), lines[0]
+    return lines[0]
+
+
+def test_no_java_is_one_line(tmp_path):
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    env = {"PATH": str(bare), "JAVA_HOME": ""}
+    os.environ.get("JAVA_HOME") and env.pop("JAVA_HOME")
+    done = subprocess.run([sys.executable, "-m", "synth_spark.cli", *RUN, "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=120,
+                          env={k: v for k, v in {**os.environ, **env}.items() if k != "JAVA_HOME"})
+    _one_line(done, 3, "Java 17 is needed", "no java on PATH")
+    assert not (tmp_path / "out").exists()
+
+
+def test_offline_without_the_delta_jar(tmp_path):
+    """No cached jar list, an empty Ivy cache and no network: Delta fails in one line; a Parquet run
+    needs no Delta jar at all and succeeds."""
+    offline = {
+        "SYNTH_SPARK_CACHE": str(tmp_path / "cache"),
+        "PYSPARK_SUBMIT_ARGS": f"--conf spark.jars.ivy={tmp_path / 'ivy'} --driver-java-options "
+                               "'-Dhttps.proxyHost=127.0.0.1 -Dhttps.proxyPort=9 -Dhttp.proxyHost=127.0.0.1 "
+                               "-Dhttp.proxyPort=9' pyspark-shell",
+    }
+    done = _cli(*RUN, "--format", "delta", "--out", str(tmp_path / "delta"), env=offline)
+    _one_line(done, 3, "Delta Lake's jar io.delta:delta-spark", "leave delta out of --format")
+    assert not (tmp_path / "delta").exists()
+    done = _cli(*RUN, "--format", "parquet", "--out", str(tmp_path / "parquet"), env=offline)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 256 KiB file system of its own (tmpfs; the tests run as root, as CI does)."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True, text=True)
+    assert done.returncode == 0, f"cannot mount a tmpfs here: {done.stderr}"
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_disk_full_is_one_line_and_leaves_nothing(tiny_disk):
+    done = _cli(*RUN, "--format", "parquet", "--out", str(tiny_disk / "out"))
+    _one_line(done, 3, "the disk is full")
+    assert list(tiny_disk.iterdir()) == []
+
+
+def test_a_non_ascii_out_under_the_c_locale_lands_where_it_was_asked(tmp_path):
+    out = tmp_path / "données-é"
+    done = _cli(*RUN, "--format", "csv", "--out", str(out), env={"LC_ALL": "C", "LANG": "C"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["données-é"]
+    assert (out / "csv" / "pledges.csv").is_file()
+
+
+def test_an_internal_error_is_exit_4_with_the_trace_in_a_log(tmp_path, monkeypatch, capsys):
+    import synth_spark.cli as cli
+
+    def broken(args):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setenv("SYNTH_SPARK_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(cli, "run_verify", broken)
+    code = cli.main(["verify", str(tmp_path)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 4 and len(err) == 1 and err[0].startswith("synth-spark: internal error: ZeroDivisionError: a bug")
+    (log,) = (tmp_path / "cache" / "logs").iterdir()
+    assert "Traceback" in log.read_text() and str(log) in err[0]
+    shutil.rmtree(tmp_path / "cache")
