@@ -300,7 +300,9 @@ def score_collapse(row, agg: Aggregates, skip: set[int]) -> Score:
         """Each category's events after the start against what its own rate before, moved by the
         other categories' change, predicts: a Poisson z-score."""
         g = frame.groupby([frame["m"] >= m0, "category"])[[events, exposure]].sum()
-        pre, post = g.loc[False], g.loc[True]
+        pre = g.loc[False]
+        # a category with no pledges left after the start has no rows there: zero events, zero exposure
+        post = g.loc[True].reindex(pre.index, fill_value=0) if True in g.index.get_level_values(0) else pre * 0
         out = {}
         for cat in pre.index:
             rest_pre, rest_post = pre.drop(cat).sum(), post.drop(cat).sum()

@@ -9,7 +9,6 @@ otherwise; bad input (no folder, no manifest, a manifest that is not one) is a o
 
 from __future__ import annotations
 
-import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,7 +18,9 @@ from typing import Callable
 from pyspark.sql import DataFrame, SparkSession
 
 from .check import read_manifest
-from .config import ConfigError
+from .claim import settle
+from .dataset_folder import listed_entries
+from .failures import ConfigError, one_line
 from .schemas import GROUND_TRUTH, TABLES, columns, schema
 from .writers import CSV_TIMESTAMP_FORMAT, FORMATS, checksum
 
@@ -63,22 +64,20 @@ def expected(manifest: dict) -> tuple[list[str], dict[str, dict]]:
             raise ConfigError(f"DATASET: the manifest lists table {table!r}; known tables: {', '.join(KNOWN_TABLES)}")
         if not isinstance(entry, dict) or not isinstance(entry.get("rows"), int) or not isinstance(entry.get("checksum"), str):
             raise ConfigError(f"DATASET: the manifest's entry for {table!r} has no rows and checksum")
+    missing = [t for t in KNOWN_TABLES if t not in tables]
+    if missing:
+        raise ConfigError(f"DATASET: the manifest lists no entry for {missing[0]!r}; "
+                          f"a dataset has all of {', '.join(KNOWN_TABLES)}")
+    listed_entries(manifest)  # every path one synth-spark writes, inside the dataset
+    for table, entry in tables.items():
+        if sorted(entry["paths"]) != sorted(formats):
+            raise ConfigError(f"DATASET: the manifest lists {table} in {', '.join(sorted(entry['paths'])) or 'no format'}, "
+                              f"not in its formats {', '.join(formats)}")
     return formats, tables
 
 
-def _first_line(exc: BaseException) -> str:
-    """What went wrong, in one line: the root cause of a Java error (py4j's first line only names
-    the Java call), without the Java package names."""
-    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-    causes = [ln.removeprefix("Caused by:").strip() for ln in lines if ln.startswith("Caused by:")]
-    plain = [ln.lstrip(": ") for ln in lines if not ln.startswith(("An error occurred while calling", "at ", "..."))]
-    line = (causes[-1] if causes else plain[0] if plain else "") or type(exc).__name__
-    line = re.sub(r"\b(?:[a-z][a-z0-9_]*\.)+(?=[A-Z]\w*(?:Exception|Error)\b)", "", line)
-    return line if len(line) <= 200 else line[:197] + "..."
-
-
 def check_one(spark: SparkSession, root: Path, table: str, fmt: str, entry: dict) -> Line:
-    rel = (entry.get("paths") or {}).get(fmt) or (f"csv/{table}.csv" if fmt == "csv" else f"{fmt}/{table}")
+    rel = entry["paths"][fmt]
     path = root / rel
     if not path.exists():
         return Line(table, fmt, rel, MISSING, f"{rel} is missing")
@@ -88,7 +87,7 @@ def check_one(spark: SparkSession, root: Path, table: str, fmt: str, entry: dict
             return Line(table, fmt, rel, MISMATCH, f"columns {df.columns} differ from the documented {columns(table)}")
         rows, total = checksum(df)
     except Exception as exc:  # noqa: BLE001 - any read failure is a verdict on the files, not a crash
-        return Line(table, fmt, rel, UNREADABLE, f"{rel}: {_first_line(exc)}")
+        return Line(table, fmt, rel, UNREADABLE, f"{rel}: {one_line(exc)}")
     want_rows, want_sum = entry["rows"], entry["checksum"]
     problems = []
     if rows != want_rows:
@@ -131,10 +130,12 @@ def verify(spark: SparkSession, dataset: Path, emit: Callable[[str], None] = pri
 def main(dataset: Path, master: str | None) -> int:
     from .session import build_session
 
+    if dataset.is_dir():
+        settle(dataset)  # a publish a killed run left: finished or undone before anything is read
     manifest = read_manifest(dataset)  # bad input fails here, before Spark starts
-    expected(manifest)
+    formats, _ = expected(manifest)
     started = time.monotonic()
-    spark = build_session(master, app_name="synth-spark-verify")
+    spark = build_session(master, app_name="synth-spark-verify", delta="delta" in formats)
     lines = verify(spark, dataset, manifest=manifest)
     bad = [line for line in lines if line.status != OK]
     print(f"synth-spark: {len(lines) - len(bad)} of {len(lines)} ok, {len(bad)} failed; verified {dataset.resolve()} "

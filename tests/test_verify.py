@@ -111,3 +111,31 @@ def test_verify_bad_input_is_one_line_exit_2(capsys, tmp_path, setup, expected):
 def test_verify_of_a_missing_folder(capsys, tmp_path):
     code, _, err = _verify(capsys, tmp_path / "nope")
     assert code == 2 and "DATASET" in err and "not a folder" in err and len(err.strip().splitlines()) == 1
+
+
+def _tamper(small_dataset: Path, target: Path, change) -> None:
+    shutil.copytree(small_dataset, target)
+    manifest = json.loads((target / "_manifest.json").read_text())
+    change(manifest)
+    (target / "_manifest.json").write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        pytest.param(lambda m: m["tables"]["creators"]["paths"].update(parquet="../other/parquet/creators"),
+                     "'../other/parquet/creators' for creators (parquet) is not one synth-spark writes", id="path-outside"),
+        pytest.param(lambda m: m["tables"]["creators"]["paths"].update(parquet="/etc"), "'/etc' for creators",
+                     id="path-absolute"),
+        pytest.param(lambda m: m["tables"].pop("pledges"), "no entry for 'pledges'", id="table-entry-removed"),
+        pytest.param(lambda m: m["tables"]["posts"]["paths"].pop("csv"), "lists posts in delta, parquet",
+                     id="format-entry-removed"),
+    ],
+)
+def test_verify_checks_the_manifest_itself(capsys, small_dataset, tmp_path, change, expected):
+    """A manifest that promises less, or points outside the dataset, is refused before anything is read."""
+    target = tmp_path / "copy"
+    _tamper(small_dataset, target, change)
+    code, lines, err = _verify(capsys, target)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and expected in err, err
+    assert lines == []
