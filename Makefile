@@ -12,7 +12,7 @@ $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
-	$(BIN)/python -m synth_spark.delta_jars
+	$(BIN)/python -m synth_spark.job.delta_jars
 	touch $@
 
 setup: $(BIN)/.installed

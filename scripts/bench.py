@@ -156,7 +156,7 @@ class MemorySampler(threading.Thread):
 
 def primary_keys(tables) -> dict[str, str]:
     """Each table's key: its first column (creator_id, patron_id, ... as in schemas.py)."""
-    from synth_spark.schemas import columns
+    from synth_spark.vocabulary import columns
 
     return {t: columns(t)[0] for t in tables}
 
@@ -175,7 +175,8 @@ SMALL_INT_RANGE = (1, 10)        # non-key ints (tier_rank)
 
 def column_plan(table: str, rows: dict[str, int]) -> list[tuple[str, str, dict]]:
     """(name, kind, parameters) per column of ``table``, shared by the floor and the dbldatagen spec."""
-    from synth_spark.schemas import CLOSED_SETS, schema
+    from synth_spark.job.schemas import schema
+    from synth_spark.vocabulary import CLOSED_SETS
 
     keys = primary_keys(rows)
     plan = []
@@ -242,7 +243,8 @@ def dbldatagen_spec(spark, table: str, rows: dict[str, int], partitions: int, st
     per field with random values (keys 1..n in order, foreign keys within the parent's rows, money in cents,
     timestamps inside the window, closed sets from their values, other strings a prefix and a number)."""
     import dbldatagen as dg
-    from synth_spark.schemas import schema
+
+    from synth_spark.job.schemas import schema
 
     window = dg.DateRange(start, end - dt.timedelta(seconds=1), dt.timedelta(seconds=1))
     gen = dg.DataGenerator(spark, name=f"bench_{table}", rows=rows[table], partitions=partitions,
@@ -313,7 +315,8 @@ def _say(message: str) -> None:
 
 
 def run_synth_spark(spark, cfg, out: Path, partitions: int | None) -> dict:
-    from synth_spark.generate import Progress, generate
+    from synth_spark.job.generate import generate
+    from synth_spark.progress import Progress
 
     steps: list[tuple[float, str]] = []
 
@@ -347,7 +350,7 @@ def run_tables(make_frame, tables: list[str], out: Path) -> dict:
 def warm_up(spark, cfg, partitions: int | None, start: dt.datetime, end: dt.datetime, scratch: Path,
             skip: list[str]) -> None:
     """Every stage once, small and untimed, so that all timed stages run in an equally warm JVM."""
-    from synth_spark.schemas import OUTPUT_TABLES
+    from synth_spark.vocabulary import OUTPUT_TABLES
 
     stage = run_synth_spark(spark, cfg, scratch / "synth-spark", partitions)
     rows = {t: stage["tables"][t]["rows"] for t in OUTPUT_TABLES}
@@ -401,8 +404,8 @@ def main(argv: list[str] | None = None) -> int:
     sampler.start()
 
     from synth_spark.config import load_config
-    from synth_spark.schemas import OUTPUT_TABLES
-    from synth_spark.session import build_session
+    from synth_spark.job.session import build_session
+    from synth_spark.vocabulary import OUTPUT_TABLES
 
     cfg = load_config(scale=args.scale, seed=args.seed)
     partitions = args.partitions

@@ -36,7 +36,7 @@ PYSPARK_DIR=$("$PYTHON" -c 'import os, pyspark; print(os.path.dirname(pyspark.__
 SPARK_CLASS=$PYSPARK_DIR/bin/spark-class
 SPARK_SUBMIT=$PYSPARK_DIR/bin/spark-submit
 [[ -x $SPARK_CLASS && -x $SPARK_SUBMIT ]] || die "spark-class or spark-submit not found under $PYSPARK_DIR/bin"
-JARS=$(cd "$ROOT" && "$PYTHON" -c 'from synth_spark.session import cached_delta_jars; print(",".join(cached_delta_jars() or []))')
+JARS=$(cd "$ROOT" && "$PYTHON" -c 'from synth_spark.job.session import cached_delta_jars; print(",".join(cached_delta_jars() or []))')
 [[ -n $JARS ]] || die "Delta jars not cached; run '$PYTHON scripts/fetch_delta_jars.py' (make setup) once"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/synth-cluster-smoke.XXXXXX")

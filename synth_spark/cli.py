@@ -12,11 +12,20 @@ import re
 import sys
 from pathlib import Path
 
-from .anomalies import ANOMALY_TYPES
-from .config import MAX_SCALE, ConfigError, load_config
-from .dataset_folder import FORMATS, MANIFEST
-from .failures import EXIT_BAD_INPUT, EXIT_ENVIRONMENT, EXIT_INTERNAL, EXIT_INTERRUPTED, environment_cause, one_line, write_trace
-from .storage import location, resolve
+from synth_spark.config import MAX_SCALE, ConfigError, load_config
+from synth_spark.failures import (
+    EXIT_BAD_INPUT,
+    EXIT_ENVIRONMENT,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    environment_cause,
+    one_line,
+    write_trace,
+)
+from synth_spark.manifest import FORMATS
+from synth_spark.publish.storage import location, resolve
+from synth_spark.simulation.plan import refuse_unplannable
+from synth_spark.vocabulary import ANOMALY_TYPES
 
 #: the most tasks one run may ask for: past this, Spark spends its time starting tasks
 MAX_PARTITIONS = 10_000
@@ -137,30 +146,20 @@ def check_writable(out: Path) -> None:
         raise ConfigError(f"--out: {str(out)!r} is not writable (no write permission on {str(probe)!r})")
 
 
-def check_plan(cfg, partitions: int | None) -> None:
-    """Draw the plan on the driver (numpy only, a fraction of a second at 100x) and refuse, before
-    Spark starts, settings the plan cannot honour (an anomaly with no creator to act on)."""
-    from .anomalies import resolve
-    from .calendar import Calendar
-    from .creators import draw_creators
-
+def check_partitions(cfg, partitions: int | None) -> None:
     if partitions is not None and partitions > cfg.n_creators:
         raise ConfigError(f"--partitions: {partitions:,} is more than the {cfg.n_creators:,} creators to spread over "
                           f"tasks; give 1 to {cfg.n_creators:,}")
-    cal = Calendar(cfg.window)
-    try:
-        resolve(cfg, cal, draw_creators(cfg, cal))
-    except ValueError as err:
-        raise ConfigError(str(err)) from None
 
 
 def run_generate(args: argparse.Namespace) -> int:
     off = {"anomalies": {name: {"enabled": False} for name in ANOMALY_TYPES}} if args.no_anomalies else {}
     cfg = load_config(args.conf, scale=args.scale, seed=args.seed, **off)
-    check_plan(cfg, args.partitions)
+    check_partitions(cfg, args.partitions)
+    refuse_unplannable(cfg)
 
-    from .claim import Claim
-    from .generate import Progress
+    from synth_spark.progress import Progress
+    from synth_spark.publish.claim import Claim
 
     progress = Progress(quiet=args.quiet)
     if isinstance(args.out, Path):
@@ -171,9 +170,9 @@ def run_generate(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace, cfg, progress, out, claim) -> int:
-    from .claim import Claim
-    from .generate import generate
-    from .session import build_session
+    from synth_spark.job.generate import generate
+    from synth_spark.job.session import build_session
+    from synth_spark.publish.claim import Claim
 
     progress(f"starting Spark ({args.master or 'spark-submit master'})")
     spark = build_session(args.master, partitions=args.partitions, driver_memory=args.driver_memory,
@@ -191,75 +190,14 @@ def _generate(args: argparse.Namespace, cfg, progress, out, claim) -> int:
     return 0
 
 
-def _dataset_manifest(path: Path, name: str) -> dict:
-    import json
-
-    from .claim import settle
-
-    if not path.is_dir():
-        raise ConfigError(f"{name}: {str(path)!r} is not a folder; give a folder written by 'synth-spark generate'")
-    settle(path, name)
-    manifest_path = path / MANIFEST
-    if not manifest_path.is_file():
-        raise ConfigError(f"{name}: {str(path)!r} holds no {MANIFEST}; give a folder written by 'synth-spark generate'")
-    try:
-        manifest = json.loads(manifest_path.read_text())
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{name}: cannot read {str(manifest_path)!r}: {exc}") from None
-    if "parquet" not in manifest.get("formats", []):
-        raise ConfigError(f"{name}: {str(path)!r} has no parquet output; generate with --format including parquet")
-    return manifest
-
-
 def run_validate(args: argparse.Namespace) -> int:
-    from .config import config_from_manifest
+    from synth_spark.validation.run import main as validate_main
 
-    manifest = _dataset_manifest(args.dataset, "DATASET")
-    cfg = config_from_manifest(manifest.get("config", {}))
-    if args.control is not None:
-        control_manifest = _dataset_manifest(args.control, "--control")
-        if control_manifest.get("anomalies"):
-            raise ConfigError(f"--control: {str(args.control)!r} has anomalies injected; generate it with --no-anomalies")
-        for key in ("seed", "scale", "window"):
-            if control_manifest.get(key) != manifest.get(key):
-                raise ConfigError(f"--control: its {key} {control_manifest.get(key)!r} differs from the dataset's "
-                                  f"{manifest.get(key)!r}; generate the control with the same --seed and --scale")
-    report_dir = args.report or args.dataset / "report"
-
-    from .generate import Progress
-    from .metrics import Dataset
-    from .report import write_report
-    from .scoring import anomaly_months, ground_truth, score
-    from .scoring import checks as anomaly_checks
-    from .session import build_session
-    from .targets import FAIL, evaluate
-
-    progress = Progress(quiet=args.quiet)
-    progress(f"starting Spark ({args.master or 'spark-submit master'})")
-    spark = build_session(args.master, app_name="synth-spark-validate", delta=False)
-    progress("measuring")
-    root = str(args.dataset.resolve())
-    ds = Dataset.load(spark, root, cfg.window.start, cfg.window.months)
-    truth = ground_truth(ds, root)
-    checks, frames = evaluate(ds, cfg, anomaly_months(ds, truth))
-    progress("scoring the injected anomalies")
-    scores = score(ds, truth)
-    control = None
-    if args.control is not None:
-        progress("scoring the control run with the same ground truth")
-        control = score(Dataset.load(spark, str(args.control.resolve()), cfg.window.start, cfg.window.months), truth)
-    checks += anomaly_checks(scores, control)
-    report = write_report(checks, frames, report_dir, manifest, scores, control)
-    width = max(len(c.name) for c in checks)
-    for c in checks:
-        print(f"  {c.verdict:<6} {c.name:<{width}}  measured {c.measured:<12} target {c.target} ({c.tolerance})")
-    s = report["summary"]
-    print(f"synth-spark: {s.get('pass', 0)} passed, {s.get(FAIL, 0)} failed; report in {report_dir.resolve()}")
-    return 0 if report["passed"] else 1
+    return validate_main(args.dataset, args.control, args.report, args.master, args.quiet)
 
 
 def _check_format(text: str) -> str:
-    from .check import CHECK_FORMATS
+    from synth_spark.checks.dbt import CHECK_FORMATS
 
     value = text.strip().lower()
     if value not in CHECK_FORMATS:
@@ -268,8 +206,8 @@ def _check_format(text: str) -> str:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from .check import main as check_main
-    from .claim import settle
+    from synth_spark.checks.dbt import main as check_main
+    from synth_spark.publish.claim import settle
 
     if args.dataset.is_dir():
         settle(args.dataset)
@@ -277,7 +215,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from .verify import main as verify_main
+    from synth_spark.checks.verify import main as verify_main
 
     return verify_main(args.dataset, args.master)
 

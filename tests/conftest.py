@@ -14,7 +14,7 @@ SMALL_SEED = 11
 
 @pytest.fixture(scope="session")
 def spark():
-    from synth_spark.session import build_session
+    from synth_spark.job.session import build_session
 
     session = build_session("local[2]", app_name="synth-spark-tests", partitions=4)
     yield session
@@ -34,7 +34,8 @@ def small_config():
 @pytest.fixture(scope="session")
 def small_dataset(spark, small_config, tmp_path_factory) -> Path:
     """A dataset in all three formats at scale 0.1, generated once with 2 partitions."""
-    from synth_spark.generate import Progress, generate
+    from synth_spark.job.generate import generate
+    from synth_spark.progress import Progress
 
     out = tmp_path_factory.mktemp("small") / "out"
     generate(spark, small_config, out, ["parquet", "delta", "csv"], partitions=2, progress=Progress(quiet=True))
@@ -48,7 +49,7 @@ def small_manifest(small_dataset) -> dict:
 
 @pytest.fixture(scope="session")
 def tables(spark, small_dataset):
-    from synth_spark.schemas import OUTPUT_TABLES
+    from synth_spark.vocabulary import OUTPUT_TABLES
 
     return {t: spark.read.parquet(str(small_dataset / "parquet" / t)) for t in OUTPUT_TABLES}
 
@@ -56,9 +57,10 @@ def tables(spark, small_dataset):
 @pytest.fixture(scope="session")
 def small_control(spark, small_config, tmp_path_factory) -> Path:
     """The control run of ``small_dataset``: same seed and scale, anomalies off, Parquet only."""
-    from synth_spark.anomalies import ANOMALY_TYPES
     from synth_spark.config import load_config
-    from synth_spark.generate import Progress, generate
+    from synth_spark.job.generate import generate
+    from synth_spark.progress import Progress
+    from synth_spark.vocabulary import ANOMALY_TYPES
 
     cfg = load_config(scale=small_config.scale, seed=small_config.seed,
                       anomalies={name: {"enabled": False} for name in ANOMALY_TYPES})

@@ -13,9 +13,10 @@ import shutil
 import sys
 from pathlib import Path
 
-from synth_spark.dataset_folder import MANIFEST, make_staging
-from synth_spark.journal import pending_for, publish
-from synth_spark.storage import remove_tree
+from synth_spark.manifest import MANIFEST
+from synth_spark.publish.dataset_folder import make_staging
+from synth_spark.publish.journal import pending_for, publish
+from synth_spark.publish.storage import remove_tree
 
 #: the fault tests count the publish's system calls from this (failing) access on
 BEGIN = "/synth-spark-publish-begins"

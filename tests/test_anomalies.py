@@ -8,13 +8,13 @@ from functools import lru_cache
 import numpy as np
 import pytest
 
-from synth_spark import anomalies as anom
-from synth_spark.batches import Job, _simulate
-from synth_spark.billing import FAILURE_CODES
-from synth_spark.calendar import DAY, Calendar
 from synth_spark.config import ConfigError, load_config
-from synth_spark.creators import PLAN_COLUMNS, draw_creators
-from synth_spark.lifecycle import REASON_DEPARTED, REASON_VOLUNTARY
+from synth_spark.job.emitters import Job, _simulate
+from synth_spark.simulation import anomalies as anom
+from synth_spark.simulation.calendar import Calendar
+from synth_spark.simulation.creators import PLAN_COLUMNS, draw_creators
+from synth_spark.simulation.lifecycle import REASON_DEPARTED, REASON_VOLUNTARY
+from synth_spark.vocabulary import ANOMALY_TYPES, DAY, FAILURE_CODES
 
 NAMES = ("viral_spike", "payment_outage", "holiday_churn", "creator_exodus", "category_collapse")
 ON = {name: {"enabled": True} for name in NAMES}
@@ -131,7 +131,7 @@ def test_an_anomaly_outside_the_window_is_refused_with_its_field():
 def test_ground_truth_names_each_scenario_with_its_question():
     cfg, cal, _, job, *_ = run(True)
     rows = anom.ground_truth(cfg, cal, job.anomalies)
-    assert [r["anomaly_type"] for r in rows] == list(anom.ANOMALY_TYPES)
+    assert [r["anomaly_type"] for r in rows] == list(ANOMALY_TYPES)
     assert all(r["investigation_question"] and r["expected_root_cause"] for r in rows)
     exodus = next(r for r in rows if r["anomaly_type"] == "creator_exodus")
     assert exodus["creator_ids"].count(";") == 2

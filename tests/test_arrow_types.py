@@ -5,7 +5,7 @@ from decimal import Decimal
 import numpy as np
 import pyarrow as pa
 
-from synth_spark.batches import decoded, money
+from synth_spark.job.emitters import decoded, money
 
 
 def test_money_is_exact_cents_including_negative_and_beyond_32_bits():

@@ -55,7 +55,7 @@ def test_every_stage_is_reported(bench_run):
 
 
 def test_floor_and_dbldatagen_write_synth_sparks_tables_rows_and_types(bench_run):
-    from synth_spark.schemas import OUTPUT_TABLES
+    from synth_spark.vocabulary import OUTPUT_TABLES
 
     out, report, _ = bench_run
     synth = report["stages"]["synth-spark"]
@@ -94,7 +94,7 @@ def test_ratios_time_and_memory(bench_run):
 
 
 def test_column_plan_covers_every_column_and_foreign_key(spark):  # schemas.py's DDL is parsed by Spark
-    from synth_spark.schemas import OUTPUT_TABLES, columns
+    from synth_spark.vocabulary import OUTPUT_TABLES, columns
 
     bench = load_bench()
     rows = {t: 100 + i for i, t in enumerate(OUTPUT_TABLES)}

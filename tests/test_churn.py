@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synth_spark import churn
 from synth_spark.config import load_config
-from synth_spark.targets import trend_uplift
+from synth_spark.simulation import churn
+from synth_spark.validation.targets import trend_uplift
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from synth_spark.config import CATEGORIES, SIZE_TIERS, Config, ConfigError, load_config
+from synth_spark.config import Config, ConfigError, load_config
+from synth_spark.vocabulary import CATEGORIES, SIZE_TIERS
 
 
 def _error(tmp_path, yaml_text: str | None = None, **overrides) -> str:

@@ -1,4 +1,4 @@
-"""The seed's data-quality rules as the dbt project tests/dbt, run by ``synth-spark check``: every test
+"""The seed's data-quality rules as the dbt project synth_spark/checks/dbt_project, run by ``synth-spark check``: every test
 passes on a generated dataset (Parquet and CSV), each rule fails on a copy broken the way the rule
 forbids, and the project's closed sets and CSV types cannot drift from synth_spark/schemas.py.
 Real dbt, real DuckDB, real files."""
@@ -7,20 +7,23 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 import yaml
 
 from synth_spark import cli
-from synth_spark.check import PROJECT_DIR, dbt_vars, run_check
-from synth_spark.schemas import CLOSED_SETS, OUTPUT_TABLES, schema
+from synth_spark.checks.dbt import PROJECT_DIR, dbt_vars, run_check
+from synth_spark.job.schemas import schema
+from synth_spark.vocabulary import CLOSED_SETS, OUTPUT_TABLES
 
 SOURCES = PROJECT_DIR / "models" / "sources.yml"
 SINGULAR = PROJECT_DIR / "tests"
@@ -289,3 +292,25 @@ def test_check_exits_1_on_failures(small_dataset, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "FAIL 1 pledges__pledge_status__accepted_values" in out  # dbt's own result line
     assert "synth-spark: 0 passed, 1 failed" in out
+
+
+def test_an_installed_wheel_runs_check_without_the_source_tree(small_dataset, tmp_path):
+    """``pip install synth-spark`` (no checkout beside it) gives a working ``synth-spark check``: the
+    dbt project ships inside the package. The wheel is built from this tree and installed, not
+    editable, into a folder of its own; its dependencies are this environment's."""
+    root = Path(__file__).resolve().parents[1]
+    wheels, target, elsewhere = tmp_path / "wheels", tmp_path / "site", tmp_path / "cwd"
+    elsewhere.mkdir()
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(root)],
+                   check=True, capture_output=True, timeout=300)
+    (wheel,) = wheels.glob("synth_spark-*.whl")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
+                   check=True, capture_output=True, timeout=300)
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    where = subprocess.run([sys.executable, "-c", "import synth_spark; print(synth_spark.__file__)"], cwd=elsewhere,
+                           env=env, capture_output=True, text=True, check=True).stdout.strip()
+    assert where.startswith(str(target)), where
+    done = subprocess.run([sys.executable, "-m", "synth_spark.cli", "check", str(small_dataset), "--select",
+                           "source:synth.tiers"], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert re.search(r"PASS=\d+ WARN=0 ERROR=0", done.stdout), done.stdout[-2000:]

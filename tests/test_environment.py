@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from .conftest import SMALL_SEED
 
 RUN = ["generate", "--scale", "0.05", "--seed", str(SMALL_SEED), "--partitions", "2", "--master", "local[2]", "--quiet"]

@@ -1,19 +1,15 @@
-"""Tests for synth_spark.identity: determinism, distributions, locale fidelity,
+"""Tests for synth_spark.simulation.identity: determinism, distributions, locale fidelity,
 email validity/uniqueness, spreadsheet safety and a performance smoke test."""
 
 import re
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-try:
-    from synth_spark import identity as idn
-except ModuleNotFoundError:  # pytest started outside the repo, package not installed
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from synth_spark import identity as idn
+from synth_spark.simulation import identity as idn
+from synth_spark.simulation.phrasebook import TIER_NAMES
+from synth_spark.vocabulary import CATEGORIES
 
 UNSAFE = ("=", "+", "-", "@")
 EMAIL_RE = re.compile(r"^[a-z0-9._]+@[a-z0-9.-]+\.[a-z]+$")
@@ -38,7 +34,7 @@ def all_outputs(seed: int, n: int = 2_000) -> dict[str, np.ndarray]:
     """Every public function on one set of uniforms, for shared property checks."""
     u = uniforms(seed, n, 12)
     country = idn.draw_country(u[0])
-    category = np.asarray(idn.CATEGORIES, dtype=object)[(u[1] * len(idn.CATEGORIES)).astype(int)]
+    category = np.asarray(CATEGORIES, dtype=object)[(u[1] * len(CATEGORIES)).astype(int)]
     first, last = idn.person_names(country, u[2], u[3])
     rank = (u[4] * 4).astype(np.int64) + 1
     return {
@@ -195,9 +191,9 @@ def test_post_titles_use_category_templates():
 def test_tier_names_follow_rank():
     n = 1_000
     (u,) = uniforms(12, n, 1)
-    assert set(idn.tier_names(np.ones(n, dtype=np.int64), u)) <= set(idn._TIER_NAMES[0])
+    assert set(idn.tier_names(np.ones(n, dtype=np.int64), u)) <= set(TIER_NAMES[0])
     top = idn.tier_names(np.full(n, 4), u)
-    assert "Inner Circle" in set(top) and set(top) <= set(idn._TIER_NAMES[3])
+    assert "Inner Circle" in set(top) and set(top) <= set(TIER_NAMES[3])
     desc = idn.tier_descriptions(np.full(n, 4), u)
     assert all(d.endswith(".") for d in desc)
 

@@ -17,14 +17,39 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from synth_spark import billing, growth, lifecycle
-from synth_spark.batches import Job, events_batch, pledges_batch, posts_batch, transactions_batch
-from synth_spark.calendar import DAY, Calendar
-from synth_spark.config import CATEGORIES, SIZE_TIERS, Config, load_config
-from synth_spark.creators import PLAN_COLUMNS, draw_creators, draw_tiers, stratified
-from synth_spark.engagement import MAX_EVENTS_PER_MONTH, draw_events
-from synth_spark.posts import BACK_CATALOGUE_MONTHS, MAX_POSTS_PER_MONTH, draw_posts, monthly_post_counts, window_post_counts
-from synth_spark.rng import uniform
+from synth_spark.config import Config, load_config
+from synth_spark.job.emitters import (
+    Job,
+    events_batch,
+    pledges_batch,
+    posts_batch,
+    transactions_batch,
+)
+from synth_spark.simulation import billing, growth, lifecycle
+from synth_spark.simulation.calendar import Calendar
+from synth_spark.simulation.creators import (
+    PLAN_COLUMNS,
+    draw_creators,
+    draw_tiers,
+    stratified,
+)
+from synth_spark.simulation.engagement import MAX_EVENTS_PER_MONTH, draw_events
+from synth_spark.simulation.posts import (
+    BACK_CATALOGUE_MONTHS,
+    MAX_POSTS_PER_MONTH,
+    draw_posts,
+    monthly_post_counts,
+    window_post_counts,
+)
+from synth_spark.simulation.rng import uniform
+from synth_spark.vocabulary import (
+    CATEGORIES,
+    DAY,
+    FAILURE_CODES,
+    NEVER,
+    PLEDGES_PER_CREATOR,
+    SIZE_TIERS,
+)
 
 #: the seed's price bands in dollars, by tier rank
 SEED_PRICE_BANDS = {1: (2, 5), 2: (7, 15), 3: (20, 50), 4: (75, 150)}
@@ -348,7 +373,7 @@ def test_pledge_ids_are_unique_and_name_their_creator(w):
     pl = w.life.pledges
     assert pl["pledge_id"].size > 1_000
     assert np.unique(pl["pledge_id"]).size == pl["pledge_id"].size
-    np.testing.assert_array_equal(pl["pledge_id"] // lifecycle.PLEDGES_PER_CREATOR, w.plan["creator_id"][pl["creator_idx"]])
+    np.testing.assert_array_equal(pl["pledge_id"] // PLEDGES_PER_CREATOR, w.plan["creator_id"][pl["creator_idx"]])
 
 
 def test_pledges_start_after_the_creator_exists(w):
@@ -363,7 +388,7 @@ def test_pledges_start_after_the_creator_exists(w):
 ])
 def test_ended_pledges_end_after_they_start(scale, seed):
     pl = world(scale, seed).life.pledges
-    ended = pl["end_t"] < lifecycle.NEVER
+    ended = pl["end_t"] < NEVER
     assert ended.any()
     bad = ended & (pl["end_t"] <= pl["start_t"])
     assert not bad.any(), pl["pledge_id"][bad][:5]
@@ -371,10 +396,10 @@ def test_ended_pledges_end_after_they_start(scale, seed):
 
 def test_pauses_fall_between_start_and_end(w):
     pl = w.life.pledges
-    paused = pl["pause_t"] < lifecycle.NEVER
+    paused = pl["pause_t"] < NEVER
     assert paused.any()
     assert np.all(pl["pause_t"][paused] > pl["start_t"][paused])
-    both = paused & (pl["end_t"] < lifecycle.NEVER)
+    both = paused & (pl["end_t"] < NEVER)
     assert np.all(pl["pause_t"][both] < pl["end_t"][both])
 
 
@@ -382,7 +407,7 @@ def test_status_and_churn_reason_follow_the_end_and_pause(w):
     pl, end = w.life.pledges, w.cal.end
     ended, paused = pl["end_t"] < end, pl["pause_t"] < end
     np.testing.assert_array_equal(pl["status"], np.where(ended, 2, np.where(paused, 1, 0)))
-    scheduled = pl["end_t"] < lifecycle.NEVER
+    scheduled = pl["end_t"] < NEVER
     assert np.all(pl["reason"][scheduled] > 0)
     assert np.all(pl["reason"][~scheduled] == 0)
     assert set(np.unique(pl["reason"])) <= {0, 1, 2, 3}
@@ -476,7 +501,7 @@ def test_failed_attempts_carry_a_reason_and_successes_none(w):
     at = w.life.attempts
     ok = at["ok"].astype(bool)
     assert np.all(at["reason"][ok] == 0)
-    assert np.all((at["reason"][~ok] >= 1) & (at["reason"][~ok] < len(billing.FAILURE_CODES)))
+    assert np.all((at["reason"][~ok] >= 1) & (at["reason"][~ok] < len(FAILURE_CODES)))
     first = at["attempt"] == 0
     assert 0.05 < 1 - ok[first].mean() < 0.12  # ~8% of first attempts fail
 

@@ -13,10 +13,11 @@ import sys
 import time
 from pathlib import Path
 
-from synth_spark.cli import main
-from synth_spark.dataset_folder import FORMATS, LOCK, MANIFEST, MARKER, STAGING_PREFIX, stale_staging
-
 from .conftest import SMALL_SCALE, SMALL_SEED
+
+from synth_spark.cli import main
+from synth_spark.manifest import FORMATS, MANIFEST
+from synth_spark.publish.dataset_folder import LOCK, MARKER, STAGING_PREFIX, stale_staging
 
 #: how long a killed run may take to reach its first staged table (Spark's start on a busy machine)
 STAGE_TIMEOUT = 600

@@ -11,11 +11,12 @@ import sys
 import time
 from pathlib import Path
 
-from synth_spark.cli import main
-from synth_spark.dataset_folder import JOURNAL, LOCK, MANIFEST, MARKER
-
 from .conftest import SMALL_SCALE, SMALL_SEED
 from .test_publish_faults import HARNESS, _strace
+
+from synth_spark.cli import main
+from synth_spark.manifest import MANIFEST
+from synth_spark.publish.dataset_folder import JOURNAL, LOCK, MARKER
 
 GENERATE = ["generate", "--scale", str(SMALL_SCALE), "--seed", str(SMALL_SEED), "--format", "parquet", "--partitions", "2",
             "--quiet"]

@@ -7,12 +7,13 @@ import json
 
 import pytest
 from pyspark.sql import functions as F
-
-from synth_spark.generate import Progress, generate
-from synth_spark.schemas import CLOSED_SETS, GROUND_TRUTH, OUTPUT_TABLES, TABLE_ORDER, schema
-from synth_spark.writers import checksum
-
 from .conftest import SMALL_SCALE
+
+from synth_spark.job.generate import generate
+from synth_spark.job.schemas import schema
+from synth_spark.job.writers import checksum
+from synth_spark.progress import Progress
+from synth_spark.vocabulary import CLOSED_SETS, GROUND_TRUTH, OUTPUT_TABLES, TABLE_ORDER
 
 ONE_X = {"creators": 500, "patrons": 15_000, "pledges": 25_000, "transactions": 200_000, "posts": 8_000,
          "engagement_events": 500_000}

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from synth_spark.claim import Claim
-from synth_spark.dataset_folder import (
+from synth_spark.failures import ConfigError
+from synth_spark.manifest import MANIFEST
+from synth_spark.publish.claim import Claim
+from synth_spark.publish.dataset_folder import (
     JOURNAL,
-    MANIFEST,
     MARKER,
     OWNER_FILE,
     STAGING_PREFIX,
@@ -24,8 +25,7 @@ from synth_spark.dataset_folder import (
     owner_record,
     stale_staging,
 )
-from synth_spark.failures import ConfigError
-from synth_spark.journal import publish
+from synth_spark.publish.journal import publish
 
 TABLES = ("creators", "pledges")
 

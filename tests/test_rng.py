@@ -1,4 +1,4 @@
-"""synth_spark.rng: every draw is a pure function of (seed, stream, keys), and the distributions the
+"""synth_spark.simulation.rng: every draw is a pure function of (seed, stream, keys), and the distributions the
 simulation builds on (uniform, normal, Poisson, categorical) have the moments they claim.
 
 Design principle 1: "Randomness comes from identity, never from placement."
@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from synth_spark import rng
+from synth_spark.simulation import rng
 
 N = 1_000_000
 KEYS = np.arange(N, dtype=np.int64)
@@ -250,3 +250,29 @@ def test_categorical_ends_of_the_unit_interval():
     w = np.array([0.0, 0.7, 0.3, 0.0])
     assert rng.categorical(np.array([0.0, top]), w).tolist() == [1, 2]
     assert rng.categorical(np.array([0.0, top]), np.stack([w, w])).tolist() == [1, 2]
+
+
+def test_every_stream_is_registered_once_and_drawn_only_by_its_name():
+    """Two streams sharing a name would draw the same numbers; a name typed inline could silently
+    collide with a registered one. So every stream lives in simulation.streams, once."""
+    import ast
+    import re
+    from pathlib import Path
+
+    import synth_spark
+    from synth_spark.simulation import streams
+
+    assert len(streams.ALL) == len(set(streams.ALL))
+    shape = re.compile(r"^[a-z]+\.[a-z_0-9]+(\.[a-z0-9_]+)*$")
+    assert all(shape.match(name) for name in streams.ALL)
+    prefixes = {name.split(".")[0] for name in streams.ALL}
+    package = Path(synth_spark.__file__).parent
+    inline = []
+    for path in package.rglob("*.py"):
+        if path.name == "streams.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and shape.match(node.value) \
+                    and node.value.split(".")[0] in prefixes and not node.value.endswith((".png", ".json", ".md")):
+                inline.append(f"{path.relative_to(package)}:{node.lineno} {node.value!r}")
+    assert not inline, inline

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from synth_spark.storage import HadoopPath, is_uri, location
+from synth_spark.publish.storage import HadoopPath, is_uri, location
 
 
 def test_uris_and_paths_are_told_apart(tmp_path):
@@ -39,7 +39,8 @@ def test_hadoop_path_does_what_publishing_needs(spark, tmp_path):
 
 
 def test_generate_to_a_uri_matches_the_local_dataset(spark, small_config, small_manifest, tmp_path):
-    from synth_spark.generate import Progress, generate
+    from synth_spark.job.generate import generate
+    from synth_spark.progress import Progress
 
     out = HadoopPath.of(spark, (tmp_path / "uri-out").as_uri())
     result = generate(spark, small_config, out, ["parquet", "csv"], partitions=3, progress=Progress(quiet=True))
@@ -64,8 +65,8 @@ def test_cli_refuses_to_replace_a_dataset_at_a_uri_without_overwrite(small_datas
 def test_a_lock_on_a_hadoop_uri_is_a_lease_one_writer_at_a_time(spark, tmp_path):
     import time
 
-    from synth_spark.dataset_folder import LOCK, owner_record
-    from synth_spark.lock import DatasetLock, LockHeld
+    from synth_spark.publish.dataset_folder import LOCK, owner_record
+    from synth_spark.publish.lock import DatasetLock, LockHeld
 
     out = HadoopPath.of(spark, tmp_path.as_uri())
     with DatasetLock(out):

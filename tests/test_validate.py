@@ -9,15 +9,16 @@ import sys
 
 import pytest
 
-from synth_spark.metrics import Dataset
-from synth_spark.report import CHARTS, write_report
-from synth_spark.targets import FAIL, INFO, PASS, UNATTAINABLE, evaluate
+from synth_spark.manifest import latent_creators
+from synth_spark.validation.metrics import Dataset
+from synth_spark.validation.report import CHARTS, write_report
+from synth_spark.validation.targets import FAIL, INFO, PASS, UNATTAINABLE, evaluate
 
 
 @pytest.fixture(scope="module")
-def evaluated(spark, small_dataset, small_config):
+def evaluated(spark, small_dataset, small_config, small_manifest):
     ds = Dataset.load(spark, str(small_dataset), small_config.window.start, small_config.window.months)
-    return evaluate(ds, small_config)
+    return evaluate(ds, small_config, latent_creators(small_manifest))
 
 
 def test_every_seed_target_is_measured(evaluated):
@@ -58,3 +59,23 @@ def test_validate_command_refuses_a_folder_without_a_dataset(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "_manifest.json" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_the_latent_sizes_validate_measures_are_the_ones_the_run_planned(small_config, small_manifest):
+    """Validation reads each creator's latent size and joining month from the manifest, never by
+    re-planning: what it reads is exactly what the run drew."""
+    from synth_spark.simulation.calendar import Calendar
+    from synth_spark.simulation.creators import draw_creators
+
+    planned = draw_creators(small_config, Calendar(small_config.window))
+    published = latent_creators(small_manifest)
+    for column in ("creator_id", "size_code", "joined_month"):
+        assert (published[column] == planned[column]).all(), column
+
+
+def test_an_older_manifest_without_latent_sizes_is_measured_without_replanning(evaluated, spark, small_dataset,
+                                                                                small_config):
+    ds = Dataset.load(spark, str(small_dataset), small_config.window.start, small_config.window.months)
+    checks, _ = evaluate(ds, small_config, None)
+    assert not any("latent size" in c.name for c in checks)
+    assert any(c.name == "latent creator sizes and growth by size" and c.verdict == INFO for c in checks)

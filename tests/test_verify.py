@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from synth_spark.cli import main
-from synth_spark.schemas import OUTPUT_TABLES
+from synth_spark.vocabulary import OUTPUT_TABLES
 
 
 def _verify(capsys, dataset: Path) -> tuple[int, list[str], str]:

@@ -3,10 +3,16 @@
 import numpy as np
 import pytest
 
-from synth_spark.calendar import Calendar
 from synth_spark.config import load_config
-from synth_spark.creators import draw_creators
-from synth_spark.workload import ROWS_PER_PLEDGE_MONTH, ROWS_PER_TASK, Workload, creator_work, default_tasks
+from synth_spark.simulation.calendar import Calendar
+from synth_spark.simulation.creators import draw_creators
+from synth_spark.simulation.workload import (
+    ROWS_PER_PLEDGE_MONTH,
+    ROWS_PER_TASK,
+    Workload,
+    creator_work,
+    default_tasks,
+)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,1 @@
+"""Checks of a published dataset: verify (rows and checksums against the manifest) and dbt's rules."""

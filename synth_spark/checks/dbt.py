@@ -1,0 +1,171 @@
+"""``synth-spark check``: the seed's data-quality rules, as the dbt tests of ``checks/dbt_project``
+(shipped inside the package, so an installed synth-spark can run them), run with
+dbt-duckdb over a generated dataset's files (Parquet or CSV).
+
+The dataset's own manifest supplies what the rules depend on (the window's end, the last retry's
+offset, the plan types); dbt's target and log folders go to a temporary folder, never into the
+source tree. dbt runs in a child process, its result lines passed through as they come.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from synth_spark.config import config_from_manifest
+from synth_spark.failures import ConfigError, EnvironmentProblem
+from synth_spark.manifest import read as read_manifest
+
+#: the dbt project of the data-quality rules, package data (copied to a work folder for each run,
+#: so an installation in a read-only place works: dbt writes beside its project)
+PROJECT_DIR = Path(__file__).resolve().parent / "dbt_project"
+CHECK_FORMATS = ("parquet", "csv")
+#: a retry lands up to this long after its billing's retry day (billing.charge: up to 6 hours)
+RETRY_HOURS_AFTER_DAY = 6
+#: dbt's progress lines announcing a test, left out of the output (its result line follows)
+_START_LINE = re.compile(r"\d+ of \d+ START ")
+
+
+@dataclass
+class TestResult:
+    name: str
+    status: str  # dbt's: pass, fail, error, warn, skipped
+    failures: int | None
+    message: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("pass", "warn")
+
+
+@dataclass
+class CheckResult:
+    dbt_exit_code: int
+    seconds: float
+    results: list[TestResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[TestResult]:
+        return [r for r in self.results if not r.ok]
+
+    @property
+    def passed(self) -> bool:
+        return self.dbt_exit_code == 0 and bool(self.results) and not self.failed
+
+    def status(self, name: str) -> str:
+        """dbt's status of the test called ``name``."""
+        return next(r.status for r in self.results if r.name == name)
+
+
+def _sql_string(text: str) -> str:
+    """Text as it goes inside a quoted SQL string."""
+    return text.replace("'", "''")
+
+
+def _template(text: str) -> str:
+    """Text as it goes into dbt-duckdb's external_location, which is formatted with str.format_map."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def dbt_vars(dataset: Path, fmt: str) -> dict:
+    """The dbt vars of the project for this dataset, from its manifest."""
+    if fmt not in CHECK_FORMATS:
+        raise ConfigError(f"--format: {fmt!r} is not allowed; give {' or '.join(CHECK_FORMATS)}")
+    manifest = read_manifest(dataset)
+    if fmt not in manifest.get("formats", []):
+        raise ConfigError(f"DATASET: {str(dataset)!r} has no {fmt} output; generate with --format including {fmt}")
+    cfg = config_from_manifest(manifest.get("config", {}))
+    csv_paths = {}
+    for table, entry in manifest.get("tables", {}).items():
+        path = entry.get("paths", {}).get("csv")
+        if path:  # one file, or a folder of part files for a large table
+            csv_paths[table] = _sql_string(path if path.endswith(".csv") else f"{path}/part-*.csv")
+    return {
+        "data_dir": _template(_sql_string(dataset.resolve().as_posix())),
+        "format": fmt,
+        "window_end": f"{cfg.window.end.isoformat()} 00:00:00+00:00",  # exclusive: the first instant after
+        "csv_paths": csv_paths,
+        "retry_allowance_hours": max(cfg.payments.retry_days) * 24 + RETRY_HOURS_AFTER_DAY,
+        "plan_types": list(cfg.creators.plan_types),
+    }
+
+
+def project_dir() -> Path:
+    if not (PROJECT_DIR / "dbt_project.yml").is_file():
+        raise EnvironmentProblem(f"the dbt project of the checks is missing from the installed package ({PROJECT_DIR}); "
+                                 "reinstall synth-spark")
+    return PROJECT_DIR
+
+
+def _results(run_results: Path) -> list[TestResult]:
+    if not run_results.is_file():
+        return []
+    data = json.loads(run_results.read_text())
+    out = []
+    for r in data.get("results", []):
+        # test.<project>.<name>[.<hash>]
+        name = r["unique_id"].split(".")[2]
+        out.append(TestResult(name, r["status"], r.get("failures"), r.get("message")))
+    return sorted(out, key=lambda r: r.name)
+
+
+def run_check(dataset: Path, fmt: str = "parquet", select: str | None = None, out: TextIO | None = None,
+              work_dir: Path | None = None) -> CheckResult:
+    """Run the dbt tests over ``dataset`` and return each test's result. dbt's output goes to ``out``
+    (default stdout). ``select`` is a dbt node selection (``--select``); ``work_dir`` keeps dbt's
+    target and logs there (default: a temporary folder, removed afterwards)."""
+    out = out or sys.stdout
+    dbt_vars_ = dbt_vars(dataset, fmt)
+    project = project_dir()
+    missing = [m for m in ("dbt", "duckdb") if importlib.util.find_spec(m) is None]
+    if missing:  # both come with synth-spark (dbt-core, dbt-duckdb)
+        raise EnvironmentProblem(f"{' and '.join(missing)} not installed; pip install synth-spark installs dbt-core and dbt-duckdb")
+
+    with tempfile.TemporaryDirectory(prefix="synth-spark-check-") as tmp:
+        work = Path(work_dir) if work_dir else Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        project = Path(shutil.copytree(project, work / "project", dirs_exist_ok=True))
+        cmd = [sys.executable, "-c", "from dbt.cli.main import cli; cli(prog_name='dbt')", "test",
+               "--project-dir", str(project), "--profiles-dir", str(project),
+               "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
+               "--vars", json.dumps(dbt_vars_),
+               "--no-version-check", "--no-send-anonymous-usage-stats", "--no-use-colors", "--no-partial-parse"]
+        if select:
+            cmd += ["--select", select]
+        env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
+        started = time.monotonic()
+        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                              cwd=work) as proc:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                if not _START_LINE.search(line):
+                    out.write(line)
+                    out.flush()
+        seconds = time.monotonic() - started
+        return CheckResult(proc.returncode, seconds, _results(work / "target" / "run_results.json"))
+
+
+def main(dataset: Path, fmt: str, select: str | None = None, work_dir: Path | None = None) -> int:
+    """The CLI's ``check``: 0 when every test passes, 1 otherwise (bad input raises ConfigError)."""
+    result = run_check(dataset, fmt, select, work_dir=work_dir)
+    n_ok = sum(r.ok for r in result.results)
+    if not result.results:
+        print(f"synth-spark: dbt ran no test (exit {result.dbt_exit_code}); its output is above")
+        return 1
+    print(f"synth-spark: {n_ok} passed, {len(result.failed)} failed; dbt tests on the {fmt} files of "
+          f"{dataset.resolve()} in {result.seconds:.1f}s")
+    for r in result.failed:
+        print(f"  {r.status.upper():<5} {r.name}" + (f" ({r.failures} row{'s' * (r.failures != 1)})" if r.failures else ""))
+    if result.failed and work_dir is None:
+        print("  (dbt's compiled SQL went with its temporary folder: rerun with --work-dir DIR to keep it)")
+    return 0 if result.passed else 1

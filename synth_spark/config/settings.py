@@ -1,0 +1,410 @@
+"""The settings models: what a valid value of each of the seed's numbers is.
+
+Every calibration constant lives in ``conf/default.yaml``; this module only states what a valid
+value is, so that a wrong config fails on load with a message naming the field, never mid-run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
+from pydantic import Strict as NoCoercion  # an int is an int: not a bool, not "42"
+
+from synth_spark.vocabulary import (
+    ACCESS_LEVELS,
+    CATEGORIES,
+    EVENT_TYPES,
+    FAILURE_REASONS,
+    PAYMENT_METHODS,
+    SIZE_TIERS,
+    UNSAFE_TEXT_START,
+)
+
+#: the plan holds every creator on the driver: 5M creators (10,000x) is about 1 GB of arrays there
+MAX_CREATORS = 5_000_000
+#: the largest --scale: 10,000x the seed's volumes
+MAX_SCALE = 10_000
+
+Probability = Annotated[float, NoCoercion(), Field(ge=0.0, le=1.0)]
+PositiveFloat = Annotated[float, NoCoercion(), Field(gt=0.0)]
+NonNegFloat = Annotated[float, NoCoercion(), Field(ge=0.0)]
+
+
+def _check_weights(weights: dict[Any, float] | list[float], what: str) -> None:
+    values = list(weights.values()) if isinstance(weights, dict) else list(weights)
+    if not values:
+        raise ValueError(f"{what} must not be empty")
+    if any(v < 0 for v in values):
+        raise ValueError(f"{what} must be non-negative")
+    if not math.isclose(sum(values), 1.0, abs_tol=1e-6):
+        raise ValueError(f"{what} must sum to 1 (they sum to {sum(values):.6g})")
+
+
+def _first_of_month(v: dt.date) -> dt.date:
+    if v.day != 1:
+        raise ValueError("must be the first day of a month")
+    return v
+
+
+MonthStart = Annotated[dt.date, AfterValidator(_first_of_month)]
+
+
+
+def _safe_text(v: str) -> str:
+    if not v.strip():
+        raise ValueError("must not be empty")
+    if v.startswith(UNSAFE_TEXT_START) or v != v.strip() or "\n" in v:
+        raise ValueError("must start with a letter or digit, without surrounding spaces or line breaks "
+                         "(a cell starting with = + - @ is a formula in a spreadsheet)")
+    return v
+
+
+#: a name from the config that ends up in a text column of the output
+SafeText = Annotated[str, AfterValidator(_safe_text)]
+
+
+class Strict(BaseModel):
+    # NaN and infinity are never a valid setting: they would pass no range check and poison the run
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class Window(Strict):
+    start: MonthStart
+    months: Annotated[int, NoCoercion(), Field(ge=1, le=120)]
+
+    @field_validator("start")
+    @classmethod
+    def _in_range(cls, v: dt.date) -> dt.date:
+        if not dt.date(1971, 1, 1) <= v <= dt.date(2200, 1, 1):
+            raise ValueError("must be a month from 1971-01 to 2200-01")
+        return v
+
+    @property
+    def end(self) -> dt.date:
+        """Exclusive end: the first day after the window."""
+        y, m = divmod(self.start.month - 1 + self.months, 12)
+        return dt.date(self.start.year + y, m + 1, 1)
+
+
+class Volumes(Strict):
+    creators: Annotated[int, NoCoercion(), Field(ge=1)]
+    patrons: Annotated[int, NoCoercion(), Field(ge=1)]
+
+
+class SizeTier(Strict):
+    share: Probability
+    audience_median: PositiveFloat
+    audience_sigma: NonNegFloat
+    monthly_growth: Annotated[float, NoCoercion()]
+    growth_sd: NonNegFloat
+    volatility: NonNegFloat
+    churn_multiplier: PositiveFloat
+    posts_per_month: NonNegFloat
+    tiers: tuple[Annotated[int, NoCoercion(), Field(ge=2, le=4)], Annotated[int, NoCoercion(), Field(ge=2, le=4)]]
+
+    @field_validator("tiers")
+    @classmethod
+    def _ordered(cls, v: tuple[int, int]) -> tuple[int, int]:
+        if v[0] > v[1]:
+            raise ValueError("must be [min, max] with min <= max")
+        return v
+
+
+class PlanType(Strict):
+    share: Probability
+    platform_fee: Probability
+
+
+class Creators(Strict):
+    categories: dict[str, Probability]
+    subcategories: dict[str, list[SafeText]]
+    size_tiers: dict[str, SizeTier]
+    joined_in_window_share: Probability
+    plan_types: dict[SafeText, PlanType]
+    nsfw_share: Probability
+    verified_share: dict[str, Probability]
+    anniversary_billing_share: Probability
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Creators":
+        unknown = set(self.categories) - set(CATEGORIES)
+        if unknown:
+            raise ValueError(f"categories: unknown category {sorted(unknown)[0]!r}; allowed: {', '.join(CATEGORIES)}")
+        _check_weights(self.categories, "categories weights")
+        for cat in self.categories:
+            if not self.subcategories.get(cat):
+                raise ValueError(f"subcategories: category {cat!r} needs at least one subcategory")
+        if set(self.size_tiers) != set(SIZE_TIERS):
+            raise ValueError(f"size_tiers: must define exactly {', '.join(SIZE_TIERS)}")
+        _check_weights({k: t.share for k, t in self.size_tiers.items()}, "size_tiers shares")
+        _check_weights({k: p.share for k, p in self.plan_types.items()}, "plan_types shares")
+        if set(self.verified_share) != set(SIZE_TIERS):
+            raise ValueError(f"verified_share: must define exactly {', '.join(SIZE_TIERS)}")
+        return self
+
+
+class Tiers(Strict):
+    prices: dict[int, Annotated[list[Annotated[int, NoCoercion(), Field(gt=0, le=99_999)]], Field(min_length=1)]]
+    patron_share_by_tier_count: dict[int, list[Probability]]
+    change_per_month: Probability
+    upgrade_share: Probability
+
+    @model_validator(mode="after")
+    def _bands(self) -> "Tiers":
+        if sorted(self.prices) != [1, 2, 3, 4]:
+            raise ValueError("prices: must give price points for tiers 1, 2, 3 and 4")
+        for rank in (1, 2, 3):
+            if max(self.prices[rank]) >= min(self.prices[rank + 1]):
+                raise ValueError(f"prices: tier {rank} prices {self.prices[rank]} must all be below "
+                                 f"tier {rank + 1} prices {self.prices[rank + 1]}")
+        if sorted(self.patron_share_by_tier_count) != [2, 3, 4]:
+            raise ValueError("patron_share_by_tier_count: must give shares for creators with 2, 3 and 4 tiers")
+        for n, shares in self.patron_share_by_tier_count.items():
+            if len(shares) != n:
+                raise ValueError(f"patron_share_by_tier_count.{n}: needs {n} shares, got {len(shares)}")
+            _check_weights(shares, f"patron_share_by_tier_count.{n}")
+        return self
+
+
+class ChurnByTenure(Strict):
+    month_1: Probability
+    months_2_3: Probability
+    months_4_12: Probability
+    months_13_plus: Probability
+
+
+class Churn(Strict):
+    by_tenure: ChurnByTenure
+    creator_removed_share: Probability
+    posting_multiplier: dict[str, PositiveFloat]
+    not_engaged_churn_ratio: Annotated[float, NoCoercion(), Field(ge=1.0)]
+    pause_rate: Probability
+    paused_churn: Probability
+
+    @model_validator(mode="after")
+    def _keys(self) -> "Churn":
+        if set(self.posting_multiplier) != {"none", "some", "frequent"}:
+            raise ValueError("posting_multiplier: must define exactly none, some, frequent")
+        return self
+
+
+class CardExpiry(Strict):
+    peak_months: Annotated[list[Annotated[int, NoCoercion(), Field(ge=1, le=12)]], Field(min_length=1)]
+    peak_share: Probability
+    not_updated: Probability
+    updated_within_week: Probability
+
+
+class ProcessingFee(Strict):
+    rate: Probability
+    fixed_cents: Annotated[int, NoCoercion(), Field(ge=0)]
+    micro_rate: Probability
+    micro_fixed_cents: Annotated[int, NoCoercion(), Field(ge=0)]
+    micro_limit_cents: Annotated[int, NoCoercion(), Field(ge=0)]
+
+
+
+
+class Payments(Strict):
+    first_attempt_failure: Probability
+    failure_reasons: dict[str, Probability]
+    retry_days: list[Annotated[int, NoCoercion(), Field(ge=1, le=28)]]
+    retry_success: list[Probability]
+    billing_day_weights: list[Probability]
+    card_expiry: CardExpiry
+    methods: dict[str, Probability]
+    processing_fee: ProcessingFee
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Payments":
+        if set(self.failure_reasons) != set(FAILURE_REASONS):
+            raise ValueError(f"failure_reasons: must define exactly {', '.join(FAILURE_REASONS)}")
+        _check_weights(self.failure_reasons, "failure_reasons")
+        if set(self.methods) != set(PAYMENT_METHODS):
+            raise ValueError(f"methods: must define exactly {', '.join(PAYMENT_METHODS)}")
+        _check_weights(self.methods, "methods")
+        if len(self.retry_days) != len(self.retry_success) or not self.retry_days:
+            raise ValueError("retry_days and retry_success must be non-empty lists of the same length")
+        if self.retry_days != sorted(set(self.retry_days)):
+            raise ValueError("retry_days must be strictly increasing")
+        if len(self.billing_day_weights) != 3:
+            raise ValueError("billing_day_weights must give 3 weights (days 1, 2, 3)")
+        _check_weights(self.billing_day_weights, "billing_day_weights")
+        return self
+
+
+class Seasonality(Strict):
+    q4_new_pledges: Annotated[float, NoCoercion(), Field(ge=-0.9, le=5.0)]
+    january_new_patrons: Annotated[float, NoCoercion(), Field(ge=-0.9, le=5.0)]
+    summer_engagement: Annotated[float, NoCoercion(), Field(ge=-0.9, le=5.0)]
+
+
+
+
+class Engagement(Strict):
+    by_tier: dict[int, Probability]
+    category_multiplier: dict[str, PositiveFloat]
+    events_per_engaged_month: Annotated[float, NoCoercion(), Field(ge=1.0)]
+    event_types: dict[str, Probability]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Engagement":
+        if sorted(self.by_tier) != [1, 2, 3, 4]:
+            raise ValueError("by_tier: must give a rate for tiers 1, 2, 3 and 4")
+        if set(self.event_types) != set(EVENT_TYPES):
+            raise ValueError(f"event_types: must define exactly {', '.join(EVENT_TYPES)}")
+        _check_weights(self.event_types, "event_types")
+        return self
+
+
+
+
+class Posts(Strict):
+    access: dict[str, Probability]
+    pinned_share: Probability
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Posts":
+        if set(self.access) != set(ACCESS_LEVELS):
+            raise ValueError(f"access: must define exactly {', '.join(ACCESS_LEVELS)}")
+        _check_weights(self.access, "access")
+        return self
+
+
+class PatronsCfg(Strict):
+    signup_lag_days: NonNegFloat
+
+
+class ViralSpike(Strict):
+    enabled: StrictBool
+    start: dt.date
+    days: Annotated[int, NoCoercion(), Field(ge=1, le=60)]
+    new_patrons: Annotated[int, NoCoercion(), Field(ge=0)]          # at scale 1; scales with --scale
+    creator_id: Annotated[int, NoCoercion(), Field(ge=1)] | None     # default: an established creator chosen from the seed
+    posts_per_month: Annotated[float, NoCoercion(), Field(ge=0, le=30)]  # the creator's posting rate from the spike's month on
+
+
+class PaymentOutage(Strict):
+    enabled: StrictBool
+    start: dt.date
+    days: Annotated[int, NoCoercion(), Field(ge=1, le=31)]
+    decline_rate: Probability
+
+
+class HolidayChurn(Strict):
+    enabled: StrictBool
+    month: MonthStart
+    voluntary_uplift: Annotated[float, NoCoercion(), Field(ge=0.0, le=5.0)]
+
+
+class CreatorExodus(Strict):
+    enabled: StrictBool
+    month: MonthStart
+    creators: Annotated[int, NoCoercion(), Field(ge=1)]
+    creator_ids: list[Annotated[int, NoCoercion(), Field(ge=1)]] | None  # default: the largest top creators
+
+
+class CategoryCollapse(Strict):
+    enabled: StrictBool
+    start: MonthStart
+    category: str
+    arrival_multiplier: Annotated[float, NoCoercion(), Field(ge=0.0, le=1.0)]
+    churn_multiplier: Annotated[float, NoCoercion(), Field(ge=1.0, le=10.0)]
+
+
+class Anomalies(Strict):
+    viral_spike: ViralSpike
+    payment_outage: PaymentOutage
+    holiday_churn: HolidayChurn
+    creator_exodus: CreatorExodus
+    category_collapse: CategoryCollapse
+
+
+class Config(Strict):
+    seed: Annotated[int, NoCoercion(), Field(ge=0, le=2**63 - 1)]
+    scale: Annotated[float, NoCoercion(), Field(gt=0.0, le=MAX_SCALE)]
+    window: Window
+    volumes: Volumes
+    creators: Creators
+    tiers: Tiers
+    churn: Churn
+    payments: Payments
+    seasonality: Seasonality
+    engagement: Engagement
+    posts: Posts
+    patrons: PatronsCfg
+    anomalies: Anomalies
+
+    @model_validator(mode="after")
+    def _categories_everywhere(self) -> "Config":
+        missing = set(self.creators.categories) - set(self.engagement.category_multiplier)
+        if missing:
+            raise ValueError(f"engagement.category_multiplier: missing category {sorted(missing)[0]!r}")
+        return self
+
+    @model_validator(mode="after")
+    def _ids_fit(self) -> "Config":
+        creators = self.volumes.creators * self.scale
+        if not math.isfinite(creators) or creators > MAX_CREATORS:
+            raise ValueError(f"scale x volumes.creators: {creators:,.0f} creators is too many; allowed: up to "
+                             f"{MAX_CREATORS:,} (the plan keeps every creator on the driver)")
+        if self.volumes.patrons * self.scale > 100 * MAX_CREATORS:
+            raise ValueError(f"scale x volumes.patrons: {self.volumes.patrons * self.scale:,.0f} patrons is too many; "
+                             f"allowed: up to {100 * MAX_CREATORS:,}")
+        return self
+
+    @model_validator(mode="after")
+    def _anomaly_creators_exist(self) -> "Config":
+        a, n = self.anomalies, self.n_creators
+        named = []
+        if a.viral_spike.enabled and a.viral_spike.creator_id is not None:
+            named.append(("anomalies.viral_spike.creator_id", a.viral_spike.creator_id))
+        if a.creator_exodus.enabled:
+            named += [("anomalies.creator_exodus.creator_ids", c) for c in a.creator_exodus.creator_ids or ()]
+        for name, cid in named:
+            if cid > n:
+                raise ValueError(f"{name}: {cid} is not a creator; allowed: 1 to {n:,} "
+                                 f"({self.volumes.creators:,} creators x scale {self.scale:g})")
+        return self
+
+    @model_validator(mode="after")
+    def _anomalies_inside_the_window(self) -> "Config":
+        a, w = self.anomalies, self.window
+        last = w.end - dt.timedelta(days=1)
+        dates = {
+            "viral_spike.start": (a.viral_spike, a.viral_spike.start),
+            "payment_outage.start": (a.payment_outage, a.payment_outage.start),
+            "holiday_churn.month": (a.holiday_churn, a.holiday_churn.month),
+            "creator_exodus.month": (a.creator_exodus, a.creator_exodus.month),
+            "category_collapse.start": (a.category_collapse, a.category_collapse.start),
+        }
+        for name, (anomaly, day) in dates.items():
+            if anomaly.enabled and not w.start <= day <= last:
+                raise ValueError(f"anomalies.{name}: {day} is outside the window {w.start} to {last}; "
+                                 "move it into the window or disable the anomaly")
+        if a.category_collapse.enabled and a.category_collapse.category not in self.creators.categories:
+            raise ValueError(f"anomalies.category_collapse.category: {a.category_collapse.category!r} is not a "
+                             f"configured category; allowed: {', '.join(self.creators.categories)}")
+        return self
+
+    @property
+    def n_creators(self) -> int:
+        return max(1, round(self.volumes.creators * self.scale))
+
+    @property
+    def n_patrons(self) -> int:
+        return max(1, round(self.volumes.patrons * self.scale))
+
+    def fingerprint(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")

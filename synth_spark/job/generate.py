@@ -1,0 +1,165 @@
+"""The generation job: plan on the driver, simulate on executors, derive, write, publish."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from pyspark import SparkContext
+from pyspark.sql import DataFrame, SparkSession
+
+from synth_spark import manifest
+from synth_spark.config import Config
+from synth_spark.job.derived import (
+    anomalies_frame,
+    creators_frame,
+    patrons_frame,
+    simulated,
+    tiers_frame,
+)
+from synth_spark.job.emitters import Shared
+from synth_spark.job.writers import Staging, read_parquet
+from synth_spark.manifest import MANIFEST
+from synth_spark.progress import Progress
+from synth_spark.publish.claim import Claim
+from synth_spark.simulation.plan import Plan
+from synth_spark.simulation.workload import Workload, creator_work, default_tasks
+from synth_spark.vocabulary import GROUND_TRUTH, OUTPUT_TABLES
+
+T = TypeVar("T")
+#: in the order they start: what the derived tables need first (patrons need pledges and
+#: transactions, creators pledges and posts), so those can run while the events are written
+SIMULATED = ("pledges", "transactions", "posts", "engagement_events")
+#: Spark jobs in flight at once: each stage leaves cores idle at its start and tail (and the
+#: single-file tables use one core), which another table's job can use
+CONCURRENT_JOBS = 2
+
+
+@dataclass
+class Result:
+    out: Path
+    rows: dict[str, int]
+    checksums: dict[str, str]
+    seconds: float
+    manifest: dict
+
+
+def task_frame(spark: SparkSession, tasks: int) -> DataFrame:
+    """One row per generation task, task ``i`` in partition ``i``: what each task simulates comes
+    from the broadcast workload, so nothing about the creators is shuffled."""
+    return spark.range(0, tasks, 1, tasks)
+
+
+def concurrently(spark: SparkSession, progress: Progress, steps: dict[str, Callable[[], T]],
+                 after: dict[str, tuple[str, ...]] | None = None) -> dict[str, T]:
+    """Run the steps (functions submitting Spark jobs) in order, CONCURRENT_JOBS at a time, each in
+    a driver thread; a step named in ``after`` waits for the steps it needs, which must come before
+    it. Results by name. The first failure cancels the other jobs and is raised once they have
+    stopped."""
+    after = after or {}
+    # A step waiting for its inputs holds a thread, but its inputs were dequeued before it (the pool
+    # starts steps in order), so they are running or done: no deadlock.
+    with ThreadPoolExecutor(max_workers=CONCURRENT_JOBS, thread_name_prefix="synth-spark") as pool:
+        futures: dict[str, Future] = {}
+        for name, step in steps.items():
+            needs = [futures[n] for n in after.get(name, ())]
+            futures[name] = pool.submit(_announced, progress, name, step, needs)
+        try:
+            for done in as_completed(futures.values()):
+                done.result()
+        except BaseException:
+            for f in futures.values():
+                f.cancel()
+            spark.sparkContext.cancelAllJobs()
+            raise
+        return {name: f.result() for name, f in futures.items()}
+
+
+def _announced(progress: Progress, name: str, step: Callable[[], T], needs: list[Future]) -> T:
+    for need in needs:
+        need.result()  # a failed input fails this step too
+    progress(f"writing {name}")
+    started = time.monotonic()
+    # The description is a property of this thread's jobs: the Spark UI and event log show which
+    # table each job writes.
+    SparkContext.getOrCreate().setJobDescription(f"synth-spark: {name}")
+    result = step()
+    progress(f"wrote {name} in {time.monotonic() - started:.1f}s")
+    return result
+
+
+def generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], partitions: int | None = None,
+             progress: Progress | None = None, overwrite: bool = False, claim: Claim | None = None) -> Result:
+    """Generate every table into ``out``. ``partitions`` is the number of generation tasks; by
+    default it follows the expected rows and the cores Spark has (``workload.default_tasks``).
+    ``out`` must be empty, missing, or (with ``overwrite``) one of our datasets; the run holds the
+    folder's lock throughout (``claim``, when the caller took it already)."""
+    progress = progress or Progress()
+    if claim is None:
+        with Claim(out, overwrite, progress) as claim:
+            return _generate(spark, cfg, out, formats, partitions, progress)
+    return _generate(spark, cfg, out, formats, partitions, progress)
+
+
+def _generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], partitions: int | None,
+              progress: Progress) -> Result:
+    progress(f"planning: {cfg.n_creators:,} creators, {cfg.n_patrons:,} patrons target, seed {cfg.seed}, scale {cfg.scale:g}")
+    plan = Plan.make(cfg)
+    job, creators = plan.job, plan.creators
+    work = creator_work(plan.cal, creators)
+    partitions = partitions or default_tasks(work, spark.sparkContext.defaultParallelism)
+    workload = Workload.balance(work, creators["creator_id"], partitions)
+    progress(f"{partitions} tasks, busiest expected at {workload.imbalance:.2f}x the mean")
+    shared = spark.sparkContext.broadcast(Shared(plan.simulation_columns(), workload))
+    tasks = task_frame(spark, partitions)
+
+    staging = Staging(out)
+    try:
+        def staged_table(table: str) -> DataFrame:
+            return read_parquet(spark, staging.path("parquet", table))
+
+        steps: dict[str, Callable[[], object]] = {
+            table: (lambda t=table: staging.write_parquet(simulated(tasks, job, shared, t), t)) for table in SIMULATED}
+        steps["tiers"] = lambda: staging.write_parquet(tiers_frame(spark, plan.tiers).coalesce(1), "tiers")
+        steps[GROUND_TRUTH] = lambda: staging.write_parquet(anomalies_frame(spark, list(plan.truth)).coalesce(1), GROUND_TRUTH)
+        steps["patrons"] = lambda: staging.write_parquet(
+            patrons_frame(job, staged_table("pledges"), staged_table("transactions")).repartition(partitions, "patron_id"),
+            "patrons")
+        steps["creators"] = lambda: staging.write_parquet(
+            creators_frame(spark, job, creators, staged_table("pledges"), staged_table("posts")).coalesce(1), "creators")
+        staged = concurrently(spark, progress, steps,
+                              after={"patrons": ("pledges", "transactions"), "creators": ("pledges", "posts")})
+
+        rows = {t: staging.checksums[t][0] for t in OUTPUT_TABLES}
+        sums = {t: staging.checksums[t][1] for t in OUTPUT_TABLES}
+        paths: dict[str, dict[str, str]] = {t: {} for t in OUTPUT_TABLES}
+        copies: dict[str, Callable[[], str]] = {}
+        for table in OUTPUT_TABLES:
+            if "parquet" in formats:
+                paths[table]["parquet"] = f"parquet/{table}"
+            df = read_parquet(spark, staged[table])
+            if "delta" in formats:
+                copies[f"delta/{table}"] = lambda df=df, t=table: str(staging.write_delta(df, t).relative_to(staging.root))
+            if "csv" in formats:
+                copies[f"csv/{table}"] = (lambda df=df, t=table:
+                                          str(staging.write_csv(df, t, rows[t]).relative_to(staging.root)))
+        for name, path in concurrently(spark, progress, copies).items():
+            fmt, table = name.split("/", 1)
+            paths[table][fmt] = path
+        for table in OUTPUT_TABLES:
+            progress(f"{table}: {rows[table]:,} rows, checksum {sums[table]}")
+
+        seconds = time.monotonic() - progress.started
+        published = manifest.build(plan, formats, partitions, rows, sums, paths)
+        staging.publish([paths[t][f] for t in OUTPUT_TABLES for f in formats], manifest.text(published))
+    except BaseException:
+        staging.discard()
+        raise
+    finally:
+        shared.destroy()
+    progress(f"published {out / MANIFEST}")
+    return Result(out, rows, sums, seconds, published)

@@ -1,0 +1,100 @@
+"""Writing a dataset: Parquet first into a staging folder, every other format from that Parquet
+(so the simulation runs once per table), checksums from what was written, then publication as a
+journaled transaction (journal.py) with ``_manifest.json`` last: a reader that sees a manifest sees
+a whole dataset.
+
+A staging folder records its owner (host, pid, process start) and its own name; a later run holding
+the dataset's lock removes the staging folders whose owner is no longer running (a killed run),
+never those of a run still going, nor any folder without such a record.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pyspark.sql import DataFrame, Observation, SparkSession
+from pyspark.sql import functions as F
+
+from synth_spark.publish import journal
+from synth_spark.publish.dataset_folder import make_staging
+from synth_spark.publish.storage import HadoopPath, remove_tree
+
+#: how timestamps are written to, and read back from, CSV
+CSV_TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss'Z'"
+#: tables up to this many rows are published as one CSV file with a header
+CSV_SINGLE_FILE_MAX_ROWS = 2_000_000
+
+
+def _checksum_aggregates(df: DataFrame) -> list:
+    # The sum of 64-bit hashes, taken as two sums of 32-bit halves: long sums that cannot overflow
+    # below 2**31 rows, and far cheaper than summing as decimals.
+    h = F.xxhash64(*df.columns)
+    return [F.count(F.lit(1)).alias("n"), F.sum(h.bitwiseAND(0xFFFFFFFF)).alias("lo"),
+            F.sum(F.shiftright(h, 32)).alias("hi")]
+
+
+def _checksum_of(row) -> tuple[int, str]:
+    total = ((int(row["hi"] or 0) << 32) + int(row["lo"] or 0)) % (1 << 64)
+    return int(row["n"]), f"{total:016x}"
+
+
+def checksum(df: DataFrame) -> tuple[int, str]:
+    """Row count and an order-independent content checksum: the sum of every row's xxhash64,
+    modulo 2**64, so two datasets compare equal whatever their partitioning or file order."""
+    return _checksum_of(df.agg(*_checksum_aggregates(df)).first())
+
+
+class Staging:
+    """A private folder under the output folder; published table by table only when complete."""
+
+    def __init__(self, out: Path | HadoopPath):
+        self.out = out
+        out.mkdir(parents=True, exist_ok=True)
+        self.root = make_staging(out)
+        #: rows and checksum of each table written to Parquet
+        self.checksums: dict[str, tuple[int, str]] = {}
+
+    def path(self, fmt: str, table: str) -> Path:
+        return self.root / fmt / table
+
+    def write_parquet(self, df: DataFrame, table: str) -> Path:
+        """Write ``table``; its :func:`checksum` is taken from the rows on their way to the files
+        (an observation, so no second read) and kept in ``self.checksums``."""
+        path = self.path("parquet", table)
+        seen = Observation(f"checksum_{table}")
+        df.observe(seen, *_checksum_aggregates(df)).write.mode("overwrite").parquet(str(path))
+        self.checksums[table] = _checksum_of(seen.get)
+        return path
+
+    def write_delta(self, df: DataFrame, table: str) -> Path:
+        path = self.path("delta", table)
+        df.write.format("delta").mode("overwrite").save(str(path))
+        return path
+
+    def write_csv(self, df: DataFrame, table: str, rows: int) -> Path:
+        folder = self.path("csv", table)
+        writer_df = df.coalesce(1) if rows <= CSV_SINGLE_FILE_MAX_ROWS else df
+        (writer_df.write.mode("overwrite").option("header", True)
+            .option("timestampFormat", CSV_TIMESTAMP_FORMAT).csv(str(folder)))
+        if rows > CSV_SINGLE_FILE_MAX_ROWS:
+            return folder
+        (part,) = folder.glob("part-*.csv")
+        single = folder.parent / f"{table}.csv"
+        part.replace(single)
+        remove_tree(folder)
+        return single
+
+    def publish(self, entries: list[str], manifest_text: str) -> None:
+        """Put the staged ``entries`` (``parquet/pledges``, ``csv/tiers.csv``, ...) in place of
+        whatever dataset the folder holds, manifest last (journal.publish), then remove the staging."""
+        journal.publish(self.out, self.root, entries, manifest_text)
+        self.discard()
+
+    def discard(self) -> None:
+        """Remove the staging folder, unless an unfinished publish journal still needs it."""
+        if not journal.pending_for(self.out, self.root):
+            remove_tree(self.root, ignore_errors=True)
+
+
+def read_parquet(spark: SparkSession, path: Path | HadoopPath) -> DataFrame:
+    return spark.read.parquet(str(path))

@@ -1,0 +1,158 @@
+"""``_manifest.json``: what a dataset is (seed, scale, window, config, versions), what it holds
+(per table: rows, checksum and one path per format) and what validation needs of the plan that
+made it (each creator's latent size and joining month), so that nothing downstream re-plans.
+
+One home for building, reading and checking it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import platform
+from importlib.metadata import PackageNotFoundError, version
+
+import numpy as np
+
+from synth_spark import __version__
+from synth_spark.failures import ConfigError
+from synth_spark.vocabulary import GROUND_TRUTH, OUTPUT_TABLES, SIZE_TIERS, TABLES
+
+MANIFEST = "_manifest.json"
+GENERATOR = "synth-spark"
+FORMATS = ("parquet", "delta", "csv")
+#: tables a manifest may name: the seed's seven and the ground truth
+KNOWN_TABLES = (*TABLES, GROUND_TRUTH)
+_PACKAGES = ("pyspark", "delta-spark", "numpy", "pyarrow", "faker", "pydantic")
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version(), "synth-spark": __version__}
+    for pkg in _PACKAGES:
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def build(plan, formats: list[str], partitions: int, rows: dict[str, int], checksums: dict[str, str],
+          paths: dict[str, dict[str, str]]) -> dict:
+    """The manifest of a generated dataset (``plan``: the run's simulation.plan.Plan)."""
+    cfg, job = plan.cfg, plan.job
+    creators = plan.creators
+    joined = creators["joined_month"]
+    return {
+        "generator": GENERATOR,
+        "generator_version": __version__,
+        "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "seed": cfg.seed,
+        "scale": cfg.scale,
+        "window": {"start": cfg.window.start.isoformat(), "end": (cfg.window.end - dt.timedelta(days=1)).isoformat(),
+                   "months": cfg.window.months, "timezone": "UTC"},
+        "formats": formats,
+        "partitions": partitions,
+        "patron_id_pool": job.pool,
+        "churn_normaliser": round(job.churn_norm, 6),
+        "tables": {t: {"rows": rows[t], "checksum": checksums[t], "paths": paths[t]} for t in OUTPUT_TABLES},
+        "anomalies": list(plan.truth),
+        # Hidden variables of the simulation that validation measures against: one digit per
+        # creator (creator ids run 1..n) for its size, and the month each creator that joined
+        # inside the window joined in.
+        "latent_creators": {
+            "size_tiers": list(SIZE_TIERS),
+            "size_code": "".join(str(int(c)) for c in creators["size_code"]),
+            "joined_month": {str(int(c)): int(m) for c, m in zip(creators["creator_id"][joined >= 0], joined[joined >= 0])},
+        },
+        "versions": versions(),
+        "config": cfg.fingerprint(),
+    }
+
+
+def text(manifest: dict) -> str:
+    return json.dumps(manifest, indent=2, sort_keys=False) + "\n"
+
+
+def load(folder) -> dict | None:
+    """The manifest of one of our datasets in ``folder``, or None if there is none of ours."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) and manifest.get("generator") == GENERATOR else None
+
+
+def read(folder, name: str = "DATASET") -> dict:
+    """The manifest of the dataset in ``folder``; a one-line ConfigError when there is none."""
+    if not folder.is_dir():
+        raise ConfigError(f"{name}: {str(folder)!r} is not a folder; give a folder written by 'synth-spark generate'")
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise ConfigError(f"{name}: {str(folder)!r} holds no {MANIFEST}; give a folder written by 'synth-spark generate'")
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{name}: cannot read {str(path)!r}: {exc}") from None
+    if not isinstance(manifest, dict):
+        raise ConfigError(f"{name}: {str(path)!r} is not a manifest (a JSON object)")
+    return manifest
+
+
+def entries(manifest: dict, where: str = "DATASET") -> list[str]:
+    """The table entries a manifest lists (``parquet/pledges``, ``csv/pledges.csv``, ...), checked to
+    be one of the layouts we write: never an absolute path, ``..`` or anything outside the dataset."""
+    tables = manifest.get("tables")
+    if not isinstance(tables, dict):
+        raise ConfigError(f"{where}: the manifest lists no tables")
+    out = []
+    for table, entry in tables.items():
+        if table not in KNOWN_TABLES:
+            raise ConfigError(f"{where}: the manifest lists table {table!r}; known tables: {', '.join(KNOWN_TABLES)}")
+        paths = entry.get("paths") if isinstance(entry, dict) else None
+        if not isinstance(paths, dict):
+            raise ConfigError(f"{where}: the manifest's entry for {table!r} lists no paths")
+        for fmt, rel in paths.items():
+            allowed = {f"{fmt}/{table}"} | ({f"csv/{table}.csv"} if fmt == "csv" else set())
+            if fmt not in FORMATS or rel not in allowed:
+                what = " or ".join(sorted(allowed)) if fmt in FORMATS else "a format of " + ", ".join(FORMATS)
+                raise ConfigError(f"{where}: the manifest's path {rel!r} for {table} ({fmt}) is not one synth-spark "
+                                  f"writes; allowed: {what}")
+            out.append(rel)
+    return out
+
+
+def check(manifest: dict, where: str = "DATASET") -> tuple[list[str], dict[str, dict]]:
+    """The formats and tables a dataset's manifest promises, checked whole: every table, in every
+    format it names, at paths of ours, each with rows and a checksum."""
+    formats, tables = manifest.get("formats"), manifest.get("tables")
+    if not isinstance(formats, list) or not formats or any(f not in FORMATS for f in formats):
+        raise ConfigError(f"{where}: the manifest's formats {formats!r} are not a list of {', '.join(FORMATS)}")
+    if not isinstance(tables, dict) or not tables:
+        raise ConfigError(f"{where}: the manifest lists no tables")
+    entries(manifest, where)
+    for table, entry in tables.items():
+        if not isinstance(entry.get("rows"), int) or not isinstance(entry.get("checksum"), str):
+            raise ConfigError(f"{where}: the manifest's entry for {table!r} has no rows and checksum")
+    missing = [t for t in KNOWN_TABLES if t not in tables]
+    if missing:
+        raise ConfigError(f"{where}: the manifest lists no entry for {missing[0]!r}; "
+                          f"a dataset has all of {', '.join(KNOWN_TABLES)}")
+    for table, entry in tables.items():
+        if sorted(entry["paths"]) != sorted(formats):
+            raise ConfigError(f"{where}: the manifest lists {table} in {', '.join(sorted(entry['paths'])) or 'no format'}, "
+                              f"not in its formats {', '.join(formats)}")
+    return formats, tables
+
+
+def latent_creators(manifest: dict) -> dict[str, np.ndarray] | None:
+    """Each creator's latent size code and joining month (-1: before the window), as the run
+    that made the dataset planned them; None for a dataset from a version that did not record them."""
+    latent = manifest.get("latent_creators")
+    if not isinstance(latent, dict) or list(latent.get("size_tiers", [])) != list(SIZE_TIERS):
+        return None
+    size_code = np.frombuffer(latent["size_code"].encode("ascii"), dtype=np.uint8).astype(np.int64) - ord("0")
+    creator_id = np.arange(1, size_code.size + 1, dtype=np.int64)
+    joined_month = np.full(size_code.size, -1, dtype=np.int64)
+    for cid, month in latent.get("joined_month", {}).items():
+        joined_month[int(cid) - 1] = int(month)
+    return {"creator_id": creator_id, "size_code": size_code, "joined_month": joined_month}

@@ -1,0 +1,193 @@
+"""Where a dataset is written: a local folder (``pathlib.Path``) or a Hadoop FileSystem URI
+(``s3a://``, ``abfss://``, ``gs://``, ``hdfs://``, ``file://``) handled through the JVM's
+``org.apache.hadoop.fs.FileSystem``, so the driver can stage, publish and write the manifest on
+object storage exactly as Spark's executors write the tables there.
+
+``HadoopPath`` offers the few ``pathlib`` operations publishing needs, with the same names, so the
+writer has one code path for both. On object stores a folder rename is a copy and delete done by
+the connector, not an atomic step; the manifest is still written last, so a reader that sees one
+sees a whole dataset.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import shutil
+from pathlib import Path
+
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def is_uri(text: str) -> bool:
+    return bool(_URI.match(text))
+
+
+def location(text: str) -> Path | str:
+    """``--out`` as given: a local path, or a URI kept as text until Spark is up to resolve it."""
+    return text if is_uri(text) else Path(text)
+
+
+def resolve(spark, where: Path | str) -> Path | "HadoopPath":
+    """A local path as is; a URI as a :class:`HadoopPath` on the session's Hadoop configuration."""
+    return where if isinstance(where, Path) else HadoopPath.of(spark, where)
+
+
+def remove_tree(path: Path | "HadoopPath", ignore_errors: bool = False) -> None:
+    if isinstance(path, HadoopPath):
+        try:
+            path.rmtree()
+        except Exception:
+            if not ignore_errors:
+                raise
+    else:
+        shutil.rmtree(path, ignore_errors=ignore_errors)
+
+
+def write_synced(path: Path | "HadoopPath", text: str) -> None:
+    """Write ``text`` and make it durable before returning (fsync; hsync on Hadoop)."""
+    if isinstance(path, HadoopPath):
+        path.write_text(text)
+        return
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+class HadoopPath:
+    """A file or folder on a Hadoop FileSystem; ``str()`` is its URI, which Spark's writers take."""
+
+    def __init__(self, jvm, conf, uri: str):
+        self._jvm, self._conf = jvm, conf
+        self._path = jvm.org.apache.hadoop.fs.Path(uri)
+        self._fs = self._path.getFileSystem(conf)
+        self._uri = str(self._fs.makeQualified(self._path).toString()).rstrip("/")
+
+    @classmethod
+    def of(cls, spark, uri: str) -> "HadoopPath":
+        sc = spark.sparkContext
+        return cls(sc._jvm, sc._jsc.hadoopConfiguration(), uri)
+
+    def __str__(self) -> str:
+        return self._uri
+
+    def __repr__(self) -> str:
+        return f"HadoopPath({self._uri!r})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, HadoopPath) and other._uri == self._uri
+
+    def __hash__(self) -> int:
+        return hash(self._uri)
+
+    def __lt__(self, other: "HadoopPath") -> bool:
+        return self._uri < other._uri
+
+    def __truediv__(self, name: str) -> "HadoopPath":
+        return HadoopPath(self._jvm, self._conf, f"{self._uri}/{name}")
+
+    @property
+    def name(self) -> str:
+        return self._uri.rsplit("/", 1)[-1]
+
+    @property
+    def parent(self) -> "HadoopPath":
+        return HadoopPath(self._jvm, self._conf, self._uri.rsplit("/", 1)[0])
+
+    def resolve(self) -> "HadoopPath":
+        return self
+
+    def relative_to(self, other: "HadoopPath") -> Path:
+        prefix = str(other) + "/"
+        if not self._uri.startswith(prefix):
+            raise ValueError(f"{self} is not under {other}")
+        return Path(self._uri[len(prefix):])
+
+    def exists(self) -> bool:
+        return bool(self._fs.exists(self._path))
+
+    def is_dir(self) -> bool:
+        return self.exists() and bool(self._fs.getFileStatus(self._path).isDirectory())
+
+    def mkdir(self, parents: bool = False, exist_ok: bool = False) -> None:
+        if self.exists():
+            if exist_ok and self.is_dir():
+                return
+            raise FileExistsError(str(self))
+        if not parents and not self.parent.exists():
+            raise FileNotFoundError(str(self.parent))
+        if not self._fs.mkdirs(self._path):
+            raise OSError(f"could not create {self}")
+
+    def iterdir(self) -> list["HadoopPath"]:
+        return [self / str(s.getPath().getName()) for s in self._fs.listStatus(self._path)]
+
+    def glob(self, pattern: str) -> list["HadoopPath"]:
+        if not self.exists():
+            return []
+        return sorted((p for p in self.iterdir() if fnmatch.fnmatchcase(p.name, pattern)), key=str)
+
+    def read_text(self, encoding: str = "utf-8") -> str:
+        if not self.exists():
+            raise FileNotFoundError(str(self))
+        stream = self._fs.open(self._path)
+        try:
+            return bytes(self._jvm.org.apache.commons.io.IOUtils.toByteArray(stream)).decode(encoding)
+        finally:
+            stream.close()
+
+    def write_text(self, text: str, encoding: str = "utf-8") -> None:
+        stream = self._fs.create(self._path, True)
+        try:
+            stream.write(text.encode(encoding))
+            stream.hsync()
+        finally:
+            stream.close()
+
+    def replace(self, target: "HadoopPath") -> "HadoopPath":
+        """Rename onto ``target``, which must not exist (Hadoop would move a folder *into* it)."""
+        if target.exists():
+            if target.is_dir():
+                raise FileExistsError(f"{target} exists")
+            target._fs.delete(target._path, False)
+        if not self._fs.rename(self._path, target._path):
+            raise OSError(f"could not rename {self} to {target}")
+        return target
+
+    def create_new(self, text: str, encoding: str = "utf-8") -> bool:
+        """Write a file only if none is there: False if one is. Atomic on HDFS and the local file
+        system; on object stores without conditional writes a race can let two writers through."""
+        if self.exists():
+            return False
+        try:
+            stream = self._fs.create(self._path, False)
+        except Exception as exc:  # py4j wraps FileAlreadyExistsException
+            if "FileAlreadyExists" in str(exc) or "already exists" in str(exc):
+                return False
+            raise
+        try:
+            stream.write(text.encode(encoding))
+            stream.hsync()
+        finally:
+            stream.close()
+        return True
+
+    def unlink(self, missing_ok: bool = False) -> None:
+        if not self.exists():
+            if missing_ok:
+                return
+            raise FileNotFoundError(str(self))
+        if not self._fs.delete(self._path, False):
+            raise OSError(f"could not delete {self}")
+
+    def rmdir(self) -> None:
+        if self.iterdir():
+            raise OSError(f"{self} is not empty")
+        if not self._fs.delete(self._path, False):
+            raise OSError(f"could not delete {self}")
+
+    def rmtree(self) -> None:
+        if self.exists() and not self._fs.delete(self._path, True):
+            raise OSError(f"could not delete {self}")

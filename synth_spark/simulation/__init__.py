@@ -1,0 +1,1 @@
+"""The simulation: numpy kernels that plan creators and live each pledge's months (no Spark)."""

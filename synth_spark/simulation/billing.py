@@ -1,0 +1,154 @@
+"""Billing: when pledges are charged, which first attempts decline and why, how retries recover
+them, and what the platform and processor take.
+
+Card expiry is a property of the patron, not of a pledge: when a patron's card lapses, every pledge
+of that patron declines in that month and recovers (or not) together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from synth_spark.config import Config
+from synth_spark.simulation import streams
+from synth_spark.simulation.calendar import Calendar
+from synth_spark.simulation.rng import categorical, uniform
+from synth_spark.vocabulary import (
+    DAY,
+    FAILURE_CODES,
+    FAILURE_REASONS,
+    NEVER,
+    PAYMENT_METHODS,
+)
+
+#: failure_reason codes: 0 is "no failure"; the first three follow FAILURE_REASONS
+CARD_EXPIRED = FAILURE_CODES.index("card_expired")
+OUTAGE = FAILURE_CODES.index("processor_outage")
+#: cards are issued for three years, so a patron's card lapses in the same month every 36 months
+CARD_CYCLE_MONTHS = 36
+ATTEMPT_FIELDS = ("pledge_idx", "month", "attempt", "t", "ok", "reason", "amount_cents", "first_payment")
+
+
+class PatronPayment:
+    """What every creator agrees on about a patron's way of paying, from (seed, patron_id) alone."""
+
+    def __init__(self, cfg: Config, patron_id: np.ndarray):
+        seed, ce = cfg.seed, cfg.payments.card_expiry
+        self.method = categorical(uniform(seed, streams.PATRON_METHOD, patron_id), [cfg.payments.methods[k] for k in PAYMENT_METHODS])
+        moy_w = np.array([ce.peak_share / len(ce.peak_months) if m in ce.peak_months
+                          else (1 - ce.peak_share) / (12 - len(set(ce.peak_months))) for m in range(1, 13)])
+        moy = categorical(uniform(seed, streams.PATRON_CARD_MONTH, patron_id), moy_w)
+        year = np.floor(uniform(seed, streams.PATRON_CARD_YEAR, patron_id) * 3).astype(np.int64)
+        self.card_phase = year * 12 + moy
+        self.card_based = self.method != PAYMENT_METHODS.index("paypal")
+        self.stale = uniform(seed, streams.PATRON_CARD_STALE, patron_id) < ce.not_updated
+        self.fixes = uniform(seed, streams.PATRON_CARD_FIX, patron_id) < ce.updated_within_week
+        n_week = max(1, sum(d <= 7 for d in cfg.payments.retry_days))
+        self.fix_retry = np.floor(uniform(seed, streams.PATRON_CARD_FIX_RETRY, patron_id) * n_week).astype(np.int64)
+
+    def card_lapses(self, cal: Calendar, m: int) -> np.ndarray:
+        return (cal.absolute_month(m) % CARD_CYCLE_MONTHS == self.card_phase) & self.card_based & self.stale
+
+
+def expected_expiry_failure(cfg: Config) -> float:
+    """Average monthly share of first attempts declined for an expired card."""
+    ce = cfg.payments.card_expiry
+    card_share = 1 - cfg.payments.methods["paypal"]
+    return ce.not_updated * card_share / CARD_CYCLE_MONTHS
+
+
+def expected_payment_churn(cfg: Config) -> float:
+    """Expected monthly share of billed pledges lost to unrecovered payment failures."""
+    pc = cfg.payments
+    expiry = expected_expiry_failure(cfg)
+    other = max(pc.first_attempt_failure - expiry, 0.0)
+    return other * float(np.prod([1 - s for s in pc.retry_success])) + expiry * (1 - pc.card_expiry.updated_within_week)
+
+
+def billing_day(cfg: Config, pledge_id: np.ndarray, m: int) -> np.ndarray:
+    """Day of month (0-based) of a first-of-month charge: the charge run spreads over days 1-3."""
+    return categorical(uniform(cfg.seed, streams.BILL_DAY, pledge_id, m), cfg.payments.billing_day_weights)
+
+
+def processing_time(seed: int, pledge_id: np.ndarray, m: int) -> np.ndarray:
+    """Seconds into the day when the charge run reaches a pledge."""
+    return (uniform(seed, streams.BILL_TIME, pledge_id, m) * 20 * 3600).astype(np.int64)
+
+
+@dataclass
+class Charges:
+    attempts: dict[str, np.ndarray]
+    unrecovered_end: np.ndarray  # per billed pledge: when it ends for non-payment, NEVER if paid
+    last_attempt: np.ndarray  # per billed pledge: time of its last attempt this billing
+
+
+def charge(cfg: Config, cal: Calendar, m: int, pay: PatronPayment, idx: np.ndarray, pledge_id: np.ndarray,
+           bill_t: np.ndarray, amount: np.ndarray, first: np.ndarray, anomalies=None) -> Charges:
+    """First attempts for the billed pledges ``idx`` in month ``m`` and their retries.
+    During a processor outage (``anomalies``) attempts also decline at the outage's rate."""
+    seed, pc = cfg.seed, cfg.payments
+    lapsed = pay.card_lapses(cal, m)[idx]
+    base = max(pc.first_attempt_failure - expected_expiry_failure(cfg), 0.0)
+    declined = lapsed | (uniform(seed, streams.PAY_FAIL, pledge_id, m) < base)
+    generic = 1 + categorical(uniform(seed, streams.PAY_REASON, pledge_id, m), [pc.failure_reasons[r] for r in FAILURE_REASONS])
+    reason = np.where(lapsed, CARD_EXPIRED, np.where(declined, generic, 0)).astype(np.int8)
+
+    def outage(t: np.ndarray, pid: np.ndarray, attempt: int) -> np.ndarray:
+        if anomalies is None:
+            return np.zeros(t.shape, dtype=bool)
+        # The outage's rate is the share of all attempts declining in it, whatever the reason.
+        extra = max(anomalies.outage_decline - base, 0.0) / (1.0 - base)
+        return anomalies.in_outage(t) & (uniform(seed, streams.ANOMALY_OUTAGE, pid, m, attempt) < extra)
+
+    down = outage(bill_t, pledge_id, 0) & ~declined
+    declined |= down
+    reason = np.where(down, OUTAGE, reason).astype(np.int8)
+
+    cols = {f: [] for f in ATTEMPT_FIELDS}
+
+    def record(sel: np.ndarray, attempt: int, t: np.ndarray, ok: np.ndarray, why: np.ndarray) -> None:
+        cols["pledge_idx"].append(idx[sel])
+        cols["month"].append(np.full(sel.size, m, dtype=np.int64))
+        cols["attempt"].append(np.full(sel.size, attempt, dtype=np.int64))
+        cols["t"].append(t)
+        cols["ok"].append(ok)
+        cols["reason"].append(np.where(ok, 0, why).astype(np.int8))
+        cols["amount_cents"].append(amount[sel])
+        cols["first_payment"].append(first[sel] & (attempt == 0))
+
+    everyone = np.arange(idx.size)
+    record(everyone, 0, bill_t, ~declined, reason)
+    pending = np.nonzero(declined)[0]
+    last_t = bill_t.copy()
+    for j, (days, success) in enumerate(zip(pc.retry_days, pc.retry_success)):
+        if pending.size == 0:
+            break
+        pid = pledge_id[pending]
+        t = bill_t[pending] + days * DAY + (uniform(seed, streams.PAY_RETRY_TIME, pid, m, j) * 6 * 3600).astype(np.int64)
+        is_card = reason[pending] == CARD_EXPIRED
+        fixed = pay.fixes[idx[pending]] & (j >= pay.fix_retry[idx[pending]])
+        ok = np.where(is_card, fixed, uniform(seed, streams.PAY_RETRY, pid, m, j) < success)
+        # Retries follow the usual schedule and odds, and decline again if they land in the outage.
+        blocked = outage(t, pid, j + 1)
+        ok &= ~blocked
+        # A retry declined after the outage declines for an ordinary reason.
+        why = np.where(reason[pending] == OUTAGE, generic[pending], reason[pending])
+        record(pending, j + 1, t, ok, np.where(blocked, OUTAGE, why))
+        last_t[pending] = t
+        pending = pending[~ok]
+    end = np.full(idx.size, NEVER, dtype=np.int64)
+    end[pending] = last_t[pending] + 3600
+    return Charges({f: np.concatenate(v) for f, v in cols.items()}, end, last_t)
+
+
+def fees(cfg: Config, gross_cents: np.ndarray, platform_rate: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Platform fee, processing fee and net payout in whole cents, so net = gross - fees exactly."""
+    pf = cfg.payments.processing_fee
+    gross = np.asarray(gross_cents, dtype=np.int64)
+    platform = np.rint(gross * platform_rate).astype(np.int64)
+    micro = gross <= pf.micro_limit_cents
+    processing = np.where(micro, np.rint(gross * pf.micro_rate) + pf.micro_fixed_cents,
+                          np.rint(gross * pf.rate) + pf.fixed_cents).astype(np.int64)
+    return platform, processing, gross - platform - processing

@@ -1,0 +1,166 @@
+"""The creator plan, drawn on the driver: who the creators are and how each one's business behaves.
+
+Creators are few (500 at 1x, 50k at 100x), so the whole population is drawn at once with numpy.
+Category and size-tier mixes are stratified (exact counts, assigned through a seeded permutation)
+so that the seed's shares hold at every scale instead of drifting by sampling noise.
+"""
+
+from __future__ import annotations
+
+from statistics import NormalDist
+
+import numpy as np
+
+from synth_spark import vocabulary
+from synth_spark.config import Config
+from synth_spark.simulation import identity, streams
+from synth_spark.simulation.calendar import Calendar
+from synth_spark.simulation.rng import categorical, uniform
+from synth_spark.vocabulary import CATEGORIES, DAY, SIZE_TIERS
+
+#: columns the simulation kernels read; the public creators table is derived from these later
+PLAN_COLUMNS = (
+    "creator_id", "category_code", "size_code", "created_t", "joined_month", "audience", "growth",
+    "volatility", "posts_rate", "churn_multiplier", "stratum", "n_tiers", "price_1", "price_2", "price_3",
+    "price_4", "anniversary_billing", "platform_fee",
+)
+
+
+def stratified(n: int, shares: list[float], u: np.ndarray) -> np.ndarray:
+    """Exactly ``round(share * n)`` members per class (largest remainder), placed by the order of ``u``."""
+    quotas = np.asarray(shares, dtype=np.float64) * n
+    counts = np.floor(quotas).astype(np.int64)
+    short = n - counts.sum()
+    if short > 0:
+        counts[np.argsort(-(quotas - counts), kind="stable")[:short]] += 1
+    labels = np.repeat(np.arange(len(shares)), counts)
+    out = np.empty(n, dtype=np.int64)
+    out[np.argsort(u, kind="stable")] = labels
+    return out
+
+
+_INV_CDF = np.vectorize(NormalDist().inv_cdf, otypes=[np.float64])
+
+
+def stratified_normal(seed: int, stream: str, ids: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Standard normal scores that fill each group's distribution evenly (Latin hypercube):
+    member k of n in a group gets a draw from the k-th of n equal-probability slices, in a seeded
+    order. The power-law shape stays, but totals no longer swing with a few lucky draws."""
+    z = np.empty(ids.size, dtype=np.float64)
+    order_u = uniform(seed, stream + ".order", ids)
+    within = uniform(seed, stream + ".within", ids)
+    for g in np.unique(groups):
+        members = np.nonzero(groups == g)[0]
+        rank = np.empty(members.size, dtype=np.int64)
+        rank[np.argsort(order_u[members], kind="stable")] = np.arange(members.size)
+        z[members] = _INV_CDF((rank + within[members]) / members.size)
+    return z
+
+
+def draw_creators(cfg: Config, cal: Calendar) -> dict[str, np.ndarray]:
+    """All creators' identity columns and simulation parameters, keyed by column name."""
+    seed, n = cfg.seed, cfg.n_creators
+    ids = np.arange(1, n + 1, dtype=np.int64)
+    cc = cfg.creators
+    cat_names = [c for c in CATEGORIES if c in cc.categories]
+    cat_local = stratified(n, [cc.categories[c] for c in cat_names], uniform(seed, streams.CREATOR_CATEGORY, ids))
+    category_code = np.array([CATEGORIES.index(c) for c in cat_names])[cat_local]
+    size_code = stratified(n, [cc.size_tiers[t].share for t in SIZE_TIERS], uniform(seed, streams.CREATOR_SIZE, ids))
+    tiers = [cc.size_tiers[t] for t in SIZE_TIERS]
+
+    def per_size(attr: str) -> np.ndarray:
+        return np.array([getattr(t, attr) for t in tiers], dtype=np.float64)[size_code]
+
+    audience = per_size("audience_median") * np.exp(
+        per_size("audience_sigma") * stratified_normal(seed, streams.CREATOR_AUDIENCE, ids, size_code))
+    growth = per_size("monthly_growth") + per_size("growth_sd") * stratified_normal(seed, streams.CREATOR_GROWTH, ids, size_code)
+    growth = np.clip(growth, -0.12, 0.15)  # a creator doubling every five months is already a breakout
+    posts_rate = per_size("posts_per_month") * np.exp(0.6 * stratified_normal(seed, streams.CREATOR_POSTS, ids, size_code))
+
+    lo = np.array([t.tiers[0] for t in tiers])[size_code]
+    hi = np.array([t.tiers[1] for t in tiers])[size_code]
+    n_tiers = lo + np.floor(uniform(seed, streams.CREATOR_N_TIERS, ids) * (hi - lo + 1)).astype(np.int64)
+
+    prices = {}
+    for rank in (1, 2, 3, 4):
+        points = np.asarray(cfg.tiers.prices[rank], dtype=np.int64) * 100
+        pick = np.minimum((uniform(seed, streams.tier_price(rank), ids) * len(points)).astype(np.int64), len(points) - 1)
+        prices[rank] = np.where(n_tiers >= rank, points[pick], 0)
+
+    # Top creators are old; new creators join during the window as emerging or established.
+    joins = (size_code < 2) & (uniform(seed, streams.CREATOR_JOINS, ids) < cc.joined_in_window_share / (1 - tiers[2].share))
+    joined_month = np.where(joins, np.floor(uniform(seed, streams.CREATOR_JOIN_MONTH, ids) * max(1, cal.months - 6)), -1).astype(np.int64)
+    years_before = np.array([3.0, 5.0, 7.0])[size_code] * uniform(seed, streams.CREATOR_AGE, ids) + np.array([0.25, 1.0, 2.0])[size_code]
+    before = cal.start - (years_before * 365.25 * DAY).astype(np.int64)
+    in_window = cal.month_start(np.maximum(joined_month, 0)) + (uniform(seed, streams.CREATOR_JOIN_DAY, ids) * 27 * DAY).astype(np.int64)
+    created_t = np.where(joins, in_window, before)
+
+    plans = list(cc.plan_types)
+    plan_idx = categorical(uniform(seed, streams.CREATOR_PLAN, ids), [cc.plan_types[p].share for p in plans])
+    platform_fee = np.array([cc.plan_types[p].platform_fee for p in plans])[plan_idx]
+
+    country = identity.draw_country(uniform(seed, streams.CREATOR_COUNTRY, ids))
+    category = np.array(CATEGORIES, dtype=object)[category_code]
+    sub_idx = uniform(seed, streams.CREATOR_SUBCATEGORY, ids)
+    subcategory = np.empty(n, dtype=object)
+    for code, cat in enumerate(CATEGORIES):
+        mask = category_code == code
+        if mask.any():
+            subs = np.array(cc.subcategories[cat], dtype=object)
+            subcategory[mask] = subs[np.minimum((sub_idx[mask] * len(subs)).astype(np.int64), len(subs) - 1)]
+    first, last = identity.person_names(country, uniform(seed, streams.CREATOR_FIRST, ids), uniform(seed, streams.CREATOR_LAST, ids))
+    verified = np.array([cc.verified_share[t] for t in SIZE_TIERS])[size_code]
+
+    return {
+        "creator_id": ids,
+        "category_code": category_code.astype(np.int8),
+        "size_code": size_code.astype(np.int8),
+        "created_t": created_t.astype(np.int64),
+        "joined_month": joined_month,
+        "audience": audience,
+        "growth": growth,
+        "volatility": per_size("volatility"),
+        "posts_rate": posts_rate,
+        "churn_multiplier": per_size("churn_multiplier"),
+        # Each creator's place in an even spread of [0, 1): arrival draws are stratified across
+        # creators, so platform totals per month carry little sampling noise (seasonality shows).
+        "stratum": (np.argsort(np.argsort(uniform(seed, streams.CREATOR_STRATUM, ids), kind="stable"), kind="stable") + 0.5) / n,
+        "n_tiers": n_tiers.astype(np.int8),
+        **{f"price_{r}": prices[r] for r in (1, 2, 3, 4)},
+        "anniversary_billing": uniform(seed, streams.CREATOR_ANNIVERSARY, ids) < cc.anniversary_billing_share,
+        "platform_fee": platform_fee,
+        # identity columns, published as they are
+        "creator_name": identity.creator_names(
+            country, category, uniform(seed, streams.CREATOR_NAME_KIND, ids), uniform(seed, streams.CREATOR_NAME_FIRST, ids),
+            uniform(seed, streams.CREATOR_NAME_LAST, ids), uniform(seed, streams.CREATOR_NAME_WORD, ids)),
+        "email": identity.emails(first, last, ids, uniform(seed, streams.CREATOR_EMAIL_DOMAIN, ids), uniform(seed, streams.CREATOR_EMAIL_STYLE, ids), country),
+        "category": category,
+        "subcategory": subcategory,
+        "country_code": country,
+        "currency_code": identity.currency_for(country),
+        "plan_type": np.array(plans, dtype=object)[plan_idx],
+        "is_nsfw": uniform(seed, streams.CREATOR_NSFW, ids) < cc.nsfw_share,
+        "is_verified": uniform(seed, streams.CREATOR_VERIFIED, ids) < verified,
+    }
+
+
+def draw_tiers(cfg: Config, creators: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each creator's 2-4 pricing tiers; ``tier_id`` is ``creator_id * 10 + rank``."""
+    seed = cfg.seed
+    n_tiers = creators["n_tiers"].astype(np.int64)
+    owner = np.repeat(np.arange(len(n_tiers)), n_tiers)
+    rank = np.arange(len(owner)) - np.repeat(np.cumsum(n_tiers) - n_tiers, n_tiers) + 1
+    creator_id = creators["creator_id"][owner]
+    tier_id = vocabulary.tier_id(creator_id, rank)
+    price = np.choose(rank - 1, [creators[f"price_{r}"][owner] for r in (1, 2, 3, 4)])
+    return {
+        "tier_id": tier_id,
+        "creator_id": creator_id,
+        "tier_name": identity.tier_names(rank, uniform(seed, streams.TIER_NAME, tier_id)),
+        "tier_rank": rank.astype(np.int32),
+        "price_cents": price,
+        "description": identity.tier_descriptions(rank, uniform(seed, streams.TIER_DESCRIPTION, tier_id)),
+        "is_active": np.ones(len(tier_id), dtype=bool),
+        # Tiers are set up with the page, so every pledge to them starts after they exist.
+        "created_t": creators["created_t"][owner],
+    }

@@ -1,0 +1,261 @@
+"""Pledge lifecycles: arrivals, monthly billing with retries, churn, pauses, tier changes and
+whether the patron engaged, simulated month by month for every pledge of a batch of creators.
+
+Everything is vectorised over the pledges of the batch, and every draw is keyed by the pledge (or
+patron) id and the month, so a creator's pledges come out the same in any batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from synth_spark import vocabulary
+from synth_spark.config import Config
+from synth_spark.simulation import billing, streams
+from synth_spark.simulation.anomalies import NO_ANOMALIES, AnomalyPlan
+from synth_spark.simulation.calendar import Calendar
+from synth_spark.simulation.churn import (
+    engagement_multipliers,
+    posting_multiplier,
+    stock_age_cdf,
+    tenure_hazard,
+)
+from synth_spark.simulation.growth import arrival_rates
+from synth_spark.simulation.rng import categorical, normal, poisson, uniform
+from synth_spark.vocabulary import DAY, NEVER
+
+#: churn reason codes: 0 while a pledge runs, then 1 + the reason's index in CHURN_REASONS
+REASON_VOLUNTARY, REASON_PAYMENT, REASON_REMOVED, REASON_DEPARTED = 1, 2, 3, 4
+
+
+@dataclass
+class Lifecycle:
+    """Per-pledge final state plus the month-level records the emitters need."""
+
+    pledges: dict[str, np.ndarray]
+    attempts: dict[str, np.ndarray]
+    engaged: dict[str, np.ndarray]
+
+
+def _draw_patrons(seed: int, pledge_id: np.ndarray, creator_idx: np.ndarray, pool: int) -> np.ndarray:
+    """Patron ids drawn uniformly from the pool; a patron pledges to a creator at most once."""
+    patron = 1 + np.floor(uniform(seed, streams.PLEDGE_PATRON, pledge_id) * pool).astype(np.int64)
+    for attempt in range(1, 16):
+        key = creator_idx.astype(np.int64) * (pool + 1) + patron
+        order = np.lexsort((pledge_id, key))
+        dup_sorted = np.zeros(key.size, dtype=bool)
+        dup_sorted[1:] = key[order][1:] == key[order][:-1]
+        dup = np.zeros(key.size, dtype=bool)
+        dup[order] = dup_sorted
+        if not dup.any():
+            return patron
+        patron[dup] = 1 + np.floor(uniform(seed, streams.PLEDGE_PATRON, pledge_id[dup], attempt) * pool).astype(np.int64)
+    return np.where(dup, 0, patron)  # 0 marks a pledge with no free patron left; dropped by the caller
+
+
+def draw_arrivals(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], pool: int,
+                  churn_norm: float = 1.0, anomalies: AnomalyPlan = NO_ANOMALIES) -> dict[str, np.ndarray]:
+    """Every pledge of the batch: those running when the window opens and those arriving in it."""
+    seed, ids, n_m = cfg.seed, cre["creator_id"], cal.months
+    departs = anomalies.departure_of(ids)
+    existing = cre["joined_month"] < 0
+    stock = np.where(existing, poisson(uniform(seed, streams.STOCK_N, ids), cre["audience"], normal(seed, streams.STOCK_N_Z, ids)), 0)
+
+    m = np.arange(n_m)[None, :]
+    vol = cre["volatility"][:, None]
+    noise = np.exp(vol * normal(seed, streams.ARRIVALS_NOISE, ids[:, None], m) - vol**2 / 2)
+    lam = arrival_rates(cfg, cal, cre, churn_norm) * noise
+    # A collapsing category attracts fewer patrons; a departed creator none.
+    lam = np.where(anomalies.collapsing(cre["category_code"][:, None], m), lam * anomalies.collapse_arrivals, lam)
+    lam = np.where(cal.month_start(m) >= departs[:, None], 0.0, lam)
+    u = (cre["stratum"][:, None] + uniform(seed, streams.ARRIVALS_SHIFT, m)) % 1.0
+    arrivals = poisson(u, lam, normal(seed, streams.ARRIVALS_N_Z, ids[:, None], m))
+
+    counts = np.concatenate([stock[:, None], arrivals], axis=1)
+    per_creator = counts.sum(axis=1)
+    cell = np.repeat(np.arange(counts.size), counts.ravel())
+    c_idx, col = cell // (n_m + 1), cell % (n_m + 1)
+    seq = np.arange(cell.size) - np.repeat(np.cumsum(per_creator) - per_creator, per_creator)
+    pledge_id = vocabulary.pledge_id(ids[c_idx], seq + 1)
+    created = cre["created_t"][c_idx]
+
+    # Pledges already running: ages from the steady state of the tenure curve for the creator's
+    # growth, never older than the creator.
+    g_bin, cdf = stock_age_cdf(cfg, cre["growth"])
+    rows = cdf[g_bin[c_idx]]
+    oldest = np.clip(-cal.month_index(created), 1, Calendar.HISTORY)
+    target = uniform(seed, streams.STOCK_AGE, pledge_id) * rows[np.arange(rows.shape[0]), oldest]
+    age = np.clip((rows <= target[:, None]).sum(axis=1), 1, oldest)
+    start_m = np.where(col == 0, -age, col - 1)
+    lo = np.maximum(cal.month_start(start_m), created + 3600)
+    hi = cal.month_end(start_m)
+    start_t = lo + (uniform(seed, streams.PLEDGE_START, pledge_id) * np.maximum(hi - lo, 1)).astype(np.int64)
+    fits = lo < hi  # a creator created in the last hour of a month gets that month's arrivals dropped
+
+    viral = np.nonzero(ids == anomalies.viral_creator)[0]
+    if viral.size and anomalies.viral_patrons:
+        # The viral wave: extra patrons joining the one creator, front-loaded over the window of the spike.
+        v = viral[0]
+        k = np.arange(anomalies.viral_patrons)
+        v_id = vocabulary.pledge_id(ids[v], per_creator[v] + k + 1)
+        span = anomalies.viral_end - anomalies.viral_start
+        v_t = anomalies.viral_start + (uniform(seed, streams.ANOMALY_VIRAL_TIME, v_id) ** 1.6 * span).astype(np.int64)
+        c_idx = np.concatenate([c_idx, np.full(k.size, v)])
+        pledge_id = np.concatenate([pledge_id, v_id])
+        start_t = np.concatenate([start_t, v_t])
+        start_m = np.concatenate([start_m, cal.month_index(v_t)])
+        fits = np.concatenate([fits, np.ones(k.size, dtype=bool)])
+    fits &= start_t < departs[c_idx]
+
+    n_tiers = cre["n_tiers"][c_idx].astype(np.int64)
+    shares = np.zeros((5, 4))
+    for k, s in cfg.tiers.patron_share_by_tier_count.items():
+        shares[k, : len(s)] = s
+    rank = 1 + categorical(uniform(seed, streams.PLEDGE_TIER, pledge_id), shares[n_tiers])
+    patron = _draw_patrons(seed, pledge_id, c_idx, pool)
+    keep = (patron > 0) & fits
+    out = {
+        "pledge_id": pledge_id, "creator_idx": c_idx, "patron_id": patron, "start_t": start_t,
+        "start_m": start_m, "rank": rank.astype(np.int64), "n_tiers": n_tiers,
+    }
+    return {k: v[keep] for k, v in out.items()}
+
+
+def _first_post_by_rank(posts: dict[str, np.ndarray], n_creators: int) -> np.ndarray:
+    """Earliest time each creator has a post a patron of each rank (index 1..4) can see."""
+    first = np.full((n_creators, 5), NEVER, dtype=np.int64)
+    for rank in range(1, 5):
+        ok = posts["min_rank"] <= rank
+        np.minimum.at(first[:, rank], posts["creator_idx"][ok], posts["published_t"][ok])
+    return first
+
+
+def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict[str, np.ndarray],
+             post_counts: np.ndarray, pool: int, churn_norm: float = 1.0,
+             anomalies: AnomalyPlan = NO_ANOMALIES) -> Lifecycle:
+    """``churn_norm`` is the population mean of the size and posting churn multipliers
+    (:func:`churn.population_normaliser`), divided out so the tenure curve holds on average."""
+    seed = cfg.seed
+    p = draw_arrivals(cfg, cal, cre, pool, churn_norm, anomalies)
+    n = p["pledge_id"].size
+    pid, c_idx, patron = p["pledge_id"], p["creator_idx"], p["patron_id"]
+    rank = p["rank"].copy()
+    prices = np.stack([np.zeros(len(cre["creator_id"]), dtype=np.int64)] + [cre[f"price_{r}"] for r in (1, 2, 3, 4)], axis=1)
+    amount = prices[c_idx, rank]
+    end_t = np.full(n, NEVER, dtype=np.int64)
+    pause_t = np.full(n, NEVER, dtype=np.int64)
+    reason = np.zeros(n, dtype=np.int8)
+    engaged_prev = np.full(n, -1, dtype=np.int8)  # -1: no month observed yet
+
+    pay = billing.PatronPayment(cfg, patron)
+    anniversary = cre["anniversary_billing"][c_idx]
+    start_day = (p["start_t"] - cal.month_start(p["start_m"])) // DAY
+    churn_mult = cre["churn_multiplier"][c_idx] / churn_norm
+    pay_churn = billing.expected_payment_churn(cfg)
+    post_mult = posting_multiplier(cfg, post_counts)
+    first_post = _first_post_by_rank(posts, len(cre["creator_id"]))
+    eng_rate = np.array([0.0] + [cfg.engagement.by_tier[r] for r in (1, 2, 3, 4)])
+    cat_mult = np.array([cfg.engagement.category_multiplier.get(c, 1.0) for c in
+                         ("podcasts", "video", "visual_art", "education", "writing", "music", "games")])
+    summer = np.isin(cal.month_of_year(np.arange(cal.months)), (6, 7, 8))
+    propensity = np.exp(0.5 * normal(seed, streams.PLEDGE_PROPENSITY, pid) - 0.125)
+    # Churn after a month without / with engagement; index 2 (-1) is "no month seen yet".
+    engaged_mult, idle_mult = engagement_multipliers(cfg)
+    eng_mult = np.array([idle_mult, engaged_mult, 1.0])
+    mean_extra = cfg.engagement.events_per_engaged_month - 1.0
+    departs = anomalies.departure_of(cre["creator_id"])[c_idx]
+    removed_share = cfg.churn.creator_removed_share
+
+    attempts, engaged_log = [], []
+    for m in range(cal.months):
+        ms, me = int(cal.month_start(m)), int(cal.month_end(m))
+        alive = np.nonzero((p["start_m"] <= m) & (end_t > ms))[0]
+        if alive.size == 0:
+            continue
+        a_pid, a_c = pid[alive], c_idx[alive]
+        paused = pause_t[alive] < ms
+        new = p["start_m"][alive] == m
+
+        # Billing: the first charge when the pledge starts, then on the billing day each month.
+        day = np.where(anniversary[alive], np.minimum(start_day[alive], int(cal.days_in_month(m)) - 1),
+                       billing.billing_day(cfg, a_pid, m))
+        bill_t = np.where(new, p["start_t"][alive], ms + day * DAY + billing.processing_time(seed, a_pid, m))
+        # A pledge already in dunning (its end is scheduled) is not charged again.
+        bills = ~paused & (end_t[alive] == NEVER) & (bill_t < departs[alive])
+        b = alive[bills]
+        rec = billing.charge(cfg, cal, m, pay, b, pid[b], bill_t[bills], amount[b], new[bills], anomalies)
+        attempts.append(rec.attempts)
+        failed_end = rec.unrecovered_end  # per billed pledge, NEVER if paid
+        hit = failed_end < NEVER
+        end_t[b[hit]] = failed_end[hit]
+        reason[b[hit]] = REASON_PAYMENT
+        # Decisions later this month happen after the month's last payment attempt.
+        settled = np.maximum(np.where(new, p["start_t"][alive], ms), ms)
+        settled[bills] = np.maximum(settled[bills], rec.last_attempt)
+
+        # A departing creator's pledges all end when the creator leaves (dunning or paused too).
+        leaving = (departs[alive] >= ms) & (departs[alive] < me) & (end_t[alive] > departs[alive])
+        gone = alive[leaving]
+        end_t[gone] = departs[gone] + (uniform(seed, streams.ANOMALY_EXODUS_END, pid[gone]) * 7200).astype(np.int64)
+        reason[gone] = REASON_DEPARTED
+
+        # Voluntary churn and removals: tenure curve shaped by creator size, posting and engagement.
+        age = m - p["start_m"][alive]
+        h = np.maximum(tenure_hazard(cfg, age) - pay_churn, 0.002) * churn_mult[alive]
+        h = h * post_mult[a_c, m] * eng_mult[engaged_prev[alive]]
+        h = np.where(anomalies.collapsing(cre["category_code"][a_c], m), h * anomalies.collapse_churn, h)
+        h = np.where(paused, cfg.churn.paused_churn, h)
+        # Post-holiday budget cuts: more voluntary cancellations (creator removals unchanged).
+        holiday = anomalies.holiday_uplift * (1 - removed_share) if m == anomalies.holiday_month else 0.0
+        h = h * (1 + holiday)
+        # Only pledges with no end scheduled (not in dunning) and settled before the month ends can churn.
+        free = (end_t[alive] == NEVER) & (settled < me - 2)
+        churned = free & (uniform(seed, streams.CHURN_EVENT, a_pid, m) < h)
+        t_end = settled + 1 + (uniform(seed, streams.CHURN_TIME, a_pid, m) * np.maximum(me - settled - 2, 1)).astype(np.int64)
+        removed = uniform(seed, streams.CHURN_REASON, a_pid, m) < removed_share / (1 + holiday)
+        idx = alive[churned]
+        end_t[idx] = t_end[churned]
+        reason[idx] = np.where(removed[churned], REASON_REMOVED, REASON_VOLUNTARY)
+
+        # Pauses and tier changes among pledges still running at the month's end.
+        running = ~paused & (end_t[alive] == NEVER) & (settled < me - 2)
+        pausing = running & (uniform(seed, streams.PAUSE_EVENT, a_pid, m) < cfg.churn.pause_rate)
+        pause_t[alive[pausing]] = t_end[pausing]
+        moving = running & ~pausing & (uniform(seed, streams.TIER_CHANGE, a_pid, m) < cfg.tiers.change_per_month)
+        up = uniform(seed, streams.TIER_DIRECTION, a_pid, m) < cfg.tiers.upgrade_share
+        step = np.where(up, 1, -1)
+        new_rank = np.clip(rank[alive] + step, 1, p["n_tiers"][alive])
+        mv = alive[moving]
+        rank[mv] = new_rank[moving]
+        amount[mv] = prices[c_idx[mv], rank[mv]]
+
+        # Engagement this month, only while the pledge runs and after an accessible post exists.
+        lo = np.maximum(np.maximum(ms, p["start_t"][alive]), first_post[a_c, rank[alive]])
+        hi = np.minimum(np.minimum(me, end_t[alive]), np.minimum(pause_t[alive], cal.end))
+        rate = eng_rate[rank[alive]] * cat_mult[cre["category_code"][a_c]] * propensity[alive]
+        rate = rate * np.where(summer[m], 1 + cfg.seasonality.summer_engagement, 1.0)
+        engaged = (uniform(seed, streams.ENGAGE_MONTH, a_pid, m) < np.minimum(rate, 0.97)) & (lo < hi)
+        engaged_prev[alive] = engaged.astype(np.int8)
+        e = np.nonzero(engaged)[0]
+        n_events = 1 + poisson(uniform(seed, streams.ENGAGE_COUNT, a_pid[e], m), np.full(e.size, mean_extra),
+                               normal(seed, streams.ENGAGE_COUNT_Z, a_pid[e], m))
+        engaged_log.append({"pledge_idx": alive[e], "month": np.full(e.size, m), "n_events": n_events,
+                            "lo": lo[e], "hi": hi[e], "rank": rank[alive[e]]})
+
+    status = np.where(end_t < cal.end, 2, np.where(pause_t < cal.end, 1, 0)).astype(np.int8)
+    pledges = {
+        "pledge_id": pid, "creator_idx": c_idx, "patron_id": patron, "rank": rank, "amount_cents": amount,
+        "status": status, "start_t": p["start_t"], "end_t": end_t, "pause_t": pause_t, "reason": reason,
+    }
+    return Lifecycle(pledges, _concat(attempts, billing.ATTEMPT_FIELDS), _concat(engaged_log, ENGAGED_FIELDS))
+
+
+ENGAGED_FIELDS = ("pledge_idx", "month", "n_events", "lo", "hi", "rank")
+
+
+def _concat(parts: list[dict[str, np.ndarray]], fields: tuple[str, ...]) -> dict[str, np.ndarray]:
+    if not parts:
+        return {f: np.zeros(0, dtype=np.int64) for f in fields}
+    return {f: np.concatenate([part[f] for part in parts]) for f in fields}

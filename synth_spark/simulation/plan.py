@@ -1,0 +1,87 @@
+"""The plan of a run, made once on the driver from the config: every creator and its parameters,
+the tiers, the population constants and the resolved anomalies (departures included), and the
+ground truth. Frozen: nothing downstream changes it, executors receive parts of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from synth_spark.config import Config, ConfigError
+from synth_spark.simulation.anomalies import NO_ANOMALIES, AnomalyPlan, ground_truth, resolve
+from synth_spark.simulation.calendar import Calendar
+from synth_spark.simulation.churn import population_normaliser
+from synth_spark.simulation.creators import PLAN_COLUMNS, draw_creators, draw_tiers
+from synth_spark.simulation.growth import expected_pledge_months, expected_pledges, patron_pool
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every executor needs besides its creators: small, pickled once per task."""
+
+    cfg: Config
+    pool: int
+    churn_norm: float = 1.0
+    anomalies: AnomalyPlan = NO_ANOMALIES
+
+    @classmethod
+    def plan(cls, cfg: Config, cal: Calendar, creators: dict[str, np.ndarray]) -> "Job":
+        """The population-level constants, computed once on the driver from all creators."""
+        norm = population_normaliser(cfg, creators, expected_pledge_months(cal, creators))
+        pool = patron_pool(cfg.n_patrons, expected_pledges(cfg, cal, creators, norm))
+        return cls(cfg, pool, norm, resolve(cfg, cal, creators))
+
+    @property
+    def cal(self) -> Calendar:
+        return Calendar(self.cfg.window)
+
+
+def _frozen(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    for array in columns.values():
+        array.setflags(write=False)
+    return columns
+
+
+@dataclass(frozen=True)
+class Plan:
+    job: Job
+    #: every creator's identity columns and simulation parameters, ``departed_t`` included
+    creators: dict[str, np.ndarray]
+    tiers: dict[str, np.ndarray]
+    #: one record per enabled anomaly: what a root-cause tool should find
+    truth: tuple[dict, ...]
+
+    @classmethod
+    def make(cls, cfg: Config) -> "Plan":
+        cal = Calendar(cfg.window)
+        creators = draw_creators(cfg, cal)
+        tiers = draw_tiers(cfg, creators)
+        job = Job.plan(cfg, cal, creators)
+        # a creator that never leaves departs "after the window": one comparison serves both
+        creators["departed_t"] = np.minimum(job.anomalies.departure_of(creators["creator_id"]), cal.end + 1)
+        return cls(job, _frozen(creators), _frozen(tiers), tuple(ground_truth(cfg, cal, job.anomalies)))
+
+    @property
+    def cfg(self) -> Config:
+        return self.job.cfg
+
+    @property
+    def cal(self) -> Calendar:
+        return self.job.cal
+
+    def simulation_columns(self) -> dict[str, np.ndarray]:
+        """The creator columns the simulation kernels read (what the executors receive)."""
+        return {k: self.creators[k] for k in PLAN_COLUMNS}
+
+
+def refuse_unplannable(cfg: Config) -> None:
+    """Draw the creators and resolve the anomalies (numpy only, a fraction of a second at 100x) so
+    that settings the plan cannot honour (an anomaly with no creator to act on) are refused as
+    bad input before any work."""
+    cal = Calendar(cfg.window)
+    try:
+        resolve(cfg, cal, draw_creators(cfg, cal))
+    except ValueError as err:
+        raise ConfigError(str(err)) from None

@@ -1,0 +1,134 @@
+"""Every random stream, named once. A draw is a pure function of (seed, stream name, keys)
+(simulation.rng), so a stream's name is part of what the output is: renaming one changes every value
+drawn from it (and the 1x seed-42 checksums). Two streams must never share a name, and code draws
+only from the names registered here (tests/test_rng.py checks both).
+
+Some draws derive sub-streams by suffix (``rng.normal``: ``.bm1``/``.bm2``; ``creators.stratified_normal``:
+``.order``/``.within``); those suffixes are fixed in the functions that add them.
+"""
+
+from __future__ import annotations
+
+# -- anomaly
+ANOMALY_EXODUS_DAY = "anomaly.exodus_day"
+ANOMALY_EXODUS_END = "anomaly.exodus_end"
+ANOMALY_OUTAGE = "anomaly.outage"
+ANOMALY_VIRAL = "anomaly.viral"
+ANOMALY_VIRAL_TIME = "anomaly.viral_time"
+
+# -- arrivals
+ARRIVALS_N_Z = "arrivals.n_z"
+ARRIVALS_NOISE = "arrivals.noise"
+ARRIVALS_SHIFT = "arrivals.shift"
+
+# -- bill
+BILL_DAY = "bill.day"
+BILL_TIME = "bill.time"
+
+# -- churn
+CHURN_EVENT = "churn.event"
+CHURN_REASON = "churn.reason"
+CHURN_TIME = "churn.time"
+
+# -- creator
+CREATOR_AGE = "creator.age"
+CREATOR_ANNIVERSARY = "creator.anniversary"
+CREATOR_AUDIENCE = "creator.audience"
+CREATOR_CATEGORY = "creator.category"
+CREATOR_COUNTRY = "creator.country"
+CREATOR_EMAIL_DOMAIN = "creator.email_domain"
+CREATOR_EMAIL_STYLE = "creator.email_style"
+CREATOR_FIRST = "creator.first"
+CREATOR_GROWTH = "creator.growth"
+CREATOR_JOIN_DAY = "creator.join_day"
+CREATOR_JOIN_MONTH = "creator.join_month"
+CREATOR_JOINS = "creator.joins"
+CREATOR_LAST = "creator.last"
+CREATOR_N_TIERS = "creator.n_tiers"
+CREATOR_NAME_FIRST = "creator.name_first"
+CREATOR_NAME_KIND = "creator.name_kind"
+CREATOR_NAME_LAST = "creator.name_last"
+CREATOR_NAME_WORD = "creator.name_word"
+CREATOR_NSFW = "creator.nsfw"
+CREATOR_PLAN = "creator.plan"
+CREATOR_POSTS = "creator.posts"
+CREATOR_SIZE = "creator.size"
+CREATOR_STRATUM = "creator.stratum"
+CREATOR_SUBCATEGORY = "creator.subcategory"
+CREATOR_VERIFIED = "creator.verified"
+
+# -- engage
+ENGAGE_COUNT = "engage.count"
+ENGAGE_COUNT_Z = "engage.count_z"
+ENGAGE_MONTH = "engage.month"
+
+# -- event
+EVENT_POST = "event.post"
+EVENT_TIME = "event.time"
+EVENT_TYPE = "event.type"
+
+# -- patron
+PATRON_CARD_FIX = "patron.card_fix"
+PATRON_CARD_FIX_RETRY = "patron.card_fix_retry"
+PATRON_CARD_MONTH = "patron.card_month"
+PATRON_CARD_STALE = "patron.card_stale"
+PATRON_CARD_YEAR = "patron.card_year"
+PATRON_COUNTRY = "patron.country"
+PATRON_EMAIL_DOMAIN = "patron.email_domain"
+PATRON_EMAIL_STYLE = "patron.email_style"
+PATRON_FIRST = "patron.first"
+PATRON_LAG = "patron.lag"
+PATRON_LAG_MINUTES = "patron.lag_minutes"
+PATRON_LAST = "patron.last"
+PATRON_METHOD = "patron.method"
+PATRON_SAME_DAY = "patron.same_day"
+
+# -- pause
+PAUSE_EVENT = "pause.event"
+
+# -- pay
+PAY_FAIL = "pay.fail"
+PAY_REASON = "pay.reason"
+PAY_RETRY = "pay.retry"
+PAY_RETRY_TIME = "pay.retry_time"
+
+# -- pledge
+PLEDGE_PATRON = "pledge.patron"
+PLEDGE_PROPENSITY = "pledge.propensity"
+PLEDGE_START = "pledge.start"
+PLEDGE_TIER = "pledge.tier"
+
+# -- post
+POST_TITLE = "post.title"
+POST_W1 = "post.w1"
+POST_W2 = "post.w2"
+
+# -- posts
+POSTS_ACCESS = "posts.access"
+POSTS_COUNT = "posts.count"
+POSTS_COUNT_Z = "posts.count_z"
+POSTS_DRIFT = "posts.drift"
+POSTS_MIN_TIER = "posts.min_tier"
+POSTS_PINNED = "posts.pinned"
+POSTS_TIME = "posts.time"
+POSTS_TYPE = "posts.type"
+
+# -- stock
+STOCK_AGE = "stock.age"
+STOCK_N = "stock.n"
+STOCK_N_Z = "stock.n_z"
+
+# -- tier
+TIER_CHANGE = "tier.change"
+TIER_DESCRIPTION = "tier.description"
+TIER_DIRECTION = "tier.direction"
+TIER_NAME = "tier.name"
+
+
+def tier_price(rank: int) -> str:
+    """The price point of each creator's pricing tier ``rank`` (1-4)."""
+    return f"tier.price.{rank}"
+
+
+#: every registered name (tier prices: ranks 1 to 4)
+ALL = tuple(v for k, v in sorted(globals().items()) if k.isupper() and isinstance(v, str)) + tuple(tier_price(r) for r in (1, 2, 3, 4))

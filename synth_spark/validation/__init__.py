@@ -1,0 +1,1 @@
+"""Validation: metrics measured on a published dataset, the seed's targets, anomaly scoring, the report."""

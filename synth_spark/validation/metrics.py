@@ -1,0 +1,205 @@
+"""Platform metrics measured on a generated dataset with Spark, per calendar month of the window (UTC).
+
+Everything heavy happens in Spark; only small aggregates (one row per month, per group) reach the
+driver, as pandas frames for the report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+TENURE_BUCKETS = ("month_1", "months_2_3", "months_4_12", "months_13_plus")
+#: the churn reason of pledges ended by their creator leaving the platform (creator exodus)
+DEPARTED = "creator_departed"
+
+
+def month_index(ts: Column, start: dt.date) -> Column:
+    """Calendar month of a timestamp, counted from the window's first month (0)."""
+    return (F.year(ts) - start.year) * 12 + F.month(ts) - start.month
+
+
+@dataclass
+class Dataset:
+    spark: SparkSession
+    tables: dict[str, DataFrame]
+    start: dt.date
+    months: int
+
+    @classmethod
+    def load(cls, spark: SparkSession, root: str, start: dt.date, months: int) -> "Dataset":
+        from synth_spark.vocabulary import TABLE_ORDER
+
+        tables = {t: spark.read.parquet(f"{root}/parquet/{t}") for t in TABLE_ORDER}
+        return cls(spark, tables, start, months)
+
+    def month_frame(self) -> DataFrame:
+        return self.spark.range(self.months).select(F.col("id").cast("int").alias("m"))
+
+    # -- the pledge-month panel: one row per pledge and window month in which it was active --
+
+    def panel(self) -> DataFrame:
+        if hasattr(self, "_panel"):
+            return self._panel
+        big = F.lit(10_000)
+        pl = self.tables["pledges"].select(
+            "pledge_id", "patron_id", "creator_id", "tier_id", "pledge_amount_usd",
+            month_index(F.col("started_at"), self.start).alias("start_m"),
+            F.coalesce(month_index(F.col("ended_at"), self.start), big).alias("end_m"),
+            F.coalesce(month_index(F.col("pause_started_at"), self.start), big).alias("pause_m"),
+            F.col("ended_at").isNotNull().alias("ended"), "churn_reason")
+        months = F.broadcast(self.month_frame())
+        # Active in m: started by the month's end, not ended before it began, not paused before it began.
+        panel = pl.join(months, (F.col("m") >= F.col("start_m")) & (F.col("m") <= F.col("end_m"))
+                        & (F.col("m") <= F.col("pause_m")))
+        tiers = self.tables["tiers"].select("tier_id", "tier_rank")
+        events = (self.tables["engagement_events"]
+                  .select("patron_id", "creator_id", month_index(F.col("event_at"), self.start).alias("m"))
+                  .groupBy("patron_id", "creator_id", "m").agg(F.count(F.lit(1)).alias("events")))
+        posts = (self.tables["posts"].select("creator_id", month_index(F.col("published_at"), self.start).alias("m"))
+                 .groupBy("creator_id", "m").agg(F.count(F.lit(1)).alias("posts")))
+        age = F.col("m") - F.col("start_m")
+        panel = (panel.join(F.broadcast(tiers), "tier_id")
+                 .join(events, ["patron_id", "creator_id", "m"], "left")
+                 .join(posts, ["creator_id", "m"], "left")
+                 .withColumn("events", F.coalesce("events", F.lit(0)))
+                 .withColumn("posts", F.coalesce("posts", F.lit(0)))
+                 .withColumn("ended_here", F.col("end_m") == F.col("m"))
+                 # Patron churn: a creator leaving the platform ends its pledges, but that is the
+                 # creator's decision, not the patron's, so it is counted apart (see churn_reasons).
+                 .withColumn("churned", (F.col("ended_here") & ~F.col("churn_reason").eqNullSafe(DEPARTED)).cast("int"))
+                 .withColumn("engaged", (F.col("events") > 0).cast("int"))
+                 .withColumn("tenure", F.when(age <= 0, TENURE_BUCKETS[0]).when(age <= 2, TENURE_BUCKETS[1])
+                             .when(age <= 11, TENURE_BUCKETS[2]).otherwise(TENURE_BUCKETS[3])))
+        self._panel = panel.persist()
+        return self._panel
+
+    # -- metrics ------------------------------------------------------------------------------
+
+    def monthly(self) -> pd.DataFrame:
+        """Per window month: active, churned, engaged pledges, new pledges, new patrons, MRR."""
+        p = self.panel()
+        by_m = p.groupBy("m").agg(
+            F.count(F.lit(1)).alias("active"), F.sum("churned").alias("churned"), F.sum("engaged").alias("engaged"),
+            F.sum(F.col("ended_here").cast("int")).alias("ended"),
+            F.sum(F.when(F.col("ended") & (F.col("end_m") == F.col("m")), 0)
+                  .when(F.col("pause_m") <= F.col("m"), 0).otherwise(F.col("pledge_amount_usd"))).alias("mrr"))
+        new_pledges = (self.tables["pledges"].select(month_index(F.col("started_at"), self.start).alias("m"))
+                       .groupBy("m").agg(F.count(F.lit(1)).alias("new_pledges")))
+        new_patrons = (self.tables["patrons"].select(month_index(F.col("first_pledge_at"), self.start).alias("m"))
+                       .groupBy("m").agg(F.count(F.lit(1)).alias("new_patrons")))
+        df = (self.month_frame().join(by_m, "m", "left").join(new_pledges, "m", "left").join(new_patrons, "m", "left")
+              .orderBy("m").toPandas().fillna(0))
+        df["churn_rate"] = df["churned"] / df["active"]
+        df["engagement_rate"] = df["engaged"] / df["active"]
+        df["month"] = [pd.Timestamp(self.start) + pd.DateOffset(months=int(m)) for m in df["m"]]
+        return df
+
+    def churn_by(self, column: str) -> pd.DataFrame:
+        return (self.panel().groupBy(column).agg(F.count(F.lit(1)).alias("active"), F.sum("churned").alias("churned"))
+                .toPandas().assign(churn_rate=lambda d: d.churned / d.active).sort_values(column).reset_index(drop=True))
+
+    def churn_reasons(self) -> pd.DataFrame:
+        """Ended pledges by reason; ``share`` is among patron churn (creator departures apart)."""
+        ended = self.tables["pledges"].where(F.col("ended_at").isNotNull())
+        df = ended.groupBy("churn_reason").count().toPandas()
+        patron = df["churn_reason"] != DEPARTED
+        df["share"] = (df["count"] / df.loc[patron, "count"].sum()).where(patron)
+        return df.sort_values("churn_reason").reset_index(drop=True)
+
+    def churn_reasons_by_month(self) -> pd.DataFrame:
+        p = self.panel().where(F.col("ended_here"))
+        return p.groupBy("m", "churn_reason").count().orderBy("m").toPandas()
+
+    def engagement_by_tier(self) -> pd.DataFrame:
+        p = self.panel().withColumn("tier_group", F.least(F.col("tier_rank"), F.lit(3)))
+        return (p.groupBy("tier_group").agg(F.avg("engaged").alias("engagement_rate"), F.count(F.lit(1)).alias("pledge_months"))
+                .orderBy("tier_group").toPandas())
+
+    def engagement_by_category(self) -> pd.DataFrame:
+        cats = self.tables["creators"].select("creator_id", "category")
+        return (self.panel().join(F.broadcast(cats), "creator_id").groupBy("category")
+                .agg(F.avg("engaged").alias("engagement_rate")).orderBy(F.desc("engagement_rate")).toPandas())
+
+    def engagement_vs_next_churn(self) -> dict[str, float]:
+        p = self.panel().select("pledge_id", "m", "engaged", "events")
+        nxt = self.panel().select("pledge_id", (F.col("m") - 1).alias("m"), F.col("churned").alias("next_churned"))
+        joined = p.join(nxt, ["pledge_id", "m"])
+        rows = joined.groupBy("engaged").agg(F.avg("next_churned").alias("rate"), F.count(F.lit(1)).alias("n")).collect()
+        rate = {int(r["engaged"]): float(r["rate"]) for r in rows}
+        corr = joined.select(F.corr(F.col("events").cast("double"), F.col("next_churned").cast("double"))).first()[0]
+        return {"churn_next_not_engaged": rate.get(0, float("nan")), "churn_next_engaged": rate.get(1, float("nan")),
+                "ratio": rate.get(0, float("nan")) / rate.get(1, float("nan")), "correlation": float(corr)}
+
+    def churn_by_posting(self) -> pd.DataFrame:
+        group = F.when(F.col("posts") >= 4, "4+").when(F.col("posts") >= 1, "1-3").otherwise("<1")
+        return (self.panel().withColumn("posting", group).groupBy("posting")
+                .agg(F.count(F.lit(1)).alias("active"), F.sum("churned").alias("churned"))
+                .toPandas().assign(churn_rate=lambda d: d.churned / d.active))
+
+    def billings(self) -> DataFrame:
+        """Transactions keyed by their billing: a first attempt and its retries share
+        ``transaction_id div 8`` (transaction_id = pledge_id * 1000 + month * 8 + attempt)."""
+        return self.tables["transactions"].withColumn("billing", F.floor(F.col("transaction_id") / 8))
+
+    def payments(self) -> dict[str, float]:
+        tx = self.billings()
+        first = tx.where(F.col("transaction_type") == "payment")
+        success = first.select(F.avg((F.col("transaction_status") == "succeeded").cast("int"))).first()[0]
+        failed = first.where(F.col("transaction_status") == "failed").select("billing", F.col("transaction_at").alias("t0"))
+        recovered = (tx.where((F.col("transaction_type") == "retry") & (F.col("transaction_status") == "succeeded"))
+                     .join(failed, "billing")
+                     .where(F.col("transaction_at") <= F.col("t0") + F.expr("INTERVAL 7 DAYS"))
+                     .select("billing").distinct().count())
+        n_failed = failed.count()
+        early = tx.select(F.avg((F.dayofmonth("transaction_at") <= 3).cast("int"))).first()[0]
+        return {"first_attempt_success": float(success), "failed_billings": n_failed,
+                "recovered_within_7_days": recovered / n_failed if n_failed else float("nan"),
+                "share_on_days_1_3": float(early)}
+
+    def payment_success_by_day(self) -> pd.DataFrame:
+        first = self.tables["transactions"].where(F.col("transaction_type") == "payment")
+        return (first.groupBy(F.to_date("transaction_at").alias("day"))
+                .agg(F.avg((F.col("transaction_status") == "succeeded").cast("int")).alias("success_rate"),
+                     F.count(F.lit(1)).alias("attempts"))
+                .orderBy("day").toPandas())
+
+    def card_expiry_by_month(self) -> pd.DataFrame:
+        first = self.tables["transactions"].where(F.col("transaction_type") == "payment")
+        return (first.groupBy(F.month("transaction_at").alias("month_of_year"))
+                .agg(F.avg(F.coalesce(F.col("failure_reason") == "card_expired", F.lit(False)).cast("int"))
+                     .alias("card_expired_rate"))
+                .orderBy("month_of_year").toPandas())
+
+    def revenue_by_creator(self) -> pd.DataFrame:
+        ok = self.tables["transactions"].where(F.col("transaction_status") == "succeeded")
+        return (ok.groupBy("creator_id").agg(F.sum("gross_amount_usd").cast("double").alias("revenue"))
+                .orderBy(F.desc("revenue")).toPandas())
+
+    def pricing_tier_mix(self) -> pd.DataFrame:
+        tiers = self.tables["tiers"].select("tier_id", "tier_rank")
+        df = self.tables["pledges"].join(F.broadcast(tiers), "tier_id").groupBy("tier_rank").count().orderBy("tier_rank").toPandas()
+        df["share"] = df["count"] / df["count"].sum()
+        return df
+
+    def category_mix(self) -> pd.DataFrame:
+        df = self.tables["creators"].groupBy("category").count().toPandas()
+        df["share"] = df["count"] / df["count"].sum()
+        return df
+
+    def creator_month_active(self) -> pd.DataFrame:
+        """Active pledges per creator at each month (for growth by size tier), with the creator's status."""
+        status = self.tables["creators"].select("creator_id", "status")
+        return (self.panel().groupBy("creator_id", "m").agg(F.count(F.lit(1)).alias("active"))
+                .join(F.broadcast(status), "creator_id").toPandas())
+
+    def creator_mrr_end(self) -> pd.DataFrame:
+        """MRR and running pledges per creator in the window's last month."""
+        last = self.months - 1
+        p = self.panel().where((F.col("m") == last) & (F.col("end_m") > last) & (F.col("pause_m") > last))
+        return p.groupBy("creator_id").agg(F.sum("pledge_amount_usd").cast("double").alias("mrr"),
+                                           F.count(F.lit(1)).alias("patrons")).toPandas()

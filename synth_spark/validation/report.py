@@ -1,0 +1,177 @@
+"""The validate report: ``report.json`` (machine-readable), ``report.md`` (one table: target,
+tolerance, measured, verdict) and PNG charts of the series a person would rather look at."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on servers and CI
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from synth_spark.validation.targets import FAIL, Check, summary  # noqa: E402
+
+CHARTS = {
+    "mrr.png": "Platform MRR by month",
+    "churn.png": "Churn by month and reason",
+    "payment_success_by_day.png": "First-attempt payment success by day",
+    "new_pledges.png": "New pledges and new patrons by month",
+    "engagement.png": "Engagement rate by month",
+    "revenue_concentration.png": "Revenue concentration across creators",
+}
+
+
+def _save(fig, path: Path) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def draw_charts(frames: dict, folder: Path) -> None:
+    m = frames["monthly"]
+    x = m["month"].to_numpy(dtype="datetime64[ns]")
+
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    ax.plot(x, m["mrr"].astype(float) / 1000, marker="o", ms=3)
+    ax.set_ylabel("MRR (k USD)")
+    ax.set_title(CHARTS["mrr.png"])
+    ax.grid(alpha=0.3)
+    _save(fig, folder / "mrr.png")
+
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    reasons = frames["reasons_by_month"].pivot(index="m", columns="churn_reason", values="count").reindex(m["m"]).fillna(0)
+    bottom = np.zeros(len(m))
+    for reason in ("voluntary", "payment_failed", "creator_removed", "creator_departed"):
+        if reason in reasons:
+            share = reasons[reason].to_numpy() / m["active"].to_numpy()
+            ax.bar(x, 100 * share, width=25, bottom=100 * bottom, label=reason)
+            bottom += share
+    ax.set_ylabel("churned / active (%)")
+    ax.set_title(CHARTS["churn.png"])
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, axis="y")
+    _save(fig, folder / "churn.png")
+
+    d = frames["success_by_day"]
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    ax.plot(d["day"], 100 * d["success_rate"], lw=0.6, alpha=0.5, label="daily")
+    # Days off the billing run have few attempts: a 7-day attempt-weighted line shows the level.
+    ok = (d["success_rate"] * d["attempts"]).rolling(7, center=True, min_periods=1).sum()
+    ax.plot(d["day"], 100 * ok / d["attempts"].rolling(7, center=True, min_periods=1).sum(), lw=1.4, label="7-day")
+    ax.legend(fontsize=8)
+    ax.set_ylabel("succeeded first attempts (%)")
+    ax.set_title(CHARTS["payment_success_by_day.png"])
+    ax.grid(alpha=0.3)
+    _save(fig, folder / "payment_success_by_day.png")
+
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    ax.bar(x, m["new_pledges"], width=25, label="new pledges")
+    ax.plot(x, m["new_patrons"], color="C3", marker="o", ms=3, label="new patrons")
+    ax.set_title(CHARTS["new_pledges.png"])
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, axis="y")
+    _save(fig, folder / "new_pledges.png")
+
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    ax.plot(x, 100 * m["engagement_rate"], marker="o", ms=3)
+    for xi, month in zip(x, m["month"].dt.month):
+        if month in (6, 7, 8):
+            ax.axvspan(xi, xi, color="orange", alpha=0.3, lw=8)
+    ax.set_ylabel("pledges with an event (%)")
+    ax.set_title(CHARTS["engagement.png"])
+    ax.grid(alpha=0.3)
+    _save(fig, folder / "engagement.png")
+
+    rev = np.sort(frames["revenue"]["revenue"].to_numpy())[::-1]
+    fig, ax = plt.subplots(figsize=(5, 4))
+    creators = np.arange(1, len(rev) + 1) / len(rev)
+    ax.plot(100 * creators, 100 * np.cumsum(rev) / rev.sum())
+    ax.axvline(10, color="grey", ls="--", lw=0.8)
+    ax.set_xlabel("top creators (%)")
+    ax.set_ylabel("share of revenue (%)")
+    ax.set_title(CHARTS["revenue_concentration.png"])
+    ax.grid(alpha=0.3)
+    _save(fig, folder / "revenue_concentration.png")
+
+
+def draw_anomaly_charts(scores: list, control: list | None, folder: Path) -> list[str]:
+    """One chart per anomaly: the series its signal is read from, the window shaded, and the
+    control run's series dashed when there is one."""
+    names = []
+    ctrl = {c.anomaly_id: c for c in control or []}
+    for sc in scores:
+        if sc.series is None:
+            continue
+        name = f"anomaly_{sc.anomaly_id}_{sc.anomaly_type}.png"
+        fig, ax = plt.subplots(figsize=(8, 3.6))
+        for i, col in enumerate(c for c in sc.series.columns if c not in ("x", "first attempts")):
+            ax.plot(sc.series["x"], sc.series[col], lw=1.3, marker="o" if len(sc.series) < 40 else None, ms=3, color=f"C{i}", label=col)
+            other = ctrl.get(sc.anomaly_id)
+            if other is not None and other.series is not None and col in other.series:
+                ax.plot(other.series["x"], other.series[col], lw=1.0, ls="--", color=f"C{i}", alpha=0.7, label=f"{col} (control run)")
+        ax.axvspan(sc.window[0], sc.window[1], color="red", alpha=0.12, lw=0)
+        ax.set_title(f"{sc.anomaly_type}: {sc.question}", fontsize=10)
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+        _save(fig, folder / name)
+        names.append(name)
+    return names
+
+
+def _anomaly_lines(scores: list, control: list | None) -> list[str]:
+    ctrl = {c.anomaly_id: c for c in control or []}
+    lines = ["", "## Injected anomalies", "",
+             "Each anomaly of the ground-truth table, scored from the data: is its signal out of line in its window "
+             "(robust z >= 3 against the months or days outside, or the category's own rates before), and does the "
+             "drill-down rank the injected root cause first?" + (" The control run (same seed, anomalies off) is scored "
+                                                                 "with the same ground truth and must show no signal." if control else ""),
+             "",
+             "| # | anomaly | question | signal | detected | root cause found | control run |",
+             "|---|---|---|---|---|---|---|"]
+    for sc in scores:
+        c = ctrl.get(sc.anomaly_id)
+        lines.append(f"| {sc.anomaly_id} | {sc.anomaly_type} | {sc.question} | {sc.signal} | {'yes' if sc.detected else 'NO'} "
+                     f"| {'yes' if sc.root_cause_found else 'NO'} | "
+                     f"{'-' if c is None else ('no signal' if not c.detected else 'SIGNAL: ' + c.signal)} |")
+    for sc in scores:
+        lines += ["", f"### {sc.anomaly_id}. {sc.anomaly_type}: {sc.question}", "",
+                  f"Expected root cause: {sc.expected_root_cause}. Signal: {sc.signal}.", ""]
+        for d in sc.drilldowns:
+            top = "; ".join(f"{c.value} ({c.contribution:,.3g}, {100 * c.share:.0f}%)" for c in d.top)
+            lines.append(f"- by {d.dimension}, {d.measure}: {top}")
+        lines += ["", f"![{sc.anomaly_type}](anomaly_{sc.anomaly_id}_{sc.anomaly_type}.png)"]
+    return lines
+
+
+def write_report(checks: list[Check], frames: dict, folder: Path, manifest: dict,
+                 scores: list | None = None, control: list | None = None) -> dict:
+    folder.mkdir(parents=True, exist_ok=True)
+    draw_charts(frames, folder)
+    anomaly_charts = draw_anomaly_charts(scores or [], control, folder)
+    counts = summary(checks)
+    report = {"generator": "synth-spark", "dataset": {k: manifest.get(k) for k in ("seed", "scale", "window", "generated_at")},
+              "summary": counts, "passed": counts.get(FAIL, 0) == 0,
+              "checks": [c.to_dict() for c in checks], "charts": list(CHARTS) + anomaly_charts,
+              "anomalies": [sc.to_dict() for sc in scores or []],
+              "control_run": None if control is None else [sc.to_dict() for sc in control],
+              "monthly": frames["monthly"].assign(month=frames["monthly"]["month"].dt.strftime("%Y-%m"))
+                                          .drop(columns=["m"]).to_dict(orient="records")}
+    (folder / "report.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+    lines = ["# synth-spark validation report",
+             "",
+             f"Dataset: seed {manifest.get('seed')}, scale {manifest.get('scale')}, "
+             f"window {manifest.get('window', {}).get('start')} to {manifest.get('window', {}).get('end')}.",
+             f"**{counts.get('pass', 0)} passed, {counts.get(FAIL, 0)} failed**"
+             f" ({counts.get('not attainable at seed volumes', 0)} not attainable at seed volumes: the seed's size bands and its row volumes cannot both hold).",
+             "",
+             "| group | check | target | tolerance | measured | verdict |",
+             "|---|---|---|---|---|---|"]
+    lines += [f"| {c.group} | {c.name} | {c.target} | {c.tolerance} | {c.measured} | {c.verdict} |" for c in checks]
+    if scores:
+        lines += _anomaly_lines(scores, control)
+    lines += ["", "## Charts", ""] + [f"![{title}]({name})" for name, title in CHARTS.items()]
+    (folder / "report.md").write_text("\n".join(lines) + "\n")
+    return report

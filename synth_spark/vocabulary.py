@@ -1,0 +1,127 @@
+"""The words of the platform, in one place: the published tables and their columns, every closed
+set of values, the time constants and how ids are built from their owners. Settings (how often,
+how many) live in config; what a value may be lives here. No Spark, no numpy needed to read it.
+"""
+
+from __future__ import annotations
+
+# -- creators --------------------------------------------------------------------------------------
+CATEGORIES = ("podcasts", "video", "visual_art", "education", "writing", "music", "games")
+#: a creator's latent size: drives growth, volatility and churn; not a column of the creators table
+SIZE_TIERS = ("emerging", "established", "top_creator")
+CREATOR_STATUSES = ("active", "inactive", "departed")
+
+# -- patrons and pledges ---------------------------------------------------------------------------
+PATRON_STATUSES = ("active", "paused", "churned")
+PLEDGE_STATUSES = ("active", "paused", "churned")
+#: why a pledge ended; the last one is written only when a creator leaves the platform
+CHURN_REASONS = ("voluntary", "payment_failed", "creator_removed", "creator_departed")
+
+# -- payments --------------------------------------------------------------------------------------
+PAYMENT_METHODS = ("card", "paypal", "apple_pay", "google_pay")
+TRANSACTION_TYPES = ("payment", "retry")
+TRANSACTION_STATUSES = ("succeeded", "failed")
+#: the decline reasons whose shares the config sets
+FAILURE_REASONS = ("card_declined", "insufficient_funds", "processing_error")
+#: every value of failure_reason, in the order of its code (0: none, the payment succeeded)
+FAILURE_CODES = (None, *FAILURE_REASONS, "card_expired", "processor_outage")
+
+# -- content and engagement ------------------------------------------------------------------------
+POST_TYPES = ("text", "image", "video", "audio", "poll", "link")
+ACCESS_LEVELS = ("public", "patrons_only", "tier_locked")
+EVENT_TYPES = ("view", "like", "comment", "share")
+
+# -- the injected anomalies ------------------------------------------------------------------------
+ANOMALY_TYPES = ("viral_spike", "payment_outage", "holiday_churn", "creator_exodus", "category_collapse")
+
+# -- time ------------------------------------------------------------------------------------------
+DAY = 86_400
+#: "never" as an epoch second: far beyond any window, and safe to add a few days to
+NEVER = (2**63 - 1) // 4
+
+# -- ids: built from their owner, so they are the same whatever the partitioning -------------------
+PLEDGES_PER_CREATOR = 1_000_000
+POSTS_PER_CREATOR = 10_000
+
+
+def tier_id(creator_id, rank):
+    return creator_id * 10 + rank
+
+
+def pledge_id(creator_id, number):
+    """``number`` counts a creator's pledges from 1."""
+    return creator_id * PLEDGES_PER_CREATOR + number
+
+
+def post_id(creator_id, number):
+    return creator_id * POSTS_PER_CREATOR + number
+
+
+def transaction_id(pledge, month, attempt):
+    """A billing's attempts share ``transaction_id // 8``: month and attempt within the pledge."""
+    return pledge * 1000 + month * 8 + attempt
+
+
+def event_id(pledge, month, number):
+    return pledge * 10_000 + month * 100 + number
+
+
+# -- text that is safe in a spreadsheet ------------------------------------------------------------
+#: first characters a spreadsheet reads as a formula (CSV injection), plus tab and carriage return
+UNSAFE_TEXT_START = ("=", "+", "-", "@", "\t", "\r")
+
+# -- the published tables --------------------------------------------------------------------------
+MONEY = "decimal(10,2)"
+TABLES: dict[str, str] = {
+    "creators": """creator_id bigint, creator_name string, email string, category string, subcategory string,
+        country_code string, currency_code string, plan_type string, is_nsfw boolean, is_verified boolean,
+        created_at timestamp, first_pledge_received_at timestamp, last_post_at timestamp, status string""",
+    "patrons": """patron_id bigint, patron_name string, email string, country_code string, created_at timestamp,
+        first_pledge_at timestamp, lifetime_spend_usd decimal(14,2), status string""",
+    "tiers": f"""tier_id bigint, creator_id bigint, tier_name string, tier_rank int, price_usd {MONEY},
+        description string, is_active boolean, created_at timestamp, archived_at timestamp""",
+    "pledges": f"""pledge_id bigint, patron_id bigint, creator_id bigint, tier_id bigint, pledge_amount_usd {MONEY},
+        pledge_status string, is_first_pledge boolean, started_at timestamp, ended_at timestamp,
+        pause_started_at timestamp, churn_reason string""",
+    "transactions": f"""transaction_id bigint, pledge_id bigint, patron_id bigint, creator_id bigint,
+        transaction_type string, transaction_status string, gross_amount_usd {MONEY}, platform_fee_usd {MONEY},
+        processing_fee_usd {MONEY}, net_amount_usd {MONEY}, payment_method string, failure_reason string,
+        transaction_at timestamp""",
+    "posts": """post_id bigint, creator_id bigint, title string, post_type string, access_level string,
+        minimum_tier_id bigint, published_at timestamp, is_pinned boolean""",
+    "engagement_events": """event_id bigint, patron_id bigint, creator_id bigint, post_id bigint, event_type string,
+        event_at timestamp""",
+}
+TABLE_ORDER = tuple(TABLES)
+#: the ground truth of the injected anomalies, published beside the seed's seven tables
+GROUND_TRUTH = "anomalies"
+GROUND_TRUTH_DDL = """anomaly_id int, anomaly_type string, start_at timestamp, end_at timestamp, creator_ids string,
+    category string, metric string, expected_effect string, investigation_question string, expected_root_cause string"""
+OUTPUT_TABLES = (*TABLE_ORDER, GROUND_TRUTH)
+
+
+def ddl(table: str) -> str:
+    """A table's columns and types as one line of Spark DDL."""
+    return " ".join((GROUND_TRUTH_DDL if table == GROUND_TRUTH else TABLES[table]).split())
+
+
+def columns(table: str) -> list[str]:
+    return [part.split()[0] for part in ddl(table).split(", ")]
+
+
+#: every closed-set column and its allowed values (nulls allowed where the column is nullable)
+CLOSED_SETS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("creators", "category"): CATEGORIES,
+    ("creators", "status"): CREATOR_STATUSES,
+    ("anomalies", "anomaly_type"): ANOMALY_TYPES,
+    ("patrons", "status"): PATRON_STATUSES,
+    ("pledges", "pledge_status"): PLEDGE_STATUSES,
+    ("pledges", "churn_reason"): CHURN_REASONS,
+    ("transactions", "transaction_type"): TRANSACTION_TYPES,
+    ("transactions", "transaction_status"): TRANSACTION_STATUSES,
+    ("transactions", "payment_method"): PAYMENT_METHODS,
+    ("transactions", "failure_reason"): tuple(c for c in FAILURE_CODES if c),
+    ("posts", "post_type"): POST_TYPES,
+    ("posts", "access_level"): ACCESS_LEVELS,
+    ("engagement_events", "event_type"): EVENT_TYPES,
+}
