@@ -22,7 +22,7 @@ $(BIN)/.installed-bench: $(BIN)/.installed
 	touch $@
 
 generate: setup
-	$(BIN)/synth-spark generate --out $(OUT) --scale $(SCALE) --overwrite
+	$(BIN)/synth-spark generate $(OUT) --scale $(SCALE) --overwrite
 
 test: setup
 	$(BIN)/python -m pytest -m "not slow"

@@ -1,4 +1,4 @@
-"""spark-submit entry point: ``spark-submit [spark options] jobs/generate.py --out DIR [options]``.
+"""spark-submit entry point: ``spark-submit [spark options] jobs/generate.py DIR [options]``.
 
 Same options as ``synth-spark generate``; the master and Delta jars come from spark-submit
 (``--master``, ``--packages``), so ``--master`` here is only needed to override them.

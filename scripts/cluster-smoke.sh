@@ -163,7 +163,7 @@ run "spark-submit on the cluster" "$LOGS/cluster-driver.log" \
   --conf spark.ui.enabled=false \
   --conf spark.driver.host=127.0.0.1 --conf spark.driver.bindAddress=127.0.0.1 \
   --conf "spark.local.dir=$WORK/local-driver" \
-  "$ROOT/jobs/generate.py" --out "$WORK/cluster" --scale "$SCALE" --format "$CLUSTER_FORMAT"
+  "$ROOT/jobs/generate.py" "$WORK/cluster" --scale "$SCALE" --format "$CLUSTER_FORMAT"
 # The cluster really ran it: each worker launched an executor for the application.
 for n in 1 2; do
   compgen -G "$WORK/worker-$n/app-*/*/stderr" >/dev/null || die "worker $n ran no executor (see $WORK/worker-$n)"
@@ -177,7 +177,7 @@ for parts in ${PARTITIONS:-default}; do
   say "synth-spark generate --master local[2]: --scale $SCALE --format parquet ${extra[*]}"
   run "local generate ($parts partitions)" "$LOGS/local-$parts.log" \
     env PYSPARK_SUBMIT_ARGS="--driver-java-options '$JAVA_OPTS' pyspark-shell" \
-    "$(dirname "$PYTHON")/synth-spark" generate --master 'local[2]' --out "$WORK/local-$parts" --scale "$SCALE" \
+    "$(dirname "$PYTHON")/synth-spark" generate "$WORK/local-$parts" --master 'local[2]' --scale "$SCALE" \
     --format parquet "${extra[@]}"
   LOCAL_DIRS+=("$WORK/local-$parts")
 done

@@ -12,7 +12,8 @@ import re
 import sys
 from pathlib import Path
 
-from synth_spark.config import MAX_SCALE, ConfigError, load_config
+from synth_spark import __version__, options
+from synth_spark.config import ConfigError, load_config
 from synth_spark.failures import (
     EXIT_BAD_INPUT,
     EXIT_ENVIRONMENT,
@@ -22,17 +23,10 @@ from synth_spark.failures import (
     one_line,
     write_trace,
 )
-from synth_spark.manifest import FORMATS
-from synth_spark.publish.storage import location, resolve
+from synth_spark.options import MAX_PARTITIONS
+from synth_spark.publish.storage import resolve
 from synth_spark.simulation.plan import refuse_unplannable
 from synth_spark.vocabulary import ANOMALY_TYPES
-
-#: the most tasks one run may ask for: past this, Spark spends its time starting tasks
-MAX_PARTITIONS = 10_000
-_MASTER = re.compile(r"^(local(\[(\*|[1-9][0-9]{0,3})(,[0-9]{1,3})?\])?|local-cluster\[[1-9][0-9]*,[1-9][0-9]*,[1-9][0-9]*\]"
-                     r"|spark://[A-Za-z0-9.\-]+:[0-9]{1,5}(,[A-Za-z0-9.\-]+:[0-9]{1,5})*|yarn|k8s://\S+)$")
-_MEMORY = re.compile(r"^([1-9][0-9]{0,6})([kmgt])b?$", re.IGNORECASE)
-_MIB = {"k": 1 / 1024, "m": 1, "g": 1024, "t": 1024 * 1024}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,110 +34,61 @@ class _Parser(argparse.ArgumentParser):
         raise ConfigError(re.sub(r"^argument [^:]+: (?=--)", "", message))
 
 
-def _scale(text: str) -> float:
-    try:  # float() also reads "1_0" as 10: a typo, not a number
-        value = float(text) if "_" not in text else None
-    except ValueError:
-        value = None
-    if value is None:
-        raise argparse.ArgumentTypeError(f"--scale: {text!r} is not a number; give a positive factor such as 0.1, 1 or 10")
-    if not 0 < value <= MAX_SCALE:
-        raise argparse.ArgumentTypeError(f"--scale: {text!r} is not allowed; give a factor above 0 and up to {MAX_SCALE:,}")
-    return value
-
-
-def _positive_int(name: str, most: int):
-    def parse(text: str) -> int:
-        if not re.fullmatch(r"[0-9]{1,12}", text.strip()):
-            raise argparse.ArgumentTypeError(f"{name}: {text!r} is not a whole number; give 1 to {most:,}")
-        value = int(text)
-        if not 1 <= value <= most:
-            raise argparse.ArgumentTypeError(f"{name}: {value} is not allowed; give 1 to {most:,}")
-        return value
-    return parse
-
-
-def _seed(text: str) -> int:
-    if not re.fullmatch(r"[0-9]{1,19}", text.strip()):
-        raise argparse.ArgumentTypeError(f"--seed: {text!r} is not a whole number; give 0 to 2**63-1")
-    value = int(text)
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"--seed: {value} is not allowed; give 0 to 2**63-1")
-    return value
-
-
-def _master(text: str) -> str:
-    if not _MASTER.match(text):
-        raise argparse.ArgumentTypeError(f"--master: {text!r} is not a Spark master; give local[*], local[N], "
-                                         "spark://HOST:PORT, yarn or k8s://URL")
-    return text
-
-
-def _memory(text: str) -> str:
-    m = _MEMORY.match(text.strip())
-    if not m or int(m.group(1)) * _MIB[m.group(2).lower()] < 512:
-        raise argparse.ArgumentTypeError(f"--driver-memory: {text!r} is not allowed; give a size of 512m or more, "
-                                         "such as 2g or 8g")
-    return text.strip().lower()
-
-
-def _out(text: str) -> Path | str:
-    """``--out``: a URI as it is, a local path made absolute (Hadoop would read ``a:b`` as a scheme)."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("--out: an empty path is not allowed; give a folder, e.g. out/1x")
-    if text != text.strip() or any(not c.isprintable() for c in text):
-        raise argparse.ArgumentTypeError(f"--out: {text!r} has surrounding spaces or control characters; give a plain path")
-    where = location(text)
-    if isinstance(where, str):
-        return where
-    if where.is_symlink() and not where.exists():
-        raise argparse.ArgumentTypeError(f"--out: {text!r} is a symbolic link to nothing; give a folder")
-    return Path(os.path.abspath(where))
-
-
-def _conf_file(text: str) -> Path:
-    if not text.strip():
-        raise argparse.ArgumentTypeError("--conf: an empty path is not allowed; give a YAML file")
-    return Path(text)
-
-
-def _formats(text: str) -> list[str]:
-    items = [f.strip().lower() for f in text.split(",") if f.strip()]
-    bad = [f for f in items if f not in FORMATS]
-    if bad or not items:
-        raise argparse.ArgumentTypeError(
-            f"--format: {bad[0] if bad else text!r} is not a format; allowed: a comma list of {', '.join(FORMATS)}")
-    return list(dict.fromkeys(items))
-
-
 def add_generate_options(p: argparse.ArgumentParser, default_master: str | None) -> None:
-    p.add_argument("--out", required=True, type=_out,
+    p.add_argument("dataset", nargs="?", type=options.out, default=None, metavar="DATASET",
                    help="output folder (created if missing): a local path, or a Hadoop FileSystem URI "
                         "such as s3a://bucket/prefix with its connector on the classpath")
-    p.add_argument("--scale", type=_scale, default=None, help="size factor: 1 = 500 creators, 15k patrons (default from config: 1)")
-    p.add_argument("--seed", type=_seed, default=None, help="run seed (default from config: 42)")
-    p.add_argument("--format", dest="formats", type=_formats, default=["parquet", "csv", "delta"],
+    p.add_argument("--out", type=options.out, default=None, help=argparse.SUPPRESS)  # the older form of DATASET
+    p.add_argument("--scale", type=options.scale, default=None, help="size factor: 1 = 500 creators, 15k patrons (default from config: 1)")
+    p.add_argument("--seed", type=options.seed, default=None, help="run seed (default from config: 42)")
+    p.add_argument("--format", dest="formats", type=options.formats, default=["parquet", "csv", "delta"],
                    help="comma list of parquet, csv, delta (default: all three)")
-    p.add_argument("--conf", type=_conf_file, default=None, help="YAML file overriding conf/default.yaml")
-    p.add_argument("--partitions", type=_positive_int("--partitions", MAX_PARTITIONS), default=None,
+    p.add_argument("--config", "--conf", dest="config", type=options.conf_file, default=None, metavar="FILE",
+                   help="YAML settings over conf/default.yaml (--conf is the older name)")
+    p.add_argument("--set", dest="settings", type=options.setting, action="append", default=[], metavar="KEY.PATH=VALUE",
+                   help="override one setting, validated like the file (repeatable), e.g. anomalies.holiday_churn.enabled=false")
+    p.add_argument("--partitions", type=options.positive_int("--partitions", MAX_PARTITIONS), default=None,
                    help="Spark tasks (and files per table) for the simulation; the output is the same for any "
                         "value (default: about 4M rows per task, at least 2 per core when there is work for them)")
-    p.add_argument("--master", type=_master, default=default_master,
+    p.add_argument("--master", type=options.master, default=default_master,
                    help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
-    p.add_argument("--driver-memory", type=_memory, default=None, help="driver JVM memory in local mode, e.g. 8g")
+    p.add_argument("--driver-memory", type=options.memory, default=None, help="driver JVM memory in local mode, e.g. 8g")
+    p.add_argument("--spark-conf", dest="spark_conf", type=options.spark_setting, action="append", default=[],
+                   metavar="KEY=VALUE", help="a Spark setting for the session (repeatable)")
     p.add_argument("--no-anomalies", action="store_true",
                    help="turn all five injected anomalies off (a control run for the same seed)")
-    p.add_argument("--overwrite", action="store_true", help="replace a dataset already in --out")
+    p.add_argument("--overwrite", action="store_true", help="replace the synth-spark dataset already in DATASET")
     p.add_argument("--quiet", action="store_true", help="print only the final summary")
+
+
+def _merge(base: dict, more: dict) -> dict:
+    out = dict(base)
+    for key, value in more.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def _settled_generate_args(args: argparse.Namespace, argv: list[str]) -> None:
+    """One DATASET, given as the argument (or, the older way, as --out with a note)."""
+    if args.dataset is not None and args.out is not None:
+        raise ConfigError("DATASET: given twice (as the argument and as --out); give it once, as the argument")
+    if args.dataset is None and args.out is None:
+        raise ConfigError("DATASET: give the output folder, e.g. synth-spark generate out/1x")
+    if args.out is not None:
+        args.dataset = args.out
+        print("synth-spark: note: --out DIR is the older form; give the folder as the argument: synth-spark generate DIR",
+              file=sys.stderr)
+    if any(a == "--conf" or a.startswith("--conf=") for a in argv):
+        print("synth-spark: note: --conf is the older name of --config (spark-submit has a --conf of its own)", file=sys.stderr)
 
 
 def check_writable(out: Path) -> None:
     """Refuse a local output folder that cannot be written, before anything is written."""
     probe = out if out.exists() else next((p for p in out.parents if p.exists()), Path("/"))
     if not probe.is_dir():
-        raise ConfigError(f"--out: {str(out)!r} is not writable: {str(probe)!r} is a file, not a folder")
+        raise ConfigError(f"DATASET: {str(out)!r} is not writable: {str(probe)!r} is a file, not a folder")
     if not os.access(probe, os.W_OK | os.X_OK):
-        raise ConfigError(f"--out: {str(out)!r} is not writable (no write permission on {str(probe)!r})")
+        raise ConfigError(f"DATASET: {str(out)!r} is not writable (no write permission on {str(probe)!r})")
 
 
 def check_partitions(cfg, partitions: int | None) -> None:
@@ -153,8 +98,10 @@ def check_partitions(cfg, partitions: int | None) -> None:
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    off = {"anomalies": {name: {"enabled": False} for name in ANOMALY_TYPES}} if args.no_anomalies else {}
-    cfg = load_config(args.conf, scale=args.scale, seed=args.seed, **off)
+    overrides: dict = {"anomalies": {name: {"enabled": False} for name in ANOMALY_TYPES}} if args.no_anomalies else {}
+    for setting in args.settings:
+        overrides = _merge(overrides, setting)
+    cfg = load_config(args.config, scale=args.scale, seed=args.seed, **overrides)
     check_partitions(cfg, args.partitions)
     refuse_unplannable(cfg)
 
@@ -162,10 +109,10 @@ def run_generate(args: argparse.Namespace) -> int:
     from synth_spark.publish.claim import Claim
 
     progress = Progress(quiet=args.quiet)
-    if isinstance(args.out, Path):
-        check_writable(args.out)
-        with Claim(args.out, args.overwrite, progress) as claim:  # the lock, before any work
-            return _generate(args, cfg, progress, args.out, claim)
+    if isinstance(args.dataset, Path):
+        check_writable(args.dataset)
+        with Claim(args.dataset, args.overwrite, progress) as claim:  # the lock, before any work
+            return _generate(args, cfg, progress, args.dataset, claim)
     return _generate(args, cfg, progress, None, None)
 
 
@@ -176,9 +123,9 @@ def _generate(args: argparse.Namespace, cfg, progress, out, claim) -> int:
 
     progress(f"starting Spark ({args.master or 'spark-submit master'})")
     spark = build_session(args.master, partitions=args.partitions, driver_memory=args.driver_memory,
-                          delta="delta" in args.formats)
+                          delta="delta" in args.formats, extra=dict(args.spark_conf))
     if out is None:  # a URI: claimed once Spark can reach its file system
-        out = resolve(spark, args.out)
+        out = resolve(spark, args.dataset)
         with Claim(out, args.overwrite, progress) as claim:
             result = generate(spark, cfg, out, args.formats, args.partitions, progress, claim=claim)
     else:
@@ -222,7 +169,8 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None, default_master: str | None = "local[*]") -> int:
     parser = _Parser(prog="synth-spark", description="Reproducible synthetic creator-economy data with PySpark.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"synth-spark {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="{generate,validate,check,verify}")
     gen = sub.add_parser("generate", help="generate the seven tables")
     add_generate_options(gen, default_master)
     val = sub.add_parser("validate", help="measure every statistical target of the seed on a dataset")
@@ -230,7 +178,7 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
     val.add_argument("--report", type=Path, default=None, help="report folder (default: DATASET/report)")
     val.add_argument("--control", type=Path, default=None,
                      help="a control run (same seed, generated with --no-anomalies): must show no anomaly signal")
-    val.add_argument("--master", type=_master, default=default_master, help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
+    val.add_argument("--master", type=options.master, default=default_master, help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
     val.add_argument("--quiet", action="store_true", help="print only the results")
     chk = sub.add_parser("check", help="run the seed's data-quality rules (dbt tests) on a dataset's files")
     chk.add_argument("dataset", type=Path, help="a folder written by 'synth-spark generate'")
@@ -241,12 +189,18 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
                      help="keep dbt's target (compiled SQL, run_results.json) and logs here (default: a temporary folder)")
     ver = sub.add_parser("verify", help="re-read a dataset and compare its row counts and checksums with its manifest")
     ver.add_argument("dataset", type=Path, help="a folder written by 'synth-spark generate'")
-    ver.add_argument("--master", type=_master, default=default_master, help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
+    ver.add_argument("--master", type=options.master, default=default_master, help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
     commands = {"generate": run_generate, "validate": run_validate, "check": run_check, "verify": run_verify}
     command = "synth-spark"
     try:
+        argv = sys.argv[1:] if argv is None else list(argv)
         args = parser.parse_args(argv)
+        if args.command is None:  # a bare synth-spark: what it can do
+            parser.print_help(sys.stderr)
+            return EXIT_BAD_INPUT
         command = args.command
+        if command == "generate":
+            _settled_generate_args(args, argv)
         return commands[args.command](args)
     except ConfigError as err:
         print(f"synth-spark: error: {err}", file=sys.stderr)

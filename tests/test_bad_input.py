@@ -36,15 +36,15 @@ def _inside_a_dataset(tmp_path: Path) -> str:
     return str(dataset / "parquet" / "creators")
 
 
-# (id, arguments after "generate" given tmp_path (--out tmp_path/out unless they name one), text the one line must hold)
+# (id, arguments after "generate" given tmp_path (DATASET tmp_path/out unless they give one), text the one line must hold)
 CASES = [
     ("scale-too-small-for-the-exodus", lambda t: ["--scale", "0.01"], ("anomalies.creator_exodus", "no top creators", "--scale")),
-    ("no-top-creators-for-the-exodus", lambda t: ["--conf", _yaml(t, "creators:\n  size_tiers:\n    top_creator: {share: 0}\n"
+    ("no-top-creators-for-the-exodus", lambda t: ["--config", _yaml(t, "creators:\n  size_tiers:\n    top_creator: {share: 0}\n"
                                                                       "    established: {share: 0.4}\n")],
      ("anomalies.creator_exodus", "no top creators")),
     ("scale-overflowing", lambda t: ["--scale", "4e305"], ("--scale", "up to 10,000")),
     ("scale-with-underscore", lambda t: ["--scale", "1_0"], ("--scale", "'1_0'", "not a number")),
-    ("scale-in-file-too-large", lambda t: ["--conf", _yaml(t, "scale: 1.0e+300\n")], ("scale", "less than or equal to 10000")),
+    ("scale-in-file-too-large", lambda t: ["--config", _yaml(t, "scale: 1.0e+300\n")], ("scale", "less than or equal to 10000")),
     ("master-unknown", lambda t: ["--master", "moon://x"], ("--master", "'moon://x'", "local[*]")),
     ("master-zero-cores", lambda t: ["--master", "local[0]"], ("--master", "local[0]")),
     ("memory-no-unit", lambda t: ["--driver-memory", "8"], ("--driver-memory", "'8'", "512m or more")),
@@ -53,21 +53,21 @@ CASES = [
     ("partitions-absurd", lambda t: ["--partitions", "100000"], ("--partitions", "100000", "1 to 10,000")),
     ("partitions-more-than-creators", lambda t: ["--partitions", "600"], ("--partitions", "500 creators", "1 to 500")),
     ("seed-with-underscore", lambda t: ["--seed", "4_2"], ("--seed", "'4_2'")),
-    ("seed-boolean-in-file", lambda t: ["--conf", _yaml(t, "seed: true\n")], ("seed", "valid integer", "True")),
-    ("integer-as-text-in-file", lambda t: ["--conf", _yaml(t, "volumes:\n  creators: '500'\n")], ("volumes.creators", "'500'")),
-    ("boolean-as-number", lambda t: ["--conf", _yaml(t, "anomalies:\n  holiday_churn: {enabled: 1}\n")],
+    ("seed-boolean-in-file", lambda t: ["--config", _yaml(t, "seed: true\n")], ("seed", "valid integer", "True")),
+    ("integer-as-text-in-file", lambda t: ["--config", _yaml(t, "volumes:\n  creators: '500'\n")], ("volumes.creators", "'500'")),
+    ("boolean-as-number", lambda t: ["--config", _yaml(t, "anomalies:\n  holiday_churn: {enabled: 1}\n")],
      ("anomalies.holiday_churn.enabled", "boolean")),
-    ("boolean-as-word", lambda t: ["--conf", _yaml(t, "anomalies:\n  holiday_churn: {enabled: 'yes'}\n")],
+    ("boolean-as-word", lambda t: ["--config", _yaml(t, "anomalies:\n  holiday_churn: {enabled: 'yes'}\n")],
      ("anomalies.holiday_churn.enabled", "boolean")),
-    ("duplicate-key", lambda t: ["--conf", _yaml(t, "seed: 1\nscale: 1\nseed: 2\n")],
-     ("--conf", "duplicate key 'seed'", "line 3")),
-    ("yaml-alias-bomb", lambda t: ["--conf", _yaml(t, ALIAS_BOMB)], ("--conf", "aliases", "100,000")),
-    ("config-too-large", lambda t: ["--conf", _yaml(t, "# padding\n" * 200_000)], ("--conf", "bytes", "1,048,576")),
-    ("config-empty-path", lambda t: ["--conf", ""], ("--conf", "empty path")),
-    ("out-empty", lambda t: ["--out", ""], ("--out", "empty path")),
-    ("out-blank", lambda t: ["--out", "  "], ("--out",)),
-    ("out-dangling-symlink", lambda t: ["--out", _symlink_to_nothing(t)], ("--out", "symbolic link to nothing")),
-    ("out-inside-another-dataset", lambda t: ["--out", _inside_a_dataset(t)], ("--out", "is inside the dataset")),
+    ("duplicate-key", lambda t: ["--config", _yaml(t, "seed: 1\nscale: 1\nseed: 2\n")],
+     ("--config", "duplicate key 'seed'", "line 3")),
+    ("yaml-alias-bomb", lambda t: ["--config", _yaml(t, ALIAS_BOMB)], ("--config", "aliases", "100,000")),
+    ("config-too-large", lambda t: ["--config", _yaml(t, "# padding\n" * 200_000)], ("--config", "bytes", "1,048,576")),
+    ("config-empty-path", lambda t: ["--config", ""], ("--config", "empty path")),
+    ("out-empty", lambda t: [""], ("DATASET", "empty path")),
+    ("out-blank", lambda t: ["  "], ("DATASET",)),
+    ("out-dangling-symlink", lambda t: [_symlink_to_nothing(t)], ("DATASET", "symbolic link to nothing")),
+    ("out-inside-another-dataset", lambda t: [_inside_a_dataset(t)], ("DATASET", "is inside the dataset")),
 ]
 
 
@@ -77,8 +77,8 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(capsys, tmp_path, monk
     work.mkdir()
     monkeypatch.chdir(work)  # so that a run writing into the current folder would show
     given = args(tmp_path)
-    if "--out" not in given:
-        given = ["--out", str(tmp_path / "out"), *given]
+    if not given or given[0].startswith("--"):  # the cases that are not about the folder write to tmp/out
+        given = [str(tmp_path / "out"), *given]
     before = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
 
     code = main(["generate", *given])

@@ -27,7 +27,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 )
 def test_bad_option_is_one_line_exit_2_and_writes_nothing(tmp_path, extra, expected):
     out = tmp_path / "out"
-    done = run_cli("generate", "--out", str(out), *extra)
+    done = run_cli("generate", str(out), *extra)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0] and "Traceback" not in done.stderr, done.stderr
@@ -47,7 +47,7 @@ def test_bad_option_is_one_line_exit_2_and_writes_nothing(tmp_path, extra, expec
 def test_bad_config_is_one_line_exit_2(tmp_path, yaml_text, expected):
     conf = tmp_path / "bad.yaml"
     conf.write_text(yaml_text)
-    done = run_cli("generate", "--out", str(tmp_path / "out"), "--conf", str(conf))
+    done = run_cli("generate", str(tmp_path / "out"), "--config", str(conf))
     assert done.returncode == 2, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and expected in done.stderr, done.stderr
     assert not (tmp_path / "out").exists()
@@ -56,7 +56,7 @@ def test_bad_config_is_one_line_exit_2(tmp_path, yaml_text, expected):
 def test_output_path_that_is_a_file_is_refused(tmp_path):
     target = tmp_path / "file.txt"
     target.write_text("x")
-    done = run_cli("generate", "--out", str(target))
+    done = run_cli("generate", str(target))
     assert done.returncode == 2 and "is a file" in done.stderr
     assert target.read_text() == "x"
 
@@ -66,7 +66,7 @@ OUR_MANIFEST = '{"generator": "synth-spark", "formats": ["parquet"], "tables": {
 
 def test_existing_dataset_needs_overwrite(tmp_path):
     (tmp_path / "_manifest.json").write_text(OUR_MANIFEST)
-    done = run_cli("generate", "--out", str(tmp_path))
+    done = run_cli("generate", str(tmp_path))
     assert done.returncode == 2 and "--overwrite" in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["_manifest.json"]
 
@@ -110,14 +110,13 @@ def _assert_one_line(code: int, err: str, *expected: str) -> str:
 )
 def test_bad_option_in_process(capsys, tmp_path, extra, expected):
     out = tmp_path / "out"
-    code, err = run_main(capsys, "generate", "--out", str(out), *extra)
+    code, err = run_main(capsys, "generate", str(out), *extra)
     _assert_one_line(code, err, *expected)
     assert not out.exists()
 
 
-def test_missing_subcommand_and_missing_out(capsys):
-    _assert_one_line(*run_main(capsys), "command")
-    _assert_one_line(*run_main(capsys, "generate"), "--out")
+def test_missing_dataset(capsys):
+    _assert_one_line(*run_main(capsys, "generate"), "DATASET", "give the output folder")
 
 
 @pytest.mark.parametrize(
@@ -156,26 +155,26 @@ def test_missing_subcommand_and_missing_out(capsys):
                      ("creators.subcategories.games.0", "'=HYPERLINK(1)'", "formula"), id="formula-in-a-name"),
         pytest.param("payments:\n  first_attempt_failure: 1.5\n", ("payments.first_attempt_failure", "1.5", "less than or equal to 1"),
                      id="probability-above-one"),
-        pytest.param("seed: 1\n\tscale: 2\n", ("--conf", "not valid YAML", "line 2"), id="yaml-tab"),
-        pytest.param("- seed\n", ("--conf", "mapping", "list"), id="yaml-not-a-mapping"),
+        pytest.param("seed: 1\n\tscale: 2\n", ("--config", "not valid YAML", "line 2"), id="yaml-tab"),
+        pytest.param("- seed\n", ("--config", "mapping", "list"), id="yaml-not-a-mapping"),
     ],
 )
 def test_bad_config_in_process(capsys, tmp_path, yaml_text, expected):
     conf = tmp_path / "bad.yaml"
     conf.write_text(yaml_text)
     out = tmp_path / "out"
-    _assert_one_line(*run_main(capsys, "generate", "--out", str(out), "--conf", str(conf)), *expected)
+    _assert_one_line(*run_main(capsys, "generate", str(out), "--config", str(conf)), *expected)
     assert not out.exists()
 
 
 def test_unreadable_config_file(capsys, tmp_path):
     out = tmp_path / "out"
-    _assert_one_line(*run_main(capsys, "generate", "--out", str(out), "--conf", str(tmp_path / "nope.yaml")),
-                     "--conf", "nope.yaml", "cannot read")
-    _assert_one_line(*run_main(capsys, "generate", "--out", str(out), "--conf", str(tmp_path)), "--conf", "cannot read")
+    _assert_one_line(*run_main(capsys, "generate", str(out), "--config", str(tmp_path / "nope.yaml")),
+                     "--config", "nope.yaml", "cannot read")
+    _assert_one_line(*run_main(capsys, "generate", str(out), "--config", str(tmp_path)), "--config", "cannot read")
     binary = tmp_path / "binary.yaml"
     binary.write_bytes(b"\xff\xfe\x00bad")
-    _assert_one_line(*run_main(capsys, "generate", "--out", str(out), "--conf", str(binary)), "--conf", "binary.yaml")
+    _assert_one_line(*run_main(capsys, "generate", str(out), "--config", str(binary)), "--config", "binary.yaml")
     assert not out.exists()
 
 
@@ -184,7 +183,7 @@ def test_output_under_a_file_is_not_writable(capsys, tmp_path):
     is a path below a regular file: nothing can ever be created there, whoever runs."""
     blocker = tmp_path / "file.txt"
     blocker.write_text("x")
-    line = _assert_one_line(*run_main(capsys, "generate", "--out", str(blocker / "sub" / "out")), "--out", "not writable")
+    line = _assert_one_line(*run_main(capsys, "generate", str(blocker / "sub" / "out")), "DATASET", "not writable")
     assert "file.txt" in line and "is a file" in line
     assert blocker.read_text() == "x" and sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
 
@@ -195,7 +194,7 @@ def test_output_in_a_read_only_folder_is_not_writable(capsys, tmp_path, monkeypa
 
     real = os.access
     monkeypatch.setattr(cli.os, "access", lambda p, mode: False if Path(p) == tmp_path else real(p, mode))
-    _assert_one_line(*run_main(capsys, "generate", "--out", str(tmp_path / "out")), "--out", "not writable", "permission")
+    _assert_one_line(*run_main(capsys, "generate", str(tmp_path / "out")), "DATASET", "not writable", "permission")
     assert not (tmp_path / "out").exists()
 
 
@@ -204,7 +203,7 @@ def test_folder_with_format_folders_but_no_manifest_is_never_replaced(capsys, tm
     (tmp_path / "parquet" / "creators").mkdir(parents=True)
     (tmp_path / "parquet" / "creators" / "part-0.parquet").write_text("not ours")
     for extra in ([], ["--overwrite"]):
-        _assert_one_line(*run_main(capsys, "generate", "--out", str(tmp_path), *extra), "--out", "parquet/creators",
+        _assert_one_line(*run_main(capsys, "generate", str(tmp_path), *extra), "DATASET", "parquet/creators",
                          "did not write")
     assert (tmp_path / "parquet" / "creators" / "part-0.parquet").read_text() == "not ours"
 
@@ -212,5 +211,40 @@ def test_folder_with_format_folders_but_no_manifest_is_never_replaced(capsys, tm
 def test_existing_dataset_needs_overwrite_in_process(capsys, tmp_path):
     (tmp_path / "_manifest.json").write_text(OUR_MANIFEST)
     (tmp_path / "parquet").mkdir()
-    _assert_one_line(*run_main(capsys, "generate", "--out", str(tmp_path), "--scale", "0.1"), "--out", "already holds", "--overwrite")
+    _assert_one_line(*run_main(capsys, "generate", str(tmp_path), "--scale", "0.1"), "DATASET", "already holds", "--overwrite")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["_manifest.json", "parquet"]
+
+
+def test_the_older_forms_still_work_with_a_note(capsys, tmp_path):
+    """--out DIR and --conf FILE were the first forms: still read, with one note each on stderr."""
+    conf = tmp_path / "c.yaml"
+    conf.write_text("seed: true\n")
+    code, err = run_main(capsys, "generate", "--out", str(tmp_path / "out"), "--conf", str(conf))
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 3, err
+    assert "--out DIR is the older form" in lines[0] and "--conf is the older name of --config" in lines[1]
+    assert lines[2].startswith("synth-spark: error: config: seed")
+
+
+def test_version_and_a_bare_command(capsys):
+    import pytest
+
+    from synth_spark import __version__
+    from synth_spark.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0 and capsys.readouterr().out.strip() == f"synth-spark {__version__}"
+    assert main([]) == 2 and "generate,validate,check,verify" in capsys.readouterr().err
+
+
+def test_set_overrides_one_setting_validated_like_the_file(capsys, tmp_path):
+    out = str(tmp_path / "out")
+    _assert_one_line(*run_main(capsys, "generate", out, "--set", "churn.pause_rate=1.5"), "churn.pause_rate", "1.5")
+    _assert_one_line(*run_main(capsys, "generate", out, "--set", "churn.pause_rat=0.1"), "unknown key 'churn.pause_rat'")
+    _assert_one_line(*run_main(capsys, "generate", out, "--set", "seed"), "--set", "KEY.PATH=VALUE")
+    _assert_one_line(*run_main(capsys, "generate", out, "--spark-conf", "memory=8g"), "--spark-conf", "spark.KEY=VALUE")
+    from synth_spark.options import setting
+
+    assert setting("anomalies.holiday_churn.enabled=false") == {"anomalies": {"holiday_churn": {"enabled": False}}}
+    assert setting("tiers.prices.1=[2, 3]") == {"tiers": {"prices": {"1": [2, 3]}}}

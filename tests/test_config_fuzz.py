@@ -131,7 +131,7 @@ def test_any_mutated_config_loads_or_fails_with_one_line(cfg):
         out = folder / "out"
         err = io.StringIO()
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-            code = main(["generate", "--out", str(out), "--conf", str(user)])
+            code = main(["generate", str(out), "--config", str(user)])
         lines = err.getvalue().splitlines()
         assert code == 2 and lines == [f"synth-spark: error: {as_file}"], err.getvalue()
         assert not out.exists()

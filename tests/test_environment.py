@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from .conftest import SMALL_SEED
 
 RUN = ["generate", "--scale", "0.05", "--seed", str(SMALL_SEED), "--partitions", "2", "--master", "local[2]", "--quiet"]
@@ -34,7 +35,7 @@ def test_no_java_is_one_line(tmp_path):
     bare.mkdir()
     env = {"PATH": str(bare), "JAVA_HOME": ""}
     os.environ.get("JAVA_HOME") and env.pop("JAVA_HOME")
-    done = subprocess.run([sys.executable, "-m", "synth_spark.cli", *RUN, "--out", str(tmp_path / "out")],
+    done = subprocess.run([sys.executable, "-m", "synth_spark.cli", *RUN, str(tmp_path / "out")],
                           capture_output=True, text=True, timeout=120,
                           env={k: v for k, v in {**os.environ, **env}.items() if k != "JAVA_HOME"})
     _one_line(done, 3, "Java 17 is needed", "no java on PATH")
@@ -50,10 +51,10 @@ def test_offline_without_the_delta_jar(tmp_path):
                                "'-Dhttps.proxyHost=127.0.0.1 -Dhttps.proxyPort=9 -Dhttp.proxyHost=127.0.0.1 "
                                "-Dhttp.proxyPort=9' pyspark-shell",
     }
-    done = _cli(*RUN, "--format", "delta", "--out", str(tmp_path / "delta"), env=offline)
+    done = _cli(*RUN, "--format", "delta", str(tmp_path / "delta"), env=offline)
     _one_line(done, 3, "Delta Lake's jar io.delta:delta-spark", "leave delta out of --format")
     assert not (tmp_path / "delta").exists()
-    done = _cli(*RUN, "--format", "parquet", "--out", str(tmp_path / "parquet"), env=offline)
+    done = _cli(*RUN, "--format", "parquet", str(tmp_path / "parquet"), env=offline)
     assert done.returncode == 0, done.stderr[-3000:]
 
 
@@ -69,14 +70,14 @@ def tiny_disk(tmp_path):
 
 
 def test_disk_full_is_one_line_and_leaves_nothing(tiny_disk):
-    done = _cli(*RUN, "--format", "parquet", "--out", str(tiny_disk / "out"))
+    done = _cli(*RUN, "--format", "parquet", str(tiny_disk / "out"))
     _one_line(done, 3, "the disk is full")
     assert list(tiny_disk.iterdir()) == []
 
 
 def test_a_non_ascii_out_under_the_c_locale_lands_where_it_was_asked(tmp_path):
     out = tmp_path / "données-é"
-    done = _cli(*RUN, "--format", "csv", "--out", str(out), env={"LC_ALL": "C", "LANG": "C"})
+    done = _cli(*RUN, "--format", "csv", str(out), env={"LC_ALL": "C", "LANG": "C"})
     assert done.returncode == 0, done.stderr[-3000:]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["données-é"]
     assert (out / "csv" / "pledges.csv").is_file()

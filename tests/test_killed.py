@@ -13,11 +13,11 @@ import sys
 import time
 from pathlib import Path
 
-from .conftest import SMALL_SCALE, SMALL_SEED
-
 from synth_spark.cli import main
 from synth_spark.manifest import FORMATS, MANIFEST
 from synth_spark.publish.dataset_folder import LOCK, MARKER, STAGING_PREFIX, stale_staging
+
+from .conftest import SMALL_SCALE, SMALL_SEED
 
 #: how long a killed run may take to reach its first staged table (Spark's start on a busy machine)
 STAGE_TIMEOUT = 600
@@ -39,7 +39,7 @@ def _group_alive(pgid: int) -> bool:
 def _kill_once_staged(out: Path, log: Path, *extra: str) -> Path:
     """Start ``synth-spark generate`` in its own session, wait until a table is complete in its
     staging folder, SIGKILL the whole group; the staging folder it leaves."""
-    cmd = [sys.executable, "-m", "synth_spark.cli", "generate", "--out", str(out), "--scale", str(SMALL_SCALE),
+    cmd = [sys.executable, "-m", "synth_spark.cli", "generate", str(out), "--scale", str(SMALL_SCALE),
            "--seed", str(SMALL_SEED), "--format", "parquet", "--partitions", "2", "--master", "local[2]", *extra]
     with open(log, "w") as fh:
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
@@ -71,7 +71,7 @@ def _rerun(spark, out: Path, *extra: str) -> int:
     """The same command to completion, in this process (its Spark session is reused)."""
     shuffle = spark.conf.get("spark.sql.shuffle.partitions")
     try:
-        return main(["generate", "--out", str(out), "--scale", str(SMALL_SCALE), "--seed", str(SMALL_SEED),
+        return main(["generate", str(out), "--scale", str(SMALL_SCALE), "--seed", str(SMALL_SEED),
                      "--format", "parquet", "--partitions", "2", "--quiet", *extra])
     finally:
         spark.conf.set("spark.sql.shuffle.partitions", shuffle)

@@ -11,12 +11,12 @@ import sys
 import time
 from pathlib import Path
 
-from .conftest import SMALL_SCALE, SMALL_SEED
-from .test_publish_faults import HARNESS, _strace
-
 from synth_spark.cli import main
 from synth_spark.manifest import MANIFEST
 from synth_spark.publish.dataset_folder import JOURNAL, LOCK, MARKER
+
+from .conftest import SMALL_SCALE, SMALL_SEED
+from .test_publish_faults import HARNESS, _strace
 
 GENERATE = ["generate", "--scale", str(SMALL_SCALE), "--seed", str(SMALL_SEED), "--format", "parquet", "--partitions", "2",
             "--quiet"]
@@ -39,14 +39,14 @@ def test_the_user_files_trap(capsys, spark, small_manifest, tmp_path):
     (d / "csv" / "customers.csv").write_text("precious")
     (d / "parquet" / "readme.txt").write_text("x")
     for extra in ([], ["--overwrite"]):
-        code, _, err = _run(capsys, *GENERATE, "--out", str(d), *extra)
+        code, _, err = _run(capsys, *GENERATE, str(d), *extra)
         assert code == 2 and "did not write (csv/customers.csv, parquet/readme.txt)" in err, err
     assert _files(d) == {"csv/customers.csv": b"precious", "parquet/readme.txt": b"x"}
 
     # A dataset of ours: --overwrite replaces it, a report of ours goes with the old data, and a
     # user's folder that merely looks like a staging folder makes the run refuse, never vanish.
     out = tmp_path / "out"
-    assert _run(capsys, *GENERATE, "--out", str(out))[0] == 0
+    assert _run(capsys, *GENERATE, str(out))[0] == 0
     (out / "report").mkdir()
     (out / "report" / "report.json").write_text(json.dumps({"generator": "synth-spark"}))
     archive = out / ".staging-2024-archive"
@@ -54,10 +54,10 @@ def test_the_user_files_trap(capsys, spark, small_manifest, tmp_path):
     (archive / "keep.txt").write_text("mine")
     an_hour_ago = time.time() - 3600
     os.utime(archive, (an_hour_ago, an_hour_ago))
-    code, _, err = _run(capsys, *GENERATE, "--out", str(out), "--overwrite")
+    code, _, err = _run(capsys, *GENERATE, str(out), "--overwrite")
     assert code == 2 and ".staging-2024-archive" in err and (archive / "keep.txt").read_text() == "mine"
     shutil.rmtree(archive)
-    assert _run(capsys, *GENERATE, "--out", str(out), "--overwrite")[0] == 0
+    assert _run(capsys, *GENERATE, str(out), "--overwrite")[0] == 0
     assert sorted(p.name for p in out.iterdir()) == sorted([MANIFEST, MARKER, "parquet"])
     manifest = json.loads((out / MANIFEST).read_text())
     assert {t: v["checksum"] for t, v in manifest["tables"].items()} == \
@@ -66,13 +66,13 @@ def test_the_user_files_trap(capsys, spark, small_manifest, tmp_path):
 
 def test_a_relative_out_with_a_colon_is_a_folder_not_a_uri(capsys, spark, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert _run(capsys, *GENERATE, "--out", "a:b/out")[0] == 0
+    assert _run(capsys, *GENERATE, "a:b/out")[0] == 0
     assert (tmp_path / "a:b" / "out" / MANIFEST).is_file()
 
 
 def test_two_runs_on_one_folder_the_second_is_refused_naming_the_first(capsys, spark, tmp_path):
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "synth_spark.cli", *GENERATE, "--out", str(out), "--master", "local[1]"]
+    cmd = [sys.executable, "-m", "synth_spark.cli", *GENERATE, str(out), "--master", "local[1]"]
     first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 120
@@ -81,7 +81,7 @@ def test_two_runs_on_one_folder_the_second_is_refused_naming_the_first(capsys, s
             assert time.monotonic() < deadline, "the first run took no lock in 120 s"
             time.sleep(0.05)
         for extra in ([], ["--overwrite"]):
-            code, _, err = _run(capsys, *GENERATE, "--out", str(out), *extra)
+            code, _, err = _run(capsys, *GENERATE, str(out), *extra)
             assert code == 2 and f"pid {first.pid}" in err and "being written by another synth-spark run" in err, err
         output = first.communicate(timeout=600)[0]
     finally:

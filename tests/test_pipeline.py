@@ -7,13 +7,14 @@ import json
 
 import pytest
 from pyspark.sql import functions as F
-from .conftest import SMALL_SCALE
 
 from synth_spark.job.generate import generate
 from synth_spark.job.schemas import schema
 from synth_spark.job.writers import checksum
 from synth_spark.progress import Progress
 from synth_spark.vocabulary import CLOSED_SETS, GROUND_TRUTH, OUTPUT_TABLES, TABLE_ORDER
+
+from .conftest import SMALL_SCALE
 
 ONE_X = {"creators": 500, "patrons": 15_000, "pledges": 25_000, "transactions": 200_000, "posts": 8_000,
          "engagement_events": 500_000}
@@ -222,7 +223,7 @@ def test_same_seed_gives_identical_tables_on_another_master(small_config, small_
     conf = tmp_path / "anomalies-on.yaml"
     conf.write_text("anomalies:\n" + "".join(f"  {a}: {{enabled: true}}\n" for a in (
         "viral_spike", "payment_outage", "holiday_churn", "creator_exodus", "category_collapse")))
-    cmd = [sys.executable, "-m", "synth_spark.cli", "generate", "--out", str(out), "--conf", str(conf),
+    cmd = [sys.executable, "-m", "synth_spark.cli", "generate", str(out), "--config", str(conf),
            "--scale", str(small_config.scale),
            "--seed", str(small_config.seed), "--format", "parquet", "--partitions", "3", "--master", master, "--quiet"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)

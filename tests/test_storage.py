@@ -54,12 +54,12 @@ def test_generate_to_a_uri_matches_the_local_dataset(spark, small_config, small_
 
 
 def test_cli_refuses_to_replace_a_dataset_at_a_uri_without_overwrite(small_dataset, tmp_path):
-    run = subprocess.run([sys.executable, "-m", "synth_spark.cli", "generate", "--out", small_dataset.as_uri(),
+    run = subprocess.run([sys.executable, "-m", "synth_spark.cli", "generate", small_dataset.as_uri(),
                           "--scale", "0.02", "--format", "parquet", "--master", "local[1]", "--quiet"],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 2, run.stderr[-2000:]
     last = run.stderr.strip().splitlines()[-1]
-    assert "--out" in last and "already holds a dataset" in last and "--overwrite" in last
+    assert "DATASET" in last and "already holds a dataset" in last and "--overwrite" in last
 
 
 def test_a_lock_on_a_hadoop_uri_is_a_lease_one_writer_at_a_time(spark, tmp_path):

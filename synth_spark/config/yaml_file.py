@@ -52,17 +52,17 @@ def _expanded_size(root) -> int:
 
 
 def read_yaml(path: Path | resources.abc.Traversable) -> dict:
-    where = f"--conf: {str(path)!r}"
+    where = f"--config: {str(path)!r}"
     try:
         if isinstance(path, Path) and path.is_file() and path.stat().st_size > MAX_CONFIG_BYTES:
             raise ConfigError(f"{where} is {path.stat().st_size:,} bytes; a config file may be up to {MAX_CONFIG_BYTES:,}")
         if isinstance(path, Path) and path.exists() and not path.is_file():
-            raise ConfigError(f"--conf: cannot read {str(path)!r}: it is a folder; give a YAML file")
+            raise ConfigError(f"--config: cannot read {str(path)!r}: it is a folder; give a YAML file")
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"--conf: cannot read {str(path)!r}: {exc.strerror or exc}") from None
+        raise ConfigError(f"--config: cannot read {str(path)!r}: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"--conf: cannot read {str(path)!r}: not UTF-8 text (byte {exc.start})") from None
+        raise ConfigError(f"--config: cannot read {str(path)!r}: not UTF-8 text (byte {exc.start})") from None
     if len(text) > MAX_CONFIG_BYTES:
         raise ConfigError(f"{where} holds {len(text):,} characters; a config file may be up to {MAX_CONFIG_BYTES:,}")
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from pyspark.sql import SparkSession
 
@@ -17,6 +18,8 @@ from synth_spark.job.delta_jars import (
 
 __all__ = ["build_session", "cached_delta_jars", "delta_package", "remember_delta_jars"]
 
+#: log4j2 at ERROR for the JVM synth-spark starts
+QUIET_LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
 DELTA_EXTENSIONS = {
     "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
     "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
@@ -30,6 +33,19 @@ def _utf8_locale() -> None:
     current = next((n for n in names if n), "C")
     if "utf-8" not in current.lower().replace("utf8", "utf-8"):
         os.environ["LC_ALL"] = "C.UTF-8"
+
+
+def _require_submitted_delta() -> None:
+    """Under spark-submit the classpath is spark-submit's: Delta must be on it (``--packages``), or
+    the run fails deep inside Spark with a page of Java. Say so in one line instead."""
+    from pyspark import SparkContext
+
+    SparkContext._ensure_initialized()  # the JVM spark-submit started, with its classpath
+    try:
+        SparkContext._jvm.org.apache.spark.util.Utils.classForName(DELTA_EXTENSIONS["spark.sql.extensions"], True, False)
+    except Exception:  # noqa: BLE001 - py4j wraps the ClassNotFoundException
+        raise EnvironmentProblem(f"Delta Lake is not on this Spark's classpath; add --packages {delta_package()} to "
+                                 "spark-submit, or leave delta out of --format") from None
 
 
 def build_session(master: str | None = "local[*]", app_name: str = "synth-spark", partitions: int | None = None,
@@ -56,6 +72,8 @@ def build_session(master: str | None = "local[*]", app_name: str = "synth-spark"
     }
     if partitions:
         conf["spark.sql.shuffle.partitions"] = str(partitions)
+    if master is None and delta:
+        _require_submitted_delta()
     if master is not None:
         builder = builder.master(master)
         # Jars resolved before are used from disk: no resolver output, and no network needed.
@@ -68,7 +86,12 @@ def build_session(master: str | None = "local[*]", app_name: str = "synth-spark"
             conf["spark.driver.bindAddress"] = "127.0.0.1"
         if driver_memory:
             conf["spark.driver.memory"] = driver_memory
-    conf.update(extra or {})
+        # Spark's start-up WARN lines and its log profile banner are not the user's business
+        conf["spark.driver.extraJavaOptions"] = f"-Dlog4j.configurationFile={QUIET_LOG_CONFIG.as_uri()}"
+    extra = dict(extra or {})
+    if "spark.driver.extraJavaOptions" in extra and "spark.driver.extraJavaOptions" in conf:
+        extra["spark.driver.extraJavaOptions"] = f"{conf['spark.driver.extraJavaOptions']} {extra['spark.driver.extraJavaOptions']}"
+    conf.update(extra)
     for key, value in conf.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()

@@ -50,7 +50,7 @@ class Claim:
             try:
                 message = recover(self.out)
             except JournalError as exc:
-                raise ConfigError(f"--out: {exc}") from None
+                raise ConfigError(f"DATASET: {exc}") from None
             if message:
                 self.say(message)
             check_target(self.out, self.overwrite)  # again: the folder may have changed before we held it

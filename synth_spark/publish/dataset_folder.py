@@ -144,7 +144,7 @@ def enclosing_dataset(path: Path) -> Path | None:
     return None
 
 
-def check_target(out, overwrite: bool, name: str = "--out") -> None:
+def check_target(out, overwrite: bool, name: str = "DATASET") -> None:
     """Refuse, in one line, an output folder that we must not write: a file, a folder inside another
     dataset, a folder holding anything that is not ours, or one of our datasets without
     ``--overwrite``. An empty or missing folder, or one of our datasets with ``overwrite``, passes."""

@@ -37,7 +37,7 @@ class LockHeld(ConfigError):
 
 def _held_message(out, holder: dict | None) -> str:
     who = describe_owner(holder) if holder else "another process"
-    return f"--out: {out} is being written by another synth-spark run ({who}); wait for it to finish or choose another folder"
+    return f"DATASET: {out} is being written by another synth-spark run ({who}); wait for it to finish or choose another folder"
 
 
 class DatasetLock:

@@ -1,0 +1,128 @@
+"""The values a command line may give, each checked and bounded before any work: a parser per
+option that returns the value or raises ``argparse.ArgumentTypeError`` with one line naming the
+option and what is allowed."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from pathlib import Path
+
+import yaml
+
+from synth_spark.config import MAX_SCALE
+from synth_spark.manifest import FORMATS
+from synth_spark.publish.storage import location
+
+#: the most tasks one run may ask for: past this, Spark spends its time starting tasks
+MAX_PARTITIONS = 10_000
+_MASTER = re.compile(r"^(local(\[(\*|[1-9][0-9]{0,3})(,[0-9]{1,3})?\])?|local-cluster\[[1-9][0-9]*,[1-9][0-9]*,[1-9][0-9]*\]"
+                     r"|spark://[A-Za-z0-9.\-]+:[0-9]{1,5}(,[A-Za-z0-9.\-]+:[0-9]{1,5})*|yarn|k8s://\S+)$")
+_MEMORY = re.compile(r"^([1-9][0-9]{0,6})([kmgt])b?$", re.IGNORECASE)
+_MIB = {"k": 1 / 1024, "m": 1, "g": 1024, "t": 1024 * 1024}
+
+
+def scale(text: str) -> float:
+    try:  # float() also reads "1_0" as 10: a typo, not a number
+        value = float(text) if "_" not in text else None
+    except ValueError:
+        value = None
+    if value is None:
+        raise argparse.ArgumentTypeError(f"--scale: {text!r} is not a number; give a positive factor such as 0.1, 1 or 10")
+    if not 0 < value <= MAX_SCALE:
+        raise argparse.ArgumentTypeError(f"--scale: {text!r} is not allowed; give a factor above 0 and up to {MAX_SCALE:,}")
+    return value
+
+
+def positive_int(name: str, most: int):
+    def parse(text: str) -> int:
+        if not re.fullmatch(r"[0-9]{1,12}", text.strip()):
+            raise argparse.ArgumentTypeError(f"{name}: {text!r} is not a whole number; give 1 to {most:,}")
+        value = int(text)
+        if not 1 <= value <= most:
+            raise argparse.ArgumentTypeError(f"{name}: {value} is not allowed; give 1 to {most:,}")
+        return value
+    return parse
+
+
+def seed(text: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,19}", text.strip()):
+        raise argparse.ArgumentTypeError(f"--seed: {text!r} is not a whole number; give 0 to 2**63-1")
+    value = int(text)
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"--seed: {value} is not allowed; give 0 to 2**63-1")
+    return value
+
+
+def master(text: str) -> str:
+    if not _MASTER.match(text):
+        raise argparse.ArgumentTypeError(f"--master: {text!r} is not a Spark master; give local[*], local[N], "
+                                         "spark://HOST:PORT, yarn or k8s://URL")
+    return text
+
+
+def memory(text: str) -> str:
+    m = _MEMORY.match(text.strip())
+    if not m or int(m.group(1)) * _MIB[m.group(2).lower()] < 512:
+        raise argparse.ArgumentTypeError(f"--driver-memory: {text!r} is not allowed; give a size of 512m or more, "
+                                         "such as 2g or 8g")
+    return text.strip().lower()
+
+
+def out(text: str) -> Path | str:
+    """``--out``: a URI as it is, a local path made absolute (Hadoop would read ``a:b`` as a scheme)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("DATASET: an empty path is not allowed; give a folder, e.g. out/1x")
+    if text != text.strip() or any(not c.isprintable() for c in text):
+        raise argparse.ArgumentTypeError(f"DATASET: {text!r} has surrounding spaces or control characters; give a plain path")
+    where = location(text)
+    if isinstance(where, str):
+        return where
+    if where.is_symlink() and not where.exists():
+        raise argparse.ArgumentTypeError(f"DATASET: {text!r} is a symbolic link to nothing; give a folder")
+    return Path(os.path.abspath(where))
+
+
+def conf_file(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("--config: an empty path is not allowed; give a YAML file")
+    return Path(text)
+
+
+def formats(text: str) -> list[str]:
+    items = [f.strip().lower() for f in text.split(",") if f.strip()]
+    bad = [f for f in items if f not in FORMATS]
+    if bad or not items:
+        raise argparse.ArgumentTypeError(
+            f"--format: {bad[0] if bad else text!r} is not a format; allowed: a comma list of {', '.join(FORMATS)}")
+    return list(dict.fromkeys(items))
+
+
+_KEY_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
+
+
+def setting(text: str) -> dict:
+    """``--set a.b.c=VALUE``: one config setting as the nested mapping a YAML file would hold; the
+    value is read as YAML (``false``, ``0.2``, ``[1, 2]``), then validated with the whole config."""
+    key, sep, value = text.partition("=")
+    if not sep or not _KEY_PATH.match(key.strip()):
+        raise argparse.ArgumentTypeError(f"--set: {text!r} is not KEY.PATH=VALUE; e.g. --set anomalies.holiday_churn.enabled=false")
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else None
+    except yaml.YAMLError:
+        raise argparse.ArgumentTypeError(f"--set: the value of {key.strip()!r} is not a YAML value: {value!r}") from None
+    if parsed is None:
+        raise argparse.ArgumentTypeError(f"--set: {key.strip()!r} has no value; e.g. --set {key.strip()}=VALUE")
+    nested: object = parsed
+    for part in reversed(key.strip().split(".")):
+        nested = {part: nested}
+    return nested  # type: ignore[return-value]
+
+
+def spark_setting(text: str) -> tuple[str, str]:
+    """``--spark-conf spark.key=value``: one Spark setting for the session."""
+    key, sep, value = text.partition("=")
+    if not sep or not re.fullmatch(r"spark\.[A-Za-z0-9_.\-]+", key.strip()) or not value.strip():
+        raise argparse.ArgumentTypeError(f"--spark-conf: {text!r} is not spark.KEY=VALUE; e.g. --spark-conf spark.sql.shuffle.partitions=64")
+    return key.strip(), value.strip()
