@@ -18,12 +18,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from .publish_harness import BEGIN
 
 from synth_spark.checks.verify import OK, verify
 from synth_spark.manifest import MANIFEST
 from synth_spark.publish.claim import Claim
 from synth_spark.publish.dataset_folder import JOURNAL, LOCK, MARKER, STAGING_PREFIX
+
+from .publish_harness import BEGIN
 
 HARNESS = Path(__file__).with_name("publish_harness.py")
 #: the system calls of a publish, and the faults put at each of them

@@ -22,7 +22,7 @@ def _load(spark, root, cfg):
 
 @pytest.fixture(scope="module")
 def truth(spark, small_dataset, small_config):
-    return scoring.ground_truth(_load(spark, small_dataset, small_config), str(small_dataset))
+    return scoring.ground_truth(_load(spark, small_dataset, small_config))
 
 
 @pytest.fixture(scope="module")

@@ -50,8 +50,57 @@ def test_report_files_and_charts(evaluated, small_manifest, tmp_path):
     assert data["summary"] == report["summary"] and len(data["checks"]) == len(checks)
     assert len(data["monthly"]) == 24 and {"mrr", "churn_rate", "engagement_rate"} <= set(data["monthly"][0])
     for name in CHARTS:
-        png = (tmp_path / name).read_bytes()
-        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5_000, name
+        assert _drawn_share(tmp_path / name) > 0.004, f"{name} shows no data"
+    md = (tmp_path / "report.md").read_text()
+    assert "## Tables" in md and "| churn_reason | string | voluntary, payment_failed" in md
+
+
+def test_the_html_report_opens_in_a_real_browser_with_its_charts(evaluated, small_manifest, tmp_path):
+    """report.html stands alone (styles and charts inside it) and a headless Chromium renders it:
+    the checks table is in the page and the screenshot shows the charts."""
+    import shutil
+
+    checks, frames = evaluated
+    samples = {"creators": [{"creator_id": "1", "creator_name": "Ada Studio"}]}
+    write_report(checks, frames, tmp_path / "report", small_manifest, samples=samples)
+    page = tmp_path / "report" / "report.html"
+    html = page.read_text()
+    assert 'src="http' not in html and "<link" not in html and html.count('src="data:image/png;base64,') == len(CHARTS)
+    alone = tmp_path / "elsewhere" / "report.html"  # no chart files beside it
+    alone.parent.mkdir()
+    shutil.copy(page, alone)
+
+    browser = shutil.which("chromium-headless-shell") or shutil.which("chromium")
+    assert browser, "a headless Chromium is needed (apt-get install chromium-headless-shell; .ci/run installs it)"
+    common = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([*common, "--dump-dom", alone.as_uri()], capture_output=True, text=True, timeout=120)
+    assert "monthly patron churn" in dom.stdout and "Ada Studio" in dom.stdout, dom.stderr[-2000:]
+    shot = tmp_path / "shot.png"
+    subprocess.run([*common, f"--screenshot={shot}", "--window-size=1200,6000", alone.as_uri()],
+                   capture_output=True, text=True, timeout=120, check=True)
+    assert _drawn_share(shot) > 0.01  # the charts, drawn in colour, are on the page
+
+
+def _drawn_share(png) -> float:
+    """The share of a chart's pixels in colour: the series (bars, lines, bands) are drawn in colour,
+    while an empty chart has only black text and grey axes and grid on white."""
+    import matplotlib.image
+
+    rgb = matplotlib.image.imread(png)[..., :3]
+    return float(((rgb.max(axis=-1) - rgb.min(axis=-1)) > 0.25).mean())
+
+
+def test_an_empty_chart_is_told_from_a_drawn_one(tmp_path):
+    """The check above can fail: axes, grid, title and legend alone are not data."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    ax.set_title("Churn by month and reason")
+    ax.grid(alpha=0.3)
+    ax.set_ylabel("churned / active (%)")
+    fig.savefig(tmp_path / "empty.png", dpi=110)
+    plt.close(fig)
+    assert _drawn_share(tmp_path / "empty.png") < 0.001
 
 
 def test_validate_command_refuses_a_folder_without_a_dataset(tmp_path):
@@ -79,3 +128,47 @@ def test_an_older_manifest_without_latent_sizes_is_measured_without_replanning(e
     checks, _ = evaluate(ds, small_config, None)
     assert not any("latent size" in c.name for c in checks)
     assert any(c.name == "latent creator sizes and growth by size" and c.verdict == INFO for c in checks)
+
+
+def test_validate_reads_a_csv_only_dataset_and_measures_the_same(capsys, spark, small_dataset, small_config,
+                                                                  small_manifest, tmp_path):
+    """A dataset published only as CSV (or only as Delta) is validated from what it has: the checks
+    measure exactly what they measure on the Parquet tables."""
+    import shutil
+
+    from synth_spark.cli import main
+
+    copy = tmp_path / "csv-only"
+    shutil.copytree(small_dataset, copy, ignore=shutil.ignore_patterns("parquet", "delta", "report"))
+    manifest = json.loads((copy / "_manifest.json").read_text())
+    manifest["formats"] = ["csv"]
+    for entry in manifest["tables"].values():
+        entry["paths"] = {"csv": entry["paths"]["csv"]}
+    (copy / "_manifest.json").write_text(json.dumps(manifest))
+
+    code = main(["validate", str(copy), "--quiet"])
+    capsys.readouterr()
+    assert code in (0, 1)
+    report = json.loads((copy / "report" / "report.json").read_text())
+    from_csv = {c["name"]: c["measured"] for c in report["checks"] if c["group"] != "anomalies"}
+    from synth_spark.validation.scoring import anomaly_months, ground_truth
+
+    ds = Dataset.load(spark, str(small_dataset), small_config.window.start, small_config.window.months)
+    checks, _ = evaluate(ds, small_config, latent_creators(small_manifest), anomaly_months(ds, ground_truth(ds)))
+    assert from_csv == {c.name: c.measured for c in checks}
+
+
+def test_a_failed_check_that_its_quarters_scatter_over_is_too_noisy_not_failed():
+    from synth_spark.validation.noise import judge
+    from synth_spark.validation.targets import NOISY, Check, _within
+
+    def check(name, value):
+        return Check("churn", name, "6-8%", "6.0% to 8.0%", f"{100 * value:.1f}%", _within(value, 0.06, 0.08), value)
+
+    whole = [check("wide", 0.085), check("tight", 0.085), check("fine", 0.07)]
+    quarters = [[check("wide", w), check("tight", t), check("fine", 0.07)]
+                for w, t in ((0.05, 0.084), (0.12, 0.086), (0.07, 0.085), (0.10, 0.085))]
+    judged = {c.name: c for c in judge(whole, quarters)}
+    assert judged["wide"].verdict == NOISY and "2 s.e." in judged["wide"].tolerance
+    assert judged["tight"].verdict == FAIL       # its quarters agree: a real miss
+    assert judged["fine"].verdict == PASS

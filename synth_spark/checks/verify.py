@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import SparkSession
 
 from synth_spark.failures import one_line
-from synth_spark.job.schemas import schema
-from synth_spark.job.writers import CSV_TIMESTAMP_FORMAT, checksum
+from synth_spark.job.schemas import read_table
+from synth_spark.job.writers import checksum
 from synth_spark.manifest import check as check_manifest
 from synth_spark.manifest import read as read_manifest
 from synth_spark.publish.claim import settle
@@ -40,16 +40,6 @@ class Line:
 
     def render(self, width: int) -> str:
         return f"  {self.status:<10} {self.fmt:<7} {self.table:<{width}}  {self.detail}"
-
-
-def read_table(spark: SparkSession, fmt: str, path: Path, table: str) -> DataFrame:
-    """A published table as Spark reads it: CSV with the documented schema, as the README says."""
-    if fmt == "parquet":
-        return spark.read.parquet(str(path))
-    if fmt == "delta":
-        return spark.read.format("delta").load(str(path))
-    return spark.read.csv(str(path), header=True, schema=schema(table), timestampFormat=CSV_TIMESTAMP_FORMAT,
-                          mode="FAILFAST")
 
 
 def check_one(spark: SparkSession, root: Path, table: str, fmt: str, entry: dict) -> Line:

@@ -1,7 +1,9 @@
-"""The published tables as Spark sees them: a schema per table, from the vocabulary's DDL."""
+"""The published tables as Spark sees them: a schema per table from the vocabulary's DDL, and
+how a published table is read back in any of its formats."""
 
 from __future__ import annotations
 
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
 from synth_spark.vocabulary import ddl
@@ -9,3 +11,19 @@ from synth_spark.vocabulary import ddl
 
 def schema(table: str) -> StructType:
     return StructType.fromDDL(ddl(table))
+
+
+#: how timestamps are written to, and read back from, CSV
+CSV_TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss'Z'"
+
+
+def read_table(spark: SparkSession, fmt: str, path, table: str) -> DataFrame:
+    """A published table as Spark reads it: CSV with the documented schema, as the data dictionary documents it."""
+    if fmt == "parquet":
+        return spark.read.parquet(str(path))
+    if fmt == "delta":
+        return spark.read.format("delta").load(str(path))
+    return spark.read.csv(str(path), header=True, schema=schema(table), timestampFormat=CSV_TIMESTAMP_FORMAT,
+                          mode="FAILFAST")
+
+

@@ -15,12 +15,11 @@ from pathlib import Path
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
+from synth_spark.job.schemas import CSV_TIMESTAMP_FORMAT
 from synth_spark.publish import journal
 from synth_spark.publish.dataset_folder import make_staging
 from synth_spark.publish.storage import HadoopPath, remove_tree
 
-#: how timestamps are written to, and read back from, CSV
-CSV_TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss'Z'"
 #: tables up to this many rows are published as one CSV file with a header
 CSV_SINGLE_FILE_MAX_ROWS = 2_000_000
 

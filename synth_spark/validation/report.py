@@ -3,6 +3,7 @@ tolerance, measured, verdict) and PNG charts of the series a person would rather
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -32,7 +33,8 @@ def _save(fig, path: Path) -> None:
 
 def draw_charts(frames: dict, folder: Path) -> None:
     m = frames["monthly"]
-    x = m["month"].to_numpy(dtype="datetime64[ns]")
+    # Python datetimes: matplotlib reads a bar width as days (on datetime64[ns] a width is nanoseconds)
+    x = [t.to_pydatetime() for t in m["month"]]
 
     fig, ax = plt.subplots(figsize=(8, 3.6))
     ax.plot(x, m["mrr"].astype(float) / 1000, marker="o", ms=3)
@@ -79,7 +81,7 @@ def draw_charts(frames: dict, folder: Path) -> None:
     ax.plot(x, 100 * m["engagement_rate"], marker="o", ms=3)
     for xi, month in zip(x, m["month"].dt.month):
         if month in (6, 7, 8):
-            ax.axvspan(xi, xi, color="orange", alpha=0.3, lw=8)
+            ax.axvspan(xi - dt.timedelta(days=14), xi + dt.timedelta(days=14), color="orange", alpha=0.2, lw=0)
     ax.set_ylabel("pledges with an event (%)")
     ax.set_title(CHARTS["engagement.png"])
     ax.grid(alpha=0.3)
@@ -146,8 +148,40 @@ def _anomaly_lines(scores: list, control: list | None) -> list[str]:
     return lines
 
 
+def table_sections(manifest: dict, samples: dict[str, list[dict]] | None) -> list[dict]:
+    """Each published table for the report: its rows, its columns (type, allowed values, meaning)
+    and a few sample rows."""
+    from synth_spark.column_notes import NOTES
+    from synth_spark.vocabulary import CLOSED_SETS, OUTPUT_TABLES, ddl
+
+    out = []
+    for table in OUTPUT_TABLES:
+        types = dict(part.split(" ", 1) for part in ddl(table).split(", "))
+        columns = [{"name": c, "type": types[c], "allowed": ", ".join(CLOSED_SETS.get((table, c), ())),
+                    "meaning": NOTES[table][c]} for c in types]
+        rows = (manifest.get("tables", {}).get(table) or {}).get("rows", 0)
+        out.append({"name": table, "rows": rows, "columns": columns, "sample": (samples or {}).get(table, [])})
+    return out
+
+
+def _table_lines(tables: list[dict]) -> list[str]:
+    lines = ["", "## Tables", "", "Every published table: its columns and a few rows (the first by key)."]
+    for t in tables:
+        lines += ["", f"### `{t['name']}` ({t['rows']:,} rows)", "", "| column | type | allowed values | meaning |", "|---|---|---|---|"]
+        lines += [f"| {c['name']} | {c['type']} | {c['allowed']} | {c['meaning']} |" for c in t["columns"]]
+        if t["sample"]:
+            head = list(t["sample"][0])
+            lines += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+            lines += ["| " + " | ".join(str(r[h]) for h in head) + " |" for r in t["sample"]]
+    return lines
+
+
 def write_report(checks: list[Check], frames: dict, folder: Path, manifest: dict,
-                 scores: list | None = None, control: list | None = None) -> dict:
+                 scores: list | None = None, control: list | None = None,
+                 samples: dict[str, list[dict]] | None = None) -> dict:
+    """report.json, report.md, report.html and the charts; ``samples``: a few rows per table."""
+    from synth_spark.validation.html import write_html
+
     folder.mkdir(parents=True, exist_ok=True)
     draw_charts(frames, folder)
     anomaly_charts = draw_anomaly_charts(scores or [], control, folder)
@@ -173,5 +207,8 @@ def write_report(checks: list[Check], frames: dict, folder: Path, manifest: dict
     if scores:
         lines += _anomaly_lines(scores, control)
     lines += ["", "## Charts", ""] + [f"![{title}]({name})" for name, title in CHARTS.items()]
+    tables = table_sections(manifest, samples)
+    lines += _table_lines(tables)
     (folder / "report.md").write_text("\n".join(lines) + "\n")
+    write_html(folder, report, CHARTS, tables)
     return report

@@ -12,19 +12,22 @@ from synth_spark.failures import ConfigError
 from synth_spark.progress import Progress
 from synth_spark.publish.claim import settle
 
+#: rows of each table shown in the report
+SAMPLE_ROWS = 3
+
 
 def _dataset_manifest(path: Path, name: str) -> dict:
     if path.is_dir():
         settle(path, name)
     manifest = manifests.read(path, name)
-    if "parquet" not in manifest.get("formats", []):
-        raise ConfigError(f"{name}: {str(path)!r} has no parquet output; generate with --format including parquet")
+    manifests.check(manifest, name)
     return manifest
 
 
 def main(dataset: Path, control_dir: Path | None, report_dir: Path | None, master: str | None, quiet: bool) -> int:
     manifest = _dataset_manifest(dataset, "DATASET")
     cfg = config_from_manifest(manifest.get("config", {}))
+    control_manifest = None
     if control_dir is not None:
         control_manifest = _dataset_manifest(control_dir, "--control")
         if control_manifest.get("anomalies"):
@@ -36,31 +39,43 @@ def main(dataset: Path, control_dir: Path | None, report_dir: Path | None, maste
     report_dir = report_dir or dataset / "report"
 
     from synth_spark.job.session import build_session
+    from synth_spark.validation import noise
     from synth_spark.validation.metrics import Dataset
     from synth_spark.validation.report import write_report
     from synth_spark.validation.scoring import anomaly_months, ground_truth, score
     from synth_spark.validation.scoring import checks as anomaly_checks
-    from synth_spark.validation.targets import FAIL, evaluate
+    from synth_spark.validation.targets import FAIL, NOISY, evaluate
 
     progress = Progress(quiet=quiet)
     progress(f"starting Spark ({master or 'spark-submit master'})")
-    spark = build_session(master, app_name="synth-spark-validate", delta=False)
+    read_as_delta = [m for m in (manifest, control_manifest) if m and "parquet" not in m["formats"] and "delta" in m["formats"]]
+    spark = build_session(master, app_name="synth-spark-validate", delta=bool(read_as_delta))
     progress("measuring")
     root = str(dataset.resolve())
-    ds = Dataset.load(spark, root, cfg.window.start, cfg.window.months)
-    truth = ground_truth(ds, root)
-    checks, frames = evaluate(ds, cfg, manifests.latent_creators(manifest), anomaly_months(ds, truth))
+    ds = Dataset.load(spark, root, cfg.window.start, cfg.window.months, manifest)
+    truth = ground_truth(ds)
+    latent, months = manifests.latent_creators(manifest), anomaly_months(ds, truth)
+    checks, frames = evaluate(ds, cfg, latent, months)
+    if cfg.scale < noise.NOISE_BELOW_SCALE:
+        progress(f"measuring each check on {noise.GROUPS} quarters of the creators (its noise at scale {cfg.scale:g})")
+        checks = noise.judge(checks, [evaluate(noise.quarter(ds, g), cfg, latent, months)[0] for g in range(noise.GROUPS)])
     progress("scoring the injected anomalies")
     scores = score(ds, truth)
     control = None
     if control_dir is not None:
         progress("scoring the control run with the same ground truth")
-        control = score(Dataset.load(spark, str(control_dir.resolve()), cfg.window.start, cfg.window.months), truth)
+        control = score(Dataset.load(spark, str(control_dir.resolve()), cfg.window.start, cfg.window.months,
+                                     control_manifest), truth)
     checks += anomaly_checks(scores, control)
-    report = write_report(checks, frames, report_dir, manifest, scores, control)
+    progress("writing the report")
+    samples = {name: [{k: ("" if v is None else str(v)) for k, v in row.asDict().items()}
+                      for row in df.orderBy(df.columns[0]).limit(SAMPLE_ROWS).collect()]
+               for name, df in ds.tables.items()}
+    report = write_report(checks, frames, report_dir, manifest, scores, control, samples)
     width = max(len(c.name) for c in checks)
     for c in checks:
         print(f"  {c.verdict:<6} {c.name:<{width}}  measured {c.measured:<12} target {c.target} ({c.tolerance})")
     s = report["summary"]
-    print(f"synth-spark: {s.get('pass', 0)} passed, {s.get(FAIL, 0)} failed; report in {report_dir.resolve()}")
+    noisy = f", {s[NOISY]} too noisy to judge at this scale" if s.get(NOISY) else ""
+    print(f"synth-spark: {s.get('pass', 0)} passed, {s.get(FAIL, 0)} failed{noisy}; report in {report_dir.resolve()}")
     return 0 if report["passed"] else 1

@@ -355,8 +355,8 @@ def checks(scores: list[Score], control: list[Score] | None) -> list:
     return out
 
 
-def ground_truth(ds: Dataset, root: str) -> pd.DataFrame:
-    return ds.spark.read.parquet(f"{root}/parquet/anomalies").orderBy("anomaly_id").toPandas()
+def ground_truth(ds: Dataset) -> pd.DataFrame:
+    return ds.tables["anomalies"].orderBy("anomaly_id").toPandas()
 
 
 def anomaly_months(ds: Dataset, truth: pd.DataFrame) -> set[int]:

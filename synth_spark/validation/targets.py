@@ -18,6 +18,8 @@ from synth_spark.vocabulary import CATEGORIES, SIZE_TIERS
 #: the seed's churn by tenure (1st month, 2-3, 4-12, 13+); the model's hazards in conf/ are tuned to hit these
 SEED_TENURE_CHURN = (0.25, 0.12, 0.06, 0.03)
 PASS, FAIL, INFO, UNATTAINABLE = "pass", "FAIL", "info", "not attainable at seed volumes"
+#: a check whose measurement, at this dataset's scale, spreads wider than its tolerance band
+NOISY = "too noisy at this scale"
 
 
 @dataclass
@@ -38,8 +40,16 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
+class Judged(str):
+    """A verdict that remembers the band it was judged against (for the noise judgement)."""
+
+    band: tuple[float, float]
+
+
 def _within(value: float, lo: float, hi: float) -> str:
-    return PASS if lo <= value <= hi and not math.isnan(value) else FAIL
+    verdict = Judged(PASS if lo <= value <= hi and not math.isnan(value) else FAIL)
+    verdict.band = (lo, hi)
+    return verdict
 
 
 def trend_uplift(series: pd.Series, months: pd.Series, seasonal: set[int], excluded: set[int]) -> pd.Series:
@@ -205,7 +215,7 @@ def _size_tier_checks(ds: Dataset, cfg: Config, plan: dict[str, np.ndarray], fra
 
 
 def summary(checks: list[Check]) -> dict[str, int]:
-    counts = {PASS: 0, FAIL: 0, INFO: 0, UNATTAINABLE: 0}
+    counts = {PASS: 0, FAIL: 0, NOISY: 0, INFO: 0, UNATTAINABLE: 0}
     for c in checks:
         counts[c.verdict] = counts.get(c.verdict, 0) + 1
     return counts

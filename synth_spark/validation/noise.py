@@ -1,0 +1,47 @@
+"""Which failed checks a small dataset cannot judge: below 1x, validate measures every check again
+on four quarters of the creators (by creator id) and takes the spread of those four measurements as
+the sampling noise of the whole. A failed check whose noise (two standard errors) is as wide as half
+its tolerance band is reported as too noisy at this scale, with the spread, instead of failing."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import replace
+
+from pyspark.sql import functions as F
+
+from synth_spark.validation.metrics import Dataset
+from synth_spark.validation.targets import FAIL, NOISY, Check
+
+#: quarters of the creators measured apart
+GROUPS = 4
+#: at and above this scale every check is judged as measured
+NOISE_BELOW_SCALE = 1.0
+
+
+def quarter(ds: Dataset, group: int) -> Dataset:
+    """The dataset restricted to the creators with ``creator_id % GROUPS == group``: their rows in
+    every table, and the patrons who pledged to them."""
+    tables = {}
+    for name, df in ds.tables.items():
+        tables[name] = df.where(F.col("creator_id") % GROUPS == group) if "creator_id" in df.columns else df
+    pledged = tables["pledges"].select("patron_id").distinct()
+    tables["patrons"] = ds.tables["patrons"].join(pledged, "patron_id", "left_semi")
+    return Dataset(ds.spark, tables, ds.start, ds.months)
+
+
+def judge(checks: list[Check], quarters: list[list[Check]]) -> list[Check]:
+    """``checks`` with each failed, banded check that its quarters show to be noise marked NOISY."""
+    by_name = [{c.name: c.value for c in q} for q in quarters]
+    out = []
+    for c in checks:
+        band = getattr(c.verdict, "band", None)
+        values = [q.get(c.name) for q in by_name]
+        if c.verdict == FAIL and band and all(v is not None and not math.isnan(v) for v in values):
+            noise = 2 * statistics.stdev(values) / math.sqrt(GROUPS)  # two standard errors of the whole
+            if noise >= (band[1] - band[0]) / 2:
+                shown = f"{100 * noise:.1f} pp" if abs(band[1]) <= 1.5 else f"{noise:.2f}"
+                c = replace(c, verdict=NOISY, tolerance=f"{c.tolerance}; measured ±{shown} (2 s.e.) at this scale")
+        out.append(c)
+    return out
