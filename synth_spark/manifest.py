@@ -61,7 +61,7 @@ def build(plan, formats: list[str], partitions: int, rows: dict[str, int], check
         # inside the window joined in.
         "latent_creators": {
             "size_tiers": list(SIZE_TIERS),
-            "size_code": "".join(str(int(c)) for c in creators["size_code"]),
+            "size_code": (np.asarray(creators["size_code"], dtype=np.uint8) + ord("0")).tobytes().decode("ascii"),
             "joined_month": {str(int(c)): int(m) for c, m in zip(creators["creator_id"][joined >= 0], joined[joined >= 0])},
         },
         "versions": versions(),

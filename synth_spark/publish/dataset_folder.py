@@ -138,9 +138,8 @@ def foreign_entries(folder, manifest: dict | None) -> list[str]:
 def enclosing_dataset(path: Path) -> Path | None:
     """The nearest folder above ``path`` (not ``path`` itself) that holds one of our datasets."""
     for parent in path.absolute().parents:
-        if (parent / MANIFEST).exists() or (parent / MARKER).exists() or (parent / JOURNAL).exists():
-            if read_manifest(parent) is not None or (parent / MARKER).exists() or (parent / JOURNAL).exists():
-                return parent
+        if (parent / MARKER).exists() or (parent / JOURNAL).exists() or read_manifest(parent) is not None:
+            return parent
     return None
 
 
