@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
     val.add_argument("--quiet", action="store_true", help="print only the results")
     chk = sub.add_parser("check", help="run the seed's data-quality rules (dbt tests) on a dataset's files")
     chk.add_argument("dataset", type=Path, help="a folder written by 'synth-spark generate'")
-    chk.add_argument("--format", type=_check_format, default="parquet", help="files to check: parquet (default) or csv")
+    chk.add_argument("--format", type=_check_format, default="parquet", help="files to check: parquet (default), csv or delta")
     chk.add_argument("--select", default=None,
                      help="dbt selection of the tests to run, e.g. 'source:synth.pledges' (default: all)")
     chk.add_argument("--work-dir", type=Path, default=None,

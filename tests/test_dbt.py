@@ -97,7 +97,7 @@ def _bad(argv: list[str], capsys) -> str:
 def test_check_refuses_bad_input(tmp_path, small_manifest, capsys):
     assert "is not a folder" in _bad(["check", str(tmp_path / "missing")], capsys)
     assert "holds no _manifest.json" in _bad(["check", str(tmp_path)], capsys)
-    assert "--format: 'delta' is not allowed" in _bad(["check", str(tmp_path), "--format", "delta"], capsys)
+    assert "--format: 'orc' is not allowed" in _bad(["check", str(tmp_path), "--format", "orc"], capsys)
     (tmp_path / "_manifest.json").write_text("{not json")
     assert "cannot read" in _bad(["check", str(tmp_path)], capsys)
     (tmp_path / "_manifest.json").write_text(json.dumps({**small_manifest, "formats": ["parquet"]}))
@@ -139,6 +139,22 @@ def test_all_checks_pass_on_generated_csv(small_dataset):
     assert [r.name for r in result.failed] == []
     assert {r.name for r in result.results} == _all_test_names()
     assert result.passed
+
+
+def test_delta_is_checked_as_of_its_latest_version(spark, small_dataset, tmp_path):
+    """The Delta tables are read through their log, as a Delta reader would: rows a later commit
+    changed are judged in their new state, and files the log removed are not read."""
+    from delta.tables import DeltaTable
+
+    assert run_check(small_dataset, "delta", out=io.StringIO()).passed
+    copy = tmp_path / "edited"
+    shutil.copytree(small_dataset / "delta", copy / "delta")
+    shutil.copy(small_dataset / "_manifest.json", copy / "_manifest.json")
+    pledges = DeltaTable.forPath(spark, str(copy / "delta" / "pledges"))
+    first = spark.read.format("delta").load(str(copy / "delta" / "pledges")).agg({"pledge_id": "min"}).first()[0]
+    pledges.update(f"pledge_id = {first}", {"pledge_status": "'frozen'"})  # a new commit; the old file stays on disk
+    result = run_check(copy, "delta", select="pledges__pledge_status__accepted_values", out=io.StringIO())
+    assert {r.name: r.failures for r in result.failed} == {"pledges__pledge_status__accepted_values": 1}
 
 
 # -- each rule bites ----------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """``synth-spark check``: the seed's data-quality rules, as the dbt tests of ``checks/dbt_project``
 (shipped inside the package, so an installed synth-spark can run them), run with
-dbt-duckdb over a generated dataset's files (Parquet or CSV).
+dbt-duckdb over a generated dataset's files (Parquet, CSV, or the Delta tables through DuckDB's
+delta extension).
 
 The dataset's own manifest supplies what the rules depend on (the window's end, the last retry's
 offset, the plan types); dbt's target and log folders go to a temporary folder, never into the
@@ -29,7 +30,7 @@ from synth_spark.manifest import read as read_manifest
 #: the dbt project of the data-quality rules, package data (copied to a work folder for each run,
 #: so an installation in a read-only place works: dbt writes beside its project)
 PROJECT_DIR = Path(__file__).resolve().parent / "dbt_project"
-CHECK_FORMATS = ("parquet", "csv")
+CHECK_FORMATS = ("parquet", "csv", "delta")
 #: a retry lands up to this long after its billing's retry day (billing.charge: up to 6 hours)
 RETRY_HOURS_AFTER_DAY = 6
 #: dbt's progress lines announcing a test, left out of the output (its result line follows)
@@ -100,6 +101,31 @@ def dbt_vars(dataset: Path, fmt: str) -> dict:
     }
 
 
+def duckdb_extension_dir() -> str:
+    """Where DuckDB looks for extensions: the pip-installed ones (duckdb-ext-delta) when present,
+    else DuckDB's own default, where ``INSTALL delta`` puts it."""
+    spec = importlib.util.find_spec("duckdb_ext")
+    if spec and spec.submodule_search_locations:
+        for root in spec.submodule_search_locations:
+            if (Path(root) / "extensions").is_dir():
+                return str(Path(root) / "extensions")
+    return str(Path.home() / ".duckdb" / "extensions")
+
+
+def require_delta_extension(extension_dir: str) -> None:
+    """Fail in one line, before dbt starts, when DuckDB cannot load its delta extension offline."""
+    import duckdb
+
+    try:
+        duckdb.connect(config={"extension_directory": extension_dir, "autoinstall_known_extensions": False}
+                       ).execute("LOAD delta")
+    except duckdb.Error as exc:
+        raise EnvironmentProblem(
+            f"DuckDB's delta extension is not installed ({str(exc).splitlines()[0]}); on Linux x86-64 "
+            "pip install duckdb-ext-delta (synth-spark's dependencies include it), elsewhere run "
+            "\"INSTALL delta\" once in duckdb with network, or check --format parquet") from exc
+
+
 def project_dir() -> Path:
     if not (PROJECT_DIR / "dbt_project.yml").is_file():
         raise EnvironmentProblem(f"the dbt project of the checks is missing from the installed package ({PROJECT_DIR}); "
@@ -127,9 +153,12 @@ def run_check(dataset: Path, fmt: str = "parquet", select: str | None = None, ou
     out = out or sys.stdout
     dbt_vars_ = dbt_vars(dataset, fmt)
     project = project_dir()
+    extension_dir = duckdb_extension_dir()
     missing = [m for m in ("dbt", "duckdb") if importlib.util.find_spec(m) is None]
     if missing:  # both come with synth-spark (dbt-core, dbt-duckdb)
         raise EnvironmentProblem(f"{' and '.join(missing)} not installed; pip install synth-spark installs dbt-core and dbt-duckdb")
+    if fmt == "delta":
+        require_delta_extension(extension_dir)
 
     with tempfile.TemporaryDirectory(prefix="synth-spark-check-") as tmp:
         work = Path(work_dir) if work_dir else Path(tmp)
@@ -142,7 +171,8 @@ def run_check(dataset: Path, fmt: str = "parquet", select: str | None = None, ou
                "--no-version-check", "--no-send-anonymous-usage-stats", "--no-use-colors", "--no-partial-parse"]
         if select:
             cmd += ["--select", select]
-        env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
+        env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1",
+               "SYNTH_SPARK_DUCKDB_EXTENSIONS": extension_dir}
         started = time.monotonic()
         with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
                               cwd=work) as proc:
@@ -163,7 +193,7 @@ def main(dataset: Path, fmt: str, select: str | None = None, work_dir: Path | No
         print(f"synth-spark: dbt ran no test (exit {result.dbt_exit_code}); its output is above")
         return 1
     print(f"synth-spark: {n_ok} passed, {len(result.failed)} failed; dbt tests on the {fmt} files of "
-          f"{dataset.resolve()} in {result.seconds:.1f}s")
+          f"{dataset} in {result.seconds:.1f}s")
     for r in result.failed:
         print(f"  {r.status.upper():<5} {r.name}" + (f" ({r.failures} row{'s' * (r.failures != 1)})" if r.failures else ""))
     if result.failed and work_dir is None:
