@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
+
+#: two tables are written at once, each reporting from its own thread: one write per whole line,
+#: under a lock, so their lines never run into each other
+_LINE_LOCK = threading.Lock()
 
 
 @dataclass
@@ -16,4 +21,7 @@ class Progress:
 
     def __call__(self, message: str) -> None:
         if not self.quiet:
-            print(f"[{time.monotonic() - self.started:7.1f}s] {message}", file=sys.stderr, flush=True)
+            line = f"[{time.monotonic() - self.started:7.1f}s] {message}\n"
+            with _LINE_LOCK:
+                sys.stderr.write(line)
+                sys.stderr.flush()

@@ -48,6 +48,19 @@ def _require_submitted_delta() -> None:
                                  "spark-submit, or leave delta out of --format") from None
 
 
+def _start_jvm(master: str, app_name: str, conf: dict[str, str]) -> None:
+    """Start the driver's JVM ourselves when none runs yet, so its stderr can be filtered
+    (job/jvm_output.py); the builder then finds this SparkContext and uses it."""
+    from pyspark import SparkConf, SparkContext
+
+    from synth_spark.job.jvm_output import launch_gateway
+
+    if SparkContext._active_spark_context is not None or SparkContext._gateway is not None:
+        return
+    spark_conf = SparkConf(loadDefaults=False).setMaster(master).setAppName(app_name).setAll(list(conf.items()))
+    SparkContext(conf=spark_conf, gateway=launch_gateway(spark_conf))
+
+
 def build_session(master: str | None = "local[*]", app_name: str = "synth-spark", partitions: int | None = None,
                   driver_memory: str | None = None, extra: dict[str, str] | None = None, delta: bool = True,
                   delta_jars: list[str] | None = None) -> SparkSession:
@@ -94,6 +107,8 @@ def build_session(master: str | None = "local[*]", app_name: str = "synth-spark"
     conf.update(extra)
     for key, value in conf.items():
         builder = builder.config(key, value)
+    if master is not None:
+        _start_jvm(master, app_name, conf)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
