@@ -229,6 +229,7 @@ def test_same_seed_gives_identical_tables_on_another_master(small_config, small_
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "rows" in done.stdout
+    assert done.stderr == ""  # --quiet: no progress, no Spark log line, not even the JVM's start-up warning
     manifest = json.loads((out / "_manifest.json").read_text())
     assert _checksums(manifest) == _checksums(small_manifest)
 

@@ -7,6 +7,7 @@ driver, as pandas frames for the report.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -138,8 +139,11 @@ class Dataset:
         rows = joined.groupBy("engaged").agg(F.avg("next_churned").alias("rate"), F.count(F.lit(1)).alias("n")).collect()
         rate = {int(r["engaged"]): float(r["rate"]) for r in rows}
         corr = joined.select(F.corr(F.col("events").cast("double"), F.col("next_churned").cast("double"))).first()[0]
-        return {"churn_next_not_engaged": rate.get(0, float("nan")), "churn_next_engaged": rate.get(1, float("nan")),
-                "ratio": rate.get(0, float("nan")) / rate.get(1, float("nan")), "correlation": float(corr)}
+        not_engaged, engaged = rate.get(0, math.nan), rate.get(1, math.nan)
+        # a small sample (a quarter of 0.05x) can have no churn among the engaged, or no variance
+        ratio = not_engaged / engaged if engaged else math.inf if not_engaged else math.nan
+        return {"churn_next_not_engaged": not_engaged, "churn_next_engaged": engaged,
+                "ratio": ratio, "correlation": math.nan if corr is None else float(corr)}
 
     def churn_by_posting(self) -> pd.DataFrame:
         group = F.when(F.col("posts") >= 4, "4+").when(F.col("posts") >= 1, "1-3").otherwise("<1")

@@ -44,7 +44,7 @@ def main(dataset: Path, control_dir: Path | None, report_dir: Path | None, maste
     from synth_spark.validation.report import write_report
     from synth_spark.validation.scoring import anomaly_months, ground_truth, score
     from synth_spark.validation.scoring import checks as anomaly_checks
-    from synth_spark.validation.targets import FAIL, NOISY, evaluate
+    from synth_spark.validation.targets import FAIL, NOISY, SHORT_VERDICT, evaluate
 
     progress = Progress(quiet=quiet)
     progress(f"starting Spark ({master or 'spark-submit master'})")
@@ -74,8 +74,9 @@ def main(dataset: Path, control_dir: Path | None, report_dir: Path | None, maste
     report = write_report(checks, frames, report_dir, manifest, scores, control, samples)
     width = max(len(c.name) for c in checks)
     for c in checks:
-        print(f"  {c.verdict:<6} {c.name:<{width}}  measured {c.measured:<12} target {c.target} ({c.tolerance})")
+        print(f"  {SHORT_VERDICT.get(c.verdict, c.verdict):<6} {c.name:<{width}}  measured {c.measured:<12} "
+              f"target {c.target} ({c.tolerance})")
     s = report["summary"]
     noisy = f", {s[NOISY]} too noisy to judge at this scale" if s.get(NOISY) else ""
-    print(f"synth-spark: {s.get('pass', 0)} passed, {s.get(FAIL, 0)} failed{noisy}; report in {report_dir.resolve()}")
+    print(f"synth-spark: {s.get('pass', 0)} passed, {s.get(FAIL, 0)} failed{noisy}; report in {report_dir}")
     return 0 if report["passed"] else 1

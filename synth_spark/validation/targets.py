@@ -20,6 +20,8 @@ SEED_TENURE_CHURN = (0.25, 0.12, 0.06, 0.03)
 PASS, FAIL, INFO, UNATTAINABLE = "pass", "FAIL", "info", "not attainable at seed volumes"
 #: a check whose measurement, at this dataset's scale, spreads wider than its tolerance band
 NOISY = "too noisy at this scale"
+#: verdicts as the console's six-character column shows them (the report spells them out)
+SHORT_VERDICT = {NOISY: "noisy", UNATTAINABLE: "n/a"}
 
 
 @dataclass
@@ -130,7 +132,10 @@ def evaluate(ds: Dataset, cfg: Config, latent: dict[str, np.ndarray] | None,
     add(Check("engagement", "pledge-level correlation of events and next-month churn", "negative", "< 0", f"{ec['correlation']:+.3f}",
               PASS if ec["correlation"] < 0 else FAIL, ec["correlation"]))
     posting = ds.churn_by_posting().set_index("posting")["churn_rate"]
-    frequent, rare = float(posting["4+"] / posting["1-3"]), float(posting["<1"] / posting["1-3"])
+    # a small dataset (or one quarter of it, validation/noise.py) can lack a posting group entirely
+    base = np.float64(posting.get("1-3", np.nan))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frequent, rare = float(np.float64(posting.get("4+", np.nan)) / base), float(np.float64(posting.get("<1", np.nan)) / base)
     add(Check("engagement", "churn, creators posting 4+/month vs 1-3", "40% lower", "<= 0.70", f"{frequent:.2f}x",
               PASS if frequent <= 0.70 else FAIL, frequent))
     add(Check("engagement", "churn, creators posting <1/month vs 1-3", "2x higher", ">= 1.6", f"{rare:.2f}x", PASS if rare >= 1.6 else FAIL, rare))
