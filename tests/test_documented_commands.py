@@ -394,11 +394,9 @@ def test_every_shown_command_has_a_rule():
     assert [str(s) for s in ALL if _rule(s) is None] == []
 
 
-@pytest.mark.parametrize("page", [p.relative_to(ROOT).as_posix() for p in PAGES])
+@pytest.mark.parametrize("page", sorted({s.page for s in ALL}))
 def test_commands_on_the_page_work_as_shown(page, small_dataset, tmp_path):
     shown_here = [s for s in ALL if s.page == page]
-    if not shown_here:
-        pytest.skip(f"{page} shows no command")
     box = Sandbox(tmp_path, small_dataset)
     if any("dbt-broken" in s.text for s in shown_here):
         _broken_copy(small_dataset, box.root / "tmp" / "dbt-broken")
