@@ -18,7 +18,7 @@ NOTES: dict[str, dict[str, str]] = {
         "created_at": "Page creation, mostly before the window (up to 9 years); about 1% join during it with no patrons.",
         "first_pledge_received_at": "Earliest started_at of the creator's pledges; null if the creator never had a pledge.",
         "last_post_at": "Latest published_at of the creator's posts; null if the creator never posted.",
-        "status": "At the window's end: departed (left), active (active pledge or post in last 90 days), else inactive.",
+        "status": "At the window's end: active (active pledge or post in last 90 days), else inactive (a creator who left too).",
     },
     "patrons": {
         "patron_id": "The patron's id, drawn from a pool of ids, so ids are not contiguous.",
@@ -52,7 +52,7 @@ NOTES: dict[str, dict[str, str]] = {
         "started_at": "Start of the pledge; pledges already running when the window opened started before it.",
         "ended_at": "End of the pledge; null while it runs.",
         "pause_started_at": "Start of a pause, which is not billed and never resumes; null if never paused.",
-        "churn_reason": "Why it ended: voluntary, payment_failed, creator_removed or creator_departed; null while it runs.",
+        "churn_reason": "Why it ended: voluntary, payment_failed or creator_removed; null while it runs.",
     },
     "transactions": {
         "transaction_id": "The attempt's id: pledge_id * 1000 + month * 8 + attempt.",

@@ -9,13 +9,15 @@ from __future__ import annotations
 CATEGORIES = ("podcasts", "video", "visual_art", "education", "writing", "music", "games")
 #: a creator's latent size: drives growth, volatility and churn; not a column of the creators table
 SIZE_TIERS = ("emerging", "established", "top_creator")
-CREATOR_STATUSES = ("active", "inactive", "departed")
+#: a creator who left the platform is inactive: no running pledge, no recent post
+CREATOR_STATUSES = ("active", "inactive")
 
 # -- patrons and pledges ---------------------------------------------------------------------------
 PATRON_STATUSES = ("active", "paused", "churned")
 PLEDGE_STATUSES = ("active", "paused", "churned")
-#: why a pledge ended; the last one is written only when a creator leaves the platform
-CHURN_REASONS = ("voluntary", "payment_failed", "creator_removed", "creator_departed")
+#: why a pledge ended. When a creator leaves the platform its patrons cancel over the following
+#: weeks (voluntary) and the pledges still running when the page closes end as creator_removed.
+CHURN_REASONS = ("voluntary", "payment_failed", "creator_removed")
 
 # -- payments --------------------------------------------------------------------------------------
 PAYMENT_METHODS = ("card", "paypal", "apple_pay", "google_pay")
@@ -24,7 +26,7 @@ TRANSACTION_STATUSES = ("succeeded", "failed")
 #: the decline reasons whose shares the config sets
 FAILURE_REASONS = ("card_declined", "insufficient_funds", "processing_error")
 #: every value of failure_reason, in the order of its code (0: none, the payment succeeded)
-FAILURE_CODES = (None, *FAILURE_REASONS, "card_expired", "processor_outage")
+FAILURE_CODES = (None, *FAILURE_REASONS, "card_expired")
 
 # -- content and engagement ------------------------------------------------------------------------
 POST_TYPES = ("text", "image", "video", "audio", "poll", "link")

@@ -13,8 +13,8 @@ from synth_spark.job.emitters import Job, _simulate
 from synth_spark.simulation import anomalies as anom
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.creators import PLAN_COLUMNS, draw_creators
-from synth_spark.simulation.lifecycle import REASON_DEPARTED, REASON_VOLUNTARY
-from synth_spark.vocabulary import ANOMALY_TYPES, DAY, FAILURE_CODES
+from synth_spark.simulation.lifecycle import REASON_REMOVED, REASON_VOLUNTARY
+from synth_spark.vocabulary import ANOMALY_TYPES, CATEGORIES, DAY, FAILURE_CODES
 
 NAMES = ("viral_spike", "payment_outage", "holiday_churn", "creator_exodus", "category_collapse")
 ON = {name: {"enabled": True} for name in NAMES}
@@ -42,17 +42,24 @@ def test_plan_is_resolved_from_the_seed_and_scales_absolute_sizes():
     assert run(False)[3].anomalies == anom.NO_ANOMALIES
 
 
-def test_viral_creator_gains_the_wave_of_new_patrons_in_two_weeks():
+def test_viral_wave_rises_peaks_and_fades_with_a_tail_past_its_two_weeks():
     _, _, _, job, _, life = run(True)
     _, _, _, _, _, control = run(False)
     plan = job.anomalies
 
-    def wave(lf):
+    def daily(lf, days=42):
         pl = lf.pledges
-        cid = pl["pledge_id"] // 1_000_000
-        return ((cid == plan.viral_creator) & (pl["start_t"] >= plan.viral_start) & (pl["start_t"] < plan.viral_end)).sum()
+        mine = (pl["pledge_id"] // 1_000_000 == plan.viral_creator) & (pl["start_t"] >= plan.viral_start)
+        day = (pl["start_t"][mine] - plan.viral_start) // DAY
+        return np.bincount(day[day < days], minlength=days)
 
-    assert wave(life) - wave(control) == pytest.approx(plan.viral_patrons, rel=0.15)
+    extra = daily(life) - daily(control)
+    inside = extra[:14].sum()
+    assert inside == pytest.approx(0.9 * plan.viral_patrons, rel=0.15)  # most of the wave inside the two weeks
+    assert extra[14:].sum() > 0.04 * plan.viral_patrons  # and a tail after them
+    peak = int(np.argmax(np.convolve(extra, np.ones(3) / 3, mode="same")))
+    assert 1 <= peak <= 6  # not day 0: it builds up
+    assert extra[0] < extra[peak] / 2 and extra[13] < extra[peak] / 3  # rises, then fades
     # the new patrons churn like any others afterwards: most losses in their first month
     pl = life.pledges
     joined = (pl["pledge_id"] // 1_000_000 == plan.viral_creator) & (pl["start_t"] >= plan.viral_start)
@@ -60,17 +67,39 @@ def test_viral_creator_gains_the_wave_of_new_patrons_in_two_weeks():
     assert 0.10 < ended.sum() / joined.sum() < 0.45
 
 
-def test_outage_declines_carry_their_own_reason_and_stay_in_the_window():
-    _, _, _, job, _, life = run(True)
+def test_an_outage_is_processing_errors_between_two_hours_on_first_attempts_and_retries_alike():
+    cfg, _, _, job, _, life = run(True)
+    *_, control = run(False)
+    plan, po = job.anomalies, cfg.anomalies.payment_outage
+    assert plan.outage_start % DAY == po.start_hour * 3600 and plan.outage_end % DAY == po.end_hour % 24 * 3600
+
+    def declines(lf, attempt_is, reason=None):
+        at = lf.attempts
+        sel = attempt_is(at["attempt"]) & (at["t"] >= plan.outage_start) & (at["t"] < plan.outage_end)
+        failed = ~at["ok"][sel].astype(bool)
+        if reason is not None:
+            failed &= at["reason"][sel] == FAILURE_CODES.index(reason)
+        return failed.mean()
+
+    first = (lambda a: a == 0)
+    # 40% of the attempts that would have gone through decline: on top of the usual ~8% of first attempts
+    assert declines(life, first) == pytest.approx(declines(control, first) + 0.40 * (1 - declines(control, first)), abs=0.05)
+    assert declines(life, first, "processing_error") > 0.3
+
+    def retries_recovered(lf):
+        """Success of the retries inside the outage of billings declined before it."""
+        at = lf.attempts
+        key = at["pledge_idx"].astype(np.int64) * 1000 + at["month"]
+        first_t = dict(zip(key[at["attempt"] == 0], at["t"][at["attempt"] == 0]))
+        sel = (at["attempt"] > 0) & (at["t"] >= plan.outage_start) & (at["t"] < plan.outage_end)
+        before = np.array([first_t[k] < plan.outage_start for k in key[sel]])
+        return at["ok"][sel][before].astype(bool).mean()
+
+    assert retries_recovered(life) == pytest.approx(0.6 * retries_recovered(control), rel=0.3)
+    # the same reason on ordinary days, at its ordinary low rate: the vocabulary gives nothing away
     at = life.attempts
-    plan = job.anomalies
-    code = FAILURE_CODES.index("processor_outage")
-    out = at["reason"] == code
-    assert out.any()
-    assert np.all((at["t"][out] >= plan.outage_start) & (at["t"][out] < plan.outage_end))
-    first = (at["attempt"] == 0) & (at["t"] >= plan.outage_start) & (at["t"] < plan.outage_end)
-    decline = 1 - at["ok"][first].astype(bool).mean()
-    assert 0.33 < decline < 0.47  # 40% of attempts decline during the outage
+    outside = (at["attempt"] == 0) & ((at["t"] < plan.outage_start) | (at["t"] >= plan.outage_end))
+    assert 0 < (at["reason"][outside] == FAILURE_CODES.index("processing_error")).mean() < 0.03
     # retries after the window recover part of them
     retried = (at["attempt"] > 0) & (at["t"] >= plan.outage_end)
     assert at["ok"][retried].astype(bool).any()
@@ -89,17 +118,27 @@ def test_holiday_month_has_more_voluntary_churn_than_the_control():
     assert voluntary(life) > 1.05 * voluntary(control)
 
 
-def test_exodus_ends_every_running_pledge_of_the_departing_creators():
-    _, cal, _, job, posts, life = run(True)
-    pl = life.pledges
+def test_departing_creators_leave_on_different_days_and_their_audiences_end_over_weeks():
+    cfg, cal, creators, job, posts, life = run(True)
+    plan, ce = job.anomalies, cfg.anomalies.creator_exodus
+    days = {t // DAY for t in plan.departures.values()}
+    assert len(days) == len(plan.departures) == 3
+    pl, at = life.pledges, life.attempts
     creator = pl["pledge_id"] // 1_000_000
-    for cid, t in job.anomalies.departures.items():
+    for cid, t in plan.departures.items():
         mine = creator == cid
         assert not np.any(mine & (pl["start_t"] >= t))
         running_then = mine & (pl["start_t"] < t) & (pl["end_t"] >= t)
         assert running_then.sum() > 20
-        assert np.all(pl["reason"][running_then] == REASON_DEPARTED)
-        assert np.all(pl["end_t"][running_then] < t + 2 * 3600 + 1)
+        wait = (pl["end_t"][running_then] - t) / DAY
+        # spread over days and weeks, all ended by the time the page closes
+        assert wait.max() <= ce.close_days + 0.01 and np.median(wait) > 2 and (wait < 1).mean() < 0.3
+        reasons = pl["reason"][running_then]
+        assert set(np.unique(reasons)) <= {REASON_VOLUNTARY, REASON_REMOVED}
+        assert np.all((reasons == REASON_REMOVED) == (wait >= ce.close_days))  # left when the page closed
+        # nothing is charged once the creator has left, and no post comes after
+        billed = np.isin(at["pledge_idx"], np.nonzero(mine)[0]) & (at["t"] >= t)
+        assert not billed.any()
         assert not np.any((posts["creator_id"] == cid) & (posts["published_t"] >= t))
 
 
@@ -121,11 +160,62 @@ def test_collapsing_category_gets_fewer_new_pledges_and_more_churn():
     assert new < 0.7 * new0 and lost > 1.15 * lost0
 
 
+def test_the_category_decline_builds_over_months():
+    cfg, _, _, job, *_ = run(True)
+    plan = job.anomalies
+    months = np.arange(plan.collapse_month - 1, plan.collapse_month + 4)
+    arrivals = [float(plan.collapse_arrival_factor(np.array([plan.collapse_category]), m)[0]) for m in months]
+    churn = [float(plan.collapse_churn_factor(np.array([plan.collapse_category]), m)[0]) for m in months]
+    assert arrivals[0] == 1.0 and churn[0] == 1.0  # the month before: untouched
+    assert arrivals[1] > arrivals[2] > arrivals[3] == arrivals[4] == pytest.approx(cfg.anomalies.category_collapse.arrival_multiplier)
+    assert churn[1] < churn[2] < churn[3] == churn[4] == pytest.approx(cfg.anomalies.category_collapse.churn_multiplier)
+    other = (CATEGORIES.index("games") + 1) % len(CATEGORIES)
+    assert float(plan.collapse_churn_factor(np.array([other]), plan.collapse_month + 3)[0]) == 1.0
+
+
 def test_an_anomaly_outside_the_window_is_refused_with_its_field():
     with pytest.raises(ConfigError, match="anomalies.viral_spike.start"):
         load_config(anomalies={"viral_spike": {"enabled": True, "start": "2021-05-01"}})
     with pytest.raises(ConfigError, match="anomalies.category_collapse.category"):
         load_config(anomalies={"category_collapse": {"enabled": True, "category": "knitting"}})
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 42])
+def test_no_two_anomalies_share_a_creator(seed):
+    cfg = load_config(seed=seed, anomalies=ON)
+    cal = Calendar(cfg.window)
+    creators = draw_creators(cfg, cal)
+    plan = anom.resolve(cfg, cal, creators)
+    category = dict(zip(creators["creator_id"].tolist(), creators["category_code"].tolist()))
+    games = CATEGORIES.index("games")
+    assert category[plan.viral_creator] != games
+    assert all(category[c] != games for c in plan.departures)
+    assert plan.viral_creator not in plan.departures
+    # the exodus takes the three largest top creators outside games
+    top = [c for c, s, a, k in sorted(zip(creators["creator_id"].tolist(), creators["size_code"].tolist(),
+                                          creators["audience"].tolist(), creators["category_code"].tolist()),
+                                      key=lambda r: (-r[2], r[0])) if s == 2 and k != games]
+    assert sorted(plan.departures) == sorted(top[:3])
+
+
+def test_a_configuration_that_makes_two_anomalies_share_a_creator_is_refused():
+    from synth_spark.simulation.plan import refuse_unplannable
+
+    cfg, cal, creators, job, *_ = run(True)
+    viral = job.anomalies.viral_creator
+    games = creators["creator_id"][creators["category_code"] == CATEGORIES.index("games")]
+    cases = [
+        ({"creator_exodus": {"enabled": True, "creator_ids": [viral]}}, "is also the viral_spike's creator"),
+        ({"creator_exodus": {"enabled": True, "creator_ids": [int(games[0])]}}, "in games, the category_collapse's category"),
+        ({"viral_spike": {"enabled": True, "creator_id": int(games[0])}}, "in games, the category_collapse's category"),
+    ]
+    for change, message in cases:
+        setting = {**ON, **change}
+        with pytest.raises(ConfigError, match=message):
+            refuse_unplannable(load_config(seed=5, anomalies=setting))
+    # without the collapse, a games creator may depart
+    refuse_unplannable(load_config(seed=5, anomalies={**ON, "category_collapse": {"enabled": False},
+                                                       "creator_exodus": {"enabled": True, "creator_ids": [int(games[0])]}}))
 
 
 def test_ground_truth_names_each_scenario_with_its_question():

@@ -156,13 +156,18 @@ def test_ground_truth_table_lists_each_enabled_anomaly(tables, small_manifest):
     assert len(small_manifest["anomalies"]) == len(truth)
     exodus = next(r for r in truth if r["anomaly_type"] == "creator_exodus")
     departed = {int(c) for c in exodus["creator_ids"].split(";")}
+    # a creator who left is inactive, like any creator who stopped: no value of its own gives it away
     statuses = {r["creator_id"]: r["status"] for r in tables["creators"].collect()}
-    assert {c for c, s in statuses.items() if s == "departed"} == departed
-    ended = tables["pledges"].where(F.col("churn_reason") == "creator_departed").select("creator_id").distinct().collect()
-    assert {r[0] for r in ended} <= departed
-    outage = tables["transactions"].where(F.col("failure_reason") == "processor_outage")
+    assert all(statuses[c] == "inactive" for c in departed)
+    assert any(s == "inactive" for c, s in statuses.items() if c not in departed)
+    # no value of any closed set appears only inside an anomaly's window: the outage's declines are
+    # processing errors, which ordinary days have too
     window = next(r for r in truth if r["anomaly_type"] == "payment_outage")
-    assert outage.where((F.col("transaction_at") < window["start_at"]) | (F.col("transaction_at") > window["end_at"])).count() == 0
+    tx = tables["transactions"]
+    inside = (F.col("transaction_at") >= window["start_at"]) & (F.col("transaction_at") <= window["end_at"])
+    reasons_in = {r[0] for r in tx.where(inside).select("failure_reason").distinct().collect()} - {None}
+    reasons_out = {r[0] for r in tx.where(~inside).select("failure_reason").distinct().collect()} - {None}
+    assert reasons_in <= reasons_out
 
 
 def test_output_layout_and_manifest(small_dataset, small_manifest, small_config):

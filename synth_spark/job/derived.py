@@ -90,8 +90,9 @@ def creators_frame(spark: SparkSession, job: Job, creators: dict[str, np.ndarray
         F.max((F.col("pledge_status") == "active").cast("int")).alias("has_active"))
     lasts = posts.groupBy("creator_id").agg(F.max("published_at").alias("last_post_at"))
     recent = F.lit(job.cal.end - ACTIVE_POSTING_DAYS * DAY).cast("timestamp")
-    status = (F.when(F.col("departed_t") < F.lit(job.cal.end).cast("timestamp"), "departed")
-              .when((F.col("has_active") == 1) | (F.col("last_post_at") >= recent), "active").otherwise("inactive"))
+    # A creator who left the platform has no running pledge and no recent post: inactive, like any
+    # creator who stopped; the platform keeps no status of its own for it.
+    status = F.when((F.col("has_active") == 1) | (F.col("last_post_at") >= recent), "active").otherwise("inactive")
     return (base.join(firsts, "creator_id", "left").join(lasts, "creator_id", "left")
                 .withColumnRenamed("created_t", "created_at")
                 .withColumn("status", status)

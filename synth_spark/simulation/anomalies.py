@@ -34,16 +34,20 @@ class AnomalyPlan:
     viral_patrons: int = 0
     viral_month: int = 10**6
     viral_posts: float = 0.0
+    viral_peak_days: float = 1.0
     outage_start: int = NEVER
     outage_end: int = NEVER
     outage_decline: float = 0.0
     holiday_month: int = -1
     holiday_uplift: float = 0.0
     departures: dict[int, int] = field(default_factory=dict)  # creator_id -> departure time
+    exodus_notice_days: float = 1.0
+    exodus_close_days: float = 1.0
     collapse_category: int = -1
     collapse_month: int = 10**6
     collapse_arrivals: float = 1.0
     collapse_churn: float = 1.0
+    collapse_ramp: int = 1
 
     # -- vectorised views for the kernels --
 
@@ -61,29 +65,66 @@ class AnomalyPlan:
     def in_outage(self, t: np.ndarray) -> np.ndarray:
         return (t >= self.outage_start) & (t < self.outage_end)
 
-    def collapsing(self, category_code: np.ndarray, m: np.ndarray | int) -> np.ndarray:
-        return (category_code == self.collapse_category) & (np.asarray(m) >= self.collapse_month)
+    def collapse_strength(self, category_code: np.ndarray, m: np.ndarray | int) -> np.ndarray:
+        """0 before the collapse, then building month by month to 1 over ``collapse_ramp`` months:
+        a market shifts over a season, not overnight."""
+        ramp = np.clip((np.asarray(m) - self.collapse_month + 1) / self.collapse_ramp, 0.0, 1.0)
+        return np.where(category_code == self.collapse_category, ramp, 0.0)
+
+    def collapse_arrival_factor(self, category_code: np.ndarray, m: np.ndarray | int) -> np.ndarray:
+        return 1.0 - self.collapse_strength(category_code, m) * (1.0 - self.collapse_arrivals)
+
+    def collapse_churn_factor(self, category_code: np.ndarray, m: np.ndarray | int) -> np.ndarray:
+        return 1.0 + self.collapse_strength(category_code, m) * (self.collapse_churn - 1.0)
 
 
 NO_ANOMALIES = AnomalyPlan()
 
 
+def _collapsing(cfg: Config, creators: dict[str, np.ndarray]) -> np.ndarray:
+    """Creators of the category that collapses: no other anomaly may pick them, so each anomaly
+    has one cause an analyst can find."""
+    cc = cfg.anomalies.category_collapse
+    if not cc.enabled:
+        return np.zeros(creators["creator_id"].shape, dtype=bool)
+    return creators["category_code"] == CATEGORIES.index(cc.category)
+
+
 def _pick_viral(cfg: Config, creators: dict[str, np.ndarray]) -> int:
-    """An established creator that exists before the window, picked by the seed."""
+    """An established creator that exists before the window, outside the collapsing category, picked by the seed."""
     ids = creators["creator_id"]
-    ok = (creators["size_code"] == SIZE_TIERS.index("established")) & (creators["joined_month"] < 0)
+    free = ~_collapsing(cfg, creators)
+    ok = (creators["size_code"] == SIZE_TIERS.index("established")) & (creators["joined_month"] < 0) & free
     if not ok.any():
-        ok = creators["joined_month"] < 0
+        ok = (creators["joined_month"] < 0) & free
     score = uniform(cfg.seed, streams.ANOMALY_VIRAL, ids)
     return int(ids[ok][np.argmax(score[ok])])
 
 
-def _pick_departing(cfg: Config, creators: dict[str, np.ndarray], n: int) -> list[int]:
-    """The largest top creators by audience."""
-    top = creators["size_code"] == SIZE_TIERS.index("top_creator")
+def _pick_departing(cfg: Config, creators: dict[str, np.ndarray], n: int, taken: set[int]) -> list[int]:
+    """The largest top creators by audience, outside the collapsing category and not already another anomaly's."""
+    top = (creators["size_code"] == SIZE_TIERS.index("top_creator")) & ~_collapsing(cfg, creators)
     order = np.lexsort((creators["creator_id"], -creators["audience"]))
-    chosen = [int(creators["creator_id"][i]) for i in order if top[i]][:n]
-    return chosen
+    return [int(creators["creator_id"][i]) for i in order if top[i] and int(creators["creator_id"][i]) not in taken][:n]
+
+
+def _refuse_shared_causes(cfg: Config, creators: dict[str, np.ndarray], plan: dict) -> None:
+    """No two anomalies act on the same creator: a viral creator that also departs, or a departing
+    creator in the collapsing category, would give one question two answers."""
+    collapsing = set(creators["creator_id"][_collapsing(cfg, creators)].tolist())
+    viral = plan.get("viral_creator")
+    departing = set(plan.get("departures", {}))
+    category = cfg.anomalies.category_collapse.category
+    if viral in departing:
+        raise ValueError(f"anomalies.creator_exodus.creator_ids: creator {viral} is also the viral_spike's creator; "
+                         "no two anomalies may share a creator")
+    if viral in collapsing:
+        raise ValueError(f"anomalies.viral_spike.creator_id: creator {viral} is in {category}, the category_collapse's "
+                         "category; no two anomalies may share a creator")
+    shared = sorted(departing & collapsing)
+    if shared:
+        raise ValueError(f"anomalies.creator_exodus.creator_ids: creator {shared[0]} is in {category}, the "
+                         "category_collapse's category; no two anomalies may share a creator")
 
 
 def resolve(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray]) -> AnomalyPlan:
@@ -98,18 +139,21 @@ def resolve(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray]) -> Anom
         start = _epoch(vs.start)
         plan.update(viral_creator=creator, viral_start=start, viral_end=min(start + vs.days * DAY, cal.end),
                     viral_patrons=int(round(vs.new_patrons * cfg.scale)), viral_month=int(cal.month_index(start)),
-                    viral_posts=vs.posts_per_month)
+                    viral_posts=vs.posts_per_month, viral_peak_days=vs.peak_day)
     if a.payment_outage.enabled:
         po = a.payment_outage
-        start = _epoch(po.start)
-        plan.update(outage_start=start, outage_end=min(start + po.days * DAY, cal.end), outage_decline=po.decline_rate)
+        # From an hour of its first day to an hour of its last: processors fail and recover mid-day.
+        start = _epoch(po.start) + po.start_hour * 3600
+        end = _epoch(po.start) + (po.days - 1) * DAY + po.end_hour * 3600
+        plan.update(outage_start=start, outage_end=min(end, cal.end), outage_decline=po.decline_rate)
     if a.holiday_churn.enabled:
         plan.update(holiday_month=int(cal.month_index(_epoch(a.holiday_churn.month))),
                     holiday_uplift=a.holiday_churn.voluntary_uplift)
     if a.creator_exodus.enabled:
         ce = a.creator_exodus
         # The count scales with --scale like the patrons they take (3 at 1x, 30 at 10x, at least 1).
-        chosen = ce.creator_ids or _pick_departing(cfg, creators, max(1, round(ce.creators * cfg.scale)))
+        taken = {plan["viral_creator"]} if "viral_creator" in plan else set()
+        chosen = ce.creator_ids or _pick_departing(cfg, creators, max(1, round(ce.creators * cfg.scale)), taken)
         if not chosen:
             raise ValueError(f"anomalies.creator_exodus: the plan has no top creators to leave ({len(ids)} creators at "
                              f"scale {cfg.scale:g}); give a larger --scale, name creator_ids, or disable the anomaly")
@@ -121,10 +165,13 @@ def resolve(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray]) -> Anom
         # Each leaves on its own day in the month, after the month's charges have run.
         day = 5 + np.floor(uniform(seed, streams.ANOMALY_EXODUS_DAY, np.array(chosen)) * (days - 6)).astype(np.int64)
         plan["departures"] = {c: start + int(d) * DAY + 12 * 3600 for c, d in zip(chosen, day)}
+        plan.update(exodus_notice_days=ce.notice_days, exodus_close_days=ce.close_days)
     if a.category_collapse.enabled:
         cc = a.category_collapse
         plan.update(collapse_category=CATEGORIES.index(cc.category), collapse_month=int(cal.month_index(_epoch(cc.start))),
-                    collapse_arrivals=cc.arrival_multiplier, collapse_churn=cc.churn_multiplier)
+                    collapse_arrivals=cc.arrival_multiplier, collapse_churn=cc.churn_multiplier,
+                    collapse_ramp=cc.ramp_months)
+    _refuse_shared_causes(cfg, creators, plan)
     return AnomalyPlan(**plan)
 
 
@@ -142,16 +189,19 @@ def ground_truth(cfg: Config, cal: Calendar, plan: AnomalyPlan) -> list[dict]:
         rows.append(dict(
             anomaly_type="viral_spike", start_at=ts(plan.viral_start), end_at=until(plan.viral_end),
             creator_ids=str(plan.viral_creator), category=None, metric="new pledges, MRR",
-            expected_effect=f"{plan.viral_patrons} extra new patrons to one creator in {a.viral_spike.days} days, about +8% platform MRR",
+            expected_effect=(f"{plan.viral_patrons} extra new patrons to one creator, rising to a peak on day "
+                             f"{a.viral_spike.peak_day:g} and fading, most inside {a.viral_spike.days} days; about +8% platform MRR"),
             investigation_question="Why did platform MRR jump 8% in Month 8?",
             expected_root_cause=f"Single creator acquisition: creator {plan.viral_creator} went viral"))
     if a.payment_outage.enabled:
         rows.append(dict(
             anomaly_type="payment_outage", start_at=ts(plan.outage_start), end_at=until(plan.outage_end),
             creator_ids=None, category=None, metric="first-attempt payment success, daily revenue",
-            expected_effect=f"{plan.outage_decline:.0%} of payment attempts decline with failure_reason processor_outage; retries recover part",
+            expected_effect=(f"{plan.outage_decline:.0%} of the payment attempts (first attempts and retries) that would have "
+                             "gone through decline as processing errors, so the days' revenue falls by about as much; "
+                             "the usual retries recover part of it afterwards"),
             investigation_question=f"Why did revenue drop 40% on {a.payment_outage.start:%B} {a.payment_outage.start.day}?",
-            expected_root_cause="Payment processor failure (failure_reason = processor_outage)"))
+            expected_root_cause="Payment processor failure: processing-error declines on every payment method for a few hours"))
     if a.holiday_churn.enabled:
         m = plan.holiday_month
         rows.append(dict(
@@ -161,11 +211,13 @@ def ground_truth(cfg: Config, cal: Calendar, plan: AnomalyPlan) -> list[dict]:
             investigation_question="Why did January churn spike?",
             expected_root_cause="Post-holiday budget cuts: more voluntary cancellations across the platform"))
     if a.creator_exodus.enabled:
+        ce_close = a.creator_exodus.close_days
         times = sorted(plan.departures.values())
         rows.append(dict(
             anomaly_type="creator_exodus", start_at=ts(times[0]), end_at=ts(times[-1]),
             creator_ids=";".join(str(c) for c in sorted(plan.departures)), category=None, metric="MRR, pledges ended",
-            expected_effect="the creators depart (status departed); all their running pledges end (churn_reason creator_departed)",
+            expected_effect=("each creator leaves on its own day: billing stops, patrons cancel over the following days "
+                             f"and weeks, and the pledges left when the page closes {ce_close:g} days later end as creator_removed"),
             investigation_question="Why is Q2 2024 MRR declining?",
             expected_root_cause="Top creator departures"))
     if a.category_collapse.enabled:

@@ -25,7 +25,8 @@ from synth_spark.vocabulary import (
 
 #: failure_reason codes: 0 is "no failure"; the first three follow FAILURE_REASONS
 CARD_EXPIRED = FAILURE_CODES.index("card_expired")
-OUTAGE = FAILURE_CODES.index("processor_outage")
+#: what a processor failing looks like to the platform: a decline it also sees, rarely, on any day
+PROCESSING_ERROR = FAILURE_CODES.index("processing_error")
 #: cards are issued for three years, so a patron's card lapses in the same month every 36 months
 CARD_CYCLE_MONTHS = 36
 ATTEMPT_FIELDS = ("pledge_idx", "month", "attempt", "t", "ok", "reason", "amount_cents", "first_payment")
@@ -85,9 +86,12 @@ class Charges:
 
 
 def charge(cfg: Config, cal: Calendar, m: int, pay: PatronPayment, idx: np.ndarray, pledge_id: np.ndarray,
-           bill_t: np.ndarray, amount: np.ndarray, first: np.ndarray, anomalies=None) -> Charges:
+           bill_t: np.ndarray, amount: np.ndarray, first: np.ndarray, anomalies=None,
+           stop_t: np.ndarray | None = None) -> Charges:
     """First attempts for the billed pledges ``idx`` in month ``m`` and their retries.
-    During a processor outage (``anomalies``) attempts also decline at the outage's rate."""
+    During a processor outage (``anomalies``) a share of the attempts that would have gone through,
+    first attempts and retries alike, decline as processing errors. No retry is made at or after
+    ``stop_t`` (per billed pledge: its creator left the platform); such a billing is left open."""
     seed, pc = cfg.seed, cfg.payments
     lapsed = pay.card_lapses(cal, m)[idx]
     base = max(pc.first_attempt_failure - expected_expiry_failure(cfg), 0.0)
@@ -98,13 +102,11 @@ def charge(cfg: Config, cal: Calendar, m: int, pay: PatronPayment, idx: np.ndarr
     def outage(t: np.ndarray, pid: np.ndarray, attempt: int) -> np.ndarray:
         if anomalies is None:
             return np.zeros(t.shape, dtype=bool)
-        # The outage's rate is the share of all attempts declining in it, whatever the reason.
-        extra = max(anomalies.outage_decline - base, 0.0) / (1.0 - base)
-        return anomalies.in_outage(t) & (uniform(seed, streams.ANOMALY_OUTAGE, pid, m, attempt) < extra)
+        return anomalies.in_outage(t) & (uniform(seed, streams.ANOMALY_OUTAGE, pid, m, attempt) < anomalies.outage_decline)
 
     down = outage(bill_t, pledge_id, 0) & ~declined
     declined |= down
-    reason = np.where(down, OUTAGE, reason).astype(np.int8)
+    reason = np.where(down, PROCESSING_ERROR, reason).astype(np.int8)
 
     cols = {f: [] for f in ATTEMPT_FIELDS}
 
@@ -127,15 +129,20 @@ def charge(cfg: Config, cal: Calendar, m: int, pay: PatronPayment, idx: np.ndarr
             break
         pid = pledge_id[pending]
         t = bill_t[pending] + days * DAY + (uniform(seed, streams.PAY_RETRY_TIME, pid, m, j) * 6 * 3600).astype(np.int64)
+        if stop_t is not None:
+            keep = t < stop_t[pending]
+            pending, pid, t = pending[keep], pid[keep], t[keep]
+            if pending.size == 0:
+                break
         is_card = reason[pending] == CARD_EXPIRED
         fixed = pay.fixes[idx[pending]] & (j >= pay.fix_retry[idx[pending]])
-        ok = np.where(is_card, fixed, uniform(seed, streams.PAY_RETRY, pid, m, j) < success)
-        # Retries follow the usual schedule and odds, and decline again if they land in the outage.
-        blocked = outage(t, pid, j + 1)
+        # A billing the outage declined would have gone through: its retries succeed as the first
+        # attempt would have, unless they land in the outage too.
+        ok = np.where(down[pending], True, np.where(is_card, fixed, uniform(seed, streams.PAY_RETRY, pid, m, j) < success))
+        blocked = outage(t, pid, j + 1) & ok
         ok &= ~blocked
-        # A retry declined after the outage declines for an ordinary reason.
-        why = np.where(reason[pending] == OUTAGE, generic[pending], reason[pending])
-        record(pending, j + 1, t, ok, np.where(blocked, OUTAGE, why))
+        why = np.where(down[pending], PROCESSING_ERROR, reason[pending])
+        record(pending, j + 1, t, ok, np.where(blocked, PROCESSING_ERROR, why))
         last_t[pending] = t
         pending = pending[~ok]
     end = np.full(idx.size, NEVER, dtype=np.int64)

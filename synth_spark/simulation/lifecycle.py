@@ -27,7 +27,7 @@ from synth_spark.simulation.rng import categorical, normal, poisson, uniform
 from synth_spark.vocabulary import DAY, NEVER
 
 #: churn reason codes: 0 while a pledge runs, then 1 + the reason's index in CHURN_REASONS
-REASON_VOLUNTARY, REASON_PAYMENT, REASON_REMOVED, REASON_DEPARTED = 1, 2, 3, 4
+REASON_VOLUNTARY, REASON_PAYMENT, REASON_REMOVED = 1, 2, 3
 
 
 @dataclass
@@ -68,7 +68,7 @@ def draw_arrivals(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], pool: 
     noise = np.exp(vol * normal(seed, streams.ARRIVALS_NOISE, ids[:, None], m) - vol**2 / 2)
     lam = arrival_rates(cfg, cal, cre, churn_norm) * noise
     # A collapsing category attracts fewer patrons; a departed creator none.
-    lam = np.where(anomalies.collapsing(cre["category_code"][:, None], m), lam * anomalies.collapse_arrivals, lam)
+    lam = lam * anomalies.collapse_arrival_factor(cre["category_code"][:, None], m)
     lam = np.where(cal.month_start(m) >= departs[:, None], 0.0, lam)
     u = (cre["stratum"][:, None] + uniform(seed, streams.ARRIVALS_SHIFT, m)) % 1.0
     arrivals = poisson(u, lam, normal(seed, streams.ARRIVALS_N_Z, ids[:, None], m))
@@ -96,17 +96,21 @@ def draw_arrivals(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], pool: 
 
     viral = np.nonzero(ids == anomalies.viral_creator)[0]
     if viral.size and anomalies.viral_patrons:
-        # The viral wave: extra patrons joining the one creator, front-loaded over the window of the spike.
+        # The viral wave: extra patrons joining the one creator. Word spreads, peaks and fades: the
+        # wait from the start is a gamma(2) draw (a sum of two exponentials) peaking on the peak day,
+        # so at the default most arrive inside the two weeks and a thin tail comes after.
         v = viral[0]
         k = np.arange(anomalies.viral_patrons)
         v_id = vocabulary.pledge_id(ids[v], per_creator[v] + k + 1)
-        span = anomalies.viral_end - anomalies.viral_start
-        v_t = anomalies.viral_start + (uniform(seed, streams.ANOMALY_VIRAL_TIME, v_id) ** 1.6 * span).astype(np.int64)
+        theta = anomalies.viral_peak_days * DAY
+        wait = -theta * (np.log1p(-uniform(seed, streams.ANOMALY_VIRAL_TIME, v_id, 0))
+                         + np.log1p(-uniform(seed, streams.ANOMALY_VIRAL_TIME, v_id, 1)))
+        v_t = np.minimum(anomalies.viral_start + wait.astype(np.int64), cal.end - 1)
         c_idx = np.concatenate([c_idx, np.full(k.size, v)])
         pledge_id = np.concatenate([pledge_id, v_id])
         start_t = np.concatenate([start_t, v_t])
         start_m = np.concatenate([start_m, cal.month_index(v_t)])
-        fits = np.concatenate([fits, np.ones(k.size, dtype=bool)])
+        fits = np.concatenate([fits, anomalies.viral_start + wait < cal.end])
     fits &= start_t < departs[c_idx]
 
     n_tiers = cre["n_tiers"][c_idx].astype(np.int64)
@@ -185,7 +189,7 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
         # A pledge already in dunning (its end is scheduled) is not charged again.
         bills = ~paused & (end_t[alive] == NEVER) & (bill_t < departs[alive])
         b = alive[bills]
-        rec = billing.charge(cfg, cal, m, pay, b, pid[b], bill_t[bills], amount[b], new[bills], anomalies)
+        rec = billing.charge(cfg, cal, m, pay, b, pid[b], bill_t[bills], amount[b], new[bills], anomalies, departs[b])
         attempts.append(rec.attempts)
         failed_end = rec.unrecovered_end  # per billed pledge, NEVER if paid
         hit = failed_end < NEVER
@@ -195,17 +199,22 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
         settled = np.maximum(np.where(new, p["start_t"][alive], ms), ms)
         settled[bills] = np.maximum(settled[bills], rec.last_attempt)
 
-        # A departing creator's pledges all end when the creator leaves (dunning or paused too).
+        # A creator leaving stops all billing at once (above). Its patrons cancel over the following
+        # days and weeks as they hear (voluntary); the page closes after ``close_days`` and the
+        # pledges still running then end as creator_removed. Paused and dunning pledges too.
         leaving = (departs[alive] >= ms) & (departs[alive] < me) & (end_t[alive] > departs[alive])
         gone = alive[leaving]
-        end_t[gone] = departs[gone] + (uniform(seed, streams.ANOMALY_EXODUS_END, pid[gone]) * 7200).astype(np.int64)
-        reason[gone] = REASON_DEPARTED
+        wait = -anomalies.exodus_notice_days * DAY * np.log1p(-uniform(seed, streams.ANOMALY_EXODUS_END, pid[gone]))
+        closed = wait >= anomalies.exodus_close_days * DAY
+        wait = np.where(closed, anomalies.exodus_close_days * DAY, wait).astype(np.int64)
+        end_t[gone] = departs[gone] + 60 + wait
+        reason[gone] = np.where(closed, REASON_REMOVED, REASON_VOLUNTARY)
 
         # Voluntary churn and removals: tenure curve shaped by creator size, posting and engagement.
         age = m - p["start_m"][alive]
         h = np.maximum(tenure_hazard(cfg, age) - pay_churn, 0.002) * churn_mult[alive]
         h = h * post_mult[a_c, m] * eng_mult[engaged_prev[alive]]
-        h = np.where(anomalies.collapsing(cre["category_code"][a_c], m), h * anomalies.collapse_churn, h)
+        h = h * anomalies.collapse_churn_factor(cre["category_code"][a_c], m)
         h = np.where(paused, cfg.churn.paused_churn, h)
         # Post-holiday budget cuts: more voluntary cancellations (creator removals unchanged).
         holiday = anomalies.holiday_uplift * (1 - removed_share) if m == anomalies.holiday_month else 0.0

@@ -15,8 +15,8 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 TENURE_BUCKETS = ("month_1", "months_2_3", "months_4_12", "months_13_plus")
-#: the churn reason of pledges ended by their creator leaving the platform (creator exodus)
-DEPARTED = "creator_departed"
+#: the ground truth's anomaly whose creators leave the platform
+EXODUS = "creator_exodus"
 
 
 def month_index(ts: Column, start: dt.date) -> Column:
@@ -44,6 +44,27 @@ class Dataset:
         tables = {t: read_table(spark, fmt, f"{root}/{paths.get(t, f'parquet/{t}')}", t) for t in (*TABLE_ORDER, GROUND_TRUTH)}
         return cls(spark, tables, start, months)
 
+    def departed_creators(self) -> tuple[list[int], dt.datetime | None]:
+        """The creators who left the platform (the creator exodus of the ground truth) and when the
+        first one left. Their audiences' endings from then on are the creators' doing, not patron churn;
+        the data itself records them as ordinary cancellations and removals."""
+        if not hasattr(self, "_departed"):
+            from synth_spark.vocabulary import GROUND_TRUTH
+
+            truth = self.tables.get(GROUND_TRUTH)
+            rows = ([] if truth is None else
+                    truth.where(F.col("anomaly_type") == EXODUS).select("creator_ids", "start_at").collect())
+            ids = sorted({int(c) for r in rows for c in (r["creator_ids"] or "").split(";") if c})
+            self._departed = (ids, min(r["start_at"] for r in rows) if rows else None)
+        return self._departed
+
+    def left_with_creator(self) -> Column:
+        """True for a pledge that ended because its creator left the platform."""
+        ids, since = self.departed_creators()
+        if not ids:
+            return F.lit(False)
+        return F.col("creator_id").isin(ids) & F.col("ended_at").isNotNull() & (F.col("ended_at") >= F.lit(since))
+
     def month_frame(self) -> DataFrame:
         return self.spark.range(self.months).select(F.col("id").cast("int").alias("m"))
 
@@ -58,7 +79,8 @@ class Dataset:
             month_index(F.col("started_at"), self.start).alias("start_m"),
             F.coalesce(month_index(F.col("ended_at"), self.start), big).alias("end_m"),
             F.coalesce(month_index(F.col("pause_started_at"), self.start), big).alias("pause_m"),
-            F.col("ended_at").isNotNull().alias("ended"), "churn_reason")
+            F.col("ended_at").isNotNull().alias("ended"), "churn_reason",
+            F.coalesce(self.left_with_creator(), F.lit(False)).alias("left_with_creator"))
         months = F.broadcast(self.month_frame())
         # Active in m: started by the month's end, not ended before it began, not paused before it began.
         panel = pl.join(months, (F.col("m") >= F.col("start_m")) & (F.col("m") <= F.col("end_m"))
@@ -78,7 +100,7 @@ class Dataset:
                  .withColumn("ended_here", F.col("end_m") == F.col("m"))
                  # Patron churn: a creator leaving the platform ends its pledges, but that is the
                  # creator's decision, not the patron's, so it is counted apart (see churn_reasons).
-                 .withColumn("churned", (F.col("ended_here") & ~F.col("churn_reason").eqNullSafe(DEPARTED)).cast("int"))
+                 .withColumn("churned", (F.col("ended_here") & ~F.col("left_with_creator")).cast("int"))
                  .withColumn("engaged", (F.col("events") > 0).cast("int"))
                  .withColumn("tenure", F.when(age <= 0, TENURE_BUCKETS[0]).when(age <= 2, TENURE_BUCKETS[1])
                              .when(age <= 11, TENURE_BUCKETS[2]).otherwise(TENURE_BUCKETS[3])))
@@ -111,11 +133,13 @@ class Dataset:
                 .toPandas().assign(churn_rate=lambda d: d.churned / d.active).sort_values(column).reset_index(drop=True))
 
     def churn_reasons(self) -> pd.DataFrame:
-        """Ended pledges by reason; ``share`` is among patron churn (creator departures apart)."""
+        """Ended pledges by reason; ``share`` is among patron churn (pledges ended by their creator
+        leaving the platform apart)."""
         ended = self.tables["pledges"].where(F.col("ended_at").isNotNull())
-        df = ended.groupBy("churn_reason").count().toPandas()
-        patron = df["churn_reason"] != DEPARTED
-        df["share"] = (df["count"] / df.loc[patron, "count"].sum()).where(patron)
+        df = (ended.groupBy("churn_reason").agg(F.count(F.lit(1)).alias("count"),
+                                                F.sum((~self.left_with_creator()).cast("int")).alias("patron_count"))
+              .toPandas())
+        df["share"] = df["patron_count"] / df["patron_count"].sum()
         return df.sort_values("churn_reason").reset_index(drop=True)
 
     def churn_reasons_by_month(self) -> pd.DataFrame:

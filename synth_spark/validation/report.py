@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from synth_spark.validation.targets import FAIL, Check, summary  # noqa: E402
+from synth_spark.vocabulary import CHURN_REASONS  # noqa: E402
 
 CHARTS = {
     "mrr.png": "Platform MRR by month",
@@ -46,7 +47,7 @@ def draw_charts(frames: dict, folder: Path) -> None:
     fig, ax = plt.subplots(figsize=(8, 3.6))
     reasons = frames["reasons_by_month"].pivot(index="m", columns="churn_reason", values="count").reindex(m["m"]).fillna(0)
     bottom = np.zeros(len(m))
-    for reason in ("voluntary", "payment_failed", "creator_removed", "creator_departed"):
+    for reason in CHURN_REASONS:
         if reason in reasons:
             share = reasons[reason].to_numpy() / m["active"].to_numpy()
             ax.bar(x, 100 * share, width=25, bottom=100 * bottom, label=reason)

@@ -27,6 +27,8 @@ from synth_spark.validation.metrics import Dataset
 PATRON_REASONS = ("voluntary", "payment_failed", "creator_removed")
 #: robust z-score a signal needs to count as detected
 Z_DETECTED = 3.0
+#: how a failing payment processor shows in the data: a decline reason the platform sees on any day
+OUTAGE_SIGNATURE = "processing_error"
 
 
 @dataclass
@@ -129,6 +131,16 @@ class Aggregates:
                     .toPandas())
         return self._get("ends", build)
 
+    def ends_by_creator(self) -> pd.DataFrame:
+        """Pledges ended per creator (rows, as text) and month (columns)."""
+        def build():
+            p = self.ds.panel().where(F.col("ended_here"))
+            e = p.groupBy("creator_id", "m").count().toPandas()
+            wide = e.pivot_table(index="creator_id", columns="m", values="count", fill_value=0)
+            wide.index = wide.index.astype(str)
+            return wide
+        return self._get("ends_by_creator", build)
+
     def ends_by_reason(self) -> pd.DataFrame:
         def build():
             p = self.ds.panel().where(F.col("ended_here"))
@@ -226,13 +238,27 @@ def score_outage(row, agg: Aggregates, skip: set[int]) -> Score:
     excess_days = rank((fail_rate - p0) * per_day / np.sqrt(per_day * p0 * (1 - p0)), +1)
     return Score(int(row.anomaly_id), row.anomaly_type, row.investigation_question, row.expected_root_cause,
                  f"first-attempt decline rate {100 * window_rate:.1f}% on {len(inside)} day(s) "
-                 f"(other days: median {100 * float(others.median()):.1f}%), robust z {z:.1f}",
+                 f"(other days: median {100 * float(others.median()):.1f}%), robust z {z:.1f}; "
+                 f"revenue on those days {_same_days_change(d, days):+.0%} against the same days of the other months",
                  window_rate, bool(z >= Z_DETECTED), "failure_reason",
-                 reasons[0].value == "processor_outage",
+                 reasons[0].value == OUTAGE_SIGNATURE,
                  [Drilldown("failure_reason", "decline rate in the window minus outside (share of first attempts)", reasons),
                   Drilldown("day", "declines above the usual rate (binomial z)", excess_days)],
                  pd.DataFrame({"x": pd.to_datetime(pd.Series(per_day.index)), "first-attempt decline rate (%)": 100 * fail_rate.to_numpy(),
                                "first attempts": per_day.to_numpy()}).pipe(lambda f: f[f["first attempts"] >= floor]))
+
+
+def _same_days_change(daily: pd.DataFrame, days) -> float:
+    """The share of its month's successful gross earned on ``days``, against the median share of the
+    same days of month in the other months (a share, so the platform's growth does not count)."""
+    ok = daily[daily["transaction_status"] == "succeeded"].groupby("day")["gross"].sum()
+    ok.index = pd.to_datetime(pd.Series(ok.index))
+    doms = {d.day for d in days}
+    share = {p: float(g[g.index.day.isin(doms)].sum()) / float(g.sum())
+             for p, g in ok.groupby(ok.index.to_period("M")) if g.sum() > 0}
+    hit = pd.Timestamp(min(days)).to_period("M")
+    others = pd.Series({p: v for p, v in share.items() if p != hit})
+    return share.get(hit, float("nan")) / float(others.median()) - 1 if len(others) else float("nan")
 
 
 def score_holiday(row, agg: Aggregates, skip: set[int]) -> Score:
@@ -278,16 +304,18 @@ def score_exodus(row, agg: Aggregates, skip: set[int]) -> Score:
     delta = _creator_delta(cm, m)
     expected = set(str(row.creator_ids).split(";"))
     creators = rank(delta, -1, n=max(3, len(expected)))
-    r = agg.ends_by_reason().pivot_table(index="m", columns="churn_reason", values="count", fill_value=0)
-    near = [x for x in range(m - 3, m) if x in r.index]
-    reasons = rank(r.loc[m] - r.loc[near].mean(), +1)
+    # Pledges ended this month against the creator's prior 3-month average: the departures show
+    # as whole audiences ending, whatever reason each pledge records.
+    e = agg.ends_by_creator()
+    ended = e.get(m, 0) - e.reindex(columns=range(m - 3, m), fill_value=0).mean(axis=1)
+    ended_rank = rank(ended, +1, n=max(3, len(expected)))
     return Score(int(row.anomaly_id), row.anomaly_type, row.investigation_question, row.expected_root_cause,
                  f"platform MRR month-over-month {100 * moves[m]:+.1f}% in month {m + 1} "
                  f"(other months: median {100 * moves.drop([0, m]).median():+.1f}%), robust z {z:.1f}",
                  float(moves[m]), bool(z <= -Z_DETECTED), "creator",
                  {c.value for c in creators[:len(expected)]} == expected,
                  [Drilldown("creator", "MRR change vs its prior 3-month average change (USD)", creators),
-                  Drilldown("churn_reason", "pledges ended vs the 3 months before", reasons)],
+                  Drilldown("creator", "pledges ended vs its prior 3-month average", ended_rank)],
                  _monthly_series(ds, cm, {"platform MRR": None, "departing creators' MRR": sorted(expected)}))
 
 

@@ -175,8 +175,9 @@ def _size_tier_checks(ds: Dataset, cfg: Config, plan: dict[str, np.ndarray], fra
     size = pd.Series(np.array(SIZE_TIERS)[plan["size_code"]], index=plan["creator_id"], name="size")
     cma = ds.creator_month_active()
     # A creator who left the platform has no growth rate; its tier grows through those who stay.
-    departed = int(cma.loc[cma["status"] == "departed", "creator_id"].nunique())
-    cma = cma[cma["status"] != "departed"]
+    gone = ds.departed_creators()[0]
+    departed = int(cma.loc[cma["creator_id"].isin(gone), "creator_id"].nunique())
+    cma = cma[~cma["creator_id"].isin(gone)]
     active = cma.pivot(index="creator_id", columns="m", values="active").fillna(0)
     first, last = active.iloc[:, 0], active.iloc[:, -1]
     # A tier's growth: compound monthly growth of its creators' running pledges, first to last month.
