@@ -239,7 +239,8 @@ def score_outage(row, agg: Aggregates, skip: set[int]) -> Score:
     return Score(int(row.anomaly_id), row.anomaly_type, row.investigation_question, row.expected_root_cause,
                  f"first-attempt decline rate {100 * window_rate:.1f}% on {len(inside)} day(s) "
                  f"(other days: median {100 * float(others.median()):.1f}%), robust z {z:.1f}; "
-                 f"revenue on those days {_same_days_change(d, days):+.0%} against the same days of the other months",
+                 "revenue on {0} {1:+.0%} against the same day of the 3 months before and after".format(
+                     *_first_day_revenue_change(d, days)),
                  window_rate, bool(z >= Z_DETECTED), "failure_reason",
                  reasons[0].value == OUTAGE_SIGNATURE,
                  [Drilldown("failure_reason", "decline rate in the window minus outside (share of first attempts)", reasons),
@@ -248,17 +249,17 @@ def score_outage(row, agg: Aggregates, skip: set[int]) -> Score:
                                "first attempts": per_day.to_numpy()}).pipe(lambda f: f[f["first attempts"] >= floor]))
 
 
-def _same_days_change(daily: pd.DataFrame, days) -> float:
-    """The share of its month's successful gross earned on ``days``, against the median share of the
-    same days of month in the other months (a share, so the platform's growth does not count)."""
+def _first_day_revenue_change(daily: pd.DataFrame, days) -> tuple[str, float]:
+    """The outage's first day: successful gross against the same day of month in the three months
+    before and after it (near months, so the platform's growth hardly counts); the seed's question
+    asks about that day."""
     ok = daily[daily["transaction_status"] == "succeeded"].groupby("day")["gross"].sum()
     ok.index = pd.to_datetime(pd.Series(ok.index))
-    doms = {d.day for d in days}
-    share = {p: float(g[g.index.day.isin(doms)].sum()) / float(g.sum())
-             for p, g in ok.groupby(ok.index.to_period("M")) if g.sum() > 0}
-    hit = pd.Timestamp(min(days)).to_period("M")
-    others = pd.Series({p: v for p, v in share.items() if p != hit})
-    return share.get(hit, float("nan")) / float(others.median()) - 1 if len(others) else float("nan")
+    first = pd.Timestamp(min(days))
+    near = [first + pd.DateOffset(months=k) for k in (-3, -2, -1, 1, 2, 3)]
+    base = [float(ok[d]) for d in near if d in ok.index]
+    label = f"{first:%b} {first.day}"
+    return label, (float(ok.get(first, 0.0)) / float(np.mean(base)) - 1) if base else float("nan")
 
 
 def score_holiday(row, agg: Aggregates, skip: set[int]) -> Score:
