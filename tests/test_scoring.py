@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from synth_spark.manifest import latent_creators
@@ -82,3 +83,21 @@ def test_validate_refuses_a_control_with_anomalies(small_dataset):
                            str(small_dataset)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "--control" in done.stderr and "--no-anomalies" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_each_anomaly_has_the_chart_an_analyst_draws_first(scores, tmp_path):
+    """Its daily (monthly for the slow collapse) series around the window, drawn with data; the
+    viral wave's days show it rising, peaking and fading rather than a flat box."""
+    from synth_spark.validation.report import draw_anomaly_charts
+
+    from .test_validate import _drawn_share
+
+    names = draw_anomaly_charts(list(scores.values()), None, tmp_path)
+    for kind, s in scores.items():
+        shape = f"anomaly_{s.anomaly_id}_{kind}_shape.png"
+        assert shape in names and _drawn_share(tmp_path / shape) > 0.004, kind
+        assert s.shape is not None and s.shape.iloc[:, 1].sum() > 0, kind
+    wave = scores["viral_spike"].shape.set_index("x").iloc[:, 0]
+    start = scores["viral_spike"].window[0].normalize()
+    inside = wave[start:start + pd.Timedelta(days=13)]
+    assert inside.iloc[0] < inside.max() and inside.iloc[-1] < inside.max()

@@ -214,7 +214,8 @@ def ground_truth(cfg: Config, cal: Calendar, plan: AnomalyPlan) -> list[dict]:
         ce_close = a.creator_exodus.close_days
         times = sorted(plan.departures.values())
         rows.append(dict(
-            anomaly_type="creator_exodus", start_at=ts(times[0]), end_at=ts(times[-1]),
+            # from the first departure until the last page closes: the audiences end over those weeks
+            anomaly_type="creator_exodus", start_at=ts(times[0]), end_at=ts(min(times[-1] + int(ce_close * DAY), cal.end - 1)),
             creator_ids=";".join(str(c) for c in sorted(plan.departures)), category=None, metric="MRR, pledges ended",
             expected_effect=("each creator leaves on its own day: billing stops, patrons cancel over the following days "
                              f"and weeks, and the pledges left when the page closes {ce_close:g} days later end as creator_removed"),

@@ -64,9 +64,10 @@ def write_html(folder: Path, report: dict, charts: dict[str, str], tables: list[
                 top = "; ".join(f"{escape(str(c['value']))} ({c['contribution']:,.3g}, {100 * c['share']:.0f}%)" for c in d["top"])
                 parts.append(f"<li>by {escape(d['dimension'])}, {escape(d['measure'])}: {top}</li>")
             parts.append("</ul>")
-            name = f"anomaly_{sc['anomaly_id']}_{sc['anomaly_type']}.png"
-            if (folder / name).is_file():
-                parts.append(_img(folder, name, sc["anomaly_type"]))
+            for suffix, title in (("", sc["anomaly_type"]), ("_shape", f"{sc['anomaly_type']}: the shape around its window")):
+                name = f"anomaly_{sc['anomaly_id']}_{sc['anomaly_type']}{suffix}.png"
+                if (folder / name).is_file():
+                    parts.append(_img(folder, name, title))
     parts.append("<h2>Charts</h2>")
     parts += [_img(folder, name, title) for name, title in charts.items() if (folder / name).is_file()]
     if tables:

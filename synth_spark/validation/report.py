@@ -121,7 +121,26 @@ def draw_anomaly_charts(scores: list, control: list | None, folder: Path) -> lis
         ax.grid(alpha=0.3)
         _save(fig, folder / name)
         names.append(name)
+        if sc.shape is not None:
+            names.append(_draw_shape(sc, ctrl.get(sc.anomaly_id), folder))
     return names
+
+
+def _draw_shape(sc, control, folder: Path) -> str:
+    """The anomaly's first chart: its daily (or monthly) series around the window, as bars."""
+    name = f"anomaly_{sc.anomaly_id}_{sc.anomaly_type}_shape.png"
+    col = next(c for c in sc.shape.columns if c != "x")
+    daily = len(sc.shape) > 1 and (sc.shape["x"].iloc[1] - sc.shape["x"].iloc[0]).days == 1
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    ax.bar(sc.shape["x"], sc.shape[col], width=0.8 if daily else 25, color="C0", label=col)
+    if control is not None and control.shape is not None and col in control.shape:
+        ax.plot(control.shape["x"], control.shape[col], lw=1.0, ls="--", color="C1", label=f"{col} (control run)")
+    ax.axvspan(sc.window[0], sc.window[1], color="red", alpha=0.12, lw=0)
+    ax.set_title(f"{sc.anomaly_type}: {col}", fontsize=10)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3, axis="y")
+    _save(fig, folder / name)
+    return name
 
 
 def _anomaly_lines(scores: list, control: list | None) -> list[str]:
@@ -146,6 +165,8 @@ def _anomaly_lines(scores: list, control: list | None) -> list[str]:
             top = "; ".join(f"{c.value} ({c.contribution:,.3g}, {100 * c.share:.0f}%)" for c in d.top)
             lines.append(f"- by {d.dimension}, {d.measure}: {top}")
         lines += ["", f"![{sc.anomaly_type}](anomaly_{sc.anomaly_id}_{sc.anomaly_type}.png)"]
+        if sc.shape is not None:
+            lines += ["", f"![{sc.anomaly_type}: the shape](anomaly_{sc.anomaly_id}_{sc.anomaly_type}_shape.png)"]
     return lines
 
 

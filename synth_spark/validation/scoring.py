@@ -23,6 +23,7 @@ import pandas as pd
 from pyspark.sql import functions as F
 
 from synth_spark.validation.metrics import Dataset
+from synth_spark.validation.shapes import shape
 
 PATRON_REASONS = ("voluntary", "payment_failed", "creator_removed")
 #: robust z-score a signal needs to count as detected
@@ -61,6 +62,8 @@ class Score:
     series: pd.DataFrame | None = field(default=None, repr=False)
     #: the anomaly's start and end (naive UTC), for shading its chart
     window: tuple[pd.Timestamp, pd.Timestamp] | None = field(default=None, repr=False)
+    #: the series an analyst draws first around the window (validation/shapes.py)
+    shape: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def passed(self) -> bool:
@@ -70,6 +73,7 @@ class Score:
         out = asdict(self) | {"passed": self.passed}
         out.pop("series")
         out.pop("window")
+        out.pop("shape")
         return out
 
 
@@ -404,5 +408,6 @@ def score(ds: Dataset, truth: pd.DataFrame) -> list[Score]:
         skip = anomaly_months(ds, truth[truth["anomaly_id"] != row.anomaly_id])
         sc = SCORERS[row.anomaly_type](row, agg, skip)
         sc.window = (pd.Timestamp(row.start_at).tz_localize(None), pd.Timestamp(row.end_at).tz_localize(None))
+        sc.shape = shape(ds, row)
         out.append(sc)
     return out
