@@ -10,17 +10,19 @@ import datetime as dt
 import math
 from typing import Annotated, Any
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StrictBool,
-    field_validator,
-    model_validator,
-)
-from pydantic import Strict as NoCoercion  # an int is an int: not a bool, not "42"
+from pydantic import Field, field_validator, model_validator
 
+from synth_spark.config.anomaly_settings import Anomalies
+from synth_spark.config.fields import (
+    MonthStart,
+    NoCoercion,
+    NonNegFloat,
+    PositiveFloat,
+    Probability,
+    SafeText,
+    Strict,
+)
+from synth_spark.config.fields import check_weights as _check_weights
 from synth_spark.vocabulary import (
     ACCESS_LEVELS,
     CATEGORIES,
@@ -28,56 +30,12 @@ from synth_spark.vocabulary import (
     FAILURE_REASONS,
     PAYMENT_METHODS,
     SIZE_TIERS,
-    UNSAFE_TEXT_START,
 )
 
 #: the plan holds every creator on the driver: 5M creators (10,000x) is about 1 GB of arrays there
 MAX_CREATORS = 5_000_000
 #: the largest --scale: 10,000x the seed's volumes
 MAX_SCALE = 10_000
-
-Probability = Annotated[float, NoCoercion(), Field(ge=0.0, le=1.0)]
-PositiveFloat = Annotated[float, NoCoercion(), Field(gt=0.0)]
-NonNegFloat = Annotated[float, NoCoercion(), Field(ge=0.0)]
-
-
-def _check_weights(weights: dict[Any, float] | list[float], what: str) -> None:
-    values = list(weights.values()) if isinstance(weights, dict) else list(weights)
-    if not values:
-        raise ValueError(f"{what} must not be empty")
-    if any(v < 0 for v in values):
-        raise ValueError(f"{what} must be non-negative")
-    if not math.isclose(sum(values), 1.0, abs_tol=1e-6):
-        raise ValueError(f"{what} must sum to 1 (they sum to {sum(values):.6g})")
-
-
-def _first_of_month(v: dt.date) -> dt.date:
-    if v.day != 1:
-        raise ValueError("must be the first day of a month")
-    return v
-
-
-MonthStart = Annotated[dt.date, AfterValidator(_first_of_month)]
-
-
-
-def _safe_text(v: str) -> str:
-    if not v.strip():
-        raise ValueError("must not be empty")
-    if v.startswith(UNSAFE_TEXT_START) or v != v.strip() or "\n" in v:
-        raise ValueError("must start with a letter or digit, without surrounding spaces or line breaks "
-                         "(a cell starting with = + - @ is a formula in a spreadsheet)")
-    return v
-
-
-#: a name from the config that ends up in a text column of the output
-SafeText = Annotated[str, AfterValidator(_safe_text)]
-
-
-class Strict(BaseModel):
-    # NaN and infinity are never a valid setting: they would pass no range check and poison the run
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
 
 class Window(Strict):
     start: MonthStart
@@ -284,63 +242,6 @@ class Posts(Strict):
 
 class PatronsCfg(Strict):
     signup_lag_days: NonNegFloat
-
-
-class ViralSpike(Strict):
-    enabled: StrictBool
-    start: dt.date
-    days: Annotated[int, NoCoercion(), Field(ge=1, le=60)]          # the window the ground truth names
-    peak_day: Annotated[float, NoCoercion(), Field(ge=0.25, le=30)]  # arrivals peak this many days after start
-    new_patrons: Annotated[int, NoCoercion(), Field(ge=0)]          # at scale 1; scales with --scale
-    creator_id: Annotated[int, NoCoercion(), Field(ge=1)] | None     # default: an established creator chosen from the seed
-    posts_per_month: Annotated[float, NoCoercion(), Field(ge=0, le=30)]  # the creator's posting rate from the spike's month on
-
-
-class PaymentOutage(Strict):
-    enabled: StrictBool
-    start: dt.date
-    days: Annotated[int, NoCoercion(), Field(ge=1, le=31)]   # calendar days it touches
-    start_hour: Annotated[int, NoCoercion(), Field(ge=0, le=23)]  # UTC hour it begins on its first day
-    end_hour: Annotated[int, NoCoercion(), Field(ge=1, le=24)]    # UTC hour it ends on its last day
-    decline_rate: Probability  # share of the attempts inside it that would have gone through but decline
-
-    @model_validator(mode="after")
-    def _ends_after_it_starts(self):
-        if self.days == 1 and self.end_hour <= self.start_hour:
-            raise ValueError(f"end_hour ({self.end_hour}) must come after start_hour ({self.start_hour}) on a one-day outage")
-        return self
-
-
-class HolidayChurn(Strict):
-    enabled: StrictBool
-    month: MonthStart
-    voluntary_uplift: Annotated[float, NoCoercion(), Field(ge=0.0, le=5.0)]
-
-
-class CreatorExodus(Strict):
-    enabled: StrictBool
-    month: MonthStart
-    creators: Annotated[int, NoCoercion(), Field(ge=1)]
-    creator_ids: list[Annotated[int, NoCoercion(), Field(ge=1)]] | None  # default: the largest top creators
-    notice_days: Annotated[float, NoCoercion(), Field(gt=0, le=60)]  # mean wait before a patron cancels after the creator leaves
-    close_days: Annotated[float, NoCoercion(), Field(gt=0, le=90)]   # the page closes then; the pledges left end as creator_removed
-
-
-class CategoryCollapse(Strict):
-    enabled: StrictBool
-    start: MonthStart
-    category: str
-    arrival_multiplier: Annotated[float, NoCoercion(), Field(ge=0.0, le=1.0)]
-    churn_multiplier: Annotated[float, NoCoercion(), Field(ge=1.0, le=10.0)]
-    ramp_months: Annotated[int, NoCoercion(), Field(ge=1, le=24)]  # months until the multipliers reach full strength
-
-
-class Anomalies(Strict):
-    viral_spike: ViralSpike
-    payment_outage: PaymentOutage
-    holiday_churn: HolidayChurn
-    creator_exodus: CreatorExodus
-    category_collapse: CategoryCollapse
 
 
 class Config(Strict):
