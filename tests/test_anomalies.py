@@ -191,6 +191,7 @@ def test_no_two_anomalies_share_a_creator(seed):
     assert category[plan.viral_creator] != games
     assert all(category[c] != games for c in plan.departures)
     assert plan.viral_creator not in plan.departures
+    assert len({t // DAY for t in plan.departures.values()}) == len(plan.departures)  # each leaves on its own day
     # the exodus takes the three largest top creators outside games
     top = [c for c, s, a, k in sorted(zip(creators["creator_id"].tolist(), creators["size_code"].tolist(),
                                           creators["audience"].tolist(), creators["category_code"].tolist()),

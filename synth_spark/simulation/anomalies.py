@@ -162,8 +162,11 @@ def resolve(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray]) -> Anom
             raise ValueError(f"anomalies.creator_exodus.creator_ids: {unknown[0]} is not a creator (1 to {len(ids)})")
         month = int(cal.month_index(_epoch(ce.month)))
         start, days = int(cal.month_start(month)), int(cal.days_in_month(month))
-        # Each leaves on its own day in the month, after the month's charges have run.
-        day = 5 + np.floor(uniform(seed, streams.ANOMALY_EXODUS_DAY, np.array(chosen)) * (days - 6)).astype(np.int64)
+        # Each leaves on a day of its own in the month (after the month-start charges have run):
+        # the days after the 5th in a seeded order, repeating only when there are more creators than days.
+        candidates = np.arange(5, days - 1)
+        order = candidates[np.argsort(uniform(seed, streams.ANOMALY_EXODUS_DAY, candidates + 100 * month), kind="stable")]
+        day = order[np.arange(len(chosen)) % order.size]
         plan["departures"] = {c: start + int(d) * DAY + 12 * 3600 for c, d in zip(chosen, day)}
         plan.update(exodus_notice_days=ce.notice_days, exodus_close_days=ce.close_days)
     if a.category_collapse.enabled:
