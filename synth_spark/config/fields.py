@@ -12,7 +12,8 @@ from pydantic import Strict as NoCoercion  # an int is an int: not a bool, not "
 
 from synth_spark.vocabulary import UNSAFE_TEXT_START
 
-__all__ = ["MonthStart", "NoCoercion", "NonNegFloat", "PositiveFloat", "Probability", "SafeText", "Strict", "check_weights"]
+__all__ = ["MonthStart", "NoCoercion", "NonNegFloat", "PositiveFloat", "Probability", "SafeText", "Strict",
+           "check_keys", "check_mix", "check_weights"]
 
 Probability = Annotated[float, NoCoercion(), Field(ge=0.0, le=1.0)]
 PositiveFloat = Annotated[float, NoCoercion(), Field(gt=0.0)]
@@ -27,6 +28,18 @@ def check_weights(weights: dict[Any, float] | list[float], what: str) -> None:
         raise ValueError(f"{what} must be non-negative")
     if not math.isclose(sum(values), 1.0, abs_tol=1e-6):
         raise ValueError(f"{what} must sum to 1 (they sum to {sum(values):.6g})")
+
+
+def check_keys(mapping: dict, allowed: tuple, what: str) -> None:
+    """The mapping names exactly the closed set ``allowed``."""
+    if set(mapping) != set(allowed):
+        raise ValueError(f"{what}: must define exactly {', '.join(map(str, allowed))}")
+
+
+def check_mix(weights: dict[str, float], allowed: tuple, what: str) -> None:
+    """A mix over a closed set: exactly its values, as weights that sum to 1."""
+    check_keys(weights, allowed, what)
+    check_weights(weights, what)
 
 
 def _first_of_month(v: dt.date) -> dt.date:

@@ -21,6 +21,8 @@ from synth_spark.config.fields import (
     Probability,
     SafeText,
     Strict,
+    check_keys,
+    check_mix,
 )
 from synth_spark.config.fields import check_weights as _check_weights
 from synth_spark.vocabulary import (
@@ -103,12 +105,10 @@ class Creators(Strict):
         for cat in self.categories:
             if not self.subcategories.get(cat):
                 raise ValueError(f"subcategories: category {cat!r} needs at least one subcategory")
-        if set(self.size_tiers) != set(SIZE_TIERS):
-            raise ValueError(f"size_tiers: must define exactly {', '.join(SIZE_TIERS)}")
+        check_keys(self.size_tiers, SIZE_TIERS, "size_tiers")
         _check_weights({k: t.share for k, t in self.size_tiers.items()}, "size_tiers shares")
         _check_weights({k: p.share for k, p in self.plan_types.items()}, "plan_types shares")
-        if set(self.verified_share) != set(SIZE_TIERS):
-            raise ValueError(f"verified_share: must define exactly {', '.join(SIZE_TIERS)}")
+        check_keys(self.verified_share, SIZE_TIERS, "verified_share")
         return self
 
 
@@ -172,8 +172,6 @@ class ProcessingFee(Strict):
     micro_limit_cents: Annotated[int, NoCoercion(), Field(ge=0)]
 
 
-
-
 class Payments(Strict):
     first_attempt_failure: Probability
     failure_reasons: dict[str, Probability]
@@ -186,12 +184,8 @@ class Payments(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> "Payments":
-        if set(self.failure_reasons) != set(FAILURE_REASONS):
-            raise ValueError(f"failure_reasons: must define exactly {', '.join(FAILURE_REASONS)}")
-        _check_weights(self.failure_reasons, "failure_reasons")
-        if set(self.methods) != set(PAYMENT_METHODS):
-            raise ValueError(f"methods: must define exactly {', '.join(PAYMENT_METHODS)}")
-        _check_weights(self.methods, "methods")
+        check_mix(self.failure_reasons, FAILURE_REASONS, "failure_reasons")
+        check_mix(self.methods, PAYMENT_METHODS, "methods")
         if len(self.retry_days) != len(self.retry_success) or not self.retry_days:
             raise ValueError("retry_days and retry_success must be non-empty lists of the same length")
         if self.retry_days != sorted(set(self.retry_days)):
@@ -208,8 +202,6 @@ class Seasonality(Strict):
     summer_engagement: Annotated[float, NoCoercion(), Field(ge=-0.9, le=5.0)]
 
 
-
-
 class Engagement(Strict):
     by_tier: dict[int, Probability]
     category_multiplier: dict[str, PositiveFloat]
@@ -220,12 +212,8 @@ class Engagement(Strict):
     def _consistent(self) -> "Engagement":
         if sorted(self.by_tier) != [1, 2, 3, 4]:
             raise ValueError("by_tier: must give a rate for tiers 1, 2, 3 and 4")
-        if set(self.event_types) != set(EVENT_TYPES):
-            raise ValueError(f"event_types: must define exactly {', '.join(EVENT_TYPES)}")
-        _check_weights(self.event_types, "event_types")
+        check_mix(self.event_types, EVENT_TYPES, "event_types")
         return self
-
-
 
 
 class Posts(Strict):
@@ -234,9 +222,7 @@ class Posts(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> "Posts":
-        if set(self.access) != set(ACCESS_LEVELS):
-            raise ValueError(f"access: must define exactly {', '.join(ACCESS_LEVELS)}")
-        _check_weights(self.access, "access")
+        check_mix(self.access, ACCESS_LEVELS, "access")
         return self
 
 
