@@ -258,10 +258,7 @@ def run_spark_submit(shown: Shown, box: Sandbox) -> subprocess.CompletedProcess:
     args = _local_cluster(_placeholders(shlex.split(shown.text), box), box, shown.line)
     if "jobs/generate.py" in args:
         args = _small(args, refused=False)
-    env = {}
-    if "./environment/bin/python" in box.env.get("PYSPARK_PYTHON_SHOWN", ""):
-        env["PYSPARK_PYTHON"] = sys.executable
-    done = box.run(args, env)
+    done = box.run(args)
     # Spark's PythonRunner sends the Python driver's stderr to its stdout
     assert done.returncode == 0, f"{shown}\n{done.stdout[-2000:]}"
     if "jobs/generate.py" in args:
@@ -274,7 +271,6 @@ def run_export(shown: Shown, box: Sandbox) -> None:
     """Environment for the lines after it; a path into YARN's unpacked archive is this interpreter."""
     for assignment in shlex.split(shown.text)[1:]:
         key, value = assignment.split("=", 1)
-        box.env["PYSPARK_PYTHON_SHOWN"] = value if key == "PYSPARK_PYTHON" else box.env.get("PYSPARK_PYTHON_SHOWN", "")
         box.env[key] = sys.executable if value.startswith("./environment/") else str(box.root / value)
 
 
@@ -363,7 +359,7 @@ def _mask(line: str, box: Sandbox) -> str:
     return " ".join(line.split())
 
 
-def _printed_lines(shown: Shown, done: subprocess.CompletedProcess, box: Sandbox) -> set[str]:
+def _printed_lines(done: subprocess.CompletedProcess, box: Sandbox) -> set[str]:
     lines = (done.stdout + "\n" + done.stderr).splitlines()
     # below 1x, validate's summary adds how many checks were too noisy to judge at that scale
     return {_mask(re.sub(r", \d+ too noisy to judge at this scale", "", ln), box) for ln in lines}
@@ -372,7 +368,7 @@ def _printed_lines(shown: Shown, done: subprocess.CompletedProcess, box: Sandbox
 def _check_output(shown: Shown, done, box: Sandbox) -> None:
     if not shown.output or done is None:
         return
-    printed = _printed_lines(shown, done, box)
+    printed = _printed_lines(done, box)
     for line in shown.output:
         if line.strip() in ("", "...") or "..." in line and line.strip().endswith("..."):
             continue

@@ -117,8 +117,8 @@ def require_delta_extension(extension_dir: str) -> None:
     import duckdb
 
     try:
-        duckdb.connect(config={"extension_directory": extension_dir, "autoinstall_known_extensions": False}
-                       ).execute("LOAD delta")
+        with duckdb.connect(config={"extension_directory": extension_dir, "autoinstall_known_extensions": False}) as con:
+            con.execute("LOAD delta")
     except duckdb.Error as exc:
         raise EnvironmentProblem(
             f"DuckDB's delta extension is not installed ({str(exc).splitlines()[0]}); on Linux x86-64 "
