@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from synth_spark.manifest import latent_creators
-from synth_spark.validation import scoring
+from synth_spark.validation import anomaly_verdicts, scoring
 from synth_spark.validation.metrics import Dataset
 from synth_spark.validation.report import write_report
 from synth_spark.validation.targets import evaluate
@@ -68,7 +68,7 @@ def test_control_run_shows_no_signal(control_scores):
 def test_report_has_a_section_and_chart_per_anomaly(spark, small_dataset, small_config, small_manifest, scores,
                                                     control_scores, tmp_path):
     checks, frames = evaluate(_load(spark, small_dataset, small_config), small_config, latent_creators(small_manifest))
-    checks += scoring.checks(list(scores.values()), list(control_scores.values()))
+    checks += anomaly_verdicts.judge(list(scores.values()), list(control_scores.values()))
     write_report(checks, frames, tmp_path, small_manifest, list(scores.values()), list(control_scores.values()))
     data = json.loads((tmp_path / "report.json").read_text())
     assert len(data["anomalies"]) == 5 and len(data["control_run"]) == 5

@@ -40,10 +40,10 @@ def main(dataset: Path, control_dir: Path | None, report_dir: Path | None, maste
 
     from synth_spark.job.session import build_session
     from synth_spark.validation import noise
+    from synth_spark.validation.anomaly_verdicts import judge as anomaly_checks
     from synth_spark.validation.metrics import Dataset
     from synth_spark.validation.report import write_report
     from synth_spark.validation.scoring import anomaly_months, ground_truth, score
-    from synth_spark.validation.scoring import checks as anomaly_checks
     from synth_spark.validation.targets import FAIL, NOISY, SHORT_VERDICT, evaluate
 
     progress = Progress(quiet=quiet)
@@ -66,7 +66,7 @@ def main(dataset: Path, control_dir: Path | None, report_dir: Path | None, maste
         progress("scoring the control run with the same ground truth")
         control = score(Dataset.load(spark, str(control_dir.resolve()), cfg.window.start, cfg.window.months,
                                      control_manifest), truth)
-    checks += anomaly_checks(scores, control)
+    checks += anomaly_checks(scores, control, {"holiday_churn": cfg.anomalies.holiday_churn.voluntary_uplift})
     progress("writing the report")
     samples = {name: [{k: ("" if v is None else str(v)) for k, v in row.asDict().items()}
                       for row in df.orderBy(df.columns[0]).limit(SAMPLE_ROWS).collect()]
