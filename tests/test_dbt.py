@@ -113,7 +113,6 @@ def test_vars_come_from_the_manifest(tmp_path, small_manifest):
     config["creators"]["plan_types"]["studio"] = {"share": 0.05, "platform_fee": 0.15}
     v = dbt_vars_of(tmp_path, {**small_manifest, "config": config})
     assert v["window_end"] == "2025-07-01 00:00:00+00:00"
-    assert v["retry_allowance_hours"] == 7 * 24 + 6
     assert v["plan_types"] == ["lite", "pro", "premium", "studio"]
     assert v["csv_paths"]["pledges"] == "csv/pledges.csv"
 
@@ -229,11 +228,11 @@ def _break_everything(copy: BrokenCopy) -> dict[str, str]:
     tr.loc[i, "net_amount_usd"] += Decimal("0.01")
     expect["transactions__net_amount_usd__gross_minus_fees"] = "net != gross - fees"
 
-    # a charge 20 days after its pledge ended
+    # a retry an hour after its pledge ended: billing ends with the pledge
     ended = pl.loc[pl.ended_at < window_end - 30 * day, ["pledge_id", "ended_at"]]
-    i = _pick(tr[tr.pledge_id.isin(ended.pledge_id)], used_tr)
-    tr.loc[i, "transaction_at"] = ended.set_index("pledge_id").ended_at[tr.loc[i, "pledge_id"]] + 20 * day
-    expect["transactions__transaction_at__within_pledge_life"] = "transaction 20 days after its pledge ended"
+    i = _pick(tr[tr.pledge_id.isin(ended.pledge_id) & (tr.transaction_type == "retry")], used_tr)
+    tr.loc[i, "transaction_at"] = ended.set_index("pledge_id").ended_at[tr.loc[i, "pledge_id"]] + hour
+    expect["transactions__transaction_at__within_pledge_life"] = "retry an hour after its pledge ended"
 
     # an unknown status, on an active pledge of a patron with another active pledge
     active = pl[pl.pledge_status == "active"]

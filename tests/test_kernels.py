@@ -517,10 +517,21 @@ def test_unrecovered_billing_ends_the_pledge_for_payment(w):
     assert np.all(pl["end_t"][p] > at["t"][unrecovered])
 
 
-def test_no_payment_attempt_after_the_pledge_ended(w):
+@pytest.mark.parametrize("scale, seed", [(0.2, 7), (1, 42)])
+def test_billing_ends_with_the_pledge(scale, seed):
+    """No attempt after a pledge ends or once its pause begins, the retries of a billing made the
+    month before included: a cancellation or a pause waits for them (1x seed 42 once cancelled a
+    pledge between this month's charge and the last retry of the month before)."""
+    w = world(scale, seed)
     pl, at = w.life.pledges, w.life.attempts
     late = at["t"] > pl["end_t"][at["pledge_idx"]]
     assert not late.any(), pl["pledge_id"][at["pledge_idx"][late]][:5]
+    paused = at["t"] >= pl["pause_t"][at["pledge_idx"]]
+    assert not paused.any(), pl["pledge_id"][at["pledge_idx"][paused]][:5]
+    # the case that used to slip through: a retry of last month's billing after this month's cancellation
+    cross = at["attempt"] > 0
+    crossing = cross & (w.cal.month_index(at["t"]) > at["month"])
+    assert crossing.any()
 
 
 def test_every_attempt_is_at_or_after_the_pledge_start(w):

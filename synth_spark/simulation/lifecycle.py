@@ -152,6 +152,7 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
     pause_t = np.full(n, NEVER, dtype=np.int64)
     reason = np.zeros(n, dtype=np.int8)
     engaged_prev = np.full(n, -1, dtype=np.int8)  # -1: no month observed yet
+    last_attempt = np.zeros(n, dtype=np.int64)  # a billing's retries may run into the next month
 
     pay = billing.PatronPayment(cfg, patron)
     anniversary = cre["anniversary_billing"][c_idx]
@@ -195,9 +196,10 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
         hit = failed_end < NEVER
         end_t[b[hit]] = failed_end[hit]
         reason[b[hit]] = REASON_PAYMENT
-        # Decisions later this month happen after the month's last payment attempt.
-        settled = np.maximum(np.where(new, p["start_t"][alive], ms), ms)
-        settled[bills] = np.maximum(settled[bills], rec.last_attempt)
+        # Decisions later this month happen after the pledge's last payment attempt, this month's
+        # or the retries of last month's billing, so nothing is charged after a pledge ends or pauses.
+        last_attempt[b] = np.maximum(last_attempt[b], rec.last_attempt)
+        settled = np.maximum(np.maximum(np.where(new, p["start_t"][alive], ms), ms), last_attempt[alive])
 
         # A creator leaving stops all billing at once (above). Its patrons cancel over the following
         # days and weeks as they hear (voluntary); the page closes after ``close_days`` and the
