@@ -33,7 +33,7 @@ from synth_spark.simulation.creators import (
     draw_tiers,
     stratified,
 )
-from synth_spark.simulation.engagement import MAX_EVENTS_PER_MONTH, draw_events
+from synth_spark.simulation.engagement import MAX_EVENTS_PER_MONTH, draw_events, events_per_month
 from synth_spark.simulation.posts import (
     BACK_CATALOGUE_MONTHS,
     MAX_POSTS_PER_MONTH,
@@ -45,6 +45,7 @@ from synth_spark.simulation.rng import uniform
 from synth_spark.vocabulary import (
     CATEGORIES,
     DAY,
+    EVENT_TYPES,
     FAILURE_CODES,
     NEVER,
     PLEDGES_PER_CREATOR,
@@ -638,7 +639,12 @@ def ev(w):
 def test_event_ids_are_unique_and_count_the_engaged_months(w, ev):
     e, eg = w.events, w.life.engaged
     assert np.unique(e["event_id"]).size == e["event_id"].size
-    assert e["event_id"].size == np.minimum(eg["n_events"], MAX_EVENTS_PER_MONTH).sum()
+    per_month = events_per_month(w.cfg, w.posts, w.life)
+    assert e["event_id"].size == per_month.sum()
+    assert np.all(per_month <= np.minimum(eg["n_events"], MAX_EVENTS_PER_MONTH)) and np.all(per_month >= 1)
+    # a month with nothing new to see is a look back, no more
+    assert (per_month < np.minimum(eg["n_events"], MAX_EVENTS_PER_MONTH)).any()
+    assert per_month.max() > w.cfg.engagement.events_without_new_posts
     assert np.all(eg["n_events"] >= 1) and np.all(eg["lo"] < eg["hi"])
 
 
@@ -676,7 +682,28 @@ def test_events_favour_but_do_not_only_use_the_newest_post(w, ev):
         pos = np.searchsorted(key, e["creator_idx"][sel] * (1 << 34) + e["event_t"][sel], side="right") - 1
         newest[sel] = vis[pos] == post_row[sel]
     share = newest.mean()
-    assert 0.3 < share < 0.9, share
+    assert 0.5 < share < 0.97, share
+
+
+def test_most_events_come_in_the_first_days_after_their_post(w, ev):
+    _, _, _, post_row = ev
+    delay_days = (w.events["event_t"] - w.posts["published_t"][post_row]) / 86_400
+    assert np.median(delay_days) < 3
+    assert (delay_days <= 7).mean() > 0.6
+    # the tail: old posts revisited, and the latest post of a creator who posts every few months
+    assert (delay_days > 90).mean() < 0.08
+    assert (delay_days > 30).any()  # and a thin tail of old posts
+
+
+def test_a_patron_likes_or_shares_a_post_at_most_once_and_views_repeat(w):
+    e = w.events
+    for kind in (EVENT_TYPES.index("like"), EVENT_TYPES.index("share")):
+        sel = e["event_type"] == kind
+        pairs = e["patron_id"][sel] * (1 << 40) + e["post_id"][sel]
+        assert sel.sum() > 1_000 and np.unique(pairs).size == pairs.size
+    views = e["event_type"] == EVENT_TYPES.index("view")
+    pairs = e["patron_id"][views] * (1 << 40) + e["post_id"][views]
+    assert np.unique(pairs).size < pairs.size
 
 
 # =============================================================================================

@@ -207,6 +207,10 @@ class Engagement(Strict):
     category_multiplier: dict[str, PositiveFloat]
     events_per_engaged_month: Annotated[float, NoCoercion(), Field(ge=1.0)]
     event_types: dict[str, Probability]
+    delay_days: Annotated[float, NoCoercion(), Field(gt=0.0, le=60.0)]   # mean wait from a post to an event on it
+    recent_days: Annotated[float, NoCoercion(), Field(ge=0.0, le=60.0)]  # posts this long before the month count as new
+    old_post_share: Probability                                         # events that go back to an older post
+    events_without_new_posts: Annotated[int, NoCoercion(), Field(ge=1, le=99)]  # at most, in a month with nothing new
 
     @model_validator(mode="after")
     def _consistent(self) -> "Engagement":

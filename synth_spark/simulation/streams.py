@@ -64,6 +64,7 @@ ENGAGE_MONTH = "engage.month"
 
 # -- event
 EVENT_POST = "event.post"
+EVENT_TAIL = "event.tail"
 EVENT_TIME = "event.time"
 EVENT_TYPE = "event.type"
 
