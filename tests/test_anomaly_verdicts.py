@@ -1,5 +1,5 @@
 """How a scored anomaly is judged: a miss fails unless the injected effect is smaller than what the
-dataset's own noise lets any blind detector see, and a wrong root cause always fails."""
+dataset's own noise lets any blind detector see, and a signal found with the wrong root cause fails."""
 
 from __future__ import annotations
 
@@ -32,9 +32,15 @@ def test_a_miss_the_noise_would_have_shown_fails():
     assert _verdict(_holiday(False, True, noise_floor=0.06)).verdict == FAIL
 
 
-def test_a_wrong_root_cause_fails_however_noisy_the_signal():
-    assert _verdict(_holiday(False, False, noise_floor=0.20)).verdict == FAIL
+def test_a_found_signal_with_the_wrong_root_cause_fails():
     assert _verdict(_holiday(True, False, noise_floor=0.20)).verdict == FAIL
+    assert _verdict(_holiday(True, False, noise_floor=0.06)).verdict == FAIL
+
+
+def test_below_the_noise_floor_a_miss_is_not_judged_on_its_drilldown():
+    # no spike was found, so there is nothing for the ranking of churn reasons to explain
+    assert _verdict(_holiday(False, False, noise_floor=0.20)).verdict == NOISY
+    assert _verdict(_holiday(False, False, noise_floor=0.06)).verdict == FAIL
 
 
 def test_without_a_known_size_or_noise_floor_a_miss_fails():
