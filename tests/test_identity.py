@@ -1,5 +1,5 @@
 """Tests for synth_spark.simulation.identity: determinism, distributions, locale fidelity,
-email validity/uniqueness, spreadsheet safety and a performance smoke test."""
+(emails: tests/test_emails.py), spreadsheet safety and a performance smoke test."""
 
 import re
 import time
@@ -7,12 +7,12 @@ import time
 import numpy as np
 import pytest
 
+from synth_spark.simulation import emails
 from synth_spark.simulation import identity as idn
 from synth_spark.simulation.phrasebook import TIER_NAMES
 from synth_spark.vocabulary import CATEGORIES
 
 UNSAFE = ("=", "+", "-", "@")
-EMAIL_RE = re.compile(r"^[a-z0-9._]+@[a-z0-9.-]+\.[a-z]+$")
 
 
 def uniforms(seed: int, n: int, k: int) -> list[np.ndarray]:
@@ -43,8 +43,6 @@ def all_outputs(seed: int, n: int = 2_000) -> dict[str, np.ndarray]:
         "first": first,
         "last": last,
         "full": idn.full_names(first, last),
-        "email": idn.emails(first, last, np.arange(n), u[5], u[6], country_codes=country),
-        "email_default_domains": idn.emails(first, last, np.arange(n), u[5], u[6]),
         "slug": idn.ascii_slug(last),
         "creator": idn.creator_names(country, category, u[7], u[2], u[3], u[8]),
         "title": idn.post_titles(category, np.arange(n) + 1, u[9], u[10], u[11]),
@@ -126,42 +124,6 @@ def test_mixed_countries_use_their_own_locale():
     assert set(first[codes == "BR"]) <= set(BR.first_names)
 
 
-def test_emails_unique_and_well_formed():
-    n = 200_000
-    u = uniforms(8, n, 5)
-    country = idn.draw_country(u[0])
-    first, last = idn.person_names(country, u[1], u[2])
-    ids = np.arange(10_000, 10_000 + n, dtype=np.int64)
-    out = idn.emails(first, last, ids, u[3], u[4], country_codes=country)
-    assert len(set(out.tolist())) == n
-    bad = [e for e in out if not EMAIL_RE.match(e)]
-    assert not bad, bad[:5]
-    # German rows get German free-mail domains, not just gmail.
-    assert any(e.endswith(("@web.de", "@gmx.de")) for e in out[country == "DE"])
-
-
-def test_emails_transliterate_and_fall_back():
-    first = np.array(["Łukasz", "Jürgen", "太郎", "Anne-Marie"], dtype=object)
-    last = np.array(["Żółć", "Groß", "山田", "O'Neill"], dtype=object)
-    out = idn.emails(first, last, np.array([1, 2, 3, 4]),
-                     np.zeros(4), np.zeros(4))  # style 0 = first.last
-    assert [e.split("@")[0] for e in out] == [
-        "lukasz.zolc1", "jurgen.gross2", "user.user3", "annemarie.oneill4"]
-    assert idn.ascii_slug(np.array(["Émile", "D’Alia"], dtype=object)).tolist() == [
-        "emile", "dalia"]
-    with pytest.raises(ValueError):
-        idn.emails(first, last, np.array([1, 2, 3, -4]), np.zeros(4), np.zeros(4))
-
-
-def test_email_styles_all_occur():
-    n = 4_000
-    u = uniforms(9, n, 3)
-    first = np.full(n, "Maria", dtype=object)
-    last = np.full(n, "Garcia", dtype=object)
-    local = {re.sub(r"\d+@.*", "", e) for e in idn.emails(first, last, np.arange(n), u[0], u[1])}
-    assert local == {"maria.garcia", "mariagarcia", "m.garcia", "maria_garcia"}
-
-
 def test_creator_names_mix_and_categories():
     n = 20_000
     u = uniforms(10, n, 6)
@@ -205,8 +167,8 @@ def test_performance_1_5m_patron_names_and_emails():
     country = idn.draw_country(u[0])
     first, last = idn.person_names(country, u[1], u[2])
     full = idn.full_names(first, last)
-    mail = idn.emails(first, last, np.arange(n, dtype=np.int64), u[3], u[4],
-                      country_codes=country)
+    mail = emails.deduplicated(emails.addresses(emails.person_locals(first, last, u[3], u[4]), u[4], country),
+                               np.arange(n, dtype=np.int64))
     elapsed = time.perf_counter() - start
     print(f"\n1.5M patron names + emails: {elapsed:.2f} s")
     assert len(full) == len(mail) == n

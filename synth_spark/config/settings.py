@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -234,6 +234,12 @@ class PatronsCfg(Strict):
     signup_lag_days: NonNegFloat
 
 
+class Identities(Strict):
+    # reserved: example.com/.net/.org and names under them (RFC 2606), safe for mail pipelines;
+    # lookalike: the free-mail providers of each country (gmail.com, web.de, ...)
+    email_domains: Literal["reserved", "lookalike"]
+
+
 class Config(Strict):
     seed: Annotated[int, NoCoercion(), Field(ge=0, le=2**63 - 1)]
     scale: Annotated[float, NoCoercion(), Field(gt=0.0, le=MAX_SCALE)]
@@ -247,6 +253,7 @@ class Config(Strict):
     engagement: Engagement
     posts: Posts
     patrons: PatronsCfg
+    identities: Identities
     anomalies: Anomalies
 
     @model_validator(mode="after")

@@ -25,7 +25,7 @@ from synth_spark.job.emitters import (
     transactions_batch,
 )
 from synth_spark.job.schemas import schema
-from synth_spark.simulation import identity, streams
+from synth_spark.simulation import emails, identity, streams
 from synth_spark.simulation.rng import uniform
 from synth_spark.vocabulary import DAY, GROUND_TRUTH, MONEY, PATRON_STATUSES, columns
 
@@ -122,8 +122,11 @@ def patron_identity(job: Job, patron_id: np.ndarray, first_t: np.ndarray) -> dic
     return {
         "patron_id": patron_id,
         "patron_name": identity.full_names(first, last),
-        "email": identity.emails(first, last, patron_id, uniform(seed, streams.PATRON_EMAIL_DOMAIN, patron_id),
-                                 uniform(seed, streams.PATRON_EMAIL_STYLE, patron_id), country),
+        # drawn addresses; patrons_frame makes them unique across all patrons
+        "email": emails.addresses(
+            emails.person_locals(first, last, uniform(seed, streams.PATRON_EMAIL_STYLE, patron_id),
+                                 uniform(seed, streams.PATRON_EMAIL_NUMBER, patron_id)),
+            uniform(seed, streams.PATRON_EMAIL_DOMAIN, patron_id), country, job.cfg.identities.email_domains),
         "country_code": country,
         "created_at": first_t - lag,
     }
@@ -163,4 +166,14 @@ def patrons_frame(job: Job, pledges: DataFrame, transactions: DataFrame) -> Data
         F.max((F.col("pledge_status") == "paused").cast("int")).alias("any_paused"))
     spend = (transactions.where(F.col("transaction_status") == "succeeded")
              .groupBy("patron_id").agg(F.sum("gross_amount_usd").alias("spend")))
-    return by_patron.join(spend, "patron_id", "left").mapInArrow(_patron_mapper(job), schema("patrons"))
+    rows = by_patron.join(spend, "patron_id", "left").mapInArrow(_patron_mapper(job), schema("patrons"))
+    return _unique_emails(rows, "patron_id")
+
+
+def _unique_emails(rows: DataFrame, key: str) -> DataFrame:
+    """simulation.emails.deduplicated over the whole table: the k-th row (k >= 2, by key) of an
+    address drawn more than once becomes local.k@domain."""
+    k = F.row_number().over(Window.partitionBy("email").orderBy(key))
+    renamed = F.concat(F.substring_index("email", "@", 1), F.lit("."), k.cast("string"), F.lit("@"),
+                       F.substring_index("email", "@", -1))
+    return rows.withColumn("email", F.when(k == 1, F.col("email")).otherwise(renamed)).select(*rows.columns)

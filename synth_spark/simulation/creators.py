@@ -13,7 +13,7 @@ import numpy as np
 
 from synth_spark import vocabulary
 from synth_spark.config import Config
-from synth_spark.simulation import identity, streams
+from synth_spark.simulation import emails, identity, streams
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.rng import categorical, uniform
 from synth_spark.vocabulary import CATEGORIES, DAY, SIZE_TIERS
@@ -108,7 +108,13 @@ def draw_creators(cfg: Config, cal: Calendar) -> dict[str, np.ndarray]:
         if mask.any():
             subs = np.array(cc.subcategories[cat], dtype=object)
             subcategory[mask] = subs[np.minimum((sub_idx[mask] * len(subs)).astype(np.int64), len(subs) - 1)]
-    first, last = identity.person_names(country, uniform(seed, streams.CREATOR_FIRST, ids), uniform(seed, streams.CREATOR_LAST, ids))
+    u_first, u_last = uniform(seed, streams.CREATOR_FIRST, ids), uniform(seed, streams.CREATOR_LAST, ids)
+    first, last = identity.person_names(country, u_first, u_last)
+    # The person behind the page: a creator named after themselves (or "<Last> Studio") writes from
+    # their own address, a brand from the brand's.
+    u_kind = uniform(seed, streams.CREATOR_NAME_KIND, ids)
+    name = identity.creator_names(country, category, u_kind, u_first, u_last, uniform(seed, streams.CREATOR_NAME_WORD, ids))
+    brand = identity.is_brand_name(u_kind)
     verified = np.array([cc.verified_share[t] for t in SIZE_TIERS])[size_code]
 
     return {
@@ -130,10 +136,8 @@ def draw_creators(cfg: Config, cal: Calendar) -> dict[str, np.ndarray]:
         "anniversary_billing": uniform(seed, streams.CREATOR_ANNIVERSARY, ids) < cc.anniversary_billing_share,
         "platform_fee": platform_fee,
         # identity columns, published as they are
-        "creator_name": identity.creator_names(
-            country, category, uniform(seed, streams.CREATOR_NAME_KIND, ids), uniform(seed, streams.CREATOR_NAME_FIRST, ids),
-            uniform(seed, streams.CREATOR_NAME_LAST, ids), uniform(seed, streams.CREATOR_NAME_WORD, ids)),
-        "email": identity.emails(first, last, ids, uniform(seed, streams.CREATOR_EMAIL_DOMAIN, ids), uniform(seed, streams.CREATOR_EMAIL_STYLE, ids), country),
+        "creator_name": name,
+        "email": _creator_emails(cfg, ids, name, brand, first, last, country),
         "category": category,
         "subcategory": subcategory,
         "country_code": country,
@@ -164,3 +168,13 @@ def draw_tiers(cfg: Config, creators: dict[str, np.ndarray]) -> dict[str, np.nda
         # Tiers are set up with the page, so every pledge to them starts after they exist.
         "created_t": creators["created_t"][owner],
     }
+
+
+def _creator_emails(cfg: Config, ids: np.ndarray, name: np.ndarray, brand: np.ndarray, first: np.ndarray,
+                    last: np.ndarray, country: np.ndarray) -> np.ndarray:
+    seed = cfg.seed
+    u_style = uniform(seed, streams.CREATOR_EMAIL_STYLE, ids)
+    local = np.where(brand, emails.brand_locals(name, u_style),
+                     emails.person_locals(first, last, u_style, uniform(seed, streams.CREATOR_EMAIL_NUMBER, ids)))
+    return emails.deduplicated(emails.addresses(local, uniform(seed, streams.CREATOR_EMAIL_DOMAIN, ids), country,
+                                                cfg.identities.email_domains), ids)

@@ -257,38 +257,13 @@ def ascii_slug(names) -> np.ndarray:
     return _obj([_slug(str(v)) for v in distinct])[codes]
 
 
-_EMAIL_STYLES = ("{f}.", "{f}", "{i}.", "{f}_")  # + last slug + id
+#: where u_kind starts the brand band of creator_names
+_BRAND_FROM = 0.70
 
 
-def emails(first, last, ids, u_domain, u_style, country_codes=None) -> np.ndarray:
-    """"<local><id>@<domain>", e.g. "maria.garcia4821@gmail.com".
-
-    Styles (equal shares by u_style): first.last, firstlast, f.last, first_last.
-    Unique whenever ids are unique: the local part is letters and separators
-    followed by the decimal id, so the id can be read back from it.
-    The required arguments carry no country, so the optional `country_codes`
-    selects each row's locale free_email_domains; without it (or for locales
-    with no list: nl_NL, es_MX, en_IN, en_CA) the en_US list is used.
-    """
-    ids = np.asarray(ids, dtype=np.int64)
-    if len(ids) and ids.min() < 0:
-        raise ValueError("ids must be non-negative (a '-' would break the address)")
-    # Table of every style prefix for each distinct first name; rows then pick
-    # theirs with one vectorised take.
-    codes, distinct = _factorize(np.asarray(first, dtype=object).tolist())
-    table = _obj([t.format(f=f, i=f[0]) for f in map(_slug, map(str, distinct))
-                  for t in _EMAIL_STYLES])
-    head = table[codes * len(_EMAIL_STYLES) + _index(u_style, len(_EMAIL_STYLES))]
-
-    u_domain = np.asarray(u_domain, dtype=np.float64)
-    if country_codes is None:
-        domain = _pick((_email_domains("en_US"), None), u_domain)
-    else:
-        domain = np.empty(len(ids), dtype=object)
-        for k, rows in _groups(_country_index(country_codes), len(COUNTRIES)):
-            domain[rows] = _pick((_email_domains(COUNTRIES[k][2]), None), u_domain[rows])
-    return _obj([f"{h}{l}{i}@{d}" for h, l, i, d in zip(
-        head.tolist(), ascii_slug(last).tolist(), ids.tolist(), domain.tolist())])
+def is_brand_name(u_kind) -> np.ndarray:
+    """Whether creator_names gives a brand (rather than a person's name) for these uniforms."""
+    return np.asarray(u_kind, dtype=np.float64) >= _BRAND_FROM
 
 
 def creator_names(country_codes, category, u_kind, u_first, u_last, u_word) -> np.ndarray:
@@ -306,7 +281,7 @@ def creator_names(country_codes, category, u_kind, u_first, u_last, u_word) -> n
     words = _title_words()[0]
     word = words[_index(u_word, len(words))]
     # band 0 = person, 1 = "<Last> <Suffix>", 2 = brand template
-    band = np.searchsorted([0.45, 0.70], u_kind, side="right")
+    band = np.searchsorted([0.45, _BRAND_FROM], u_kind, side="right")
     out = np.empty(len(cat), dtype=object)
 
     rows = np.flatnonzero(band == 0)
@@ -320,7 +295,7 @@ def creator_names(country_codes, category, u_kind, u_first, u_last, u_word) -> n
 
         r = rows[band[rows] == 2]
         templates = BRAND_TEMPLATES[name]
-        for t, sub in _groups(_index((u_kind[r] - 0.70) / 0.30, len(templates)),
+        for t, sub in _groups(_index((u_kind[r] - _BRAND_FROM) / (1 - _BRAND_FROM), len(templates)),
                               len(templates)):
             out[r[sub]] = _obj(list(map(templates[t].format, word[r[sub]].tolist())))
     return out
