@@ -9,8 +9,8 @@ import pytest
 
 from synth_spark.simulation import emails
 from synth_spark.simulation import identity as idn
-from synth_spark.simulation.phrasebook import TIER_NAMES
-from synth_spark.vocabulary import CATEGORIES
+from synth_spark.simulation.phrasebook import TIER_NAMES, TITLE_TEMPLATES
+from synth_spark.vocabulary import CATEGORIES, POST_TYPES
 
 UNSAFE = ("=", "+", "-", "@")
 
@@ -45,9 +45,9 @@ def all_outputs(seed: int, n: int = 2_000) -> dict[str, np.ndarray]:
         "full": idn.full_names(first, last),
         "slug": idn.ascii_slug(last),
         "creator": idn.creator_names(country, category, u[7], u[2], u[3], u[8]),
-        "title": idn.post_titles(category, np.arange(n) + 1, u[9], u[10], u[11]),
+        "title": idn.post_titles(category, (u[8] * 6).astype(np.int64), np.arange(n) + 1, u[9], u[10], u[11]),
         "tier": idn.tier_names(rank, u[9]),
-        "tier_desc": idn.tier_descriptions(rank, u[10]),
+        "tier_desc": idn.tier_descriptions(rank, category, u[10]),
     }
 
 
@@ -139,16 +139,27 @@ def test_creator_names_mix_and_categories():
                           u[1][:1], u[2][:1], u[3][:1], u[4][:1])
 
 
-def test_post_titles_use_category_templates():
+def test_post_titles_fit_the_category_and_the_post_type():
     n = 2_000
     u = uniforms(11, n, 3)
     nums = np.arange(n, dtype=np.int64) + 1
-    pods = idn.post_titles(np.full(n, "podcasts", dtype=object), nums, *u)
+    audio, image = np.full(n, POST_TYPES.index("audio")), np.full(n, POST_TYPES.index("image"))
+    pods = idn.post_titles(np.full(n, "podcasts", dtype=object), audio, nums, *u)
     assert any(t == f"Episode {k}: " + t.split(": ", 1)[1] for t, k in zip(pods, nums)
                if t.startswith("Episode"))
-    games = idn.post_titles(np.full(n, "games", dtype=object), nums, *u)
+    games = idn.post_titles(np.full(n, "games", dtype=object), np.full(n, POST_TYPES.index("text")), nums, *u)
     assert any(re.fullmatch(r"Devlog #\d+ - new [a-z]+ [a-z]+", t) for t in games)
+    # no video or audio words on a still image, no "Episode" on an artist's print
+    art = idn.post_titles(np.full(n, "visual_art", dtype=object), image, nums, *u)
+    assert not any(re.match(r"(vlog|video|episode|process video|speedpaint|new track|demo|audio)\b", t, re.I) for t in art)
+    polls = idn.post_titles(np.full(n, "music", dtype=object), np.full(n, POST_TYPES.index("poll")), nums, *u)
+    assert all(re.search(r"poll|vote", t, re.I) for t in polls)
 
+
+def test_every_category_has_titles_for_every_post_type():
+    for category, by_type in TITLE_TEMPLATES.items():
+        assert set(by_type) == set(POST_TYPES), category
+        assert all(len(t) >= 2 for t in by_type.values()), category
 
 def test_tier_names_follow_rank():
     n = 1_000
@@ -156,8 +167,21 @@ def test_tier_names_follow_rank():
     assert set(idn.tier_names(np.ones(n, dtype=np.int64), u)) <= set(TIER_NAMES[0])
     top = idn.tier_names(np.full(n, 4), u)
     assert "Inner Circle" in set(top) and set(top) <= set(TIER_NAMES[3])
-    desc = idn.tier_descriptions(np.full(n, 4), u)
-    assert all(d.endswith(".") for d in desc)
+    desc = idn.tier_descriptions(np.full(n, 4), np.full(n, "games", dtype=object), u)
+    assert all(d.endswith((".", "!")) for d in desc)
+
+
+def test_tier_descriptions_read_like_their_creator_wrote_them():
+    n = 5_000
+    u, u_rank = uniforms(14, n, 2)
+    rank = (u_rank * 4).astype(np.int64) + 1
+    podcasts = idn.tier_descriptions(rank, np.full(n, "podcasts", dtype=object), u)
+    games = idn.tier_descriptions(rank, np.full(n, "games", dtype=object), u)
+    assert len(set(podcasts)) > 100
+    assert any("episode" in d for d in podcasts) and not any("episode" in d for d in games)
+    assert any("build" in d or "beta" in d for d in games)
+    # the cheapest tier never promises what only the top tiers give
+    assert not any("call" in d for d, r in zip(podcasts, rank) if r == 1)
 
 
 def test_performance_1_5m_patron_names_and_emails():

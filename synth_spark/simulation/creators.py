@@ -163,7 +163,8 @@ def draw_tiers(cfg: Config, creators: dict[str, np.ndarray]) -> dict[str, np.nda
         "tier_name": identity.tier_names(rank, uniform(seed, streams.TIER_NAME, tier_id)),
         "tier_rank": rank.astype(np.int32),
         "price_cents": price,
-        "description": identity.tier_descriptions(rank, uniform(seed, streams.TIER_DESCRIPTION, tier_id)),
+        "description": identity.tier_descriptions(rank, np.array(CATEGORIES, dtype=object)[creators["category_code"][owner]],
+                                                  uniform(seed, streams.TIER_DESCRIPTION, tier_id)),
         "is_active": np.ones(len(tier_id), dtype=bool),
         # Tiers are set up with the page, so every pledge to them starts after they exist.
         "created_t": creators["created_t"][owner],

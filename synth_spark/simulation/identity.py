@@ -30,12 +30,15 @@ import numpy as np
 from synth_spark.simulation.phrasebook import (
     BRAND_TEMPLATES,
     CATEGORY_SUFFIX,
+    CATEGORY_WORDS,
     STOPWORDS,
-    TIER_DESCRIPTIONS,
+    TIER_CLOSERS,
     TIER_NAMES,
+    TIER_OPENERS,
+    TIER_PERKS,
     TITLE_TEMPLATES,
 )
-from synth_spark.vocabulary import CATEGORIES, UNSAFE_TEXT_START
+from synth_spark.vocabulary import CATEGORIES, POST_TYPES, UNSAFE_TEXT_START
 
 # (ISO-3166 alpha-2, weight, Faker locale, ISO-4217). Weights roughly mirror the
 # audience of English-first creator platforms: US-heavy with a long tail.
@@ -301,18 +304,20 @@ def creator_names(country_codes, category, u_kind, u_first, u_last, u_word) -> n
     return out
 
 
-def post_titles(category, post_number, u_template, u_w1, u_w2) -> np.ndarray:
-    """Per-category post titles, e.g. "Episode 42: Quiet Harbor",
-    "Devlog #7 - new lighting system", "Chapter 12: Garden Memory"."""
+def post_titles(category, post_type, post_number, u_template, u_w1, u_w2) -> np.ndarray:
+    """Post titles that fit the creator's category and the post's type (POST_TYPES codes), e.g.
+    "Episode 42: Quiet Harbor" (a podcast's audio), "WIP: Garden Memory" (an artist's image),
+    "Poll: Next Single, Harbor or Garden?" (a musician's poll)."""
     cat = _category_index(category)
+    kind = np.asarray(post_type, dtype=np.int64)
     numbers = np.asarray(post_number, dtype=np.int64)
     u_template = np.asarray(u_template, dtype=np.float64)
     title_case, lower = _title_words()
     i1 = _index(u_w1, len(lower))
     i2 = _index(u_w2, len(lower))
     out = np.empty(len(cat), dtype=object)
-    for c, rows in _groups(cat, len(CATEGORIES)):
-        templates = TITLE_TEMPLATES[CATEGORIES[c]]
+    for g, rows in _groups(cat * len(POST_TYPES) + kind, len(CATEGORIES) * len(POST_TYPES)):
+        templates = TITLE_TEMPLATES[CATEGORIES[g // len(POST_TYPES)]][POST_TYPES[g % len(POST_TYPES)]]
         for t, sub in _groups(_index(u_template[rows], len(templates)), len(templates)):
             r = rows[sub]
             out[r] = _obj(list(map(
@@ -337,6 +342,19 @@ def tier_names(tier_rank, u) -> np.ndarray:
     return _by_rank(TIER_NAMES, tier_rank, u)
 
 
-def tier_descriptions(tier_rank, u) -> np.ndarray:
-    """One sentence of perks matching the rank."""
-    return _by_rank(TIER_DESCRIPTIONS, tier_rank, u)
+def tier_descriptions(tier_rank, category, u) -> np.ndarray:
+    """A tier's description as its creator would write it: an opener, the perks of the rank in the
+    words of the category (episodes, builds, worksheets...), a closer. One uniform picks all three
+    (its digits in mixed radix)."""
+    rank = np.clip(np.asarray(tier_rank, dtype=np.int64), 1, len(TIER_PERKS)) - 1
+    cat = _category_index(category)
+    u = np.asarray(u, dtype=np.float64) * len(TIER_OPENERS)
+    opener = _index(u / len(TIER_OPENERS), len(TIER_OPENERS))
+    u = (u - opener) * len(TIER_PERKS[0])
+    perk = np.minimum(u.astype(np.int64), len(TIER_PERKS[0]) - 1)
+    closer = _index(u - perk, len(TIER_CLOSERS))
+    perks = [[p.format(thing=CATEGORY_WORDS[c][0], extra=CATEGORY_WORDS[c][1]) for p in by_rank]
+             for c in CATEGORIES for by_rank in TIER_PERKS]
+    out = [f"{TIER_OPENERS[o]} {perks[c * len(TIER_PERKS) + r][k]}{TIER_CLOSERS[z]}"
+           for o, c, r, k, z in zip(opener.tolist(), cat.tolist(), rank.tolist(), perk.tolist(), closer.tolist())]
+    return _obj(out)
