@@ -27,7 +27,7 @@ NOTES: dict[str, dict[str, str]] = {
         "country_code": "ISO 3166 alpha-2 country, the same 15 countries as creators.",
         "created_at": "Account sign-up, never after first_pledge_at; about 35% sign up within the hour before it.",
         "first_pledge_at": "Earliest started_at of the patron's pledges (can be before the window).",
-        "lifetime_spend_usd": "Sum of gross_amount_usd of the patron's succeeded transactions in the window; 0.00 if none.",
+        "lifetime_spend_usd": "All the patron has paid: succeeded transactions in the window plus, for pledges begun before it, a monthly charge from their start month at their price when the window opened.",
         "status": "active if any of the patron's pledges is active, else paused if any is paused, else churned.",
     },
     "tiers": {

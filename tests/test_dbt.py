@@ -277,6 +277,13 @@ def _break_everything(copy: BrokenCopy) -> dict[str, str]:
     pa_.loc[0, "first_pledge_at"] += hour
     expect["patrons__first_pledge_at__is_earliest_pledge"] = "first_pledge_at later than the earliest pledge"
 
+    # lifetime spend that forgets a month paid before the window (a patron whose pledge began before it)
+    window_start = pd.Timestamp("2023-01-01", tz="UTC")
+    early = pl.loc[pl.started_at < window_start - 40 * day, ["patron_id", "pledge_amount_usd"]].drop_duplicates("patron_id")
+    i = pa_.index[pa_.patron_id.isin(early.patron_id) & (pa_.index != 0)][0]
+    pa_.loc[i, "lifetime_spend_usd"] -= early.set_index("patron_id").pledge_amount_usd[pa_.loc[i, "patron_id"]]
+    expect["patrons__lifetime_spend_usd__matches_transactions"] = "a month paid before the window left out"
+
     # rule 4: a creator's first_pledge_received_at an hour after the earliest pledge
     i = cr.index[cr.first_pledge_received_at.notna()][0]
     cr.loc[i, "first_pledge_received_at"] += hour

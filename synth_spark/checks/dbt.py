@@ -92,6 +92,7 @@ def dbt_vars(dataset: Path, fmt: str) -> dict:
     return {
         "data_dir": _template(_sql_string(dataset.resolve().as_posix())),
         "format": fmt,
+        "window_start": f"{cfg.window.start.isoformat()} 00:00:00+00:00",
         "window_end": f"{cfg.window.end.isoformat()} 00:00:00+00:00",  # exclusive: the first instant after
         "csv_paths": csv_paths,
         "plan_types": list(cfg.creators.plan_types),

@@ -164,10 +164,24 @@ def patrons_frame(job: Job, pledges: DataFrame, transactions: DataFrame) -> Data
         F.min("started_at").alias("first_pledge_at"),
         F.max((F.col("pledge_status") == "active").cast("int")).alias("any_active"),
         F.max((F.col("pledge_status") == "paused").cast("int")).alias("any_paused"))
-    spend = (transactions.where(F.col("transaction_status") == "succeeded")
-             .groupBy("patron_id").agg(F.sum("gross_amount_usd").alias("spend")))
+    in_window = (transactions.where(F.col("transaction_status") == "succeeded")
+                 .groupBy("patron_id").agg(F.sum("gross_amount_usd").alias("in_window")))
+    spend = (in_window.join(_spend_before_window(job, pledges, transactions), "patron_id", "full")
+             .select("patron_id", (F.coalesce("in_window", F.lit(0)) + F.coalesce("before", F.lit(0))).alias("spend")))
     rows = by_patron.join(spend, "patron_id", "left").mapInArrow(_patron_mapper(job), schema("patrons"))
     return _unique_emails(rows, "patron_id")
+
+
+def _spend_before_window(job: Job, pledges: DataFrame, transactions: DataFrame) -> DataFrame:
+    """What patrons paid before the window: a pledge running when the window opens had paid every
+    month from its start month on (one charge a month, its start month included) at its price then,
+    the amount of its first charge in the window (its pledge amount when it has none)."""
+    start = F.lit(job.cfg.window.start)
+    months = (F.year(start) - F.year("started_at")) * 12 + F.month(start) - F.month("started_at")
+    first = transactions.groupBy("pledge_id").agg(F.min_by("gross_amount_usd", "transaction_at").alias("first_amount"))
+    return (pledges.where(F.col("started_at") < start.cast("timestamp")).join(first, "pledge_id", "left")
+            .groupBy("patron_id")
+            .agg(F.sum(F.coalesce("first_amount", "pledge_amount_usd") * months).alias("before")))
 
 
 def _unique_emails(rows: DataFrame, key: str) -> DataFrame:
