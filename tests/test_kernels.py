@@ -92,7 +92,7 @@ def world(scale: float, seed: int) -> World:
     posts = draw_posts(cfg, cal, plan, counts)
     life = lifecycle.simulate(cfg, cal, plan, posts, window_post_counts(counts), pool)
     return World(cfg, cal, creators, plan, pool, counts, posts, lifecycle.draw_arrivals(cfg, cal, plan, pool), life,
-                 draw_events(cfg, posts, life))
+                 draw_events(cfg, cal, posts, life))
 
 
 @pytest.fixture(scope="module")

@@ -234,6 +234,39 @@ class PatronsCfg(Strict):
     signup_lag_days: NonNegFloat
 
 
+def _week_part(values: list[float], n: int, name: str) -> None:
+    if len(values) != n:
+        raise ValueError(f"{name}: {len(values)} weights; allowed: exactly {n}")
+    if sum(values) <= 0:
+        raise ValueError(f"{name}: the weights sum to 0; allowed: non-negative weights with a positive sum")
+
+
+class DailyRhythm(Strict):
+    # weights of the 24 local hours (0 = midnight to 1 am) on weekdays and at weekends, and of the
+    # days Monday to Sunday
+    weekday_hours: list[NonNegFloat]
+    weekend_hours: list[NonNegFloat]
+    days: list[NonNegFloat]
+
+    @model_validator(mode="after")
+    def _shape(self) -> "DailyRhythm":
+        _week_part(self.weekday_hours, 24, "weekday_hours")
+        _week_part(self.weekend_hours, 24, "weekend_hours")
+        _week_part(self.days, 7, "days")
+        return self
+
+
+class RhythmCfg(Strict):
+    patrons: DailyRhythm   # pledges, cancellations, pauses, sign-ups and engagement, in the patron's time zone
+    creators: DailyRhythm  # posts and sign-ups, in the creator's time zone
+    processor_hours: list[NonNegFloat]  # the payment processor's renewal run over the UTC day
+
+    @model_validator(mode="after")
+    def _shape(self) -> "RhythmCfg":
+        _week_part(self.processor_hours, 24, "processor_hours")
+        return self
+
+
 class Identities(Strict):
     # reserved: example.com/.net/.org and names under them (RFC 2606), safe for mail pipelines;
     # lookalike: the free-mail providers of each country (gmail.com, web.de, ...)
@@ -254,6 +287,7 @@ class Config(Strict):
     posts: Posts
     patrons: PatronsCfg
     identities: Identities
+    rhythm: RhythmCfg
     anomalies: Anomalies
 
     @model_validator(mode="after")

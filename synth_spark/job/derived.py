@@ -25,7 +25,7 @@ from synth_spark.job.emitters import (
     transactions_batch,
 )
 from synth_spark.job.schemas import schema
-from synth_spark.simulation import emails, identity, streams
+from synth_spark.simulation import emails, identity, rhythm, streams
 from synth_spark.simulation.rng import uniform
 from synth_spark.vocabulary import DAY, GROUND_TRUTH, MONEY, PATRON_STATUSES, columns
 
@@ -119,6 +119,11 @@ def patron_identity(job: Job, patron_id: np.ndarray, first_t: np.ndarray) -> dic
     same_day = uniform(seed, streams.PATRON_SAME_DAY, patron_id) < 0.35
     lag_days = -np.log1p(-uniform(seed, streams.PATRON_LAG, patron_id)) * job.cfg.patrons.signup_lag_days
     lag = np.where(same_day, uniform(seed, streams.PATRON_LAG_MINUTES, patron_id) * 3600, lag_days * DAY).astype(np.int64)
+    # a sign-up days before the first pledge happens at an hour that suits the patron, too
+    signed_up = rhythm.in_rhythm(first_t - lag, np.where(same_day, first_t - lag, first_t - lag - 3 * DAY), first_t - 60,
+                                 rhythm.patron_zone(seed, patron_id), rhythm.Rhythm.of(job.cfg.rhythm.patrons),
+                                 rhythm.clock_for(job.cal), uniform(seed, streams.RHYTHM_SIGNUP_DAY, patron_id),
+                                 uniform(seed, streams.RHYTHM_SIGNUP_HOUR, patron_id))
     return {
         "patron_id": patron_id,
         "patron_name": identity.full_names(first, last),
@@ -128,7 +133,7 @@ def patron_identity(job: Job, patron_id: np.ndarray, first_t: np.ndarray) -> dic
                                  uniform(seed, streams.PATRON_EMAIL_NUMBER, patron_id)),
             uniform(seed, streams.PATRON_EMAIL_DOMAIN, patron_id), country, job.cfg.identities.email_domains),
         "country_code": country,
-        "created_at": first_t - lag,
+        "created_at": np.where(same_day, first_t - lag, signed_up),
     }
 
 

@@ -162,7 +162,7 @@ def transactions_batch(job: Job, cre: dict[str, np.ndarray]) -> pa.RecordBatch:
 
 def events_batch(job: Job, cre: dict[str, np.ndarray]) -> pa.RecordBatch:
     posts, _, life = _simulate(job, cre)
-    ev = draw_events(job.cfg, posts, life)
+    ev = draw_events(job.cfg, job.cal, posts, life)
     return pa.RecordBatch.from_pydict({
         "event_id": ev["event_id"],
         "patron_id": ev["patron_id"],

@@ -13,7 +13,7 @@ import numpy as np
 
 from synth_spark import vocabulary
 from synth_spark.config import Config
-from synth_spark.simulation import emails, identity, streams
+from synth_spark.simulation import emails, identity, rhythm, streams
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.rng import categorical, uniform
 from synth_spark.vocabulary import CATEGORIES, DAY, SIZE_TIERS
@@ -94,6 +94,12 @@ def draw_creators(cfg: Config, cal: Calendar) -> dict[str, np.ndarray]:
     before = cal.start - (years_before * 365.25 * DAY).astype(np.int64)
     in_window = cal.month_start(np.maximum(joined_month, 0)) + (uniform(seed, streams.CREATOR_JOIN_DAY, ids) * 27 * DAY).astype(np.int64)
     created_t = np.where(joins, in_window, before)
+    # signing up is something people do in their own evenings and weekends too
+    lo = np.where(joins, cal.month_start(np.maximum(joined_month, 0)), created_t - 3 * DAY)
+    hi = np.where(joins, lo + 27 * DAY, np.minimum(created_t + 3 * DAY, cal.start))
+    created_t = rhythm.in_rhythm(created_t, lo, hi, rhythm.creator_zone(seed, ids), rhythm.Rhythm.of(cfg.rhythm.patrons),
+                                 rhythm.clock_for(cal), uniform(seed, streams.RHYTHM_CREATOR_JOIN_DAY, ids),
+                                 uniform(seed, streams.RHYTHM_CREATOR_JOIN_HOUR, ids))
 
     plans = list(cc.plan_types)
     plan_idx = categorical(uniform(seed, streams.CREATOR_PLAN, ids), [cc.plan_types[p].share for p in plans])

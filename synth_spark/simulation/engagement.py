@@ -13,7 +13,8 @@ import numpy as np
 
 from synth_spark import vocabulary
 from synth_spark.config import Config
-from synth_spark.simulation import streams
+from synth_spark.simulation import rhythm, streams
+from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.lifecycle import Lifecycle
 from synth_spark.simulation.rng import categorical, uniform
 from synth_spark.vocabulary import DAY, EVENT_TYPES
@@ -72,7 +73,7 @@ def events_per_month(cfg: Config, posts: dict[str, np.ndarray], life: Lifecycle)
                       MAX_EVENTS_PER_MONTH)
 
 
-def draw_events(cfg: Config, posts: dict[str, np.ndarray], life: Lifecycle) -> dict[str, np.ndarray]:
+def draw_events(cfg: Config, cal: Calendar, posts: dict[str, np.ndarray], life: Lifecycle) -> dict[str, np.ndarray]:
     seed, eg, pl, ec = cfg.seed, life.engaged, life.pledges, cfg.engagement
     counts = events_per_month(cfg, posts, life)
     row = np.repeat(np.arange(counts.size), counts)
@@ -115,6 +116,9 @@ def draw_events(cfg: Config, posts: dict[str, np.ndarray], life: Lifecycle) -> d
     t = np.where(tail, lo + (u_time * (hi - lo)).astype(np.int64), fresh)
     post_id = posts["post_id"][post_row]
     patron = pl["patron_id"][p_idx]
+    # ...at an hour that suits the patron where they live, never before the post or outside the month
+    t = rhythm.in_rhythm(t, np.maximum(lo, published), hi, rhythm.patron_zone(seed, patron), rhythm.Rhythm.of(cfg.rhythm.patrons),
+                         rhythm.clock_for(cal), uniform(seed, streams.RHYTHM_EVENT_DAY, event_id), uniform(seed, streams.RHYTHM_EVENT_HOUR, event_id))
     kind = categorical(uniform(seed, streams.EVENT_TYPE, event_id), [ec.event_types[e] for e in EVENT_TYPES])
     return {
         "event_id": event_id,

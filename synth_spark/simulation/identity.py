@@ -213,11 +213,15 @@ def _slug(s: str) -> str:
 
 
 # ------------------------------------------------------------------ public API
+def country_index(u: np.ndarray) -> np.ndarray:
+    """Position in COUNTRIES of the country each uniform draws (by COUNTRIES weight)."""
+    _, cum, _, _ = _country_tables()
+    return np.minimum(np.searchsorted(cum, np.asarray(u, dtype=np.float64), side="right"), len(COUNTRIES) - 1)
+
+
 def draw_country(u: np.ndarray) -> np.ndarray:
     """ISO-3166 alpha-2 codes drawn by COUNTRIES weight (object array)."""
-    codes, cum, _, _ = _country_tables()
-    idx = np.searchsorted(cum, np.asarray(u, dtype=np.float64), side="right")
-    return codes[np.minimum(idx, len(codes) - 1)]
+    return _country_tables()[0][country_index(u)]
 
 
 def currency_for(country_codes: np.ndarray) -> np.ndarray:

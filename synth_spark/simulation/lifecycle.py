@@ -13,7 +13,7 @@ import numpy as np
 
 from synth_spark import vocabulary
 from synth_spark.config import Config
-from synth_spark.simulation import billing, streams
+from synth_spark.simulation import billing, rhythm, streams
 from synth_spark.simulation.anomalies import NO_ANOMALIES, AnomalyPlan
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.churn import (
@@ -109,9 +109,10 @@ def draw_arrivals(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], pool: 
         c_idx = np.concatenate([c_idx, np.full(k.size, v)])
         pledge_id = np.concatenate([pledge_id, v_id])
         start_t = np.concatenate([start_t, v_t])
-        start_m = np.concatenate([start_m, cal.month_index(v_t)])
+        # the wave's day holds; its hour moves to the patron's evening like any other pledge
+        lo = np.concatenate([lo, np.maximum(v_t - DAY // 2, anomalies.viral_start)])
+        hi = np.concatenate([hi, np.minimum(v_t + DAY // 2, cal.end)])
         fits = np.concatenate([fits, anomalies.viral_start + wait < cal.end])
-    fits &= start_t < departs[c_idx]
 
     n_tiers = cre["n_tiers"][c_idx].astype(np.int64)
     shares = np.zeros((5, 4))
@@ -119,6 +120,12 @@ def draw_arrivals(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], pool: 
         shares[k, : len(s)] = s
     rank = 1 + categorical(uniform(seed, streams.PLEDGE_TIER, pledge_id), shares[n_tiers])
     patron = _draw_patrons(seed, pledge_id, c_idx, pool)
+    # A pledge starts at a time of day (and on a day of the week) that suits its patron.
+    start_t = rhythm.in_rhythm(start_t, lo, hi, rhythm.patron_zone(seed, patron), rhythm.Rhythm.of(cfg.rhythm.patrons),
+                               rhythm.clock_for(cal), uniform(seed, streams.RHYTHM_PLEDGE_DAY, pledge_id),
+                               uniform(seed, streams.RHYTHM_PLEDGE_HOUR, pledge_id))
+    start_m = cal.month_index(start_t)
+    fits &= start_t < departs[c_idx]
     keep = (patron > 0) & fits
     out = {
         "pledge_id": pledge_id, "creator_idx": c_idx, "patron_id": patron, "start_t": start_t,
@@ -172,6 +179,12 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
     mean_extra = cfg.engagement.events_per_engaged_month - 1.0
     departs = anomalies.departure_of(cre["creator_id"])[c_idx]
     removed_share = cfg.churn.creator_removed_share
+    zone, clock, patron_rhythm = rhythm.patron_zone(seed, patron), rhythm.clock_for(cal), rhythm.Rhythm.of(cfg.rhythm.patrons)
+
+    def at_patron_time(t, lo, hi, rows, day_stream, hour_stream):
+        """Cancellations and pauses happen when it suits the patron, inside [lo, hi)."""
+        return rhythm.in_rhythm(t, lo, hi, zone[rows], patron_rhythm, clock, uniform(seed, day_stream, pid[rows], m),
+                                uniform(seed, hour_stream, pid[rows], m))
 
     attempts, engaged_log = [], []
     for m in range(cal.months):
@@ -186,7 +199,7 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
         # Billing: the first charge when the pledge starts, then on the billing day each month.
         day = np.where(anniversary[alive], np.minimum(start_day[alive], int(cal.days_in_month(m)) - 1),
                        billing.billing_day(cfg, a_pid, m))
-        bill_t = np.where(new, p["start_t"][alive], ms + day * DAY + billing.processing_time(seed, a_pid, m))
+        bill_t = np.where(new, p["start_t"][alive], ms + day * DAY + billing.processing_time(cfg, a_pid, m))
         # A pledge already in dunning (its end is scheduled) is not charged again.
         bills = ~paused & (end_t[alive] == NEVER) & (bill_t < departs[alive])
         b = alive[bills]
@@ -209,7 +222,10 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
         wait = -anomalies.exodus_notice_days * DAY * np.log1p(-uniform(seed, streams.ANOMALY_EXODUS_END, pid[gone]))
         closed = wait >= anomalies.exodus_close_days * DAY
         wait = np.where(closed, anomalies.exodus_close_days * DAY, wait).astype(np.int64)
-        end_t[gone] = departs[gone] + 60 + wait
+        heard = at_patron_time(departs[gone] + 60 + wait, departs[gone] + 60,
+                               departs[gone] + int(anomalies.exodus_close_days * DAY), gone,
+                               streams.RHYTHM_EXODUS_DAY, streams.RHYTHM_EXODUS_HOUR)
+        end_t[gone] = np.where(closed, departs[gone] + 60 + wait, heard)
         reason[gone] = np.where(closed, REASON_REMOVED, REASON_VOLUNTARY)
 
         # Voluntary churn and removals: tenure curve shaped by creator size, posting and engagement.
@@ -225,6 +241,8 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
         free = (end_t[alive] == NEVER) & (settled < me - 2)
         churned = free & (uniform(seed, streams.CHURN_EVENT, a_pid, m) < h)
         t_end = settled + 1 + (uniform(seed, streams.CHURN_TIME, a_pid, m) * np.maximum(me - settled - 2, 1)).astype(np.int64)
+        t_end = at_patron_time(t_end, settled + 1, np.full(alive.size, me - 1), alive,
+                               streams.RHYTHM_CHURN_DAY, streams.RHYTHM_CHURN_HOUR)
         removed = uniform(seed, streams.CHURN_REASON, a_pid, m) < removed_share / (1 + holiday)
         idx = alive[churned]
         end_t[idx] = t_end[churned]

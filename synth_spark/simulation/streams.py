@@ -133,3 +133,21 @@ def tier_price(rank: int) -> str:
 
 #: every registered name (tier prices: ranks 1 to 4)
 ALL = tuple(v for k, v in sorted(globals().items()) if k.isupper() and isinstance(v, str)) + tuple(tier_price(r) for r in (1, 2, 3, 4))
+
+# -- rhythm: the local day and time of day of each kind of action (simulation/rhythm.py)
+RHYTHM_CHURN_DAY = "rhythm.churn_day"
+RHYTHM_CHURN_HOUR = "rhythm.churn_hour"
+RHYTHM_CREATOR_JOIN_DAY = "rhythm.creator_join_day"
+RHYTHM_CREATOR_JOIN_HOUR = "rhythm.creator_join_hour"
+RHYTHM_CREATOR_ZONE = "rhythm.creator_zone"
+RHYTHM_EVENT_DAY = "rhythm.event_day"
+RHYTHM_EVENT_HOUR = "rhythm.event_hour"
+RHYTHM_EXODUS_DAY = "rhythm.exodus_day"
+RHYTHM_EXODUS_HOUR = "rhythm.exodus_hour"
+RHYTHM_PATRON_ZONE = "rhythm.patron_zone"
+RHYTHM_PLEDGE_DAY = "rhythm.pledge_day"
+RHYTHM_PLEDGE_HOUR = "rhythm.pledge_hour"
+RHYTHM_POST_DAY = "rhythm.post_day"
+RHYTHM_POST_HOUR = "rhythm.post_hour"
+RHYTHM_SIGNUP_DAY = "rhythm.signup_day"
+RHYTHM_SIGNUP_HOUR = "rhythm.signup_hour"
