@@ -81,7 +81,8 @@ def zone_of(u_country: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=4)
 def _offsets(first_day: int, days: int) -> np.ndarray:
-    """UTC offset in seconds of each zone on each UTC day (at noon), shape (zones, days)."""
+    """UTC offset in seconds of each zone on each UTC day, shape (zones, days). Taken at noon: on the
+    two days a year the clocks change, a time near the change can land an hour off."""
     out = np.empty((len(ZONES), days), dtype=np.int64)
     noon = [dt.datetime.fromtimestamp((first_day + d) * DAY + DAY // 2, dt.timezone.utc) for d in range(days)]
     for z, name in enumerate(ZONES):
