@@ -404,6 +404,44 @@ def test_pauses_fall_between_start_and_end(w):
     assert np.all(pl["pause_t"][both] < pl["end_t"][both])
 
 
+def _paused_at_month_start(w) -> np.ndarray:
+    """(pledges, months): paused when the month began, by every pause of the pledge."""
+    pa, cal = w.life.pauses, w.cal
+    out = np.zeros((w.life.pledges["pledge_id"].size, cal.months), dtype=bool)
+    ms = cal.month_start(np.arange(cal.months))[None, :]
+    hit = (pa["start_t"][:, None] < ms) & (pa["end_t"][:, None] >= ms)
+    rows, months = np.nonzero(hit)
+    out[pa["pledge_idx"][rows], months] = True
+    return out
+
+
+def test_pauses_end_for_some_and_a_pledge_pauses_one_pause_at_a_time(w):
+    pl, pa = w.life.pledges, w.life.pauses
+    ended = pa["end_t"] < NEVER
+    assert 0.3 < ended.mean() < 0.95, ended.mean()  # pauses end; those begun late are still running
+    assert np.all(pa["end_t"][ended] > pa["start_t"][ended])
+    # the pause still running is the one the pledge shows; an ended pause leaves no pause_started_at
+    running = pa["pledge_idx"][~ended]
+    np.testing.assert_array_equal(np.sort(running), np.nonzero(pl["pause_t"] < NEVER)[0])
+    order = np.lexsort((pa["start_t"], pa["pledge_idx"]))
+    same = pa["pledge_idx"][order][1:] == pa["pledge_idx"][order][:-1]
+    assert np.all(pa["start_t"][order][1:][same] > pa["end_t"][order][:-1][same])
+
+
+def test_nothing_is_charged_or_engaged_while_paused(w, ev):
+    pa, at, e = w.life.pauses, w.life.attempts, w.events
+    p_idx = ev[0]
+    for who, t in ((at["pledge_idx"], at["t"]), (p_idx, e["event_t"])):
+        order = np.argsort(pa["pledge_idx"], kind="stable")
+        lo = np.searchsorted(pa["pledge_idx"][order], who, side="left")
+        hi = np.searchsorted(pa["pledge_idx"][order], who, side="right")
+        for k in range(int((hi - lo).max(initial=0))):
+            has = lo + k < hi
+            j = order[np.minimum(lo + k, order.size - 1)]
+            inside = has & (t >= pa["start_t"][j]) & (t < pa["end_t"][j])
+            assert not inside.any(), t[inside][:5]
+
+
 def test_status_and_churn_reason_follow_the_end_and_pause(w):
     pl, end = w.life.pledges, w.cal.end
     ended, paused = pl["end_t"] < end, pl["pause_t"] < end
@@ -559,9 +597,16 @@ def test_pledges_are_billed_every_month_they_run_unpaused(w):
     m = np.arange(cal.months)[None, :]
     ms, me = cal.month_start(m), cal.month_end(m)
     # started before the month, runs to its end, unpaused at its start, not in dunning (ended by then)
-    should = (start_m < m) & (pl["end_t"][:, None] >= me) & (pl["pause_t"][:, None] >= ms)
+    should = (start_m < m) & (pl["end_t"][:, None] >= me) & (pl["pause_t"][:, None] >= ms) & ~_paused_at_month_start(w)
     assert should.sum() > 10_000
     assert np.all(billed[should])
+    # a pledge that resumed is billed again from the month after
+    resumed = w.life.pauses["end_t"] < NEVER
+    back_m = cal.month_index(w.life.pauses["end_t"][resumed]) + 1
+    later = back_m < cal.months
+    rows = w.life.pauses["pledge_idx"][resumed][later]
+    still = pl["end_t"][rows] >= cal.month_end(back_m[later])
+    assert still.sum() > 10 and np.all(billed[rows[still], back_m[later][still]])
     assert not np.any(billed[w.arrivals["start_m"][:, None] > m])
 
 

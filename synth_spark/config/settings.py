@@ -149,6 +149,7 @@ class Churn(Strict):
     not_engaged_churn_ratio: Annotated[float, NoCoercion(), Field(ge=1.0)]
     pause_rate: Probability
     paused_churn: Probability
+    pause_resume_rate: Probability  # monthly chance a paused pledge resumes
 
     @model_validator(mode="after")
     def _keys(self) -> "Churn":

@@ -37,6 +37,8 @@ class Lifecycle:
     pledges: dict[str, np.ndarray]
     attempts: dict[str, np.ndarray]
     engaged: dict[str, np.ndarray]
+    #: every pause: the pledge, when it began, when it ended (NEVER while it lasts)
+    pauses: dict[str, np.ndarray]
 
 
 def _draw_patrons(seed: int, pledge_id: np.ndarray, creator_idx: np.ndarray, pool: int) -> np.ndarray:
@@ -160,6 +162,7 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
     reason = np.zeros(n, dtype=np.int8)
     engaged_prev = np.full(n, -1, dtype=np.int8)  # -1: no month observed yet
     last_attempt = np.zeros(n, dtype=np.int64)  # a billing's retries may run into the next month
+    active_from = p["start_t"].copy()  # since when the pledge runs unpaused (its start, or its last resume)
 
     pay = billing.PatronPayment(cfg, patron)
     anniversary = cre["anniversary_billing"][c_idx]
@@ -186,7 +189,7 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
         return rhythm.in_rhythm(t, lo, hi, zone[rows], patron_rhythm, clock, uniform(seed, day_stream, pid[rows], m),
                                 uniform(seed, hour_stream, pid[rows], m))
 
-    attempts, engaged_log = [], []
+    attempts, engaged_log, pause_log = [], [], []
     for m in range(cal.months):
         ms, me = int(cal.month_start(m)), int(cal.month_end(m))
         alive = np.nonzero((p["start_m"] <= m) & (end_t > ms))[0]
@@ -248,7 +251,16 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
         end_t[idx] = t_end[churned]
         reason[idx] = np.where(removed[churned], REASON_REMOVED, REASON_VOLUNTARY)
 
-        # Pauses and tier changes among pledges still running at the month's end.
+        # Pauses end for some: the patron comes back (billing resumes next month). New pauses and tier
+        # changes among pledges still running at the month's end.
+        resuming = paused & (end_t[alive] == NEVER) & (uniform(seed, streams.PAUSE_RESUME, a_pid, m) < cfg.churn.pause_resume_rate)
+        back = alive[resuming]
+        if back.size:
+            t_back = ms + (uniform(seed, streams.PAUSE_RESUME_TIME, pid[back], m) * (me - ms - 2)).astype(np.int64)
+            t_back = at_patron_time(t_back, np.full(back.size, ms), np.full(back.size, me - 1), back,
+                                    streams.RHYTHM_RESUME_DAY, streams.RHYTHM_RESUME_HOUR)
+            pause_log.append({"pledge_idx": back, "start_t": pause_t[back], "end_t": t_back})
+            pause_t[back], active_from[back] = NEVER, t_back
         running = ~paused & (end_t[alive] == NEVER) & (settled < me - 2)
         pausing = running & (uniform(seed, streams.PAUSE_EVENT, a_pid, m) < cfg.churn.pause_rate)
         pause_t[alive[pausing]] = t_end[pausing]
@@ -261,7 +273,7 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
         amount[mv] = prices[c_idx[mv], rank[mv]]
 
         # Engagement this month, only while the pledge runs and after an accessible post exists.
-        lo = np.maximum(np.maximum(ms, p["start_t"][alive]), first_post[a_c, rank[alive]])
+        lo = np.maximum(np.maximum(ms, active_from[alive]), first_post[a_c, rank[alive]])
         hi = np.minimum(np.minimum(me, end_t[alive]), np.minimum(pause_t[alive], cal.end))
         rate = eng_rate[rank[alive]] * cat_mult[cre["category_code"][a_c]] * propensity[alive]
         rate = rate * np.where(summer[m], 1 + cfg.seasonality.summer_engagement, 1.0)
@@ -278,10 +290,14 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
         "pledge_id": pid, "creator_idx": c_idx, "patron_id": patron, "rank": rank, "amount_cents": amount,
         "status": status, "start_t": p["start_t"], "end_t": end_t, "pause_t": pause_t, "reason": reason,
     }
-    return Lifecycle(pledges, _concat(attempts, billing.ATTEMPT_FIELDS), _concat(engaged_log, ENGAGED_FIELDS))
+    still = np.nonzero(pause_t < NEVER)[0]
+    pause_log.append({"pledge_idx": still, "start_t": pause_t[still], "end_t": np.full(still.size, NEVER)})
+    return Lifecycle(pledges, _concat(attempts, billing.ATTEMPT_FIELDS), _concat(engaged_log, ENGAGED_FIELDS),
+                     _concat(pause_log, PAUSE_FIELDS))
 
 
 ENGAGED_FIELDS = ("pledge_idx", "month", "n_events", "lo", "hi", "rank")
+PAUSE_FIELDS = ("pledge_idx", "start_t", "end_t")
 
 
 def _concat(parts: list[dict[str, np.ndarray]], fields: tuple[str, ...]) -> dict[str, np.ndarray]:

@@ -86,6 +86,8 @@ PATRON_SAME_DAY = "patron.same_day"
 
 # -- pause
 PAUSE_EVENT = "pause.event"
+PAUSE_RESUME = "pause.resume"
+PAUSE_RESUME_TIME = "pause.resume_time"
 
 # -- pay
 PAY_FAIL = "pay.fail"
@@ -149,5 +151,7 @@ RHYTHM_PLEDGE_DAY = "rhythm.pledge_day"
 RHYTHM_PLEDGE_HOUR = "rhythm.pledge_hour"
 RHYTHM_POST_DAY = "rhythm.post_day"
 RHYTHM_POST_HOUR = "rhythm.post_hour"
+RHYTHM_RESUME_DAY = "rhythm.resume_day"
+RHYTHM_RESUME_HOUR = "rhythm.resume_hour"
 RHYTHM_SIGNUP_DAY = "rhythm.signup_day"
 RHYTHM_SIGNUP_HOUR = "rhythm.signup_hour"
