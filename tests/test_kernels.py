@@ -32,6 +32,7 @@ from synth_spark.simulation.creators import (
     draw_creators,
     draw_tiers,
     stratified,
+    tier_open,
 )
 from synth_spark.simulation.engagement import MAX_EVENTS_PER_MONTH, draw_events, events_per_month
 from synth_spark.simulation.posts import (
@@ -317,9 +318,35 @@ def test_tier_prices_are_in_the_seeds_bands_and_rise_with_rank(creators_and_tier
     np.testing.assert_array_equal(price, np.choose(rank - 1, [cre[f"price_{r}"][cid - 1] for r in (1, 2, 3, 4)]))
 
 
-def test_tiers_exist_from_the_creators_start(creators_and_tiers):
-    _, cre, tiers = creators_and_tiers
-    np.testing.assert_array_equal(tiers["created_t"], cre["created_t"][tiers["creator_id"] - 1])
+def test_tiers_open_with_the_page_or_later_and_some_are_archived(creators_and_tiers):
+    cfg, cre, tiers = creators_and_tiers
+    cal = Calendar(cfg.window)
+    page = cre["created_t"][tiers["creator_id"] - 1]
+    first = tiers["tier_rank"] == 1
+    assert np.all(tiers["created_t"] >= page) and np.all(tiers["created_t"][first] == page[first])
+    later = tiers["created_t"] > page
+    assert 0.05 < later.mean() < 0.25 and np.all(tiers["tier_rank"][later] >= 3)
+    archived = ~tiers["is_active"]
+    assert 0.01 < archived.mean() < 0.10
+    assert np.all(tiers["tier_rank"][archived] == 2)
+    assert np.all((tiers["archived_t"][archived] >= cal.start) & (tiers["archived_t"][archived] < cal.end))
+    assert np.all(tiers["archived_t"][archived] > tiers["created_t"][archived])
+    assert np.all(tiers["archived_t"][~archived] == NEVER)
+
+
+def test_pledges_start_and_move_only_into_open_tiers(w):
+    """A patron joins a tier open at the time (added, not archived); a tier change moves only into one."""
+    pl, cre = w.life.pledges, w.plan
+    start_rank = w.arrivals["rank"]
+    order = np.argsort(w.arrivals["pledge_id"])
+    row = order[np.searchsorted(w.arrivals["pledge_id"][order], pl["pledge_id"])]
+    assert np.all(tier_open(cre, pl["creator_idx"], start_rank[row], pl["start_t"]))
+    archived_later = cre["tier_until_2"][pl["creator_idx"]] < NEVER
+    after = archived_later & (pl["start_t"] >= cre["tier_until_2"][pl["creator_idx"]])
+    assert after.sum() > 10 and not np.any(start_rank[row][after] == 2)
+    # pledges that were on the tier before it was archived keep it
+    before = archived_later & (pl["start_t"] < cre["tier_until_2"][pl["creator_idx"]]) & (pl["rank"] == 2)
+    assert before.sum() > 10
 
 
 def test_top_creators_are_old_and_new_creators_join_in_the_window(creators_and_tiers):

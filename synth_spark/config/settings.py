@@ -117,6 +117,8 @@ class Tiers(Strict):
     patron_share_by_tier_count: dict[int, list[Probability]]
     change_per_month: Probability
     upgrade_share: Probability
+    added_later_share: Probability  # creators (3+ tiers) whose top tier came after their page
+    archive_share: Probability      # creators (3+ tiers) who archive their second tier during the window
 
     @model_validator(mode="after")
     def _bands(self) -> "Tiers":

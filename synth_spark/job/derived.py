@@ -27,7 +27,7 @@ from synth_spark.job.emitters import (
 from synth_spark.job.schemas import schema
 from synth_spark.simulation import emails, identity, rhythm, streams
 from synth_spark.simulation.rng import uniform
-from synth_spark.vocabulary import DAY, GROUND_TRUTH, MONEY, PATRON_STATUSES, columns
+from synth_spark.vocabulary import DAY, GROUND_TRUTH, MONEY, NEVER, PATRON_STATUSES, columns
 
 #: days before the window's end within which a creator's last post keeps it "active"
 ACTIVE_POSTING_DAYS = 90
@@ -72,11 +72,14 @@ def arrow_frame(spark: SparkSession, data: dict[str, np.ndarray], ddl: str) -> D
 
 
 def tiers_frame(spark: SparkSession, tiers: dict[str, np.ndarray]) -> DataFrame:
+    archived = tiers["archived_t"] < NEVER
+    tiers = {**tiers, "archived_t": np.where(archived, tiers["archived_t"], 0), "archived": archived}
     raw = arrow_frame(spark, tiers, "tier_id bigint, creator_id bigint, tier_name string, tier_rank int, "
-                      "price_cents bigint, description string, is_active boolean, created_t timestamp")
+                      "price_cents bigint, description string, is_active boolean, created_t timestamp, "
+                      "archived_t timestamp, archived boolean")
     return (raw.withColumn("price_usd", money("price_cents"))
                .withColumnRenamed("created_t", "created_at")
-               .withColumn("archived_at", F.lit(None).cast("timestamp"))
+               .withColumn("archived_at", F.when(F.col("archived"), F.col("archived_t")))
                .select(*columns("tiers")))
 
 

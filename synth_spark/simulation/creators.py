@@ -16,13 +16,14 @@ from synth_spark.config import Config
 from synth_spark.simulation import emails, identity, rhythm, streams
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.rng import categorical, uniform
-from synth_spark.vocabulary import CATEGORIES, DAY, SIZE_TIERS
+from synth_spark.vocabulary import CATEGORIES, DAY, NEVER, SIZE_TIERS
 
 #: columns the simulation kernels read; the public creators table is derived from these later
 PLAN_COLUMNS = (
     "creator_id", "category_code", "size_code", "created_t", "joined_month", "audience", "growth",
     "volatility", "posts_rate", "churn_multiplier", "stratum", "n_tiers", "price_1", "price_2", "price_3",
-    "price_4", "anniversary_billing", "platform_fee",
+    "price_4", "anniversary_billing", "platform_fee", "tier_from_1", "tier_from_2", "tier_from_3", "tier_from_4",
+    "tier_until_1", "tier_until_2", "tier_until_3", "tier_until_4",
 )
 
 
@@ -138,6 +139,7 @@ def draw_creators(cfg: Config, cal: Calendar) -> dict[str, np.ndarray]:
         # creators, so platform totals per month carry little sampling noise (seasonality shows).
         "stratum": (np.argsort(np.argsort(uniform(seed, streams.CREATOR_STRATUM, ids), kind="stable"), kind="stable") + 0.5) / n,
         "n_tiers": n_tiers.astype(np.int8),
+        **tier_lives(cfg, cal, ids, created_t, n_tiers),
         **{f"price_{r}": prices[r] for r in (1, 2, 3, 4)},
         "anniversary_billing": uniform(seed, streams.CREATOR_ANNIVERSARY, ids) < cc.anniversary_billing_share,
         "platform_fee": platform_fee,
@@ -163,6 +165,7 @@ def draw_tiers(cfg: Config, creators: dict[str, np.ndarray]) -> dict[str, np.nda
     creator_id = creators["creator_id"][owner]
     tier_id = vocabulary.tier_id(creator_id, rank)
     price = np.choose(rank - 1, [creators[f"price_{r}"][owner] for r in (1, 2, 3, 4)])
+    until = np.choose(rank - 1, [creators[f"tier_until_{r}"][owner] for r in (1, 2, 3, 4)])
     return {
         "tier_id": tier_id,
         "creator_id": creator_id,
@@ -171,9 +174,11 @@ def draw_tiers(cfg: Config, creators: dict[str, np.ndarray]) -> dict[str, np.nda
         "price_cents": price,
         "description": identity.tier_descriptions(rank, np.array(CATEGORIES, dtype=object)[creators["category_code"][owner]],
                                                   uniform(seed, streams.TIER_DESCRIPTION, tier_id)),
-        "is_active": np.ones(len(tier_id), dtype=bool),
-        # Tiers are set up with the page, so every pledge to them starts after they exist.
-        "created_t": creators["created_t"][owner],
+        # open to new patrons from created_t; archived (is_active false) at archived_t when that is
+        # inside the window; pledges start only while their tier is open
+        "is_active": until >= NEVER,
+        "created_t": np.choose(rank - 1, [creators[f"tier_from_{r}"][owner] for r in (1, 2, 3, 4)]),
+        "archived_t": until,
     }
 
 
@@ -185,3 +190,49 @@ def _creator_emails(cfg: Config, ids: np.ndarray, name: np.ndarray, brand: np.nd
                      emails.person_locals(first, last, u_style, uniform(seed, streams.CREATOR_EMAIL_NUMBER, ids)))
     return emails.deduplicated(emails.addresses(local, uniform(seed, streams.CREATOR_EMAIL_DOMAIN, ids), country,
                                                 cfg.identities.email_domains), ids)
+
+
+def tier_lives(cfg: Config, cal: Calendar, ids: np.ndarray, created_t: np.ndarray, n_tiers: np.ndarray) -> dict[str, np.ndarray]:
+    """When each rank's tier opens to new patrons and when it is archived (NEVER if it is not):
+    ``tier_from_r`` and ``tier_until_r``. The first tier opens with the page and stays; ranks a
+    creator does not have never open."""
+    seed, tc = cfg.seed, cfg.tiers
+    out = {}
+    for r in (1, 2, 3, 4):
+        out[f"tier_from_{r}"] = np.where(n_tiers >= r, created_t, NEVER).astype(np.int64)
+        out[f"tier_until_{r}"] = np.full(ids.size, NEVER, dtype=np.int64)
+    rich = n_tiers >= 3
+    # the top tier added later in the creator's life (before or during the window)
+    later = rich & (uniform(seed, streams.TIER_ADDED, ids) < tc.added_later_share)
+    added = created_t + (0.6 * uniform(seed, streams.TIER_ADDED_AT, ids) * (cal.end - created_t)).astype(np.int64)
+    for n in (3, 4):
+        sel = later & (n_tiers == n)
+        out[f"tier_from_{n}"] = np.where(sel, added, out[f"tier_from_{n}"])
+    # the second tier archived during the window, at least a month after the page opened
+    archived = rich & (uniform(seed, streams.TIER_ARCHIVED, ids) < tc.archive_share)
+    lo = np.maximum(cal.start, created_t + 30 * DAY)
+    when = lo + (uniform(seed, streams.TIER_ARCHIVED_AT, ids) * np.maximum(cal.end - lo, 1)).astype(np.int64)
+    out["tier_until_2"] = np.where(archived & (when < cal.end), when, NEVER).astype(np.int64)
+    return out
+
+
+def tier_open(cre: dict[str, np.ndarray], c_idx: np.ndarray, rank: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Whether each creator's tier of this rank takes new patrons at time t."""
+    rank = np.asarray(rank)
+    frm = np.choose(np.clip(rank, 1, 4) - 1, [cre[f"tier_from_{r}"][c_idx] for r in (1, 2, 3, 4)])
+    until = np.choose(np.clip(rank, 1, 4) - 1, [cre[f"tier_until_{r}"][c_idx] for r in (1, 2, 3, 4)])
+    return (rank >= 1) & (rank <= 4) & (frm <= t) & (t < until)
+
+
+def open_rank(cre: dict[str, np.ndarray], c_idx: np.ndarray, rank: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """The rank a new patron takes: the one drawn if its tier is open at t, else the nearest open
+    one below (the first tier always is)."""
+    out = np.asarray(rank, dtype=np.int64).copy()
+    todo = ~tier_open(cre, c_idx, out, t)
+    for step in (1, 2, 3):
+        cand = np.maximum(np.asarray(rank) - step, 1)
+        hit = todo & tier_open(cre, c_idx, cand, t)
+        out[hit] = cand[hit]
+        todo &= ~hit
+    out[todo] = 1
+    return out

@@ -22,6 +22,7 @@ from synth_spark.simulation.churn import (
     stock_age_cdf,
     tenure_hazard,
 )
+from synth_spark.simulation.creators import open_rank, tier_open
 from synth_spark.simulation.growth import arrival_rates
 from synth_spark.simulation.rng import categorical, normal, poisson, uniform
 from synth_spark.vocabulary import DAY, NEVER
@@ -128,6 +129,8 @@ def draw_arrivals(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], pool: 
                                uniform(seed, streams.RHYTHM_PLEDGE_HOUR, pledge_id))
     start_m = cal.month_index(start_t)
     fits &= start_t < departs[c_idx]
+    # a patron joins a tier open at the time: added later, or archived, it is not on offer
+    rank = open_rank(cre, c_idx, rank, start_t)
     keep = (patron > 0) & fits
     out = {
         "pledge_id": pledge_id, "creator_idx": c_idx, "patron_id": patron, "start_t": start_t,
@@ -268,6 +271,7 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
         up = uniform(seed, streams.TIER_DIRECTION, a_pid, m) < cfg.tiers.upgrade_share
         step = np.where(up, 1, -1)
         new_rank = np.clip(rank[alive] + step, 1, p["n_tiers"][alive])
+        moving &= tier_open(cre, a_c, new_rank, np.full(alive.size, me - 1))
         mv = alive[moving]
         rank[mv] = new_rank[moving]
         amount[mv] = prices[c_idx[mv], rank[mv]]

@@ -82,6 +82,9 @@ def draw_posts(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray], coun
     n_tiers = creators["n_tiers"][c_idx].astype(np.int64)
     locked_rank = 2 + np.floor(uniform(seed, streams.POSTS_MIN_TIER, post_id) * (n_tiers - 1)).astype(np.int64)
     locked_rank = np.minimum(locked_rank, n_tiers)
+    # a post cannot be locked to a tier the creator has not added yet: the next one down
+    added = np.choose(locked_rank - 1, [creators[f"tier_from_{r}"][c_idx] for r in (1, 2, 3, 4)])
+    locked_rank = np.where(added > published, locked_rank - 1, locked_rank)
     # 0 = public (no minimum tier), 1 = any patron, r = patrons of tier rank r and above
     min_rank = np.select([access == 0, access == 1], [0, 1], locked_rank)
     return {

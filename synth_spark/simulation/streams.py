@@ -122,6 +122,10 @@ STOCK_N = "stock.n"
 STOCK_N_Z = "stock.n_z"
 
 # -- tier
+TIER_ADDED = "tier.added"
+TIER_ADDED_AT = "tier.added_at"
+TIER_ARCHIVED = "tier.archived"
+TIER_ARCHIVED_AT = "tier.archived_at"
 TIER_CHANGE = "tier.change"
 TIER_DESCRIPTION = "tier.description"
 TIER_DIRECTION = "tier.direction"
