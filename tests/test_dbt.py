@@ -248,6 +248,16 @@ def _break_everything(copy: BrokenCopy) -> dict[str, str]:
     pl.loc[i, "ended_at"] = pl.loc[i, "started_at"] - hour
     expect["pledges__started_at__not_after_ended_at"] = "pledge ended an hour before it started"
 
+    # a comeback that starts an hour before the patron's earlier pledge to that creator ended
+    pair = pl[pl.duplicated(["patron_id", "creator_id"], keep=False) & ~pl.index.isin(list(used_pl))]
+    pair = pair.sort_values("started_at")
+    later = pair[pair.duplicated(["patron_id", "creator_id"], keep="first")].iloc[0]
+    earlier = pair[(pair.patron_id == later.patron_id) & (pair.creator_id == later.creator_id)].iloc[0]
+    i = later.name
+    used_pl.update({i, earlier.name})
+    pl.loc[i, "started_at"] = earlier.ended_at - hour
+    expect["pledges__patron_id_creator_id__one_at_a_time"] = "a comeback while the earlier pledge still ran"
+
     # engagement after the patron's pledge to that creator ended
     churned = pl.loc[(pl.ended_at < window_end - day) & ~pl.index.isin(list(used_pl)), ["patron_id", "creator_id", "ended_at"]]
     on_churned = ev.reset_index().merge(churned, on=["patron_id", "creator_id"]).set_index("index")
@@ -292,7 +302,7 @@ def _break_everything(copy: BrokenCopy) -> dict[str, str]:
 
 
 def _pledge_ids_of(events: pd.DataFrame, pledges: pd.DataFrame) -> pd.Series:
-    """Pledges with engagement: a patron pledges to a creator at most once."""
+    """Pledges whose patron engaged with their creator (any of the pair's pledges, one at a time)."""
     return events[["patron_id", "creator_id"]].drop_duplicates().merge(pledges, on=["patron_id", "creator_id"]).pledge_id
 
 

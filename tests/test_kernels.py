@@ -479,11 +479,18 @@ def test_status_and_churn_reason_follow_the_end_and_pause(w):
     assert set(np.unique(pl["reason"])) <= {0, 1, 2, 3}
 
 
-def test_no_patron_pledges_twice_to_the_same_creator(w):
+def test_a_patron_pledges_to_a_creator_once_at_a_time_and_some_come_back(w):
+    """Pledges of one patron to one creator never overlap; a comeback starts in a later month than
+    the cancellation it follows, and only after a voluntary one."""
     pl = w.life.pledges
     assert pl["patron_id"].min() >= 1 and pl["patron_id"].max() <= w.pool
     pairs = pl["creator_idx"].astype(np.int64) * (w.pool + 1) + pl["patron_id"]
-    assert np.unique(pairs).size == pairs.size
+    order = np.lexsort((pl["start_t"], pairs))
+    again = pairs[order][1:] == pairs[order][:-1]
+    before, after = order[:-1][again], order[1:][again]
+    assert again.sum() > 0.02 * np.count_nonzero(w.life.pledges["start_t"] >= w.cal.start)
+    assert np.all(w.cal.month_index(pl["end_t"][before]) < w.cal.month_index(pl["start_t"][after]))
+    assert np.all(pl["reason"][before] == lifecycle.REASON_VOLUNTARY)
 
 
 def test_pledge_ranks_exist_at_their_creator(w):

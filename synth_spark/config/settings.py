@@ -152,6 +152,7 @@ class Churn(Strict):
     pause_rate: Probability
     paused_churn: Probability
     pause_resume_rate: Probability  # monthly chance a paused pledge resumes
+    return_share: Probability  # new pledges in the window that come from a patron who left the creator
 
     @model_validator(mode="after")
     def _keys(self) -> "Churn":

@@ -49,6 +49,11 @@ class PatronPayment:
         n_week = max(1, sum(d <= 7 for d in cfg.payments.retry_days))
         self.fix_retry = np.floor(uniform(seed, streams.PATRON_CARD_FIX_RETRY, patron_id) * n_week).astype(np.int64)
 
+    def copy_rows(self, rows: np.ndarray, source: np.ndarray) -> None:
+        """Rows that turned out to be another row's patron take that row's payment profile."""
+        for name in ("method", "card_phase", "card_based", "stale", "fixes", "fix_retry"):
+            getattr(self, name)[rows] = getattr(self, name)[source]
+
     def card_lapses(self, cal: Calendar, m: int) -> np.ndarray:
         return (cal.absolute_month(m) % CARD_CYCLE_MONTHS == self.card_phase) & self.card_based & self.stale
 

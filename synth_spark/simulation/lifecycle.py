@@ -193,6 +193,9 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
                                 uniform(seed, hour_stream, pid[rows], m))
 
     attempts, engaged_log, pause_log = [], [], []
+    # Some new pledges come from a patron who left the creator before and comes back.
+    comeback = (p["start_m"] >= 0) & (uniform(seed, streams.RETURN_EVENT, pid) < cfg.churn.return_share)
+    came_back = np.zeros(n, dtype=bool)  # an ended pledge whose patron has come back already
     for m in range(cal.months):
         ms, me = int(cal.month_start(m)), int(cal.month_end(m))
         alive = np.nonzero((p["start_m"] <= m) & (end_t > ms))[0]
@@ -201,6 +204,14 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
         a_pid, a_c = pid[alive], c_idx[alive]
         paused = pause_t[alive] < ms
         new = p["start_m"][alive] == m
+        returning = alive[new & comeback[alive]]
+        if returning.size:
+            src = _returning_patrons(seed, pid, c_idx, patron, end_t, reason, came_back, alive, returning, ms, pool)
+            ok = src >= 0
+            rows, src = returning[ok], src[ok]
+            patron[rows], came_back[src] = patron[src], True
+            pay.copy_rows(rows, src)
+            zone[rows] = zone[src]
 
         # Billing: the first charge when the pledge starts, then on the billing day each month.
         day = np.where(anniversary[alive], np.minimum(start_day[alive], int(cal.days_in_month(m)) - 1),
@@ -298,6 +309,30 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
     pause_log.append({"pledge_idx": still, "start_t": pause_t[still], "end_t": np.full(still.size, NEVER)})
     return Lifecycle(pledges, _concat(attempts, billing.ATTEMPT_FIELDS), _concat(engaged_log, ENGAGED_FIELDS),
                      _concat(pause_log, PAUSE_FIELDS))
+
+
+def _returning_patrons(seed: int, pid: np.ndarray, c_idx: np.ndarray, patron: np.ndarray, end_t: np.ndarray,
+                       reason: np.ndarray, came_back: np.ndarray, alive: np.ndarray, returning: np.ndarray, ms: int,
+                       pool: int) -> np.ndarray:
+    """For each returning pledge, an earlier pledge of the same creator whose patron cancelled it
+    (voluntarily, before this month) and has no pledge running to the creator now; -1 where there is
+    none, and the pledge keeps the new patron it was drawn with."""
+    left = np.nonzero((end_t < ms) & (reason == REASON_VOLUNTARY) & ~came_back)[0]
+    if left.size == 0:
+        return np.full(returning.size, -1, dtype=np.int64)
+    left = left[np.lexsort((pid[left], c_idx[left]))]
+    lo = np.searchsorted(c_idx[left], c_idx[returning], side="left")
+    hi = np.searchsorted(c_idx[left], c_idx[returning], side="right")
+    u = uniform(seed, streams.RETURN_PATRON, pid[returning])
+    pick = np.where(hi > lo, left[np.minimum(lo + (u * (hi - lo)).astype(np.int64), np.maximum(hi - 1, 0))], -1)
+    # one comeback per patron and creator at a time, never beside a pledge of theirs still running
+    key = np.where(pick >= 0, c_idx[returning] * (pool + 1) + patron[np.maximum(pick, 0)], -1)
+    running = c_idx[alive] * (pool + 1) + patron[alive]
+    order = np.lexsort((pid[returning], key))
+    first = np.ones(key.size, dtype=bool)
+    first[order[1:]] = key[order][1:] != key[order][:-1]
+    ok = (pick >= 0) & first & ~np.isin(key, running[end_t[alive] > ms])
+    return np.where(ok, pick, -1)
 
 
 ENGAGED_FIELDS = ("pledge_idx", "month", "n_events", "lo", "hi", "rank")

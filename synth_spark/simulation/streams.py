@@ -100,6 +100,8 @@ PLEDGE_PATRON = "pledge.patron"
 PLEDGE_PROPENSITY = "pledge.propensity"
 PLEDGE_START = "pledge.start"
 PLEDGE_TIER = "pledge.tier"
+RETURN_EVENT = "return.event"
+RETURN_PATRON = "return.patron"
 
 # -- post
 POST_TITLE = "post.title"
