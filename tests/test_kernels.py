@@ -445,7 +445,7 @@ def _paused_at_month_start(w) -> np.ndarray:
 def test_pauses_end_for_some_and_a_pledge_pauses_one_pause_at_a_time(w):
     pl, pa = w.life.pledges, w.life.pauses
     ended = pa["end_t"] < NEVER
-    assert 0.3 < ended.mean() < 0.95, ended.mean()  # pauses end; those begun late are still running
+    assert 0.1 < ended.mean() < 0.9, ended.mean()  # pauses end; the others are cancelled or still running
     assert np.all(pa["end_t"][ended] > pa["start_t"][ended])
     # the pause still running is the one the pledge shows; an ended pause leaves no pause_started_at
     running = pa["pledge_idx"][~ended]
