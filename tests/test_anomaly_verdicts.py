@@ -3,6 +3,8 @@ dataset's own noise lets any blind detector see, and a signal found with the wro
 
 from __future__ import annotations
 
+import pytest
+
 from synth_spark.validation.anomaly_verdicts import judge
 from synth_spark.validation.targets import FAIL, NOISY, PASS
 
@@ -51,3 +53,14 @@ def test_without_a_known_size_or_noise_floor_a_miss_fails():
 def test_the_control_run_fails_on_any_signal():
     control = judge([], [_holiday(True, True, noise_floor=0.20)])
     assert [c.verdict for c in control] == [FAIL]
+
+
+def test_a_count_ratio_is_never_spread_less_than_its_poisson_noise():
+    import pandas as pd
+
+    from synth_spark.validation.scoring import count_ratio_spread
+
+    calm = pd.Series([-0.01, 0.0, 0.01, -0.005, 0.004, 0.0, -0.01, 0.012, 0.003, -0.002])
+    assert count_ratio_spread(calm, expected=300) == pytest.approx(1 / 300 ** 0.5)  # ~5.8%, not ~1%
+    wide = pd.Series([-0.2, 0.15, -0.1, 0.2, 0.05, -0.15, 0.1, -0.05])
+    assert count_ratio_spread(wide, expected=3_000) > 0.1  # the months' own spread when it is wider
