@@ -7,7 +7,7 @@ NOTES: dict[str, dict[str, str]] = {
     "creators": {
         "creator_id": "The creator's id, from 1 to the number of creators.",
         "creator_name": "Display name: a person's name, a surname with a category word, or a brand.",
-        "email": "Unique address built from the name, the creator_id and a free mail domain of the country.",
+        "email": "Unique address built from the creator's name (the brand's for a brand page); reserved example domains by default (identities.email_domains).",
         "category": "Content category (closed set); drives post types and engagement.",
         "subcategory": "One of the category's subcategories in the config, e.g. true_crime for podcasts.",
         "country_code": "ISO 3166 alpha-2 country, one of 15 (US most common).",
@@ -23,11 +23,11 @@ NOTES: dict[str, dict[str, str]] = {
     "patrons": {
         "patron_id": "The patron's id, drawn from a pool of ids, so ids are not contiguous.",
         "patron_name": "First and last name from the patron's country.",
-        "email": "Unique address built from the name and the patron_id.",
+        "email": "Unique address built from the name in a pattern people use; reserved example domains by default (identities.email_domains).",
         "country_code": "ISO 3166 alpha-2 country, the same 15 countries as creators.",
         "created_at": "Account sign-up, never after first_pledge_at; about 35% sign up within the hour before it.",
         "first_pledge_at": "Earliest started_at of the patron's pledges (can be before the window).",
-        "lifetime_spend_usd": "Sum of gross_amount_usd of the patron's succeeded transactions in the window; 0.00 if none.",
+        "lifetime_spend_usd": "All the patron has paid: succeeded transactions in the window plus, for pledges begun before it, a monthly charge from their start month at their price when the window opened.",
         "status": "active if any of the patron's pledges is active, else paused if any is paused, else churned.",
     },
     "tiers": {

@@ -1,7 +1,9 @@
 """How a scored anomaly is judged: a miss fails unless the injected effect is smaller than what the
-dataset's own noise lets any blind detector see, and a wrong root cause always fails."""
+dataset's own noise lets any blind detector see, and a signal found with the wrong root cause fails."""
 
 from __future__ import annotations
+
+import pytest
 
 from synth_spark.validation.anomaly_verdicts import judge
 from synth_spark.validation.targets import FAIL, NOISY, PASS
@@ -32,9 +34,15 @@ def test_a_miss_the_noise_would_have_shown_fails():
     assert _verdict(_holiday(False, True, noise_floor=0.06)).verdict == FAIL
 
 
-def test_a_wrong_root_cause_fails_however_noisy_the_signal():
-    assert _verdict(_holiday(False, False, noise_floor=0.20)).verdict == FAIL
+def test_a_found_signal_with_the_wrong_root_cause_fails():
     assert _verdict(_holiday(True, False, noise_floor=0.20)).verdict == FAIL
+    assert _verdict(_holiday(True, False, noise_floor=0.06)).verdict == FAIL
+
+
+def test_below_the_noise_floor_a_miss_is_not_judged_on_its_drilldown():
+    # no spike was found, so there is nothing for the ranking of churn reasons to explain
+    assert _verdict(_holiday(False, False, noise_floor=0.20)).verdict == NOISY
+    assert _verdict(_holiday(False, False, noise_floor=0.06)).verdict == FAIL
 
 
 def test_without_a_known_size_or_noise_floor_a_miss_fails():
@@ -45,3 +53,14 @@ def test_without_a_known_size_or_noise_floor_a_miss_fails():
 def test_the_control_run_fails_on_any_signal():
     control = judge([], [_holiday(True, True, noise_floor=0.20)])
     assert [c.verdict for c in control] == [FAIL]
+
+
+def test_a_count_ratio_is_never_spread_less_than_its_poisson_noise():
+    import pandas as pd
+
+    from synth_spark.validation.scoring import count_ratio_spread
+
+    calm = pd.Series([-0.01, 0.0, 0.01, -0.005, 0.004, 0.0, -0.01, 0.012, 0.003, -0.002])
+    assert count_ratio_spread(calm, expected=300) == pytest.approx(1 / 300 ** 0.5)  # ~5.8%, not ~1%
+    wide = pd.Series([-0.2, 0.15, -0.1, 0.2, 0.05, -0.15, 0.1, -0.05])
+    assert count_ratio_spread(wide, expected=3_000) > 0.1  # the months' own spread when it is wider

@@ -113,7 +113,6 @@ def test_vars_come_from_the_manifest(tmp_path, small_manifest):
     config["creators"]["plan_types"]["studio"] = {"share": 0.05, "platform_fee": 0.15}
     v = dbt_vars_of(tmp_path, {**small_manifest, "config": config})
     assert v["window_end"] == "2025-07-01 00:00:00+00:00"
-    assert v["retry_allowance_hours"] == 7 * 24 + 6
     assert v["plan_types"] == ["lite", "pro", "premium", "studio"]
     assert v["csv_paths"]["pledges"] == "csv/pledges.csv"
 
@@ -229,11 +228,11 @@ def _break_everything(copy: BrokenCopy) -> dict[str, str]:
     tr.loc[i, "net_amount_usd"] += Decimal("0.01")
     expect["transactions__net_amount_usd__gross_minus_fees"] = "net != gross - fees"
 
-    # a charge 20 days after its pledge ended
+    # a retry an hour after its pledge ended: billing ends with the pledge
     ended = pl.loc[pl.ended_at < window_end - 30 * day, ["pledge_id", "ended_at"]]
-    i = _pick(tr[tr.pledge_id.isin(ended.pledge_id)], used_tr)
-    tr.loc[i, "transaction_at"] = ended.set_index("pledge_id").ended_at[tr.loc[i, "pledge_id"]] + 20 * day
-    expect["transactions__transaction_at__within_pledge_life"] = "transaction 20 days after its pledge ended"
+    i = _pick(tr[tr.pledge_id.isin(ended.pledge_id) & (tr.transaction_type == "retry")], used_tr)
+    tr.loc[i, "transaction_at"] = ended.set_index("pledge_id").ended_at[tr.loc[i, "pledge_id"]] + hour
+    expect["transactions__transaction_at__within_pledge_life"] = "retry an hour after its pledge ended"
 
     # an unknown status, on an active pledge of a patron with another active pledge
     active = pl[pl.pledge_status == "active"]
@@ -248,6 +247,16 @@ def _break_everything(copy: BrokenCopy) -> dict[str, str]:
     i = _pick(quiet, used_pl)
     pl.loc[i, "ended_at"] = pl.loc[i, "started_at"] - hour
     expect["pledges__started_at__not_after_ended_at"] = "pledge ended an hour before it started"
+
+    # a comeback that starts an hour before the patron's earlier pledge to that creator ended
+    pair = pl[pl.duplicated(["patron_id", "creator_id"], keep=False) & ~pl.index.isin(list(used_pl))]
+    pair = pair.sort_values("started_at")
+    later = pair[pair.duplicated(["patron_id", "creator_id"], keep="first")].iloc[0]
+    earlier = pair[(pair.patron_id == later.patron_id) & (pair.creator_id == later.creator_id)].iloc[0]
+    i = later.name
+    used_pl.update({i, earlier.name})
+    pl.loc[i, "started_at"] = earlier.ended_at - hour
+    expect["pledges__patron_id_creator_id__one_at_a_time"] = "a comeback while the earlier pledge still ran"
 
     # engagement after the patron's pledge to that creator ended
     churned = pl.loc[(pl.ended_at < window_end - day) & ~pl.index.isin(list(used_pl)), ["patron_id", "creator_id", "ended_at"]]
@@ -278,6 +287,13 @@ def _break_everything(copy: BrokenCopy) -> dict[str, str]:
     pa_.loc[0, "first_pledge_at"] += hour
     expect["patrons__first_pledge_at__is_earliest_pledge"] = "first_pledge_at later than the earliest pledge"
 
+    # lifetime spend that forgets a month paid before the window (a patron whose pledge began before it)
+    window_start = pd.Timestamp("2023-01-01", tz="UTC")
+    early = pl.loc[pl.started_at < window_start - 40 * day, ["patron_id", "pledge_amount_usd"]].drop_duplicates("patron_id")
+    i = pa_.index[pa_.patron_id.isin(early.patron_id) & (pa_.index != 0)][0]
+    pa_.loc[i, "lifetime_spend_usd"] -= early.set_index("patron_id").pledge_amount_usd[pa_.loc[i, "patron_id"]]
+    expect["patrons__lifetime_spend_usd__matches_transactions"] = "a month paid before the window left out"
+
     # rule 4: a creator's first_pledge_received_at an hour after the earliest pledge
     i = cr.index[cr.first_pledge_received_at.notna()][0]
     cr.loc[i, "first_pledge_received_at"] += hour
@@ -286,7 +302,7 @@ def _break_everything(copy: BrokenCopy) -> dict[str, str]:
 
 
 def _pledge_ids_of(events: pd.DataFrame, pledges: pd.DataFrame) -> pd.Series:
-    """Pledges with engagement: a patron pledges to a creator at most once."""
+    """Pledges whose patron engaged with their creator (any of the pair's pledges, one at a time)."""
     return events[["patron_id", "creator_id"]].drop_duplicates().merge(pledges, on=["patron_id", "creator_id"]).pledge_id
 
 

@@ -1,5 +1,5 @@
 """Tests for synth_spark.simulation.identity: determinism, distributions, locale fidelity,
-email validity/uniqueness, spreadsheet safety and a performance smoke test."""
+(emails: tests/test_emails.py), spreadsheet safety and a performance smoke test."""
 
 import re
 import time
@@ -7,12 +7,12 @@ import time
 import numpy as np
 import pytest
 
+from synth_spark.simulation import emails
 from synth_spark.simulation import identity as idn
-from synth_spark.simulation.phrasebook import TIER_NAMES
-from synth_spark.vocabulary import CATEGORIES
+from synth_spark.simulation.phrasebook import TIER_NAMES, TITLE_TEMPLATES
+from synth_spark.vocabulary import CATEGORIES, POST_TYPES
 
 UNSAFE = ("=", "+", "-", "@")
-EMAIL_RE = re.compile(r"^[a-z0-9._]+@[a-z0-9.-]+\.[a-z]+$")
 
 
 def uniforms(seed: int, n: int, k: int) -> list[np.ndarray]:
@@ -43,13 +43,11 @@ def all_outputs(seed: int, n: int = 2_000) -> dict[str, np.ndarray]:
         "first": first,
         "last": last,
         "full": idn.full_names(first, last),
-        "email": idn.emails(first, last, np.arange(n), u[5], u[6], country_codes=country),
-        "email_default_domains": idn.emails(first, last, np.arange(n), u[5], u[6]),
         "slug": idn.ascii_slug(last),
         "creator": idn.creator_names(country, category, u[7], u[2], u[3], u[8]),
-        "title": idn.post_titles(category, np.arange(n) + 1, u[9], u[10], u[11]),
+        "title": idn.post_titles(category, (u[8] * 6).astype(np.int64), np.arange(n) + 1, u[9], u[10], u[11]),
         "tier": idn.tier_names(rank, u[9]),
-        "tier_desc": idn.tier_descriptions(rank, u[10]),
+        "tier_desc": idn.tier_descriptions(rank, category, u[10]),
     }
 
 
@@ -126,42 +124,6 @@ def test_mixed_countries_use_their_own_locale():
     assert set(first[codes == "BR"]) <= set(BR.first_names)
 
 
-def test_emails_unique_and_well_formed():
-    n = 200_000
-    u = uniforms(8, n, 5)
-    country = idn.draw_country(u[0])
-    first, last = idn.person_names(country, u[1], u[2])
-    ids = np.arange(10_000, 10_000 + n, dtype=np.int64)
-    out = idn.emails(first, last, ids, u[3], u[4], country_codes=country)
-    assert len(set(out.tolist())) == n
-    bad = [e for e in out if not EMAIL_RE.match(e)]
-    assert not bad, bad[:5]
-    # German rows get German free-mail domains, not just gmail.
-    assert any(e.endswith(("@web.de", "@gmx.de")) for e in out[country == "DE"])
-
-
-def test_emails_transliterate_and_fall_back():
-    first = np.array(["Łukasz", "Jürgen", "太郎", "Anne-Marie"], dtype=object)
-    last = np.array(["Żółć", "Groß", "山田", "O'Neill"], dtype=object)
-    out = idn.emails(first, last, np.array([1, 2, 3, 4]),
-                     np.zeros(4), np.zeros(4))  # style 0 = first.last
-    assert [e.split("@")[0] for e in out] == [
-        "lukasz.zolc1", "jurgen.gross2", "user.user3", "annemarie.oneill4"]
-    assert idn.ascii_slug(np.array(["Émile", "D’Alia"], dtype=object)).tolist() == [
-        "emile", "dalia"]
-    with pytest.raises(ValueError):
-        idn.emails(first, last, np.array([1, 2, 3, -4]), np.zeros(4), np.zeros(4))
-
-
-def test_email_styles_all_occur():
-    n = 4_000
-    u = uniforms(9, n, 3)
-    first = np.full(n, "Maria", dtype=object)
-    last = np.full(n, "Garcia", dtype=object)
-    local = {re.sub(r"\d+@.*", "", e) for e in idn.emails(first, last, np.arange(n), u[0], u[1])}
-    assert local == {"maria.garcia", "mariagarcia", "m.garcia", "maria_garcia"}
-
-
 def test_creator_names_mix_and_categories():
     n = 20_000
     u = uniforms(10, n, 6)
@@ -177,16 +139,27 @@ def test_creator_names_mix_and_categories():
                           u[1][:1], u[2][:1], u[3][:1], u[4][:1])
 
 
-def test_post_titles_use_category_templates():
+def test_post_titles_fit_the_category_and_the_post_type():
     n = 2_000
     u = uniforms(11, n, 3)
     nums = np.arange(n, dtype=np.int64) + 1
-    pods = idn.post_titles(np.full(n, "podcasts", dtype=object), nums, *u)
+    audio, image = np.full(n, POST_TYPES.index("audio")), np.full(n, POST_TYPES.index("image"))
+    pods = idn.post_titles(np.full(n, "podcasts", dtype=object), audio, nums, *u)
     assert any(t == f"Episode {k}: " + t.split(": ", 1)[1] for t, k in zip(pods, nums)
                if t.startswith("Episode"))
-    games = idn.post_titles(np.full(n, "games", dtype=object), nums, *u)
+    games = idn.post_titles(np.full(n, "games", dtype=object), np.full(n, POST_TYPES.index("text")), nums, *u)
     assert any(re.fullmatch(r"Devlog #\d+ - new [a-z]+ [a-z]+", t) for t in games)
+    # no video or audio words on a still image, no "Episode" on an artist's print
+    art = idn.post_titles(np.full(n, "visual_art", dtype=object), image, nums, *u)
+    assert not any(re.match(r"(vlog|video|episode|process video|speedpaint|new track|demo|audio)\b", t, re.I) for t in art)
+    polls = idn.post_titles(np.full(n, "music", dtype=object), np.full(n, POST_TYPES.index("poll")), nums, *u)
+    assert all(re.search(r"poll|vote", t, re.I) for t in polls)
 
+
+def test_every_category_has_titles_for_every_post_type():
+    for category, by_type in TITLE_TEMPLATES.items():
+        assert set(by_type) == set(POST_TYPES), category
+        assert all(len(t) >= 2 for t in by_type.values()), category
 
 def test_tier_names_follow_rank():
     n = 1_000
@@ -194,8 +167,21 @@ def test_tier_names_follow_rank():
     assert set(idn.tier_names(np.ones(n, dtype=np.int64), u)) <= set(TIER_NAMES[0])
     top = idn.tier_names(np.full(n, 4), u)
     assert "Inner Circle" in set(top) and set(top) <= set(TIER_NAMES[3])
-    desc = idn.tier_descriptions(np.full(n, 4), u)
-    assert all(d.endswith(".") for d in desc)
+    desc = idn.tier_descriptions(np.full(n, 4), np.full(n, "games", dtype=object), u)
+    assert all(d.endswith((".", "!")) for d in desc)
+
+
+def test_tier_descriptions_read_like_their_creator_wrote_them():
+    n = 5_000
+    u, u_rank = uniforms(14, n, 2)
+    rank = (u_rank * 4).astype(np.int64) + 1
+    podcasts = idn.tier_descriptions(rank, np.full(n, "podcasts", dtype=object), u)
+    games = idn.tier_descriptions(rank, np.full(n, "games", dtype=object), u)
+    assert len(set(podcasts)) > 100
+    assert any("episode" in d for d in podcasts) and not any("episode" in d for d in games)
+    assert any("build" in d or "beta" in d for d in games)
+    # the cheapest tier never promises what only the top tiers give
+    assert not any("call" in d for d, r in zip(podcasts, rank) if r == 1)
 
 
 def test_performance_1_5m_patron_names_and_emails():
@@ -205,8 +191,8 @@ def test_performance_1_5m_patron_names_and_emails():
     country = idn.draw_country(u[0])
     first, last = idn.person_names(country, u[1], u[2])
     full = idn.full_names(first, last)
-    mail = idn.emails(first, last, np.arange(n, dtype=np.int64), u[3], u[4],
-                      country_codes=country)
+    mail = emails.deduplicated(emails.addresses(emails.person_locals(first, last, u[3], u[4]), u[4], country),
+                               np.arange(n, dtype=np.int64))
     elapsed = time.perf_counter() - start
     print(f"\n1.5M patron names + emails: {elapsed:.2f} s")
     assert len(full) == len(mail) == n

@@ -31,8 +31,6 @@ from synth_spark.manifest import read as read_manifest
 #: so an installation in a read-only place works: dbt writes beside its project)
 PROJECT_DIR = Path(__file__).resolve().parent / "dbt_project"
 CHECK_FORMATS = ("parquet", "csv", "delta")
-#: a retry lands up to this long after its billing's retry day (billing.charge: up to 6 hours)
-RETRY_HOURS_AFTER_DAY = 6
 #: dbt's progress lines announcing a test, left out of the output (its result line follows)
 _START_LINE = re.compile(r"\d+ of \d+ START ")
 
@@ -94,9 +92,9 @@ def dbt_vars(dataset: Path, fmt: str) -> dict:
     return {
         "data_dir": _template(_sql_string(dataset.resolve().as_posix())),
         "format": fmt,
+        "window_start": f"{cfg.window.start.isoformat()} 00:00:00+00:00",
         "window_end": f"{cfg.window.end.isoformat()} 00:00:00+00:00",  # exclusive: the first instant after
         "csv_paths": csv_paths,
-        "retry_allowance_hours": max(cfg.payments.retry_days) * 24 + RETRY_HOURS_AFTER_DAY,
         "plan_types": list(cfg.creators.plan_types),
     }
 

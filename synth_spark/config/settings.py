@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -117,6 +117,8 @@ class Tiers(Strict):
     patron_share_by_tier_count: dict[int, list[Probability]]
     change_per_month: Probability
     upgrade_share: Probability
+    added_later_share: Probability  # creators (3+ tiers) whose top tier came after their page
+    archive_share: Probability      # creators (3+ tiers) who archive their second tier during the window
 
     @model_validator(mode="after")
     def _bands(self) -> "Tiers":
@@ -149,6 +151,8 @@ class Churn(Strict):
     not_engaged_churn_ratio: Annotated[float, NoCoercion(), Field(ge=1.0)]
     pause_rate: Probability
     paused_churn: Probability
+    pause_resume_rate: Probability  # monthly chance a paused pledge resumes
+    return_share: Probability  # new pledges in the window that come from a patron who left the creator
 
     @model_validator(mode="after")
     def _keys(self) -> "Churn":
@@ -207,6 +211,10 @@ class Engagement(Strict):
     category_multiplier: dict[str, PositiveFloat]
     events_per_engaged_month: Annotated[float, NoCoercion(), Field(ge=1.0)]
     event_types: dict[str, Probability]
+    delay_days: Annotated[float, NoCoercion(), Field(gt=0.0, le=60.0)]   # mean wait from a post to an event on it
+    recent_days: Annotated[float, NoCoercion(), Field(ge=0.0, le=60.0)]  # posts this long before the month count as new
+    old_post_share: Probability                                         # events that go back to an older post
+    events_without_new_posts: Annotated[int, NoCoercion(), Field(ge=1, le=99)]  # at most, in a month with nothing new
 
     @model_validator(mode="after")
     def _consistent(self) -> "Engagement":
@@ -230,6 +238,45 @@ class PatronsCfg(Strict):
     signup_lag_days: NonNegFloat
 
 
+def _week_part(values: list[float], n: int, name: str) -> None:
+    if len(values) != n:
+        raise ValueError(f"{name}: {len(values)} weights; allowed: exactly {n}")
+    if sum(values) <= 0:
+        raise ValueError(f"{name}: the weights sum to 0; allowed: non-negative weights with a positive sum")
+
+
+class DailyRhythm(Strict):
+    # weights of the 24 local hours (0 = midnight to 1 am) on weekdays and at weekends, and of the
+    # days Monday to Sunday
+    weekday_hours: list[NonNegFloat]
+    weekend_hours: list[NonNegFloat]
+    days: list[NonNegFloat]
+
+    @model_validator(mode="after")
+    def _shape(self) -> "DailyRhythm":
+        _week_part(self.weekday_hours, 24, "weekday_hours")
+        _week_part(self.weekend_hours, 24, "weekend_hours")
+        _week_part(self.days, 7, "days")
+        return self
+
+
+class RhythmCfg(Strict):
+    patrons: DailyRhythm   # pledges, cancellations, pauses, sign-ups and engagement, in the patron's time zone
+    creators: DailyRhythm  # posts and sign-ups, in the creator's time zone
+    processor_hours: list[NonNegFloat]  # the payment processor's renewal run over the UTC day
+
+    @model_validator(mode="after")
+    def _shape(self) -> "RhythmCfg":
+        _week_part(self.processor_hours, 24, "processor_hours")
+        return self
+
+
+class Identities(Strict):
+    # reserved: example.com/.net/.org and names under them (RFC 2606), safe for mail pipelines;
+    # lookalike: the free-mail providers of each country (gmail.com, web.de, ...)
+    email_domains: Literal["reserved", "lookalike"]
+
+
 class Config(Strict):
     seed: Annotated[int, NoCoercion(), Field(ge=0, le=2**63 - 1)]
     scale: Annotated[float, NoCoercion(), Field(gt=0.0, le=MAX_SCALE)]
@@ -243,6 +290,8 @@ class Config(Strict):
     engagement: Engagement
     posts: Posts
     patrons: PatronsCfg
+    identities: Identities
+    rhythm: RhythmCfg
     anomalies: Anomalies
 
     @model_validator(mode="after")

@@ -25,9 +25,9 @@ from synth_spark.job.emitters import (
     transactions_batch,
 )
 from synth_spark.job.schemas import schema
-from synth_spark.simulation import identity, streams
+from synth_spark.simulation import emails, identity, rhythm, streams
 from synth_spark.simulation.rng import uniform
-from synth_spark.vocabulary import DAY, GROUND_TRUTH, MONEY, PATRON_STATUSES, columns
+from synth_spark.vocabulary import DAY, GROUND_TRUTH, MONEY, NEVER, PATRON_STATUSES, columns
 
 #: days before the window's end within which a creator's last post keeps it "active"
 ACTIVE_POSTING_DAYS = 90
@@ -72,11 +72,14 @@ def arrow_frame(spark: SparkSession, data: dict[str, np.ndarray], ddl: str) -> D
 
 
 def tiers_frame(spark: SparkSession, tiers: dict[str, np.ndarray]) -> DataFrame:
+    archived = tiers["archived_t"] < NEVER
+    tiers = {**tiers, "archived_t": np.where(archived, tiers["archived_t"], 0), "archived": archived}
     raw = arrow_frame(spark, tiers, "tier_id bigint, creator_id bigint, tier_name string, tier_rank int, "
-                      "price_cents bigint, description string, is_active boolean, created_t timestamp")
+                      "price_cents bigint, description string, is_active boolean, created_t timestamp, "
+                      "archived_t timestamp, archived boolean")
     return (raw.withColumn("price_usd", money("price_cents"))
                .withColumnRenamed("created_t", "created_at")
-               .withColumn("archived_at", F.lit(None).cast("timestamp"))
+               .withColumn("archived_at", F.when(F.col("archived"), F.col("archived_t")))
                .select(*columns("tiers")))
 
 
@@ -119,13 +122,21 @@ def patron_identity(job: Job, patron_id: np.ndarray, first_t: np.ndarray) -> dic
     same_day = uniform(seed, streams.PATRON_SAME_DAY, patron_id) < 0.35
     lag_days = -np.log1p(-uniform(seed, streams.PATRON_LAG, patron_id)) * job.cfg.patrons.signup_lag_days
     lag = np.where(same_day, uniform(seed, streams.PATRON_LAG_MINUTES, patron_id) * 3600, lag_days * DAY).astype(np.int64)
+    # a sign-up days before the first pledge happens at an hour that suits the patron, too
+    signed_up = rhythm.in_rhythm(first_t - lag, np.where(same_day, first_t - lag, first_t - lag - 3 * DAY), first_t - 60,
+                                 rhythm.patron_zone(seed, patron_id), rhythm.Rhythm.of(job.cfg.rhythm.patrons),
+                                 rhythm.clock_for(job.cal), uniform(seed, streams.RHYTHM_SIGNUP_DAY, patron_id),
+                                 uniform(seed, streams.RHYTHM_SIGNUP_HOUR, patron_id))
     return {
         "patron_id": patron_id,
         "patron_name": identity.full_names(first, last),
-        "email": identity.emails(first, last, patron_id, uniform(seed, streams.PATRON_EMAIL_DOMAIN, patron_id),
-                                 uniform(seed, streams.PATRON_EMAIL_STYLE, patron_id), country),
+        # drawn addresses; patrons_frame makes them unique across all patrons
+        "email": emails.addresses(
+            emails.person_locals(first, last, uniform(seed, streams.PATRON_EMAIL_STYLE, patron_id),
+                                 uniform(seed, streams.PATRON_EMAIL_NUMBER, patron_id)),
+            uniform(seed, streams.PATRON_EMAIL_DOMAIN, patron_id), country, job.cfg.identities.email_domains),
         "country_code": country,
-        "created_at": first_t - lag,
+        "created_at": np.where(same_day, first_t - lag, signed_up),
     }
 
 
@@ -161,6 +172,30 @@ def patrons_frame(job: Job, pledges: DataFrame, transactions: DataFrame) -> Data
         F.min("started_at").alias("first_pledge_at"),
         F.max((F.col("pledge_status") == "active").cast("int")).alias("any_active"),
         F.max((F.col("pledge_status") == "paused").cast("int")).alias("any_paused"))
-    spend = (transactions.where(F.col("transaction_status") == "succeeded")
-             .groupBy("patron_id").agg(F.sum("gross_amount_usd").alias("spend")))
-    return by_patron.join(spend, "patron_id", "left").mapInArrow(_patron_mapper(job), schema("patrons"))
+    in_window = (transactions.where(F.col("transaction_status") == "succeeded")
+                 .groupBy("patron_id").agg(F.sum("gross_amount_usd").alias("in_window")))
+    spend = (in_window.join(_spend_before_window(job, pledges, transactions), "patron_id", "full")
+             .select("patron_id", (F.coalesce("in_window", F.lit(0)) + F.coalesce("before", F.lit(0))).alias("spend")))
+    rows = by_patron.join(spend, "patron_id", "left").mapInArrow(_patron_mapper(job), schema("patrons"))
+    return _unique_emails(rows, "patron_id")
+
+
+def _spend_before_window(job: Job, pledges: DataFrame, transactions: DataFrame) -> DataFrame:
+    """What patrons paid before the window: a pledge running when the window opens had paid every
+    month from its start month on (one charge a month, its start month included) at its price then,
+    the amount of its first charge in the window (its pledge amount when it has none)."""
+    start = F.lit(job.cfg.window.start)
+    months = (F.year(start) - F.year("started_at")) * 12 + F.month(start) - F.month("started_at")
+    first = transactions.groupBy("pledge_id").agg(F.min_by("gross_amount_usd", "transaction_at").alias("first_amount"))
+    return (pledges.where(F.col("started_at") < start.cast("timestamp")).join(first, "pledge_id", "left")
+            .groupBy("patron_id")
+            .agg(F.sum(F.coalesce("first_amount", "pledge_amount_usd") * months).alias("before")))
+
+
+def _unique_emails(rows: DataFrame, key: str) -> DataFrame:
+    """simulation.emails.deduplicated over the whole table: the k-th row (k >= 2, by key) of an
+    address drawn more than once becomes local.k@domain."""
+    k = F.row_number().over(Window.partitionBy("email").orderBy(key))
+    renamed = F.concat(F.substring_index("email", "@", 1), F.lit("."), k.cast("string"), F.lit("@"),
+                       F.substring_index("email", "@", -1))
+    return rows.withColumn("email", F.when(k == 1, F.col("email")).otherwise(renamed)).select(*rows.columns)

@@ -93,7 +93,7 @@ def posts_batch(job: Job, cre: dict[str, np.ndarray]) -> pa.RecordBatch:
     seed = job.cfg.seed
     p, _ = _posts(job, cre)
     category = np.array(CATEGORIES, dtype=object)[cre["category_code"][p["creator_idx"]].astype(np.int64)]
-    title = identity.post_titles(category, p["number"], uniform(seed, streams.POST_TITLE, p["post_id"]),
+    title = identity.post_titles(category, p["post_type"], p["number"], uniform(seed, streams.POST_TITLE, p["post_id"]),
                                  uniform(seed, streams.POST_W1, p["post_id"]), uniform(seed, streams.POST_W2, p["post_id"]))
     min_tier = vocabulary.tier_id(p["creator_id"], p["min_rank"])
     return pa.RecordBatch.from_pydict({
@@ -162,7 +162,7 @@ def transactions_batch(job: Job, cre: dict[str, np.ndarray]) -> pa.RecordBatch:
 
 def events_batch(job: Job, cre: dict[str, np.ndarray]) -> pa.RecordBatch:
     posts, _, life = _simulate(job, cre)
-    ev = draw_events(job.cfg, posts, life)
+    ev = draw_events(job.cfg, job.cal, posts, life)
     return pa.RecordBatch.from_pydict({
         "event_id": ev["event_id"],
         "patron_id": ev["patron_id"],

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from synth_spark.config import Config
-from synth_spark.simulation import streams
+from synth_spark.simulation import rhythm, streams
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.rng import categorical, uniform
 from synth_spark.vocabulary import (
@@ -49,6 +49,11 @@ class PatronPayment:
         n_week = max(1, sum(d <= 7 for d in cfg.payments.retry_days))
         self.fix_retry = np.floor(uniform(seed, streams.PATRON_CARD_FIX_RETRY, patron_id) * n_week).astype(np.int64)
 
+    def copy_rows(self, rows: np.ndarray, source: np.ndarray) -> None:
+        """Rows that turned out to be another row's patron take that row's payment profile."""
+        for name in ("method", "card_phase", "card_based", "stale", "fixes", "fix_retry"):
+            getattr(self, name)[rows] = getattr(self, name)[source]
+
     def card_lapses(self, cal: Calendar, m: int) -> np.ndarray:
         return (cal.absolute_month(m) % CARD_CYCLE_MONTHS == self.card_phase) & self.card_based & self.stale
 
@@ -73,9 +78,9 @@ def billing_day(cfg: Config, pledge_id: np.ndarray, m: int) -> np.ndarray:
     return categorical(uniform(cfg.seed, streams.BILL_DAY, pledge_id, m), cfg.payments.billing_day_weights)
 
 
-def processing_time(seed: int, pledge_id: np.ndarray, m: int) -> np.ndarray:
-    """Seconds into the day when the charge run reaches a pledge."""
-    return (uniform(seed, streams.BILL_TIME, pledge_id, m) * 20 * 3600).astype(np.int64)
+def processing_time(cfg: Config, pledge_id: np.ndarray, m: int) -> np.ndarray:
+    """Seconds into the (UTC) day when the processor's renewal run reaches a pledge."""
+    return rhythm.utc_hours(cfg.rhythm.processor_hours, uniform(cfg.seed, streams.BILL_TIME, pledge_id, m))
 
 
 @dataclass

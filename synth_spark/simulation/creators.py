@@ -13,16 +13,17 @@ import numpy as np
 
 from synth_spark import vocabulary
 from synth_spark.config import Config
-from synth_spark.simulation import identity, streams
+from synth_spark.simulation import emails, identity, rhythm, streams
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.rng import categorical, uniform
-from synth_spark.vocabulary import CATEGORIES, DAY, SIZE_TIERS
+from synth_spark.vocabulary import CATEGORIES, DAY, NEVER, SIZE_TIERS
 
 #: columns the simulation kernels read; the public creators table is derived from these later
 PLAN_COLUMNS = (
     "creator_id", "category_code", "size_code", "created_t", "joined_month", "audience", "growth",
     "volatility", "posts_rate", "churn_multiplier", "stratum", "n_tiers", "price_1", "price_2", "price_3",
-    "price_4", "anniversary_billing", "platform_fee",
+    "price_4", "anniversary_billing", "platform_fee", "tier_from_1", "tier_from_2", "tier_from_3", "tier_from_4",
+    "tier_until_1", "tier_until_2", "tier_until_3", "tier_until_4",
 )
 
 
@@ -94,6 +95,12 @@ def draw_creators(cfg: Config, cal: Calendar) -> dict[str, np.ndarray]:
     before = cal.start - (years_before * 365.25 * DAY).astype(np.int64)
     in_window = cal.month_start(np.maximum(joined_month, 0)) + (uniform(seed, streams.CREATOR_JOIN_DAY, ids) * 27 * DAY).astype(np.int64)
     created_t = np.where(joins, in_window, before)
+    # signing up is something people do in their own evenings and weekends too
+    lo = np.where(joins, cal.month_start(np.maximum(joined_month, 0)), created_t - 3 * DAY)
+    hi = np.where(joins, lo + 27 * DAY, np.minimum(created_t + 3 * DAY, cal.start))
+    created_t = rhythm.in_rhythm(created_t, lo, hi, rhythm.creator_zone(seed, ids), rhythm.Rhythm.of(cfg.rhythm.patrons),
+                                 rhythm.clock_for(cal), uniform(seed, streams.RHYTHM_CREATOR_JOIN_DAY, ids),
+                                 uniform(seed, streams.RHYTHM_CREATOR_JOIN_HOUR, ids))
 
     plans = list(cc.plan_types)
     plan_idx = categorical(uniform(seed, streams.CREATOR_PLAN, ids), [cc.plan_types[p].share for p in plans])
@@ -108,7 +115,13 @@ def draw_creators(cfg: Config, cal: Calendar) -> dict[str, np.ndarray]:
         if mask.any():
             subs = np.array(cc.subcategories[cat], dtype=object)
             subcategory[mask] = subs[np.minimum((sub_idx[mask] * len(subs)).astype(np.int64), len(subs) - 1)]
-    first, last = identity.person_names(country, uniform(seed, streams.CREATOR_FIRST, ids), uniform(seed, streams.CREATOR_LAST, ids))
+    u_first, u_last = uniform(seed, streams.CREATOR_FIRST, ids), uniform(seed, streams.CREATOR_LAST, ids)
+    first, last = identity.person_names(country, u_first, u_last)
+    # The person behind the page: a creator named after themselves (or "<Last> Studio") writes from
+    # their own address, a brand from the brand's.
+    u_kind = uniform(seed, streams.CREATOR_NAME_KIND, ids)
+    name = identity.creator_names(country, category, u_kind, u_first, u_last, uniform(seed, streams.CREATOR_NAME_WORD, ids))
+    brand = identity.is_brand_name(u_kind)
     verified = np.array([cc.verified_share[t] for t in SIZE_TIERS])[size_code]
 
     return {
@@ -126,14 +139,13 @@ def draw_creators(cfg: Config, cal: Calendar) -> dict[str, np.ndarray]:
         # creators, so platform totals per month carry little sampling noise (seasonality shows).
         "stratum": (np.argsort(np.argsort(uniform(seed, streams.CREATOR_STRATUM, ids), kind="stable"), kind="stable") + 0.5) / n,
         "n_tiers": n_tiers.astype(np.int8),
+        **tier_lives(cfg, cal, ids, created_t, n_tiers),
         **{f"price_{r}": prices[r] for r in (1, 2, 3, 4)},
         "anniversary_billing": uniform(seed, streams.CREATOR_ANNIVERSARY, ids) < cc.anniversary_billing_share,
         "platform_fee": platform_fee,
         # identity columns, published as they are
-        "creator_name": identity.creator_names(
-            country, category, uniform(seed, streams.CREATOR_NAME_KIND, ids), uniform(seed, streams.CREATOR_NAME_FIRST, ids),
-            uniform(seed, streams.CREATOR_NAME_LAST, ids), uniform(seed, streams.CREATOR_NAME_WORD, ids)),
-        "email": identity.emails(first, last, ids, uniform(seed, streams.CREATOR_EMAIL_DOMAIN, ids), uniform(seed, streams.CREATOR_EMAIL_STYLE, ids), country),
+        "creator_name": name,
+        "email": _creator_emails(cfg, ids, name, brand, first, last, country),
         "category": category,
         "subcategory": subcategory,
         "country_code": country,
@@ -153,14 +165,74 @@ def draw_tiers(cfg: Config, creators: dict[str, np.ndarray]) -> dict[str, np.nda
     creator_id = creators["creator_id"][owner]
     tier_id = vocabulary.tier_id(creator_id, rank)
     price = np.choose(rank - 1, [creators[f"price_{r}"][owner] for r in (1, 2, 3, 4)])
+    until = np.choose(rank - 1, [creators[f"tier_until_{r}"][owner] for r in (1, 2, 3, 4)])
     return {
         "tier_id": tier_id,
         "creator_id": creator_id,
         "tier_name": identity.tier_names(rank, uniform(seed, streams.TIER_NAME, tier_id)),
         "tier_rank": rank.astype(np.int32),
         "price_cents": price,
-        "description": identity.tier_descriptions(rank, uniform(seed, streams.TIER_DESCRIPTION, tier_id)),
-        "is_active": np.ones(len(tier_id), dtype=bool),
-        # Tiers are set up with the page, so every pledge to them starts after they exist.
-        "created_t": creators["created_t"][owner],
+        "description": identity.tier_descriptions(rank, np.array(CATEGORIES, dtype=object)[creators["category_code"][owner]],
+                                                  uniform(seed, streams.TIER_DESCRIPTION, tier_id)),
+        # open to new patrons from created_t; archived (is_active false) at archived_t when that is
+        # inside the window; pledges start only while their tier is open
+        "is_active": until >= NEVER,
+        "created_t": np.choose(rank - 1, [creators[f"tier_from_{r}"][owner] for r in (1, 2, 3, 4)]),
+        "archived_t": until,
     }
+
+
+def _creator_emails(cfg: Config, ids: np.ndarray, name: np.ndarray, brand: np.ndarray, first: np.ndarray,
+                    last: np.ndarray, country: np.ndarray) -> np.ndarray:
+    seed = cfg.seed
+    u_style = uniform(seed, streams.CREATOR_EMAIL_STYLE, ids)
+    local = np.where(brand, emails.brand_locals(name, u_style),
+                     emails.person_locals(first, last, u_style, uniform(seed, streams.CREATOR_EMAIL_NUMBER, ids)))
+    return emails.deduplicated(emails.addresses(local, uniform(seed, streams.CREATOR_EMAIL_DOMAIN, ids), country,
+                                                cfg.identities.email_domains), ids)
+
+
+def tier_lives(cfg: Config, cal: Calendar, ids: np.ndarray, created_t: np.ndarray, n_tiers: np.ndarray) -> dict[str, np.ndarray]:
+    """When each rank's tier opens to new patrons and when it is archived (NEVER if it is not):
+    ``tier_from_r`` and ``tier_until_r``. The first tier opens with the page and stays; ranks a
+    creator does not have never open."""
+    seed, tc = cfg.seed, cfg.tiers
+    out = {}
+    for r in (1, 2, 3, 4):
+        out[f"tier_from_{r}"] = np.where(n_tiers >= r, created_t, NEVER).astype(np.int64)
+        out[f"tier_until_{r}"] = np.full(ids.size, NEVER, dtype=np.int64)
+    rich = n_tiers >= 3
+    # the top tier added later in the creator's life (before or during the window)
+    later = rich & (uniform(seed, streams.TIER_ADDED, ids) < tc.added_later_share)
+    added = created_t + (0.6 * uniform(seed, streams.TIER_ADDED_AT, ids) * (cal.end - created_t)).astype(np.int64)
+    for n in (3, 4):
+        sel = later & (n_tiers == n)
+        out[f"tier_from_{n}"] = np.where(sel, added, out[f"tier_from_{n}"])
+    # the second tier archived during the window, at least a month after the page opened
+    archived = rich & (uniform(seed, streams.TIER_ARCHIVED, ids) < tc.archive_share)
+    lo = np.maximum(cal.start, created_t + 30 * DAY)
+    when = lo + (uniform(seed, streams.TIER_ARCHIVED_AT, ids) * np.maximum(cal.end - lo, 1)).astype(np.int64)
+    out["tier_until_2"] = np.where(archived & (when < cal.end), when, NEVER).astype(np.int64)
+    return out
+
+
+def tier_open(cre: dict[str, np.ndarray], c_idx: np.ndarray, rank: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Whether each creator's tier of this rank takes new patrons at time t."""
+    rank = np.asarray(rank)
+    frm = np.choose(np.clip(rank, 1, 4) - 1, [cre[f"tier_from_{r}"][c_idx] for r in (1, 2, 3, 4)])
+    until = np.choose(np.clip(rank, 1, 4) - 1, [cre[f"tier_until_{r}"][c_idx] for r in (1, 2, 3, 4)])
+    return (rank >= 1) & (rank <= 4) & (frm <= t) & (t < until)
+
+
+def open_rank(cre: dict[str, np.ndarray], c_idx: np.ndarray, rank: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """The rank a new patron takes: the one drawn if its tier is open at t, else the nearest open
+    one below (the first tier always is)."""
+    out = np.asarray(rank, dtype=np.int64).copy()
+    todo = ~tier_open(cre, c_idx, out, t)
+    for step in (1, 2, 3):
+        cand = np.maximum(np.asarray(rank) - step, 1)
+        hit = todo & tier_open(cre, c_idx, cand, t)
+        out[hit] = cand[hit]
+        todo &= ~hit
+    out[todo] = 1
+    return out

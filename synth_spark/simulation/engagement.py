@@ -1,5 +1,10 @@
 """Engagement events: each engaged pledge-month becomes views, likes, comments and shares on the
 creator's posts that the patron's tier can see, while the pledge runs and after the post is out.
+
+People engage with what is new: most events land on the posts of the month (or of the week before
+it) within a day or two of their publication, decaying from there; a thin tail goes back to older
+posts at any time of the month. A patron likes or shares a post at most once: a repeat becomes a
+view, which may repeat.
 """
 
 from __future__ import annotations
@@ -8,20 +13,69 @@ import numpy as np
 
 from synth_spark import vocabulary
 from synth_spark.config import Config
-from synth_spark.simulation import streams
+from synth_spark.simulation import rhythm, streams
+from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.lifecycle import Lifecycle
 from synth_spark.simulation.rng import categorical, uniform
-from synth_spark.vocabulary import EVENT_TYPES
+from synth_spark.vocabulary import DAY, EVENT_TYPES
 
 MAX_EVENTS_PER_MONTH = 99
-#: chance that an event is on the newest visible post rather than an older one
+#: a tail event goes back from the newest post before the month by a geometric number of posts
 RECENCY = 0.45
 _KEY = np.int64(1) << 34  # larger than any epoch second we produce
+#: event types a patron does once per post
+_ONCE = tuple(EVENT_TYPES.index(e) for e in ("like", "share"))
+_VIEW = EVENT_TYPES.index("view")
 
 
-def draw_events(cfg: Config, posts: dict[str, np.ndarray], life: Lifecycle) -> dict[str, np.ndarray]:
-    seed, eg, pl = cfg.seed, life.engaged, life.pledges
-    counts = np.minimum(eg["n_events"], MAX_EVENTS_PER_MONTH)
+def _after_publication(u: np.ndarray, since: np.ndarray, until: np.ndarray, mean: float) -> np.ndarray:
+    """Seconds after publication: an exponential delay with the given mean, conditioned to fall in
+    [since, until) (inverse CDF of the truncated law, so one uniform per event)."""
+    span = (until - since).astype(np.float64)
+    tail = -np.expm1(-span / mean)
+    offset = -mean * np.log1p(-u * tail)
+    return since + np.minimum(offset.astype(np.int64), until - since - 1)
+
+
+def _once_per_post(patron: np.ndarray, post: np.ndarray, kind: np.ndarray, t: np.ndarray, event_id: np.ndarray) -> np.ndarray:
+    """The event types with each repeated like or share of a patron on a post (after the first, in
+    time) turned into a view."""
+    kind = kind.copy()
+    once = np.isin(kind, _ONCE)
+    sel = np.nonzero(once)[0]
+    order = sel[np.lexsort((event_id[sel], t[sel], kind[sel], post[sel], patron[sel]))]
+    repeat = np.zeros(order.size, dtype=bool)
+    repeat[1:] = ((patron[order][1:] == patron[order][:-1]) & (post[order][1:] == post[order][:-1])
+                  & (kind[order][1:] == kind[order][:-1]))
+    kind[order[repeat]] = _VIEW
+    return kind
+
+
+def _new_posts(posts: dict[str, np.ndarray], eg: dict[str, np.ndarray], c_idx: np.ndarray, since: np.ndarray) -> np.ndarray:
+    """Per engaged pledge-month: how many posts its tier can see came out in [since, hi)."""
+    out = np.zeros(c_idx.size, dtype=np.int64)
+    for r in range(1, 5):
+        sel = np.nonzero(eg["rank"] == r)[0]
+        visible = posts["min_rank"] <= r
+        p_key = posts["creator_idx"][visible] * _KEY + posts["published_t"][visible]
+        base = c_idx[sel] * _KEY
+        out[sel] = np.searchsorted(p_key, base + eg["hi"][sel], side="left") - np.searchsorted(p_key, base + since[sel], side="left")
+    return out
+
+
+def events_per_month(cfg: Config, posts: dict[str, np.ndarray], life: Lifecycle) -> np.ndarray:
+    """Events of each engaged pledge-month: its drawn count, but in a month with nothing new for
+    the patron's tier only a look back at an older post or two."""
+    eg, ec = life.engaged, cfg.engagement
+    c_idx = life.pledges["creator_idx"][eg["pledge_idx"]]
+    fresh = _new_posts(posts, eg, c_idx, eg["lo"] - int(ec.recent_days * DAY)) > 0
+    return np.minimum(np.where(fresh, eg["n_events"], np.minimum(eg["n_events"], ec.events_without_new_posts)),
+                      MAX_EVENTS_PER_MONTH)
+
+
+def draw_events(cfg: Config, cal: Calendar, posts: dict[str, np.ndarray], life: Lifecycle) -> dict[str, np.ndarray]:
+    seed, eg, pl, ec = cfg.seed, life.engaged, life.pledges, cfg.engagement
+    counts = events_per_month(cfg, posts, life)
     row = np.repeat(np.arange(counts.size), counts)
     k = np.arange(row.size) - np.repeat(np.cumsum(counts) - counts, counts)
     p_idx = eg["pledge_idx"][row]
@@ -29,30 +83,48 @@ def draw_events(cfg: Config, posts: dict[str, np.ndarray], life: Lifecycle) -> d
     month = eg["month"][row]
     event_id = vocabulary.event_id(pledge_id, month, k)
     lo, hi = eg["lo"][row], eg["hi"][row]
-    t = lo + (uniform(seed, streams.EVENT_TIME, event_id) * (hi - lo)).astype(np.int64)
     c_idx = pl["creator_idx"][p_idx]
     rank = eg["rank"][row]
+    u_post = uniform(seed, streams.EVENT_POST, event_id)
+    u_time = uniform(seed, streams.EVENT_TIME, event_id)
+    tail = uniform(seed, streams.EVENT_TAIL, event_id) < ec.old_post_share
+    recent_from = lo - int(ec.recent_days * DAY)
 
-    post_id = np.zeros(row.size, dtype=np.int64)
-    back = np.floor(np.log1p(-uniform(seed, streams.EVENT_POST, event_id)) / np.log(1 - RECENCY)).astype(np.int64)
+    post_row = np.zeros(row.size, dtype=np.int64)
     for r in range(1, 5):
         sel = np.nonzero(rank == r)[0]
         if sel.size == 0:
             continue
-        visible = posts["min_rank"] <= r
+        visible = np.nonzero(posts["min_rank"] <= r)[0]
         p_key = posts["creator_idx"][visible] * _KEY + posts["published_t"][visible]
-        ids = posts["post_id"][visible]
-        e_key = c_idx[sel] * _KEY + t[sel]
-        newest = np.searchsorted(p_key, e_key, side="right") - 1
-        oldest = np.searchsorted(p_key, c_idx[sel] * _KEY, side="left")
-        post_id[sel] = ids[np.maximum(newest - back[sel], oldest)]
+        base = c_idx[sel] * _KEY
+        newest = np.searchsorted(p_key, base + hi[sel], side="left") - 1        # published before hi
+        first_recent = np.searchsorted(p_key, base + recent_from[sel], side="left")
+        before = np.searchsorted(p_key, base + lo[sel], side="right") - 1      # published by lo
+        oldest = np.searchsorted(p_key, base, side="left")
+        n_recent = newest - first_recent + 1
+        old = tail[sel] | (n_recent <= 0)
+        # nothing new: the latest post; a tail event: any older one, the recent ones likelier
+        back = np.where(tail[sel], np.floor(np.log1p(-u_post[sel]) / np.log(1 - RECENCY)).astype(np.int64), 0)
+        pick = np.where(old, np.maximum(before - back, oldest),
+                        first_recent + np.minimum((u_post[sel] * np.maximum(n_recent, 1)).astype(np.int64), np.maximum(n_recent, 1) - 1))
+        post_row[sel] = visible[pick]
+        tail[sel] = old
 
-    kind = categorical(uniform(seed, streams.EVENT_TYPE, event_id), [cfg.engagement.event_types[e] for e in EVENT_TYPES])
+    published = posts["published_t"][post_row]
+    fresh = _after_publication(u_time, np.maximum(lo - published, 0), hi - published, ec.delay_days * DAY) + published
+    t = np.where(tail, lo + (u_time * (hi - lo)).astype(np.int64), fresh)
+    post_id = posts["post_id"][post_row]
+    patron = pl["patron_id"][p_idx]
+    # ...at an hour that suits the patron where they live, never before the post or outside the month
+    t = rhythm.in_rhythm(t, np.maximum(lo, published), hi, rhythm.patron_zone(seed, patron), rhythm.Rhythm.of(cfg.rhythm.patrons),
+                         rhythm.clock_for(cal), uniform(seed, streams.RHYTHM_EVENT_DAY, event_id), uniform(seed, streams.RHYTHM_EVENT_HOUR, event_id))
+    kind = categorical(uniform(seed, streams.EVENT_TYPE, event_id), [ec.event_types[e] for e in EVENT_TYPES])
     return {
         "event_id": event_id,
-        "patron_id": pl["patron_id"][p_idx],
+        "patron_id": patron,
         "creator_idx": c_idx,
         "post_id": post_id,
-        "event_type": kind.astype(np.int8),
+        "event_type": _once_per_post(patron, post_id, kind, t, event_id).astype(np.int8),
         "event_t": t,
     }

@@ -30,12 +30,15 @@ import numpy as np
 from synth_spark.simulation.phrasebook import (
     BRAND_TEMPLATES,
     CATEGORY_SUFFIX,
+    CATEGORY_WORDS,
     STOPWORDS,
-    TIER_DESCRIPTIONS,
+    TIER_CLOSERS,
     TIER_NAMES,
+    TIER_OPENERS,
+    TIER_PERKS,
     TITLE_TEMPLATES,
 )
-from synth_spark.vocabulary import CATEGORIES, UNSAFE_TEXT_START
+from synth_spark.vocabulary import CATEGORIES, POST_TYPES, UNSAFE_TEXT_START
 
 # (ISO-3166 alpha-2, weight, Faker locale, ISO-4217). Weights roughly mirror the
 # audience of English-first creator platforms: US-heavy with a long tail.
@@ -210,11 +213,15 @@ def _slug(s: str) -> str:
 
 
 # ------------------------------------------------------------------ public API
+def country_index(u: np.ndarray) -> np.ndarray:
+    """Position in COUNTRIES of the country each uniform draws (by COUNTRIES weight)."""
+    _, cum, _, _ = _country_tables()
+    return np.minimum(np.searchsorted(cum, np.asarray(u, dtype=np.float64), side="right"), len(COUNTRIES) - 1)
+
+
 def draw_country(u: np.ndarray) -> np.ndarray:
     """ISO-3166 alpha-2 codes drawn by COUNTRIES weight (object array)."""
-    codes, cum, _, _ = _country_tables()
-    idx = np.searchsorted(cum, np.asarray(u, dtype=np.float64), side="right")
-    return codes[np.minimum(idx, len(codes) - 1)]
+    return _country_tables()[0][country_index(u)]
 
 
 def currency_for(country_codes: np.ndarray) -> np.ndarray:
@@ -257,38 +264,13 @@ def ascii_slug(names) -> np.ndarray:
     return _obj([_slug(str(v)) for v in distinct])[codes]
 
 
-_EMAIL_STYLES = ("{f}.", "{f}", "{i}.", "{f}_")  # + last slug + id
+#: where u_kind starts the brand band of creator_names
+_BRAND_FROM = 0.70
 
 
-def emails(first, last, ids, u_domain, u_style, country_codes=None) -> np.ndarray:
-    """"<local><id>@<domain>", e.g. "maria.garcia4821@gmail.com".
-
-    Styles (equal shares by u_style): first.last, firstlast, f.last, first_last.
-    Unique whenever ids are unique: the local part is letters and separators
-    followed by the decimal id, so the id can be read back from it.
-    The required arguments carry no country, so the optional `country_codes`
-    selects each row's locale free_email_domains; without it (or for locales
-    with no list: nl_NL, es_MX, en_IN, en_CA) the en_US list is used.
-    """
-    ids = np.asarray(ids, dtype=np.int64)
-    if len(ids) and ids.min() < 0:
-        raise ValueError("ids must be non-negative (a '-' would break the address)")
-    # Table of every style prefix for each distinct first name; rows then pick
-    # theirs with one vectorised take.
-    codes, distinct = _factorize(np.asarray(first, dtype=object).tolist())
-    table = _obj([t.format(f=f, i=f[0]) for f in map(_slug, map(str, distinct))
-                  for t in _EMAIL_STYLES])
-    head = table[codes * len(_EMAIL_STYLES) + _index(u_style, len(_EMAIL_STYLES))]
-
-    u_domain = np.asarray(u_domain, dtype=np.float64)
-    if country_codes is None:
-        domain = _pick((_email_domains("en_US"), None), u_domain)
-    else:
-        domain = np.empty(len(ids), dtype=object)
-        for k, rows in _groups(_country_index(country_codes), len(COUNTRIES)):
-            domain[rows] = _pick((_email_domains(COUNTRIES[k][2]), None), u_domain[rows])
-    return _obj([f"{h}{l}{i}@{d}" for h, l, i, d in zip(
-        head.tolist(), ascii_slug(last).tolist(), ids.tolist(), domain.tolist())])
+def is_brand_name(u_kind) -> np.ndarray:
+    """Whether creator_names gives a brand (rather than a person's name) for these uniforms."""
+    return np.asarray(u_kind, dtype=np.float64) >= _BRAND_FROM
 
 
 def creator_names(country_codes, category, u_kind, u_first, u_last, u_word) -> np.ndarray:
@@ -306,7 +288,7 @@ def creator_names(country_codes, category, u_kind, u_first, u_last, u_word) -> n
     words = _title_words()[0]
     word = words[_index(u_word, len(words))]
     # band 0 = person, 1 = "<Last> <Suffix>", 2 = brand template
-    band = np.searchsorted([0.45, 0.70], u_kind, side="right")
+    band = np.searchsorted([0.45, _BRAND_FROM], u_kind, side="right")
     out = np.empty(len(cat), dtype=object)
 
     rows = np.flatnonzero(band == 0)
@@ -320,24 +302,26 @@ def creator_names(country_codes, category, u_kind, u_first, u_last, u_word) -> n
 
         r = rows[band[rows] == 2]
         templates = BRAND_TEMPLATES[name]
-        for t, sub in _groups(_index((u_kind[r] - 0.70) / 0.30, len(templates)),
+        for t, sub in _groups(_index((u_kind[r] - _BRAND_FROM) / (1 - _BRAND_FROM), len(templates)),
                               len(templates)):
             out[r[sub]] = _obj(list(map(templates[t].format, word[r[sub]].tolist())))
     return out
 
 
-def post_titles(category, post_number, u_template, u_w1, u_w2) -> np.ndarray:
-    """Per-category post titles, e.g. "Episode 42: Quiet Harbor",
-    "Devlog #7 - new lighting system", "Chapter 12: Garden Memory"."""
+def post_titles(category, post_type, post_number, u_template, u_w1, u_w2) -> np.ndarray:
+    """Post titles that fit the creator's category and the post's type (POST_TYPES codes), e.g.
+    "Episode 42: Quiet Harbor" (a podcast's audio), "WIP: Garden Memory" (an artist's image),
+    "Poll: Next Single, Harbor or Garden?" (a musician's poll)."""
     cat = _category_index(category)
+    kind = np.asarray(post_type, dtype=np.int64)
     numbers = np.asarray(post_number, dtype=np.int64)
     u_template = np.asarray(u_template, dtype=np.float64)
     title_case, lower = _title_words()
     i1 = _index(u_w1, len(lower))
     i2 = _index(u_w2, len(lower))
     out = np.empty(len(cat), dtype=object)
-    for c, rows in _groups(cat, len(CATEGORIES)):
-        templates = TITLE_TEMPLATES[CATEGORIES[c]]
+    for g, rows in _groups(cat * len(POST_TYPES) + kind, len(CATEGORIES) * len(POST_TYPES)):
+        templates = TITLE_TEMPLATES[CATEGORIES[g // len(POST_TYPES)]][POST_TYPES[g % len(POST_TYPES)]]
         for t, sub in _groups(_index(u_template[rows], len(templates)), len(templates)):
             r = rows[sub]
             out[r] = _obj(list(map(
@@ -362,6 +346,19 @@ def tier_names(tier_rank, u) -> np.ndarray:
     return _by_rank(TIER_NAMES, tier_rank, u)
 
 
-def tier_descriptions(tier_rank, u) -> np.ndarray:
-    """One sentence of perks matching the rank."""
-    return _by_rank(TIER_DESCRIPTIONS, tier_rank, u)
+def tier_descriptions(tier_rank, category, u) -> np.ndarray:
+    """A tier's description as its creator would write it: an opener, the perks of the rank in the
+    words of the category (episodes, builds, worksheets...), a closer. One uniform picks all three
+    (its digits in mixed radix)."""
+    rank = np.clip(np.asarray(tier_rank, dtype=np.int64), 1, len(TIER_PERKS)) - 1
+    cat = _category_index(category)
+    u = np.asarray(u, dtype=np.float64) * len(TIER_OPENERS)
+    opener = _index(u / len(TIER_OPENERS), len(TIER_OPENERS))
+    u = (u - opener) * len(TIER_PERKS[0])
+    perk = np.minimum(u.astype(np.int64), len(TIER_PERKS[0]) - 1)
+    closer = _index(u - perk, len(TIER_CLOSERS))
+    perks = [[p.format(thing=CATEGORY_WORDS[c][0], extra=CATEGORY_WORDS[c][1]) for p in by_rank]
+             for c in CATEGORIES for by_rank in TIER_PERKS]
+    out = [f"{TIER_OPENERS[o]} {perks[c * len(TIER_PERKS) + r][k]}{TIER_CLOSERS[z]}"
+           for o, c, r, k, z in zip(opener.tolist(), cat.tolist(), rank.tolist(), perk.tolist(), closer.tolist())]
+    return _obj(out)

@@ -13,7 +13,7 @@ import numpy as np
 
 from synth_spark import vocabulary
 from synth_spark.config import Config
-from synth_spark.simulation import billing, streams
+from synth_spark.simulation import billing, rhythm, streams
 from synth_spark.simulation.anomalies import NO_ANOMALIES, AnomalyPlan
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.churn import (
@@ -22,6 +22,7 @@ from synth_spark.simulation.churn import (
     stock_age_cdf,
     tenure_hazard,
 )
+from synth_spark.simulation.creators import open_rank, tier_open
 from synth_spark.simulation.growth import arrival_rates
 from synth_spark.simulation.rng import categorical, normal, poisson, uniform
 from synth_spark.vocabulary import DAY, NEVER
@@ -37,6 +38,8 @@ class Lifecycle:
     pledges: dict[str, np.ndarray]
     attempts: dict[str, np.ndarray]
     engaged: dict[str, np.ndarray]
+    #: every pause: the pledge, when it began, when it ended (NEVER while it lasts)
+    pauses: dict[str, np.ndarray]
 
 
 def _draw_patrons(seed: int, pledge_id: np.ndarray, creator_idx: np.ndarray, pool: int) -> np.ndarray:
@@ -109,9 +112,10 @@ def draw_arrivals(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], pool: 
         c_idx = np.concatenate([c_idx, np.full(k.size, v)])
         pledge_id = np.concatenate([pledge_id, v_id])
         start_t = np.concatenate([start_t, v_t])
-        start_m = np.concatenate([start_m, cal.month_index(v_t)])
+        # the wave's day holds; its hour moves to the patron's evening like any other pledge
+        lo = np.concatenate([lo, np.maximum(v_t - DAY // 2, anomalies.viral_start)])
+        hi = np.concatenate([hi, np.minimum(v_t + DAY // 2, cal.end)])
         fits = np.concatenate([fits, anomalies.viral_start + wait < cal.end])
-    fits &= start_t < departs[c_idx]
 
     n_tiers = cre["n_tiers"][c_idx].astype(np.int64)
     shares = np.zeros((5, 4))
@@ -119,6 +123,14 @@ def draw_arrivals(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], pool: 
         shares[k, : len(s)] = s
     rank = 1 + categorical(uniform(seed, streams.PLEDGE_TIER, pledge_id), shares[n_tiers])
     patron = _draw_patrons(seed, pledge_id, c_idx, pool)
+    # A pledge starts at a time of day (and on a day of the week) that suits its patron.
+    start_t = rhythm.in_rhythm(start_t, lo, hi, rhythm.patron_zone(seed, patron), rhythm.Rhythm.of(cfg.rhythm.patrons),
+                               rhythm.clock_for(cal), uniform(seed, streams.RHYTHM_PLEDGE_DAY, pledge_id),
+                               uniform(seed, streams.RHYTHM_PLEDGE_HOUR, pledge_id))
+    start_m = cal.month_index(start_t)
+    fits &= start_t < departs[c_idx]
+    # a patron joins a tier open at the time: added later, or archived, it is not on offer
+    rank = open_rank(cre, c_idx, rank, start_t)
     keep = (patron > 0) & fits
     out = {
         "pledge_id": pledge_id, "creator_idx": c_idx, "patron_id": patron, "start_t": start_t,
@@ -152,6 +164,8 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
     pause_t = np.full(n, NEVER, dtype=np.int64)
     reason = np.zeros(n, dtype=np.int8)
     engaged_prev = np.full(n, -1, dtype=np.int8)  # -1: no month observed yet
+    last_attempt = np.zeros(n, dtype=np.int64)  # a billing's retries may run into the next month
+    active_from = p["start_t"].copy()  # since when the pledge runs unpaused (its start, or its last resume)
 
     pay = billing.PatronPayment(cfg, patron)
     anniversary = cre["anniversary_billing"][c_idx]
@@ -171,8 +185,17 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
     mean_extra = cfg.engagement.events_per_engaged_month - 1.0
     departs = anomalies.departure_of(cre["creator_id"])[c_idx]
     removed_share = cfg.churn.creator_removed_share
+    zone, clock, patron_rhythm = rhythm.patron_zone(seed, patron), rhythm.clock_for(cal), rhythm.Rhythm.of(cfg.rhythm.patrons)
 
-    attempts, engaged_log = [], []
+    def at_patron_time(t, lo, hi, rows, day_stream, hour_stream):
+        """Cancellations and pauses happen when it suits the patron, inside [lo, hi)."""
+        return rhythm.in_rhythm(t, lo, hi, zone[rows], patron_rhythm, clock, uniform(seed, day_stream, pid[rows], m),
+                                uniform(seed, hour_stream, pid[rows], m))
+
+    attempts, engaged_log, pause_log = [], [], []
+    # Some new pledges come from a patron who left the creator before and comes back.
+    comeback = (p["start_m"] >= 0) & (uniform(seed, streams.RETURN_EVENT, pid) < cfg.churn.return_share)
+    came_back = np.zeros(n, dtype=bool)  # an ended pledge whose patron has come back already
     for m in range(cal.months):
         ms, me = int(cal.month_start(m)), int(cal.month_end(m))
         alive = np.nonzero((p["start_m"] <= m) & (end_t > ms))[0]
@@ -181,11 +204,19 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
         a_pid, a_c = pid[alive], c_idx[alive]
         paused = pause_t[alive] < ms
         new = p["start_m"][alive] == m
+        returning = alive[new & comeback[alive]]
+        if returning.size:
+            src = _returning_patrons(seed, pid, c_idx, patron, end_t, reason, came_back, alive, returning, ms, pool)
+            ok = src >= 0
+            rows, src = returning[ok], src[ok]
+            patron[rows], came_back[src] = patron[src], True
+            pay.copy_rows(rows, src)
+            zone[rows] = zone[src]
 
         # Billing: the first charge when the pledge starts, then on the billing day each month.
         day = np.where(anniversary[alive], np.minimum(start_day[alive], int(cal.days_in_month(m)) - 1),
                        billing.billing_day(cfg, a_pid, m))
-        bill_t = np.where(new, p["start_t"][alive], ms + day * DAY + billing.processing_time(seed, a_pid, m))
+        bill_t = np.where(new, p["start_t"][alive], ms + day * DAY + billing.processing_time(cfg, a_pid, m))
         # A pledge already in dunning (its end is scheduled) is not charged again.
         bills = ~paused & (end_t[alive] == NEVER) & (bill_t < departs[alive])
         b = alive[bills]
@@ -195,9 +226,10 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
         hit = failed_end < NEVER
         end_t[b[hit]] = failed_end[hit]
         reason[b[hit]] = REASON_PAYMENT
-        # Decisions later this month happen after the month's last payment attempt.
-        settled = np.maximum(np.where(new, p["start_t"][alive], ms), ms)
-        settled[bills] = np.maximum(settled[bills], rec.last_attempt)
+        # Decisions later this month happen after the pledge's last payment attempt, this month's
+        # or the retries of last month's billing, so nothing is charged after a pledge ends or pauses.
+        last_attempt[b] = np.maximum(last_attempt[b], rec.last_attempt)
+        settled = np.maximum(np.maximum(np.where(new, p["start_t"][alive], ms), ms), last_attempt[alive])
 
         # A creator leaving stops all billing at once (above). Its patrons cancel over the following
         # days and weeks as they hear (voluntary); the page closes after ``close_days`` and the
@@ -207,7 +239,10 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
         wait = -anomalies.exodus_notice_days * DAY * np.log1p(-uniform(seed, streams.ANOMALY_EXODUS_END, pid[gone]))
         closed = wait >= anomalies.exodus_close_days * DAY
         wait = np.where(closed, anomalies.exodus_close_days * DAY, wait).astype(np.int64)
-        end_t[gone] = departs[gone] + 60 + wait
+        heard = at_patron_time(departs[gone] + 60 + wait, departs[gone] + 60,
+                               departs[gone] + int(anomalies.exodus_close_days * DAY), gone,
+                               streams.RHYTHM_EXODUS_DAY, streams.RHYTHM_EXODUS_HOUR)
+        end_t[gone] = np.where(closed, departs[gone] + 60 + wait, heard)
         reason[gone] = np.where(closed, REASON_REMOVED, REASON_VOLUNTARY)
 
         # Voluntary churn and removals: tenure curve shaped by creator size, posting and engagement.
@@ -223,12 +258,23 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
         free = (end_t[alive] == NEVER) & (settled < me - 2)
         churned = free & (uniform(seed, streams.CHURN_EVENT, a_pid, m) < h)
         t_end = settled + 1 + (uniform(seed, streams.CHURN_TIME, a_pid, m) * np.maximum(me - settled - 2, 1)).astype(np.int64)
+        t_end = at_patron_time(t_end, settled + 1, np.full(alive.size, me - 1), alive,
+                               streams.RHYTHM_CHURN_DAY, streams.RHYTHM_CHURN_HOUR)
         removed = uniform(seed, streams.CHURN_REASON, a_pid, m) < removed_share / (1 + holiday)
         idx = alive[churned]
         end_t[idx] = t_end[churned]
         reason[idx] = np.where(removed[churned], REASON_REMOVED, REASON_VOLUNTARY)
 
-        # Pauses and tier changes among pledges still running at the month's end.
+        # Pauses end for some: the patron comes back (billing resumes next month). New pauses and tier
+        # changes among pledges still running at the month's end.
+        resuming = paused & (end_t[alive] == NEVER) & (uniform(seed, streams.PAUSE_RESUME, a_pid, m) < cfg.churn.pause_resume_rate)
+        back = alive[resuming]
+        if back.size:
+            t_back = ms + (uniform(seed, streams.PAUSE_RESUME_TIME, pid[back], m) * (me - ms - 2)).astype(np.int64)
+            t_back = at_patron_time(t_back, np.full(back.size, ms), np.full(back.size, me - 1), back,
+                                    streams.RHYTHM_RESUME_DAY, streams.RHYTHM_RESUME_HOUR)
+            pause_log.append({"pledge_idx": back, "start_t": pause_t[back], "end_t": t_back})
+            pause_t[back], active_from[back] = NEVER, t_back
         running = ~paused & (end_t[alive] == NEVER) & (settled < me - 2)
         pausing = running & (uniform(seed, streams.PAUSE_EVENT, a_pid, m) < cfg.churn.pause_rate)
         pause_t[alive[pausing]] = t_end[pausing]
@@ -236,12 +282,13 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
         up = uniform(seed, streams.TIER_DIRECTION, a_pid, m) < cfg.tiers.upgrade_share
         step = np.where(up, 1, -1)
         new_rank = np.clip(rank[alive] + step, 1, p["n_tiers"][alive])
+        moving &= tier_open(cre, a_c, new_rank, np.full(alive.size, me - 1))
         mv = alive[moving]
         rank[mv] = new_rank[moving]
         amount[mv] = prices[c_idx[mv], rank[mv]]
 
         # Engagement this month, only while the pledge runs and after an accessible post exists.
-        lo = np.maximum(np.maximum(ms, p["start_t"][alive]), first_post[a_c, rank[alive]])
+        lo = np.maximum(np.maximum(ms, active_from[alive]), first_post[a_c, rank[alive]])
         hi = np.minimum(np.minimum(me, end_t[alive]), np.minimum(pause_t[alive], cal.end))
         rate = eng_rate[rank[alive]] * cat_mult[cre["category_code"][a_c]] * propensity[alive]
         rate = rate * np.where(summer[m], 1 + cfg.seasonality.summer_engagement, 1.0)
@@ -258,10 +305,38 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
         "pledge_id": pid, "creator_idx": c_idx, "patron_id": patron, "rank": rank, "amount_cents": amount,
         "status": status, "start_t": p["start_t"], "end_t": end_t, "pause_t": pause_t, "reason": reason,
     }
-    return Lifecycle(pledges, _concat(attempts, billing.ATTEMPT_FIELDS), _concat(engaged_log, ENGAGED_FIELDS))
+    still = np.nonzero(pause_t < NEVER)[0]
+    pause_log.append({"pledge_idx": still, "start_t": pause_t[still], "end_t": np.full(still.size, NEVER)})
+    return Lifecycle(pledges, _concat(attempts, billing.ATTEMPT_FIELDS), _concat(engaged_log, ENGAGED_FIELDS),
+                     _concat(pause_log, PAUSE_FIELDS))
+
+
+def _returning_patrons(seed: int, pid: np.ndarray, c_idx: np.ndarray, patron: np.ndarray, end_t: np.ndarray,
+                       reason: np.ndarray, came_back: np.ndarray, alive: np.ndarray, returning: np.ndarray, ms: int,
+                       pool: int) -> np.ndarray:
+    """For each returning pledge, an earlier pledge of the same creator whose patron cancelled it
+    (voluntarily, before this month) and has no pledge running to the creator now; -1 where there is
+    none, and the pledge keeps the new patron it was drawn with."""
+    left = np.nonzero((end_t < ms) & (reason == REASON_VOLUNTARY) & ~came_back)[0]
+    if left.size == 0:
+        return np.full(returning.size, -1, dtype=np.int64)
+    left = left[np.lexsort((pid[left], c_idx[left]))]
+    lo = np.searchsorted(c_idx[left], c_idx[returning], side="left")
+    hi = np.searchsorted(c_idx[left], c_idx[returning], side="right")
+    u = uniform(seed, streams.RETURN_PATRON, pid[returning])
+    pick = np.where(hi > lo, left[np.minimum(lo + (u * (hi - lo)).astype(np.int64), np.maximum(hi - 1, 0))], -1)
+    # one comeback per patron and creator at a time, never beside a pledge of theirs still running
+    key = np.where(pick >= 0, c_idx[returning] * (pool + 1) + patron[np.maximum(pick, 0)], -1)
+    running = c_idx[alive] * (pool + 1) + patron[alive]
+    order = np.lexsort((pid[returning], key))
+    first = np.ones(key.size, dtype=bool)
+    first[order[1:]] = key[order][1:] != key[order][:-1]
+    ok = (pick >= 0) & first & ~np.isin(key, running[end_t[alive] > ms])
+    return np.where(ok, pick, -1)
 
 
 ENGAGED_FIELDS = ("pledge_idx", "month", "n_events", "lo", "hi", "rank")
+PAUSE_FIELDS = ("pledge_idx", "start_t", "end_t")
 
 
 def _concat(parts: list[dict[str, np.ndarray]], fields: tuple[str, ...]) -> dict[str, np.ndarray]:

@@ -10,7 +10,7 @@ import numpy as np
 
 from synth_spark import vocabulary
 from synth_spark.config import Config
-from synth_spark.simulation import streams
+from synth_spark.simulation import rhythm, streams
 from synth_spark.simulation.anomalies import NO_ANOMALIES, AnomalyPlan
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.rng import categorical, normal, poisson, uniform
@@ -63,6 +63,10 @@ def draw_posts(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray], coun
     lo = np.maximum(cal.month_start(month), creators["created_t"][c_idx] + DAY // 4)
     hi = cal.month_end(month)
     published = lo + (uniform(seed, streams.POSTS_TIME, post_id) * np.maximum(hi - lo, 1)).astype(np.int64)
+    # Creators publish in their working hours, mostly on weekdays, where they live.
+    published = rhythm.in_rhythm(published, lo, hi, rhythm.creator_zone(seed, creator_id), rhythm.Rhythm.of(cfg.rhythm.creators),
+                                 rhythm.clock_for(cal), uniform(seed, streams.RHYTHM_POST_DAY, post_id),
+                                 uniform(seed, streams.RHYTHM_POST_HOUR, post_id))
     if departs is not None:  # a creator who left the platform publishes nothing after leaving
         stay = published < departs[c_idx]
         c_idx, month, creator_id, post_id, published = (a[stay] for a in (c_idx, month, creator_id, post_id, published))
@@ -78,6 +82,9 @@ def draw_posts(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray], coun
     n_tiers = creators["n_tiers"][c_idx].astype(np.int64)
     locked_rank = 2 + np.floor(uniform(seed, streams.POSTS_MIN_TIER, post_id) * (n_tiers - 1)).astype(np.int64)
     locked_rank = np.minimum(locked_rank, n_tiers)
+    # a post cannot be locked to a tier the creator has not added yet: the next one down
+    added = np.choose(locked_rank - 1, [creators[f"tier_from_{r}"][c_idx] for r in (1, 2, 3, 4)])
+    locked_rank = np.where(added > published, locked_rank - 1, locked_rank)
     # 0 = public (no minimum tier), 1 = any patron, r = patrons of tier rank r and above
     min_rank = np.select([access == 0, access == 1], [0, 1], locked_rank)
     return {

@@ -37,6 +37,7 @@ CREATOR_AUDIENCE = "creator.audience"
 CREATOR_CATEGORY = "creator.category"
 CREATOR_COUNTRY = "creator.country"
 CREATOR_EMAIL_DOMAIN = "creator.email_domain"
+CREATOR_EMAIL_NUMBER = "creator.email_number"
 CREATOR_EMAIL_STYLE = "creator.email_style"
 CREATOR_FIRST = "creator.first"
 CREATOR_GROWTH = "creator.growth"
@@ -45,9 +46,7 @@ CREATOR_JOIN_MONTH = "creator.join_month"
 CREATOR_JOINS = "creator.joins"
 CREATOR_LAST = "creator.last"
 CREATOR_N_TIERS = "creator.n_tiers"
-CREATOR_NAME_FIRST = "creator.name_first"
 CREATOR_NAME_KIND = "creator.name_kind"
-CREATOR_NAME_LAST = "creator.name_last"
 CREATOR_NAME_WORD = "creator.name_word"
 CREATOR_NSFW = "creator.nsfw"
 CREATOR_PLAN = "creator.plan"
@@ -64,6 +63,7 @@ ENGAGE_MONTH = "engage.month"
 
 # -- event
 EVENT_POST = "event.post"
+EVENT_TAIL = "event.tail"
 EVENT_TIME = "event.time"
 EVENT_TYPE = "event.type"
 
@@ -75,6 +75,7 @@ PATRON_CARD_STALE = "patron.card_stale"
 PATRON_CARD_YEAR = "patron.card_year"
 PATRON_COUNTRY = "patron.country"
 PATRON_EMAIL_DOMAIN = "patron.email_domain"
+PATRON_EMAIL_NUMBER = "patron.email_number"
 PATRON_EMAIL_STYLE = "patron.email_style"
 PATRON_FIRST = "patron.first"
 PATRON_LAG = "patron.lag"
@@ -85,6 +86,8 @@ PATRON_SAME_DAY = "patron.same_day"
 
 # -- pause
 PAUSE_EVENT = "pause.event"
+PAUSE_RESUME = "pause.resume"
+PAUSE_RESUME_TIME = "pause.resume_time"
 
 # -- pay
 PAY_FAIL = "pay.fail"
@@ -97,6 +100,8 @@ PLEDGE_PATRON = "pledge.patron"
 PLEDGE_PROPENSITY = "pledge.propensity"
 PLEDGE_START = "pledge.start"
 PLEDGE_TIER = "pledge.tier"
+RETURN_EVENT = "return.event"
+RETURN_PATRON = "return.patron"
 
 # -- post
 POST_TITLE = "post.title"
@@ -119,6 +124,10 @@ STOCK_N = "stock.n"
 STOCK_N_Z = "stock.n_z"
 
 # -- tier
+TIER_ADDED = "tier.added"
+TIER_ADDED_AT = "tier.added_at"
+TIER_ARCHIVED = "tier.archived"
+TIER_ARCHIVED_AT = "tier.archived_at"
 TIER_CHANGE = "tier.change"
 TIER_DESCRIPTION = "tier.description"
 TIER_DIRECTION = "tier.direction"
@@ -132,3 +141,23 @@ def tier_price(rank: int) -> str:
 
 #: every registered name (tier prices: ranks 1 to 4)
 ALL = tuple(v for k, v in sorted(globals().items()) if k.isupper() and isinstance(v, str)) + tuple(tier_price(r) for r in (1, 2, 3, 4))
+
+# -- rhythm: the local day and time of day of each kind of action (simulation/rhythm.py)
+RHYTHM_CHURN_DAY = "rhythm.churn_day"
+RHYTHM_CHURN_HOUR = "rhythm.churn_hour"
+RHYTHM_CREATOR_JOIN_DAY = "rhythm.creator_join_day"
+RHYTHM_CREATOR_JOIN_HOUR = "rhythm.creator_join_hour"
+RHYTHM_CREATOR_ZONE = "rhythm.creator_zone"
+RHYTHM_EVENT_DAY = "rhythm.event_day"
+RHYTHM_EVENT_HOUR = "rhythm.event_hour"
+RHYTHM_EXODUS_DAY = "rhythm.exodus_day"
+RHYTHM_EXODUS_HOUR = "rhythm.exodus_hour"
+RHYTHM_PATRON_ZONE = "rhythm.patron_zone"
+RHYTHM_PLEDGE_DAY = "rhythm.pledge_day"
+RHYTHM_PLEDGE_HOUR = "rhythm.pledge_hour"
+RHYTHM_POST_DAY = "rhythm.post_day"
+RHYTHM_POST_HOUR = "rhythm.post_hour"
+RHYTHM_RESUME_DAY = "rhythm.resume_day"
+RHYTHM_RESUME_HOUR = "rhythm.resume_hour"
+RHYTHM_SIGNUP_DAY = "rhythm.signup_day"
+RHYTHM_SIGNUP_HOUR = "rhythm.signup_hour"

@@ -86,6 +86,14 @@ def robust_spread(values: pd.Series) -> float:
     return float((values - values.median()).abs().median()) * 1.4826
 
 
+def count_ratio_spread(ordinary: pd.Series, expected: float) -> float:
+    """The spread of a count's ratio to its expectation (observed / expected - 1): the robust spread
+    of the ordinary months, but never below the Poisson noise of a count with this expectation
+    (1 / sqrt(expected)). With a dozen ordinary months their spread can come out far smaller than
+    any month's sampling noise allows, and a random month would then look like a signal."""
+    return max(robust_spread(ordinary), 1.0 / np.sqrt(max(expected, 1.0)))
+
+
 def robust_z(value: float, others: pd.Series) -> float:
     others = others.dropna().astype(float)
     med, mad = float(others.median()), robust_spread(others)
@@ -291,7 +299,9 @@ def score_holiday(row, agg: Aggregates, skip: set[int]) -> Score:
     fitted = {r: against_expected(r) for r in PATRON_REASONS}
     ratios = {r: f[0] for r, f in fitted.items()}
     others = lambda s: s.drop(list(skip | {m}), errors="ignore")  # noqa: E731
-    z = robust_z(ratios["voluntary"][m], others(ratios["voluntary"]))
+    ordinary = others(ratios["voluntary"])
+    spread = count_ratio_spread(ordinary, float(fitted["voluntary"][1][m]))
+    z = (float(ratios["voluntary"][m]) - float(ordinary.median())) / spread
     # Which reason made the spike: each reason's excess over the month before, which shares the
     # card-expiry season (December-January) and the pledge base, in pledges.
     prev = m - 1 if m - 1 in ratios["voluntary"].index else m + 1
@@ -307,7 +317,7 @@ def score_holiday(row, agg: Aggregates, skip: set[int]) -> Score:
                  pd.DataFrame({"x": _month_dates(ds), "voluntary churn vs expected (%)": 100 * ratio.reindex(range(ds.months)).to_numpy(),
                                "payment-failed churn vs expected (%)":
                                    100 * ratios["payment_failed"].reindex(range(ds.months)).to_numpy()}),
-                 noise_floor=Z_DETECTED * robust_spread(others(ratio)))
+                 noise_floor=Z_DETECTED * spread)
 
 
 def score_exodus(row, agg: Aggregates, skip: set[int]) -> Score:

@@ -1,9 +1,15 @@
+{#- The window's first instant as a timestamptz literal (var window_start). -#}
+{% macro window_start() -%}
+cast('{{ var("window_start") }}' as timestamptz)
+{%- endmacro %}
+
+{#- Whole calendar months (UTC) from the month of a timestamptz to the window's first month. -#}
+{% macro months_before_window(column) -%}
+((date_part('year', {{ window_start() }} at time zone 'UTC') - date_part('year', {{ column }} at time zone 'UTC')) * 12
+ + date_part('month', {{ window_start() }} at time zone 'UTC') - date_part('month', {{ column }} at time zone 'UTC'))
+{%- endmacro %}
+
 {#- The window's exclusive end as a timestamptz literal (var window_end, passed by synth-spark check). -#}
 {% macro window_end() -%}
 cast('{{ var("window_end") }}' as timestamptz)
-{%- endmacro %}
-
-{#- How long after a billing its last retry may come (var retry_allowance_hours). -#}
-{% macro retry_allowance() -%}
-(interval 1 hour * {{ var("retry_allowance_hours") | int }})
 {%- endmacro %}
