@@ -97,3 +97,20 @@ def test_an_internal_error_is_exit_4_with_the_trace_in_a_log(tmp_path, monkeypat
     (log,) = (tmp_path / "cache" / "logs").iterdir()
     assert "Traceback" in log.read_text() and str(log) in err[0]
     shutil.rmtree(tmp_path / "cache")
+
+
+def test_a_cancelled_workers_broken_pipe_is_dropped_and_every_other_traceback_kept():
+    from synth_spark.job.jvm_output import filtered
+
+    cancelled = [b"Traceback (most recent call last):\n",
+                 b'  File "/venv/pyspark/python/lib/pyspark.zip/pyspark/daemon.py", line 262, in manager\n',
+                 b'  File "/venv/pyspark/python/lib/pyspark.zip/pyspark/daemon.py", line 95, in worker\n',
+                 b"BrokenPipeError: [Errno 32] Broken pipe\n"]
+    other = [b"Traceback (most recent call last):\n", b'  File "/app/job.py", line 3, in <module>\n',
+             b"    main()\n", b"ValueError: boom\n"]
+    log = [b"WARNING: Using incubator modules: jdk.incubator.vector\n", b"26/11/26 ERROR Utils: Aborting task\n",
+           *cancelled, b"\tat org.apache.spark.Task.run(Task.scala:1)\n", *other, b"Traceback (most recent call last):\n"]
+    assert list(filtered(log)) == [b"26/11/26 ERROR Utils: Aborting task\n", b"\tat org.apache.spark.Task.run(Task.scala:1)\n",
+                                   *other, b"Traceback (most recent call last):\n"]
+    reset = [*cancelled[:-1], b"ConnectionResetError: [Errno 104] Connection reset by peer\n"]
+    assert list(filtered(reset)) == []
