@@ -51,31 +51,42 @@ def _once_per_post(patron: np.ndarray, post: np.ndarray, kind: np.ndarray, t: np
     return kind
 
 
-def _new_posts(posts: dict[str, np.ndarray], eg: dict[str, np.ndarray], c_idx: np.ndarray, since: np.ndarray) -> np.ndarray:
+def _visible_by_rank(posts: dict[str, np.ndarray]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """For each tier rank: the rows of the posts it can see, and their (creator, time) search keys
+    (posts are ordered by creator, then time, so the keys are sorted)."""
+    out = {}
+    for r in range(1, 5):
+        visible = np.nonzero(posts["min_rank"] <= r)[0]
+        out[r] = visible, posts["creator_idx"][visible] * _KEY + posts["published_t"][visible]
+    return out
+
+
+def _new_posts(by_rank: dict, eg: dict[str, np.ndarray], c_idx: np.ndarray, since: np.ndarray) -> np.ndarray:
     """Per engaged pledge-month: how many posts its tier can see came out in [since, hi)."""
     out = np.zeros(c_idx.size, dtype=np.int64)
     for r in range(1, 5):
         sel = np.nonzero(eg["rank"] == r)[0]
-        visible = posts["min_rank"] <= r
-        p_key = posts["creator_idx"][visible] * _KEY + posts["published_t"][visible]
+        _, p_key = by_rank[r]
         base = c_idx[sel] * _KEY
         out[sel] = np.searchsorted(p_key, base + eg["hi"][sel], side="left") - np.searchsorted(p_key, base + since[sel], side="left")
     return out
 
 
-def events_per_month(cfg: Config, posts: dict[str, np.ndarray], life: Lifecycle) -> np.ndarray:
+def events_per_month(cfg: Config, posts: dict[str, np.ndarray], life: Lifecycle, by_rank: dict | None = None) -> np.ndarray:
     """Events of each engaged pledge-month: its drawn count, but in a month with nothing new for
     the patron's tier only a look back at an older post or two."""
     eg, ec = life.engaged, cfg.engagement
     c_idx = life.pledges["creator_idx"][eg["pledge_idx"]]
-    fresh = _new_posts(posts, eg, c_idx, eg["lo"] - int(ec.recent_days * DAY)) > 0
+    by_rank = by_rank or _visible_by_rank(posts)
+    fresh = _new_posts(by_rank, eg, c_idx, eg["lo"] - int(ec.recent_days * DAY)) > 0
     return np.minimum(np.where(fresh, eg["n_events"], np.minimum(eg["n_events"], ec.events_without_new_posts)),
                       MAX_EVENTS_PER_MONTH)
 
 
 def draw_events(cfg: Config, cal: Calendar, posts: dict[str, np.ndarray], life: Lifecycle) -> dict[str, np.ndarray]:
     seed, eg, pl, ec = cfg.seed, life.engaged, life.pledges, cfg.engagement
-    counts = events_per_month(cfg, posts, life)
+    by_rank = _visible_by_rank(posts)
+    counts = events_per_month(cfg, posts, life, by_rank)
     row = np.repeat(np.arange(counts.size), counts)
     k = np.arange(row.size) - np.repeat(np.cumsum(counts) - counts, counts)
     p_idx = eg["pledge_idx"][row]
@@ -95,8 +106,7 @@ def draw_events(cfg: Config, cal: Calendar, posts: dict[str, np.ndarray], life: 
         sel = np.nonzero(rank == r)[0]
         if sel.size == 0:
             continue
-        visible = np.nonzero(posts["min_rank"] <= r)[0]
-        p_key = posts["creator_idx"][visible] * _KEY + posts["published_t"][visible]
+        visible, p_key = by_rank[r]
         base = c_idx[sel] * _KEY
         newest = np.searchsorted(p_key, base + hi[sel], side="left") - 1        # published before hi
         first_recent = np.searchsorted(p_key, base + recent_from[sel], side="left")
