@@ -186,6 +186,30 @@ def run_changes(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_advance(args: argparse.Namespace) -> int:
+    """Move a Delta snapshot forward to --to, one MERGE commit per table and day."""
+    from synth_spark.job.advance import advance, refuse_unadvanceable
+    from synth_spark.manifest import read as read_manifest
+
+    refuse_unadvanceable(args.dataset, read_manifest(args.dataset), args.to)
+
+    from synth_spark.job.session import build_session
+    from synth_spark.progress import Progress
+    from synth_spark.publish.claim import Claim
+
+    progress = Progress(quiet=args.quiet)
+    with Claim(args.dataset, True, progress):
+        progress(f"starting Spark ({args.master or 'spark-submit master'})")
+        spark = build_session(args.master, partitions=args.partitions, driver_memory=args.driver_memory, delta=True)
+        updated = advance(spark, args.dataset, args.to, args.partitions, progress)
+    days = updated["delta_versions"]
+    print(f"synth-spark: advanced {args.dataset.resolve()} to the end of {updated['as_of']}: "
+          f"{len(days)} days merged so far, one commit per table and day")
+    for day in list(days)[-3:]:
+        print(f"  {day}  " + ", ".join(f"{t} v{v}" for t, v in days[day].items()))
+    return 0
+
+
 def run_validate(args: argparse.Namespace) -> int:
     from synth_spark.validation.run import main as validate_main
 
@@ -219,7 +243,7 @@ def run_verify(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None, default_master: str | None = "local[*]") -> int:
     parser = _Parser(prog="synth-spark", description="Reproducible synthetic creator-economy data with PySpark.")
     parser.add_argument("--version", action="version", version=f"synth-spark {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{generate,changes,validate,check,verify}")
+    sub = parser.add_subparsers(dest="command", metavar="{generate,changes,advance,validate,check,verify}")
     gen = sub.add_parser("generate", help="generate the seven tables")
     add_generate_options(gen, default_master)
     chg = sub.add_parser("changes", help="daily change batches of a range of days, to replay onto a snapshot")
@@ -228,6 +252,16 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
                      help="first day of the range (a day of the window)")
     chg.add_argument("--to", dest="last", type=options.day("--to"), required=True, metavar="YYYY-MM-DD",
                      help="last day of the range, inclusive")
+    adv = sub.add_parser("advance", help="move a snapshot's Delta tables forward day by day (MERGE, change data feed on)")
+    adv.add_argument("dataset", type=Path, help="a folder written by 'synth-spark generate --as-of DAY --format delta'")
+    adv.add_argument("--to", type=options.day("--to"), required=True, metavar="YYYY-MM-DD",
+                     help="the last day to merge, after the snapshot's day")
+    adv.add_argument("--partitions", type=options.positive_int("--partitions", MAX_PARTITIONS), default=None,
+                     help="Spark tasks for the simulation (default: the snapshot's)")
+    adv.add_argument("--master", type=options.master, default=default_master,
+                     help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
+    adv.add_argument("--driver-memory", type=options.memory, default=None, help="driver JVM memory in local mode, e.g. 8g")
+    adv.add_argument("--quiet", action="store_true", help="print only the final summary")
     val = sub.add_parser("validate", help="measure every statistical target of the seed on a dataset")
     val.add_argument("dataset", type=Path, help="a folder written by 'synth-spark generate' (with parquet)")
     val.add_argument("--report", type=Path, default=None, help="report folder (default: DATASET/report)")
@@ -245,7 +279,7 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
     ver = sub.add_parser("verify", help="re-read a dataset and compare its row counts and checksums with its manifest")
     ver.add_argument("dataset", type=Path, help="a folder written by 'synth-spark generate'")
     ver.add_argument("--master", type=options.master, default=default_master, help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
-    commands = {"generate": run_generate, "changes": run_changes, "validate": run_validate, "check": run_check, "verify": run_verify}
+    commands = {"generate": run_generate, "changes": run_changes, "advance": run_advance, "validate": run_validate, "check": run_check, "verify": run_verify}
     command = "synth-spark"
     try:
         argv = sys.argv[1:] if argv is None else list(argv)

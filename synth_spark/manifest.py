@@ -105,6 +105,9 @@ def read(folder, name: str = "DATASET") -> dict:
         raise ConfigError(f"{name}: cannot read {str(path)!r}: {exc}") from None
     if not isinstance(manifest, dict):
         raise ConfigError(f"{name}: {str(path)!r} is not a manifest (a JSON object)")
+    if manifest.get("kind") == "changes":
+        raise ConfigError(f"{name}: {str(folder)!r} holds daily change batches (synth-spark changes), not a dataset; "
+                          "give a folder written by 'synth-spark generate'")
     return manifest
 
 

@@ -15,31 +15,14 @@ from synth_spark.cli import main
 from synth_spark.job.as_of import KEYS
 from synth_spark.job.change_feed import write_changes
 from synth_spark.job.changes import BATCH_DATE, CHANGE_TYPE, COMMIT_TIMESTAMP, change_schema, replay
-from synth_spark.job.generate import generate
 from synth_spark.job.writers import checksum
 from synth_spark.progress import Progress
 from synth_spark.vocabulary import OUTPUT_TABLES, TABLE_ORDER
 
-#: a range across a month's end and billing days, with the payment outage (2024-02-14..16) in it
-SNAPSHOT_DAY, LAST_DAY = dt.date(2024, 1, 27), dt.date(2024, 2, 16)
+from .conftest import LAST_DAY, SNAPSHOT_DAY
+
+SNAPSHOT_DAY, LAST_DAY = dt.date.fromisoformat(SNAPSHOT_DAY), dt.date.fromisoformat(LAST_DAY)
 QUIET = Progress(quiet=True)
-
-
-@pytest.fixture(scope="module")
-def snapshots(spark, small_config, tmp_path_factory):
-    root = tmp_path_factory.mktemp("as_of")
-    out = {}
-    for day in (SNAPSHOT_DAY, LAST_DAY, dt.date(2024, 12, 31)):
-        out[day] = root / day.isoformat()
-        generate(spark, small_config, out[day], ["parquet"], partitions=2, progress=QUIET, as_of=day)
-    return out
-
-
-@pytest.fixture(scope="module")
-def feed(spark, small_config, tmp_path_factory):
-    out = tmp_path_factory.mktemp("feed") / "changes"
-    write_changes(spark, small_config, out, ["parquet"], SNAPSHOT_DAY + dt.timedelta(days=1), LAST_DAY, 2, QUIET)
-    return out
 
 
 def _manifest(folder) -> dict:
@@ -138,3 +121,10 @@ def test_generate_refuses_an_as_of_outside_the_window(tmp_path, capsys):
     assert main(["generate", str(tmp_path / "out"), "--scale", "0.05", "--as-of", "2025-01-01"]) == 2
     assert "--as-of: 2025-01-01 is outside the window; give a day from 2023-01-01 to 2024-12-31" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_validate_refuses_a_snapshot_and_verify_refuses_a_change_feed(snapshots, feed, capsys):
+    assert main(["validate", str(snapshots[SNAPSHOT_DAY])]) == 2
+    assert "is a snapshot as of 2024-01-27; validate judges the whole window" in capsys.readouterr().err
+    assert main(["verify", str(feed)]) == 2
+    assert "holds daily change batches (synth-spark changes), not a dataset" in capsys.readouterr().err

@@ -21,6 +21,9 @@ def _dataset_manifest(path: Path, name: str) -> dict:
         settle(path, name)
     manifest = manifests.read(path, name)
     manifests.check(manifest, name)
+    if manifest.get("as_of"):
+        raise ConfigError(f"{name}: {str(path)!r} is a snapshot as of {manifest['as_of']}; validate judges the whole "
+                          "window: give a dataset generated without --as-of")
     return manifest
 
 
