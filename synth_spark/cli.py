@@ -1,5 +1,5 @@
 """Command line: ``synth-spark generate`` (and ``spark-submit jobs/generate.py``, same options),
-``synth-spark validate``, ``synth-spark check`` and ``synth-spark verify``.
+``synth-spark changes`` (and ``jobs/changes.py``), ``advance``, ``validate``, ``check`` and ``verify``.
 
 Bad input is refused before Spark starts: one line naming the option and what is allowed, exit 2.
 """
