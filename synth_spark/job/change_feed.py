@@ -68,6 +68,8 @@ def write_changes(spark: SparkSession, cfg: Config, out: Path, formats: list[str
             paths[table][fmt] = name
         for table in TABLE_ORDER:
             tables[table]["paths"] = paths[table]
+            if "csv" in formats:
+                _fill_empty_csv_days(staging.path("csv", table), change_schema(table), tables[table]["days"])
         published = _manifest(plan, formats, partitions, first, last, tables,
                               seconds=time.monotonic() - progress.started)
         staging.publish([paths[t][f] for t in TABLE_ORDER for f in formats], manifest.text(published))
@@ -105,6 +107,16 @@ def _describe(df: DataFrame, days: list[dt.date]) -> dict:
         kinds = {k: counts.get((d, k), 0) for k in ("insert", "update_postimage", "delete")}
         per_day[d] = {"rows": sum(kinds.values()), **kinds, "checksum": sums.get(d, f"{0:016x}")}
     return {"rows": sum(v["rows"] for v in per_day.values()), "days": per_day}
+
+
+def _fill_empty_csv_days(path: Path, schema, days: dict) -> None:
+    """The same for CSV: a header and no rows."""
+    header = ",".join(f.name for f in schema.fields if f.name != BATCH_DATE) + "\n"
+    for day, stats in days.items():
+        folder = path / f"{BATCH_DATE}={day}"
+        if stats["rows"] == 0 and not folder.exists():
+            folder.mkdir(parents=True)
+            (folder / "part-00000-empty.csv").write_text(header)
 
 
 def _fill_empty_days(path: Path, schema, days: dict) -> None:
