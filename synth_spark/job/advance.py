@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from pyspark.sql import SparkSession
@@ -23,7 +24,7 @@ from synth_spark.config import ConfigError, config_from_manifest
 from synth_spark.job.as_of import KEYS
 from synth_spark.job.change_feed import days_between
 from synth_spark.job.changes import BATCH_DATE, CHANGE_TYPE, change_batches, change_schema
-from synth_spark.job.generate import stage_simulation
+from synth_spark.job.generate import CONCURRENT_JOBS, stage_simulation
 from synth_spark.job.writers import Staging, checksum, read_parquet
 from synth_spark.progress import Progress
 from synth_spark.publish.dataset_folder import ADVANCING
@@ -58,7 +59,9 @@ def _delta(spark: SparkSession, path: Path):
 
 
 def _version(spark: SparkSession, path: Path) -> int:
-    return int(_delta(spark, path).history(1).select("version").first()[0])
+    """The table's latest version: the highest commit file in its log (no Spark job)."""
+    commits = [int(p.stem) for p in (path / "_delta_log").glob("*.json") if p.stem.isdigit()]
+    return max(commits) if commits else int(_delta(spark, path).history(1).select("version").first()[0])
 
 
 def restore_interrupted(spark: SparkSession, dataset: Path, progress=print) -> None:
@@ -107,10 +110,12 @@ def advance(spark: SparkSession, dataset: Path, to: dt.date, partitions: int | N
         current = dict(started)
         versions.setdefault(as_of.isoformat(), dict(started))  # time travel to the snapshot's own day
         for day in days_between(first, to):
-            for table in TABLE_ORDER:
-                # a day without changes to a table makes no commit: its version stays the day before's
-                if (table, day.isoformat()) in changed:
-                    current[table] = _merge_day(spark, paths[table], batches[table], table, day)
+            # a day without changes to a table makes no commit: its version stays the day before's;
+            # the tables are independent, so a day's MERGEs run side by side
+            todo = [t for t in TABLE_ORDER if (t, day.isoformat()) in changed]
+            with ThreadPoolExecutor(max_workers=CONCURRENT_JOBS, thread_name_prefix="synth-spark-merge") as pool:
+                done = pool.map(lambda t: (t, _merge_day(spark, paths[t], batches[t], t, day)), todo)
+                current.update(dict(done))
             versions[day.isoformat()] = dict(current)
             progress(f"merged {day.isoformat()}")
         tables = dict(m["tables"])
