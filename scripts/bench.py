@@ -335,6 +335,39 @@ def run_synth_spark(spark, cfg, out: Path, partitions: int | None) -> dict:
             "partitions": result.manifest["partitions"], "steps": timeline, "path": str(out / "parquet")}
 
 
+def run_changes(spark, cfg, out: Path, first: dt.date, last: dt.date, partitions: int | None) -> dict:
+    from synth_spark.job.change_feed import write_changes
+    from synth_spark.progress import Progress
+    from synth_spark.publish.claim import Claim
+
+    started = time.monotonic()
+    with Claim(out, True, Progress(quiet=True)):
+        m = write_changes(spark, cfg, out, ["parquet"], first, last, partitions, Progress(quiet=True))
+    return {"seconds": round(time.monotonic() - started, 2), "days": (last - first).days + 1,
+            "rows": sum(t["rows"] for t in m["tables"].values()), "path": str(out)}
+
+
+def prepare_snapshot(spark, cfg, out: Path, day: dt.date, partitions: int | None) -> Path:
+    from synth_spark.job.generate import generate
+    from synth_spark.progress import Progress
+
+    generate(spark, cfg, out, ["delta"], partitions, Progress(quiet=True), overwrite=True, as_of=day)
+    return out
+
+
+def run_advance(spark, snapshot: Path, last: dt.date, partitions: int | None) -> dict:
+    from synth_spark.job.advance import advance
+    from synth_spark.progress import Progress
+
+    before = json.loads((snapshot / "_manifest.json").read_text())["as_of"]
+    started = time.monotonic()
+    m = advance(spark, snapshot, last, partitions, Progress(quiet=True))
+    days = (last - dt.date.fromisoformat(before)).days
+    return {"seconds": round(time.monotonic() - started, 2), "days": days,
+            "rows": sum(t["rows"] for t in m["tables"].values() if isinstance(t, dict) and "rows" in t),
+            "commits": sum(len(set(v.values())) for v in m["delta_versions"].values()), "path": str(snapshot)}
+
+
 def run_tables(make_frame, tables: list[str], out: Path) -> dict:
     """Write each table's frame to ``out/<table>``, timing each write."""
     if out.exists():
@@ -390,6 +423,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-warmup", action="store_true",
                    help="time a cold JVM: skip the untimed warm-up round (at scale min(S, 1)) before the stages")
     p.add_argument("--skip", type=skips, action="extend", default=[], help="stages to skip: floor, dbldatagen")
+    p.add_argument("--changes-days", type=int, default=0, metavar="N",
+                   help="also time 'changes' over the window's last N days (one simulation for the range)")
+    p.add_argument("--advance-days", type=int, default=0, metavar="N",
+                   help="also time 'advance' of a Delta snapshot over the window's last N days")
     args = p.parse_args(argv)
     if args.partitions is not None and args.partitions < 1:
         p.error("--partitions: give 1 or more")
@@ -486,6 +523,27 @@ def main(argv: list[str] | None = None) -> int:
         report["stages"]["dbldatagen"] = {"status": reason}
         _say(f"[dbldatagen] {reason}")
 
+    # 4. change feeds (optional): the same config, the window's last days
+    last = cfg.window.end - dt.timedelta(days=1)
+    feeds = {}
+    if args.changes_days:
+        first = last - dt.timedelta(days=args.changes_days - 1)
+        _say(f"[changes] daily batches of {first} to {last} ...")
+        sampler.begin("changes")
+        feeds["changes"] = run_changes(spark, cfg, out / "changes", first, last, partitions)
+        sampler.end()
+    if args.advance_days:
+        day = last - dt.timedelta(days=args.advance_days)
+        _say(f"[advance] a Delta snapshot of {day}, untimed, then advance to {last} ...")
+        snapshot = prepare_snapshot(spark, cfg, out / "lake", day, partitions)
+        sampler.begin("advance")
+        feeds["advance"] = run_advance(spark, snapshot, last, partitions)
+        sampler.end()
+    for name, st in feeds.items():
+        st.update(cpu_seconds=round(sampler.stage_cpu.get(name, 0.0), 1), peak_rss_mib=round(sampler.stage_peak.get(name, 0) / MIB))
+        _say(f"[{name}] {st['days']} days, {st['rows']:,} changed rows in {st['seconds']:.1f}s")
+    report["change_feeds"] = feeds
+
     spark.stop()
     sampler.stop()
 
@@ -580,6 +638,15 @@ def render_markdown(report: dict) -> str:
               "derived from the simulated tables, and two tables are written at once):", "",
               "| s into the stage | progress |", "|---:|---|"]
     lines += [f"| {s['at_seconds']:.1f} | {s['progress']} |" for s in report["stages"]["synth-spark"]["steps"]]
+    feeds = report.get("change_feeds") or {}
+    if feeds:
+        generate_s = report["stages"]["synth-spark"]["seconds"]
+        lines += ["", "Change feeds (the window's last days, same session):", "",
+                  "| stage | days | wall s | CPU s | vs a full generate (wall) | rows |", "|---|---:|---:|---:|---:|---:|"]
+        for name, st in feeds.items():
+            rows = "changed rows" if name == "changes" else "rows of the advanced tables"
+            lines.append(f"| {name} | {st['days']} | {st['seconds']:.1f} | {st['cpu_seconds']:.1f} | "
+                         f"{st['seconds'] / generate_s:.2f}x | {st['rows']:,} {rows} |")
     lines += ["", "RSS is the sum of VmRSS over the bench process, the driver JVM and the Python workers; pages shared "
               "between forked workers are counted in each, and the JVM keeps its heap between stages, so a later "
               "stage's peak includes what earlier stages left (see 'RSS at stage start').", ""]

@@ -13,7 +13,9 @@
 #    the cached Delta jars as --jars (no network): --format parquet,delta;
 # 3. synth-spark generate --master local[2] with the same seed and scale: --format parquet, once
 #    with the default partitions, or once per value of PARTITIONS (--partitions N);
-# 4. compares the rows and checksum of every table of the cluster's _manifest.json with each local one.
+# 4. compares the rows and checksum of every table of the cluster's _manifest.json with each local one;
+# 5. writes three days of change batches (jobs/changes.py) on the cluster and in local[2] with another
+#    --partitions, and compares the rows and checksum of every table's batch of every day.
 # Exit 0 only when both runs succeed and every table matches. Whatever it started (drivers, workers,
 # master, executors and their Python workers) is stopped on exit, by PID, even on failure or Ctrl-C.
 # The temporary folder is removed on success and kept (with the logs) on failure; KEEP=1 keeps it.
@@ -213,6 +215,34 @@ if bad:
 runs = "local[2]" if len(local_dirs) == 1 else f"{len(local_dirs)} local[2] runs"
 print(f"cluster-smoke: all {len(cluster['tables'])} tables: rows and checksums match between the standalone "
       f"cluster and {runs}")
+EOF
+# The daily change batches too: a day's batch does not depend on the master either.
+FEED_DAYS=(--from 2024-02-13 --to 2024-02-15)
+say "spark-submit jobs/changes.py to $MASTER_URL: ${FEED_DAYS[*]}"
+run "changes on the cluster" "$LOGS/cluster-changes.log" \
+  "$SPARK_SUBMIT" --master "$MASTER_URL" --deploy-mode client --name synth-spark-cluster-smoke-changes \
+  --py-files "$WORK/synth_spark.zip" \
+  --driver-memory 1g --executor-memory 1g --executor-cores 1 --total-executor-cores 2 \
+  --driver-java-options "$JAVA_OPTS" --conf "spark.executor.extraJavaOptions=$JAVA_OPTS" \
+  --conf spark.executorEnv.TZ=UTC --conf "spark.executorEnv.PYSPARK_PYTHON=$PYTHON" --conf spark.ui.enabled=false \
+  --conf spark.driver.host=127.0.0.1 --conf spark.driver.bindAddress=127.0.0.1 \
+  --conf "spark.local.dir=$WORK/local-driver" \
+  "$ROOT/jobs/changes.py" --out "$WORK/cluster-feed" --scale "$SCALE" --format parquet "${FEED_DAYS[@]}"
+run "changes in local[2]" "$LOGS/local-changes.log" \
+  env PYSPARK_SUBMIT_ARGS="--driver-java-options '$JAVA_OPTS' pyspark-shell" \
+  "$(dirname "$PYTHON")/synth-spark" changes --out "$WORK/local-feed" --master 'local[2]' --scale "$SCALE" \
+  --format parquet --partitions 3 "${FEED_DAYS[@]}"
+"$PYTHON" - "$WORK/cluster-feed/changes" "$WORK/local-feed/changes" <<'EOF'
+import json, sys
+from pathlib import Path
+cluster, local = (json.loads((Path(d) / "_manifest.json").read_text()) for d in sys.argv[1:])
+bad = [f"{t} {day}" for t, entry in cluster["tables"].items() for day, stats in entry["days"].items()
+       if stats != local["tables"][t]["days"].get(day)]
+days = sum(len(e["days"]) for e in cluster["tables"].values())
+if bad:
+    print("cluster-smoke: MISMATCH in the change batches of " + ", ".join(bad))
+    sys.exit(1)
+print(f"cluster-smoke: all {days} daily batches (table x day): rows and checksums match between the cluster and local[2]")
 EOF
 OK=1
 say "PASSED"

@@ -1,5 +1,5 @@
 """Command line: ``synth-spark generate`` (and ``spark-submit jobs/generate.py``, same options),
-``synth-spark validate``, ``synth-spark check`` and ``synth-spark verify``.
+``synth-spark changes`` (and ``jobs/changes.py``), ``advance``, ``validate``, ``check`` and ``verify``.
 
 Bad input is refused before Spark starts: one line naming the option and what is allowed, exit 2.
 """
@@ -34,7 +34,7 @@ class _Parser(argparse.ArgumentParser):
         raise ConfigError(re.sub(r"^argument [^:]+: (?=--)", "", message))
 
 
-def add_generate_options(p: argparse.ArgumentParser, default_master: str | None) -> None:
+def add_generate_options(p: argparse.ArgumentParser, default_master: str | None, snapshot: bool = True) -> None:
     p.add_argument("dataset", nargs="?", type=options.out, default=None, metavar="DATASET",
                    help="output folder (created if missing): a local path, or a Hadoop FileSystem URI "
                         "such as s3a://bucket/prefix with its connector on the classpath")
@@ -58,6 +58,9 @@ def add_generate_options(p: argparse.ArgumentParser, default_master: str | None)
     p.add_argument("--no-anomalies", action="store_true",
                    help="turn all five injected anomalies off (a control run for the same seed)")
     p.add_argument("--overwrite", action="store_true", help="replace the synth-spark dataset already in DATASET")
+    if snapshot:
+        p.add_argument("--as-of", dest="as_of", type=options.day("--as-of"), default=None, metavar="YYYY-MM-DD",
+                       help="the tables as the platform's database stood at the end of that day (UTC), a day of the window")
     p.add_argument("--quiet", action="store_true", help="print only the final summary")
 
 
@@ -69,15 +72,20 @@ def _merge(base: dict, more: dict) -> dict:
 
 
 def _settled_generate_args(args: argparse.Namespace, argv: list[str]) -> None:
-    """One DATASET, given as the argument (or, the older way, as --out with a note)."""
+    """One output folder: for generate the argument (or, the older way, --out with a note); for
+    changes --out (or the argument)."""
+    changes = args.command == "changes"
+    name = "--out" if changes else "DATASET"
     if args.dataset is not None and args.out is not None:
-        raise ConfigError("DATASET: given twice (as the argument and as --out); give it once, as the argument")
+        raise ConfigError(f"{name}: given twice (as the argument and as --out); give it once")
     if args.dataset is None and args.out is None:
-        raise ConfigError("DATASET: give the output folder, e.g. synth-spark generate out/1x")
+        example = "synth-spark changes --out feed --from 2024-12-01 --to 2024-12-31" if changes else "synth-spark generate out/1x"
+        raise ConfigError(f"{name}: give the output folder, e.g. {example}")
     if args.out is not None:
         args.dataset = args.out
-        print("synth-spark: note: --out DIR is the older form; give the folder as the argument: synth-spark generate DIR",
-              file=sys.stderr)
+        if not changes:
+            print("synth-spark: note: --out DIR is the older form; give the folder as the argument: synth-spark generate DIR",
+                  file=sys.stderr)
     if any(a == "--conf" or a.startswith("--conf=") for a in argv):
         print("synth-spark: note: --conf is the older name of --config (spark-submit has a --conf of its own)", file=sys.stderr)
 
@@ -103,6 +111,8 @@ def run_generate(args: argparse.Namespace) -> int:
         overrides = _merge(overrides, setting)
     cfg = load_config(args.config, scale=args.scale, seed=args.seed, **overrides)
     check_partitions(cfg, args.partitions)
+    if args.as_of is not None:
+        options.in_window("--as-of", args.as_of, cfg.window)
     refuse_unplannable(cfg)
 
     from synth_spark.progress import Progress
@@ -127,13 +137,76 @@ def _generate(args: argparse.Namespace, cfg, progress, out, claim) -> int:
     if out is None:  # a URI: claimed once Spark can reach its file system
         out = resolve(spark, args.dataset)
         with Claim(out, args.overwrite, progress) as claim:
-            result = generate(spark, cfg, out, args.formats, args.partitions, progress, claim=claim)
+            result = generate(spark, cfg, out, args.formats, args.partitions, progress, claim=claim, as_of=args.as_of)
     else:
-        result = generate(spark, cfg, out, args.formats, args.partitions, progress, claim=claim)
+        result = generate(spark, cfg, out, args.formats, args.partitions, progress, claim=claim, as_of=args.as_of)
     width = max(len(t) for t in result.rows)
-    print(f"synth-spark: wrote {', '.join(args.formats)} to {result.out.resolve()} in {result.seconds:.1f}s")
+    as_of = f" as of the end of {args.as_of.isoformat()}" if args.as_of else ""
+    print(f"synth-spark: wrote {', '.join(args.formats)} to {result.out.resolve()}{as_of} in {result.seconds:.1f}s")
     for table, rows in result.rows.items():
         print(f"  {table:<{width}}  {rows:>12,} rows  checksum {result.checksums[table]}")
+    return 0
+
+
+def run_changes(args: argparse.Namespace) -> int:
+    """Daily change batches of --from..--to into DIR/changes (published whole, or not at all)."""
+    overrides: dict = {"anomalies": {name: {"enabled": False} for name in ANOMALY_TYPES}} if args.no_anomalies else {}
+    for setting in args.settings:
+        overrides = _merge(overrides, setting)
+    cfg = load_config(args.config, scale=args.scale, seed=args.seed, **overrides)
+    check_partitions(cfg, args.partitions)
+    options.in_window("--from", args.first, cfg.window)
+    options.in_window("--to", args.last, cfg.window)
+    if args.first > args.last:
+        raise ConfigError(f"--from: {args.first.isoformat()} is after --to {args.last.isoformat()}; give --from on or before --to")
+    if not isinstance(args.dataset, Path):
+        raise ConfigError("--out: change feeds are written to a local folder; give a path")
+    refuse_unplannable(cfg)
+    out = args.dataset / "changes"
+    check_writable(out)
+
+    from synth_spark.job.change_feed import write_changes
+    from synth_spark.job.session import build_session
+    from synth_spark.progress import Progress
+    from synth_spark.publish.claim import Claim
+
+    progress = Progress(quiet=args.quiet)
+    with Claim(out, args.overwrite, progress):
+        progress(f"starting Spark ({args.master or 'spark-submit master'})")
+        spark = build_session(args.master, partitions=args.partitions, driver_memory=args.driver_memory,
+                              delta="delta" in args.formats, extra=dict(args.spark_conf))
+        published = write_changes(spark, cfg, out, args.formats, args.first, args.last, args.partitions, progress)
+    days = (args.last - args.first).days + 1
+    print(f"synth-spark: wrote {days} daily batches ({', '.join(args.formats)}) of "
+          f"{args.first.isoformat()} to {args.last.isoformat()} to {out.resolve()} in {published['seconds']:.1f}s")
+    width = max(len(t) for t in published["tables"])
+    for table, entry in published["tables"].items():
+        kinds = {k: sum(d[k] for d in entry["days"].values()) for k in ("insert", "update_postimage")}
+        print(f"  {table:<{width}}  {entry['rows']:>12,} rows  ({kinds['insert']:,} inserts, {kinds['update_postimage']:,} updates)")
+    return 0
+
+
+def run_advance(args: argparse.Namespace) -> int:
+    """Move a Delta snapshot forward to --to, one MERGE commit per table and day."""
+    from synth_spark.job.advance import advance, refuse_unadvanceable
+    from synth_spark.manifest import read as read_manifest
+
+    refuse_unadvanceable(args.dataset, read_manifest(args.dataset), args.to)
+
+    from synth_spark.job.session import build_session
+    from synth_spark.progress import Progress
+    from synth_spark.publish.claim import Claim
+
+    progress = Progress(quiet=args.quiet)
+    with Claim(args.dataset, True, progress):
+        progress(f"starting Spark ({args.master or 'spark-submit master'})")
+        spark = build_session(args.master, partitions=args.partitions, driver_memory=args.driver_memory, delta=True)
+        updated = advance(spark, args.dataset, args.to, args.partitions, progress)
+    days = updated["delta_versions"]
+    print(f"synth-spark: advanced {args.dataset.resolve()} to the end of {updated['as_of']}: "
+          f"{len(days)} days merged so far, one commit per table and day")
+    for day in list(days)[-3:]:
+        print(f"  {day}  " + ", ".join(f"{t} v{v}" for t, v in days[day].items()))
     return 0
 
 
@@ -170,9 +243,25 @@ def run_verify(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None, default_master: str | None = "local[*]") -> int:
     parser = _Parser(prog="synth-spark", description="Reproducible synthetic creator-economy data with PySpark.")
     parser.add_argument("--version", action="version", version=f"synth-spark {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{generate,validate,check,verify}")
+    sub = parser.add_subparsers(dest="command", metavar="{generate,changes,advance,validate,check,verify}")
     gen = sub.add_parser("generate", help="generate the seven tables")
     add_generate_options(gen, default_master)
+    chg = sub.add_parser("changes", help="daily change batches of a range of days, to replay onto a snapshot")
+    add_generate_options(chg, default_master, snapshot=False)
+    chg.add_argument("--from", dest="first", type=options.day("--from"), required=True, metavar="YYYY-MM-DD",
+                     help="first day of the range (a day of the window)")
+    chg.add_argument("--to", dest="last", type=options.day("--to"), required=True, metavar="YYYY-MM-DD",
+                     help="last day of the range, inclusive")
+    adv = sub.add_parser("advance", help="move a snapshot's Delta tables forward day by day (MERGE, change data feed on)")
+    adv.add_argument("dataset", type=Path, help="a folder written by 'synth-spark generate --as-of DAY --format delta'")
+    adv.add_argument("--to", type=options.day("--to"), required=True, metavar="YYYY-MM-DD",
+                     help="the last day to merge, after the snapshot's day")
+    adv.add_argument("--partitions", type=options.positive_int("--partitions", MAX_PARTITIONS), default=None,
+                     help="Spark tasks for the simulation (default: the snapshot's)")
+    adv.add_argument("--master", type=options.master, default=default_master,
+                     help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
+    adv.add_argument("--driver-memory", type=options.memory, default=None, help="driver JVM memory in local mode, e.g. 8g")
+    adv.add_argument("--quiet", action="store_true", help="print only the final summary")
     val = sub.add_parser("validate", help="measure every statistical target of the seed on a dataset")
     val.add_argument("dataset", type=Path, help="a folder written by 'synth-spark generate' (with parquet)")
     val.add_argument("--report", type=Path, default=None, help="report folder (default: DATASET/report)")
@@ -190,7 +279,7 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
     ver = sub.add_parser("verify", help="re-read a dataset and compare its row counts and checksums with its manifest")
     ver.add_argument("dataset", type=Path, help="a folder written by 'synth-spark generate'")
     ver.add_argument("--master", type=options.master, default=default_master, help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
-    commands = {"generate": run_generate, "validate": run_validate, "check": run_check, "verify": run_verify}
+    commands = {"generate": run_generate, "changes": run_changes, "advance": run_advance, "validate": run_validate, "check": run_check, "verify": run_verify}
     command = "synth-spark"
     try:
         argv = sys.argv[1:] if argv is None else list(argv)
@@ -199,7 +288,7 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
             parser.print_help(sys.stderr)
             return EXIT_BAD_INPUT
         command = args.command
-        if command == "generate":
+        if command in ("generate", "changes"):
             _settled_generate_args(args, argv)
         return commands[args.command](args)
     except ConfigError as err:

@@ -36,12 +36,9 @@ def versions() -> dict[str, str]:
     return out
 
 
-def build(plan, formats: list[str], partitions: int, rows: dict[str, int], checksums: dict[str, str],
-          paths: dict[str, dict[str, str]]) -> dict:
-    """The manifest of a generated dataset (``plan``: the run's simulation.plan.Plan)."""
-    cfg, job = plan.cfg, plan.job
-    creators = plan.creators
-    joined = creators["joined_month"]
+def header(plan) -> dict:
+    """What every manifest of ours opens with: who wrote it, when, and the run's seed, scale and window."""
+    cfg = plan.cfg
     return {
         "generator": GENERATOR,
         "generator_version": __version__,
@@ -50,6 +47,19 @@ def build(plan, formats: list[str], partitions: int, rows: dict[str, int], check
         "scale": cfg.scale,
         "window": {"start": cfg.window.start.isoformat(), "end": (cfg.window.end - dt.timedelta(days=1)).isoformat(),
                    "months": cfg.window.months, "timezone": "UTC"},
+    }
+
+
+def build(plan, formats: list[str], partitions: int, rows: dict[str, int], checksums: dict[str, str],
+          paths: dict[str, dict[str, str]], as_of: dt.date | None = None) -> dict:
+    """The manifest of a generated dataset (``plan``: the run's simulation.plan.Plan)."""
+    cfg, job = plan.cfg, plan.job
+    creators = plan.creators
+    joined = creators["joined_month"]
+    return {
+        **header(plan),
+        # the day whose end the tables show (a snapshot); absent for the window's end
+        **({"as_of": as_of.isoformat()} if as_of is not None else {}),
         "formats": formats,
         "partitions": partitions,
         "patron_id_pool": job.pool,
@@ -95,6 +105,9 @@ def read(folder, name: str = "DATASET") -> dict:
         raise ConfigError(f"{name}: cannot read {str(path)!r}: {exc}") from None
     if not isinstance(manifest, dict):
         raise ConfigError(f"{name}: {str(path)!r} is not a manifest (a JSON object)")
+    if manifest.get("kind") == "changes":
+        raise ConfigError(f"{name}: {str(folder)!r} holds daily change batches (synth-spark changes), not a dataset; "
+                          "give a folder written by 'synth-spark generate'")
     return manifest
 
 

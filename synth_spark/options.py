@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from synth_spark.config import MAX_SCALE
+from synth_spark.config import MAX_SCALE, ConfigError
 from synth_spark.manifest import FORMATS
 from synth_spark.publish.storage import location
 
@@ -53,6 +53,30 @@ def seed(text: str) -> int:
     if not 0 <= value < 2**63:
         raise argparse.ArgumentTypeError(f"--seed: {value} is not allowed; give 0 to 2**63-1")
     return value
+
+
+def day(name: str):
+    """A calendar day, YYYY-MM-DD (checked against the window once the config is known: in_window)."""
+    def parse(text: str):
+        import datetime as dt
+
+        try:
+            if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text.strip()):
+                raise ValueError
+            return dt.date.fromisoformat(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name}: {text!r} is not a day; give YYYY-MM-DD, e.g. 2024-11-30") from None
+    return parse
+
+
+def in_window(name: str, value, window) -> None:
+    """Refuse a day outside the config's window (one line naming the option and the window)."""
+    import datetime as dt
+
+    last = window.end - dt.timedelta(days=1)
+    if not window.start <= value <= last:
+        raise ConfigError(f"{name}: {value.isoformat()} is outside the window; give a day from "
+                          f"{window.start.isoformat()} to {last.isoformat()}")
 
 
 def master(text: str) -> str:

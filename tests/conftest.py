@@ -67,3 +67,39 @@ def small_control(spark, small_config, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("control") / "out"
     generate(spark, cfg, out, ["parquet"], partitions=2, progress=Progress(quiet=True))
     return out
+
+
+#: the days the change-feed tests cut: a snapshot, then a range across a month's end and billing
+#: days with the payment outage (2024-02-14..16) in it, and the window's last day
+SNAPSHOT_DAY, LAST_DAY, WINDOW_LAST_DAY = "2024-01-27", "2024-02-16", "2024-12-31"
+
+
+@pytest.fixture(scope="session")
+def snapshots(spark, small_config, tmp_path_factory) -> dict:
+    """``small_dataset``'s config cut at the end of each of the days above (Parquet), by day."""
+    import datetime as dt
+
+    from synth_spark.job.generate import generate
+    from synth_spark.progress import Progress
+
+    root = tmp_path_factory.mktemp("as_of")
+    out = {}
+    for text in (SNAPSHOT_DAY, LAST_DAY, WINDOW_LAST_DAY):
+        day = dt.date.fromisoformat(text)
+        out[day] = root / text
+        generate(spark, small_config, out[day], ["parquet"], partitions=2, progress=Progress(quiet=True), as_of=day)
+    return out
+
+
+@pytest.fixture(scope="session")
+def feed(spark, small_config, tmp_path_factory) -> Path:
+    """The daily change batches from the day after SNAPSHOT_DAY to LAST_DAY (Parquet)."""
+    import datetime as dt
+
+    from synth_spark.job.change_feed import write_changes
+    from synth_spark.progress import Progress
+
+    out = tmp_path_factory.mktemp("feed") / "changes"
+    write_changes(spark, small_config, out, ["parquet"], dt.date.fromisoformat(SNAPSHOT_DAY) + dt.timedelta(days=1),
+                  dt.date.fromisoformat(LAST_DAY), 2, Progress(quiet=True))
+    return out

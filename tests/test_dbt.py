@@ -294,6 +294,12 @@ def _break_everything(copy: BrokenCopy) -> dict[str, str]:
     pa_.loc[i, "lifetime_spend_usd"] -= early.set_index("patron_id").pledge_amount_usd[pa_.loc[i, "patron_id"]]
     expect["patrons__lifetime_spend_usd__matches_transactions"] = "a month paid before the window left out"
 
+    # a tier taken off sale without saying when
+    ti = copy["tiers"]
+    i = ti.index[ti.is_active][0]
+    ti.loc[i, "is_active"] = False
+    expect["tiers__is_active__unless_archived"] = "inactive tier with no archived_at"
+
     # rule 4: a creator's first_pledge_received_at an hour after the earliest pledge
     i = cr.index[cr.first_pledge_received_at.notna()][0]
     cr.loc[i, "first_pledge_received_at"] += hour

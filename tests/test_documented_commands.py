@@ -6,7 +6,7 @@ Commands are read from the pages themselves: each line of a ``bash`` block, each
 A command no rule below knows how to run fails the test, so a new page cannot add an untested one.
 
 What is changed to run them here, and nothing else:
-- the scale: ``--scale S`` becomes ``--scale 0.05`` (kept when the page shows it refused), and
+- the scale of ``generate`` and ``changes``: ``--scale S`` becomes ``--scale 0.05`` (kept when the page shows it refused), and
   ``--partitions N`` becomes 4 (there are 25 creators to share out);
 - where a line addresses a cluster or a store we do not have: ``--master spark://…``, ``yarn`` or
   ``k8s://…`` becomes ``local[2]`` (and ``--deploy-mode cluster`` goes, which local mode refuses);
@@ -185,7 +185,7 @@ def run_synth_spark(shown: Shown, box: Sandbox) -> subprocess.CompletedProcess:
             done = _cli_run(box, args, shown)
             assert list(mount.iterdir()) == [], "a full disk left files behind"
             return done
-    if args[1] == "generate":
+    if args[1] in ("generate", "changes"):
         args = _small(args, _refused(shown))
     env = _offline(box) if "offline" in _comment(shown) else None
     return _cli_run(box, args, shown, env)

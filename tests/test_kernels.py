@@ -349,14 +349,32 @@ def test_pledges_start_and_move_only_into_open_tiers(w):
     assert before.sum() > 10
 
 
-def test_top_creators_are_old_and_new_creators_join_in_the_window(creators_and_tiers):
+def test_creators_keep_joining_through_the_window_at_each_size_tiers_share(creators_and_tiers):
     cfg, cre, _ = creators_and_tiers
     cal = Calendar(cfg.window)
     joined = cre["joined_month"] >= 0
-    assert not np.any(joined & (cre["size_code"] == 2))
+    for code, tier in enumerate(SIZE_TIERS):
+        size = cre["size_code"] == code
+        assert (joined & size).sum() == round(cfg.creators.size_tiers[tier].joined_in_window * size.sum())
+    # evenly over the months: a steadily growing roster, not a burst
+    per_month = np.bincount(cre["joined_month"][joined], minlength=cal.months)
+    assert per_month.max() - per_month.min() <= 1
     np.testing.assert_array_equal(cal.month_index(cre["created_t"][joined]), cre["joined_month"][joined])
     assert np.all(cre["created_t"][~joined] < cal.start)
     assert np.all(cre["created_t"] < cal.end)
+
+
+def test_a_creator_joining_in_the_window_builds_an_audience_from_nothing(w):
+    cre, pl, cal = w.creators, w.life.pledges, w.cal
+    joined = cre["joined_month"] >= 0
+    assert joined.sum() >= 0.25 * joined.size
+    # nobody pledges before the page exists, and a page six months old has patrons
+    assert np.all(pl["start_t"] >= cre["created_t"][pl["creator_idx"]])
+    old_enough = joined & (cre["joined_month"] <= cal.months - 7) & (cre["size_code"] < 2)
+    six_months_in = cal.month_start(np.clip(cre["joined_month"] + 6, 0, cal.months - 1))[pl["creator_idx"]]
+    running = (pl["start_t"] < six_months_in) & (pl["end_t"] >= six_months_in) & old_enough[pl["creator_idx"]]
+    with_patrons = np.unique(pl["creator_idx"][running]).size
+    assert 0.3 < with_patrons / old_enough.sum() < 1.0
 
 
 # =============================================================================================

@@ -36,16 +36,18 @@ def _group_alive(pgid: int) -> bool:
     return False
 
 
-def _kill_once_staged(out: Path, log: Path, *extra: str) -> Path:
-    """Start ``synth-spark generate`` in its own session, wait until a table is complete in its
-    staging folder, SIGKILL the whole group; the staging folder it leaves."""
-    cmd = [sys.executable, "-m", "synth_spark.cli", "generate", str(out), "--scale", str(SMALL_SCALE),
+def _kill_once_staged(out: Path, log: Path, *extra: str, command: tuple[str, ...] = ("generate",),
+                      staged: str = "parquet") -> Path:
+    """Start ``synth-spark generate`` (or ``command``) in its own session, wait until a table is
+    complete in its staging folder's ``staged`` folder, SIGKILL the whole group; the staging folder it leaves."""
+    target = [str(out)] if command == ("generate",) else []
+    cmd = [sys.executable, "-m", "synth_spark.cli", *command, *target, "--scale", str(SMALL_SCALE),
            "--seed", str(SMALL_SEED), "--format", "parquet", "--partitions", "2", "--master", "local[2]", *extra]
     with open(log, "w") as fh:
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + STAGE_TIMEOUT
-        while not list(out.glob(f"{STAGING_PREFIX}*/parquet/*/_SUCCESS")):
+        while not list(out.glob(f"{STAGING_PREFIX}*/{staged}/*/_SUCCESS")):
             assert proc.poll() is None, f"the run ended before it was killed:\n{log.read_text()[-3000:]}"
             assert time.monotonic() < deadline, f"no staged table after {STAGE_TIMEOUT}s:\n{log.read_text()[-3000:]}"
             time.sleep(0.2)
@@ -100,3 +102,14 @@ def test_a_killed_run_publishes_nothing_and_the_rerun_equals_an_uninterrupted_on
     leftover = _kill_once_staged(out, tmp_path / "killed-overwrite.log", "--overwrite")
     assert _snapshot(out) == before
     assert stale_staging(out) == [leftover]  # the next run removes it
+
+
+def test_a_killed_changes_run_publishes_nothing(tmp_path):
+    """Killed once the simulated history is staged, before any batch is published: no manifest, no
+    batches, only a staging folder the next run removes."""
+    feed = tmp_path / "feed" / "changes"
+    leftover = _kill_once_staged(feed, tmp_path / "killed-changes.log", "--from", "2024-02-13", "--to", "2024-02-15",
+                                 command=("changes", "--out", str(tmp_path / "feed")), staged="history")
+    assert not (feed / MANIFEST).exists()
+    assert not any((feed / fmt).exists() for fmt in FORMATS)
+    assert stale_staging(feed) == [leftover]

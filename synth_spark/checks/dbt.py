@@ -10,6 +10,7 @@ source tree. dbt runs in a child process, its result lines passed through as the
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import json
 import os
@@ -89,11 +90,14 @@ def dbt_vars(dataset: Path, fmt: str) -> dict:
         path = entry.get("paths", {}).get("csv")
         if path:  # one file, or a folder of part files for a large table
             csv_paths[table] = _sql_string(path if path.endswith(".csv") else f"{path}/part-*.csv")
+    # a snapshot's "now" is the end of its as-of day: nothing in it may be later
+    end = (dt.date.fromisoformat(manifest["as_of"]) + dt.timedelta(days=1)) if manifest.get("as_of") else cfg.window.end
     return {
         "data_dir": _template(_sql_string(dataset.resolve().as_posix())),
         "format": fmt,
         "window_start": f"{cfg.window.start.isoformat()} 00:00:00+00:00",
-        "window_end": f"{cfg.window.end.isoformat()} 00:00:00+00:00",  # exclusive: the first instant after
+        "window_end": f"{end.isoformat()} 00:00:00+00:00",  # exclusive: the first instant after
+        "plan_end": f"{cfg.window.end.isoformat()} 00:00:00+00:00",
         "csv_paths": csv_paths,
         "plan_types": list(cfg.creators.plan_types),
     }

@@ -107,9 +107,16 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
         raise ConfigError(_format_error(err)) from None
 
 
+#: settings an older synth-spark recorded that no longer exist: (section, key)
+RETIRED = {("creators", "joined_in_window_share")}  # now joined_in_window, per size tier
+
+
 def config_from_manifest(recorded: dict) -> Config:
     """The config a dataset was generated with, as its manifest records it. Settings added to
-    synth-spark since then take their defaults, which leave older datasets as they were."""
+    synth-spark since then take their defaults, which leave older datasets as they were; settings
+    since replaced are dropped (RETIRED)."""
+    recorded = {k: ({kk: vv for kk, vv in v.items() if (k, kk) not in RETIRED} if isinstance(v, dict) else v)
+                for k, v in recorded.items()}
     try:
         return Config.model_validate(_deep_merge(read_yaml(DEFAULT_CONFIG), recorded))
     except ValidationError as err:

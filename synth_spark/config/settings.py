@@ -71,6 +71,7 @@ class SizeTier(Strict):
     volatility: NonNegFloat
     churn_multiplier: PositiveFloat
     posts_per_month: NonNegFloat
+    joined_in_window: Probability
     tiers: tuple[Annotated[int, NoCoercion(), Field(ge=2, le=4)], Annotated[int, NoCoercion(), Field(ge=2, le=4)]]
 
     @field_validator("tiers")
@@ -90,7 +91,6 @@ class Creators(Strict):
     categories: dict[str, Probability]
     subcategories: dict[str, list[SafeText]]
     size_tiers: dict[str, SizeTier]
-    joined_in_window_share: Probability
     plan_types: dict[SafeText, PlanType]
     nsfw_share: Probability
     verified_share: dict[str, Probability]

@@ -15,9 +15,11 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from synth_spark.job.emitters import (
+    HISTORY_DDL,
     Job,
     decoded,
     events_batch,
+    history_batch,
     mapper,
     pledges_batch,
     posts_batch,
@@ -38,11 +40,13 @@ def money(cents: str) -> Column:
 
 
 _EMITTERS = {"posts": posts_batch, "pledges": pledges_batch, "transactions": transactions_batch,
-             "engagement_events": events_batch}
+             "engagement_events": events_batch, "history": history_batch}
 
 
 def emitted_schema(table: str) -> StructType:
     """What the executors emit for ``table``: its published schema, less what Spark derives."""
+    if table == "history":
+        return StructType.fromDDL(HISTORY_DDL)
     fields = [f for f in schema(table).fields if (table, f.name) != ("pledges", "is_first_pledge")]
     return StructType(fields)
 
@@ -54,7 +58,7 @@ def simulated(tasks: DataFrame, job: Job, shared, table: str) -> DataFrame:
     if table == "pledges":
         first = Window.partitionBy("patron_id").orderBy("started_at", "pledge_id")
         rows = rows.withColumn("is_first_pledge", F.row_number().over(first) == 1)
-    return rows.select(*columns(table))
+    return rows if table == "history" else rows.select(*columns(table))
 
 
 def arrow_frame(spark: SparkSession, data: dict[str, np.ndarray], ddl: str) -> DataFrame:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from synth_spark import vocabulary
 from synth_spark.simulation import billing, identity, streams
@@ -32,6 +33,7 @@ from synth_spark.vocabulary import (
     CHURN_REASONS,
     EVENT_TYPES,
     FAILURE_CODES,
+    NEVER,
     PAYMENT_METHODS,
     PLEDGE_STATUSES,
     POST_TYPES,
@@ -127,6 +129,34 @@ def pledges_batch(job: Job, cre: dict[str, np.ndarray]) -> pa.RecordBatch:
         "ended_at": timestamps(np.where(ended, pl["end_t"], 0), ended),
         "pause_started_at": timestamps(np.where(paused, pl["pause_t"], 0), paused),
         "churn_reason": decoded(np.where(ended, pl["reason"], 0), (None, *CHURN_REASONS)),
+    })
+
+
+#: what a pledge's row does not show of its past: each pause (``until`` null while it lasts) and
+#: each tier change (the tier and amount it left); internal, for snapshots and change feeds
+HISTORY_DDL = ("pledge_id bigint, kind string, at timestamp, until timestamp, from_tier_id bigint, "
+               "from_amount_usd decimal(10,2)")
+
+
+def history_batch(job: Job, cre: dict[str, np.ndarray]) -> pa.RecordBatch:
+    _, _, life = _simulate(job, cre)
+    pl, pauses, moves = life.pledges, life.pauses, life.moves
+    ended = pauses["end_t"] < NEVER
+    mv = moves["pledge_idx"]
+    creator_id = cre["creator_id"][pl["creator_idx"][mv]]
+    from_amount = np.stack([np.zeros(len(cre["creator_id"]), dtype=np.int64)]
+                           + [cre[f"price_{r}"] for r in (1, 2, 3, 4)], axis=1)[pl["creator_idx"][mv], moves["from_rank"]]
+    n_p, n_m = pauses["pledge_idx"].size, mv.size
+    return pa.RecordBatch.from_pydict({
+        "pledge_id": np.concatenate([pl["pledge_id"][pauses["pledge_idx"]], pl["pledge_id"][mv]]),
+        "kind": pa.array(["pause"] * n_p + ["move"] * n_m, type=pa.string()),
+        "at": timestamps(np.concatenate([pauses["start_t"], moves["t"]])),
+        "until": timestamps(np.concatenate([np.where(ended, pauses["end_t"], 0), np.zeros(n_m, dtype=np.int64)]),
+                            np.concatenate([ended, np.zeros(n_m, dtype=bool)])),
+        "from_tier_id": pa.array(np.concatenate([np.zeros(n_p, dtype=np.int64), vocabulary.tier_id(creator_id, moves["from_rank"])]),
+                                 mask=np.arange(n_p + n_m) < n_p),
+        "from_amount_usd": pc.if_else(pa.array(np.arange(n_p + n_m) < n_p), pa.scalar(None, pa.decimal128(10, 2)),
+                                      money(np.concatenate([np.zeros(n_p, dtype=np.int64), from_amount]))),
     })
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -14,6 +15,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from synth_spark import manifest
 from synth_spark.config import Config
+from synth_spark.job.as_of import end_of_day, snapshot
 from synth_spark.job.derived import (
     anomalies_frame,
     creators_frame,
@@ -28,12 +30,14 @@ from synth_spark.progress import Progress
 from synth_spark.publish.claim import Claim
 from synth_spark.simulation.plan import Plan
 from synth_spark.simulation.workload import Workload, creator_work, default_tasks
-from synth_spark.vocabulary import GROUND_TRUTH, OUTPUT_TABLES
+from synth_spark.vocabulary import GROUND_TRUTH, OUTPUT_TABLES, TABLE_ORDER
 
 T = TypeVar("T")
 #: in the order they start: what the derived tables need first (patrons need pledges and
 #: transactions, creators pledges and posts), so those can run while the events are written
 SIMULATED = ("pledges", "transactions", "posts", "engagement_events")
+#: the pledges' pauses and tier changes, written only for runs that cut the history (as_of, changes)
+HISTORY = "history"
 #: Spark jobs in flight at once: each stage leaves cores idle at its start and tail (and the
 #: single-file tables use one core), which another table's job can use
 CONCURRENT_JOBS = 2
@@ -93,46 +97,72 @@ def _announced(progress: Progress, name: str, step: Callable[[], T], needs: list
 
 
 def generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], partitions: int | None = None,
-             progress: Progress | None = None, overwrite: bool = False, claim: Claim | None = None) -> Result:
+             progress: Progress | None = None, overwrite: bool = False, claim: Claim | None = None,
+             as_of: dt.date | None = None) -> Result:
     """Generate every table into ``out``. ``partitions`` is the number of generation tasks; by
     default it follows the expected rows and the cores Spark has (``workload.default_tasks``).
     ``out`` must be empty, missing, or (with ``overwrite``) one of our datasets; the run holds the
-    folder's lock throughout (``claim``, when the caller took it already)."""
+    folder's lock throughout (``claim``, when the caller took it already). ``as_of``: the tables as
+    they stood at the end of that day instead of the window's end."""
     progress = progress or Progress()
     if claim is None:
         with Claim(out, overwrite, progress) as claim:
-            return _generate(spark, cfg, out, formats, partitions, progress)
-    return _generate(spark, cfg, out, formats, partitions, progress)
+            return _generate(spark, cfg, out, formats, partitions, progress, as_of)
+    return _generate(spark, cfg, out, formats, partitions, progress, as_of)
 
 
-def _generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], partitions: int | None,
-              progress: Progress) -> Result:
-    progress(f"planning: {cfg.n_creators:,} creators, {cfg.n_patrons:,} patrons target, seed {cfg.seed}, scale {cfg.scale:g}")
-    plan = Plan.make(cfg)
+def stage_simulation(spark: SparkSession, plan: Plan, staging: Staging, partitions: int, progress: Progress,
+                     fmt: str = "parquet", history: bool = False) -> dict[str, Path]:
+    """Simulate every table and write its final rows to ``staging``'s ``fmt`` folder (checksums
+    kept for "parquet"), with the pledges' history when asked: where each table went."""
     job, creators = plan.job, plan.creators
     work = creator_work(plan.cal, creators)
-    partitions = partitions or default_tasks(work, spark.sparkContext.defaultParallelism)
     workload = Workload.balance(work, creators["creator_id"], partitions)
     progress(f"{partitions} tasks, busiest expected at {workload.imbalance:.2f}x the mean")
     shared = spark.sparkContext.broadcast(Shared(plan.simulation_columns(), workload))
     tasks = task_frame(spark, partitions)
-
-    staging = Staging(out)
     try:
+        def write(df: DataFrame, table: str) -> Path:
+            return staging.write_parquet(df, table, fmt)
+
         def staged_table(table: str) -> DataFrame:
-            return read_parquet(spark, staging.path("parquet", table))
+            return read_parquet(spark, staging.path(fmt, table))
 
         steps: dict[str, Callable[[], object]] = {
-            table: (lambda t=table: staging.write_parquet(simulated(tasks, job, shared, t), t)) for table in SIMULATED}
-        steps["tiers"] = lambda: staging.write_parquet(tiers_frame(spark, plan.tiers).coalesce(1), "tiers")
-        steps[GROUND_TRUTH] = lambda: staging.write_parquet(anomalies_frame(spark, list(plan.truth)).coalesce(1), GROUND_TRUTH)
-        steps["patrons"] = lambda: staging.write_parquet(
+            table: (lambda t=table: write(simulated(tasks, job, shared, t), t)) for table in SIMULATED}
+        if history:
+            steps[HISTORY] = lambda: write(simulated(tasks, job, shared, HISTORY), HISTORY)
+        steps["tiers"] = lambda: write(tiers_frame(spark, plan.tiers).coalesce(1), "tiers")
+        steps[GROUND_TRUTH] = lambda: write(anomalies_frame(spark, list(plan.truth)).coalesce(1), GROUND_TRUTH)
+        steps["patrons"] = lambda: write(
             patrons_frame(job, staged_table("pledges"), staged_table("transactions")).repartition(partitions, "patron_id"),
             "patrons")
-        steps["creators"] = lambda: staging.write_parquet(
+        steps["creators"] = lambda: write(
             creators_frame(spark, job, creators, staged_table("pledges"), staged_table("posts")).coalesce(1), "creators")
-        staged = concurrently(spark, progress, steps,
-                              after={"patrons": ("pledges", "transactions"), "creators": ("pledges", "posts")})
+        return concurrently(spark, progress, steps,
+                            after={"patrons": ("pledges", "transactions"), "creators": ("pledges", "posts")})
+    finally:
+        shared.destroy()
+
+
+def _generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], partitions: int | None,
+              progress: Progress, as_of: dt.date | None) -> Result:
+    progress(f"planning: {cfg.n_creators:,} creators, {cfg.n_patrons:,} patrons target, seed {cfg.seed}, scale {cfg.scale:g}")
+    plan = Plan.make(cfg)
+    partitions = partitions or default_tasks(creator_work(plan.cal, plan.creators), spark.sparkContext.defaultParallelism)
+    staging = Staging(out)
+    try:
+        if as_of is None:
+            staged = stage_simulation(spark, plan, staging, partitions, progress)
+        else:
+            # the whole history first, then each table cut at the end of the day
+            full = {t: read_parquet(spark, p) for t, p in
+                    stage_simulation(spark, plan, staging, partitions, progress, "history", history=True).items()}
+            moment = end_of_day(as_of)
+            steps = {t: (lambda t=t: staging.write_parquet(_files(snapshot(t, full, moment), t, partitions), t)) for t in TABLE_ORDER}
+            steps[GROUND_TRUTH] = lambda: staging.write_parquet(full[GROUND_TRUTH], GROUND_TRUTH)
+            progress(f"cutting every table at the end of {as_of.isoformat()}")
+            staged = concurrently(spark, progress, steps)
 
         rows = {t: staging.checksums[t][0] for t in OUTPUT_TABLES}
         sums = {t: staging.checksums[t][1] for t in OUTPUT_TABLES}
@@ -154,12 +184,15 @@ def _generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], p
             progress(f"{table}: {rows[table]:,} rows, checksum {sums[table]}")
 
         seconds = time.monotonic() - progress.started
-        published = manifest.build(plan, formats, partitions, rows, sums, paths)
+        published = manifest.build(plan, formats, partitions, rows, sums, paths, as_of)
         staging.publish([paths[t][f] for t in OUTPUT_TABLES for f in formats], manifest.text(published))
     except BaseException:
         staging.discard()
         raise
-    finally:
-        shared.destroy()
     progress(f"published {out / MANIFEST}")
     return Result(out, rows, sums, seconds, published)
+
+
+def _files(df: DataFrame, table: str, partitions: int) -> DataFrame:
+    """A cut table in as many files as the full one would have."""
+    return df.coalesce(1) if table in ("tiers", "creators") else df.repartition(partitions, df.columns[0])

@@ -56,10 +56,14 @@ class Staging:
     def path(self, fmt: str, table: str) -> Path:
         return self.root / fmt / table
 
-    def write_parquet(self, df: DataFrame, table: str) -> Path:
-        """Write ``table``; its :func:`checksum` is taken from the rows on their way to the files
-        (an observation, so no second read) and kept in ``self.checksums``."""
-        path = self.path("parquet", table)
+    def write_parquet(self, df: DataFrame, table: str, fmt: str = "parquet") -> Path:
+        """Write ``table`` to the ``fmt`` folder; for "parquet" (what is published) its :func:`checksum`
+        is taken from the rows on their way to the files (an observation, so no second read) and kept
+        in ``self.checksums``."""
+        path = self.path(fmt, table)
+        if fmt != "parquet":
+            df.write.mode("overwrite").parquet(str(path))
+            return path
         seen = Observation(f"checksum_{table}")
         df.observe(seen, *_checksum_aggregates(df)).write.mode("overwrite").parquet(str(path))
         self.checksums[table] = _checksum_of(seen.get)

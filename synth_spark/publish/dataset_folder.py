@@ -30,11 +30,13 @@ MARKER = ".synth-spark-dataset"
 JOURNAL = ".synth-spark-journal"
 #: one writer per dataset (see lock.py)
 LOCK = ".synth-spark.lock"
+#: the table versions an ``advance`` in progress started from (see job/advance.py)
+ADVANCING = ".synth-spark-advancing.json"
 #: staging folders: our prefix plus 32 random hex digits, so no user folder is taken for one
 STAGING_PREFIX = ".synth-spark-staging-"
 OWNER_FILE = "_owner.json"
 #: our own files at the top of a dataset, besides the entries its manifest lists
-HOUSEKEEPING = (MANIFEST, MARKER, JOURNAL, LOCK)
+HOUSEKEEPING = (MANIFEST, MARKER, JOURNAL, LOCK, ADVANCING)
 #: where ``synth-spark validate`` writes its report by default; replaced with the dataset
 REPORT = "report"
 

@@ -88,16 +88,16 @@ def draw_creators(cfg: Config, cal: Calendar) -> dict[str, np.ndarray]:
         pick = np.minimum((uniform(seed, streams.tier_price(rank), ids) * len(points)).astype(np.int64), len(points) - 1)
         prices[rank] = np.where(n_tiers >= rank, points[pick], 0)
 
-    # Top creators are old; new creators join during the window as emerging or established.
-    joins = (size_code < 2) & (uniform(seed, streams.CREATOR_JOINS, ids) < cc.joined_in_window_share / (1 - tiers[2].share))
-    joined_month = np.where(joins, np.floor(uniform(seed, streams.CREATOR_JOIN_MONTH, ids) * max(1, cal.months - 6)), -1).astype(np.int64)
+    joined_month = joining_months(seed, ids, size_code, per_size("joined_in_window"), cal.months)
+    joins = joined_month >= 0
     years_before = np.array([3.0, 5.0, 7.0])[size_code] * uniform(seed, streams.CREATOR_AGE, ids) + np.array([0.25, 1.0, 2.0])[size_code]
     before = cal.start - (years_before * 365.25 * DAY).astype(np.int64)
-    in_window = cal.month_start(np.maximum(joined_month, 0)) + (uniform(seed, streams.CREATOR_JOIN_DAY, ids) * 27 * DAY).astype(np.int64)
+    join_m = np.maximum(joined_month, 0)
+    in_window = cal.month_start(join_m) + (uniform(seed, streams.CREATOR_JOIN_DAY, ids) * (cal.days_in_month(join_m) - 1) * DAY).astype(np.int64)
     created_t = np.where(joins, in_window, before)
     # signing up is something people do in their own evenings and weekends too
-    lo = np.where(joins, cal.month_start(np.maximum(joined_month, 0)), created_t - 3 * DAY)
-    hi = np.where(joins, lo + 27 * DAY, np.minimum(created_t + 3 * DAY, cal.start))
+    lo = np.where(joins, cal.month_start(join_m), created_t - 3 * DAY)
+    hi = np.where(joins, cal.month_start(join_m) + (cal.days_in_month(join_m) - 1) * DAY, np.minimum(created_t + 3 * DAY, cal.start))
     created_t = rhythm.in_rhythm(created_t, lo, hi, rhythm.creator_zone(seed, ids), rhythm.Rhythm.of(cfg.rhythm.patrons),
                                  rhythm.clock_for(cal), uniform(seed, streams.RHYTHM_CREATOR_JOIN_DAY, ids),
                                  uniform(seed, streams.RHYTHM_CREATOR_JOIN_HOUR, ids))
@@ -154,6 +154,27 @@ def draw_creators(cfg: Config, cal: Calendar) -> dict[str, np.ndarray]:
         "is_nsfw": uniform(seed, streams.CREATOR_NSFW, ids) < cc.nsfw_share,
         "is_verified": uniform(seed, streams.CREATOR_VERIFIED, ids) < verified,
     }
+
+
+def joining_months(seed: int, ids: np.ndarray, size_code: np.ndarray, share: np.ndarray, months: int) -> np.ndarray:
+    """The window month each creator's page opens in, or -1 for a creator older than the window.
+
+    Exactly ``round(share * n)`` creators of each size tier join (chosen in a seeded order), and the
+    joiners are spread evenly over the window's months: the platform gains creators at a steady
+    pace, and which months they land in is not left to a handful of lucky draws."""
+    u = uniform(seed, streams.CREATOR_JOINS, ids)
+    joins = np.zeros(ids.size, dtype=bool)
+    for g in np.unique(size_code):
+        members = np.nonzero(size_code == g)[0]
+        k = int(round(float(share[members[0]]) * members.size))
+        joins[members[np.argsort(u[members], kind="stable")[:k]]] = True
+    out = np.full(ids.size, -1, dtype=np.int64)
+    joiners = np.nonzero(joins)[0]
+    if joiners.size:
+        rank = np.empty(joiners.size, dtype=np.int64)
+        rank[np.argsort(uniform(seed, streams.CREATOR_JOIN_MONTH, ids[joiners]), kind="stable")] = np.arange(joiners.size)
+        out[joiners] = np.minimum(((rank + 0.5) / joiners.size * months).astype(np.int64), months - 1)
+    return out
 
 
 def draw_tiers(cfg: Config, creators: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

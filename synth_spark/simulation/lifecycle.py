@@ -40,6 +40,9 @@ class Lifecycle:
     engaged: dict[str, np.ndarray]
     #: every pause: the pledge, when it began, when it ended (NEVER while it lasts)
     pauses: dict[str, np.ndarray]
+    #: every tier change: the pledge, when, and the rank it left (its new rank is the next move's
+    #: from_rank, or the pledge's final rank)
+    moves: dict[str, np.ndarray]
 
 
 def _draw_patrons(seed: int, pledge_id: np.ndarray, creator_idx: np.ndarray, pool: int) -> np.ndarray:
@@ -192,7 +195,7 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
         return rhythm.in_rhythm(t, lo, hi, zone[rows], patron_rhythm, clock, uniform(seed, day_stream, pid[rows], m),
                                 uniform(seed, hour_stream, pid[rows], m))
 
-    attempts, engaged_log, pause_log = [], [], []
+    attempts, engaged_log, pause_log, move_log = [], [], [], []
     # Some new pledges come from a patron who left the creator before and comes back.
     comeback = (p["start_m"] >= 0) & (uniform(seed, streams.RETURN_EVENT, pid) < cfg.churn.return_share)
     came_back = np.zeros(n, dtype=bool)  # an ended pledge whose patron has come back already
@@ -284,6 +287,8 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
         new_rank = np.clip(rank[alive] + step, 1, p["n_tiers"][alive])
         moving &= tier_open(cre, a_c, new_rank, np.full(alive.size, me - 1))
         mv = alive[moving]
+        # decided when it suits the patron, like a pause; billed at the new price from next month
+        move_log.append({"pledge_idx": mv, "t": t_end[moving], "from_rank": rank[mv].copy()})
         rank[mv] = new_rank[moving]
         amount[mv] = prices[c_idx[mv], rank[mv]]
 
@@ -308,7 +313,7 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
     still = np.nonzero(pause_t < NEVER)[0]
     pause_log.append({"pledge_idx": still, "start_t": pause_t[still], "end_t": np.full(still.size, NEVER)})
     return Lifecycle(pledges, _concat(attempts, billing.ATTEMPT_FIELDS), _concat(engaged_log, ENGAGED_FIELDS),
-                     _concat(pause_log, PAUSE_FIELDS))
+                     _concat(pause_log, PAUSE_FIELDS), _concat(move_log, MOVE_FIELDS))
 
 
 def _returning_patrons(seed: int, pid: np.ndarray, c_idx: np.ndarray, patron: np.ndarray, end_t: np.ndarray,
@@ -337,6 +342,7 @@ def _returning_patrons(seed: int, pid: np.ndarray, c_idx: np.ndarray, patron: np
 
 ENGAGED_FIELDS = ("pledge_idx", "month", "n_events", "lo", "hi", "rank")
 PAUSE_FIELDS = ("pledge_idx", "start_t", "end_t")
+MOVE_FIELDS = ("pledge_idx", "t", "from_rank")
 
 
 def _concat(parts: list[dict[str, np.ndarray]], fields: tuple[str, ...]) -> dict[str, np.ndarray]:

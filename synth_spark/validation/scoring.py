@@ -189,12 +189,13 @@ def _mrr_moves(cm: pd.DataFrame, months: int) -> pd.Series:
     return mrr.pct_change()
 
 
-def _creator_delta(cm: pd.DataFrame, m: int, baseline_months: int = 3) -> pd.Series:
-    """Each creator's MRR change in month m, less its average change over the months before."""
+def _creator_delta(cm: pd.DataFrame, m: int, baseline_months: int = 3, last: int | None = None) -> pd.Series:
+    """Each creator's MRR change over months m..last (default m), less its average change over the months before."""
+    last = m if last is None else max(m, last)
     wide = cm.pivot_table(index="creator_id", columns="m", values="mrr", fill_value=0.0)
-    wide = wide.reindex(columns=range(max(0, m - baseline_months - 1), m + 1), fill_value=0.0)
+    wide = wide.reindex(columns=range(max(0, m - baseline_months - 1), last + 1), fill_value=0.0)
     diff = wide.diff(axis=1)
-    return diff[m] - diff.loc[:, : m - 1].iloc[:, 1:].mean(axis=1)
+    return diff.loc[:, m:last].sum(axis=1) - (last - m + 1) * diff.loc[:, : m - 1].iloc[:, 1:].mean(axis=1)
 
 
 def _month_dates(ds: Dataset) -> pd.Series:
@@ -229,7 +230,7 @@ def score_viral(row, agg: Aggregates, skip: set[int]) -> Score:
                  f"{100 * moves[m]:+.1f}% (other months: median {100 * moves.drop([0, m]).median():+.1f}%)",
                  float(moves[m]), bool(z >= Z_DETECTED), "creator",
                  creators[0].value == str(row.creator_ids),
-                 [Drilldown("creator", "MRR change vs its prior 3-month average change (USD)", creators),
+                 [Drilldown("creator", "MRR change from the start month to the end's vs its prior average change (USD)", creators),
                   Drilldown("creator", "new pledges vs its prior 3-month average", rank(new.fillna(0), +1)),
                   Drilldown("category", "MRR change vs prior average (USD)", rank(by_cat, +1))],
                  _monthly_series(ds, cm, {"platform MRR": None, f"creator {row.creator_ids} MRR": [str(row.creator_ids)]}))
@@ -325,7 +326,8 @@ def score_exodus(row, agg: Aggregates, skip: set[int]) -> Score:
     m = _month(ds, row.start_at)
     moves = _mrr_moves(cm, ds.months)
     z = robust_z(moves[m], moves.drop([0, m]))
-    delta = _creator_delta(cm, m)
+    # over the months the audiences end in: a creator leaving late in the month loses its MRR the next
+    delta = _creator_delta(cm, m, last=min(_month(ds, row.end_at), ds.months - 1))
     expected = set(str(row.creator_ids).split(";"))
     creators = rank(delta, -1, n=max(3, len(expected)))
     # Pledges ended this month against the creator's prior 3-month average: the departures show
@@ -338,7 +340,7 @@ def score_exodus(row, agg: Aggregates, skip: set[int]) -> Score:
                  f"(other months: median {100 * moves.drop([0, m]).median():+.1f}%), robust z {z:.1f}",
                  float(moves[m]), bool(z <= -Z_DETECTED), "creator",
                  {c.value for c in creators[:len(expected)]} == expected,
-                 [Drilldown("creator", "MRR change vs its prior 3-month average change (USD)", creators),
+                 [Drilldown("creator", "MRR change from the start month to the end's vs its prior average change (USD)", creators),
                   Drilldown("creator", "pledges ended vs its prior 3-month average", ended_rank)],
                  _monthly_series(ds, cm, {"platform MRR": None, "departing creators' MRR": sorted(expected)}))
 

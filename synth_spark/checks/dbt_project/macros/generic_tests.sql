@@ -53,11 +53,12 @@ where {% for c in columns %}child.{{ c }} is not null and {% endfor %}not exists
 
 
 {#-
-  "No future dates": "now" is the dataset's window end (var window_end, exclusive, from the
-  manifest), never the machine's clock.
+  "No future dates": "now" is the dataset's window end, or the end of its as-of day for a snapshot
+  (var window_end, exclusive, from the manifest), never the machine's clock. of='plan': the
+  simulated window's end even in a snapshot (the ground truth describes the whole window).
 -#}
-{% test before_window_end(model, column_name) %}
+{% test before_window_end(model, column_name, of='data') %}
 select *
 from {{ model }}
-where {{ column_name }} >= {{ window_end() }}
+where {{ column_name }} >= {% if of == 'plan' %}{{ plan_end() }}{% else %}{{ window_end() }}{% endif %}
 {% endtest %}

@@ -13,3 +13,9 @@ cast('{{ var("window_start") }}' as timestamptz)
 {% macro window_end() -%}
 cast('{{ var("window_end") }}' as timestamptz)
 {%- endmacro %}
+
+{#- The end of the simulated window even for a snapshot cut earlier (var plan_end; the ground truth
+    describes the whole window's scenarios). Defaults to window_end. -#}
+{% macro plan_end() -%}
+cast('{{ var("plan_end", var("window_end")) }}' as timestamptz)
+{%- endmacro %}

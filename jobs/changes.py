@@ -1,0 +1,11 @@
+"""spark-submit entry point: ``spark-submit [spark options] jobs/changes.py --out DIR --from D1 --to D2 [options]``.
+
+Same options as ``synth-spark changes``; the master and Delta jars come from spark-submit.
+"""
+
+import sys
+
+from synth_spark.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["changes", *sys.argv[1:]], default_master=None))

@@ -1,0 +1,142 @@
+"""``advance``: move a snapshot's Delta tables forward day by day, the way a platform's tables move
+under daily ingestion: for each day, one MERGE per table of that day's change batch, with Delta's
+change data feed on, so ``readChangeFeed`` between two days' versions returns that day's changes and
+time travel to a day's version is the snapshot of that day.
+
+The manifest records each day's table versions and, once every day is merged, the new ``as_of``,
+rows and checksums. A killed run leaves a note of the versions it started from (``ADVANCING``); the
+next command that opens the dataset restores the tables to them, so the tables and the manifest
+agree again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from synth_spark import manifest
+from synth_spark.config import ConfigError, config_from_manifest
+from synth_spark.job.as_of import KEYS
+from synth_spark.job.change_feed import days_between
+from synth_spark.job.changes import BATCH_DATE, CHANGE_TYPE, change_batches, change_schema
+from synth_spark.job.generate import CONCURRENT_JOBS, stage_simulation
+from synth_spark.job.writers import Staging, checksum, read_parquet
+from synth_spark.progress import Progress
+from synth_spark.publish.dataset_folder import ADVANCING
+from synth_spark.publish.storage import write_synced
+from synth_spark.simulation.plan import Plan
+from synth_spark.simulation.workload import creator_work, default_tasks
+from synth_spark.vocabulary import TABLE_ORDER, columns
+
+
+def refuse_unadvanceable(dataset: Path, m: dict, to: dt.date) -> dt.date:
+    """The snapshot's day, or one line saying why this dataset cannot be advanced to ``to``."""
+    if "delta" not in m.get("formats", []):
+        raise ConfigError(f"DATASET: {str(dataset)!r} has no Delta tables; generate it with --format delta and --as-of")
+    if m["formats"] != ["delta"]:
+        others = ", ".join(f for f in m["formats"] if f != "delta")
+        raise ConfigError(f"DATASET: {str(dataset)!r} also holds {others}, which advance would leave behind; "
+                          "generate the snapshot with --format delta only")
+    if not m.get("as_of"):
+        raise ConfigError(f"DATASET: {str(dataset)!r} is not a snapshot (no as_of); generate it with --as-of DAY")
+    as_of = dt.date.fromisoformat(m["as_of"])
+    last = dt.date.fromisoformat(m["window"]["end"])
+    if not as_of < to <= last:
+        raise ConfigError(f"--to: {to.isoformat()} is not after the snapshot's day {as_of.isoformat()} and within the "
+                          f"window; give a day from {(as_of + dt.timedelta(days=1)).isoformat()} to {last.isoformat()}")
+    return as_of
+
+
+def _delta(spark: SparkSession, path: Path):
+    from delta.tables import DeltaTable
+
+    return DeltaTable.forPath(spark, str(path))
+
+
+def _version(spark: SparkSession, path: Path) -> int:
+    """The table's latest version: the highest commit file in its log (no Spark job)."""
+    commits = [int(p.stem) for p in (path / "_delta_log").glob("*.json") if p.stem.isdigit()]
+    return max(commits) if commits else int(_delta(spark, path).history(1).select("version").first()[0])
+
+
+def restore_interrupted(spark: SparkSession, dataset: Path, progress=print) -> None:
+    """Put the tables of an advance that did not finish back to the versions it started from."""
+    note = dataset / ADVANCING
+    if not note.exists():
+        return
+    started = json.loads(note.read_text())["versions"]
+    m = manifest.read(dataset)
+    for table, version in started.items():
+        path = dataset / m["tables"][table]["paths"]["delta"]
+        if _version(spark, path) != version:
+            _delta(spark, path).restoreToVersion(version)
+    note.unlink()
+    progress(f"restored the Delta tables of {dataset} to {m['as_of']}, where an advance that did not finish had left them")
+
+
+def advance(spark: SparkSession, dataset: Path, to: dt.date, partitions: int | None, progress: Progress) -> dict:
+    """Merge the days after the snapshot's up to ``to`` into its Delta tables; the new manifest."""
+    m = manifest.read(dataset)
+    as_of = refuse_unadvanceable(dataset, m, to)
+    restore_interrupted(spark, dataset, progress)
+    cfg = config_from_manifest(m["config"])
+    first = as_of + dt.timedelta(days=1)
+    progress(f"advancing {dataset} from {as_of.isoformat()} to {to.isoformat()}")
+    plan = Plan.make(cfg)
+    partitions = partitions or m.get("partitions") or default_tasks(creator_work(plan.cal, plan.creators),
+                                                                    spark.sparkContext.defaultParallelism)
+    paths = {t: dataset.resolve() / m["tables"][t]["paths"]["delta"] for t in TABLE_ORDER}
+    staging = Staging(dataset)
+    try:
+        full = {t: read_parquet(spark, p) for t, p in
+                stage_simulation(spark, plan, staging, partitions, progress, "history", history=True).items()}
+        progress("finding each day's changes")
+        for table in TABLE_ORDER:
+            change_batches(table, full, first, to).write.partitionBy(BATCH_DATE).parquet(str(staging.path("changes", table)))
+        batches = {t: spark.read.schema(change_schema(t)).parquet(str(staging.path("changes", t))) for t in TABLE_ORDER}
+        started = {t: _version(spark, p) for t, p in paths.items()}
+        write_synced(dataset / ADVANCING, json.dumps({"from": as_of.isoformat(), "to": to.isoformat(), "versions": started}))
+        for table, path in paths.items():
+            if _delta(spark, path).detail().first()["properties"].get("delta.enableChangeDataFeed") != "true":
+                spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES (delta.enableChangeDataFeed = true)")
+                started[table] = _version(spark, path)
+        versions = dict(m.get("delta_versions", {}))
+        changed = {(t, r[BATCH_DATE]) for t in TABLE_ORDER for r in batches[t].select(BATCH_DATE).distinct().collect()}
+        current = dict(started)
+        versions.setdefault(as_of.isoformat(), dict(started))  # time travel to the snapshot's own day
+        for day in days_between(first, to):
+            # a day without changes to a table makes no commit: its version stays the day before's;
+            # the tables are independent, so a day's MERGEs run side by side
+            todo = [t for t in TABLE_ORDER if (t, day.isoformat()) in changed]
+            with ThreadPoolExecutor(max_workers=CONCURRENT_JOBS, thread_name_prefix="synth-spark-merge") as pool:
+                done = pool.map(lambda t: (t, _merge_day(spark, paths[t], batches[t], t, day)), todo)
+                current.update(dict(done))
+            versions[day.isoformat()] = dict(current)
+            progress(f"merged {day.isoformat()}")
+        tables = dict(m["tables"])
+        for table, path in paths.items():
+            rows, sum_ = checksum(spark.read.format("delta").load(str(path)))
+            tables[table] = {**tables[table], "rows": rows, "checksum": sum_}
+        updated = {**m, "as_of": to.isoformat(), "tables": tables, "delta_versions": versions}
+        write_synced(dataset / manifest.MANIFEST, manifest.text(updated))
+        (dataset / ADVANCING).unlink()
+    finally:
+        staging.discard()
+    return updated
+
+
+def _merge_day(spark: SparkSession, path: Path, batches, table: str, day: dt.date) -> int:
+    """One MERGE of the day's batch: updates replace, inserts add, deletes remove. The table's version after it."""
+    key, cols = KEYS[table], columns(table)
+    source = batches.where(F.col(BATCH_DATE) == day.isoformat())
+    (_delta(spark, path).alias("t").merge(source.alias("s"), f"t.{key} = s.{key}")
+        .whenMatchedDelete(condition=f"s.{CHANGE_TYPE} = 'delete'")
+        .whenMatchedUpdate(set={c: f"s.{c}" for c in cols})
+        .whenNotMatchedInsert(condition=f"s.{CHANGE_TYPE} != 'delete'", values={c: f"s.{c}" for c in cols})
+        .execute())
+    return _version(spark, path)

@@ -1,0 +1,130 @@
+"""Snapshots and change feeds, on real Spark: the dataset as of a day, and daily change batches that
+replay onto it. The law: the snapshot of day D with the batches of D+1..E applied in order is the
+snapshot of day E, checksum for checksum, and the snapshot of the window's last day is the full
+dataset."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from pyspark.sql import functions as F
+
+from synth_spark.cli import main
+from synth_spark.job.as_of import KEYS
+from synth_spark.job.change_feed import write_changes
+from synth_spark.job.changes import BATCH_DATE, CHANGE_TYPE, COMMIT_TIMESTAMP, change_schema, replay
+from synth_spark.job.writers import checksum
+from synth_spark.progress import Progress
+from synth_spark.vocabulary import OUTPUT_TABLES, TABLE_ORDER
+
+from .conftest import LAST_DAY, SNAPSHOT_DAY
+
+SNAPSHOT_DAY, LAST_DAY = dt.date.fromisoformat(SNAPSHOT_DAY), dt.date.fromisoformat(LAST_DAY)
+QUIET = Progress(quiet=True)
+
+
+def _manifest(folder) -> dict:
+    return json.loads((folder / "_manifest.json").read_text())
+
+
+def _batches(spark, feed, table):
+    return spark.read.schema(change_schema(table)).parquet(str(feed / "parquet" / table))
+
+
+def test_the_snapshot_of_the_last_day_is_the_full_dataset(snapshots, small_manifest):
+    last = _manifest(snapshots[dt.date(2024, 12, 31)])
+    assert last["as_of"] == "2024-12-31"
+    for table in OUTPUT_TABLES:
+        assert last["tables"][table]["checksum"] == small_manifest["tables"][table]["checksum"], table
+
+
+def test_a_snapshot_holds_only_what_existed_by_the_end_of_its_day(spark, snapshots):
+    folder = snapshots[SNAPSHOT_DAY]
+    end = dt.datetime(2024, 1, 28, tzinfo=dt.timezone.utc)
+    for table, column in (("transactions", "transaction_at"), ("posts", "published_at"), ("pledges", "started_at"),
+                          ("engagement_events", "event_at"), ("creators", "created_at"), ("tiers", "created_at")):
+        df = spark.read.parquet(str(folder / "parquet" / table))
+        assert df.where(F.col(column) >= F.lit(end)).count() == 0, table
+    pledges = spark.read.parquet(str(folder / "parquet" / "pledges"))
+    # a pledge that ends later shows no end yet, and runs
+    assert pledges.where(F.col("ended_at") >= F.lit(end)).count() == 0
+    assert pledges.where((F.col("pledge_status") == "churned") != F.col("ended_at").isNotNull()).count() == 0
+
+
+def test_snapshot_plus_daily_batches_is_the_later_snapshot(spark, snapshots, feed):
+    start, target = _manifest(snapshots[SNAPSHOT_DAY]), _manifest(snapshots[LAST_DAY])
+    for table in TABLE_ORDER:
+        before = spark.read.parquet(str(snapshots[SNAPSHOT_DAY] / "parquet" / table))
+        after = replay(before, _batches(spark, feed, table), table)
+        assert checksum(after) == (target["tables"][table]["rows"], target["tables"][table]["checksum"]), table
+        # and the batches did something: the snapshots differ
+        assert start["tables"][table]["checksum"] != target["tables"][table]["checksum"] or table == "tiers"
+
+
+def test_one_row_per_key_and_day_each_a_real_change(spark, snapshots, feed):
+    for table in TABLE_ORDER:
+        b = _batches(spark, feed, table)
+        assert b.groupBy(KEYS[table], BATCH_DATE).count().where(F.col("count") > 1).count() == 0, table
+        assert b.where(~F.col(CHANGE_TYPE).isin("insert", "update_postimage")).count() == 0
+        # a change happens on its batch's day
+        day = F.date_format(F.col(COMMIT_TIMESTAMP), "yyyy-MM-dd")
+        assert b.where(day != F.col(BATCH_DATE)).count() == 0, table
+    # append-only tables only ever insert
+    for table in ("transactions", "posts", "engagement_events"):
+        assert _batches(spark, feed, table).where(F.col(CHANGE_TYPE) != "insert").count() == 0
+    # a pledge updated on a day existed the day before; one inserted did not
+    pledges = _batches(spark, feed, "pledges")
+    assert pledges.where(F.col(CHANGE_TYPE) == "update_postimage").count() > 0
+    first = spark.read.parquet(str(snapshots[SNAPSHOT_DAY] / "parquet" / "pledges")).select("pledge_id")
+    inserted = pledges.where(F.col(CHANGE_TYPE) == "insert")
+    assert inserted.join(first, "pledge_id").count() == 0
+
+
+def test_every_day_has_a_batch_and_the_manifest_counts_them(spark, feed):
+    m = _manifest(feed)
+    assert m["kind"] == "changes" and m["from"] == "2024-01-28" and m["to"] == "2024-02-16"
+    for table in TABLE_ORDER:
+        days = m["tables"][table]["days"]
+        assert len(days) == 20
+        for day, stats in days.items():
+            assert (feed / "parquet" / table / f"{BATCH_DATE}={day}").is_dir()
+            assert stats["rows"] == stats["insert"] + stats["update_postimage"] + stats["delete"]
+        counted = _batches(spark, feed, table).groupBy(BATCH_DATE).count().collect()
+        assert {r[BATCH_DATE]: r["count"] for r in counted} == {d: s["rows"] for d, s in days.items() if s["rows"]}
+
+
+def test_a_days_batch_is_the_same_alone_or_in_a_range_on_other_partitions(spark, small_config, feed, tmp_path):
+    day = dt.date(2024, 2, 1)
+    alone = tmp_path / "changes"
+    write_changes(spark, small_config, alone, ["parquet"], day, day, 3, QUIET)
+    ranged = _manifest(feed)
+    for table in TABLE_ORDER:
+        assert _manifest(alone)["tables"][table]["days"][day.isoformat()] == ranged["tables"][table]["days"][day.isoformat()]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--from", "2022-12-31", "--to", "2023-01-05"], "--from: 2022-12-31 is outside the window"),
+    (["--from", "2024-02-10", "--to", "2024-02-01"], "--from: 2024-02-10 is after --to 2024-02-01"),
+    (["--from", "2024-02-30", "--to", "2024-03-01"], "--from: '2024-02-30' is not a day"),
+    (["--from", "2024-02-01"], "--to"),
+])
+def test_changes_refuses_bad_days_in_one_line(tmp_path, capsys, args, message):
+    assert main(["changes", "--out", str(tmp_path / "feed"), "--scale", "0.05", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "feed").exists()
+
+
+def test_generate_refuses_an_as_of_outside_the_window(tmp_path, capsys):
+    assert main(["generate", str(tmp_path / "out"), "--scale", "0.05", "--as-of", "2025-01-01"]) == 2
+    assert "--as-of: 2025-01-01 is outside the window; give a day from 2023-01-01 to 2024-12-31" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_validate_refuses_a_snapshot_and_verify_refuses_a_change_feed(snapshots, feed, capsys):
+    assert main(["validate", str(snapshots[SNAPSHOT_DAY])]) == 2
+    assert "is a snapshot as of 2024-01-27; validate judges the whole window" in capsys.readouterr().err
+    assert main(["verify", str(feed)]) == 2
+    assert "holds daily change batches (synth-spark changes), not a dataset" in capsys.readouterr().err
