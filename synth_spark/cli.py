@@ -105,12 +105,18 @@ def check_partitions(cfg, partitions: int | None) -> None:
                           f"tasks; give 1 to {cfg.n_creators:,}")
 
 
-def run_generate(args: argparse.Namespace) -> int:
+def run_config(args: argparse.Namespace):
+    """The config a generate or changes run asks for: file, --set overrides, --no-anomalies, checked."""
     overrides: dict = {"anomalies": {name: {"enabled": False} for name in ANOMALY_TYPES}} if args.no_anomalies else {}
     for setting in args.settings:
         overrides = _merge(overrides, setting)
     cfg = load_config(args.config, scale=args.scale, seed=args.seed, **overrides)
     check_partitions(cfg, args.partitions)
+    return cfg
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    cfg = run_config(args)
     if args.as_of is not None:
         options.in_window("--as-of", args.as_of, cfg.window)
     refuse_unplannable(cfg)
@@ -150,11 +156,7 @@ def _generate(args: argparse.Namespace, cfg, progress, out, claim) -> int:
 
 def run_changes(args: argparse.Namespace) -> int:
     """Daily change batches of --from..--to into DIR/changes (published whole, or not at all)."""
-    overrides: dict = {"anomalies": {name: {"enabled": False} for name in ANOMALY_TYPES}} if args.no_anomalies else {}
-    for setting in args.settings:
-        overrides = _merge(overrides, setting)
-    cfg = load_config(args.config, scale=args.scale, seed=args.seed, **overrides)
-    check_partitions(cfg, args.partitions)
+    cfg = run_config(args)
     options.in_window("--from", args.first, cfg.window)
     options.in_window("--to", args.last, cfg.window)
     if args.first > args.last:
