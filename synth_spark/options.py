@@ -5,6 +5,7 @@ option and what is allowed."""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import re
 from pathlib import Path
@@ -57,9 +58,7 @@ def seed(text: str) -> int:
 
 def day(name: str):
     """A calendar day, YYYY-MM-DD (checked against the window once the config is known: in_window)."""
-    def parse(text: str):
-        import datetime as dt
-
+    def parse(text: str) -> dt.date:
         try:
             if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text.strip()):
                 raise ValueError
@@ -71,8 +70,6 @@ def day(name: str):
 
 def in_window(name: str, value, window) -> None:
     """Refuse a day outside the config's window (one line naming the option and the window)."""
-    import datetime as dt
-
     last = window.end - dt.timedelta(days=1)
     if not window.start <= value <= last:
         raise ConfigError(f"{name}: {value.isoformat()} is outside the window; give a day from "

@@ -22,15 +22,14 @@ from pyspark.sql import functions as F
 from synth_spark import manifest
 from synth_spark.config import ConfigError, config_from_manifest
 from synth_spark.job.as_of import KEYS
-from synth_spark.job.change_feed import days_between
-from synth_spark.job.changes import BATCH_DATE, CHANGE_TYPE, change_batches, change_schema
-from synth_spark.job.generate import CONCURRENT_JOBS, stage_simulation
-from synth_spark.job.writers import Staging, checksum, read_parquet
+from synth_spark.job.change_feed import days_between, run_partitions, stage_batches
+from synth_spark.job.changes import BATCH_DATE, CHANGE_TYPE
+from synth_spark.job.generate import CONCURRENT_JOBS
+from synth_spark.job.writers import Staging, checksum
 from synth_spark.progress import Progress
 from synth_spark.publish.dataset_folder import ADVANCING
 from synth_spark.publish.storage import write_synced
 from synth_spark.simulation.plan import Plan
-from synth_spark.simulation.workload import creator_work, default_tasks
 from synth_spark.vocabulary import TABLE_ORDER, columns
 
 
@@ -88,17 +87,11 @@ def advance(spark: SparkSession, dataset: Path, to: dt.date, partitions: int | N
     first = as_of + dt.timedelta(days=1)
     progress(f"advancing {dataset} from {as_of.isoformat()} to {to.isoformat()}")
     plan = Plan.make(cfg)
-    partitions = partitions or m.get("partitions") or default_tasks(creator_work(plan.cal, plan.creators),
-                                                                    spark.sparkContext.defaultParallelism)
+    partitions = run_partitions(spark, plan, partitions or m.get("partitions"))
     paths = {t: dataset.resolve() / m["tables"][t]["paths"]["delta"] for t in TABLE_ORDER}
     staging = Staging(dataset)
     try:
-        full = {t: read_parquet(spark, p) for t, p in
-                stage_simulation(spark, plan, staging, partitions, progress, "history", history=True).items()}
-        progress("finding each day's changes")
-        for table in TABLE_ORDER:
-            change_batches(table, full, first, to).write.partitionBy(BATCH_DATE).parquet(str(staging.path("changes", table)))
-        batches = {t: spark.read.schema(change_schema(t)).parquet(str(staging.path("changes", t))) for t in TABLE_ORDER}
+        batches = stage_batches(spark, plan, staging, partitions, progress, first, to, "changes")
         started = {t: _version(spark, p) for t, p in paths.items()}
         write_synced(dataset / ADVANCING, json.dumps({"from": as_of.isoformat(), "to": to.isoformat(), "versions": started}))
         for table, path in paths.items():

@@ -18,7 +18,7 @@ from synth_spark import manifest
 from synth_spark.config import Config
 from synth_spark.job.changes import BATCH_DATE, CHANGE_TYPE, change_batches, change_schema
 from synth_spark.job.generate import concurrently, stage_simulation
-from synth_spark.job.writers import Staging, _checksum_aggregates, _checksum_of, read_parquet
+from synth_spark.job.writers import Staging, checksums_by, read_parquet
 from synth_spark.progress import Progress
 from synth_spark.simulation.plan import Plan
 from synth_spark.simulation.workload import creator_work, default_tasks
@@ -32,6 +32,24 @@ def days_between(first: dt.date, last: dt.date) -> list[dt.date]:
     return [first + dt.timedelta(days=k) for k in range((last - first).days + 1)]
 
 
+def stage_batches(spark: SparkSession, plan: Plan, staging: Staging, partitions: int, progress: Progress,
+                  first: dt.date, last: dt.date, fmt: str = "parquet") -> dict[str, DataFrame]:
+    """Simulate once, then write every table's daily batches of ``first``..``last`` to ``staging``'s
+    ``fmt`` folder (partitioned by day): the batches, read back, by table. Shared by ``changes``
+    and ``advance``."""
+    full = {t: read_parquet(spark, p) for t, p in
+            stage_simulation(spark, plan, staging, partitions, progress, "history", history=True).items()}
+    progress("finding each day's changes")
+    steps = {t: (lambda t=t: _write_batches(change_batches(t, full, first, last), staging.path(fmt, t)))
+             for t in TABLE_ORDER}
+    written = concurrently(spark, progress, steps)
+    return {t: spark.read.schema(change_schema(t)).parquet(str(written[t])) for t in TABLE_ORDER}
+
+
+def run_partitions(spark: SparkSession, plan: Plan, partitions: int | None) -> int:
+    return partitions or default_tasks(creator_work(plan.cal, plan.creators), spark.sparkContext.defaultParallelism)
+
+
 def write_changes(spark: SparkSession, cfg: Config, out: Path, formats: list[str], first: dt.date, last: dt.date,
                   partitions: int | None, progress: Progress) -> dict:
     """Write the daily change batches of ``first``..``last`` into ``out`` (claimed by the caller)
@@ -39,18 +57,12 @@ def write_changes(spark: SparkSession, cfg: Config, out: Path, formats: list[str
     progress(f"planning: {cfg.n_creators:,} creators, seed {cfg.seed}, scale {cfg.scale:g}, "
              f"changes of {first.isoformat()} to {last.isoformat()}")
     plan = Plan.make(cfg)
-    partitions = partitions or default_tasks(creator_work(plan.cal, plan.creators), spark.sparkContext.defaultParallelism)
+    partitions = run_partitions(spark, plan, partitions)
     staging = Staging(out)
     try:
-        full = {t: read_parquet(spark, p) for t, p in
-                stage_simulation(spark, plan, staging, partitions, progress, "history", history=True).items()}
-        progress("finding each day's changes")
-        steps = {t: (lambda t=t: _write_batches(change_batches(t, full, first, last), staging.path("parquet", t)))
-                 for t in TABLE_ORDER}
-        written = concurrently(spark, progress, steps)
+        batches = stage_batches(spark, plan, staging, partitions, progress, first, last)
         days = days_between(first, last)
         tables = {}
-        batches = {t: spark.read.schema(change_schema(t)).parquet(str(written[t])) for t in TABLE_ORDER}
         for table in TABLE_ORDER:
             tables[table] = _describe(batches[table], days)
             _fill_empty_days(staging.path("parquet", table), change_schema(table), tables[table]["days"])
@@ -98,9 +110,7 @@ def _describe(df: DataFrame, days: list[dt.date]) -> dict:
     """Rows per day and change type, and each day's checksum (of its rows with the change columns)."""
     counts = {(r[BATCH_DATE], r[CHANGE_TYPE]): int(r["n"]) for r in
               df.groupBy(BATCH_DATE, CHANGE_TYPE).agg(F.count(F.lit(1)).alias("n")).collect()}
-    body = df.drop(BATCH_DATE)
-    sums = {r[BATCH_DATE]: _checksum_of(r)[1] for r in
-            df.groupBy(BATCH_DATE).agg(*_checksum_aggregates(body)).collect()}
+    sums = {day: digest for day, (_, digest) in checksums_by(df, BATCH_DATE).items()}
     per_day = {}
     for day in days:
         d = day.isoformat()

@@ -43,6 +43,12 @@ def checksum(df: DataFrame) -> tuple[int, str]:
     return _checksum_of(df.agg(*_checksum_aggregates(df)).first())
 
 
+def checksums_by(df: DataFrame, column: str) -> dict:
+    """:func:`checksum` of each group of rows sharing ``column``'s value (the column itself left out)."""
+    body = df.drop(column)
+    return {r[column]: _checksum_of(r) for r in df.groupBy(column).agg(*_checksum_aggregates(body)).collect()}
+
+
 class Staging:
     """A private folder under the output folder; published table by table only when complete."""
 
