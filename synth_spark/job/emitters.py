@@ -2,10 +2,10 @@
 table's raw rows out.
 
 One ``mapInArrow`` pass simulates every chunk and hands Spark its state (posts, pledges, payment
-attempts, engaged months: :class:`Simulated`) as one pickled value per chunk, which the job keeps
-on the executors' disks; each table is then its own pass over those states that emits only that
-table, so no pass holds another table's rows in memory and no pass simulates again (it did, once
-per table, at a quarter of the generation's CPU). Rows leave in the published types (decimals,
+attempts, engaged months: :class:`Simulated`), one row per chunk with each part pickled in its own
+column, which the job keeps on the executors' disks; each table is then its own pass over the parts
+of those states it needs, emitting only that table, so no pass holds another table's rows in memory
+and no pass simulates again (it did, once per table, at a quarter of the generation's CPU). Rows leave in the published types (decimals,
 strings of the closed sets) built with Arrow's vectorised kernels: decoding them in Spark instead
 doubled the JVM's time on the transactions.
 """
@@ -240,33 +240,61 @@ def patron_parts_batch(job: Job, chunk: Simulated | dict[str, np.ndarray]) -> pa
     })
 
 
-#: what the simulating pass hands Spark: one row per chunk of creators
-STATE_DDL = "state binary"
+#: what the simulating pass hands Spark, one row per chunk: each part of its state pickled in its own
+#: column, so that a table's pass reads only the parts it needs (at 100x the whole state is ~1.4 GB,
+#: and moving it to Python for every table cost more than the posts' own rows)
+STATE_PARTS = ("creators", "posts", "pledges", "attempts", "engaged", "history")
+STATE_DDL = ", ".join(f"{part} binary" for part in STATE_PARTS)
+#: the parts of the state each table is made from
+NEEDS = {"posts": ("creators", "posts"), "pledges": ("creators", "pledges"),
+         "transactions": ("creators", "pledges", "attempts"), "engagement_events": ("creators", "posts", "pledges", "engaged"),
+         "history": ("creators", "pledges", "history"), "patron_parts": ("pledges", "attempts")}
+
+
+def _pickled(value) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def state_row(sim: Simulated) -> dict[str, bytes]:
+    life = sim.life
+    return {"creators": _pickled(sim.creators), "posts": _pickled((sim.posts, sim.post_counts)),
+            "pledges": _pickled(life.pledges), "attempts": _pickled(life.attempts), "engaged": _pickled(life.engaged),
+            "history": _pickled((life.pauses, life.moves))}
+
+
+def from_state(row: dict[str, bytes]) -> Simulated:
+    """A :class:`Simulated` from the parts of a state row that are given (the others left empty)."""
+    part = {name: pickle.loads(value) for name, value in row.items()}
+    posts, counts = part.get("posts", ({}, None))
+    pauses, moves = part.get("history", ({}, {}))
+    return Simulated(part.get("creators", {}), posts, counts,
+                     Lifecycle(part.get("pledges", {}), part.get("attempts", {}), part.get("engaged", {}), pauses, moves))
 
 
 def simulating_mapper(job: Job, shared):
     """A ``mapInArrow`` function over task numbers: simulates each chunk of creators of each task
-    it is given and yields its :class:`Simulated`, pickled. ``shared`` is the broadcast :class:`Shared`."""
+    it is given and yields its state (:data:`STATE_PARTS`). ``shared`` is the broadcast :class:`Shared`."""
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         plan: Shared = shared.value
         for batch in batches:
             for task in batch.column(0).to_numpy():
                 for creators in plan.chunks(int(task)):
-                    state = pickle.dumps(simulate_chunk(job, creators), protocol=pickle.HIGHEST_PROTOCOL)
-                    yield pa.RecordBatch.from_pydict({"state": pa.array([state], type=pa.binary())})
+                    row = state_row(simulate_chunk(job, creators))
+                    yield pa.RecordBatch.from_pydict({k: pa.array([v], type=pa.binary()) for k, v in row.items()})
 
     return run
 
 
 def mapper(job: Job, emit: Callable[[Job, Simulated], pa.RecordBatch]):
-    """A ``mapInArrow`` function over simulated chunks (the simulating pass's output): runs ``emit``
-    on each."""
+    """A ``mapInArrow`` function over the simulating pass's rows (some of their parts): runs ``emit``
+    on each chunk."""
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            for state in batch.column(0):
-                out = emit(job, pickle.loads(state.as_buffer()))
+            for i in range(batch.num_rows):
+                row = {name: batch.column(name)[i].as_buffer() for name in batch.schema.names}
+                out = emit(job, from_state(row))
                 for offset in range(0, out.num_rows, OUTPUT_BATCH_ROWS):
                     yield out.slice(offset, OUTPUT_BATCH_ROWS)
 
