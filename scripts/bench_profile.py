@@ -141,7 +141,10 @@ def render(steps: list[dict], generate_cpu: float, warmup_cpu: float | None) -> 
     for s in steps:
         cpu = s.get("cpu")
         share = f"{cpu / generate_cpu:.0%}" if cpu is not None and generate_cpu else "-"
-        cpu_text = s.get("note") or ("-" if cpu is None else f"{cpu:.2f}")
+        # the tree's CPU counts a Python worker's once its daemon reaps it; a daemon that exits takes its
+        # reaped workers' seconds along, and the step's difference can come out negative: not a figure
+        cpu_text = s.get("note") or ("-" if cpu is None else "n/a (a Python daemon exited)" if cpu < 0 else f"{cpu:.2f}")
+        share = "-" if cpu is not None and cpu < 0 else share
         wall = "-" if s.get("wall") is None else f"{s['wall']:.1f}"
         lines.append(f"| {s['step']} | {wall} | {cpu_text} | {share} |")
     if warmup_cpu is not None:
