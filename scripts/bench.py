@@ -381,11 +381,14 @@ def run_tables(make_frame, tables: list[str], out: Path) -> dict:
 
 
 def warm_up(spark, cfg, partitions: int | None, start: dt.datetime, end: dt.datetime, scratch: Path,
-            skip: list[str]) -> None:
-    """Every stage once, small and untimed, so that all timed stages run in an equally warm JVM."""
+            skip: list[str]) -> float:
+    """Every stage once, small and untimed, so that all timed stages run in an equally warm JVM. Returns the
+    CPU seconds of its synth-spark generate (the session's first: it pays the JVM's warm-up)."""
     from synth_spark.vocabulary import OUTPUT_TABLES
 
+    _, cpu = tree_usage()
     stage = run_synth_spark(spark, cfg, scratch / "synth-spark", partitions)
+    generate_cpu = tree_usage()[1] - cpu
     rows = {t: stage["tables"][t]["rows"] for t in OUTPUT_TABLES}
     tables = list(OUTPUT_TABLES)
     if "floor" not in skip:
@@ -397,6 +400,7 @@ def warm_up(spark, cfg, partitions: int | None, start: dt.datetime, end: dt.date
         except Exception:  # reported by the timed stage
             pass
     shutil.rmtree(scratch, ignore_errors=True)
+    return generate_cpu
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -425,6 +429,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--skip", type=skips, action="extend", default=[], help="stages to skip: floor, dbldatagen")
     p.add_argument("--changes-days", type=int, default=0, metavar="N",
                    help="also time 'changes' over the window's last N days (one simulation for the range)")
+    p.add_argument("--profile", action="store_true",
+                   help="also take a generate apart: each kernel, pass, encoding, checksum and derived table alone (bench_profile.py)")
     p.add_argument("--advance-days", type=int, default=0, metavar="N",
                    help="also time 'advance' of a Delta snapshot over the window's last N days")
     args = p.parse_args(argv)
@@ -463,8 +469,8 @@ def main(argv: list[str] | None = None) -> int:
         warm_cfg = load_config(scale=min(args.scale, 1.0), seed=args.seed)
         _say(f"warm-up: every stage once at scale {warm_cfg.scale:g}, untimed ...")
         t = time.monotonic()
-        warm_up(spark, warm_cfg, args.partitions, start, end, out / ".warmup", args.skip)
-        warmup = {"scale": warm_cfg.scale, "seconds": round(time.monotonic() - t, 2)}
+        warm_cpu = warm_up(spark, warm_cfg, args.partitions, start, end, out / ".warmup", args.skip)
+        warmup = {"scale": warm_cfg.scale, "seconds": round(time.monotonic() - t, 2), "generate_cpu_seconds": round(warm_cpu, 2)}
 
     report: dict = {
         "scale": args.scale, "seed": cfg.seed, "partitions": partitions, "master": "local[*]",
@@ -543,6 +549,15 @@ def main(argv: list[str] | None = None) -> int:
         st.update(cpu_seconds=round(sampler.stage_cpu.get(name, 0.0), 1), peak_rss_mib=round(sampler.stage_peak.get(name, 0) / MIB))
         _say(f"[{name}] {st['days']} days, {st['rows']:,} changed rows in {st['seconds']:.1f}s")
     report["change_feeds"] = feeds
+
+    # 5. the profile (optional): generate taken apart, step by step
+    if args.profile:
+        import bench_profile
+
+        _say("[profile] each step of a generate alone ...")
+        report["profile"] = bench_profile.profile(spark, cfg, partitions, out / "profile", tree_usage,
+                                                  warm_cfg=load_config(scale=min(args.scale, 1.0), seed=args.seed)
+                                                  if warmup else None)
 
     spark.stop()
     sampler.stop()
@@ -647,6 +662,12 @@ def render_markdown(report: dict) -> str:
             rows = "changed rows" if name == "changes" else "rows of the advanced tables"
             lines.append(f"| {name} | {st['days']} | {st['seconds']:.1f} | {st['cpu_seconds']:.1f} | "
                          f"{st['seconds'] / generate_s:.2f}x | {st['rows']:,} {rows} |")
+    if report.get("profile"):
+        import bench_profile
+
+        warm = report.get("warmup") or {}
+        lines += bench_profile.render(report["profile"], report["stages"]["synth-spark"]["cpu_seconds"],
+                                      warm.get("generate_cpu_seconds"))
     lines += ["", "RSS is the sum of VmRSS over the bench process, the driver JVM and the Python workers; pages shared "
               "between forked workers are counted in each, and the JVM keeps its heap between stages, so a later "
               "stage's peak includes what earlier stages left (see 'RSS at stage start').", ""]

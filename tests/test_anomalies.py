@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from synth_spark.config import ConfigError, load_config
-from synth_spark.job.emitters import Job, _simulate
+from synth_spark.job.emitters import Job, simulate_chunk
 from synth_spark.simulation import anomalies as anom
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.creators import PLAN_COLUMNS, draw_creators
@@ -27,8 +27,8 @@ def run(enabled: bool, seed: int = 5, scale: float = 1.0):
     cal = Calendar(cfg.window)
     creators = draw_creators(cfg, cal)
     job = Job.plan(cfg, cal, creators)
-    posts, _, life = _simulate(job, {k: creators[k] for k in PLAN_COLUMNS})
-    return cfg, cal, creators, job, posts, life
+    sim = simulate_chunk(job, {k: creators[k] for k in PLAN_COLUMNS})
+    return cfg, cal, creators, job, sim.posts, sim.life
 
 
 def test_plan_is_resolved_from_the_seed_and_scales_absolute_sizes():

@@ -35,7 +35,7 @@ def parquet_table(path: Path) -> tuple[int, list[tuple[str, str]]]:
 def bench_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "out"
     skip = [] if HAVE_DBLDATAGEN else ["--skip", "dbldatagen"]
-    done = subprocess.run([sys.executable, str(BENCH), "--scale", "0.02", "--out", str(out), "--partitions", "2", *skip],
+    done = subprocess.run([sys.executable, str(BENCH), "--scale", "0.02", "--out", str(out), "--partitions", "2", "--profile", *skip],
                           capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return out, json.loads((out / "bench.json").read_text()), done.stdout
@@ -52,6 +52,22 @@ def test_every_stage_is_reported(bench_run):
     assert report["versions"]["pyspark"] == report["versions"]["spark"]
     assert (out / "bench.md").read_text().startswith("# Benchmark, scale 0.02")
     assert "synth-spark / floor" in stdout
+
+
+def test_the_profile_takes_a_generate_apart_step_by_step(bench_run):
+    from synth_spark.job.generate import SIMULATED
+
+    out, report, _ = bench_run
+    steps = {s["step"]: s for s in report["profile"]}
+    for table in SIMULATED:
+        for how in ("to noop (unpickle, emit, Arrow to JVM rows)", "to Parquet", "to Parquet + checksum"):
+            assert steps[f"spark: {table} {how}"]["cpu"] > 0, (table, how)
+    for step in ("driver: simulate (posts, lifecycle)", "driver: emit engagement_events", "spark: simulating pass (states kept on disk)",
+                 "spark: patrons (parts, totals, identity, unique emails) + checksum", "spark: Delta from the staged Parquet",
+                 "spark: CSV from the staged Parquet", "a fresh Python importing the executor code (per Python worker)"):
+        assert steps[step]["cpu"] > 0, step
+    assert "| spark: transactions to Parquet + checksum |" in (out / "bench.md").read_text()
+    assert not (out / "profile").exists()  # its scratch tables are gone
 
 
 def test_floor_and_dbldatagen_write_synth_sparks_tables_rows_and_types(bench_run):

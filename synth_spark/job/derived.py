@@ -9,20 +9,26 @@ from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
+from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from synth_spark.job.emitters import (
     HISTORY_DDL,
+    NEEDS,
+    PATRON_PARTS_DDL,
+    STATE_DDL,
     Job,
     decoded,
     events_batch,
     history_batch,
     mapper,
+    money,
+    patron_parts_batch,
     pledges_batch,
     posts_batch,
+    simulating_mapper,
     timestamps,
     transactions_batch,
 )
@@ -35,30 +41,38 @@ from synth_spark.vocabulary import DAY, GROUND_TRUTH, MONEY, NEVER, PATRON_STATU
 ACTIVE_POSTING_DAYS = 90
 
 
-def money(cents: str) -> Column:
+def money_column(cents: str) -> Column:
     return (F.col(cents).cast("decimal(18,0)") / 100).cast(MONEY)
 
 
 _EMITTERS = {"posts": posts_batch, "pledges": pledges_batch, "transactions": transactions_batch,
-             "engagement_events": events_batch, "history": history_batch}
+             "engagement_events": events_batch, "history": history_batch, "patron_parts": patron_parts_batch}
+#: what the executors emit for the internal tables
+_INTERNAL = {"history": HISTORY_DDL, "patron_parts": PATRON_PARTS_DDL}
 
 
 def emitted_schema(table: str) -> StructType:
     """What the executors emit for ``table``: its published schema, less what Spark derives."""
-    if table == "history":
-        return StructType.fromDDL(HISTORY_DDL)
+    if table in _INTERNAL:
+        return StructType.fromDDL(_INTERNAL[table])
     fields = [f for f in schema(table).fields if (table, f.name) != ("pledges", "is_first_pledge")]
     return StructType(fields)
 
 
-def simulated(tasks: DataFrame, job: Job, shared, table: str) -> DataFrame:
-    """One simulated table: ``tasks`` holds one task number per partition, ``shared`` is the
-    broadcast plan of which creators each task simulates."""
-    rows = tasks.mapInArrow(mapper(job, _EMITTERS[table], shared), emitted_schema(table))
+def simulation(tasks: DataFrame, job: Job, shared) -> DataFrame:
+    """Every chunk of creators simulated once, kept on the executors' disks for the table passes
+    (``unpersist`` it when they are done): ``tasks`` holds one task number per partition, ``shared``
+    is the broadcast plan of which creators each task simulates."""
+    return tasks.mapInArrow(simulating_mapper(job, shared), STATE_DDL).persist(StorageLevel.DISK_ONLY)
+
+
+def simulated(states: DataFrame, job: Job, table: str) -> DataFrame:
+    """One simulated table from the :func:`simulation`'s states."""
+    rows = states.select(*NEEDS[table]).mapInArrow(mapper(job, _EMITTERS[table]), emitted_schema(table))
     if table == "pledges":
         first = Window.partitionBy("patron_id").orderBy("started_at", "pledge_id")
         rows = rows.withColumn("is_first_pledge", F.row_number().over(first) == 1)
-    return rows if table == "history" else rows.select(*columns(table))
+    return rows if table in _INTERNAL else rows.select(*columns(table))
 
 
 def arrow_frame(spark: SparkSession, data: dict[str, np.ndarray], ddl: str) -> DataFrame:
@@ -81,7 +95,7 @@ def tiers_frame(spark: SparkSession, tiers: dict[str, np.ndarray]) -> DataFrame:
     raw = arrow_frame(spark, tiers, "tier_id bigint, creator_id bigint, tier_name string, tier_rank int, "
                       "price_cents bigint, description string, is_active boolean, created_t timestamp, "
                       "archived_t timestamp, archived boolean")
-    return (raw.withColumn("price_usd", money("price_cents"))
+    return (raw.withColumn("price_usd", money_column("price_cents"))
                .withColumnRenamed("created_t", "created_at")
                .withColumn("archived_at", F.when(F.col("archived"), F.col("archived_t")))
                .select(*columns("tiers")))
@@ -156,7 +170,7 @@ def _patron_mapper(job: Job):
             ident = patron_identity(job, cols["patron_id"].to_numpy(zero_copy_only=False), first_t)
             active = cols["any_active"].to_numpy(zero_copy_only=False) == 1
             paused = cols["any_paused"].to_numpy(zero_copy_only=False) == 1
-            spend = pc.fill_null(cols["spend"], pa.scalar(0, cols["spend"].type)).cast(pa.decimal128(14, 2))
+            spend = money(cols["spend_cents"].to_numpy(zero_copy_only=False), precision=14)
             yield pa.RecordBatch.from_pydict({
                 "patron_id": ident["patron_id"],
                 "patron_name": pa.array(ident["patron_name"], type=pa.string()),
@@ -171,29 +185,12 @@ def _patron_mapper(job: Job):
     return run
 
 
-def patrons_frame(job: Job, pledges: DataFrame, transactions: DataFrame) -> DataFrame:
-    by_patron = pledges.groupBy("patron_id").agg(
-        F.min("started_at").alias("first_pledge_at"),
-        F.max((F.col("pledge_status") == "active").cast("int")).alias("any_active"),
-        F.max((F.col("pledge_status") == "paused").cast("int")).alias("any_paused"))
-    in_window = (transactions.where(F.col("transaction_status") == "succeeded")
-                 .groupBy("patron_id").agg(F.sum("gross_amount_usd").alias("in_window")))
-    spend = (in_window.join(_spend_before_window(job, pledges, transactions), "patron_id", "full")
-             .select("patron_id", (F.coalesce("in_window", F.lit(0)) + F.coalesce("before", F.lit(0))).alias("spend")))
-    rows = by_patron.join(spend, "patron_id", "left").mapInArrow(_patron_mapper(job), schema("patrons"))
-    return _unique_emails(rows, "patron_id")
-
-
-def _spend_before_window(job: Job, pledges: DataFrame, transactions: DataFrame) -> DataFrame:
-    """What patrons paid before the window: a pledge running when the window opens had paid every
-    month from its start month on (one charge a month, its start month included) at its price then,
-    the amount of its first charge in the window (its pledge amount when it has none)."""
-    start = F.lit(job.cfg.window.start)
-    months = (F.year(start) - F.year("started_at")) * 12 + F.month(start) - F.month("started_at")
-    first = transactions.groupBy("pledge_id").agg(F.min_by("gross_amount_usd", "transaction_at").alias("first_amount"))
-    return (pledges.where(F.col("started_at") < start.cast("timestamp")).join(first, "pledge_id", "left")
-            .groupBy("patron_id")
-            .agg(F.sum(F.coalesce("first_amount", "pledge_amount_usd") * months).alias("before")))
+def patrons_frame(job: Job, parts: DataFrame) -> DataFrame:
+    """The patrons from every chunk's part (``simulated(states, job, "patron_parts")``)."""
+    totals = parts.groupBy("patron_id").agg(
+        F.min("first_pledge_at").alias("first_pledge_at"), F.max("any_active").alias("any_active"),
+        F.max("any_paused").alias("any_paused"), F.sum("spend_cents").alias("spend_cents"))
+    return _unique_emails(totals.mapInArrow(_patron_mapper(job), schema("patrons")), "patron_id")
 
 
 def _unique_emails(rows: DataFrame, key: str) -> DataFrame:

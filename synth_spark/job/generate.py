@@ -21,6 +21,7 @@ from synth_spark.job.derived import (
     creators_frame,
     patrons_frame,
     simulated,
+    simulation,
     tiers_frame,
 )
 from synth_spark.job.emitters import Shared
@@ -33,9 +34,9 @@ from synth_spark.simulation.workload import Workload, creator_work, default_task
 from synth_spark.vocabulary import GROUND_TRUTH, OUTPUT_TABLES, TABLE_ORDER
 
 T = TypeVar("T")
-#: in the order they start: what the derived tables need first (patrons need pledges and
-#: transactions, creators pledges and posts), so those can run while the events are written
-SIMULATED = ("pledges", "transactions", "posts", "engagement_events")
+#: in the order they start: what the creators need first (pledges and posts), so they can be
+#: derived while the larger tables are written
+SIMULATED = ("pledges", "posts", "transactions", "engagement_events")
 #: the pledges' pauses and tier changes, written only for runs that cut the history (as_of, changes)
 HISTORY = "history"
 #: Spark jobs in flight at once: each stage leaves cores idle at its start and tail (and the
@@ -120,7 +121,7 @@ def stage_simulation(spark: SparkSession, plan: Plan, staging: Staging, partitio
     workload = Workload.balance(work, creators["creator_id"], partitions)
     progress(f"{partitions} tasks, busiest expected at {workload.imbalance:.2f}x the mean")
     shared = spark.sparkContext.broadcast(Shared(plan.simulation_columns(), workload))
-    tasks = task_frame(spark, partitions)
+    states = simulation(task_frame(spark, partitions), job, shared)
     try:
         def write(df: DataFrame, table: str) -> Path:
             return staging.write_parquet(df, table, fmt)
@@ -129,19 +130,19 @@ def stage_simulation(spark: SparkSession, plan: Plan, staging: Staging, partitio
             return read_parquet(spark, staging.path(fmt, table))
 
         steps: dict[str, Callable[[], object]] = {
-            table: (lambda t=table: write(simulated(tasks, job, shared, t), t)) for table in SIMULATED}
+            table: (lambda t=table: write(simulated(states, job, t), t)) for table in SIMULATED}
         if history:
-            steps[HISTORY] = lambda: write(simulated(tasks, job, shared, HISTORY), HISTORY)
+            steps[HISTORY] = lambda: write(simulated(states, job, HISTORY), HISTORY)
         steps["tiers"] = lambda: write(tiers_frame(spark, plan.tiers).coalesce(1), "tiers")
         steps[GROUND_TRUTH] = lambda: write(anomalies_frame(spark, list(plan.truth)).coalesce(1), GROUND_TRUTH)
         steps["patrons"] = lambda: write(
-            patrons_frame(job, staged_table("pledges"), staged_table("transactions")).repartition(partitions, "patron_id"),
-            "patrons")
+            patrons_frame(job, simulated(states, job, "patron_parts")).repartition(partitions, "patron_id"), "patrons")
         steps["creators"] = lambda: write(
             creators_frame(spark, job, creators, staged_table("pledges"), staged_table("posts")).coalesce(1), "creators")
         return concurrently(spark, progress, steps,
-                            after={"patrons": ("pledges", "transactions"), "creators": ("pledges", "posts")})
+                            after={"creators": ("pledges", "posts")})
     finally:
+        states.unpersist()
         shared.destroy()
 
 

@@ -61,6 +61,9 @@ def _start_jvm(master: str, app_name: str, conf: dict[str, str]) -> None:
     SparkContext(conf=spark_conf, gateway=launch_gateway(spark_conf))
 
 
+DELTA_STATE_TASKS = "spark.databricks.delta.snapshotPartitions"
+
+
 def build_session(master: str | None = "local[*]", app_name: str = "synth-spark", partitions: int | None = None,
                   driver_memory: str | None = None, extra: dict[str, str] | None = None, delta: bool = True,
                   delta_jars: list[str] | None = None) -> SparkSession:
@@ -83,6 +86,7 @@ def build_session(master: str | None = "local[*]", app_name: str = "synth-spark"
         "spark.sql.sources.partitionOverwriteMode": "static",
         **(DELTA_EXTENSIONS if delta else {}),
     }
+
     if partitions:
         conf["spark.sql.shuffle.partitions"] = str(partitions)
     if master is None and delta:
@@ -111,4 +115,9 @@ def build_session(master: str | None = "local[*]", app_name: str = "synth-spark"
         _start_jvm(master, app_name, conf)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
+    if delta and not spark.sparkContext.getConf().contains(DELTA_STATE_TASKS):
+        # Delta rebuilds a table's state (its list of files) in 50 tasks by default, sized for logs of
+        # millions of files; ours hold a file per task (and per merged day), and the 50 tasks cost more
+        # than the work: advance ran 2.5x faster at 0.1x with 2. A user's own setting (--conf) stands.
+        spark.conf.set(DELTA_STATE_TASKS, "2")
     return spark

@@ -113,23 +113,37 @@ def _hour_draw(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
     return hour * 3600 + (inside * 3600).astype(np.int64)
 
 
+@lru_cache(maxsize=16)
+def _day_choices(days: tuple[float, ...]) -> np.ndarray:
+    """Running sums of the day weights over the 2 * DAY_REACH + 1 candidate days, one row per day of
+    the week of the first draw (the candidates' weights depend on nothing else)."""
+    w = np.asarray(days, dtype=np.float64)
+    offsets = np.arange(-DAY_REACH, DAY_REACH + 1)
+    return np.stack([np.cumsum(w[(weekday + offsets) % 7]) for weekday in range(7)])
+
+
 def in_rhythm(t0: np.ndarray, lo: np.ndarray, hi: np.ndarray, zone: np.ndarray, rhythm: Rhythm, clock: Clock,
               u_day: np.ndarray, u_time: np.ndarray) -> np.ndarray:
     """``t0`` moved to the actor's rhythm, kept in [lo, hi) (else left as it was)."""
     t0 = np.asarray(t0, dtype=np.int64)
     local_day = (t0 + clock.offset(zone, t0)) // DAY
-    candidates = local_day[:, None] + np.arange(-DAY_REACH, DAY_REACH + 1)[None, :]
-    w = rhythm.days[(candidates + _THURSDAY) % 7]
-    cum = np.cumsum(w, axis=1)
+    cum = _day_choices(tuple(rhythm.days))[(local_day + _THURSDAY) % 7]
     pick = (cum < (u_day * cum[:, -1])[:, None]).sum(axis=1)
-    day = candidates[np.arange(t0.size), np.minimum(pick, 2 * DAY_REACH)]
+    day = local_day + np.minimum(pick, 2 * DAY_REACH) - DAY_REACH
     weekend = (day + _THURSDAY) % 7 >= 5
-    seconds = np.where(weekend, _hour_draw(rhythm.weekend_hours, u_time), _hour_draw(rhythm.weekday_hours, u_time))
+    u_time = np.broadcast_to(u_time, t0.shape)
+    seconds = np.empty(t0.shape, dtype=np.int64)
+    seconds[weekend] = _hour_draw(rhythm.weekend_hours, u_time[weekend])
+    seconds[~weekend] = _hour_draw(rhythm.weekday_hours, u_time[~weekend])
     t = _utc(day * DAY + seconds, zone, clock)
     # near the interval's edges: the drawn time of day on the first draw's own day, else the first draw
-    same_day = _utc(local_day * DAY + seconds, zone, clock)
-    t = np.where((t >= lo) & (t < hi), t, same_day)
-    return np.where((t >= lo) & (t < hi), t, t0)
+    lo, hi = np.broadcast_to(lo, t0.shape), np.broadcast_to(hi, t0.shape)
+    out = (t < lo) | (t >= hi)
+    if out.any():
+        zone = np.broadcast_to(zone, t0.shape)
+        t[out] = _utc(local_day[out] * DAY + seconds[out], zone[out], clock)
+        t = np.where((t >= lo) & (t < hi), t, t0)
+    return t
 
 
 def _utc(local: np.ndarray, zone: np.ndarray, clock: Clock) -> np.ndarray:
