@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 
 import pandas as pd
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 TENURE_BUCKETS = ("month_1", "months_2_3", "months_4_12", "months_13_plus")
@@ -157,13 +157,17 @@ class Dataset:
                 .agg(F.avg("engaged").alias("engagement_rate")).orderBy(F.desc("engagement_rate")).toPandas())
 
     def engagement_vs_next_churn(self) -> dict[str, float]:
-        p = self.panel().select("pledge_id", "m", "engaged", "events")
-        nxt = self.panel().select("pledge_id", (F.col("m") - 1).alias("m"), F.col("churned").alias("next_churned"))
-        joined = p.join(nxt, ["pledge_id", "m"])
-        rows = joined.groupBy("engaged").agg(F.avg("next_churned").alias("rate"), F.count(F.lit(1)).alias("n")).collect()
-        rate = {int(r["engaged"]): float(r["rate"]) for r in rows}
-        corr = joined.select(F.corr(F.col("events").cast("double"), F.col("next_churned").cast("double"))).first()[0]
-        not_engaged, engaged = rate.get(0, math.nan), rate.get(1, math.nan)
+        # a pledge's months are consecutive: its next row is its next month (a window, not a self-join)
+        later = Window.partitionBy("pledge_id").orderBy("m")
+        joined = (self.panel().select("pledge_id", "m", "engaged", "events", "churned")
+                  .withColumn("next_m", F.lead("m").over(later)).withColumn("next_churned", F.lead("churned").over(later))
+                  .where(F.col("next_m") == F.col("m") + 1))
+        churn = F.col("next_churned").cast("double")
+        row = joined.agg(F.avg(F.when(F.col("engaged") == 0, churn)).alias("not_engaged"),
+                         F.avg(F.when(F.col("engaged") == 1, churn)).alias("engaged"),
+                         F.corr(F.col("events").cast("double"), churn).alias("corr")).first()
+        corr = row["corr"]
+        not_engaged, engaged = (math.nan if row[k] is None else float(row[k]) for k in ("not_engaged", "engaged"))
         # a small sample (a quarter of 0.05x) can have no churn among the engaged, or no variance
         ratio = not_engaged / engaged if engaged else math.inf if not_engaged else math.nan
         return {"churn_next_not_engaged": not_engaged, "churn_next_engaged": engaged,

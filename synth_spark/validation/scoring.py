@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
+from pyspark.sql import Window
 from pyspark.sql import functions as F
 
 from synth_spark.validation.metrics import Dataset
@@ -138,12 +139,11 @@ class Aggregates:
         """Per month and cell of what drives voluntary churn in the model a tool would fit (pledge
         age, engagement the month before, the creator's posting that month): active and voluntary ends."""
         def build():
-            p = self.ds.panel()
-            prev = p.select("pledge_id", (F.col("m") + 1).alias("m"), F.col("engaged").alias("engaged_before"))
+            earlier = Window.partitionBy("pledge_id").orderBy("m")  # a pledge's months are consecutive: no self-join
+            before = F.coalesce(F.when(F.lag("m").over(earlier) == F.col("m") - 1, F.lag("engaged").over(earlier)), F.lit(-1))
             posting = F.when(F.col("posts") >= 4, "4+").when(F.col("posts") >= 1, "1-3").otherwise("<1")
             cats = self.ds.tables["creators"].select("creator_id", "category")
-            return (p.join(prev, ["pledge_id", "m"], "left").fillna({"engaged_before": -1})
-                    .join(F.broadcast(cats), "creator_id")
+            return (self.ds.panel().withColumn("engaged_before", before).join(F.broadcast(cats), "creator_id")
                     .groupBy("m", "tenure", "engaged_before", posting.alias("posting"), "category")
                     .agg(F.count(F.lit(1)).alias("active"), F.sum("churned").alias("churned"),
                          *[F.sum(F.when(F.col("ended_here") & (F.col("churn_reason") == r), 1).otherwise(0)).alias(r)
