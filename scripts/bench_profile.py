@@ -36,10 +36,7 @@ def _cpu_of_child(argv: list[str]) -> float:
 def driver_kernels(plan, partitions: int) -> list[dict]:
     """CPU seconds of each kernel over every chunk of the run, on the driver (one chunk at a time)."""
     from synth_spark.job import emitters as E
-    from synth_spark.simulation.workload import Workload, creator_work
-
-    work = creator_work(plan.cal, plan.creators)
-    shared = E.Shared(plan.simulation_columns(), Workload.balance(work, plan.creators["creator_id"], partitions))
+    shared = E.Shared.of(plan, partitions)
     emit = {"emit posts": E.posts_batch, "emit pledges": E.pledges_batch, "emit transactions": E.transactions_batch,
             "emit engagement_events": E.events_batch, "emit patron parts": E.patron_parts_batch}
     cpu = {"simulate (posts, lifecycle)": 0.0, **{k: 0.0 for k in emit}, "pickle + unpickle a chunk's state": 0.0}
@@ -72,7 +69,6 @@ def profile(spark, cfg, partitions: int, scratch: Path, usage: Callable[[], tupl
     from synth_spark.job.writers import Staging, checksum, read_parquet
     from synth_spark.progress import Progress
     from synth_spark.simulation.plan import Plan
-    from synth_spark.simulation.workload import Workload, creator_work
     from synth_spark.vocabulary import OUTPUT_TABLES
 
     steps: list[dict] = []
@@ -96,9 +92,7 @@ def profile(spark, cfg, partitions: int, scratch: Path, usage: Callable[[], tupl
                   "cpu": round(_cpu_of_child([sys.executable, "-c", "import synth_spark.job.derived"]), 2)})
 
     job = plan.job
-    work = creator_work(plan.cal, plan.creators)
-    shared = spark.sparkContext.broadcast(Shared(plan.simulation_columns(),
-                                                 Workload.balance(work, plan.creators["creator_id"], partitions)))
+    shared = spark.sparkContext.broadcast(Shared.of(plan, partitions))
     tasks = task_frame(spark, partitions)
     states = simulation(tasks, job, shared)
     staging = Staging(scratch / "staging")

@@ -5,9 +5,9 @@ One ``mapInArrow`` pass simulates every chunk and hands Spark its state (posts, 
 attempts, engaged months: :class:`Simulated`), one row per chunk with each part pickled in its own
 column, which the job keeps on the executors' disks; each table is then its own pass over the parts
 of those states it needs, emitting only that table, so no pass holds another table's rows in memory
-and no pass simulates again (it did, once per table, at a quarter of the generation's CPU). Rows leave in the published types (decimals,
-strings of the closed sets) built with Arrow's vectorised kernels: decoding them in Spark instead
-doubled the JVM's time on the transactions.
+and no pass simulates again (it did, once per table, at a quarter of the generation's CPU). Rows
+leave in the published types (decimals, strings of the closed sets) built with Arrow's vectorised
+kernels: decoding them in Spark instead doubled the JVM's time on the transactions.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from synth_spark.simulation.posts import (
     window_post_counts,
 )
 from synth_spark.simulation.rng import uniform
-from synth_spark.simulation.workload import Workload
+from synth_spark.simulation.workload import Workload, creator_work
 from synth_spark.vocabulary import (
     ACCESS_LEVELS,
     CATEGORIES,
@@ -59,6 +59,12 @@ class Shared:
 
     creators: dict[str, np.ndarray]
     workload: Workload
+
+    @classmethod
+    def of(cls, plan, tasks: int) -> "Shared":
+        """The plan's creators spread over ``tasks`` tasks by their expected work."""
+        work = creator_work(plan.cal, plan.creators)
+        return cls(plan.simulation_columns(), Workload.balance(work, plan.creators["creator_id"], tasks))
 
     def chunks(self, task: int) -> Iterator[dict[str, np.ndarray]]:
         for rows in self.workload.chunks_of(task):

@@ -30,7 +30,7 @@ from synth_spark.manifest import MANIFEST
 from synth_spark.progress import Progress
 from synth_spark.publish.claim import Claim
 from synth_spark.simulation.plan import Plan
-from synth_spark.simulation.workload import Workload, creator_work, default_tasks
+from synth_spark.simulation.workload import creator_work, default_tasks
 from synth_spark.vocabulary import GROUND_TRUTH, OUTPUT_TABLES, TABLE_ORDER
 
 T = TypeVar("T")
@@ -117,10 +117,9 @@ def stage_simulation(spark: SparkSession, plan: Plan, staging: Staging, partitio
     """Simulate every table and write its final rows to ``staging``'s ``fmt`` folder (checksums
     kept for "parquet"), with the pledges' history when asked: where each table went."""
     job, creators = plan.job, plan.creators
-    work = creator_work(plan.cal, creators)
-    workload = Workload.balance(work, creators["creator_id"], partitions)
-    progress(f"{partitions} tasks, busiest expected at {workload.imbalance:.2f}x the mean")
-    shared = spark.sparkContext.broadcast(Shared(plan.simulation_columns(), workload))
+    spread = Shared.of(plan, partitions)
+    progress(f"{partitions} tasks, busiest expected at {spread.workload.imbalance:.2f}x the mean")
+    shared = spark.sparkContext.broadcast(spread)
     states = simulation(task_frame(spark, partitions), job, shared)
     try:
         def write(df: DataFrame, table: str) -> Path:

@@ -86,7 +86,6 @@ def build_session(master: str | None = "local[*]", app_name: str = "synth-spark"
         "spark.sql.sources.partitionOverwriteMode": "static",
         **(DELTA_EXTENSIONS if delta else {}),
     }
-
     if partitions:
         conf["spark.sql.shuffle.partitions"] = str(partitions)
     if master is None and delta:
