@@ -104,8 +104,27 @@ class Dataset:
                  .withColumn("engaged", (F.col("events") > 0).cast("int"))
                  .withColumn("tenure", F.when(age <= 0, TENURE_BUCKETS[0]).when(age <= 2, TENURE_BUCKETS[1])
                              .when(age <= 11, TENURE_BUCKETS[2]).otherwise(TENURE_BUCKETS[3])))
+        # A pledge's months are consecutive, so its neighbouring rows are its month before and after:
+        # one sort of the panel gives both, with no self-join.
+        along = Window.partitionBy("pledge_id").orderBy("m")
+        panel = (panel.withColumn("engaged_before", F.coalesce(
+                     F.when(F.lag("m").over(along) == F.col("m") - 1, F.lag("engaged").over(along)), F.lit(-1)))
+                 .withColumn("churned_next", F.when(F.lead("m").over(along) == F.col("m") + 1, F.lead("churned").over(along))))
         self._panel = panel.persist()
         return self._panel
+
+    def creator_months(self) -> DataFrame:
+        """Per creator and month it had running pledges: MRR at the month's end (exact, as decimal),
+        new pledges, active pledges; with the creator's category. Creators x months rows: it stays
+        in Spark, only what is aggregated from it reaches the driver."""
+        if not hasattr(self, "_creator_months"):
+            running = ~F.col("ended_here") & (F.col("pause_m") > F.col("m"))
+            cats = self.tables["creators"].select("creator_id", "category")
+            self._creator_months = (self.panel().groupBy("creator_id", "m").agg(
+                F.sum(F.when(running, F.col("pledge_amount_usd")).otherwise(0)).alias("mrr"),
+                F.sum((F.col("start_m") == F.col("m")).cast("int")).alias("new_pledges"),
+                F.count(F.lit(1)).alias("active")).join(F.broadcast(cats), "creator_id").persist())
+        return self._creator_months
 
     # -- metrics ------------------------------------------------------------------------------
 
@@ -157,15 +176,11 @@ class Dataset:
                 .agg(F.avg("engaged").alias("engagement_rate")).orderBy(F.desc("engagement_rate")).toPandas())
 
     def engagement_vs_next_churn(self) -> dict[str, float]:
-        # a pledge's months are consecutive: its next row is its next month (a window, not a self-join)
-        later = Window.partitionBy("pledge_id").orderBy("m")
-        joined = (self.panel().select("pledge_id", "m", "engaged", "events", "churned")
-                  .withColumn("next_m", F.lead("m").over(later)).withColumn("next_churned", F.lead("churned").over(later))
-                  .where(F.col("next_m") == F.col("m") + 1))
-        churn = F.col("next_churned").cast("double")
-        row = joined.agg(F.avg(F.when(F.col("engaged") == 0, churn)).alias("not_engaged"),
-                         F.avg(F.when(F.col("engaged") == 1, churn)).alias("engaged"),
-                         F.corr(F.col("events").cast("double"), churn).alias("corr")).first()
+        churn = F.col("churned_next").cast("double")
+        row = (self.panel().where(F.col("churned_next").isNotNull())
+               .agg(F.avg(F.when(F.col("engaged") == 0, churn)).alias("not_engaged"),
+                    F.avg(F.when(F.col("engaged") == 1, churn)).alias("engaged"),
+                    F.corr(F.col("events").cast("double"), churn).alias("corr")).first())
         corr = row["corr"]
         not_engaged, engaged = (math.nan if row[k] is None else float(row[k]) for k in ("not_engaged", "engaged"))
         # a small sample (a quarter of 0.05x) can have no churn among the engaged, or no variance
@@ -229,15 +244,9 @@ class Dataset:
         df["share"] = df["count"] / df["count"].sum()
         return df
 
-    def creator_month_active(self) -> pd.DataFrame:
-        """Active pledges per creator at each month (for growth by size tier), with the creator's status."""
-        status = self.tables["creators"].select("creator_id", "status")
-        return (self.panel().groupBy("creator_id", "m").agg(F.count(F.lit(1)).alias("active"))
-                .join(F.broadcast(status), "creator_id").toPandas())
-
-    def creator_mrr_end(self) -> pd.DataFrame:
-        """MRR and running pledges per creator in the window's last month."""
+    def creator_mrr_end(self) -> DataFrame:
+        """MRR and running pledges per creator with any in the window's last month."""
         last = self.months - 1
         p = self.panel().where((F.col("m") == last) & (F.col("end_m") > last) & (F.col("pause_m") > last))
         return p.groupBy("creator_id").agg(F.sum("pledge_amount_usd").cast("double").alias("mrr"),
-                                           F.count(F.lit(1)).alias("patrons")).toPandas()
+                                           F.count(F.lit(1)).alias("patrons"))

@@ -47,7 +47,8 @@ def main(dataset: Path, control_dir: Path | None, report_dir: Path | None, maste
     from synth_spark.validation.metrics import Dataset
     from synth_spark.validation.report import write_report
     from synth_spark.validation.scoring import anomaly_months, ground_truth, score
-    from synth_spark.validation.targets import FAIL, NOISY, SHORT_VERDICT, evaluate
+    from synth_spark.validation.targets import evaluate
+    from synth_spark.validation.verdicts import FAIL, NOISY, SHORT_VERDICT
 
     progress = Progress(quiet=quiet)
     progress(f"starting Spark ({master or 'spark-submit master'})")
