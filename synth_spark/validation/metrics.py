@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 
 import pandas as pd
-from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 TENURE_BUCKETS = ("month_1", "months_2_3", "months_4_12", "months_13_plus")
@@ -86,9 +86,14 @@ class Dataset:
         panel = pl.join(months, (F.col("m") >= F.col("start_m")) & (F.col("m") <= F.col("end_m"))
                         & (F.col("m") <= F.col("pause_m")))
         tiers = self.tables["tiers"].select("tier_id", "tier_rank")
+        # A month's events count for that month and, as the month before, for the next one: one join
+        # gives both, where a window over each pledge's months would shuffle and sort the whole panel.
         events = (self.tables["engagement_events"]
-                  .select("patron_id", "creator_id", month_index(F.col("event_at"), self.start).alias("m"))
-                  .groupBy("patron_id", "creator_id", "m").agg(F.count(F.lit(1)).alias("events")))
+                  .select("patron_id", "creator_id", month_index(F.col("event_at"), self.start).alias("event_m"))
+                  .select("*", F.explode(F.array(F.col("event_m"), F.col("event_m") + 1)).alias("m"))
+                  .groupBy("patron_id", "creator_id", "m")
+                  .agg(F.sum((F.col("event_m") == F.col("m")).cast("long")).alias("events"),
+                       F.sum((F.col("event_m") < F.col("m")).cast("long")).alias("events_before")))
         posts = (self.tables["posts"].select("creator_id", month_index(F.col("published_at"), self.start).alias("m"))
                  .groupBy("creator_id", "m").agg(F.count(F.lit(1)).alias("posts")))
         age = F.col("m") - F.col("start_m")
@@ -96,6 +101,7 @@ class Dataset:
                  .join(events, ["patron_id", "creator_id", "m"], "left")
                  .join(posts, ["creator_id", "m"], "left")
                  .withColumn("events", F.coalesce("events", F.lit(0)))
+                 .withColumn("events_before", F.coalesce("events_before", F.lit(0)))
                  .withColumn("posts", F.coalesce("posts", F.lit(0)))
                  .withColumn("ended_here", F.col("end_m") == F.col("m"))
                  # Patron churn: a creator leaving the platform ends its pledges, but that is the
@@ -103,14 +109,16 @@ class Dataset:
                  .withColumn("churned", (F.col("ended_here") & ~F.col("left_with_creator")).cast("int"))
                  .withColumn("engaged", (F.col("events") > 0).cast("int"))
                  .withColumn("tenure", F.when(age <= 0, TENURE_BUCKETS[0]).when(age <= 2, TENURE_BUCKETS[1])
-                             .when(age <= 11, TENURE_BUCKETS[2]).otherwise(TENURE_BUCKETS[3])))
-        # A pledge's months are consecutive, so its neighbouring rows are its month before and after:
-        # one sort of the panel gives both, with no self-join.
-        along = Window.partitionBy("pledge_id").orderBy("m")
-        panel = (panel.withColumn("engaged_before", F.coalesce(
-                     F.when(F.lag("m").over(along) == F.col("m") - 1, F.lag("engaged").over(along)), F.lit(-1)))
-                 .withColumn("churned_next", F.when(F.lead("m").over(along) == F.col("m") + 1, F.lead("churned").over(along))))
-        self._panel = panel.persist()
+                             .when(age <= 11, TENURE_BUCKETS[2]).otherwise(TENURE_BUCKETS[3]))
+                 # The pledge's engagement in the month before (-1: it was not running then, or
+                 # that month is outside the window) and whether it churns in the month after
+                 # (null: it is not running then, or that month is outside the window).
+                 .withColumn("engaged_before", F.when((F.col("m") > F.col("start_m")) & (F.col("m") >= 1),
+                                                      (F.col("events_before") > 0).cast("int")).otherwise(-1))
+                 .withColumn("churned_next", F.when((F.col("m") + 1 <= F.least("end_m", "pause_m")) & (F.col("m") + 1 < self.months),
+                                                    ((F.col("end_m") == F.col("m") + 1) & ~F.col("left_with_creator")).cast("int"))))
+        # cached without the columns only its own construction needed: writing the cache is half its cost
+        self._panel = panel.drop("patron_id", "tier_id", "pledge_id", "ended", "events_before", "left_with_creator").persist()
         return self._panel
 
     def creator_months(self) -> DataFrame:
@@ -134,7 +142,7 @@ class Dataset:
         by_m = p.groupBy("m").agg(
             F.count(F.lit(1)).alias("active"), F.sum("churned").alias("churned"), F.sum("engaged").alias("engaged"),
             F.sum(F.col("ended_here").cast("int")).alias("ended"),
-            F.sum(F.when(F.col("ended") & (F.col("end_m") == F.col("m")), 0)
+            F.sum(F.when(F.col("ended_here"), 0)
                   .when(F.col("pause_m") <= F.col("m"), 0).otherwise(F.col("pledge_amount_usd"))).alias("mrr"))
         new_pledges = (self.tables["pledges"].select(month_index(F.col("started_at"), self.start).alias("m"))
                        .groupBy("m").agg(F.count(F.lit(1)).alias("new_pledges")))
