@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from synth_spark.validation.anomaly_verdicts import judge
-from synth_spark.validation.targets import FAIL, NOISY, PASS
+from synth_spark.validation.verdicts import FAIL, NOISY, PASS
 
 
 def _holiday(z_detected: bool, root_cause_found: bool, noise_floor: float | None):

@@ -12,7 +12,8 @@ import pytest
 from synth_spark.manifest import latent_creators
 from synth_spark.validation.metrics import Dataset
 from synth_spark.validation.report import CHARTS, write_report
-from synth_spark.validation.targets import FAIL, INFO, PASS, UNATTAINABLE, evaluate
+from synth_spark.validation.targets import evaluate
+from synth_spark.validation.verdicts import FAIL, INFO, PASS, UNATTAINABLE
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +161,7 @@ def test_validate_reads_a_csv_only_dataset_and_measures_the_same(capsys, spark, 
 
 def test_a_failed_check_that_its_quarters_scatter_over_is_too_noisy_not_failed():
     from synth_spark.validation.noise import judge
-    from synth_spark.validation.targets import NOISY, Check, _within
+    from synth_spark.validation.verdicts import NOISY, Check, _within
 
     def check(name, value):
         return Check("churn", name, "6-8%", "6.0% to 8.0%", f"{100 * value:.1f}%", _within(value, 0.06, 0.08), value)

@@ -4,7 +4,7 @@ per anomaly for the control run."""
 from __future__ import annotations
 
 from synth_spark.validation.scoring import Z_DETECTED, Score
-from synth_spark.validation.targets import FAIL, NOISY, PASS, Check
+from synth_spark.validation.verdicts import FAIL, NOISY, PASS, Check
 
 
 def judge(scores: list[Score], control: list[Score] | None, injected: dict[str, float] | None = None) -> list:

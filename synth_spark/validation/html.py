@@ -7,7 +7,7 @@ import base64
 from html import escape
 from pathlib import Path
 
-from synth_spark.validation.targets import FAIL, PASS
+from synth_spark.validation.verdicts import FAIL, PASS
 
 _STYLE = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 
 import pandas as pd
-from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 TENURE_BUCKETS = ("month_1", "months_2_3", "months_4_12", "months_13_plus")
@@ -86,9 +86,14 @@ class Dataset:
         panel = pl.join(months, (F.col("m") >= F.col("start_m")) & (F.col("m") <= F.col("end_m"))
                         & (F.col("m") <= F.col("pause_m")))
         tiers = self.tables["tiers"].select("tier_id", "tier_rank")
+        # A month's events count for that month and, as the month before, for the next one: one join
+        # gives both, where a window over each pledge's months would shuffle and sort the whole panel.
         events = (self.tables["engagement_events"]
-                  .select("patron_id", "creator_id", month_index(F.col("event_at"), self.start).alias("m"))
-                  .groupBy("patron_id", "creator_id", "m").agg(F.count(F.lit(1)).alias("events")))
+                  .select("patron_id", "creator_id", month_index(F.col("event_at"), self.start).alias("event_m"))
+                  .select("*", F.explode(F.array(F.col("event_m"), F.col("event_m") + 1)).alias("m"))
+                  .groupBy("patron_id", "creator_id", "m")
+                  .agg(F.sum((F.col("event_m") == F.col("m")).cast("long")).alias("events"),
+                       F.sum((F.col("event_m") < F.col("m")).cast("long")).alias("events_before")))
         posts = (self.tables["posts"].select("creator_id", month_index(F.col("published_at"), self.start).alias("m"))
                  .groupBy("creator_id", "m").agg(F.count(F.lit(1)).alias("posts")))
         age = F.col("m") - F.col("start_m")
@@ -96,6 +101,7 @@ class Dataset:
                  .join(events, ["patron_id", "creator_id", "m"], "left")
                  .join(posts, ["creator_id", "m"], "left")
                  .withColumn("events", F.coalesce("events", F.lit(0)))
+                 .withColumn("events_before", F.coalesce("events_before", F.lit(0)))
                  .withColumn("posts", F.coalesce("posts", F.lit(0)))
                  .withColumn("ended_here", F.col("end_m") == F.col("m"))
                  # Patron churn: a creator leaving the platform ends its pledges, but that is the
@@ -103,9 +109,30 @@ class Dataset:
                  .withColumn("churned", (F.col("ended_here") & ~F.col("left_with_creator")).cast("int"))
                  .withColumn("engaged", (F.col("events") > 0).cast("int"))
                  .withColumn("tenure", F.when(age <= 0, TENURE_BUCKETS[0]).when(age <= 2, TENURE_BUCKETS[1])
-                             .when(age <= 11, TENURE_BUCKETS[2]).otherwise(TENURE_BUCKETS[3])))
-        self._panel = panel.persist()
+                             .when(age <= 11, TENURE_BUCKETS[2]).otherwise(TENURE_BUCKETS[3]))
+                 # The pledge's engagement in the month before (-1: it was not running then, or
+                 # that month is outside the window) and whether it churns in the month after
+                 # (null: it is not running then, or that month is outside the window).
+                 .withColumn("engaged_before", F.when((F.col("m") > F.col("start_m")) & (F.col("m") >= 1),
+                                                      (F.col("events_before") > 0).cast("int")).otherwise(-1))
+                 .withColumn("churned_next", F.when((F.col("m") + 1 <= F.least("end_m", "pause_m")) & (F.col("m") + 1 < self.months),
+                                                    ((F.col("end_m") == F.col("m") + 1) & ~F.col("left_with_creator")).cast("int"))))
+        # cached without the columns only its own construction needed: writing the cache is half its cost
+        self._panel = panel.drop("patron_id", "tier_id", "pledge_id", "ended", "events_before", "left_with_creator").persist()
         return self._panel
+
+    def creator_months(self) -> DataFrame:
+        """Per creator and month it had running pledges: MRR at the month's end (exact, as decimal),
+        new pledges, active pledges; with the creator's category. Creators x months rows: it stays
+        in Spark, only what is aggregated from it reaches the driver."""
+        if not hasattr(self, "_creator_months"):
+            running = ~F.col("ended_here") & (F.col("pause_m") > F.col("m"))
+            cats = self.tables["creators"].select("creator_id", "category")
+            self._creator_months = (self.panel().groupBy("creator_id", "m").agg(
+                F.sum(F.when(running, F.col("pledge_amount_usd")).otherwise(0)).alias("mrr"),
+                F.sum((F.col("start_m") == F.col("m")).cast("int")).alias("new_pledges"),
+                F.count(F.lit(1)).alias("active")).join(F.broadcast(cats), "creator_id").persist())
+        return self._creator_months
 
     # -- metrics ------------------------------------------------------------------------------
 
@@ -115,7 +142,7 @@ class Dataset:
         by_m = p.groupBy("m").agg(
             F.count(F.lit(1)).alias("active"), F.sum("churned").alias("churned"), F.sum("engaged").alias("engaged"),
             F.sum(F.col("ended_here").cast("int")).alias("ended"),
-            F.sum(F.when(F.col("ended") & (F.col("end_m") == F.col("m")), 0)
+            F.sum(F.when(F.col("ended_here"), 0)
                   .when(F.col("pause_m") <= F.col("m"), 0).otherwise(F.col("pledge_amount_usd"))).alias("mrr"))
         new_pledges = (self.tables["pledges"].select(month_index(F.col("started_at"), self.start).alias("m"))
                        .groupBy("m").agg(F.count(F.lit(1)).alias("new_pledges")))
@@ -157,15 +184,11 @@ class Dataset:
                 .agg(F.avg("engaged").alias("engagement_rate")).orderBy(F.desc("engagement_rate")).toPandas())
 
     def engagement_vs_next_churn(self) -> dict[str, float]:
-        # a pledge's months are consecutive: its next row is its next month (a window, not a self-join)
-        later = Window.partitionBy("pledge_id").orderBy("m")
-        joined = (self.panel().select("pledge_id", "m", "engaged", "events", "churned")
-                  .withColumn("next_m", F.lead("m").over(later)).withColumn("next_churned", F.lead("churned").over(later))
-                  .where(F.col("next_m") == F.col("m") + 1))
-        churn = F.col("next_churned").cast("double")
-        row = joined.agg(F.avg(F.when(F.col("engaged") == 0, churn)).alias("not_engaged"),
-                         F.avg(F.when(F.col("engaged") == 1, churn)).alias("engaged"),
-                         F.corr(F.col("events").cast("double"), churn).alias("corr")).first()
+        churn = F.col("churned_next").cast("double")
+        row = (self.panel().where(F.col("churned_next").isNotNull())
+               .agg(F.avg(F.when(F.col("engaged") == 0, churn)).alias("not_engaged"),
+                    F.avg(F.when(F.col("engaged") == 1, churn)).alias("engaged"),
+                    F.corr(F.col("events").cast("double"), churn).alias("corr")).first())
         corr = row["corr"]
         not_engaged, engaged = (math.nan if row[k] is None else float(row[k]) for k in ("not_engaged", "engaged"))
         # a small sample (a quarter of 0.05x) can have no churn among the engaged, or no variance
@@ -229,15 +252,9 @@ class Dataset:
         df["share"] = df["count"] / df["count"].sum()
         return df
 
-    def creator_month_active(self) -> pd.DataFrame:
-        """Active pledges per creator at each month (for growth by size tier), with the creator's status."""
-        status = self.tables["creators"].select("creator_id", "status")
-        return (self.panel().groupBy("creator_id", "m").agg(F.count(F.lit(1)).alias("active"))
-                .join(F.broadcast(status), "creator_id").toPandas())
-
-    def creator_mrr_end(self) -> pd.DataFrame:
-        """MRR and running pledges per creator in the window's last month."""
+    def creator_mrr_end(self) -> DataFrame:
+        """MRR and running pledges per creator with any in the window's last month."""
         last = self.months - 1
         p = self.panel().where((F.col("m") == last) & (F.col("end_m") > last) & (F.col("pause_m") > last))
         return p.groupBy("creator_id").agg(F.sum("pledge_amount_usd").cast("double").alias("mrr"),
-                                           F.count(F.lit(1)).alias("patrons")).toPandas()
+                                           F.count(F.lit(1)).alias("patrons"))

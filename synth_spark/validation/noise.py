@@ -14,7 +14,7 @@ from dataclasses import replace
 from pyspark.sql import functions as F
 
 from synth_spark.validation.metrics import Dataset
-from synth_spark.validation.targets import FAIL, NOISY, Check
+from synth_spark.validation.verdicts import FAIL, NOISY, Check
 
 #: quarters of the creators measured apart
 GROUPS = 4

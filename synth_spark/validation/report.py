@@ -13,7 +13,7 @@ matplotlib.use("Agg")  # no display on servers and CI
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from synth_spark.validation.targets import FAIL, Check, summary  # noqa: E402
+from synth_spark.validation.verdicts import FAIL, Check, summary  # noqa: E402
 from synth_spark.vocabulary import CHURN_REASONS  # noqa: E402
 
 CHARTS = {

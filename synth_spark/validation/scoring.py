@@ -20,31 +20,17 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
-from pyspark.sql import Window
 from pyspark.sql import functions as F
 
+from synth_spark.validation.aggregates import PATRON_REASONS, Aggregates
+from synth_spark.validation.drilldown import Drilldown, rank, rank_in_spark
 from synth_spark.validation.metrics import Dataset
 from synth_spark.validation.shapes import shape
 
-PATRON_REASONS = ("voluntary", "payment_failed", "creator_removed")
 #: robust z-score a signal needs to count as detected
 Z_DETECTED = 3.0
 #: how a failing payment processor shows in the data: a decline reason the platform sees on any day
 OUTAGE_SIGNATURE = "processing_error"
-
-
-@dataclass
-class Contributor:
-    value: str
-    contribution: float
-    share: float  # of the summed contributions in the signal's direction
-
-
-@dataclass
-class Drilldown:
-    dimension: str
-    measure: str
-    top: list[Contributor]
 
 
 @dataclass
@@ -101,82 +87,6 @@ def robust_z(value: float, others: pd.Series) -> float:
     return (value - med) / mad if mad > 0 else float("inf") * np.sign(value - med)
 
 
-def rank(contributions: pd.Series, direction: int, n: int = 3) -> list[Contributor]:
-    """The largest contributors in the signal's direction (+1 up, -1 down)."""
-    c = contributions.astype(float) * direction
-    positive = c[c > 0].sum()
-    top = c.sort_values(ascending=False).head(n)
-    return [Contributor(str(k), float(v * direction), float(v / positive) if positive > 0 else float("nan"))
-            for k, v in top.items()]
-
-
-# -- small aggregates, computed once in Spark -----------------------------------------------------
-
-class Aggregates:
-    def __init__(self, ds: Dataset):
-        self.ds = ds
-        self._cache: dict[str, pd.DataFrame] = {}
-
-    def _get(self, name: str, build) -> pd.DataFrame:
-        if name not in self._cache:
-            self._cache[name] = build()
-        return self._cache[name]
-
-    def creator_months(self) -> pd.DataFrame:
-        """Per creator and month: MRR at the month's end, new pledges, pledges ended by reason."""
-        def build():
-            p = self.ds.panel()
-            running = ~F.col("ended_here") & (F.col("pause_m") > F.col("m"))
-            agg = p.groupBy("creator_id", "m").agg(
-                F.sum(F.when(running, F.col("pledge_amount_usd")).otherwise(0)).cast("double").alias("mrr"),
-                F.sum((F.col("start_m") == F.col("m")).cast("int")).alias("new_pledges"),
-                F.count(F.lit(1)).alias("active"))
-            cats = self.ds.tables["creators"].select("creator_id", "category")
-            return agg.join(F.broadcast(cats), "creator_id").toPandas()
-        return self._get("creator_months", build)
-
-    def ends(self) -> pd.DataFrame:
-        """Per month and cell of what drives voluntary churn in the model a tool would fit (pledge
-        age, engagement the month before, the creator's posting that month): active and voluntary ends."""
-        def build():
-            earlier = Window.partitionBy("pledge_id").orderBy("m")  # a pledge's months are consecutive: no self-join
-            before = F.coalesce(F.when(F.lag("m").over(earlier) == F.col("m") - 1, F.lag("engaged").over(earlier)), F.lit(-1))
-            posting = F.when(F.col("posts") >= 4, "4+").when(F.col("posts") >= 1, "1-3").otherwise("<1")
-            cats = self.ds.tables["creators"].select("creator_id", "category")
-            return (self.ds.panel().withColumn("engaged_before", before).join(F.broadcast(cats), "creator_id")
-                    .groupBy("m", "tenure", "engaged_before", posting.alias("posting"), "category")
-                    .agg(F.count(F.lit(1)).alias("active"), F.sum("churned").alias("churned"),
-                         *[F.sum(F.when(F.col("ended_here") & (F.col("churn_reason") == r), 1).otherwise(0)).alias(r)
-                           for r in PATRON_REASONS])
-                    .toPandas())
-        return self._get("ends", build)
-
-    def ends_by_creator(self) -> pd.DataFrame:
-        """Pledges ended per creator (rows, as text) and month (columns)."""
-        def build():
-            p = self.ds.panel().where(F.col("ended_here"))
-            e = p.groupBy("creator_id", "m").count().toPandas()
-            wide = e.pivot_table(index="creator_id", columns="m", values="count", fill_value=0)
-            wide.index = wide.index.astype(str)
-            return wide
-        return self._get("ends_by_creator", build)
-
-    def ends_by_reason(self) -> pd.DataFrame:
-        def build():
-            p = self.ds.panel().where(F.col("ended_here"))
-            return p.groupBy("m", "churn_reason").count().toPandas()
-        return self._get("ends_by_reason", build)
-
-    def daily_payments(self) -> pd.DataFrame:
-        """Per day: first attempts, failed first attempts by reason, successful gross."""
-        def build():
-            tx = self.ds.tables["transactions"]
-            return (tx.groupBy(F.to_date("transaction_at").alias("day"), "transaction_type", "transaction_status", "failure_reason")
-                    .agg(F.count(F.lit(1)).alias("n"), F.sum("gross_amount_usd").cast("double").alias("gross"))
-                    .toPandas())
-        return self._get("daily_payments", build)
-
-
 # -- one scorer per anomaly type ------------------------------------------------------------------
 
 def _month(ds: Dataset, ts) -> int:
@@ -184,18 +94,8 @@ def _month(ds: Dataset, ts) -> int:
     return (t.year - ds.start.year) * 12 + t.month - ds.start.month
 
 
-def _mrr_moves(cm: pd.DataFrame, months: int) -> pd.Series:
-    mrr = cm.groupby("m")["mrr"].sum().reindex(range(months), fill_value=0.0)
-    return mrr.pct_change()
-
-
-def _creator_delta(cm: pd.DataFrame, m: int, baseline_months: int = 3, last: int | None = None) -> pd.Series:
-    """Each creator's MRR change over months m..last (default m), less its average change over the months before."""
-    last = m if last is None else max(m, last)
-    wide = cm.pivot_table(index="creator_id", columns="m", values="mrr", fill_value=0.0)
-    wide = wide.reindex(columns=range(max(0, m - baseline_months - 1), last + 1), fill_value=0.0)
-    diff = wide.diff(axis=1)
-    return diff.loc[:, m:last].sum(axis=1) - (last - m + 1) * diff.loc[:, : m - 1].iloc[:, 1:].mean(axis=1)
+def _mrr_moves(agg: Aggregates) -> pd.Series:
+    return agg.platform()["mrr"].pct_change()
 
 
 def _month_dates(ds: Dataset) -> pd.Series:
@@ -203,27 +103,25 @@ def _month_dates(ds: Dataset) -> pd.Series:
     return pd.Series([pd.Timestamp(ds.start) + pd.DateOffset(months=i + 1) - pd.Timedelta(days=1) for i in range(ds.months)])
 
 
-def _monthly_series(ds: Dataset, cm: pd.DataFrame, lines: dict[str, list[str] | None]) -> pd.DataFrame:
-    out = {"x": _month_dates(ds)}
+def _monthly_series(agg: Aggregates, lines: dict[str, list[str] | None]) -> pd.DataFrame:
+    out = {"x": _month_dates(agg.ds)}
     for name, creators in lines.items():
-        sel = cm if creators is None else cm[cm["creator_id"].astype(str).isin(creators)]
-        out[name] = sel.groupby("m")["mrr"].sum().reindex(range(ds.months), fill_value=0.0).to_numpy()
+        out[name] = (agg.platform()["mrr"] if creators is None else agg.creators_mrr(creators)).to_numpy()
     return pd.DataFrame(out)
 
 
 def score_viral(row, agg: Aggregates, skip: set[int]) -> Score:
-    ds, cm = agg.ds, agg.creator_months()
+    ds = agg.ds
     m = _month(ds, row.start_at)
-    moves = _mrr_moves(cm, ds.months)
+    moves = _mrr_moves(agg)
     # New pledges are the anomaly's first footprint; MRR follows with what the new patrons keep.
-    new_all = cm.groupby("m")["new_pledges"].sum().reindex(range(ds.months), fill_value=0).astype(float)
+    new_all = agg.platform()["new_pledges"].astype(float)
     steady = [x for x in range(1, ds.months) if x not in skip | {m} and 2 <= x % 12 + 1 <= 9]
     growth = new_all.pct_change()
     z = robust_z(growth[m], growth.loc[steady])
-    delta = _creator_delta(cm, m)
-    by_cat = delta.groupby(cm.drop_duplicates("creator_id").set_index("creator_id")["category"]).sum()
-    new = cm[cm["m"] == m].set_index("creator_id")["new_pledges"] - cm[cm["m"].between(m - 3, m - 1)].groupby("creator_id")["new_pledges"].mean()
-    creators = rank(delta, +1)
+    delta = agg.creator_delta(m)
+    by_cat = delta.groupBy("category").agg(F.sum("delta").alias("delta")).toPandas().set_index("category")["delta"].fillna(0.0)
+    creators = rank_in_spark(delta, "creator_id", "delta", +1)
     return Score(int(row.anomaly_id), row.anomaly_type, row.investigation_question, row.expected_root_cause,
                  f"new pledges {100 * growth[m]:+.1f}% on the month before (steady months: median "
                  f"{100 * growth.loc[steady].median():+.1f}%), robust z {z:.1f}; platform MRR month-over-month "
@@ -231,9 +129,10 @@ def score_viral(row, agg: Aggregates, skip: set[int]) -> Score:
                  float(moves[m]), bool(z >= Z_DETECTED), "creator",
                  creators[0].value == str(row.creator_ids),
                  [Drilldown("creator", "MRR change from the start month to the end's vs its prior average change (USD)", creators),
-                  Drilldown("creator", "new pledges vs its prior 3-month average", rank(new.fillna(0), +1)),
+                  Drilldown("creator", "new pledges vs its prior 3-month average",
+                            rank_in_spark(agg.new_pledges_change(m), "creator_id", "change", +1)),
                   Drilldown("category", "MRR change vs prior average (USD)", rank(by_cat, +1))],
-                 _monthly_series(ds, cm, {"platform MRR": None, f"creator {row.creator_ids} MRR": [str(row.creator_ids)]}))
+                 _monthly_series(agg, {"platform MRR": None, f"creator {row.creator_ids} MRR": [str(row.creator_ids)]}))
 
 
 def score_outage(row, agg: Aggregates, skip: set[int]) -> Score:
@@ -322,19 +221,17 @@ def score_holiday(row, agg: Aggregates, skip: set[int]) -> Score:
 
 
 def score_exodus(row, agg: Aggregates, skip: set[int]) -> Score:
-    ds, cm = agg.ds, agg.creator_months()
+    ds = agg.ds
     m = _month(ds, row.start_at)
-    moves = _mrr_moves(cm, ds.months)
+    moves = _mrr_moves(agg)
     z = robust_z(moves[m], moves.drop([0, m]))
     # over the months the audiences end in: a creator leaving late in the month loses its MRR the next
-    delta = _creator_delta(cm, m, last=min(_month(ds, row.end_at), ds.months - 1))
+    delta = agg.creator_delta(m, last=min(_month(ds, row.end_at), ds.months - 1))
     expected = set(str(row.creator_ids).split(";"))
-    creators = rank(delta, -1, n=max(3, len(expected)))
+    creators = rank_in_spark(delta, "creator_id", "delta", -1, n=max(3, len(expected)))
     # Pledges ended this month against the creator's prior 3-month average: the departures show
     # as whole audiences ending, whatever reason each pledge records.
-    e = agg.ends_by_creator()
-    ended = e.get(m, 0) - e.reindex(columns=range(m - 3, m), fill_value=0).mean(axis=1)
-    ended_rank = rank(ended, +1, n=max(3, len(expected)))
+    ended_rank = rank_in_spark(agg.ended_change(m), "creator_id", "change", +1, n=max(3, len(expected)))
     return Score(int(row.anomaly_id), row.anomaly_type, row.investigation_question, row.expected_root_cause,
                  f"platform MRR month-over-month {100 * moves[m]:+.1f}% in month {m + 1} "
                  f"(other months: median {100 * moves.drop([0, m]).median():+.1f}%), robust z {z:.1f}",
@@ -342,11 +239,11 @@ def score_exodus(row, agg: Aggregates, skip: set[int]) -> Score:
                  {c.value for c in creators[:len(expected)]} == expected,
                  [Drilldown("creator", "MRR change from the start month to the end's vs its prior average change (USD)", creators),
                   Drilldown("creator", "pledges ended vs its prior 3-month average", ended_rank)],
-                 _monthly_series(ds, cm, {"platform MRR": None, "departing creators' MRR": sorted(expected)}))
+                 _monthly_series(agg, {"platform MRR": None, "departing creators' MRR": sorted(expected)}))
 
 
 def score_collapse(row, agg: Aggregates, skip: set[int]) -> Score:
-    ds, cm, e = agg.ds, agg.creator_months(), agg.ends()
+    ds, bmc, e = agg.ds, agg.by_month_and_category(), agg.ends()
     m0, last = _month(ds, row.start_at), ds.months - 1
     before, after = range(max(0, m0 - 12), m0), range(m0, last + 1)
 
@@ -367,11 +264,10 @@ def score_collapse(row, agg: Aggregates, skip: set[int]) -> Score:
 
     window = lambda f: f[f["m"].isin(list(before) + list(after))]  # noqa: E731
     churn_z = did(window(e), "churned", "active")
-    active = cm.groupby(["m", "category"])["active"].sum().rename("exposure").reset_index()
-    new = cm.groupby(["m", "category"])["new_pledges"].sum().reset_index().merge(active, on=["m", "category"])
+    new = bmc[["m", "category", "new_pledges", "active"]].rename(columns={"active": "exposure"})
     arrivals_z = did(window(new), "new_pledges", "exposure")
     # The size of the effect: the category's MRR in the last month against its log-linear trend before.
-    mrr = cm[cm["category"] == row.category].groupby("m")["mrr"].sum().reindex(range(ds.months), fill_value=0.0)
+    mrr = bmc[bmc["category"] == row.category].groupby("m")["mrr"].sum().reindex(range(ds.months), fill_value=0.0)
     x = np.array(before, dtype=float)
     slope, icpt = np.polyfit(x, np.log(np.maximum(mrr.loc[list(before)].to_numpy(float), 1.0)), 1)
     gap = float(mrr.loc[last] / np.exp(icpt + slope * last) - 1)

@@ -1,0 +1,49 @@
+"""A measured check and its verdict: what the report's table of checks is made of."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+PASS, FAIL, INFO, UNATTAINABLE = "pass", "FAIL", "info", "not attainable at seed volumes"
+#: a check whose measurement, at this dataset's scale, spreads wider than its tolerance band
+NOISY = "too noisy at this scale"
+#: verdicts as the console's six-character column shows them (the report spells them out)
+SHORT_VERDICT = {NOISY: "noisy", UNATTAINABLE: "n/a"}
+
+
+@dataclass
+class Check:
+    group: str
+    name: str
+    target: str
+    tolerance: str
+    measured: str
+    verdict: str
+    value: float | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+class Judged(str):
+    """A verdict that remembers the band it was judged against (for the noise judgement)."""
+
+    band: tuple[float, float]
+
+
+def _within(value: float, lo: float, hi: float) -> str:
+    verdict = Judged(PASS if lo <= value <= hi and not math.isnan(value) else FAIL)
+    verdict.band = (lo, hi)
+    return verdict
+
+
+def summary(checks: list[Check]) -> dict[str, int]:
+    counts = {PASS: 0, FAIL: 0, NOISY: 0, INFO: 0, UNATTAINABLE: 0}
+    for c in checks:
+        counts[c.verdict] = counts.get(c.verdict, 0) + 1
+    return counts
