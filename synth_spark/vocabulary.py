@@ -5,6 +5,8 @@ how many) live in config; what a value may be lives here. No Spark, no numpy nee
 
 from __future__ import annotations
 
+import numpy as np
+
 # -- creators --------------------------------------------------------------------------------------
 CATEGORIES = ("podcasts", "video", "visual_art", "education", "writing", "music", "games")
 #: a creator's latent size: drives growth, volatility and churn; not a column of the creators table
@@ -51,7 +53,10 @@ def tier_id(creator_id, rank):
 
 
 def pledge_id(creator_id, number):
-    """``number`` counts a creator's pledges from 1."""
+    """``number`` counts a creator's pledges from 1, below PLEDGES_PER_CREATOR: beyond it the id
+    would be the next creator's (the plan refuses a viral spike that large)."""
+    if np.any(np.asarray(number) >= PLEDGES_PER_CREATOR):
+        raise ValueError(f"a creator's pledge number reached {PLEDGES_PER_CREATOR:,}: its ids would be the next creator's")
     return creator_id * PLEDGES_PER_CREATOR + number
 
 

@@ -42,6 +42,26 @@ def test_plan_is_resolved_from_the_seed_and_scales_absolute_sizes():
     assert run(False)[3].anomalies == anom.NO_ANOMALIES
 
 
+def test_a_viral_wave_too_large_for_one_creators_pledge_ids_is_refused_as_bad_config():
+    from synth_spark.config.settings import VIRAL_PATRONS_MAX
+
+    at_the_limit = {**ON, "viral_spike": {"enabled": True, "new_patrons": VIRAL_PATRONS_MAX // 2}}
+    assert load_config(scale=2, seed=5, anomalies=at_the_limit).scale == 2
+    over = {**ON, "viral_spike": {"enabled": True, "new_patrons": VIRAL_PATRONS_MAX // 2 + 1}}
+    with pytest.raises(ConfigError, match=r"^config: anomalies\.viral_spike\.new_patrons: .* at most 450000 "):
+        load_config(scale=2, seed=5, anomalies=over)
+    with pytest.raises(ConfigError, match=r"at most 499 "):
+        load_config(scale=1801, seed=5)  # the default wave, 500 per unit of scale, fits up to 1800x
+
+
+def test_a_pledge_number_past_its_creators_id_space_is_never_written():
+    from synth_spark.vocabulary import PLEDGES_PER_CREATOR, pledge_id
+
+    assert pledge_id(7, np.array([1, PLEDGES_PER_CREATOR - 1]))[-1] == 8 * PLEDGES_PER_CREATOR - 1
+    with pytest.raises(ValueError, match="next creator"):
+        pledge_id(7, np.array([1, PLEDGES_PER_CREATOR]))
+
+
 def test_viral_wave_rises_peaks_and_fades_with_a_tail_past_its_two_weeks():
     _, _, _, job, _, life = run(True)
     _, _, _, _, _, control = run(False)

@@ -31,6 +31,7 @@ from synth_spark.vocabulary import (
     EVENT_TYPES,
     FAILURE_REASONS,
     PAYMENT_METHODS,
+    PLEDGES_PER_CREATOR,
     SIZE_TIERS,
 )
 
@@ -38,6 +39,9 @@ from synth_spark.vocabulary import (
 MAX_CREATORS = 5_000_000
 #: the largest --scale: 10,000x the seed's volumes
 MAX_SCALE = 10_000
+#: a creator's own pledges stay far below its block of PLEDGES_PER_CREATOR ids (the largest creator
+#: expects 2,400 at 1000x, 800 at 1x): the rest of the block is what a viral wave may use
+VIRAL_PATRONS_MAX = PLEDGES_PER_CREATOR - 100_000
 
 class Window(Strict):
     start: MonthStart
@@ -310,6 +314,12 @@ class Config(Strict):
         if self.volumes.patrons * self.scale > 100 * MAX_CREATORS:
             raise ValueError(f"scale x volumes.patrons: {self.volumes.patrons * self.scale:,.0f} patrons is too many; "
                              f"allowed: up to {100 * MAX_CREATORS:,}")
+        vs = self.anomalies.viral_spike
+        if vs.enabled and round(vs.new_patrons * self.scale) > VIRAL_PATRONS_MAX:
+            raise ValueError(f"anomalies.viral_spike.new_patrons: {vs.new_patrons} x scale {self.scale:g} is "
+                             f"{round(vs.new_patrons * self.scale):,} new patrons to one creator, more than its "
+                             f"{VIRAL_PATRONS_MAX:,} free pledge ids; at this scale use at most "
+                             f"{int(VIRAL_PATRONS_MAX // self.scale)} (or disable the anomaly)")
         return self
 
     @model_validator(mode="after")

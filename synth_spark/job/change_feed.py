@@ -21,7 +21,7 @@ from synth_spark.job.generate import concurrently, stage_simulation
 from synth_spark.job.writers import Staging, checksums_by, read_parquet
 from synth_spark.progress import Progress
 from synth_spark.simulation.plan import Plan
-from synth_spark.simulation.workload import creator_work, default_tasks
+from synth_spark.simulation.workload import default_tasks
 from synth_spark.vocabulary import TABLE_ORDER
 
 #: what kind of folder a manifest describes: a change feed, not a dataset
@@ -47,7 +47,7 @@ def stage_batches(spark: SparkSession, plan: Plan, staging: Staging, partitions:
 
 
 def run_partitions(spark: SparkSession, plan: Plan, partitions: int | None) -> int:
-    return partitions or default_tasks(creator_work(plan.cal, plan.creators), spark.sparkContext.defaultParallelism)
+    return partitions or default_tasks(plan.expected_work(), spark.sparkContext.defaultParallelism)
 
 
 def write_changes(spark: SparkSession, cfg: Config, out: Path, formats: list[str], first: dt.date, last: dt.date,

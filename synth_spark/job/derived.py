@@ -68,7 +68,7 @@ def simulation(tasks: DataFrame, job: Job, shared) -> DataFrame:
 
 def simulated(states: DataFrame, job: Job, table: str) -> DataFrame:
     """One simulated table from the :func:`simulation`'s states."""
-    rows = states.select(*NEEDS[table]).mapInArrow(mapper(job, _EMITTERS[table]), emitted_schema(table))
+    rows = states.select(*NEEDS[table]).mapInArrow(mapper(job, _EMITTERS[table], table), emitted_schema(table))
     if table == "pledges":
         first = Window.partitionBy("patron_id").orderBy("started_at", "pledge_id")
         rows = rows.withColumn("is_first_pledge", F.row_number().over(first) == 1)

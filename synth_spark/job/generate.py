@@ -30,7 +30,7 @@ from synth_spark.manifest import MANIFEST
 from synth_spark.progress import Progress
 from synth_spark.publish.claim import Claim
 from synth_spark.simulation.plan import Plan
-from synth_spark.simulation.workload import creator_work, default_tasks
+from synth_spark.simulation.workload import default_tasks
 from synth_spark.vocabulary import GROUND_TRUTH, OUTPUT_TABLES, TABLE_ORDER
 
 T = TypeVar("T")
@@ -149,7 +149,7 @@ def _generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], p
               progress: Progress, as_of: dt.date | None) -> Result:
     progress(f"planning: {cfg.n_creators:,} creators, {cfg.n_patrons:,} patrons target, seed {cfg.seed}, scale {cfg.scale:g}")
     plan = Plan.make(cfg)
-    partitions = partitions or default_tasks(creator_work(plan.cal, plan.creators), spark.sparkContext.defaultParallelism)
+    partitions = partitions or default_tasks(plan.expected_work(), spark.sparkContext.defaultParallelism)
     staging = Staging(out)
     try:
         if as_of is None:

@@ -12,9 +12,10 @@ import numpy as np
 from synth_spark.config import Config, ConfigError
 from synth_spark.simulation.anomalies import NO_ANOMALIES, AnomalyPlan, ground_truth, resolve
 from synth_spark.simulation.calendar import Calendar
-from synth_spark.simulation.churn import population_normaliser
+from synth_spark.simulation.churn import population_normaliser, survival
 from synth_spark.simulation.creators import PLAN_COLUMNS, draw_creators, draw_tiers
 from synth_spark.simulation.growth import expected_pledge_months, expected_pledges, patron_pool
+from synth_spark.simulation.workload import creator_work
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,17 @@ class Plan:
     @property
     def cal(self) -> Calendar:
         return self.job.cal
+
+    def expected_work(self) -> np.ndarray:
+        """Each creator's expected pledge-months (:func:`creator_work`), the viral creator's extra
+        patrons included: they grow with the scale (500 per unit), and at 1000x left out they made
+        the creator's task about 7 times the others' while the plan called it average."""
+        work = creator_work(self.cal, self.creators)
+        a = self.job.anomalies
+        if a.viral_patrons:
+            stay = survival(self.cfg)[:max(self.cal.months - a.viral_month, 0)].sum()
+            work[self.creators["creator_id"] == a.viral_creator] += a.viral_patrons * stay
+        return work
 
     def simulation_columns(self) -> dict[str, np.ndarray]:
         """The creator columns the simulation kernels read (what the executors receive)."""

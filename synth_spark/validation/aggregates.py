@@ -9,7 +9,7 @@ import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from synth_spark.validation.metrics import Dataset
+from synth_spark.validation.metrics import Dataset, posting_group
 
 PATRON_REASONS = ("voluntary", "payment_failed", "creator_removed")
 
@@ -83,10 +83,9 @@ class Aggregates:
         """Per month and cell of what drives voluntary churn in the model a tool would fit (pledge
         age, engagement the month before, the creator's posting that month): active and voluntary ends."""
         def build():
-            posting = F.when(F.col("posts") >= 4, "4+").when(F.col("posts") >= 1, "1-3").otherwise("<1")
             cats = self.ds.tables["creators"].select("creator_id", "category")
             return (self.ds.panel().join(F.broadcast(cats), "creator_id")
-                    .groupBy("m", "tenure", "engaged_before", posting.alias("posting"), "category")
+                    .groupBy("m", "tenure", "engaged_before", posting_group().alias("posting"), "category")
                     .agg(F.count(F.lit(1)).alias("active"), F.sum("churned").alias("churned"),
                          *[F.sum(F.when(F.col("ended_here") & (F.col("churn_reason") == r), 1).otherwise(0)).alias(r)
                            for r in PATRON_REASONS])

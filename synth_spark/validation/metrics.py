@@ -19,6 +19,11 @@ TENURE_BUCKETS = ("month_1", "months_2_3", "months_4_12", "months_13_plus")
 EXODUS = "creator_exodus"
 
 
+def posting_group() -> Column:
+    """The creator's posting in a pledge-month: "4+", "1-3" or "<1" posts."""
+    return F.when(F.col("posts") >= 4, "4+").when(F.col("posts") >= 1, "1-3").otherwise("<1")
+
+
 def month_index(ts: Column, start: dt.date) -> Column:
     """Calendar month of a timestamp, counted from the window's first month (0)."""
     return (F.year(ts) - start.year) * 12 + F.month(ts) - start.month
@@ -197,8 +202,7 @@ class Dataset:
                 "ratio": ratio, "correlation": math.nan if corr is None else float(corr)}
 
     def churn_by_posting(self) -> pd.DataFrame:
-        group = F.when(F.col("posts") >= 4, "4+").when(F.col("posts") >= 1, "1-3").otherwise("<1")
-        return (self.panel().withColumn("posting", group).groupBy("posting")
+        return (self.panel().withColumn("posting", posting_group()).groupBy("posting")
                 .agg(F.count(F.lit(1)).alias("active"), F.sum("churned").alias("churned"))
                 .toPandas().assign(churn_rate=lambda d: d.churned / d.active))
 

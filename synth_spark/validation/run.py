@@ -44,7 +44,7 @@ def main(dataset: Path, control_dir: Path | None, report_dir: Path | None, maste
                                   f"{manifest.get(key)!r}; generate the control with the same --seed and --scale")
     report_dir = report_dir or dataset / "report"
 
-    from synth_spark.job.session import build_session
+    from synth_spark.job.session import build_session, set_unless_given
     from synth_spark.validation import noise
     from synth_spark.validation.anomaly_verdicts import judge as anomaly_checks
     from synth_spark.validation.metrics import Dataset
@@ -61,12 +61,11 @@ def main(dataset: Path, control_dir: Path | None, report_dir: Path | None, maste
     # small aggregations over them. Without this, a cached frame keeps the 200 partitions of its last
     # shuffle and every one of those aggregations pays 200 tasks (10x: 230 s, against 52 s without).
     spark.conf.set("spark.sql.optimizer.canChangeCachedPlanOutputPartitioning", "true")
-    if not spark.sparkContext.getConf().contains(SHUFFLE_PARTITIONS):
-        # Spark's default 200 shuffle partitions per aggregation are far too many for a small dataset
-        # (10x: the panel 6.3 s with 200, 4.1 s with 8) and too few for a large one; the generating
-        # run's task count grows with the data. A user's own setting (--conf) stands.
-        spark.conf.set(SHUFFLE_PARTITIONS, str(max(SHUFFLES_PER_TASK * int(manifest.get("partitions") or 1),
-                                                   spark.sparkContext.defaultParallelism)))
+    # Spark's default 200 shuffle partitions per aggregation are far too many for a small dataset
+    # (10x: the panel 6.3 s with 200, 4.1 s with 8) and too few for a large one; the generating
+    # run's task count grows with the data.
+    set_unless_given(spark, SHUFFLE_PARTITIONS, str(max(SHUFFLES_PER_TASK * int(manifest.get("partitions") or 1),
+                                                        spark.sparkContext.defaultParallelism)))
     progress("measuring")
     root = str(dataset.resolve())
     ds = Dataset.load(spark, root, cfg.window.start, cfg.window.months, manifest)
