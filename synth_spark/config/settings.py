@@ -43,6 +43,7 @@ MAX_SCALE = 10_000
 #: expects 2,400 at 1000x, 800 at 1x): the rest of the block is what a viral wave may use
 VIRAL_PATRONS_MAX = PLEDGES_PER_CREATOR - 100_000
 
+
 class Window(Strict):
     start: MonthStart
     months: Annotated[int, NoCoercion(), Field(ge=1, le=120)]
