@@ -19,6 +19,10 @@ class ViralSpike(Strict):
     creator_id: Annotated[int, NoCoercion(), Field(ge=1)] | None     # default: an established creator chosen from the seed
     posts_per_month: Annotated[float, NoCoercion(), Field(ge=0, le=30)]  # the creator's posting rate from the spike's month on
 
+    def patrons_at(self, scale: float) -> int:
+        """The wave's new patrons at ``scale``."""
+        return int(round(self.new_patrons * scale))
+
 
 class PaymentOutage(Strict):
     enabled: StrictBool

@@ -316,9 +316,9 @@ class Config(Strict):
             raise ValueError(f"scale x volumes.patrons: {self.volumes.patrons * self.scale:,.0f} patrons is too many; "
                              f"allowed: up to {100 * MAX_CREATORS:,}")
         vs = self.anomalies.viral_spike
-        if vs.enabled and round(vs.new_patrons * self.scale) > VIRAL_PATRONS_MAX:
+        if vs.enabled and vs.patrons_at(self.scale) > VIRAL_PATRONS_MAX:
             raise ValueError(f"anomalies.viral_spike.new_patrons: {vs.new_patrons} x scale {self.scale:g} is "
-                             f"{round(vs.new_patrons * self.scale):,} new patrons to one creator, more than its "
+                             f"{vs.patrons_at(self.scale):,} new patrons to one creator, more than its "
                              f"{VIRAL_PATRONS_MAX:,} free pledge ids; at this scale use at most "
                              f"{int(VIRAL_PATRONS_MAX // self.scale)} (or disable the anomaly)")
         return self

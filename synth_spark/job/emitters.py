@@ -335,6 +335,6 @@ def mapper(job: Job, emit: Callable[[Job, Simulated], pa.RecordBatch], table: st
                     out = emit(job, piece)
                     for offset in range(0, out.num_rows, OUTPUT_BATCH_ROWS):
                         yield out.slice(offset, OUTPUT_BATCH_ROWS)
-                    del out
+                    del out  # or a piece's rows stay alive while the next piece is made
 
     return run

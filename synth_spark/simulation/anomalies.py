@@ -138,7 +138,7 @@ def resolve(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray]) -> Anom
             raise ValueError(f"anomalies.viral_spike.creator_id: {creator} is not a creator (1 to {len(ids)})")
         start = _epoch(vs.start)
         plan.update(viral_creator=creator, viral_start=start, viral_end=min(start + vs.days * DAY, cal.end),
-                    viral_patrons=int(round(vs.new_patrons * cfg.scale)), viral_month=int(cal.month_index(start)),
+                    viral_patrons=vs.patrons_at(cfg.scale), viral_month=int(cal.month_index(start)),
                     viral_posts=vs.posts_per_month, viral_peak_days=vs.peak_day)
     if a.payment_outage.enabled:
         po = a.payment_outage
