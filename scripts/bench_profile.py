@@ -92,9 +92,8 @@ def profile(spark, cfg, partitions: int, scratch: Path, usage: Callable[[], tupl
                   "cpu": round(_cpu_of_child([sys.executable, "-c", "import synth_spark.job.derived"]), 2)})
 
     job = plan.job
-    shared = spark.sparkContext.broadcast(Shared.of(plan, partitions))
-    tasks = task_frame(spark, partitions)
-    states = simulation(tasks, job, shared)
+    tasks = task_frame(spark, Shared.of(plan, partitions), partitions)
+    states = simulation(tasks, job)
     staging = Staging(scratch / "staging")
     try:
         timed("spark: simulating pass (states kept on disk)", states.count)
@@ -110,7 +109,7 @@ def profile(spark, cfg, partitions: int, scratch: Path, usage: Callable[[], tupl
         timed("spark: creators + checksum",
               lambda: staging.write_parquet(creators_frame(spark, job, plan.creators, pledges, posts).coalesce(1), "creators"))
         timed("spark: a Python task doing nothing, per generation task",
-              lambda: tasks.mapInArrow(lambda batches: batches, "id long").write.format("noop").mode("overwrite").save())
+              lambda: tasks.select("task").mapInArrow(lambda batches: batches, "task long").write.format("noop").mode("overwrite").save())
         staged = [t for t in OUTPUT_TABLES if staging.path("parquet", t).exists()]
         timed("spark: read the staged Parquet (noop)", lambda: [read_parquet(spark, staging.path("parquet", t))
                                                                 .write.format("noop").mode("overwrite").save() for t in staged])
@@ -122,7 +121,6 @@ def profile(spark, cfg, partitions: int, scratch: Path, usage: Callable[[], tupl
             checksum(read_parquet(spark, staging.path("parquet", t))) for t in staged])
     finally:
         states.unpersist()
-        shared.destroy()
         staging.discard()
         shutil.rmtree(scratch, ignore_errors=True)
     return steps

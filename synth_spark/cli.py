@@ -24,7 +24,7 @@ from synth_spark.failures import (
     write_trace,
 )
 from synth_spark.options import MAX_PARTITIONS
-from synth_spark.publish.storage import resolve
+from synth_spark.publish.storage import check_server_sees, resolve
 from synth_spark.simulation.plan import refuse_unplannable
 from synth_spark.vocabulary import ANOMALY_TYPES
 
@@ -52,6 +52,7 @@ def add_generate_options(p: argparse.ArgumentParser, default_master: str | None,
                         "value (default: about 4M rows per task, at least 2 per core when there is work for them)")
     p.add_argument("--master", type=options.master, default=default_master,
                    help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
+    add_remote_option(p)
     p.add_argument("--driver-memory", type=options.memory, default=None, help="driver JVM memory in local mode, e.g. 8g")
     p.add_argument("--spark-conf", dest="spark_conf", type=options.spark_setting, action="append", default=[],
                    metavar="KEY=VALUE", help="a Spark setting for the session (repeatable)")
@@ -62,6 +63,32 @@ def add_generate_options(p: argparse.ArgumentParser, default_master: str | None,
         p.add_argument("--as-of", dest="as_of", type=options.day("--as-of"), default=None, metavar="YYYY-MM-DD",
                        help="the tables as the platform's database stood at the end of that day (UTC), a day of the window")
     p.add_argument("--quiet", action="store_true", help="print only the final summary")
+
+
+def add_remote_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--remote", type=options.remote, default=None, metavar="sc://HOST:PORT",
+                   help="run on a Spark Connect server instead of --master (default: $SPARK_REMOTE when set)")
+
+
+def _settled_remote(args: argparse.Namespace, argv: list[str]) -> None:
+    """``--remote`` (or ``SPARK_REMOTE``) stands in for the master: ``sc://`` masters make Spark
+    Connect sessions (``session.build_session``). An explicit ``--master`` wins over ``SPARK_REMOTE``."""
+    given_master = any(a == "--master" or a.startswith("--master=") for a in argv)
+    if args.remote is None and os.environ.get("SPARK_REMOTE"):
+        if given_master:
+            os.environ.pop("SPARK_REMOTE")  # or PySpark's builder refuses the master
+            return
+        try:
+            args.remote = options.remote(os.environ["SPARK_REMOTE"])
+        except argparse.ArgumentTypeError as err:
+            raise ConfigError(f"SPARK_REMOTE: {str(err).removeprefix('--remote: ')}") from None
+    if args.remote is None:
+        return
+    if given_master:
+        raise ConfigError(f"--remote: {args.remote} and --master {args.master} both say where Spark runs; give one")
+    if getattr(args, "driver_memory", None):
+        raise ConfigError("--driver-memory: the Spark Connect server's memory is set where it starts; leave it out with --remote")
+    args.master = args.remote
 
 
 def _merge(base: dict, more: dict) -> dict:
@@ -140,6 +167,7 @@ def _generate(args: argparse.Namespace, cfg, progress, out, claim) -> int:
     progress(f"starting Spark ({args.master or 'spark-submit master'})")
     spark = build_session(args.master, partitions=args.partitions, driver_memory=args.driver_memory,
                           delta="delta" in args.formats, extra=dict(args.spark_conf))
+    check_server_sees(spark, out or args.dataset)
     if out is None:  # a URI: claimed once Spark can reach its file system
         out = resolve(spark, args.dataset)
         with Claim(out, args.overwrite, progress) as claim:
@@ -177,6 +205,7 @@ def run_changes(args: argparse.Namespace) -> int:
         progress(f"starting Spark ({args.master or 'spark-submit master'})")
         spark = build_session(args.master, partitions=args.partitions, driver_memory=args.driver_memory,
                               delta="delta" in args.formats, extra=dict(args.spark_conf))
+        check_server_sees(spark, out)
         published = write_changes(spark, cfg, out, args.formats, args.first, args.last, args.partitions, progress)
     days = (args.last - args.first).days + 1
     print(f"synth-spark: wrote {days} daily batches ({', '.join(args.formats)}) of "
@@ -270,6 +299,7 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
     val.add_argument("--control", type=Path, default=None,
                      help="a control run (same seed, generated with --no-anomalies): must show no anomaly signal")
     val.add_argument("--master", type=options.master, default=default_master, help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
+    add_remote_option(val)
     val.add_argument("--quiet", action="store_true", help="print only the results")
     chk = sub.add_parser("check", help="run the seed's data-quality rules (dbt tests) on a dataset's files")
     chk.add_argument("dataset", type=Path, help="a folder written by 'synth-spark generate'")
@@ -281,6 +311,7 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
     ver = sub.add_parser("verify", help="re-read a dataset and compare its row counts and checksums with its manifest")
     ver.add_argument("dataset", type=Path, help="a folder written by 'synth-spark generate'")
     ver.add_argument("--master", type=options.master, default=default_master, help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
+    add_remote_option(ver)
     commands = {"generate": run_generate, "changes": run_changes, "advance": run_advance, "validate": run_validate, "check": run_check, "verify": run_verify}
     command = "synth-spark"
     try:
@@ -292,6 +323,8 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
         command = args.command
         if command in ("generate", "changes"):
             _settled_generate_args(args, argv)
+        if hasattr(args, "remote"):
+            _settled_remote(args, argv)
         return commands[args.command](args)
     except ConfigError as err:
         print(f"synth-spark: error: {err}", file=sys.stderr)

@@ -83,6 +83,17 @@ def master(text: str) -> str:
     return text
 
 
+_REMOTE = re.compile(r"^sc://[A-Za-z0-9.\-]+(:[0-9]{1,5})?/?(;[A-Za-z0-9_\-]+=[^;\s]*)*$")
+
+
+def remote(text: str) -> str:
+    """A Spark Connect endpoint: sc://HOST[:PORT][/;key=value...]."""
+    if not _REMOTE.match(text.strip()):
+        raise argparse.ArgumentTypeError(f"--remote: {text!r} is not a Spark Connect address; give sc://HOST:PORT, "
+                                         "e.g. sc://localhost:15002")
+    return text.strip()
+
+
 def memory(text: str) -> str:
     m = _MEMORY.match(text.strip())
     if not m or int(m.group(1)) * _MIB[m.group(2).lower()] < 512:

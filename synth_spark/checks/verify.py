@@ -95,6 +95,7 @@ def verify(spark: SparkSession, dataset: Path, emit: Callable[[str], None] = pri
 
 def main(dataset: Path, master: str | None) -> int:
     from synth_spark.job.session import build_session
+    from synth_spark.publish.storage import check_server_sees
 
     if dataset.is_dir():
         settle(dataset)  # a publish a killed run left: finished or undone before anything is read
@@ -102,6 +103,7 @@ def main(dataset: Path, master: str | None) -> int:
     formats, _ = check_manifest(manifest)
     started = time.monotonic()
     spark = build_session(master, app_name="synth-spark-verify", delta="delta" in formats)
+    check_server_sees(spark, dataset)
     lines = verify(spark, dataset, manifest=manifest)
     bad = [line for line in lines if line.status != OK]
     print(f"synth-spark: {len(lines) - len(bad)} of {len(lines)} ok, {len(bad)} failed; verified {dataset.resolve()} "

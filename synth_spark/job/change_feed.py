@@ -18,6 +18,7 @@ from synth_spark import manifest
 from synth_spark.config import Config
 from synth_spark.job.changes import BATCH_DATE, CHANGE_TYPE, change_batches, change_schema
 from synth_spark.job.generate import concurrently, stage_simulation
+from synth_spark.job.session import cores
 from synth_spark.job.writers import Staging, checksums_by, read_parquet
 from synth_spark.progress import Progress
 from synth_spark.simulation.plan import Plan
@@ -47,7 +48,7 @@ def stage_batches(spark: SparkSession, plan: Plan, staging: Staging, partitions:
 
 
 def run_partitions(spark: SparkSession, plan: Plan, partitions: int | None) -> int:
-    return partitions or default_tasks(plan.expected_work(), spark.sparkContext.defaultParallelism)
+    return partitions or default_tasks(plan.expected_work(), cores(spark))
 
 
 def write_changes(spark: SparkSession, cfg: Config, out: Path, formats: list[str], first: dt.date, last: dt.date,

@@ -59,11 +59,11 @@ def emitted_schema(table: str) -> StructType:
     return StructType(fields)
 
 
-def simulation(tasks: DataFrame, job: Job, shared) -> DataFrame:
+def simulation(tasks: DataFrame, job: Job) -> DataFrame:
     """Every chunk of creators simulated once, kept on the executors' disks for the table passes
-    (``unpersist`` it when they are done): ``tasks`` holds one task number per partition, ``shared``
-    is the broadcast plan of which creators each task simulates."""
-    return tasks.mapInArrow(simulating_mapper(job, shared), STATE_DDL).persist(StorageLevel.DISK_ONLY)
+    (``unpersist`` it when they are done): ``tasks`` holds one task per partition with its chunks
+    (``generate.task_frame``)."""
+    return tasks.mapInArrow(simulating_mapper(job), STATE_DDL).persist(StorageLevel.DISK_ONLY)
 
 
 def simulated(states: DataFrame, job: Job, table: str) -> DataFrame:

@@ -54,12 +54,14 @@ OUTPUT_BATCH_ROWS = 200_000
 #: most rows of a table made from one piece of a chunk (see :func:`pieces`): about 400 MB of a
 #: Python worker's memory for the events, the most costly per row
 PIECE_ROWS = 1_000_000
+#: the columns of :meth:`Shared.task_rows`
+TASK, CHUNKS = "task", "chunks"
 
 
 @dataclass(frozen=True)
 class Shared:
-    """Broadcast once to every executor: the creators' simulation parameters and which of them
-    each task simulates."""
+    """The creators' simulation parameters and which of them each task simulates; each task
+    receives only its own chunks, as data (:meth:`task_rows`)."""
 
     creators: dict[str, np.ndarray]
     workload: Workload
@@ -73,6 +75,13 @@ class Shared:
     def chunks(self, task: int) -> Iterator[dict[str, np.ndarray]]:
         for rows in self.workload.chunks_of(task):
             yield {k: v[rows] for k, v in self.creators.items()}
+
+    def task_rows(self, tasks: int) -> pa.Table:
+        """One row per task: its number and its chunks of creators, pickled. The plan travels to the
+        executors as data (a table Spark joins to the tasks), so the job needs no broadcast variable
+        and runs the same over Spark Connect."""
+        return pa.table({TASK: pa.array(range(tasks), type=pa.int64()),
+                         CHUNKS: pa.array([_pickled(list(self.chunks(t))) for t in range(tasks)], type=pa.binary())})
 
 
 def timestamps(seconds: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
@@ -308,15 +317,14 @@ def from_state(row: dict[str, bytes]) -> Simulated:
                      Lifecycle(part.get("pledges", {}), part.get("attempts", {}), part.get("engaged", {}), pauses, moves))
 
 
-def simulating_mapper(job: Job, shared):
-    """A ``mapInArrow`` function over task numbers: simulates each chunk of creators of each task
-    it is given and yields its state (:data:`STATE_PARTS`). ``shared`` is the broadcast :class:`Shared`."""
+def simulating_mapper(job: Job):
+    """A ``mapInArrow`` function over :meth:`Shared.task_rows`: simulates each chunk of creators of
+    each task it is given and yields its state (:data:`STATE_PARTS`)."""
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        plan: Shared = shared.value
         for batch in batches:
-            for task in batch.column(0).to_numpy():
-                for creators in plan.chunks(int(task)):
+            for blob in batch.column(CHUNKS):
+                for creators in pickle.loads(blob.as_buffer()):
                     row = state_row(simulate_chunk(job, creators))
                     yield pa.RecordBatch.from_pydict({k: pa.array([v], type=pa.binary()) for k, v in row.items()})
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from pyspark import SparkContext
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from synth_spark import manifest
 from synth_spark.config import Config
@@ -24,7 +25,8 @@ from synth_spark.job.derived import (
     simulation,
     tiers_frame,
 )
-from synth_spark.job.emitters import Shared
+from synth_spark.job.emitters import TASK, Shared
+from synth_spark.job.session import cores, is_connect
 from synth_spark.job.writers import Staging, read_parquet
 from synth_spark.manifest import MANIFEST
 from synth_spark.progress import Progress
@@ -53,10 +55,12 @@ class Result:
     manifest: dict
 
 
-def task_frame(spark: SparkSession, tasks: int) -> DataFrame:
-    """One row per generation task, task ``i`` in partition ``i``: what each task simulates comes
-    from the broadcast workload, so nothing about the creators is shuffled."""
-    return spark.range(0, tasks, 1, tasks)
+def task_frame(spark: SparkSession, spread: Shared, tasks: int) -> DataFrame:
+    """One row per generation task, task ``i`` in partition ``i``, with the chunks of creators it
+    simulates. The chunks are a small table broadcast-joined to the task numbers: the task side is
+    never shuffled (so balance is the workload's), and no ``sparkContext`` is needed (Spark Connect)."""
+    chunks = spark.createDataFrame(spread.task_rows(tasks))
+    return spark.range(0, tasks, 1, tasks).withColumnRenamed("id", TASK).join(F.broadcast(chunks), TASK)
 
 
 def concurrently(spark: SparkSession, progress: Progress, steps: dict[str, Callable[[], T]],
@@ -66,33 +70,43 @@ def concurrently(spark: SparkSession, progress: Progress, steps: dict[str, Calla
     it. Results by name. The first failure cancels the other jobs and is raised once they have
     stopped."""
     after = after or {}
+    # Every job of these steps carries this tag (a session's tags work in classic Spark and over
+    # Spark Connect alike), so a failure stops exactly them, not a notebook user's other jobs.
+    tag = f"synth-spark-{uuid.uuid4().hex[:12]}"
     # A step waiting for its inputs holds a thread, but its inputs were dequeued before it (the pool
     # starts steps in order), so they are running or done: no deadlock.
     with ThreadPoolExecutor(max_workers=CONCURRENT_JOBS, thread_name_prefix="synth-spark") as pool:
         futures: dict[str, Future] = {}
         for name, step in steps.items():
             needs = [futures[n] for n in after.get(name, ())]
-            futures[name] = pool.submit(_announced, progress, name, step, needs)
+            futures[name] = pool.submit(_announced, spark, tag, progress, name, step, needs)
         try:
             for done in as_completed(futures.values()):
                 done.result()
         except BaseException:
             for f in futures.values():
                 f.cancel()
-            spark.sparkContext.cancelAllJobs()
+            spark.interruptTag(tag)
             raise
         return {name: f.result() for name, f in futures.items()}
 
 
-def _announced(progress: Progress, name: str, step: Callable[[], T], needs: list[Future]) -> T:
+def _announced(spark: SparkSession, tag: str, progress: Progress, name: str, step: Callable[[], T],
+               needs: list[Future]) -> T:
     for need in needs:
         need.result()  # a failed input fails this step too
     progress(f"writing {name}")
     started = time.monotonic()
-    # The description is a property of this thread's jobs: the Spark UI and event log show which
-    # table each job writes.
-    SparkContext.getOrCreate().setJobDescription(f"synth-spark: {name}")
-    result = step()
+    # Tags and the description belong to this thread's jobs: the Spark UI and event log show
+    # which table each job writes.
+    spark.addTag(tag)
+    spark.addTag(f"synth-spark-{name.replace('/', '-')}")
+    if not is_connect(spark):
+        spark.sparkContext.setJobDescription(f"synth-spark: {name}")
+    try:
+        result = step()
+    finally:
+        spark.clearTags()
     progress(f"wrote {name} in {time.monotonic() - started:.1f}s")
     return result
 
@@ -119,8 +133,7 @@ def stage_simulation(spark: SparkSession, plan: Plan, staging: Staging, partitio
     job, creators = plan.job, plan.creators
     spread = Shared.of(plan, partitions)
     progress(f"{partitions} tasks, busiest expected at {spread.workload.imbalance:.2f}x the mean")
-    shared = spark.sparkContext.broadcast(spread)
-    states = simulation(task_frame(spark, partitions), job, shared)
+    states = simulation(task_frame(spark, spread, partitions), job)
     try:
         def write(df: DataFrame, table: str) -> Path:
             return staging.write_parquet(df, table, fmt)
@@ -142,14 +155,13 @@ def stage_simulation(spark: SparkSession, plan: Plan, staging: Staging, partitio
                             after={"creators": ("pledges", "posts")})
     finally:
         states.unpersist()
-        shared.destroy()
 
 
 def _generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], partitions: int | None,
               progress: Progress, as_of: dt.date | None) -> Result:
     progress(f"planning: {cfg.n_creators:,} creators, {cfg.n_patrons:,} patrons target, seed {cfg.seed}, scale {cfg.scale:g}")
     plan = Plan.make(cfg)
-    partitions = partitions or default_tasks(plan.expected_work(), spark.sparkContext.defaultParallelism)
+    partitions = partitions or default_tasks(plan.expected_work(), cores(spark))
     staging = Staging(out)
     try:
         if as_of is None:

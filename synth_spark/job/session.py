@@ -16,7 +16,8 @@ from synth_spark.job.delta_jars import (
     remember_delta_jars,
 )
 
-__all__ = ["build_session", "cached_delta_jars", "delta_package", "remember_delta_jars"]
+__all__ = ["build_session", "cached_delta_jars", "connect_session", "cores", "delta_package", "is_connect",
+           "remember_delta_jars"]
 
 #: log4j2 at ERROR for the JVM synth-spark starts
 QUIET_LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
@@ -62,13 +63,26 @@ def _start_jvm(master: str, app_name: str, conf: dict[str, str]) -> None:
 
 
 DELTA_STATE_TASKS = "spark.databricks.delta.snapshotPartitions"
+#: what every session of ours needs, classic or Spark Connect (all settable per session)
+SESSION_SETTINGS = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.sql.execution.arrow.maxRecordsPerBatch": "20000",
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    "spark.sql.sources.partitionOverwriteMode": "static",
+}
 
 
 def build_session(master: str | None = "local[*]", app_name: str = "synth-spark", partitions: int | None = None,
                   driver_memory: str | None = None, extra: dict[str, str] | None = None, delta: bool = True,
-                  delta_jars: list[str] | None = None) -> SparkSession:
+                  delta_jars: list[str] | None = None, remote: str | None = None) -> SparkSession:
     """A session for generation. ``master=None`` keeps what ``spark-submit`` chose (and its ``--packages``).
-    Delta Lake is configured only when ``delta``: a Parquet or CSV run needs no Delta jar."""
+    Delta Lake is configured only when ``delta``: a Parquet or CSV run needs no Delta jar. ``remote``
+    (``sc://host:port``, or such a ``master``): a Spark Connect session instead, on the server's settings."""
+    if remote is None and master is not None and master.startswith("sc://"):
+        master, remote = None, master
+    if remote is not None:
+        return connect_session(remote, app_name, partitions, extra, delta)
     problem = java_problem()
     if problem:
         raise EnvironmentProblem(problem)
@@ -78,12 +92,8 @@ def build_session(master: str | None = "local[*]", app_name: str = "synth-spark"
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     builder = SparkSession.builder.appName(app_name)
     conf = {
-        "spark.sql.session.timeZone": "UTC",
         "spark.ui.showConsoleProgress": "false",
-        "spark.sql.execution.arrow.pyspark.enabled": "true",
-        "spark.sql.execution.arrow.maxRecordsPerBatch": "20000",
-        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
-        "spark.sql.sources.partitionOverwriteMode": "static",
+        **SESSION_SETTINGS,
         **(DELTA_EXTENSIONS if delta else {}),
     }
     if partitions:
@@ -123,6 +133,70 @@ def build_session(master: str | None = "local[*]", app_name: str = "synth-spark"
 
 
 def set_unless_given(spark: SparkSession, key: str, value: str) -> None:
-    """Our default for a setting, unless the user gave it (``--conf`` to spark-submit): theirs stands."""
-    if not spark.sparkContext.getConf().contains(key):
+    """Our default for a setting, unless the user gave it (``--conf`` to spark-submit, or to the
+    Spark Connect server): theirs stands. A session's settings start from the application's."""
+    if spark.conf.get(key, None) is None:
         spark.conf.set(key, value)
+
+
+def is_connect(spark: SparkSession) -> bool:
+    """Whether ``spark`` is a Spark Connect client: no ``sparkContext``, no JVM on this side."""
+    return type(spark).__module__.startswith("pyspark.sql.connect")
+
+
+def cores(spark: SparkSession) -> int:
+    """The tasks Spark runs at once by default: its default parallelism. Over Spark Connect, read
+    from the partitions of a range, which the server sizes with that very number."""
+    if not is_connect(spark):
+        return spark.sparkContext.defaultParallelism
+    from pyspark.sql import functions as F
+
+    return int(spark.range(0, 1 << 16).select(F.spark_partition_id().alias("p")).agg(F.max("p")).first()[0]) + 1
+
+
+#: Spark Connect's port when the address names none
+CONNECT_PORT = 15002
+#: seconds to wait for a Spark Connect server to accept a connection
+CONNECT_TIMEOUT = 10
+
+
+def _reachable(remote: str) -> None:
+    """Refuse an address nothing listens on in seconds: the Connect client itself retries for
+    about ten minutes before it gives up."""
+    import socket
+    from urllib.parse import urlsplit
+
+    from synth_spark.failures import ConfigError
+
+    where = urlsplit(remote.split(";", 1)[0])
+    host, port = where.hostname or "localhost", where.port or CONNECT_PORT
+    try:
+        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT).close()
+    except OSError as exc:
+        raise ConfigError(f"--remote: cannot reach a Spark Connect server at {host}:{port} "
+                          f"({exc.strerror or type(exc).__name__})") from None
+
+
+def connect_session(remote: str, app_name: str = "synth-spark", partitions: int | None = None,
+                    extra: dict[str, str] | None = None, delta: bool = True) -> SparkSession:
+    """A Spark Connect session on ``remote``, reached before any work (one line if it cannot be),
+    with our session settings on top of the server's. The server brings its own jars and Python:
+    Delta must be configured there when a format needs it."""
+    from synth_spark.failures import ConfigError, one_line
+
+    _reachable(remote)
+    try:
+        spark = SparkSession.builder.remote(remote).appName(app_name).create()
+        spark.range(1).collect()  # the builder is lazy: reach the server now
+    except Exception as exc:  # noqa: BLE001 - grpc's errors are many and long
+        raise ConfigError(f"--remote: cannot reach a Spark Connect server at {remote} ({one_line(exc)})") from None
+    for key, value in {**SESSION_SETTINGS, **({"spark.sql.shuffle.partitions": str(partitions)} if partitions else {}),
+                       **(extra or {})}.items():
+        spark.conf.set(key, value)
+    if delta and "DeltaSparkSessionExtension" not in (spark.conf.get("spark.sql.extensions", None) or ""):
+        raise EnvironmentProblem(f"Delta Lake is not configured on the Spark Connect server at {remote}; start it with "
+                                 f"--packages {delta_package()} and the settings of docs/spark-connect.md, or leave "
+                                 "delta out of --format")
+    if delta:
+        set_unless_given(spark, DELTA_STATE_TASKS, "2")
+    return spark

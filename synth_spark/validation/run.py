@@ -44,7 +44,8 @@ def main(dataset: Path, control_dir: Path | None, report_dir: Path | None, maste
                                   f"{manifest.get(key)!r}; generate the control with the same --seed and --scale")
     report_dir = report_dir or dataset / "report"
 
-    from synth_spark.job.session import build_session, set_unless_given
+    from synth_spark.job.session import build_session, cores, set_unless_given
+    from synth_spark.publish.storage import check_server_sees
     from synth_spark.validation import noise
     from synth_spark.validation.anomaly_verdicts import judge as anomaly_checks
     from synth_spark.validation.metrics import Dataset
@@ -57,6 +58,9 @@ def main(dataset: Path, control_dir: Path | None, report_dir: Path | None, maste
     progress(f"starting Spark ({master or 'spark-submit master'})")
     read_as_delta = [m for m in (manifest, control_manifest) if m and "parquet" not in m["formats"] and "delta" in m["formats"]]
     spark = build_session(master, app_name="synth-spark-validate", delta=bool(read_as_delta))
+    for folder in (dataset, control_dir):
+        if folder is not None:
+            check_server_sees(spark, folder)
     # Validate caches the pledge-month panel and the creators x months frame and then runs dozens of
     # small aggregations over them. Without this, a cached frame keeps the 200 partitions of its last
     # shuffle and every one of those aggregations pays 200 tasks (10x: 230 s, against 52 s without).
@@ -65,7 +69,7 @@ def main(dataset: Path, control_dir: Path | None, report_dir: Path | None, maste
     # (10x: the panel 6.3 s with 200, 4.1 s with 8) and too few for a large one; the generating
     # run's task count grows with the data.
     set_unless_given(spark, SHUFFLE_PARTITIONS, str(max(SHUFFLES_PER_TASK * int(manifest.get("partitions") or 1),
-                                                        spark.sparkContext.defaultParallelism)))
+                                                        cores(spark))))
     progress("measuring")
     root = str(dataset.resolve())
     ds = Dataset.load(spark, root, cfg.window.start, cfg.window.months, manifest)
