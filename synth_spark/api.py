@@ -1,0 +1,196 @@
+"""The library API, for notebooks and jobs that already hold a SparkSession (classic or Spark Connect).
+
+    import synth_spark
+    gen = synth_spark.Generator(spark, scale=1, seed=42)     # checks every option; no Spark job yet
+    tables = gen.build()                                    # the tables as lazy DataFrames, nothing written
+    tables["pledges"].groupBy("status").count().show()
+    gen.write("out/1x", formats=["parquet", "delta"])        # what `synth-spark generate` writes
+
+Options are checked like the command line's, before any work, and refused with
+``synth_spark.ConfigError`` (a ``ValueError``) whose message is one line naming the option and what
+is allowed. The same seed and scale give the same tables, with the same checksums, as the CLI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+
+from synth_spark import options
+from synth_spark.config import Config, ConfigError, load_config
+from synth_spark.progress import Progress
+from synth_spark.simulation.plan import Plan, refuse_unplannable
+from synth_spark.vocabulary import ANOMALY_TYPES, OUTPUT_TABLES
+
+__all__ = ["Generator"]
+
+
+def _option(parse, value: Any) -> Any:
+    """A command-line option's parser, its message naming the argument of this API instead."""
+    try:
+        return parse(value)
+    except argparse.ArgumentTypeError as err:
+        names = {"format": "formats", "DATASET": "path"}
+        message = re.sub(r"^(?:--)?([A-Za-z-]+):", lambda m: names.get(m.group(1), m.group(1).replace("-", "_")) + ":", str(err))
+        raise ConfigError(message) from None
+
+
+def _nested(settings: Mapping[str, Any]) -> dict:
+    """``{"anomalies.holiday_churn.enabled": False}`` (or already nested) as the nested mapping a YAML file holds."""
+    out: dict = {}
+    for key, value in settings.items():
+        node = out
+        *parents, leaf = str(key).split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"settings: {key!r} sets a value under one already given; give each key once")
+        node[leaf] = _nested(value) if isinstance(value, Mapping) else value
+    return out
+
+
+def workers_python(spark: SparkSession) -> None:
+    """In local mode, Python workers run this interpreter, which has synth-spark and its
+    dependencies, unless the user chose one (``PYSPARK_PYTHON``, ``spark.pyspark.python``). On a
+    cluster the executors' Python is the cluster's: ship the package there (docs/targets.md)."""
+    from synth_spark.job.session import is_connect
+
+    if is_connect(spark) or os.environ.get("PYSPARK_PYTHON") or spark.conf.get("spark.pyspark.python", None):
+        return
+    sc = spark.sparkContext
+    if sc.master.startswith("local"):
+        sc.pythonExec = sys.executable
+
+
+class Generator:
+    """The dataset of one seed and scale, from an existing session.
+
+    ``config``: a YAML file of settings over the defaults, or a ``synth_spark.Config``; ``settings``:
+    overrides, nested or dotted (``{"anomalies.viral_spike.enabled": False}``); ``anomalies=False``
+    turns all five injected anomalies off (a control run); ``partitions``: simulation tasks (the
+    output is the same for any value); ``as_of``: the tables as they stood at the end of that day."""
+
+    def __init__(self, spark: SparkSession, scale: float | None = None, seed: int | None = None,
+                 config: str | Path | Config | None = None, settings: Mapping[str, Any] | None = None,
+                 anomalies: bool = True, partitions: int | None = None, as_of: dt.date | str | None = None,
+                 progress: bool = False):
+        self.spark = spark
+        self.cfg = self._config(scale, seed, config, settings, anomalies)
+        if partitions is not None:
+            partitions = _option(options.positive_int("partitions", options.MAX_PARTITIONS), str(partitions))
+            if partitions > self.cfg.n_creators:
+                raise ConfigError(f"partitions: {partitions:,} is more than the {self.cfg.n_creators:,} creators; "
+                                  f"give 1 to {self.cfg.n_creators:,}")
+        self.partitions = partitions
+        if isinstance(as_of, str):
+            as_of = _option(options.day("as_of"), as_of)
+        if as_of is not None:
+            options.in_window("as_of", as_of, self.cfg.window)
+        self.as_of = as_of
+        refuse_unplannable(self.cfg)
+        self.progress = Progress(quiet=not progress)
+        self._plan: Plan | None = None
+        self._states: DataFrame | None = None
+
+    @staticmethod
+    def _config(scale, seed, config, settings, anomalies: bool) -> Config:
+        if isinstance(config, Config):
+            if scale is not None or seed is not None or settings or not anomalies:
+                raise ConfigError("config: a Config object is complete; give scale, seed and settings in it, "
+                                  "or give a YAML file instead")
+            return config
+        if scale is not None:
+            scale = _option(options.scale, str(scale))
+        if seed is not None:
+            seed = _option(options.seed, str(seed))
+        overrides = _nested(settings or {})
+        if not anomalies:
+            overrides.setdefault("anomalies", {})
+            for name in ANOMALY_TYPES:
+                overrides["anomalies"].setdefault(name, {})["enabled"] = False
+        path = None if config is None else _option(options.conf_file, str(config))
+        return load_config(path, scale=scale, seed=seed, **overrides)
+
+    @property
+    def plan(self) -> Plan:
+        if self._plan is None:
+            self._plan = Plan.make(self.cfg)
+        return self._plan
+
+    def _tasks(self) -> int:
+        from synth_spark.job.session import cores
+        from synth_spark.simulation.workload import default_tasks
+
+        return self.partitions or default_tasks(self.plan.expected_work(), cores(self.spark))
+
+    def build(self, tables: Iterable[str] | None = None) -> dict[str, DataFrame]:
+        """The tables (all, or those named) as DataFrames, in the published schemas; nothing runs
+        until an action. The simulation runs once for all of them, kept on the executors' disks from
+        the first action on: :meth:`unpersist` frees it."""
+        from synth_spark.job import derived
+        from synth_spark.job.as_of import end_of_day, snapshot
+        from synth_spark.job.emitters import Shared
+        from synth_spark.job.generate import HISTORY, SIMULATED, task_frame
+
+        wanted = list(OUTPUT_TABLES) if tables is None else list(tables)
+        unknown = [t for t in wanted if t not in OUTPUT_TABLES]
+        if unknown:
+            raise ConfigError(f"tables: {unknown[0]!r} is not a table; give some of {', '.join(OUTPUT_TABLES)}")
+        workers_python(self.spark)
+        plan, job, spark = self.plan, self.plan.job, self.spark
+        if self._states is None:
+            tasks = self._tasks()
+            self._states = derived.simulation(task_frame(spark, Shared.of(plan, tasks), tasks), job)
+        states = self._states
+        full: dict[str, DataFrame] = {t: derived.simulated(states, job, t) for t in SIMULATED}
+        full["patrons"] = derived.patrons_frame(job, derived.simulated(states, job, "patron_parts"))
+        full["tiers"] = derived.tiers_frame(spark, plan.tiers)
+        full["creators"] = derived.creators_frame(spark, job, plan.creators, full["pledges"], full["posts"])
+        full["anomalies"] = derived.anomalies_frame(spark, list(plan.truth))
+        if self.as_of is not None:
+            full[HISTORY] = derived.simulated(states, job, HISTORY)
+            moment = end_of_day(self.as_of)
+            return {t: (full[t] if t == "anomalies" else snapshot(t, full, moment)) for t in wanted}
+        return {t: full[t] for t in wanted}
+
+    def unpersist(self) -> None:
+        """Free the simulation :meth:`build` kept on the executors."""
+        if self._states is not None:
+            self._states.unpersist()
+            self._states = None
+
+    def write(self, path: str | Path, formats: Iterable[str] | str = ("parquet", "csv", "delta"),
+              overwrite: bool = False):
+        """Write the dataset to ``path`` (a folder, or a URI such as ``s3a://bucket/prefix``) exactly as
+        ``synth-spark generate`` does: staged, checksummed, published with its manifest last. Returns
+        the run's result (rows, checksums, manifest)."""
+        from synth_spark.cli import check_writable
+        from synth_spark.job.generate import generate
+        from synth_spark.job.session import SESSION_SETTINGS, set_unless_given
+        from synth_spark.publish.claim import Claim
+        from synth_spark.publish.storage import check_server_sees, resolve
+
+        fmts = _option(options.formats, formats if isinstance(formats, str) else ",".join(formats))
+        where = _option(options.out, str(path))
+        if isinstance(where, Path):
+            check_writable(where)
+        if "delta" in fmts and "DeltaSparkSessionExtension" not in (self.spark.conf.get("spark.sql.extensions", None) or ""):
+            raise ConfigError("formats: delta needs Delta Lake configured in the session (spark.sql.extensions and "
+                              "spark.sql.catalog.spark_catalog, e.g. delta-spark's configure_spark_with_delta_pip); "
+                              "or leave delta out")
+        workers_python(self.spark)
+        for key in ("spark.sql.parquet.outputTimestampType", "spark.sql.sources.partitionOverwriteMode"):
+            set_unless_given(self.spark, key, SESSION_SETTINGS[key])  # how the files are written, not what they hold
+        check_server_sees(self.spark, where)
+        out = resolve(self.spark, where)
+        with Claim(out, overwrite, self.progress) as claim:
+            return generate(self.spark, self.cfg, out, fmts, self.partitions, self.progress, claim=claim,
+                            as_of=self.as_of)

@@ -1,0 +1,69 @@
+"""The library API from an existing session: the tables as lazy DataFrames, or a dataset written as
+the command line writes it, with the same checksums; bad options refused before any work."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import synth_spark
+from synth_spark.job.writers import checksum
+from synth_spark.vocabulary import OUTPUT_TABLES
+
+
+def manifest_tables(folder) -> dict:
+    manifest = json.loads((folder / "_manifest.json").read_text())
+    return {t: (e["rows"], e["checksum"]) for t, e in manifest["tables"].items()}
+
+
+def test_built_tables_have_the_command_lines_rows_and_checksums(spark, small_config, small_dataset):
+    gen = synth_spark.Generator(spark, config=small_config, partitions=3)
+    try:
+        tables = gen.build()
+        assert list(tables) == list(OUTPUT_TABLES)
+        assert {t: checksum(df) for t, df in tables.items()} == manifest_tables(small_dataset)
+    finally:
+        gen.unpersist()
+
+
+def test_building_runs_nothing_until_an_action(spark, small_config):
+    jobs_before = spark.sparkContext.statusTracker().getJobIdsForGroup(None)
+    tables = synth_spark.Generator(spark, config=small_config).build(["pledges", "creators"])
+    assert list(tables) == ["pledges", "creators"]
+    assert spark.sparkContext.statusTracker().getJobIdsForGroup(None) == jobs_before
+
+
+def test_write_takes_a_plain_string_path_and_matches_the_cli(spark, small_config, small_dataset, tmp_path):
+    out = tmp_path / "api"
+    result = synth_spark.Generator(spark, config=small_config).write(str(out), formats="parquet")
+    assert result.out == out
+    assert manifest_tables(out) == manifest_tables(small_dataset)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"scale": 0}, "scale: '0' is not allowed; give a factor above 0 and up to 10,000"),
+    ({"seed": -3}, "seed: '-3' is not a whole number; give 0 to 2**63-1"),
+    ({"partitions": 0}, "partitions: 0 is not allowed; give 1 to 10,000"),
+    ({"as_of": "2031-01-01"}, "as_of: 2031-01-01 is outside the window; give a day from 2023-01-01 to 2024-12-31"),
+    ({"settings": {"anomalies.viral_spike.enabled": "maybe"}},
+     "config: anomalies.viral_spike.enabled: Input should be a valid boolean (got 'maybe')"),
+])
+def test_bad_options_are_refused_in_one_line(spark, options, message):
+    with pytest.raises(synth_spark.ConfigError) as err:
+        synth_spark.Generator(spark, **options)
+    assert str(err.value) == message
+
+
+def test_a_bad_format_is_refused_before_anything_runs_or_is_written(spark, small_config, tmp_path):
+    out = tmp_path / "never"
+    gen = synth_spark.Generator(spark, config=small_config)
+    with pytest.raises(synth_spark.ConfigError, match=r"^formats: 'json' is not a format; allowed: "):
+        gen.write(out, formats=["parquet", "json"])
+    assert not out.exists()
+    assert gen._plan is None  # not even planned
+
+
+def test_an_unknown_table_is_refused(spark, small_config):
+    with pytest.raises(synth_spark.ConfigError, match=r"^tables: 'pledge' is not a table; give some of creators, "):
+        synth_spark.Generator(spark, config=small_config).build(["pledge"])
