@@ -12,6 +12,19 @@ SMALL_SCALE = 0.1
 SMALL_SEED = 11
 
 
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (``make test``: ``-n 2 --dist loadgroup``) a module's tests share a worker,
+    so a module's fixtures are built once, while each page of the documentation test (the longest
+    tests, minutes each) may go to either worker."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        group = item.nodeid.split("::")[0]
+        if group.endswith("test_documented_commands.py") and hasattr(item, "callspec"):
+            group = f"{group}[{item.callspec.id}]"
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(scope="session")
 def spark():
     from synth_spark.job.session import build_session
@@ -29,6 +42,16 @@ def small_config():
     on = {name: {"enabled": True} for name in
           ("viral_spike", "payment_outage", "holiday_churn", "creator_exodus", "category_collapse")}
     return load_config(scale=SMALL_SCALE, seed=SMALL_SEED, anomalies=on)
+
+
+@pytest.fixture(scope="session")
+def connect_server(tmp_path_factory):
+    """A Spark Connect server with Delta on 127.0.0.1 (scripts/spark-connect-server.sh), started
+    once for the tests that need one: its ``sc://`` address."""
+    from tests.spark_servers import connect_server as start
+
+    with start(tmp_path_factory.mktemp("connect") / "server.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -40,6 +40,8 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SCALE = "0.05"
 #: targets that are the suite, the cluster smoke or the benchmark: expanded, not run (CI runs them)
 EXPANDED_ONLY = {"test", "test-cluster", "test-all", "bench", "reproducibility"}
+#: the Spark Connect address the pages show; the test's server stands in for it
+CONNECT_ADDRESS = "sc://127.0.0.1:15002"
 
 pytestmark = pytest.mark.usefixtures("small_dataset")
 
@@ -116,6 +118,9 @@ class Sandbox:
         self.env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "PYSPARK_PYTHON": sys.executable,
                     "SPARK_HOME": str(Path(pyspark.__file__).parent), "PYTHONPATH": str(ROOT)}
         self.results: dict[str, subprocess.CompletedProcess] = {}
+        #: the Spark Connect server a page started (scripts/spark-connect-server.sh): its address
+        self.remote: str | None = None
+        self.request = None  # the test's, to start the session's Connect server when a page asks
 
     def run(self, argv: list[str], env: dict | None = None, timeout: int = 900) -> subprocess.CompletedProcess:
         key = shlex.join(argv)
@@ -131,6 +136,9 @@ def _placeholders(args: list[str], box: Sandbox) -> list[str]:
         a = a.replace("/abs/path/OUT", str(box.dataset))
         a = re.sub(r"^/tmp/", f"{box.root}/tmp/", a)
         a = {"DATASET": "dataset", "DIR": str(box.root / "tmp" / "dir")}.get(a, a)
+        if CONNECT_ADDRESS in a:
+            assert box.remote, "a page uses a Spark Connect server before it shows how to start one"
+            a = a.replace(CONNECT_ADDRESS, box.remote)
         out.append(a)
     return out
 
@@ -179,6 +187,10 @@ def _refused(shown: Shown) -> bool:
 
 def run_synth_spark(shown: Shown, box: Sandbox) -> subprocess.CompletedProcess:
     args = _placeholders(shlex.split(shown.text), box)
+    env = {}
+    while "=" in args[0]:  # VAR=value synth-spark ...
+        key, value = args.pop(0).split("=", 1)
+        env[key] = value
     if args[1] == "generate" and "/mnt/tiny" in shown.text:
         with tiny_disk(box.root / "mnt" / "tiny") as mount:
             args = _small([a.replace("/mnt/tiny", str(mount)) for a in args], _refused(shown))
@@ -187,8 +199,9 @@ def run_synth_spark(shown: Shown, box: Sandbox) -> subprocess.CompletedProcess:
             return done
     if args[1] in ("generate", "changes"):
         args = _small(args, _refused(shown))
-    env = _offline(box) if "offline" in _comment(shown) else None
-    return _cli_run(box, args, shown, env)
+    if "offline" in _comment(shown):
+        env = {**env, **_offline(box)}
+    return _cli_run(box, args, shown, env or None)
 
 
 def _cli_run(box: Sandbox, args: list[str], shown: Shown, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -305,6 +318,12 @@ def run_cluster_smoke(shown: Shown, box: Sandbox) -> subprocess.CompletedProcess
     return done
 
 
+def run_connect_server(shown: Shown, box: Sandbox) -> None:
+    """The session's Spark Connect server (the same script, on a free port): the page's
+    ``sc://127.0.0.1:15002`` addresses it from here on."""
+    box.remote = box.request.getfixturevalue("connect_server")
+
+
 def run_python(shown: Shown, box: Sandbox) -> subprocess.CompletedProcess:
     (box.root / "out").mkdir(exist_ok=True)
     if not (box.root / "out" / "1x").exists():
@@ -332,7 +351,8 @@ def run_sql(shown: Shown, box: Sandbox) -> None:
 RULES = [
     (r"^make ", run_make),
     (r"^(synth-spark|spark-submit|python) \S+ .*\[", run_synopsis),
-    (r"^synth-spark ", run_synth_spark),
+    (r"^([A-Z_]+=\S+ )*synth-spark ", run_synth_spark),
+    (r"^scripts/spark-connect-server\.sh", run_connect_server),
     (r"^spark-submit ", run_spark_submit),
     (r"^export ", run_export),
     (r"^zip ", run_zip),
@@ -396,9 +416,10 @@ def test_every_shown_command_has_a_rule():
 
 
 @pytest.mark.parametrize("page", sorted({s.page for s in ALL}))
-def test_commands_on_the_page_work_as_shown(page, small_dataset, tmp_path):
+def test_commands_on_the_page_work_as_shown(page, small_dataset, tmp_path, request):
     shown_here = [s for s in ALL if s.page == page]
     box = Sandbox(tmp_path, small_dataset)
+    box.request = request
     if any("dbt-broken" in s.text for s in shown_here):
         _broken_copy(small_dataset, box.root / "tmp" / "dbt-broken")
     (box.root / "tmp" / "dbt-sample").symlink_to(small_dataset)

@@ -72,6 +72,7 @@ def verify(spark: SparkSession, dataset: Path, emit: Callable[[str], None] = pri
     formats, tables = check_manifest(manifest)
     width = max(len(t) for t in tables)
     lines = []
+    root = dataset.absolute()  # Spark resolves a relative path in its own working folder: a Connect server's is not ours
     # A generated Delta table's log is one commit: rebuilding its snapshot over Delta's default 50
     # partitions costs seconds per table for nothing.
     previous = spark.conf.get(DELTA_SNAPSHOT_PARTITIONS, None)
@@ -79,7 +80,7 @@ def verify(spark: SparkSession, dataset: Path, emit: Callable[[str], None] = pri
     try:
         # a few reads at once: each is a small Spark job whose time is mostly fixed overhead
         with ThreadPoolExecutor(max_workers=PARALLEL_READS) as pool:
-            futures = [pool.submit(check_one, spark, dataset, table, fmt, entry)
+            futures = [pool.submit(check_one, spark, root, table, fmt, entry)
                        for table, entry in tables.items() for fmt in formats]
             for future in futures:  # printed in manifest order
                 line = future.result()

@@ -1,0 +1,65 @@
+"""Servers the tests start on loopback and stop afterwards, by process group: a Spark Connect
+server with Delta (scripts/spark-connect-server.sh, the one the docs tell users to start)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CONNECT_SCRIPT = ROOT / "scripts" / "spark-connect-server.sh"
+START_TIMEOUT = 120  # seconds for the server's JVM to listen
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def connect_server(log: Path, master: str = "local[2]"):
+    """A Spark Connect server on 127.0.0.1: yields its ``sc://`` address; its log goes to ``log``."""
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), "MASTER": master, "PYTHON": sys.executable}
+    env.pop("SPARK_REMOTE", None)
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(["bash", str(CONNECT_SCRIPT)], cwd=ROOT, env=env, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not _listening(port):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the Spark Connect server did not start:\n{log.read_text(errors='replace')[-3000:]}")
+            time.sleep(0.5)
+        yield f"sc://127.0.0.1:{port}"
+    finally:
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """TERM the server's process group (the JVM and its Python workers), KILL what is left after 20 s."""
+    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
