@@ -11,21 +11,25 @@ $(BIN)/.installed: pyproject.toml
 	@command -v java >/dev/null || { echo "Java 17 is required (java not found)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,connect]'
 	$(BIN)/python -m synth_spark.job.delta_jars
 	touch $@
 
 setup: $(BIN)/.installed
 
 $(BIN)/.installed-bench: $(BIN)/.installed
-	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/pip install --quiet -e '.[test,connect,bench]'
 	touch $@
 
 generate: setup
 	$(BIN)/synth-spark generate $(OUT) --scale $(SCALE) --overwrite
 
+# Two pytest workers (pytest-xdist), each with its own local Spark session: Spark's start, Python
+# imports and subprocess runs leave a core idle that the other worker uses.
+TEST_WORKERS ?= 2
+
 test: setup
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" -n $(TEST_WORKERS) --dist loadgroup
 
 # A Spark standalone master and two workers on 127.0.0.1 against local mode (scripts/cluster-smoke.sh).
 test-cluster: setup
