@@ -3,7 +3,7 @@
     import synth_spark
     gen = synth_spark.Generator(spark, scale=1, seed=42)     # checks every option; no Spark job yet
     tables = gen.build()                                    # the tables as lazy DataFrames, nothing written
-    tables["pledges"].groupBy("status").count().show()
+    tables["pledges"].groupBy("pledge_status").count().show()
     gen.write("out/1x", formats=["parquet", "delta"])        # what `synth-spark generate` writes
 
 Options are checked like the command line's, before any work, and refused with
@@ -60,7 +60,7 @@ def _nested(settings: Mapping[str, Any]) -> dict:
 def workers_python(spark: SparkSession) -> None:
     """In local mode, Python workers run this interpreter, which has synth-spark and its
     dependencies, unless the user chose one (``PYSPARK_PYTHON``, ``spark.pyspark.python``). On a
-    cluster the executors' Python is the cluster's: ship the package there (docs/targets.md)."""
+    cluster the executors' Python is the cluster's: ship the package there (docs/notebook.md)."""
     from synth_spark.job.session import is_connect
 
     if is_connect(spark) or os.environ.get("PYSPARK_PYTHON") or spark.conf.get("spark.pyspark.python", None):
@@ -86,9 +86,7 @@ class Generator:
         self.cfg = self._config(scale, seed, config, settings, anomalies)
         if partitions is not None:
             partitions = _option(options.positive_int("partitions", options.MAX_PARTITIONS), str(partitions))
-            if partitions > self.cfg.n_creators:
-                raise ConfigError(f"partitions: {partitions:,} is more than the {self.cfg.n_creators:,} creators; "
-                                  f"give 1 to {self.cfg.n_creators:,}")
+            options.within_creators("partitions", partitions, self.cfg)
         self.partitions = partitions
         if isinstance(as_of, str):
             as_of = _option(options.day("as_of"), as_of)
@@ -135,31 +133,22 @@ class Generator:
         """The tables (all, or those named) as DataFrames, in the published schemas; nothing runs
         until an action. The simulation runs once for all of them, kept on the executors' disks from
         the first action on: :meth:`unpersist` frees it."""
-        from synth_spark.job import derived
-        from synth_spark.job.as_of import end_of_day, snapshot
+        from synth_spark.job.as_of import snapshots
+        from synth_spark.job.derived import simulation
         from synth_spark.job.emitters import Shared
-        from synth_spark.job.generate import HISTORY, SIMULATED, task_frame
+        from synth_spark.job.generate import table_frames, task_frame
 
         wanted = list(OUTPUT_TABLES) if tables is None else list(tables)
         unknown = [t for t in wanted if t not in OUTPUT_TABLES]
         if unknown:
             raise ConfigError(f"tables: {unknown[0]!r} is not a table; give some of {', '.join(OUTPUT_TABLES)}")
         workers_python(self.spark)
-        plan, job, spark = self.plan, self.plan.job, self.spark
         if self._states is None:
             tasks = self._tasks()
-            self._states = derived.simulation(task_frame(spark, Shared.of(plan, tasks), tasks), job)
-        states = self._states
-        full: dict[str, DataFrame] = {t: derived.simulated(states, job, t) for t in SIMULATED}
-        full["patrons"] = derived.patrons_frame(job, derived.simulated(states, job, "patron_parts"))
-        full["tiers"] = derived.tiers_frame(spark, plan.tiers)
-        full["creators"] = derived.creators_frame(spark, job, plan.creators, full["pledges"], full["posts"])
-        full["anomalies"] = derived.anomalies_frame(spark, list(plan.truth))
-        if self.as_of is not None:
-            full[HISTORY] = derived.simulated(states, job, HISTORY)
-            moment = end_of_day(self.as_of)
-            return {t: (full[t] if t == "anomalies" else snapshot(t, full, moment)) for t in wanted}
-        return {t: full[t] for t in wanted}
+            self._states = simulation(task_frame(self.spark, Shared.of(self.plan, tasks), tasks), self.plan.job)
+        full = table_frames(self.spark, self.plan, self._states, history=self.as_of is not None)
+        tables_now = full if self.as_of is None else snapshots(full, self.as_of)
+        return {t: tables_now[t] for t in wanted}
 
     def unpersist(self) -> None:
         """Free the simulation :meth:`build` kept on the executors."""
@@ -172,11 +161,10 @@ class Generator:
         """Write the dataset to ``path`` (a folder, or a URI such as ``s3a://bucket/prefix``) exactly as
         ``synth-spark generate`` does: staged, checksummed, published with its manifest last. Returns
         the run's result (rows, checksums, manifest)."""
-        from synth_spark.cli import check_writable
         from synth_spark.job.generate import generate
         from synth_spark.job.session import SESSION_SETTINGS, set_unless_given
         from synth_spark.publish.claim import Claim
-        from synth_spark.publish.storage import check_server_sees, resolve
+        from synth_spark.publish.storage import check_server_sees, check_writable, resolve
 
         fmts = _option(options.formats, formats if isinstance(formats, str) else ",".join(formats))
         where = _option(options.out, str(path))

@@ -24,7 +24,7 @@ from synth_spark.failures import (
     write_trace,
 )
 from synth_spark.options import MAX_PARTITIONS
-from synth_spark.publish.storage import check_server_sees, resolve
+from synth_spark.publish.storage import check_server_sees, check_writable, resolve
 from synth_spark.simulation.plan import refuse_unplannable
 from synth_spark.vocabulary import ANOMALY_TYPES
 
@@ -117,28 +117,14 @@ def _settled_generate_args(args: argparse.Namespace, argv: list[str]) -> None:
         print("synth-spark: note: --conf is the older name of --config (spark-submit has a --conf of its own)", file=sys.stderr)
 
 
-def check_writable(out: Path) -> None:
-    """Refuse a local output folder that cannot be written, before anything is written."""
-    probe = out if out.exists() else next((p for p in out.parents if p.exists()), Path("/"))
-    if not probe.is_dir():
-        raise ConfigError(f"DATASET: {str(out)!r} is not writable: {str(probe)!r} is a file, not a folder")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise ConfigError(f"DATASET: {str(out)!r} is not writable (no write permission on {str(probe)!r})")
-
-
-def check_partitions(cfg, partitions: int | None) -> None:
-    if partitions is not None and partitions > cfg.n_creators:
-        raise ConfigError(f"--partitions: {partitions:,} is more than the {cfg.n_creators:,} creators to spread over "
-                          f"tasks; give 1 to {cfg.n_creators:,}")
-
-
 def run_config(args: argparse.Namespace):
     """The config a generate or changes run asks for: file, --set overrides, --no-anomalies, checked."""
     overrides: dict = {"anomalies": {name: {"enabled": False} for name in ANOMALY_TYPES}} if args.no_anomalies else {}
     for setting in args.settings:
         overrides = _merge(overrides, setting)
     cfg = load_config(args.config, scale=args.scale, seed=args.seed, **overrides)
-    check_partitions(cfg, args.partitions)
+    if args.partitions is not None:
+        options.within_creators("--partitions", args.partitions, cfg)
     return cfg
 
 

@@ -76,6 +76,13 @@ def in_window(name: str, value, window) -> None:
                           f"{window.start.isoformat()} to {last.isoformat()}")
 
 
+def within_creators(name: str, partitions: int, cfg) -> None:
+    """Refuse more simulation tasks than there are creators to spread over them."""
+    if partitions > cfg.n_creators:
+        raise ConfigError(f"{name}: {partitions:,} is more than the {cfg.n_creators:,} creators to spread over "
+                          f"tasks; give 1 to {cfg.n_creators:,}")
+
+
 def master(text: str) -> str:
     if not _MASTER.match(text):
         raise argparse.ArgumentTypeError(f"--master: {text!r} is not a Spark master; give local[*], local[N], "

@@ -19,7 +19,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from synth_spark.job.derived import ACTIVE_POSTING_DAYS
-from synth_spark.vocabulary import DAY, columns
+from synth_spark.vocabulary import DAY, GROUND_TRUTH, columns
 
 T = "_t"
 #: the columns that name a row of each table (its primary key)
@@ -137,6 +137,14 @@ def snapshot(table: str, full: dict[str, DataFrame], moment: dt.datetime) -> Dat
     """``table`` as it stood at ``moment``, in the published columns."""
     rows = full[table].withColumn(T, F.lit(moment).cast("timestamp"))
     return states_at(table, rows, full).select(*columns(table))
+
+
+def snapshots(full: dict[str, DataFrame], day: dt.date) -> dict[str, DataFrame]:
+    """Every table of ``full`` (the final rows and the pledges' history) as it stood at the end of
+    ``day``; the ground truth as it is."""
+    moment = end_of_day(day)
+    return {t: (full[t] if t == GROUND_TRUTH else snapshot(t, full, moment))
+            for t in full if t != "history"}
 
 
 def day_number(ts: str | Column) -> Column:

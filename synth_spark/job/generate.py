@@ -16,7 +16,7 @@ from pyspark.sql import functions as F
 
 from synth_spark import manifest
 from synth_spark.config import Config
-from synth_spark.job.as_of import end_of_day, snapshot
+from synth_spark.job.as_of import snapshots
 from synth_spark.job.derived import (
     anomalies_frame,
     creators_frame,
@@ -126,6 +126,20 @@ def generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], pa
     return _generate(spark, cfg, out, formats, partitions, progress, as_of)
 
 
+def table_frames(spark: SparkSession, plan: Plan, states: DataFrame, history: bool = False) -> dict[str, DataFrame]:
+    """Every output table (and, with ``history``, the pledges' pauses and tier changes) as a
+    DataFrame over the :func:`simulation`'s states, in the published schemas; nothing runs yet."""
+    job = plan.job
+    frames = {table: simulated(states, job, table) for table in SIMULATED}
+    frames["patrons"] = patrons_frame(job, simulated(states, job, "patron_parts"))
+    frames["tiers"] = tiers_frame(spark, plan.tiers)
+    frames["creators"] = creators_frame(spark, job, plan.creators, frames["pledges"], frames["posts"])
+    frames[GROUND_TRUTH] = anomalies_frame(spark, list(plan.truth))
+    if history:
+        frames[HISTORY] = simulated(states, job, HISTORY)
+    return frames
+
+
 def stage_simulation(spark: SparkSession, plan: Plan, staging: Staging, partitions: int, progress: Progress,
                      fmt: str = "parquet", history: bool = False) -> dict[str, Path]:
     """Simulate every table and write its final rows to ``staging``'s ``fmt`` folder (checksums
@@ -141,14 +155,15 @@ def stage_simulation(spark: SparkSession, plan: Plan, staging: Staging, partitio
         def staged_table(table: str) -> DataFrame:
             return read_parquet(spark, staging.path(fmt, table))
 
-        steps: dict[str, Callable[[], object]] = {
-            table: (lambda t=table: write(simulated(states, job, t), t)) for table in SIMULATED}
+        frames = table_frames(spark, plan, states, history)
+        # files per table as the published layout has them; the creators from the staged pledges and
+        # posts, not from a second pass over the states
+        steps: dict[str, Callable[[], object]] = {table: (lambda t=table: write(frames[t], t)) for table in SIMULATED}
         if history:
-            steps[HISTORY] = lambda: write(simulated(states, job, HISTORY), HISTORY)
-        steps["tiers"] = lambda: write(tiers_frame(spark, plan.tiers).coalesce(1), "tiers")
-        steps[GROUND_TRUTH] = lambda: write(anomalies_frame(spark, list(plan.truth)).coalesce(1), GROUND_TRUTH)
-        steps["patrons"] = lambda: write(
-            patrons_frame(job, simulated(states, job, "patron_parts")).repartition(partitions, "patron_id"), "patrons")
+            steps[HISTORY] = lambda: write(frames[HISTORY], HISTORY)
+        steps["tiers"] = lambda: write(frames["tiers"].coalesce(1), "tiers")
+        steps[GROUND_TRUTH] = lambda: write(frames[GROUND_TRUTH].coalesce(1), GROUND_TRUTH)
+        steps["patrons"] = lambda: write(frames["patrons"].repartition(partitions, "patron_id"), "patrons")
         steps["creators"] = lambda: write(
             creators_frame(spark, job, creators, staged_table("pledges"), staged_table("posts")).coalesce(1), "creators")
         return concurrently(spark, progress, steps,
@@ -170,9 +185,9 @@ def _generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], p
             # the whole history first, then each table cut at the end of the day
             full = {t: read_parquet(spark, p) for t, p in
                     stage_simulation(spark, plan, staging, partitions, progress, "history", history=True).items()}
-            moment = end_of_day(as_of)
-            steps = {t: (lambda t=t: staging.write_parquet(_files(snapshot(t, full, moment), t, partitions), t)) for t in TABLE_ORDER}
-            steps[GROUND_TRUTH] = lambda: staging.write_parquet(full[GROUND_TRUTH], GROUND_TRUTH)
+            cut = snapshots(full, as_of)
+            steps = {t: (lambda t=t: staging.write_parquet(_files(cut[t], t, partitions), t)) for t in TABLE_ORDER}
+            steps[GROUND_TRUTH] = lambda: staging.write_parquet(cut[GROUND_TRUTH], GROUND_TRUTH)
             progress(f"cutting every table at the end of {as_of.isoformat()}")
             staged = concurrently(spark, progress, steps)
 

@@ -18,6 +18,8 @@ import shutil
 import uuid
 from pathlib import Path
 
+from synth_spark.failures import ConfigError
+
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
@@ -33,6 +35,15 @@ def location(text: str) -> Path | str:
 def resolve(spark, where: Path | str) -> Path | "HadoopPath":
     """A local path as is; a URI as a :class:`HadoopPath` on the session's Hadoop configuration."""
     return where if isinstance(where, Path) else HadoopPath.of(spark, where)
+
+
+def check_writable(out: Path) -> None:
+    """Refuse a local output folder that cannot be written, before anything is written."""
+    probe = out if out.exists() else next((p for p in out.parents if p.exists()), Path("/"))
+    if not probe.is_dir():
+        raise ConfigError(f"DATASET: {str(out)!r} is not writable: {str(probe)!r} is a file, not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ConfigError(f"DATASET: {str(out)!r} is not writable (no write permission on {str(probe)!r})")
 
 
 def remove_tree(path: Path | "HadoopPath", ignore_errors: bool = False) -> None:
@@ -198,7 +209,6 @@ def check_server_sees(spark, folder: Path | str) -> None:
     """Over Spark Connect the server writes and reads the tables while this process keeps the lock,
     the staging and the manifest: both must see ``folder`` as the same place. Checked once, before
     any work, with a file written here and read back through the server (then removed)."""
-    from synth_spark.failures import ConfigError
     from synth_spark.job.session import is_connect
 
     if not is_connect(spark):
