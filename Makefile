@@ -25,11 +25,12 @@ generate: setup
 	$(BIN)/synth-spark generate $(OUT) --scale $(SCALE) --overwrite
 
 # Two pytest workers (pytest-xdist), each with its own local Spark session: Spark's start, Python
-# imports and subprocess runs leave a core idle that the other worker uses.
+# imports and subprocess runs leave a core idle that the other worker uses. A module's tests stay on
+# one worker, longest first (tests/conftest.py), not xdist's most-tests-first.
 TEST_WORKERS ?= 2
 
 test: setup
-	$(BIN)/python -m pytest -m "not slow" -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -m "not slow" -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 # A Spark standalone master and two workers on 127.0.0.1 against local mode (scripts/cluster-smoke.sh).
 test-cluster: setup

@@ -12,17 +12,36 @@ SMALL_SCALE = 0.1
 SMALL_SEED = 11
 
 
+#: modules that share session fixtures taking minutes to build (the as-of snapshots and the change
+#: feed): one xdist group, so one worker builds them once
+SHARED_GROUPS = {"tests/test_advance.py": "change data", "tests/test_change_feed.py": "change data",
+                 "tests/test_connect.py": "change data"}
+#: the longest groups (minutes each, measured with --durations), sent to the workers first: a long
+#: group left to the end would run alone while the other worker idles
+LONGEST_FIRST = ("tests/test_documented_commands.py[docs/change-feeds.md]", "change data",
+                 "tests/test_documented_commands.py[README.md]", "tests/test_documented_commands.py[docs/cluster.md]",
+                 "tests/test_publish_faults.py", "tests/test_bench.py")
+
+
+def xdist_group(item) -> str:
+    group = item.nodeid.split("::")[0]
+    if group.endswith("test_documented_commands.py") and hasattr(item, "callspec"):
+        return f"{group}[{item.callspec.id}]"  # each page may go to either worker
+    return SHARED_GROUPS.get(group, group)
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (``make test``: ``-n 2 --dist loadgroup``) a module's tests share a worker,
-    so a module's fixtures are built once, while each page of the documentation test (the longest
-    tests, minutes each) may go to either worker."""
+    """Under pytest-xdist (``make test``: ``-n 2 --dist loadgroup --no-loadscope-reorder``) a module's
+    tests share a worker, so a module's fixtures are built once, and the longest groups start first.
+    First among the hooks: xdist's own reads the groups to schedule by, and marks added after it are
+    ignored (every test was then its own group, and module fixtures were built on both workers)."""
     if not config.pluginmanager.hasplugin("xdist"):
         return
     for item in items:
-        group = item.nodeid.split("::")[0]
-        if group.endswith("test_documented_commands.py") and hasattr(item, "callspec"):
-            group = f"{group}[{item.callspec.id}]"
-        item.add_marker(pytest.mark.xdist_group(group))
+        item.add_marker(pytest.mark.xdist_group(xdist_group(item)))
+    rank = {group: i for i, group in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(xdist_group(item), len(rank)))  # stable: collection order otherwise
 
 
 @pytest.fixture(scope="session")
