@@ -38,3 +38,18 @@ def test_each_pledge_month_knows_the_month_before_and_after(spark):
     assert [rows[2, m]["churned_next"] for m in range(2)] == [0, None]
     assert [rows[1, m]["churned"] for m in range(4)] == [0, 0, 0, 1]
     assert rows[1, 2]["posts"] == 1 and rows[1, 1]["posts"] == 0
+
+
+def test_a_part_of_the_creators_measures_as_a_dataset_of_their_rows_alone(spark, small_dataset, small_config):
+    from pyspark.sql import functions as F
+
+    from synth_spark.job.writers import checksum
+
+    whole = Dataset.load(spark, str(small_dataset), small_config.window.start, small_config.window.months)
+    odd = F.col("creator_id") % 2 == 1
+    part = whole.of_creators(odd)
+    alone = Dataset(spark, dict(part.tables), whole.start, whole.months)  # built afresh from the part's rows
+    assert 0 < part.panel().count() < whole.panel().count()
+    assert checksum(part.panel()) == checksum(alone.panel())
+    assert checksum(part.creator_months()) == checksum(alone.creator_months())
+    assert part.monthly().equals(alone.monthly())

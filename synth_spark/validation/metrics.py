@@ -49,6 +49,20 @@ class Dataset:
         tables = {t: read_table(spark, fmt, f"{root}/{paths.get(t, f'parquet/{t}')}", t) for t in (*TABLE_ORDER, GROUND_TRUTH)}
         return cls(spark, tables, start, months)
 
+    def of_creators(self, where: Column) -> "Dataset":
+        """The dataset restricted to the creators ``where`` selects (a condition on ``creator_id``):
+        their rows in every table and the patrons who pledged to them. Its panel and creator months
+        are this dataset's, filtered: each of their rows is one creator's, and departures are read
+        from the whole ground truth, so filtering commutes with building them, and a part costs a
+        filter over the cache instead of a new build."""
+        tables = {name: df.where(where) if "creator_id" in df.columns else df for name, df in self.tables.items()}
+        tables["patrons"] = self.tables["patrons"].join(tables["pledges"].select("patron_id").distinct(), "patron_id", "left_semi")
+        part = Dataset(self.spark, tables, self.start, self.months)
+        part._departed = self.departed_creators()
+        part._panel = self.panel().where(where)
+        part._creator_months = self.creator_months().where(where)
+        return part
+
     def departed_creators(self) -> tuple[list[int], dt.datetime | None]:
         """The creators who left the platform (the creator exodus of the ground truth) and when the
         first one left. Their audiences' endings from then on are the creators' doing, not patron churn;

@@ -23,12 +23,7 @@ GROUPS = 4
 def quarter(ds: Dataset, group: int) -> Dataset:
     """The dataset restricted to the creators with ``creator_id % GROUPS == group``: their rows in
     every table, and the patrons who pledged to them."""
-    tables = {}
-    for name, df in ds.tables.items():
-        tables[name] = df.where(F.col("creator_id") % GROUPS == group) if "creator_id" in df.columns else df
-    pledged = tables["pledges"].select("patron_id").distinct()
-    tables["patrons"] = ds.tables["patrons"].join(pledged, "patron_id", "left_semi")
-    return Dataset(ds.spark, tables, ds.start, ds.months)
+    return ds.of_creators(F.col("creator_id") % GROUPS == group)
 
 
 def judge(checks: list[Check], quarters: list[list[Check]]) -> list[Check]:
