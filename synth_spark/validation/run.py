@@ -78,7 +78,7 @@ def main(dataset: Path, control_dir: Path | None, report_dir: Path | None, maste
     checks, frames = evaluate(ds, cfg, latent, months)
     if any(c.verdict == FAIL for c in checks):
         progress(f"measuring each check on {noise.GROUPS} quarters of the creators (a failure's noise at scale {cfg.scale:g})")
-        checks = noise.judge(checks, [evaluate(noise.quarter(ds, g), cfg, latent, months)[0] for g in range(noise.GROUPS)])
+        checks = noise.judge(checks, noise.measure_quarters(ds, lambda part: evaluate(part, cfg, latent, months)[0]))
     progress("scoring the injected anomalies")
     scores = score(ds, truth)
     control = None
