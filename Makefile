@@ -5,20 +5,21 @@ BIN    := $(VENV)/bin
 OUT    ?= out/1x
 SCALE  ?= 1
 
-.PHONY: setup generate test test-cluster test-all bench reproducibility clean
+.PHONY: setup generate test test-cluster test-all bench reproducibility compat lock clean
 
-$(BIN)/.installed: pyproject.toml
+# constraints.txt pins every package to the versions CI tests; pyproject.toml declares the ranges.
+$(BIN)/.installed: pyproject.toml constraints.txt
 	@command -v java >/dev/null || { echo "Java 17 is required (java not found)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,connect]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[all,test]'
 	$(BIN)/python -m synth_spark.job.delta_jars
 	touch $@
 
 setup: $(BIN)/.installed
 
 $(BIN)/.installed-bench: $(BIN)/.installed
-	$(BIN)/pip install --quiet -e '.[test,connect,bench]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[all,test,bench]'
 	touch $@
 
 generate: setup
@@ -46,6 +47,19 @@ bench: $(BIN)/.installed-bench
 # The 10x checksums from the standalone cluster equal local[2] runs with --partitions 8 and 64 (about 10 min).
 reproducibility: setup
 	SCALE=10 PARTITIONS="8 64" CLUSTER_FORMAT=parquet scripts/cluster-smoke.sh
+
+# The wheel (python -m build) in fresh virtualenvs: Python 3.12 and 3.13 at constraints.txt's versions,
+# the lowest release of every range, and no extras; each must give this venv's checksums (scripts/compat.sh).
+compat: setup
+	scripts/compat.sh
+
+# constraints.txt anew: the newest release in every range of pyproject.toml, frozen. Then make test and
+# make compat, and commit it with what they show (a new numpy or pyarrow may change the checksums).
+lock:
+	rm -rf $(VENV)-lock && $(PYTHON) -m venv $(VENV)-lock
+	$(VENV)-lock/bin/pip install --quiet '.[all,test,bench]'
+	{ head -4 constraints.txt; $(VENV)-lock/bin/pip freeze | grep -v '^synth-spark' | sort -f; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt && rm -rf $(VENV)-lock
 
 clean:
 	rm -rf $(VENV) out spark-warehouse .pytest_cache

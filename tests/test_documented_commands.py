@@ -38,8 +38,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SCALE = "0.05"
-#: targets that are the suite, the cluster smoke or the benchmark: expanded, not run (CI runs them)
-EXPANDED_ONLY = {"test", "test-cluster", "test-all", "bench", "reproducibility"}
+#: targets that are the suite, the cluster smoke, the benchmark or the compatibility run: expanded, not run
+EXPANDED_ONLY = {"test", "test-cluster", "test-all", "bench", "reproducibility", "compat", "lock"}
 #: the Spark Connect address the pages show; the test's server stands in for it
 CONNECT_ADDRESS = "sc://127.0.0.1:15002"
 

@@ -114,3 +114,19 @@ def test_a_cancelled_workers_broken_pipe_is_dropped_and_every_other_traceback_ke
                                    *other, b"Traceback (most recent call last):\n"]
     reset = [*cancelled[:-1], b"ConnectionResetError: [Errno 104] Connection reset by peer\n"]
     assert list(filtered(reset)) == []
+
+
+@pytest.mark.parametrize("command", ["validate", "check"])
+def test_a_command_whose_extra_is_missing_names_the_extra_and_does_nothing(command, tmp_path, monkeypatch, capsys):
+    from synth_spark.cli import main
+    from synth_spark.extras import EXTRAS
+
+    # the extra as if one of its modules were not installed
+    monkeypatch.setitem(EXTRAS, command, (*EXTRAS[command], "synth_spark_no_such_module"))
+    dataset = tmp_path / "dataset"
+    dataset.mkdir()
+    assert main([command, str(dataset)]) == 3
+    err = capsys.readouterr().err.strip()
+    assert err == (f"synth-spark: error: synth-spark {command} needs synth_spark_no_such_module, not installed here: "
+                   f"pip install 'synth-spark[{command}]'")
+    assert list(dataset.iterdir()) == []

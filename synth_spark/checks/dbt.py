@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TextIO
 
 from synth_spark.config import config_from_manifest
+from synth_spark.extras import require
 from synth_spark.failures import ConfigError, EnvironmentProblem
 from synth_spark.manifest import read as read_manifest
 
@@ -152,13 +153,11 @@ def run_check(dataset: Path, fmt: str = "parquet", select: str | None = None, ou
     """Run the dbt tests over ``dataset`` and return each test's result. dbt's output goes to ``out``
     (default stdout). ``select`` is a dbt node selection (``--select``); ``work_dir`` keeps dbt's
     target and logs there (default: a temporary folder, removed afterwards)."""
+    require("check", "check")
     out = out or sys.stdout
     dbt_vars_ = dbt_vars(dataset, fmt)
     project = project_dir()
     extension_dir = duckdb_extension_dir()
-    missing = [m for m in ("dbt", "duckdb") if importlib.util.find_spec(m) is None]
-    if missing:  # both come with synth-spark (dbt-core, dbt-duckdb)
-        raise EnvironmentProblem(f"{' and '.join(missing)} not installed; pip install synth-spark installs dbt-core and dbt-duckdb")
     if fmt == "delta":
         require_delta_extension(extension_dir)
 

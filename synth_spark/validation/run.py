@@ -8,6 +8,7 @@ from pathlib import Path
 
 from synth_spark import manifest as manifests
 from synth_spark.config import config_from_manifest
+from synth_spark.extras import require
 from synth_spark.failures import ConfigError
 from synth_spark.progress import Progress
 from synth_spark.publish.claim import settle
@@ -31,6 +32,7 @@ def _dataset_manifest(path: Path, name: str) -> dict:
 
 
 def main(dataset: Path, control_dir: Path | None, report_dir: Path | None, master: str | None, quiet: bool) -> int:
+    require("validate", "validate")
     manifest = _dataset_manifest(dataset, "DATASET")
     cfg = config_from_manifest(manifest.get("config", {}))
     control_manifest = None
