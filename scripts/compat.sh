@@ -3,7 +3,7 @@
 # into fresh virtualenvs the way users install it, each generating the same small dataset:
 #   py3.12, py3.13  every extra, at constraints.txt's versions (CI's)
 #   lowest          every extra, at the lowest release each range in pyproject.toml allows
-#                   (uv's --resolution lowest-direct: pyspark 4.1.0, numpy 2.1, pandas 2.2, ...)
+#                   (pyspark 4.1.0, numpy 2.1.0, pandas 2.2.2, ...: the wheel's own floors, pinned)
 #   core            no extra: generate works, validate and check say which extra they need
 # Every environment's tables must have the checksums this venv's run gives. verify, check and
 # validate run where their extras are installed. Prints a line per step with its time.
@@ -11,7 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
 SCALE=${SCALE:-0.05}
-PYTHONS=${PYTHONS:-"python3.12 python3.13"}
+PYTHONS=${PYTHONS:-"python3.12 python3.13"}  # interpreters on PATH, or their paths
+PYTHON=${PYTHON:-python3.11}  # the lowest and core environments
 WORK=${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/synth-spark-compat.XXXXXX")}
 VENV=${BIN%/bin}
 # each environment's own Python runs its workers and imports its own synth_spark
@@ -52,15 +53,25 @@ step wheel "$BIN/python" -m build --wheel --outdir "$WORK/dist" .
 wheel=$(ls "$WORK"/dist/synth_spark-*.whl)
 step reference generate "$VENV" "$WORK/reference" parquet
 
-env_with() {  # env_with NAME PYTHON SPEC [uv's options]: a fresh virtualenv with SPEC installed
-    local name=$1 python=$2 spec=$3
-    shift 3
-    "$python" -m venv "$WORK/$name"
-    if [ $# -gt 0 ]; then
-        "$BIN/python" -m uv pip install --quiet --python "$WORK/$name/bin/python" "$@" "$spec"
-    else
-        "$WORK/$name/bin/pip" install --quiet -c constraints.txt "$spec"
-    fi
+floors() {  # the lowest version every requirement of the wheel (extras included) allows, as constraints
+    "$BIN/python" - "$wheel" <<'EOF'
+import sys, zipfile
+from packaging.requirements import Requirement
+with zipfile.ZipFile(sys.argv[1]) as z:
+    metadata = z.read(next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))).decode()
+for line in metadata.splitlines():
+    if line.startswith("Requires-Dist:"):
+        req = Requirement(line.split(":", 1)[1].strip())
+        low = [s.version for s in req.specifier if s.operator in (">=", "==")]
+        if low:
+            print(f"{req.name}=={low[0]}")
+EOF
+}
+
+env_with() {  # env_with NAME PYTHON SPEC CONSTRAINTS: a fresh virtualenv with SPEC installed
+    local name=$1 python=$2 spec=$3 constraints=$4
+    "$python" -m venv "$WORK/$name" || return 1
+    "$WORK/$name/bin/pip" install --quiet -c "$constraints" "$spec" || return 1
     "$WORK/$name/bin/python" -m pip freeze > "$WORK/$name.freeze"
 }
 
@@ -68,7 +79,7 @@ full_run() {  # full_run NAME: generate (Parquet, Delta) equal to the reference;
     local env=$WORK/$1
     step "$1-generate" generate "$env" "$WORK/$1-out" parquet,delta
     step "$1-same-checksums" same_tables "$WORK/$1-out"
-    step "$1-verify" "$env/bin/synth-spark" verify "$WORK/$1-out" --quiet
+    step "$1-verify" "$env/bin/synth-spark" verify "$WORK/$1-out"
     step "$1-check" "$env/bin/synth-spark" check "$WORK/$1-out" --format delta
     local code=0
     "$env/bin/synth-spark" validate "$WORK/$1-out" --quiet > "$WORK/$1-validate.log" 2>&1 || code=$?
@@ -77,16 +88,17 @@ full_run() {  # full_run NAME: generate (Parquet, Delta) equal to the reference;
 }
 
 for python in $PYTHONS; do
-    name=py${python#python}
-    step "$name-install" env_with "$name" "$python" "$wheel[all]"
+    name=$("$python" -c 'import sys; print("py%d.%d" % sys.version_info[:2])')
+    step "$name-install" env_with "$name" "$python" "$wheel[all]" constraints.txt
     full_run "$name"
 done
 
-step lowest-install env_with lowest python3.11 "$wheel[all]" --resolution lowest-direct
+floors > "$WORK/floors.txt"
+step lowest-install env_with lowest "$PYTHON" "$wheel[all]" "$WORK/floors.txt"
 echo "       lowest: $(grep -iE '^(pyspark|delta-spark|numpy|pyarrow|pandas|pydantic|dbt-core|duckdb|matplotlib)==' "$WORK/lowest.freeze" | tr '\n' ' ')"
 full_run lowest
 
-step core-install env_with core python3.11 "$wheel"
+step core-install env_with core "$PYTHON" "$wheel" constraints.txt
 step core-generate generate "$WORK/core" "$WORK/core-out" parquet
 step core-same-checksums same_tables "$WORK/core-out"
 step core-validate-refused refused_without "$WORK/core" validate validate
