@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
 SCALE=${SCALE:-0.05}
-PYTHONS=${PYTHONS:-"python3.12 python3.13"}  # interpreters on PATH, or their paths
+PYTHONS=${PYTHONS-"python3.12 python3.13"}  # interpreters on PATH, or their paths (empty: none)
 PYTHON=${PYTHON:-python3.11}  # the lowest and core environments
 WORK=${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/synth-spark-compat.XXXXXX")}
 VENV=${BIN%/bin}
