@@ -244,10 +244,8 @@ def _check_format(text: str) -> str:
 
 def run_check(args: argparse.Namespace) -> int:
     from synth_spark.checks.dbt import main as check_main
-    from synth_spark.extras import require
     from synth_spark.publish.claim import settle
 
-    require("check", "check")
     if args.dataset.is_dir():
         settle(args.dataset)
     return check_main(args.dataset, args.format, args.select, args.work_dir)

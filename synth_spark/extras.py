@@ -8,13 +8,13 @@ import importlib.util
 
 from synth_spark.failures import EnvironmentProblem
 
-#: the modules each extra brings, by the name pip knows it as
+#: the modules each extra brings; an extra is named after the command that needs it
 EXTRAS = {"validate": ("matplotlib",), "check": ("dbt", "duckdb")}
 
 
-def require(extra: str, command: str) -> None:
-    """Refuse ``command`` in one line if a module of ``extra`` is not installed."""
-    missing = [m for m in EXTRAS[extra] if importlib.util.find_spec(m) is None]
+def require(command: str) -> None:
+    """Refuse ``command`` in one line if a module of its extra is not installed."""
+    missing = [m for m in EXTRAS[command] if importlib.util.find_spec(m) is None]
     if missing:
         raise EnvironmentProblem(f"synth-spark {command} needs {' and '.join(missing)}, not installed here: "
-                                 f"pip install 'synth-spark[{extra}]'")
+                                 f"pip install 'synth-spark[{command}]'")

@@ -153,7 +153,7 @@ def run_check(dataset: Path, fmt: str = "parquet", select: str | None = None, ou
     """Run the dbt tests over ``dataset`` and return each test's result. dbt's output goes to ``out``
     (default stdout). ``select`` is a dbt node selection (``--select``); ``work_dir`` keeps dbt's
     target and logs there (default: a temporary folder, removed afterwards)."""
-    require("check", "check")
+    require("check")
     out = out or sys.stdout
     dbt_vars_ = dbt_vars(dataset, fmt)
     project = project_dir()

@@ -32,7 +32,7 @@ def _dataset_manifest(path: Path, name: str) -> dict:
 
 
 def main(dataset: Path, control_dir: Path | None, report_dir: Path | None, master: str | None, quiet: bool) -> int:
-    require("validate", "validate")
+    require("validate")
     manifest = _dataset_manifest(dataset, "DATASET")
     cfg = config_from_manifest(manifest.get("config", {}))
     control_manifest = None
