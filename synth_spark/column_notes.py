@@ -1,7 +1,19 @@
-"""What each published column means, in one sentence, for the validate report.
-Kept equal to docs/data-dictionary.md by hand: change both together."""
+"""What each published table and column means, in one sentence, for the validate report and the
+comments of catalog tables. Kept equal to docs/data-dictionary.md by hand: change both together."""
 
 from __future__ import annotations
+
+#: what one row of each table is
+TABLE_NOTES: dict[str, str] = {
+    "creators": "One row per creator page on the platform.",
+    "patrons": "One row per patron with at least one pledge.",
+    "tiers": "One row per pricing tier of a creator.",
+    "pledges": "One row per pledge of a patron to a creator.",
+    "transactions": "One row per payment attempt (a first attempt or a retry).",
+    "posts": "One row per post published by a creator.",
+    "engagement_events": "One row per view, like, comment or share of a post by a patron.",
+    "anomalies": "One row per injected anomaly: the ground truth to score a root-cause analysis against.",
+}
 
 NOTES: dict[str, dict[str, str]] = {
     "creators": {

@@ -105,6 +105,20 @@ GROUND_TRUTH = "anomalies"
 GROUND_TRUTH_DDL = """anomaly_id int, anomaly_type string, start_at timestamp, end_at timestamp, creator_ids string,
     category string, metric string, expected_effect string, investigation_question string, expected_root_cause string"""
 OUTPUT_TABLES = (*TABLE_ORDER, GROUND_TRUTH)
+#: the columns that may hold nulls; every other column is always set (NOT NULL in catalog tables)
+NULLABLE: dict[str, tuple[str, ...]] = {
+    "creators": ("first_pledge_received_at", "last_post_at"),
+    "patrons": (),
+    "tiers": ("archived_at",),
+    "pledges": ("ended_at", "pause_started_at", "churn_reason"),
+    "transactions": ("failure_reason",),
+    "posts": ("minimum_tier_id",),
+    "engagement_events": (),
+    GROUND_TRUTH: ("creator_ids", "category"),
+}
+#: the time each row of the large tables happened at: what time-range queries filter on
+EVENT_TIME = {"transactions": "transaction_at", "engagement_events": "event_at", "pledges": "started_at",
+              "posts": "published_at"}
 
 
 def ddl(table: str) -> str:
@@ -114,6 +128,11 @@ def ddl(table: str) -> str:
 
 def columns(table: str) -> list[str]:
     return [part.split()[0] for part in ddl(table).split(", ")]
+
+
+def column_types(table: str) -> dict[str, str]:
+    """Each column's Spark SQL type, in order."""
+    return dict(part.split(" ", 1) for part in ddl(table).split(", "))
 
 
 #: every closed-set column and its allowed values (nulls allowed where the column is nullable)
