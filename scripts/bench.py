@@ -433,6 +433,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="also take a generate apart: each kernel, pass, encoding, checksum and derived table alone (bench_profile.py)")
     p.add_argument("--advance-days", type=int, default=0, metavar="N",
                    help="also time 'advance' of a Delta snapshot over the window's last N days")
+    p.add_argument("--layouts", action="store_true",
+                   help="also compare the file layouts: a generate and a month's query with each (bench_layout.py)")
     args = p.parse_args(argv)
     if args.partitions is not None and args.partitions < 1:
         p.error("--partitions: give 1 or more")
@@ -559,6 +561,15 @@ def main(argv: list[str] | None = None) -> int:
                                                   warm_cfg=load_config(scale=min(args.scale, 1.0), seed=args.seed)
                                                   if warmup else None)
 
+    # 6. the file layouts (optional): what --layout time costs and saves
+    if args.layouts:
+        import bench_layout
+
+        _say("[layouts] a generate with each layout, then a month's query on each ...")
+        report["layouts"] = bench_layout.measure(spark, cfg, partitions, out / "layouts", tree_usage)
+        for line in bench_layout.render(report["layouts"])[3:]:
+            _say(line)
+
     spark.stop()
     sampler.stop()
 
@@ -662,6 +673,10 @@ def render_markdown(report: dict) -> str:
             rows = "changed rows" if name == "changes" else "rows of the advanced tables"
             lines.append(f"| {name} | {st['days']} | {st['seconds']:.1f} | {st['cpu_seconds']:.1f} | "
                          f"{st['seconds'] / generate_s:.2f}x | {st['rows']:,} {rows} |")
+    if report.get("layouts"):
+        import bench_layout
+
+        lines += bench_layout.render(report["layouts"])
     if report.get("profile"):
         import bench_profile
 

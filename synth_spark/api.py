@@ -18,6 +18,7 @@ import datetime as dt
 import os
 import re
 import sys
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -156,29 +157,53 @@ class Generator:
             self._states.unpersist()
             self._states = None
 
-    def write(self, path: str | Path, formats: Iterable[str] | str = ("parquet", "csv", "delta"),
-              overwrite: bool = False):
+    def write(self, path: str | Path | None = None, formats: Iterable[str] | str | None = None,
+              overwrite: bool = False, database: str | None = None, layout: str = "tasks"):
         """Write the dataset to ``path`` (a folder, or a URI such as ``s3a://bucket/prefix``) exactly as
-        ``synth-spark generate`` does: staged, checksummed, published with its manifest last. Returns
-        the run's result (rows, checksums, manifest)."""
-        from synth_spark.job.generate import generate
-        from synth_spark.job.session import SESSION_SETTINGS, set_unless_given
+        ``synth-spark generate`` does: staged, checksummed, published with its manifest last (``formats``:
+        default all three). Or, with ``database``, as Delta tables of the session's catalog, as
+        ``generate --database`` does. ``layout``: "tasks" or "time" (files for time-range queries).
+        Returns the run's result (rows, checksums, manifest)."""
+        from synth_spark.job.generate import Result, generate
+        from synth_spark.job.layout import LAYOUTS
+        from synth_spark.job.session import SESSION_SETTINGS, is_connect, set_unless_given
         from synth_spark.publish.claim import Claim
         from synth_spark.publish.storage import check_server_sees, check_writable, resolve
 
+        if layout not in LAYOUTS:
+            raise ConfigError(f"layout: {layout!r} is not a layout; give {' or '.join(LAYOUTS)}")
+        if (path is None) == (database is None):
+            raise ConfigError("path: give a folder to write, or a database (database=...), one of the two")
+        if formats is None:
+            formats = ["delta"] if database is not None else ["parquet", "csv", "delta"]
         fmts = _option(options.formats, formats if isinstance(formats, str) else ",".join(formats))
-        where = _option(options.out, str(path))
-        if isinstance(where, Path):
-            check_writable(where)
+        if database is not None and fmts != ["delta"]:
+            raise ConfigError(f"formats: {','.join(fmts)} with a database; catalog tables are Delta tables: leave "
+                              "formats out or give delta")
         if "delta" in fmts and "DeltaSparkSessionExtension" not in (self.spark.conf.get("spark.sql.extensions", None) or ""):
             raise ConfigError("formats: delta needs Delta Lake configured in the session (spark.sql.extensions and "
                               "spark.sql.catalog.spark_catalog, e.g. delta-spark's configure_spark_with_delta_pip); "
                               "or leave delta out")
+        where = None if path is None else _option(options.out, str(path))
+        if isinstance(where, Path):
+            check_writable(where)
+        name = None if database is None else _option(options.database, database)
+        if name is not None and is_connect(self.spark):
+            raise ConfigError("database: catalog tables are not written over Spark Connect yet; write a folder")
         workers_python(self.spark)
         for key in ("spark.sql.parquet.outputTimestampType", "spark.sql.sources.partitionOverwriteMode"):
             set_unless_given(self.spark, key, SESSION_SETTINGS[key])  # how the files are written, not what they hold
+        if name is not None:
+            from synth_spark.job.catalog import Database, generate_tables
+
+            started = time.monotonic()
+            published = generate_tables(self.spark, self.cfg, Database(self.spark, name), self.partitions,
+                                        self.progress, overwrite, self.as_of, layout)
+            tables = published["tables"]
+            return Result(None, {t: e["rows"] for t, e in tables.items()}, {t: e["checksum"] for t, e in tables.items()},
+                          time.monotonic() - started, published)
         check_server_sees(self.spark, where)
         out = resolve(self.spark, where)
         with Claim(out, overwrite, self.progress) as claim:
             return generate(self.spark, self.cfg, out, fmts, self.partitions, self.progress, claim=claim,
-                            as_of=self.as_of)
+                            as_of=self.as_of, layout=layout)

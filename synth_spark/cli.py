@@ -10,6 +10,7 @@ import argparse
 import os
 import re
 import sys
+import time
 from pathlib import Path
 
 from synth_spark import __version__, options
@@ -23,6 +24,7 @@ from synth_spark.failures import (
     one_line,
     write_trace,
 )
+from synth_spark.job.layout import LAYOUTS
 from synth_spark.options import MAX_PARTITIONS
 from synth_spark.publish.storage import check_server_sees, check_writable, resolve
 from synth_spark.simulation.plan import refuse_unplannable
@@ -60,9 +62,23 @@ def add_generate_options(p: argparse.ArgumentParser, default_master: str | None,
                    help="turn all five injected anomalies off (a control run for the same seed)")
     p.add_argument("--overwrite", action="store_true", help="replace the synth-spark dataset already in DATASET")
     if snapshot:
+        p.add_argument("--database", type=options.database, default=None, metavar="NAME",
+                       help="write Delta tables registered in the session's catalog (NAME or CATALOG.NAME) "
+                            "instead of a folder; docs/catalog-tables.md")
+        p.add_argument("--layout", choices=LAYOUTS, default="tasks",
+                       help="files of the large tables: tasks (a file per generation task, the default) or time "
+                            "(each file covers its own stretch of time, for time-range queries)")
         p.add_argument("--as-of", dest="as_of", type=options.day("--as-of"), default=None, metavar="YYYY-MM-DD",
                        help="the tables as the platform's database stood at the end of that day (UTC), a day of the window")
     p.add_argument("--quiet", action="store_true", help="print only the final summary")
+
+
+def add_database_option(p: argparse.ArgumentParser) -> None:
+    """For the commands that read a dataset: a database of the catalog in place of the folder."""
+    p.add_argument("--database", type=options.database, default=None, metavar="NAME",
+                   help="read the dataset from this database of the session's catalog instead of a folder")
+    p.add_argument("--spark-conf", dest="spark_conf", type=options.spark_setting, action="append", default=[],
+                   metavar="KEY=VALUE", help="a Spark setting for the session, e.g. the metastore's (repeatable)")
 
 
 def add_remote_option(p: argparse.ArgumentParser) -> None:
@@ -103,6 +119,16 @@ def _settled_generate_args(args: argparse.Namespace, argv: list[str]) -> None:
     changes --out (or the argument)."""
     changes = args.command == "changes"
     name = "--out" if changes else "DATASET"
+    if getattr(args, "database", None) is not None:
+        given = args.dataset if args.dataset is not None else args.out
+        if given is not None:
+            raise ConfigError(f"--database: {args.database} and the folder {str(given)!r} both say where the dataset goes; "
+                              "give one")
+        if any(a == "--format" or a.startswith("--format=") for a in argv) and args.formats != ["delta"]:
+            raise ConfigError(f"--format: {','.join(args.formats)} with --database; catalog tables are Delta tables: "
+                              "leave --format out or give delta")
+        args.formats = ["delta"]
+        return
     if args.dataset is not None and args.out is not None:
         raise ConfigError(f"{name}: given twice (as the argument and as --out); give it once")
     if args.dataset is None and args.out is None:
@@ -115,6 +141,16 @@ def _settled_generate_args(args: argparse.Namespace, argv: list[str]) -> None:
                   file=sys.stderr)
     if any(a == "--conf" or a.startswith("--conf=") for a in argv):
         print("synth-spark: note: --conf is the older name of --config (spark-submit has a --conf of its own)", file=sys.stderr)
+
+
+def _settled_dataset(args: argparse.Namespace) -> None:
+    """A command that reads a dataset reads one: a folder, or a database of the catalog."""
+    if args.dataset is not None and args.database is not None:
+        raise ConfigError(f"--database: {args.database} and the folder {str(args.dataset)!r} both name the dataset; give one")
+    if args.dataset is None and args.database is None:
+        raise ConfigError(f"DATASET: give the dataset's folder (or --database NAME), e.g. synth-spark {args.command} out/1x")
+    if args.command == "check":
+        args.format = args.format or ("delta" if args.database else "parquet")
 
 
 def run_config(args: argparse.Namespace):
@@ -138,11 +174,42 @@ def run_generate(args: argparse.Namespace) -> int:
     from synth_spark.publish.claim import Claim
 
     progress = Progress(quiet=args.quiet)
+    if args.database is not None:
+        return _generate_tables(args, cfg, progress)
     if isinstance(args.dataset, Path):
         check_writable(args.dataset)
         with Claim(args.dataset, args.overwrite, progress) as claim:  # the lock, before any work
             return _generate(args, cfg, progress, args.dataset, claim)
     return _generate(args, cfg, progress, None, None)
+
+
+def catalog_conf(args: argparse.Namespace) -> dict[str, str]:
+    """The session settings of a command given --database: the user's, and Spark's own Hive
+    metastore unless they chose a catalog (a local run's default catalog forgets its tables on exit)."""
+    conf = dict(args.spark_conf)
+    master = getattr(args, "master", "local[*]")
+    if getattr(args, "database", None) is not None and master is not None and not master.startswith("sc://"):
+        conf.setdefault("spark.sql.catalogImplementation", "hive")
+    return conf
+
+
+def _generate_tables(args: argparse.Namespace, cfg, progress) -> int:
+    from synth_spark.job.catalog import Database, generate_tables
+    from synth_spark.job.session import build_session
+
+    progress(f"starting Spark ({args.master or 'spark-submit master'})")
+    spark = build_session(args.master, partitions=args.partitions, driver_memory=args.driver_memory,
+                          extra=catalog_conf(args))
+    published = generate_tables(spark, cfg, Database(spark, args.database), args.partitions, progress,
+                                overwrite=args.overwrite, as_of=args.as_of, layout=args.layout)
+    tables = published["tables"]
+    width = max(len(t) for t in tables)
+    as_of = f" as of the end of {args.as_of.isoformat()}" if args.as_of else ""
+    print(f"synth-spark: wrote Delta tables to the database {args.database}{as_of} in "
+          f"{time.monotonic() - progress.started:.1f}s")
+    for table, entry in tables.items():
+        print(f"  {table:<{width}}  {entry['rows']:>12,} rows  checksum {entry['checksum']}  version {entry['data_version']}")
+    return 0
 
 
 def _generate(args: argparse.Namespace, cfg, progress, out, claim) -> int:
@@ -157,9 +224,11 @@ def _generate(args: argparse.Namespace, cfg, progress, out, claim) -> int:
     if out is None:  # a URI: claimed once Spark can reach its file system
         out = resolve(spark, args.dataset)
         with Claim(out, args.overwrite, progress) as claim:
-            result = generate(spark, cfg, out, args.formats, args.partitions, progress, claim=claim, as_of=args.as_of)
+            result = generate(spark, cfg, out, args.formats, args.partitions, progress, claim=claim, as_of=args.as_of,
+                              layout=args.layout)
     else:
-        result = generate(spark, cfg, out, args.formats, args.partitions, progress, claim=claim, as_of=args.as_of)
+        result = generate(spark, cfg, out, args.formats, args.partitions, progress, claim=claim, as_of=args.as_of,
+                          layout=args.layout)
     width = max(len(t) for t in result.rows)
     as_of = f" as of the end of {args.as_of.isoformat()}" if args.as_of else ""
     print(f"synth-spark: wrote {', '.join(args.formats)} to {result.out.resolve()}{as_of} in {result.seconds:.1f}s")
@@ -230,7 +299,7 @@ def run_advance(args: argparse.Namespace) -> int:
 def run_validate(args: argparse.Namespace) -> int:
     from synth_spark.validation.run import main as validate_main
 
-    return validate_main(args.dataset, args.control, args.report, args.master, args.quiet)
+    return validate_main(args.dataset, args.control, args.report, args.master, args.quiet, args.database, catalog_conf(args))
 
 
 def _check_format(text: str) -> str:
@@ -246,6 +315,8 @@ def run_check(args: argparse.Namespace) -> int:
     from synth_spark.checks.dbt import main as check_main
     from synth_spark.publish.claim import settle
 
+    if args.database is not None:
+        return check_main(None, args.format, args.select, args.work_dir, args.database, catalog_conf(args))
     if args.dataset.is_dir():
         settle(args.dataset)
     return check_main(args.dataset, args.format, args.select, args.work_dir)
@@ -254,7 +325,7 @@ def run_check(args: argparse.Namespace) -> int:
 def run_verify(args: argparse.Namespace) -> int:
     from synth_spark.checks.verify import main as verify_main
 
-    return verify_main(args.dataset, args.master)
+    return verify_main(args.dataset, args.master, args.database, catalog_conf(args))
 
 
 def main(argv: list[str] | None = None, default_master: str | None = "local[*]") -> int:
@@ -280,22 +351,27 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
     adv.add_argument("--driver-memory", type=options.memory, default=None, help="driver JVM memory in local mode, e.g. 8g")
     adv.add_argument("--quiet", action="store_true", help="print only the final summary")
     val = sub.add_parser("validate", help="measure every statistical target of the seed on a dataset")
-    val.add_argument("dataset", type=Path, help="a folder written by 'synth-spark generate' (with parquet)")
-    val.add_argument("--report", type=Path, default=None, help="report folder (default: DATASET/report)")
+    val.add_argument("dataset", type=Path, nargs="?", help="a folder written by 'synth-spark generate' (with parquet)")
+    add_database_option(val)
+    val.add_argument("--report", type=Path, default=None, help="report folder (default: DATASET/report, or ./report-NAME "
+                                                                  "for --database NAME)")
     val.add_argument("--control", type=Path, default=None,
                      help="a control run (same seed, generated with --no-anomalies): must show no anomaly signal")
     val.add_argument("--master", type=options.master, default=default_master, help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
     add_remote_option(val)
     val.add_argument("--quiet", action="store_true", help="print only the results")
     chk = sub.add_parser("check", help="run the seed's data-quality rules (dbt tests) on a dataset's files")
-    chk.add_argument("dataset", type=Path, help="a folder written by 'synth-spark generate'")
-    chk.add_argument("--format", type=_check_format, default="parquet", help="files to check: parquet (default), csv or delta")
+    chk.add_argument("dataset", type=Path, nargs="?", help="a folder written by 'synth-spark generate'")
+    add_database_option(chk)
+    chk.add_argument("--format", type=_check_format, default=None,
+                     help="files to check: parquet (default), csv or delta (the only one for --database)")
     chk.add_argument("--select", default=None,
                      help="dbt selection of the tests to run, e.g. 'source:synth.pledges' (default: all)")
     chk.add_argument("--work-dir", type=Path, default=None,
                      help="keep dbt's target (compiled SQL, run_results.json) and logs here (default: a temporary folder)")
     ver = sub.add_parser("verify", help="re-read a dataset and compare its row counts and checksums with its manifest")
-    ver.add_argument("dataset", type=Path, help="a folder written by 'synth-spark generate'")
+    ver.add_argument("dataset", type=Path, nargs="?", help="a folder written by 'synth-spark generate'")
+    add_database_option(ver)
     ver.add_argument("--master", type=options.master, default=default_master, help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
     add_remote_option(ver)
     commands = {"generate": run_generate, "changes": run_changes, "advance": run_advance, "validate": run_validate, "check": run_check, "verify": run_verify}
@@ -309,8 +385,13 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
         command = args.command
         if command in ("generate", "changes"):
             _settled_generate_args(args, argv)
+        if command in ("validate", "check", "verify"):
+            _settled_dataset(args)
         if hasattr(args, "remote"):
             _settled_remote(args, argv)
+        if getattr(args, "database", None) is not None and (getattr(args, "master", None) or "").startswith("sc://"):
+            raise ConfigError("--database: catalog tables are not written or read over Spark Connect yet (they are "
+                              "staged through the driver's file system); run with --master")
         return commands[args.command](args)
     except ConfigError as err:
         print(f"synth-spark: error: {err}", file=sys.stderr)

@@ -51,7 +51,7 @@ def header(plan) -> dict:
 
 
 def build(plan, formats: list[str], partitions: int, rows: dict[str, int], checksums: dict[str, str],
-          paths: dict[str, dict[str, str]], as_of: dt.date | None = None) -> dict:
+          paths: dict[str, dict[str, str]], as_of: dt.date | None = None, layout: str = "tasks") -> dict:
     """The manifest of a generated dataset (``plan``: the run's simulation.plan.Plan)."""
     cfg, job = plan.cfg, plan.job
     creators = plan.creators
@@ -62,6 +62,8 @@ def build(plan, formats: list[str], partitions: int, rows: dict[str, int], check
         **({"as_of": as_of.isoformat()} if as_of is not None else {}),
         "formats": formats,
         "partitions": partitions,
+        # how the large tables' rows are spread over files (job/layout.py)
+        "layout": layout,
         "patron_id_pool": job.pool,
         "churn_normaliser": round(job.churn_norm, 6),
         "tables": {t: {"rows": rows[t], "checksum": checksums[t], "paths": paths[t]} for t in OUTPUT_TABLES},

@@ -101,6 +101,18 @@ def remote(text: str) -> str:
     return text.strip()
 
 
+_NAME_PART = r"[A-Za-z0-9_]{1,128}"
+_DATABASE = re.compile(rf"^{_NAME_PART}(\.{_NAME_PART})?$")
+
+
+def database(text: str) -> str:
+    """``--database``: a schema of the session's catalog, or CATALOG.SCHEMA; letters, digits and _."""
+    if not _DATABASE.match(text.strip()):
+        raise argparse.ArgumentTypeError(f"--database: {text!r} is not a database name; give NAME or CATALOG.NAME, each "
+                                         "of letters, digits and _ (e.g. synth or spark_catalog.synth)")
+    return text.strip()
+
+
 def memory(text: str) -> str:
     m = _MEMORY.match(text.strip())
     if not m or int(m.group(1)) * _MIB[m.group(2).lower()] < 512:

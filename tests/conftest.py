@@ -1,4 +1,4 @@
-"""One real local SparkSession (local[2], UTC, UI off, Delta enabled) for the whole test session,
+"""One real local SparkSession (local[2], UTC, UI off, Delta and a Hive metastore) for the whole test session,
 and one small generated dataset shared by the pipeline tests."""
 
 from __future__ import annotations
@@ -45,10 +45,17 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def spark():
+def spark(tmp_path_factory):
+    """With Spark's embedded Hive metastore (Derby) in a folder of the worker's own: catalog tables
+    are real metastore tables, and no metastore_db or spark-warehouse lands in the checkout."""
     from synth_spark.job.session import build_session
 
-    session = build_session("local[2]", app_name="synth-spark-tests", partitions=4)
+    home = tmp_path_factory.mktemp("metastore")
+    catalog = {"spark.sql.catalogImplementation": "hive",
+               "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={home / 'metastore_db'};create=true",
+               "spark.sql.warehouse.dir": str(home / "warehouse"),
+               "spark.driver.extraJavaOptions": f"-Dderby.stream.error.file={home / 'derby.log'}"}
+    session = build_session("local[2]", app_name="synth-spark-tests", partitions=4, extra=catalog)
     yield session
     session.stop()
 

@@ -78,14 +78,17 @@ def _template(text: str) -> str:
     return text.replace("{", "{{").replace("}", "}}")
 
 
-def dbt_vars(dataset: Path, fmt: str) -> dict:
-    """The dbt vars of the project for this dataset, from its manifest."""
+def dbt_vars(dataset: Path | None, fmt: str, manifest: dict | None = None, delta_paths: dict[str, str] | None = None) -> dict:
+    """The dbt vars of the project for this dataset, from its manifest. For a dataset in a catalog,
+    no folder: its ``manifest`` and ``delta_paths``, where each table's Delta files are."""
     if fmt not in CHECK_FORMATS:
         raise ConfigError(f"--format: {fmt!r} is not allowed; give {' or '.join(CHECK_FORMATS)}")
-    manifest = read_manifest(dataset)
+    manifest = manifest if manifest is not None else read_manifest(dataset)
     if fmt not in manifest.get("formats", []):
         raise ConfigError(f"DATASET: {str(dataset)!r} has no {fmt} output; generate with --format including {fmt}")
     cfg = config_from_manifest(manifest.get("config", {}))
+    root = dataset.resolve().as_posix() if dataset is not None else ""
+    delta_paths = delta_paths or {t: f"{root}/delta/{t}" for t in manifest.get("tables", {})}
     csv_paths = {}
     for table, entry in manifest.get("tables", {}).items():
         path = entry.get("paths", {}).get("csv")
@@ -94,12 +97,13 @@ def dbt_vars(dataset: Path, fmt: str) -> dict:
     # a snapshot's "now" is the end of its as-of day: nothing in it may be later
     end = (dt.date.fromisoformat(manifest["as_of"]) + dt.timedelta(days=1)) if manifest.get("as_of") else cfg.window.end
     return {
-        "data_dir": _template(_sql_string(dataset.resolve().as_posix())),
+        "data_dir": _template(_sql_string(root)),
         "format": fmt,
         "window_start": f"{cfg.window.start.isoformat()} 00:00:00+00:00",
         "window_end": f"{end.isoformat()} 00:00:00+00:00",  # exclusive: the first instant after
         "plan_end": f"{cfg.window.end.isoformat()} 00:00:00+00:00",
         "csv_paths": csv_paths,
+        "delta_paths": {t: _sql_string(p) for t, p in delta_paths.items()},
         "plan_types": list(cfg.creators.plan_types),
     }
 
@@ -148,14 +152,15 @@ def _results(run_results: Path) -> list[TestResult]:
     return sorted(out, key=lambda r: r.name)
 
 
-def run_check(dataset: Path, fmt: str = "parquet", select: str | None = None, out: TextIO | None = None,
-              work_dir: Path | None = None) -> CheckResult:
+def run_check(dataset: Path | None, fmt: str = "parquet", select: str | None = None, out: TextIO | None = None,
+              work_dir: Path | None = None, catalog: tuple[dict, dict[str, str]] | None = None) -> CheckResult:
     """Run the dbt tests over ``dataset`` and return each test's result. dbt's output goes to ``out``
     (default stdout). ``select`` is a dbt node selection (``--select``); ``work_dir`` keeps dbt's
-    target and logs there (default: a temporary folder, removed afterwards)."""
+    target and logs there (default: a temporary folder, removed afterwards). ``catalog``: the
+    manifest and Delta folders of a dataset in a catalog (``catalog_dataset``) instead of a folder's."""
     require("check")
     out = out or sys.stdout
-    dbt_vars_ = dbt_vars(dataset, fmt)
+    dbt_vars_ = dbt_vars(dataset, fmt, *catalog) if catalog else dbt_vars(dataset, fmt)
     project = project_dir()
     extension_dir = duckdb_extension_dir()
     if fmt == "delta":
@@ -186,15 +191,43 @@ def run_check(dataset: Path, fmt: str = "parquet", select: str | None = None, ou
         return CheckResult(proc.returncode, seconds, _results(work / "target" / "run_results.json"))
 
 
-def main(dataset: Path, fmt: str, select: str | None = None, work_dir: Path | None = None) -> int:
-    """The CLI's ``check``: 0 when every test passes, 1 otherwise (bad input raises ConfigError)."""
-    result = run_check(dataset, fmt, select, work_dir=work_dir)
+def catalog_dataset(spark, name: str) -> tuple[dict, dict[str, str]]:
+    """The manifest of the dataset in the database ``name`` and the local folder of each table's
+    Delta files, which DuckDB reads in place."""
+    from synth_spark.job.catalog import Database
+
+    db = Database(spark, name)
+    manifest = db.manifest()
+    folders = {}
+    for table in manifest["tables"]:
+        location = db.location(table)
+        if not location.startswith("file:"):
+            raise ConfigError(f"--database: {name}.{table} is at {location}; check reads Delta files on this machine's "
+                              "disk with DuckDB: run verify or validate for a database elsewhere")
+        folders[table] = location.removeprefix("file:").replace("///", "/", 1)
+    return manifest, folders
+
+
+def main(dataset: Path | None, fmt: str, select: str | None = None, work_dir: Path | None = None,
+         database: str | None = None, spark_conf: dict[str, str] | None = None) -> int:
+    """The CLI's ``check``: 0 when every test passes, 1 otherwise (bad input raises ConfigError).
+    With ``database``, the Delta tables of a dataset in the session's catalog (Spark finds them)."""
+    catalog = None
+    if database is not None:
+        require("check")
+        from synth_spark.job.session import build_session
+
+        if fmt != "delta":
+            raise ConfigError(f"--format: a database holds Delta tables; give --format delta (not {fmt})")
+        spark = build_session("local[*]", app_name="synth-spark-check", extra=spark_conf)
+        catalog = catalog_dataset(spark, database)
+    result = run_check(dataset, fmt, select, work_dir=work_dir, catalog=catalog)
     n_ok = sum(r.ok for r in result.results)
     if not result.results:
         print(f"synth-spark: dbt ran no test (exit {result.dbt_exit_code}); its output is above")
         return 1
     print(f"synth-spark: {n_ok} passed, {len(result.failed)} failed; dbt tests on the {fmt} files of "
-          f"{dataset} in {result.seconds:.1f}s")
+          f"{dataset if database is None else 'the database ' + database} in {result.seconds:.1f}s")
     for r in result.failed:
         print(f"  {r.status.upper():<5} {r.name}" + (f" ({r.failures} row{'s' * (r.failures != 1)})" if r.failures else ""))
     if result.failed and work_dir is None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 
 from synth_spark.failures import one_line
 from synth_spark.job.schemas import read_table
@@ -47,8 +47,13 @@ def check_one(spark: SparkSession, root: Path, table: str, fmt: str, entry: dict
     path = root / rel
     if not path.exists():
         return Line(table, fmt, rel, MISSING, f"{rel} is missing")
+    return judged(table, fmt, rel, lambda: read_table(spark, fmt, path, table), entry)
+
+
+def judged(table: str, fmt: str, rel: str, read: Callable[[], DataFrame], entry: dict) -> Line:
+    """The verdict on one table as ``read`` gives it, against its manifest ``entry``."""
     try:
-        df = read_table(spark, fmt, path, table)
+        df = read()
         if df.columns != columns(table):
             return Line(table, fmt, rel, MISMATCH, f"columns {df.columns} differ from the documented {columns(table)}")
         rows, total = checksum(df)
@@ -66,13 +71,29 @@ def check_one(spark: SparkSession, root: Path, table: str, fmt: str, entry: dict
 
 
 def verify(spark: SparkSession, dataset: Path, emit: Callable[[str], None] = print,
-           manifest: dict | None = None) -> list[Line]:
-    """Check every table of every format of ``dataset`` against its manifest, printing a line each."""
-    manifest = manifest if manifest is not None else read_manifest(dataset)
-    formats, tables = check_manifest(manifest)
+           manifest: dict | None = None, database: str | None = None) -> list[Line]:
+    """Check every table of every format of ``dataset`` (or of the catalog's ``database``) against its
+    manifest, printing a line each."""
+    if database is not None:
+        from synth_spark.job.catalog import Database
+
+        db = Database(spark, database)
+        manifest = db.manifest()
+        formats, tables = ["delta"], manifest["tables"]
+
+        def check(table: str, fmt: str, entry: dict) -> Line:
+            if not db.has(table):
+                return Line(table, fmt, f"{database}.{table}", MISSING, f"{database}.{table} is missing")
+            return judged(table, fmt, f"{database}.{table}", lambda: spark.table(db.table(table)), entry)
+    else:
+        manifest = manifest if manifest is not None else read_manifest(dataset)
+        formats, tables = check_manifest(manifest)
+        root = dataset.absolute()  # Spark resolves a relative path in its own working folder: a Connect server's is not ours
+
+        def check(table: str, fmt: str, entry: dict) -> Line:
+            return check_one(spark, root, table, fmt, entry)
     width = max(len(t) for t in tables)
     lines = []
-    root = dataset.absolute()  # Spark resolves a relative path in its own working folder: a Connect server's is not ours
     # A generated Delta table's log is one commit: rebuilding its snapshot over Delta's default 50
     # partitions costs seconds per table for nothing.
     previous = spark.conf.get(DELTA_SNAPSHOT_PARTITIONS, None)
@@ -80,8 +101,7 @@ def verify(spark: SparkSession, dataset: Path, emit: Callable[[str], None] = pri
     try:
         # a few reads at once: each is a small Spark job whose time is mostly fixed overhead
         with ThreadPoolExecutor(max_workers=PARALLEL_READS) as pool:
-            futures = [pool.submit(check_one, spark, root, table, fmt, entry)
-                       for table, entry in tables.items() for fmt in formats]
+            futures = [pool.submit(check, table, fmt, entry) for table, entry in tables.items() for fmt in formats]
             for future in futures:  # printed in manifest order
                 line = future.result()
                 emit(line.render(width))
@@ -94,10 +114,16 @@ def verify(spark: SparkSession, dataset: Path, emit: Callable[[str], None] = pri
     return lines
 
 
-def main(dataset: Path, master: str | None) -> int:
+def main(dataset: Path | None, master: str | None, database: str | None = None,
+         spark_conf: dict[str, str] | None = None) -> int:
     from synth_spark.job.session import build_session
     from synth_spark.publish.storage import check_server_sees
 
+    if database is not None:
+        started = time.monotonic()
+        spark = build_session(master, app_name="synth-spark-verify", extra=spark_conf)
+        lines = verify(spark, None, database=database)
+        return _summary(lines, database, started)
     if dataset.is_dir():
         settle(dataset)  # a publish a killed run left: finished or undone before anything is read
     manifest = read_manifest(dataset)  # bad input fails here, before Spark starts
@@ -106,7 +132,11 @@ def main(dataset: Path, master: str | None) -> int:
     spark = build_session(master, app_name="synth-spark-verify", delta="delta" in formats)
     check_server_sees(spark, dataset)
     lines = verify(spark, dataset, manifest=manifest)
+    return _summary(lines, dataset.resolve(), started)
+
+
+def _summary(lines: list[Line], what, started: float) -> int:
     bad = [line for line in lines if line.status != OK]
-    print(f"synth-spark: {len(lines) - len(bad)} of {len(lines)} ok, {len(bad)} failed; verified {dataset.resolve()} "
+    print(f"synth-spark: {len(lines) - len(bad)} of {len(lines)} ok, {len(bad)} failed; verified {what} "
           f"against its manifest in {time.monotonic() - started:.1f}s")
     return 1 if bad else 0

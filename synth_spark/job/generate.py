@@ -26,6 +26,7 @@ from synth_spark.job.derived import (
     tiers_frame,
 )
 from synth_spark.job.emitters import TASK, Shared
+from synth_spark.job.layout import arranged
 from synth_spark.job.session import cores, is_connect
 from synth_spark.job.writers import Staging, read_parquet
 from synth_spark.manifest import MANIFEST
@@ -33,7 +34,7 @@ from synth_spark.progress import Progress
 from synth_spark.publish.claim import Claim
 from synth_spark.simulation.plan import Plan
 from synth_spark.simulation.workload import default_tasks
-from synth_spark.vocabulary import GROUND_TRUTH, OUTPUT_TABLES, TABLE_ORDER
+from synth_spark.vocabulary import EVENT_TIME, GROUND_TRUTH, OUTPUT_TABLES, TABLE_ORDER
 
 T = TypeVar("T")
 #: in the order they start: what the creators need first (pledges and posts), so they can be
@@ -64,8 +65,8 @@ def task_frame(spark: SparkSession, spread: Shared, tasks: int) -> DataFrame:
 
 
 def concurrently(spark: SparkSession, progress: Progress, steps: dict[str, Callable[[], T]],
-                 after: dict[str, tuple[str, ...]] | None = None) -> dict[str, T]:
-    """Run the steps (functions submitting Spark jobs) in order, CONCURRENT_JOBS at a time, each in
+                 after: dict[str, tuple[str, ...]] | None = None, at_once: int = CONCURRENT_JOBS) -> dict[str, T]:
+    """Run the steps (functions submitting Spark jobs) in order, ``at_once`` at a time, each in
     a driver thread; a step named in ``after`` waits for the steps it needs, which must come before
     it. Results by name. The first failure cancels the other jobs and is raised once they have
     stopped."""
@@ -75,7 +76,7 @@ def concurrently(spark: SparkSession, progress: Progress, steps: dict[str, Calla
     tag = f"synth-spark-{uuid.uuid4().hex[:12]}"
     # A step waiting for its inputs holds a thread, but its inputs were dequeued before it (the pool
     # starts steps in order), so they are running or done: no deadlock.
-    with ThreadPoolExecutor(max_workers=CONCURRENT_JOBS, thread_name_prefix="synth-spark") as pool:
+    with ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="synth-spark") as pool:
         futures: dict[str, Future] = {}
         for name, step in steps.items():
             needs = [futures[n] for n in after.get(name, ())]
@@ -113,17 +114,18 @@ def _announced(spark: SparkSession, tag: str, progress: Progress, name: str, ste
 
 def generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], partitions: int | None = None,
              progress: Progress | None = None, overwrite: bool = False, claim: Claim | None = None,
-             as_of: dt.date | None = None) -> Result:
+             as_of: dt.date | None = None, layout: str = "tasks") -> Result:
     """Generate every table into ``out``. ``partitions`` is the number of generation tasks; by
     default it follows the expected rows and the cores Spark has (``workload.default_tasks``).
     ``out`` must be empty, missing, or (with ``overwrite``) one of our datasets; the run holds the
     folder's lock throughout (``claim``, when the caller took it already). ``as_of``: the tables as
-    they stood at the end of that day instead of the window's end."""
+    they stood at the end of that day instead of the window's end. ``layout``: how the large tables'
+    rows are spread over files (job/layout.py)."""
     progress = progress or Progress()
     if claim is None:
         with Claim(out, overwrite, progress) as claim:
-            return _generate(spark, cfg, out, formats, partitions, progress, as_of)
-    return _generate(spark, cfg, out, formats, partitions, progress, as_of)
+            return _generate(spark, cfg, out, formats, partitions, progress, as_of, layout)
+    return _generate(spark, cfg, out, formats, partitions, progress, as_of, layout)
 
 
 def table_frames(spark: SparkSession, plan: Plan, states: DataFrame, history: bool = False) -> dict[str, DataFrame]:
@@ -141,7 +143,7 @@ def table_frames(spark: SparkSession, plan: Plan, states: DataFrame, history: bo
 
 
 def stage_simulation(spark: SparkSession, plan: Plan, staging: Staging, partitions: int, progress: Progress,
-                     fmt: str = "parquet", history: bool = False) -> dict[str, Path]:
+                     fmt: str = "parquet", history: bool = False, layout: str = "tasks") -> dict[str, Path]:
     """Simulate every table and write its final rows to ``staging``'s ``fmt`` folder (checksums
     kept for "parquet"), with the pledges' history when asked: where each table went."""
     job, creators = plan.job, plan.creators
@@ -158,7 +160,8 @@ def stage_simulation(spark: SparkSession, plan: Plan, staging: Staging, partitio
         frames = table_frames(spark, plan, states, history)
         # files per table as the published layout has them; the creators from the staged pledges and
         # posts, not from a second pass over the states
-        steps: dict[str, Callable[[], object]] = {table: (lambda t=table: write(frames[t], t)) for table in SIMULATED}
+        steps: dict[str, Callable[[], object]] = {
+            table: (lambda t=table: write(arranged(frames[t], t, partitions, layout, plan.cfg.window.months), t)) for table in SIMULATED}
         if history:
             steps[HISTORY] = lambda: write(frames[HISTORY], HISTORY)
         steps["tiers"] = lambda: write(frames["tiers"].coalesce(1), "tiers")
@@ -172,24 +175,34 @@ def stage_simulation(spark: SparkSession, plan: Plan, staging: Staging, partitio
         states.unpersist()
 
 
-def _generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], partitions: int | None,
-              progress: Progress, as_of: dt.date | None) -> Result:
+def planned(spark: SparkSession, cfg: Config, partitions: int | None, progress: Progress) -> tuple[Plan, int]:
+    """The run's plan and its number of generation tasks."""
     progress(f"planning: {cfg.n_creators:,} creators, {cfg.n_patrons:,} patrons target, seed {cfg.seed}, scale {cfg.scale:g}")
     plan = Plan.make(cfg)
-    partitions = partitions or default_tasks(plan.expected_work(), cores(spark))
+    return plan, partitions or default_tasks(plan.expected_work(), cores(spark))
+
+
+def stage(spark: SparkSession, plan: Plan, staging: Staging, partitions: int, progress: Progress,
+          as_of: dt.date | None, layout: str) -> dict[str, Path]:
+    """Every output table's final rows in ``staging``'s Parquet folder, their checksums kept."""
+    if as_of is None:
+        return stage_simulation(spark, plan, staging, partitions, progress, layout=layout)
+    # the whole history first, then each table cut at the end of the day
+    full = {t: read_parquet(spark, p) for t, p in
+            stage_simulation(spark, plan, staging, partitions, progress, "history", history=True).items()}
+    cut = snapshots(full, as_of)
+    steps = {t: (lambda t=t: staging.write_parquet(_files(cut[t], t, partitions, layout, plan.cfg.window.months), t)) for t in TABLE_ORDER}
+    steps[GROUND_TRUTH] = lambda: staging.write_parquet(cut[GROUND_TRUTH], GROUND_TRUTH)
+    progress(f"cutting every table at the end of {as_of.isoformat()}")
+    return concurrently(spark, progress, steps)
+
+
+def _generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], partitions: int | None,
+              progress: Progress, as_of: dt.date | None, layout: str) -> Result:
+    plan, partitions = planned(spark, cfg, partitions, progress)
     staging = Staging(out)
     try:
-        if as_of is None:
-            staged = stage_simulation(spark, plan, staging, partitions, progress)
-        else:
-            # the whole history first, then each table cut at the end of the day
-            full = {t: read_parquet(spark, p) for t, p in
-                    stage_simulation(spark, plan, staging, partitions, progress, "history", history=True).items()}
-            cut = snapshots(full, as_of)
-            steps = {t: (lambda t=t: staging.write_parquet(_files(cut[t], t, partitions), t)) for t in TABLE_ORDER}
-            steps[GROUND_TRUTH] = lambda: staging.write_parquet(cut[GROUND_TRUTH], GROUND_TRUTH)
-            progress(f"cutting every table at the end of {as_of.isoformat()}")
-            staged = concurrently(spark, progress, steps)
+        staged = stage(spark, plan, staging, partitions, progress, as_of, layout)
 
         rows = {t: staging.checksums[t][0] for t in OUTPUT_TABLES}
         sums = {t: staging.checksums[t][1] for t in OUTPUT_TABLES}
@@ -198,7 +211,8 @@ def _generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], p
         for table in OUTPUT_TABLES:
             if "parquet" in formats:
                 paths[table]["parquet"] = f"parquet/{table}"
-            df = read_parquet(spark, staged[table])
+            # a copy reads the staged files packed into fewer tasks: laid out again
+            df = arranged(read_parquet(spark, staged[table]), table, partitions, layout, cfg.window.months)
             if "delta" in formats:
                 copies[f"delta/{table}"] = lambda df=df, t=table: str(staging.write_delta(df, t).relative_to(staging.root))
             if "csv" in formats:
@@ -211,7 +225,7 @@ def _generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], p
             progress(f"{table}: {rows[table]:,} rows, checksum {sums[table]}")
 
         seconds = time.monotonic() - progress.started
-        published = manifest.build(plan, formats, partitions, rows, sums, paths, as_of)
+        published = manifest.build(plan, formats, partitions, rows, sums, paths, as_of, layout)
         staging.publish([paths[t][f] for t in OUTPUT_TABLES for f in formats], manifest.text(published))
     except BaseException:
         staging.discard()
@@ -220,6 +234,10 @@ def _generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], p
     return Result(out, rows, sums, seconds, published)
 
 
-def _files(df: DataFrame, table: str, partitions: int) -> DataFrame:
-    """A cut table in as many files as the full one would have."""
-    return df.coalesce(1) if table in ("tiers", "creators") else df.repartition(partitions, df.columns[0])
+def _files(df: DataFrame, table: str, partitions: int, layout: str, months: int) -> DataFrame:
+    """A cut table in as many files as the full one would have, laid out as asked."""
+    if table in ("tiers", "creators"):
+        return df.coalesce(1)
+    if layout == "time" and table in EVENT_TIME:
+        return arranged(df, table, partitions, layout, months)
+    return df.repartition(partitions, df.columns[0])

@@ -31,9 +31,25 @@ def _dataset_manifest(path: Path, name: str) -> dict:
     return manifest
 
 
-def main(dataset: Path, control_dir: Path | None, report_dir: Path | None, master: str | None, quiet: bool) -> int:
+def main(dataset: Path | None, control_dir: Path | None, report_dir: Path | None, master: str | None, quiet: bool,
+         database: str | None = None, spark_conf: dict[str, str] | None = None) -> int:
+    """Validate the dataset in the folder ``dataset``, or in the catalog's ``database``."""
     require("validate")
-    manifest = _dataset_manifest(dataset, "DATASET")
+    progress = Progress(quiet=quiet)
+    spark = None
+    if database is not None:
+        from synth_spark.job.catalog import Database
+        from synth_spark.job.session import build_session
+
+        progress(f"starting Spark ({master or 'spark-submit master'})")
+        spark = build_session(master, app_name="synth-spark-validate", extra=spark_conf)
+        db = Database(spark, database)
+        manifest = db.manifest()
+        if manifest.get("as_of"):
+            raise ConfigError(f"--database: {database} holds a snapshot as of {manifest['as_of']}; validate judges the "
+                              "whole window: give a dataset generated without --as-of")
+    else:
+        manifest = _dataset_manifest(dataset, "DATASET")
     cfg = config_from_manifest(manifest.get("config", {}))
     control_manifest = None
     if control_dir is not None:
@@ -44,7 +60,7 @@ def main(dataset: Path, control_dir: Path | None, report_dir: Path | None, maste
             if control_manifest.get(key) != manifest.get(key):
                 raise ConfigError(f"--control: its {key} {control_manifest.get(key)!r} differs from the dataset's "
                                   f"{manifest.get(key)!r}; generate the control with the same --seed and --scale")
-    report_dir = report_dir or dataset / "report"
+    report_dir = report_dir or (dataset / "report" if database is None else Path(f"report-{database}").absolute())
 
     from synth_spark.job.session import build_session, cores, set_unless_given
     from synth_spark.publish.storage import check_server_sees
@@ -56,11 +72,11 @@ def main(dataset: Path, control_dir: Path | None, report_dir: Path | None, maste
     from synth_spark.validation.targets import evaluate
     from synth_spark.validation.verdicts import FAIL, NOISY, SHORT_VERDICT
 
-    progress = Progress(quiet=quiet)
-    progress(f"starting Spark ({master or 'spark-submit master'})")
-    read_as_delta = [m for m in (manifest, control_manifest) if m and "parquet" not in m["formats"] and "delta" in m["formats"]]
-    spark = build_session(master, app_name="synth-spark-validate", delta=bool(read_as_delta))
-    for folder in (dataset, control_dir):
+    if spark is None:
+        progress(f"starting Spark ({master or 'spark-submit master'})")
+        read_as_delta = [m for m in (manifest, control_manifest) if m and "parquet" not in m["formats"] and "delta" in m["formats"]]
+        spark = build_session(master, app_name="synth-spark-validate", delta=bool(read_as_delta))
+    for folder in (None if database else dataset, control_dir):
         if folder is not None:
             check_server_sees(spark, folder)
     # Validate caches the pledge-month panel and the creators x months frame and then runs dozens of
@@ -73,8 +89,10 @@ def main(dataset: Path, control_dir: Path | None, report_dir: Path | None, maste
     set_unless_given(spark, SHUFFLE_PARTITIONS, str(max(SHUFFLES_PER_TASK * int(manifest.get("partitions") or 1),
                                                         cores(spark))))
     progress("measuring")
-    root = str(dataset.resolve())
-    ds = Dataset.load(spark, root, cfg.window.start, cfg.window.months, manifest)
+    if database is not None:
+        ds = Dataset(spark, {t: spark.table(db.table(t)) for t in manifest["tables"]}, cfg.window.start, cfg.window.months)
+    else:
+        ds = Dataset.load(spark, str(dataset.resolve()), cfg.window.start, cfg.window.months, manifest)
     truth = ground_truth(ds)
     latent, months = manifests.latent_creators(manifest), anomaly_months(ds, truth)
     checks, frames = evaluate(ds, cfg, latent, months)

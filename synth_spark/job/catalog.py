@@ -1,0 +1,207 @@
+"""A dataset as Delta tables registered in the session's catalog (``--database NAME``, or
+``CATALOG.SCHEMA``) instead of a folder.
+
+Each table is created once with the data dictionary's table and column comments and NOT NULL on
+every column that is always set (``vocabulary.NULLABLE``); Delta then refuses a null there. A
+publish replaces each table's rows in one Delta commit, so replacing a dataset adds a version and
+keeps the history, then records the run's facts (seed, scale, version, as_of, rows, checksum) as
+table properties. The manifest goes last, as the one row of ``NAME.synth_spark_manifest``: a reader
+that finds a manifest finds every table written, each at the Delta version it lists.
+
+The tables are staged as Parquet first (the simulation runs once, and a failure before publishing
+leaves the catalog as it was), in a staging folder of ours in the session's warehouse folder.
+Tables of the database that synth-spark does not write are never touched; a table with one of our
+names that synth-spark did not write is refused, never replaced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable
+
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from synth_spark import manifest as manifests
+from synth_spark.column_notes import NOTES, TABLE_NOTES
+from synth_spark.config import Config
+from synth_spark.failures import ConfigError, one_line
+from synth_spark.job.layout import arranged
+from synth_spark.job.writers import Staging, read_parquet
+from synth_spark.progress import Progress
+from synth_spark.publish.dataset_folder import stale_staging
+from synth_spark.publish.storage import HadoopPath, remove_tree
+from synth_spark.vocabulary import NULLABLE, OUTPUT_TABLES, column_types
+
+#: the table holding the dataset's manifest, written last
+MANIFEST_TABLE = "synth_spark_manifest"
+MANIFEST_DDL = "run_id string NOT NULL, generated_at timestamp NOT NULL, manifest string NOT NULL"
+#: tables published at once
+PUBLISHING_AT_ONCE = 4
+#: every table property we set starts with this
+PREFIX = "synth_spark."
+
+
+def quoted(name: str) -> str:
+    return ".".join(f"`{part}`" for part in name.split("."))
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+class Database:
+    """A database (schema) of the session's catalog that holds, or will hold, a synth-spark dataset."""
+
+    def __init__(self, spark: SparkSession, name: str):
+        self.spark, self.name = spark, name
+
+    def table(self, table: str) -> str:
+        return quoted(f"{self.name}.{table}")
+
+    def exists(self) -> bool:
+        """Whether the database exists; a name the catalog rejects is a one-line ConfigError."""
+        try:
+            self.spark.sql(f"DESCRIBE NAMESPACE {quoted(self.name)}").collect()
+            return True
+        except Exception as exc:  # noqa: BLE001 - the catalog's own words say what is wrong
+            if any(k in str(exc) for k in ("SCHEMA_NOT_FOUND", "NoSuchNamespace", "NoSuchDatabase")):
+                return False
+            raise ConfigError(f"--database: {self.name!r} is refused by the catalog: {one_line(exc)}") from None
+
+    def has(self, table: str) -> bool:
+        return bool(self.spark.catalog.tableExists(f"{self.name}.{table}"))
+
+    def properties(self, table: str) -> dict[str, str]:
+        return {r[0]: r[1] for r in self.spark.sql(f"SHOW TBLPROPERTIES {self.table(table)}").collect()}
+
+    def ours(self) -> list[str]:
+        """The tables of a synth-spark dataset this database holds. A table with one of our names that
+        synth-spark did not write, or whose columns are not the ones this version writes, is refused."""
+        if not self.exists():
+            return []
+        found = []
+        for table in (*OUTPUT_TABLES, MANIFEST_TABLE):
+            if not self.has(table):
+                continue
+            if self.properties(table).get(f"{PREFIX}generator") != manifests.GENERATOR:
+                raise ConfigError(f"--database: {self.name}.{table} exists and synth-spark did not write it; "
+                                  "give another database (synth-spark never replaces a table it did not write)")
+            want = MANIFEST_DDL.replace(" NOT NULL", "") if table == MANIFEST_TABLE else ", ".join(
+                f"{c} {t}" for c, t in column_types(table).items())
+            have = ", ".join(f"{f.name} {f.dataType.simpleString()}" for f in self.spark.table(self.table(table)).schema)
+            if have != want:
+                raise ConfigError(f"--database: {self.name}.{table} has other columns than synth-spark writes now "
+                                  f"({have}); drop it or give another database")
+            found.append(table)
+        return found
+
+    def check_target(self, overwrite: bool) -> None:
+        """Refuse, before any work, a database we must not write (one line, exit 2)."""
+        if self.ours() and not overwrite:
+            raise ConfigError(f"--database: {self.name} already holds a synth-spark dataset; pass --overwrite to "
+                              "replace it (a new Delta version of each table: the history stays)")
+
+    def create_table(self, table: str) -> None:
+        types = column_types(table)
+        notes = NOTES[table]
+        columns = ", ".join(f"`{c}` {t}{'' if c in NULLABLE[table] else ' NOT NULL'} COMMENT {_literal(notes[c])}"
+                            for c, t in types.items())
+        self.spark.sql(f"CREATE TABLE IF NOT EXISTS {self.table(table)} ({columns}) USING delta "
+                       f"COMMENT {_literal(TABLE_NOTES[table])} TBLPROPERTIES ('{PREFIX}generator' = 'synth-spark')")
+
+    def set_properties(self, table: str, props: dict[str, str]) -> None:
+        pairs = ", ".join(f"{_literal(PREFIX + k)} = {_literal(v)}" for k, v in props.items())
+        self.spark.sql(f"ALTER TABLE {self.table(table)} SET TBLPROPERTIES ({pairs})")
+
+    def version(self, table: str) -> int:
+        return int(self.spark.sql(f"DESCRIBE HISTORY {self.table(table)} LIMIT 1").first()["version"])
+
+    def location(self, table: str) -> str:
+        return str(self.spark.sql(f"DESCRIBE DETAIL {self.table(table)}").first()["location"])
+
+    def manifest(self, name: str = "--database") -> dict:
+        """The manifest of the dataset the database holds; a one-line ConfigError when it holds none."""
+        if not self.exists() or not self.has(MANIFEST_TABLE):
+            raise ConfigError(f"{name}: {self.name} holds no synth-spark dataset (no {MANIFEST_TABLE} table); "
+                              f"write one with 'synth-spark generate --database {self.name}'")
+        row = self.spark.table(self.table(MANIFEST_TABLE)).first()
+        try:
+            manifest = json.loads(row["manifest"]) if row else None
+        except ValueError:
+            manifest = None
+        if not isinstance(manifest, dict) or manifest.get("generator") != manifests.GENERATOR:
+            raise ConfigError(f"{name}: {self.name}.{MANIFEST_TABLE} holds no synth-spark manifest")
+        return manifest
+
+
+def warehouse(spark: SparkSession) -> HadoopPath:
+    return HadoopPath.of(spark, spark.conf.get("spark.sql.warehouse.dir"))
+
+
+def table_facts(published: dict, table: str) -> dict[str, str]:
+    """What a table's properties record of the run that wrote it."""
+    entry = published["tables"][table]
+    facts = {"generator": manifests.GENERATOR, "generator_version": published["generator_version"],
+             "run_id": published["run_id"], "generated_at": published["generated_at"],
+             "seed": str(published["seed"]), "scale": f"{published['scale']:g}", "layout": published["layout"],
+             "as_of": published.get("as_of") or "", "rows": str(entry["rows"]), "checksum": entry["checksum"]}
+    return facts
+
+
+def generate_tables(spark: SparkSession, cfg: Config, db: Database, partitions: int | None, progress: Progress,
+                    overwrite: bool = False, as_of: dt.date | None = None, layout: str = "tasks") -> dict:
+    """Generate every table into the database ``db`` (checked first: ``Database.check_target``);
+    returns the published manifest."""
+    from synth_spark.job.generate import concurrently, planned, stage
+
+    db.check_target(overwrite)
+    room = warehouse(spark)
+    for folder in stale_staging(room) if room.exists() else []:
+        progress(f"removing {folder.name}, left by a run that is no longer running")
+        remove_tree(folder, ignore_errors=True)
+    plan, partitions = planned(spark, cfg, partitions, progress)
+    staging = Staging(room)
+    try:
+        staged = stage(spark, plan, staging, partitions, progress, as_of, layout)
+        rows = {t: staging.checksums[t][0] for t in OUTPUT_TABLES}
+        sums = {t: staging.checksums[t][1] for t in OUTPUT_TABLES}
+        published = manifests.build(plan, ["delta"], partitions, rows, sums,
+                                    {t: {"delta": f"{db.name}.{t}"} for t in OUTPUT_TABLES}, as_of, layout)
+        published["run_id"] = uuid.uuid4().hex
+        published["database"] = db.name
+        if not db.exists():  # "IF NOT EXISTS" alone has the Hive metastore log an error when it does
+            spark.sql(f"CREATE DATABASE IF NOT EXISTS {quoted(db.name)} COMMENT "
+                      f"{_literal('Synthetic creator-economy data written by synth-spark')}")
+
+        def publish(table: str) -> Callable[[], dict]:
+            def step() -> dict:
+                db.create_table(table)
+                df = arranged(read_parquet(spark, staged[table]), table, partitions, layout, cfg.window.months)
+                note = f"synth-spark run {published['run_id']}: seed {cfg.seed}, scale {cfg.scale:g}"
+                df.writeTo(db.table(table)).option("userMetadata", note).overwrite(F.lit(True))
+                data_version = db.version(table)
+                db.set_properties(table, table_facts(published, table))
+                return {"data_version": data_version, "location": db.location(table)}
+            return step
+
+        # mostly catalog and Delta log round trips on the driver, each with little Spark work
+        written = concurrently(spark, progress, {t: publish(t) for t in OUTPUT_TABLES}, at_once=PUBLISHING_AT_ONCE)
+        for table, where in written.items():
+            published["tables"][table].update(where)
+        _write_manifest(spark, db, published)
+    finally:
+        staging.discard()
+    progress(f"published {db.name}.{MANIFEST_TABLE}")
+    return published
+
+
+def _write_manifest(spark: SparkSession, db: Database, published: dict) -> None:
+    spark.sql(f"CREATE TABLE IF NOT EXISTS {db.table(MANIFEST_TABLE)} ({MANIFEST_DDL}) USING delta "
+              f"COMMENT {_literal('The manifest of the synth-spark dataset in this database: written last')} "
+              f"TBLPROPERTIES ('{PREFIX}generator' = 'synth-spark')")
+    generated = dt.datetime.fromisoformat(published["generated_at"])
+    row = spark.createDataFrame([(published["run_id"], generated, manifests.text(published))], MANIFEST_DDL.replace(" NOT NULL", ""))
+    row.writeTo(db.table(MANIFEST_TABLE)).overwrite(F.lit(True))
