@@ -22,7 +22,7 @@ DB = "catalog_test"
 
 @pytest.fixture(scope="module")
 def config():
-    return load_config(scale=0.05, seed=7)
+    return load_config(scale=0.02, seed=7)
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def published(spark, config):
     the time layout: (the first manifest, the second, the database)."""
     from synth_spark import Generator
 
-    gen = Generator(spark, config=config, partitions=4)
+    gen = Generator(spark, config=config, partitions=2)
     first = gen.write(database=DB).manifest
     second = gen.write(database=DB, overwrite=True, layout="time").manifest
     return first, second, Database(spark, DB)
@@ -84,7 +84,7 @@ def test_table_properties_record_the_run(published):
     props = db.properties("transactions")
     entry = second["tables"]["transactions"]
     assert {k: props[f"synth_spark.{k}"] for k in ("seed", "scale", "rows", "checksum", "layout", "as_of", "run_id")} == {
-        "seed": "7", "scale": "0.05", "rows": str(entry["rows"]), "checksum": entry["checksum"], "layout": "time",
+        "seed": "7", "scale": "0.02", "rows": str(entry["rows"]), "checksum": entry["checksum"], "layout": "time",
         "as_of": "", "run_id": second["run_id"]}
     assert props["synth_spark.generator_version"] == second["generator_version"]
 
