@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 OUT    ?= out/1x
 SCALE  ?= 1
 
-.PHONY: setup generate test test-cluster test-all bench reproducibility compat lock clean
+.PHONY: setup wheel generate test test-cluster test-all bench reproducibility compat lock clean
 
 # constraints.txt pins every package to the versions CI tests; pyproject.toml declares the ranges.
 $(BIN)/.installed: pyproject.toml constraints.txt
@@ -17,6 +17,12 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 setup: $(BIN)/.installed
+
+# The wheel python -m build makes, installed over the editable install (CI tests what users install;
+# the package lives in src/, so the checkout itself is not importable). Back to editable: pip install -e .
+wheel: setup
+	$(BIN)/python -m build --wheel --outdir dist . >/dev/null
+	$(BIN)/pip install --quiet --no-deps --force-reinstall "$$(ls -t dist/synth_spark-*.whl | head -1)"
 
 $(BIN)/.installed-bench: $(BIN)/.installed
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[all,test,bench]'

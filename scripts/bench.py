@@ -8,7 +8,7 @@ One Spark session (local[*]) in this process runs three stages, each writing Par
 1. ``synth-spark``: the package's ``generate()`` at scale S, Parquet only (simulation, derivation,
    staging, checksums and publication included: what ``synth-spark generate --format parquet`` does).
 2. ``floor``: the same tables, with the row counts synth-spark produced and the schemas of
-   ``synth_spark/schemas.py``, each written by ``spark.range(n)`` plus hash-derived values of the right
+   ``synth_spark/vocabulary.py``, each written by ``spark.range(n)`` plus hash-derived values of the right
    type per column and no logic: about the least time any Spark generator of these tables takes here
    (not the least CPU: a hash per column costs more than dbldatagen's ``rand()``).
 3. ``dbldatagen``: databrickslabs' generator, one ``DataGenerator`` per table built from the same schemas

@@ -142,15 +142,17 @@ done
 wait_for "$LOGS/master.log" "Registering worker" 2 "two workers"
 say "two workers registered (1 core, 2 GiB each; pids ${STARTED[1]} ${STARTED[2]})"
 
-(cd "$ROOT" && "$PYTHON" - "$WORK/synth_spark.zip" <<'EOF'
+# the package as installed (in CI the wheel python -m build made), zipped for --py-files
+"$PYTHON" - "$WORK/synth_spark.zip" <<'EOF'
 import sys, zipfile
 from pathlib import Path
+import synth_spark
+package = Path(synth_spark.__file__).parent
 with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
-    for f in sorted(Path("synth_spark").rglob("*")):
+    for f in sorted(package.rglob("*")):
         if f.is_file() and "__pycache__" not in f.parts:
-            z.write(f, f.as_posix())   # default.yaml is a link to conf/default.yaml: its content goes in
+            z.write(f, f.relative_to(package.parent).as_posix())   # a link (default.yaml in a checkout): its content
 EOF
-)
 
 say "spark-submit jobs/generate.py to $MASTER_URL: --scale $SCALE --format $CLUSTER_FORMAT"
 JAVA_OPTS="$MARK -Duser.timezone=UTC"

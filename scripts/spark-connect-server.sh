@@ -21,6 +21,7 @@ MASTER=${MASTER:-local[*]}
 PYSPARK_DIR=$("$PYTHON" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')
 JARS=$(cd "$ROOT" && "$PYTHON" -c 'from synth_spark.job.session import cached_delta_jars; print(",".join(cached_delta_jars() or []))')
 [[ -n $JARS ]] || { echo "spark-connect-server: Delta jars not cached; run 'make setup' once" >&2; exit 2; }
+LOG_CONFIG=$("$PYTHON" -c 'from synth_spark.job.session import QUIET_LOG_CONFIG; print(QUIET_LOG_CONFIG)')
 
 export TZ=UTC SPARK_HOME=$PYSPARK_DIR PYSPARK_PYTHON=$PYTHON SPARK_LOCAL_IP=${SPARK_LOCAL_IP:-$BIND}
 exec "$PYSPARK_DIR/bin/spark-submit" \
@@ -34,5 +35,5 @@ exec "$PYSPARK_DIR/bin/spark-submit" \
   --conf spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog \
   --conf spark.sql.session.timeZone=UTC \
   --conf spark.ui.enabled=false \
-  --conf "spark.driver.extraJavaOptions=-Dlog4j.configurationFile=$ROOT/synth_spark/job/log4j2.properties" \
+  --conf "spark.driver.extraJavaOptions=-Dlog4j.configurationFile=$LOG_CONFIG" \
   spark-internal

@@ -107,7 +107,7 @@ class Sandbox:
 
     def __init__(self, root: Path, dataset: Path):
         self.root, self.dataset = root, dataset
-        for name in ("jobs", "synth_spark", "conf", "scripts"):
+        for name in ("jobs", "src", "conf", "scripts"):
             (root / name).symlink_to(ROOT / name)
         (root / ".venv").symlink_to(Path(sys.prefix))
         (root / "tmp").mkdir()
@@ -355,7 +355,7 @@ RULES = [
     (r"^scripts/spark-connect-server\.sh", run_connect_server),
     (r"^spark-submit ", run_spark_submit),
     (r"^export ", run_export),
-    (r"^zip ", run_zip),
+    (r"^(zip|python -m zipfile) ", run_zip),
     (r"^dbt test ", run_dbt),
     (r"^scripts/cluster-smoke\.sh", run_cluster_smoke),
 ]
