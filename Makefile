@@ -37,7 +37,7 @@ generate: setup
 TEST_WORKERS ?= 2
 
 test: setup
-	$(BIN)/python -m pytest -m "not slow" -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+	$(BIN)/python -m pytest -m "not slow" -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=30
 
 # A Spark standalone master and two workers on 127.0.0.1 against local mode (scripts/cluster-smoke.sh).
 test-cluster: setup
