@@ -166,8 +166,7 @@ def generate_tables(spark: SparkSession, cfg: Config, db: Database, partitions: 
     staging = Staging(room)
     try:
         staged = stage(spark, plan, staging, partitions, progress, as_of, layout)
-        rows = {t: staging.checksums[t][0] for t in OUTPUT_TABLES}
-        sums = {t: staging.checksums[t][1] for t in OUTPUT_TABLES}
+        rows, sums = staging.counts(OUTPUT_TABLES)
         published = manifests.build(plan, ["delta"], partitions, rows, sums,
                                     {t: {"delta": f"{db.name}.{t}"} for t in OUTPUT_TABLES}, as_of, layout)
         published["run_id"] = uuid.uuid4().hex

@@ -203,9 +203,7 @@ def _generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], p
     staging = Staging(out)
     try:
         staged = stage(spark, plan, staging, partitions, progress, as_of, layout)
-
-        rows = {t: staging.checksums[t][0] for t in OUTPUT_TABLES}
-        sums = {t: staging.checksums[t][1] for t in OUTPUT_TABLES}
+        rows, sums = staging.counts(OUTPUT_TABLES)
         paths: dict[str, dict[str, str]] = {t: {} for t in OUTPUT_TABLES}
         copies: dict[str, Callable[[], str]] = {}
         for table in OUTPUT_TABLES:

@@ -59,6 +59,10 @@ class Staging:
         #: rows and checksum of each table written to Parquet
         self.checksums: dict[str, tuple[int, str]] = {}
 
+    def counts(self, tables) -> tuple[dict[str, int], dict[str, str]]:
+        """The rows and the checksum of each of ``tables`` (written to Parquet), in that order."""
+        return {t: self.checksums[t][0] for t in tables}, {t: self.checksums[t][1] for t in tables}
+
     def path(self, fmt: str, table: str) -> Path:
         return self.root / fmt / table
 
