@@ -180,3 +180,8 @@ def test_the_api_refuses_a_database_given_wrongly_before_any_work(spark, config,
     with pytest.raises(ConfigError, match=re.escape(message)):
         Generator(spark, config=config).write(**kwargs)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_name_the_catalog_rejects_is_one_line_naming_the_option(spark):
+    with pytest.raises(ConfigError, match=r"^--database: 'no_such\.db' is refused by the catalog: .*[Nn]ested"):
+        Database(spark, "no_such.db").exists()
