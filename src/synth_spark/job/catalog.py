@@ -144,11 +144,10 @@ def warehouse(spark: SparkSession) -> HadoopPath:
 def table_facts(published: dict, table: str) -> dict[str, str]:
     """What a table's properties record of the run that wrote it."""
     entry = published["tables"][table]
-    facts = {"generator": manifests.GENERATOR, "generator_version": published["generator_version"],
-             "run_id": published["run_id"], "generated_at": published["generated_at"],
-             "seed": str(published["seed"]), "scale": f"{published['scale']:g}", "layout": published["layout"],
-             "as_of": published.get("as_of") or "", "rows": str(entry["rows"]), "checksum": entry["checksum"]}
-    return facts
+    return {"generator": manifests.GENERATOR, "generator_version": published["generator_version"],
+            "run_id": published["run_id"], "generated_at": published["generated_at"],
+            "seed": str(published["seed"]), "scale": f"{published['scale']:g}", "layout": published["layout"],
+            "as_of": published.get("as_of") or "", "rows": str(entry["rows"]), "checksum": entry["checksum"]}
 
 
 def generate_tables(spark: SparkSession, cfg: Config, db: Database, partitions: int | None, progress: Progress,

@@ -25,10 +25,14 @@ def _dataset_manifest(path: Path, name: str) -> dict:
         settle(path, name)
     manifest = manifests.read(path, name)
     manifests.check(manifest, name)
-    if manifest.get("as_of"):
-        raise ConfigError(f"{name}: {str(path)!r} is a snapshot as of {manifest['as_of']}; validate judges the whole "
-                          "window: give a dataset generated without --as-of")
+    _refuse_snapshot(manifest, name, repr(str(path)))
     return manifest
+
+
+def _refuse_snapshot(manifest: dict, name: str, what: str) -> None:
+    if manifest.get("as_of"):
+        raise ConfigError(f"{name}: {what} is a snapshot as of {manifest['as_of']}; validate judges the whole "
+                          "window: give a dataset generated without --as-of")
 
 
 def main(dataset: Path | None, control_dir: Path | None, report_dir: Path | None, master: str | None, quiet: bool,
@@ -45,9 +49,7 @@ def main(dataset: Path | None, control_dir: Path | None, report_dir: Path | None
         spark = build_session(master, app_name="synth-spark-validate", extra=spark_conf)
         db = Database(spark, database)
         manifest = db.manifest()
-        if manifest.get("as_of"):
-            raise ConfigError(f"--database: {database} holds a snapshot as of {manifest['as_of']}; validate judges the "
-                              "whole window: give a dataset generated without --as-of")
+        _refuse_snapshot(manifest, "--database", database)
     else:
         manifest = _dataset_manifest(dataset, "DATASET")
     cfg = config_from_manifest(manifest.get("config", {}))
