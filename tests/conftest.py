@@ -4,6 +4,7 @@ and one small generated dataset shared by the pipeline tests."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,11 @@ def xdist_group(item) -> str:
     if group.endswith("test_documented_commands.py") and hasattr(item, "callspec"):
         return f"{group}[{item.callspec.id}]"  # each page may go to either worker
     return SHARED_GROUPS.get(group, group)
+
+
+def pytest_configure(config):
+    """Every JVM the tests start reads tests/spark-conf (a developer's own SPARK_CONF_DIR stands)."""
+    os.environ.setdefault("SPARK_CONF_DIR", str(Path(__file__).with_name("spark-conf")))
 
 
 @pytest.hookimpl(tryfirst=True)

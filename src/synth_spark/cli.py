@@ -273,7 +273,7 @@ def run_changes(args: argparse.Namespace) -> int:
 
 
 def run_advance(args: argparse.Namespace) -> int:
-    """Move a Delta snapshot forward to --to, one MERGE commit per table and day."""
+    """Move a Delta snapshot forward to --to, one commit (MERGE or append) per table and day."""
     from synth_spark.job.advance import advance, refuse_unadvanceable
     from synth_spark.manifest import read as read_manifest
 

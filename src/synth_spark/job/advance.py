@@ -1,7 +1,8 @@
 """``advance``: move a snapshot's Delta tables forward day by day, the way a platform's tables move
-under daily ingestion: for each day, one MERGE per table of that day's change batch, with Delta's
-change data feed on, so ``readChangeFeed`` between two days' versions returns that day's changes and
-time travel to a day's version is the snapshot of that day.
+under daily ingestion: for each day, one commit per table of that day's change batch (a MERGE, or an
+append for the append-only tables), with Delta's change data feed on, so ``readChangeFeed`` between
+two days' versions returns that day's changes and time travel to a day's version is the snapshot of
+that day.
 
 The manifest records each day's table versions and, once every day is merged, the new ``as_of``,
 rows and checksums. A killed run leaves a note of the versions it started from (``ADVANCING``); the
@@ -21,7 +22,7 @@ from pyspark.sql import functions as F
 
 from synth_spark import manifest
 from synth_spark.config import ConfigError, config_from_manifest
-from synth_spark.job.as_of import KEYS
+from synth_spark.job.as_of import APPEND_ONLY, KEYS
 from synth_spark.job.change_feed import days_between, run_partitions, stage_batches
 from synth_spark.job.changes import BATCH_DATE, CHANGE_TYPE
 from synth_spark.job.generate import CONCURRENT_JOBS
@@ -124,9 +125,15 @@ def advance(spark: SparkSession, dataset: Path, to: dt.date, partitions: int | N
 
 
 def _merge_day(spark: SparkSession, path: Path, batches, table: str, day: dt.date) -> int:
-    """One MERGE of the day's batch: updates replace, inserts add, deletes remove. The table's version after it."""
+    """One commit of the day's batch: updates replace, inserts add, deletes remove. The table's version after it."""
     key, cols = KEYS[table], columns(table)
     source = batches.where(F.col(BATCH_DATE) == day.isoformat())
+    if table in APPEND_ONLY:
+        # A row of these tables is written once and never changes, so its batch holds inserts of new
+        # keys only: an append commits the same rows (the change feed reads them as inserts) without
+        # the MERGE's join against every file of the table, which grew with each day merged.
+        source.select(*cols).write.format("delta").mode("append").save(str(path))
+        return _version(spark, path)
     (_delta(spark, path).alias("t").merge(source.alias("s"), f"t.{key} = s.{key}")
         .whenMatchedDelete(condition=f"s.{CHANGE_TYPE} = 'delete'")
         .whenMatchedUpdate(set={c: f"s.{c}" for c in cols})
