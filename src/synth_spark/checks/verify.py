@@ -117,20 +117,28 @@ def verify(spark: SparkSession, dataset: Path, emit: Callable[[str], None] = pri
 def main(dataset: Path | None, master: str | None, database: str | None = None,
          spark_conf: dict[str, str] | None = None) -> int:
     from synth_spark.job.session import build_session
-    from synth_spark.publish.storage import check_server_sees
+    from synth_spark.publish.storage import check_server_sees, resolve
 
     if database is not None:
         started = time.monotonic()
         spark = build_session(master, app_name="synth-spark-verify", extra=spark_conf)
         lines = verify(spark, None, database=database)
         return _summary(lines, database, started)
-    if dataset.is_dir():
-        settle(dataset)  # a publish a killed run left: finished or undone before anything is read
-    manifest = read_manifest(dataset)  # bad input fails here, before Spark starts
-    formats, _ = check_manifest(manifest)
+    local = isinstance(dataset, Path)
+    if local:
+        if dataset.is_dir():
+            settle(dataset)  # a publish a killed run left: finished or undone before anything is read
+        manifest = read_manifest(dataset)  # bad input fails here, before Spark starts
+        formats, _ = check_manifest(manifest)
     started = time.monotonic()
-    spark = build_session(master, app_name="synth-spark-verify", delta="delta" in formats)
+    # a URI's manifest is read through the session's file system: Delta is configured in case it lists it
+    spark = build_session(master, app_name="synth-spark-verify", delta=not local or "delta" in formats,
+                          extra=spark_conf)
     check_server_sees(spark, dataset)
+    if not local:
+        dataset = resolve(spark, dataset)
+        settle(dataset)
+        manifest = read_manifest(dataset)
     lines = verify(spark, dataset, manifest=manifest)
     return _summary(lines, dataset.resolve(), started)
 

@@ -111,6 +111,8 @@ class HadoopPath:
     def resolve(self) -> "HadoopPath":
         return self
 
+    absolute = resolve  # a URI is absolute already
+
     def relative_to(self, other: "HadoopPath") -> Path:
         prefix = str(other) + "/"
         if not self._uri.startswith(prefix):
@@ -122,6 +124,9 @@ class HadoopPath:
 
     def is_dir(self) -> bool:
         return self.exists() and bool(self._fs.getFileStatus(self._path).isDirectory())
+
+    def is_file(self) -> bool:
+        return self.exists() and bool(self._fs.getFileStatus(self._path).isFile())
 
     def mkdir(self, parents: bool = False, exist_ok: bool = False) -> None:
         if self.exists():
