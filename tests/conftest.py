@@ -87,6 +87,15 @@ def connect_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory):
+    """An S3-compatible server on loopback (moto) with an empty bucket (spark_servers.S3_BUCKET)."""
+    from tests.spark_servers import s3_server
+
+    with s3_server(tmp_path_factory.mktemp("s3") / "moto.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def small_dataset(spark, small_config, tmp_path_factory) -> Path:
     """A dataset in all three formats at scale 0.1, generated once with 2 partitions."""
     from synth_spark.job.generate import generate

@@ -1,5 +1,6 @@
 """Servers the tests start on loopback and stop afterwards, by process group: a Spark Connect
-server with Delta (scripts/spark-connect-server.sh, the one the docs tell users to start)."""
+server with Delta (scripts/spark-connect-server.sh, the one the docs tell users to start), and an
+S3-compatible object store (moto's server mode) with a bucket in it."""
 
 from __future__ import annotations
 
@@ -63,3 +64,39 @@ def _stop(proc: subprocess.Popen) -> None:
             return
         except subprocess.TimeoutExpired:
             continue
+
+
+#: the bucket the S3 server starts with, and the credentials it accepts (any are; these are named)
+S3_BUCKET = "synth"
+S3_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "synth-test", "AWS_SECRET_ACCESS_KEY": "synth-test-secret",
+                  "AWS_REGION": "us-east-1"}
+
+
+@contextmanager
+def s3_server(log: Path):
+    """An S3-compatible server on 127.0.0.1 (moto_server, a separate process) holding an empty
+    bucket ``S3_BUCKET``: yields its endpoint URL."""
+    port = free_port()
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not _listening(port):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the S3 server did not start:\n{log.read_text(errors='replace')[-3000:]}")
+            time.sleep(0.2)
+        endpoint = f"http://127.0.0.1:{port}"
+        s3_client(endpoint).create_bucket(Bucket=S3_BUCKET)
+        yield endpoint
+    finally:
+        _stop(proc)
+
+
+def s3_client(endpoint: str):
+    """boto3's S3 client on the test server (to look into the bucket as a second reader would)."""
+    import boto3
+
+    return boto3.client("s3", endpoint_url=endpoint, region_name=S3_CREDENTIALS["AWS_REGION"],
+                        aws_access_key_id=S3_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=S3_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])

@@ -1,0 +1,125 @@
+"""Writing to an object store for real: ``synth-spark generate s3a://...`` and ``verify`` against an
+S3-compatible server on loopback (moto's server mode), through Hadoop's S3A connector at Spark's
+Hadoop version, as a user runs them (the CLI, ``--spark-conf`` for the connector and the endpoint,
+credentials in the environment). The tables equal a local run's; ``--overwrite`` replaces the
+dataset; a run killed while it publishes leaves a dataset that verifies, old or new, never a mix."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from synth_spark.manifest import MANIFEST
+from synth_spark.publish.dataset_folder import JOURNAL, MARKER
+
+from .conftest import SMALL_SCALE, SMALL_SEED
+from .spark_servers import S3_BUCKET, S3_CREDENTIALS, s3_client
+
+#: Hadoop's S3 connector at the version of the Hadoop pyspark ships (hadoop-client-api-3.5.0.jar)
+HADOOP_AWS = "org.apache.hadoop:hadoop-aws:3.5.0"
+#: how long a run may take (Spark's start, the connector's resolution the first time, a busy machine)
+RUN_TIMEOUT = 900
+
+
+@pytest.fixture(scope="module")
+def endpoint(s3_endpoint):
+    return s3_endpoint
+
+
+def _settings(endpoint: str) -> list[str]:
+    """What a user passes to reach an S3-compatible store that is not AWS (path-style, its own endpoint)."""
+    conf = {"spark.jars.packages": HADOOP_AWS,
+            "spark.hadoop.fs.s3a.endpoint": endpoint,
+            "spark.hadoop.fs.s3a.path.style.access": "true",
+            "spark.hadoop.fs.s3a.endpoint.region": S3_CREDENTIALS["AWS_REGION"]}
+    return [arg for key, value in conf.items() for arg in ("--spark-conf", f"{key}={value}")]
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, **S3_CREDENTIALS}
+
+
+def _cli(endpoint: str, *args: str, timeout: int = RUN_TIMEOUT) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "synth_spark.cli", *args, "--master", "local[2]", *_settings(endpoint)]
+    return subprocess.run(cmd, capture_output=True, text=True, env=_env(), timeout=timeout)
+
+
+def _manifest(endpoint: str, prefix: str) -> dict:
+    body = s3_client(endpoint).get_object(Bucket=S3_BUCKET, Key=f"{prefix}/{MANIFEST}")["Body"].read()
+    return json.loads(body)
+
+
+def _keys(endpoint: str, prefix: str) -> list[str]:
+    pages = s3_client(endpoint).get_paginator("list_objects_v2").paginate(Bucket=S3_BUCKET, Prefix=f"{prefix}/")
+    # without the folder markers S3A leaves (``prefix/``, ``prefix/delta/``)
+    return [o["Key"][len(prefix) + 1:] for page in pages for o in page.get("Contents", []) if not o["Key"].endswith("/")]
+
+
+def _checksums(manifest: dict) -> dict[str, str]:
+    return {t: v["checksum"] for t, v in manifest["tables"].items()}
+
+
+@pytest.fixture(scope="module")
+def written(endpoint):
+    """``small_dataset``'s run (seed, scale, tasks, the three formats) written to the bucket."""
+    done = _cli(endpoint, "generate", f"s3a://{S3_BUCKET}/small", "--scale", str(SMALL_SCALE), "--seed", str(SMALL_SEED),
+                "--partitions", "2", "--format", "parquet,delta,csv")
+    assert done.returncode == 0, done.stderr[-3000:]
+    return f"s3a://{S3_BUCKET}/small"
+
+
+def test_the_tables_written_to_s3_are_the_local_runs_with_the_manifest(endpoint, written, small_manifest):
+    manifest = _manifest(endpoint, "small")
+    assert _checksums(manifest) == _checksums(small_manifest)
+    keys = _keys(endpoint, "small")
+    # the dataset and nothing of the run beside it: no staging folder, no lock, no journal
+    assert {k.split("/")[0] for k in keys} == {"parquet", "delta", "csv", MANIFEST, MARKER}
+
+
+def test_verify_reads_every_table_back_from_s3(endpoint, written):
+    done = _cli(endpoint, "verify", written)
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    assert done.stdout.count(" ok ") == 24 and "24 of 24 ok" in done.stdout
+
+
+def test_a_run_killed_while_publishing_to_s3_leaves_a_dataset_that_verifies(endpoint, tmp_path):
+    """A dataset needs --overwrite to be replaced; an --overwrite run killed once its publish has
+    begun (its journal is the publish's first write) leaves the old dataset or the new one, whole:
+    the next reader (verify) finishes or undoes the swap. The next run takes over the dead run's
+    lock and replaces the dataset."""
+    target = f"s3a://{S3_BUCKET}/replaced"
+    small = ("--scale", "0.05", "--format", "parquet")
+    first = _cli(endpoint, "generate", target, *small, "--seed", "1")
+    assert first.returncode == 0, first.stderr[-3000:]
+    refused = _cli(endpoint, "generate", target, *small, "--seed", "2")
+    assert refused.returncode == 2 and "--overwrite" in refused.stderr, refused.stderr[-3000:]
+
+    log = tmp_path / "killed.log"
+    cmd = [sys.executable, "-m", "synth_spark.cli", "generate", target, *small, "--seed", "2", "--overwrite",
+           "--master", "local[2]", *_settings(endpoint)]
+    with open(log, "w") as fh:
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=_env(), start_new_session=True)
+    try:
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while JOURNAL not in _keys(endpoint, "replaced"):
+            assert proc.poll() is None, f"the run ended before it was killed:\n{log.read_text()[-3000:]}"
+            assert time.monotonic() < deadline, f"no publish after {RUN_TIMEOUT}s:\n{log.read_text()[-3000:]}"
+            time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    done = _cli(endpoint, "verify", target)
+    assert done.returncode == 0 and "8 of 8 ok" in done.stdout, done.stdout + done.stderr[-3000:]
+    assert _manifest(endpoint, "replaced")["seed"] in (1, 2)
+    assert JOURNAL not in _keys(endpoint, "replaced")
+
+    rerun = _cli(endpoint, "generate", target, *small, "--seed", "3", "--overwrite")
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert _manifest(endpoint, "replaced")["seed"] == 3
+    assert {k.split("/")[0] for k in _keys(endpoint, "replaced")} == {"parquet", MANIFEST, MARKER}
