@@ -10,9 +10,12 @@ What is changed to run them here, and nothing else:
   ``--partitions N`` becomes 4 (there are 25 creators to share out);
 - where a line addresses a cluster or a store we do not have: ``--master spark://…``, ``yarn`` or
   ``k8s://…`` becomes ``local[2]`` (and ``--deploy-mode cluster`` goes, which local mode refuses);
-  an ``s3a://`` or ``abfss://`` folder becomes a ``file://`` one; the object-store connector leaves
-  ``--packages`` (Delta stays, resolved by spark-submit as the page says); YARN's ``--archives``
-  environment is this one;
+  under ``spark-submit`` an ``s3a://`` or ``abfss://`` folder becomes a ``file://`` one and the
+  object-store connector leaves ``--packages`` (Delta stays, resolved by spark-submit as the page
+  says); YARN's ``--archives`` environment is this one;
+- a ``synth-spark`` line with ``s3a://BUCKET/...`` runs against the session's S3-compatible server
+  (moto, on loopback): its bucket, its endpoint in place of the page's (or added, for AWS), and
+  its credentials in the environment;
 - placeholders: ``DATASET`` and the pages' sample folders are a generated dataset, ``DIR`` a new folder.
 ``make`` targets that are the test suite or the cluster run themselves (``make test``, ``make
 test-cluster``, ``make bench`` …) are expanded with ``make -n``: CI runs them for real.
@@ -34,6 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from .spark_servers import S3_BUCKET, S3_CREDENTIALS
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -199,9 +204,29 @@ def run_synth_spark(shown: Shown, box: Sandbox) -> subprocess.CompletedProcess:
             return done
     if args[1] in ("generate", "changes"):
         args = _small(args, _refused(shown))
+    if any(a.startswith("s3a://") for a in args):
+        args, env = _on_test_store(args, box, shown), {**env, **S3_CREDENTIALS}
     if "offline" in _comment(shown):
         env = {**env, **_offline(box)}
     return _cli_run(box, args, shown, env or None)
+
+
+def _on_test_store(args: list[str], box: Sandbox, shown: Shown) -> list[str]:
+    """An ``s3a://BUCKET/...`` line against the session's S3 server: the page's bucket is the
+    server's (under a prefix of the page's own), and the store's endpoint is the server's, given
+    as the page gives it for a store that is not AWS (or added, where the line addresses AWS)."""
+    endpoint = box.request.getfixturevalue("s3_endpoint")
+    prefix = Path(shown.page).stem
+    args = [re.sub(r"^s3a://BUCKET/", f"s3a://{S3_BUCKET}/{prefix}/", a) for a in args]
+    settings = {"spark.hadoop.fs.s3a.endpoint": endpoint, "spark.hadoop.fs.s3a.path.style.access": "true",
+                "spark.hadoop.fs.s3a.endpoint.region": S3_CREDENTIALS["AWS_REGION"]}
+    for key, value in settings.items():
+        given = [i for i, a in enumerate(args) if a.startswith(f"{key}=")]
+        if given:
+            args[given[0]] = f"{key}={value}"
+        else:
+            args += ["--spark-conf", f"{key}={value}"]
+    return args
 
 
 def _cli_run(box: Sandbox, args: list[str], shown: Shown, env: dict | None = None) -> subprocess.CompletedProcess:
