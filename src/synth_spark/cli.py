@@ -26,7 +26,7 @@ from synth_spark.failures import (
 )
 from synth_spark.job.layout import LAYOUTS
 from synth_spark.options import MAX_PARTITIONS
-from synth_spark.publish.storage import check_server_sees, check_writable, resolve
+from synth_spark.publish.storage import check_server_sees, check_writable, location, resolve
 from synth_spark.simulation.plan import refuse_unplannable
 from synth_spark.vocabulary import ANOMALY_TYPES
 
@@ -370,7 +370,7 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
     chk.add_argument("--work-dir", type=Path, default=None,
                      help="keep dbt's target (compiled SQL, run_results.json) and logs here (default: a temporary folder)")
     ver = sub.add_parser("verify", help="re-read a dataset and compare its row counts and checksums with its manifest")
-    ver.add_argument("dataset", type=options.out, nargs="?",
+    ver.add_argument("dataset", type=location, nargs="?",
                      help="a folder written by 'synth-spark generate', or its Hadoop FileSystem URI (s3a://...)")
     add_database_option(ver)
     ver.add_argument("--master", type=options.master, default=default_master, help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
