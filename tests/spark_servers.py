@@ -32,6 +32,15 @@ def _listening(port: int) -> bool:
         return False
 
 
+def _wait_listening(proc: subprocess.Popen, port: int, log: Path, what: str) -> None:
+    """Until the server ``proc`` accepts connections on ``port``; its log's end if it dies or never does."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while not _listening(port):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not start:\n{log.read_text(errors='replace')[-3000:]}")
+        time.sleep(0.2)
+
+
 @contextmanager
 def connect_server(log: Path, master: str = "local[2]"):
     """A Spark Connect server on 127.0.0.1: yields its ``sc://`` address; its log goes to ``log``."""
@@ -42,11 +51,7 @@ def connect_server(log: Path, master: str = "local[2]"):
         proc = subprocess.Popen(["bash", str(CONNECT_SCRIPT)], cwd=ROOT, env=env, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not _listening(port):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the Spark Connect server did not start:\n{log.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.5)
+        _wait_listening(proc, port, log, "the Spark Connect server")
         yield f"sc://127.0.0.1:{port}"
     finally:
         _stop(proc)
@@ -81,11 +86,7 @@ def s3_server(log: Path):
         proc = subprocess.Popen([str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not _listening(port):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the S3 server did not start:\n{log.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.2)
+        _wait_listening(proc, port, log, "the S3 server")
         endpoint = f"http://127.0.0.1:{port}"
         s3_client(endpoint).create_bucket(Bucket=S3_BUCKET)
         yield endpoint
