@@ -52,7 +52,7 @@ bench: $(BIN)/.installed-bench
 
 # The 10x checksums from the standalone cluster equal local[2] runs with --partitions 8 and 64 (about 10 min).
 reproducibility: setup
-	SCALE=10 PARTITIONS="8 64" CLUSTER_FORMAT=parquet scripts/cluster-smoke.sh
+	SCALE=10 PARTITIONS="8 64" scripts/cluster-smoke.sh
 
 # The wheel (python -m build) in fresh virtualenvs: Python 3.12 and 3.13 at constraints.txt's versions,
 # the lowest release of every range, and no extras; each must give this venv's checksums (scripts/compat.sh).

@@ -2,20 +2,24 @@
 # Cluster smoke test: the same dataset from a real Spark standalone cluster and from local mode.
 #
 #   scripts/cluster-smoke.sh            # PYTHON=.venv/bin/python, SCALE=0.05
-#   SCALE=10 PARTITIONS="8 64" CLUSTER_FORMAT=parquet scripts/cluster-smoke.sh
+#   SCALE=10 PARTITIONS="8 64" scripts/cluster-smoke.sh
 #                                       # reproducibility at scale: the cluster against local[2]
 #                                       # runs with --partitions 8 and --partitions 64 (make reproducibility)
 #
 # 1. starts a standalone master and two workers (1 core, 2 GiB each) on 127.0.0.1 with the classes
 #    that ship with pyspark; every port is picked by the OS (port 0), the master's REST server is
-#    off, work dirs, local dirs and logs live in a temporary folder;
-# 2. spark-submit jobs/generate.py to that master (client mode) with the package as --py-files and
-#    the cached Delta jars as --jars (no network): --format parquet,delta;
+#    off, work dirs, local dirs and logs live in a temporary folder. The workers' PATH has no
+#    virtualenv: their python3.11 lacks the package and all its dependencies (checked);
+# 2. builds the wheel, then runs the commands of docs/run-standalone.md's "bash cluster-smoke" block
+#    as the page shows them (the master's URL, the shared folder and the scale substituted; the
+#    cluster's settings in its spark-defaults.conf): a virtualenv packed with venv-pack, shipped with
+#    --archives, jobs/generate.py (--format parquet,delta) and jobs/changes.py (three days);
+#    each worker must have run executors with the archive unpacked beside them;
 # 3. synth-spark generate --master local[2] with the same seed and scale: --format parquet, once
 #    with the default partitions, or once per value of PARTITIONS (--partitions N);
 # 4. compares the rows and checksum of every table of the cluster's _manifest.json with each local one;
-# 5. writes three days of change batches (jobs/changes.py) on the cluster and in local[2] with another
-#    --partitions, and compares the rows and checksum of every table's batch of every day.
+# 5. writes the same three days of change batches in local[2] with another --partitions, and
+#    compares the rows and checksum of every table's batch of every day with the cluster's.
 # Exit 0 only when both runs succeed and every table matches. Whatever it started (drivers, workers,
 # master, executors and their Python workers) is stopped on exit, by PID, even on failure or Ctrl-C.
 # The temporary folder is removed on success and kept (with the logs) on failure; KEEP=1 keeps it.
@@ -25,8 +29,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
 SCALE=${SCALE:-0.05}
 PARTITIONS=${PARTITIONS:-}          # space-separated --partitions of the local runs; empty: one default run
-CLUSTER_FORMAT=${CLUSTER_FORMAT:-parquet,delta}
-STEP_TIMEOUT=${STEP_TIMEOUT:-600}   # seconds for each generate run
+STEP_TIMEOUT=${STEP_TIMEOUT:-600}   # seconds for each local run, and twice that for the page's commands
 START_TIMEOUT=60                    # seconds for the master and the workers to come up
 
 say() { printf '[cluster-smoke %4ds] %s\n' "$SECONDS" "$*"; }
@@ -38,21 +41,29 @@ PYSPARK_DIR=$("$PYTHON" -c 'import os, pyspark; print(os.path.dirname(pyspark.__
 SPARK_CLASS=$PYSPARK_DIR/bin/spark-class
 SPARK_SUBMIT=$PYSPARK_DIR/bin/spark-submit
 [[ -x $SPARK_CLASS && -x $SPARK_SUBMIT ]] || die "spark-class or spark-submit not found under $PYSPARK_DIR/bin"
-JARS=$(cd "$ROOT" && "$PYTHON" -c 'from synth_spark.job.session import cached_delta_jars; print(",".join(cached_delta_jars() or []))')
-[[ -n $JARS ]] || die "Delta jars not cached; run '$PYTHON scripts/fetch_delta_jars.py' (make setup) once"
-
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/synth-cluster-smoke.XXXXXX")
 LOGS=$WORK/logs
 mkdir -p "$LOGS" "$WORK/conf"
 STARTED=()   # PIDs of the processes started here, in start order
 OK=0
 
-# Everything started here: UTC, loopback only, the venv's Python on driver and executors, an empty
-# Spark conf dir (no spark-defaults.conf from elsewhere).
+# Everything started here: UTC, loopback only, a Spark conf dir of its own (the cluster's
+# spark-defaults.conf below, none from elsewhere). No PYSPARK_PYTHON: the local runs set it.
 export TZ=UTC SPARK_LOCAL_IP=127.0.0.1 SPARK_CONF_DIR=$WORK/conf SPARK_HOME=$PYSPARK_DIR
-export PYSPARK_PYTHON=$PYTHON PYSPARK_DRIVER_PYTHON=$PYTHON
+unset PYSPARK_PYTHON PYSPARK_DRIVER_PYTHON
 # Marks the JVMs started here (a -D on their command line), so a leftover can be found afterwards.
 MARK="-Dsynth.smoke.dir=$WORK"
+JAVA_OPTS="$MARK -Duser.timezone=UTC"
+# The workers' Python: an empty virtualenv of the driver's interpreter, first on a PATH without the
+# driver's virtualenv. It lacks the package and every dependency (checked), so the executors can
+# only work in the environment the job ships.
+VENV_BIN=$(cd "$(dirname "$PYTHON")" && pwd)
+"$("$PYTHON" -c 'import sys; print(sys._base_executable)')" -m venv --without-pip "$WORK/bare"
+BARE_PATH=$WORK/bare/bin:$(tr ':' '\n' <<<"$PATH" | grep -vxF "$VENV_BIN" | paste -sd: -)
+BARE=$(PATH=$BARE_PATH command -v python3.11)
+for module in synth_spark pyspark numpy pyarrow pandas faker pydantic yaml; do
+  ! "$BARE" -c "import $module" 2>/dev/null || die "the workers' $BARE has $module: it must be bare"
+done
 
 alive() { local s; s=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $s != Z* ]]; }
 tree() { local c; for c in $(pgrep -P "$1" 2>/dev/null); do echo "$c"; tree "$c"; done; }
@@ -120,7 +131,7 @@ run() {   # run NAME LOG CMD...: in the background (so a signal reaches the trap
   fi
 }
 
-say "work dir $WORK; pyspark $("$PYTHON" -c 'import pyspark; print(pyspark.__version__)') from $PYSPARK_DIR"
+say "work dir $WORK; pyspark $("$PYTHON" -c 'import pyspark; print(pyspark.__version__)') from $PYSPARK_DIR; workers' Python $BARE (bare)"
 
 say "starting the standalone master"
 SPARK_MASTER_OPTS="$MARK -Dspark.master.rest.enabled=false" \
@@ -134,7 +145,7 @@ say "master up at $MASTER_URL (pid ${STARTED[0]})"
 
 for n in 1 2; do
   mkdir -p "$WORK/worker-$n" "$WORK/local-$n"
-  SPARK_WORKER_OPTS="$MARK" SPARK_LOCAL_DIRS=$WORK/local-$n \
+  PATH=$BARE_PATH SPARK_WORKER_OPTS="$MARK" SPARK_LOCAL_DIRS=$WORK/local-$n \
     "$SPARK_CLASS" org.apache.spark.deploy.worker.Worker --host 127.0.0.1 --port 0 --webui-port 0 \
     --cores 1 --memory 2g --work-dir "$WORK/worker-$n" "$MASTER_URL" >"$LOGS/worker-$n.log" 2>&1 &
   STARTED+=("$!")
@@ -142,37 +153,57 @@ done
 wait_for "$LOGS/master.log" "Registering worker" 2 "two workers"
 say "two workers registered (1 core, 2 GiB each; pids ${STARTED[1]} ${STARTED[2]})"
 
-# the package as installed (in CI the wheel python -m build made), zipped for --py-files
-"$PYTHON" - "$WORK/synth_spark.zip" <<'EOF'
-import sys, zipfile
-from pathlib import Path
-import synth_spark
-package = Path(synth_spark.__file__).parent
-with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
-    for f in sorted(package.rglob("*")):
-        if f.is_file() and "__pycache__" not in f.parts:
-            z.write(f, f.relative_to(package.parent).as_posix())   # a link (default.yaml in a checkout): its content
+# The job ships its own Python environment, as docs/run-standalone.md tells users to: the commands of
+# that page's "bash cluster-smoke" block, run as shown but for the master's URL, the shared folder
+# and the scale. The wheel they install is built from this checkout.
+say "building the wheel; reading the commands of docs/run-standalone.md"
+mkdir -p "$WORK/submit" "$WORK/shared"
+"$PYTHON" -m build --wheel --outdir "$WORK/submit/dist" "$ROOT" >"$LOGS/wheel.log" 2>&1 \
+  || { tail -20 "$LOGS/wheel.log" >&2; die "python -m build failed (log: $LOGS/wheel.log)"; }
+ln -s "$ROOT/jobs" "$WORK/submit/jobs"
+ln -s "$ROOT/constraints.txt" "$WORK/submit/constraints.txt"
+ln -s "$("$PYTHON" -c 'import sys; print(sys.prefix)')" "$WORK/submit/.venv"   # the driver's environment
+"$PYTHON" - "$ROOT/docs/run-standalone.md" "$MASTER_URL" "$WORK/shared/" "$SCALE" >"$WORK/submit/commands.sh" <<'EOF'
+import re, sys
+page, master, shared, scale = sys.argv[1:]
+blocks = re.findall(r"^```bash cluster-smoke\n(.*?)^```", open(page).read(), re.S | re.M)
+if len(blocks) != 1:
+    sys.exit(f"{page}: expected one 'bash cluster-smoke' block, found {len(blocks)}")
+text = blocks[0].replace("\\\n", " ")
+text = text.replace("spark://HOST:7077", master).replace("/shared/synth/", shared)
+text = re.sub(r"--scale 1\b", f"--scale {scale}", text)
+print("set -euxo pipefail")
+print(text)
 EOF
-
-say "spark-submit jobs/generate.py to $MASTER_URL: --scale $SCALE --format $CLUSTER_FORMAT"
-JAVA_OPTS="$MARK -Duser.timezone=UTC"
-run "spark-submit on the cluster" "$LOGS/cluster-driver.log" \
-  "$SPARK_SUBMIT" --master "$MASTER_URL" --deploy-mode client --name synth-spark-cluster-smoke \
-  --py-files "$WORK/synth_spark.zip" --jars "$JARS" \
-  --driver-memory 1g --executor-memory 1g --executor-cores 1 --total-executor-cores 2 \
-  --driver-java-options "$JAVA_OPTS" \
-  --conf "spark.executor.extraJavaOptions=$JAVA_OPTS" \
-  --conf spark.executorEnv.TZ=UTC \
-  --conf "spark.executorEnv.PYSPARK_PYTHON=$PYTHON" \
-  --conf spark.ui.enabled=false \
-  --conf spark.driver.host=127.0.0.1 --conf spark.driver.bindAddress=127.0.0.1 \
-  --conf "spark.local.dir=$WORK/local-driver" \
-  "$ROOT/jobs/generate.py" "$WORK/cluster" --scale "$SCALE" --format "$CLUSTER_FORMAT"
-# The cluster really ran it: each worker launched an executor for the application.
+grep -q -- "--archives synth_env.tar.gz#environment" "$WORK/submit/commands.sh" || die "the page's commands ship no environment"
+# The cluster's settings, where its administrator would put them: loopback, small memory, UTC, and
+# the mark on every JVM.
+cat >"$WORK/conf/spark-defaults.conf" <<EOF
+spark.driver.host                 127.0.0.1
+spark.driver.bindAddress          127.0.0.1
+spark.driver.memory               1g
+spark.executor.memory             1g
+spark.executor.cores              1
+spark.cores.max                   2
+spark.ui.enabled                  false
+spark.local.dir                   $WORK/local-driver
+spark.driver.extraJavaOptions     $MARK -Duser.timezone=UTC
+spark.executor.extraJavaOptions   $MARK -Duser.timezone=UTC
+spark.executorEnv.TZ              UTC
+EOF
+say "the page's commands: a packed virtualenv, then generate and changes on $MASTER_URL (--scale $SCALE)"
+cd "$WORK/submit"
+STEP_TIMEOUT=$((2 * STEP_TIMEOUT)) run "the commands of docs/run-standalone.md" "$LOGS/cluster-driver.log" \
+  env PATH="$PYSPARK_DIR/bin:$BARE_PATH" bash commands.sh
+cd "$ROOT"
+# The cluster really ran them, in the shipped environment: each worker launched executors and
+# unpacked the archive beside them.
 for n in 1 2; do
   compgen -G "$WORK/worker-$n/app-*/*/stderr" >/dev/null || die "worker $n ran no executor (see $WORK/worker-$n)"
+  compgen -G "$WORK/worker-$n/app-*/*/environment/bin/python" >/dev/null \
+    || die "worker $n's executors have no unpacked environment (see $WORK/worker-$n)"
 done
-say "cluster run done; both workers ran an executor"
+say "cluster runs done; both workers ran executors in the shipped environment ($(du -m "$WORK/submit/synth_env.tar.gz" | cut -f1) MB archive)"
 
 LOCAL_DIRS=()
 for parts in ${PARTITIONS:-default}; do
@@ -180,17 +211,17 @@ for parts in ${PARTITIONS:-default}; do
   [[ $parts == default ]] || extra=(--partitions "$parts")
   say "synth-spark generate --master local[2]: --scale $SCALE --format parquet ${extra[*]}"
   run "local generate ($parts partitions)" "$LOGS/local-$parts.log" \
-    env PYSPARK_SUBMIT_ARGS="--driver-java-options '$JAVA_OPTS' pyspark-shell" \
+    env PYSPARK_PYTHON="$PYTHON" PYSPARK_SUBMIT_ARGS="--driver-java-options '$JAVA_OPTS' pyspark-shell" \
     "$(dirname "$PYTHON")/synth-spark" generate "$WORK/local-$parts" --master 'local[2]' --scale "$SCALE" \
     --format parquet "${extra[@]}"
   LOCAL_DIRS+=("$WORK/local-$parts")
 done
 
 say "comparing the manifests"
-"$PYTHON" - "$CLUSTER_FORMAT" "$WORK/cluster" "${LOCAL_DIRS[@]}" <<'EOF'
+"$PYTHON" - "$WORK/shared/1x" "${LOCAL_DIRS[@]}" <<'EOF'
 import json, sys
 from pathlib import Path
-fmt, cluster_dir, *local_dirs = sys.argv[1:]
+cluster_dir, *local_dirs = sys.argv[1:]
 cluster_dir = Path(cluster_dir)
 cluster = json.loads((cluster_dir / "_manifest.json").read_text())
 bad = []
@@ -209,7 +240,7 @@ for local_dir in map(Path, local_dirs):
         if not same:
             bad.append(f"{t} differs from {local_dir.name}")
 for t in cluster["tables"]:
-    if "delta" in fmt and not (cluster_dir / "delta" / t / "_delta_log").is_dir():
+    if "delta" in cluster["formats"] and not (cluster_dir / "delta" / t / "_delta_log").is_dir():
         bad.append(f"{t}: no Delta table in the cluster output")
 if bad:
     print("cluster-smoke: MISMATCH: " + "; ".join(bad))
@@ -218,23 +249,14 @@ runs = "local[2]" if len(local_dirs) == 1 else f"{len(local_dirs)} local[2] runs
 print(f"cluster-smoke: all {len(cluster['tables'])} tables: rows and checksums match between the standalone "
       f"cluster and {runs}")
 EOF
-# The daily change batches too: a day's batch does not depend on the master either.
+# The daily change batches too (the page ran jobs/changes.py on the cluster): a day's batch does not
+# depend on the master either.
 FEED_DAYS=(--from 2024-02-13 --to 2024-02-15)
-say "spark-submit jobs/changes.py to $MASTER_URL: ${FEED_DAYS[*]}"
-run "changes on the cluster" "$LOGS/cluster-changes.log" \
-  "$SPARK_SUBMIT" --master "$MASTER_URL" --deploy-mode client --name synth-spark-cluster-smoke-changes \
-  --py-files "$WORK/synth_spark.zip" \
-  --driver-memory 1g --executor-memory 1g --executor-cores 1 --total-executor-cores 2 \
-  --driver-java-options "$JAVA_OPTS" --conf "spark.executor.extraJavaOptions=$JAVA_OPTS" \
-  --conf spark.executorEnv.TZ=UTC --conf "spark.executorEnv.PYSPARK_PYTHON=$PYTHON" --conf spark.ui.enabled=false \
-  --conf spark.driver.host=127.0.0.1 --conf spark.driver.bindAddress=127.0.0.1 \
-  --conf "spark.local.dir=$WORK/local-driver" \
-  "$ROOT/jobs/changes.py" --out "$WORK/cluster-feed" --scale "$SCALE" --format parquet "${FEED_DAYS[@]}"
 run "changes in local[2]" "$LOGS/local-changes.log" \
-  env PYSPARK_SUBMIT_ARGS="--driver-java-options '$JAVA_OPTS' pyspark-shell" \
+  env PYSPARK_PYTHON="$PYTHON" PYSPARK_SUBMIT_ARGS="--driver-java-options '$JAVA_OPTS' pyspark-shell" \
   "$(dirname "$PYTHON")/synth-spark" changes --out "$WORK/local-feed" --master 'local[2]' --scale "$SCALE" \
   --format parquet --partitions 3 "${FEED_DAYS[@]}"
-"$PYTHON" - "$WORK/cluster-feed/changes" "$WORK/local-feed/changes" <<'EOF'
+"$PYTHON" - "$WORK/shared/feed/changes" "$WORK/local-feed/changes" <<'EOF'
 import json, sys
 from pathlib import Path
 cluster, local = (json.loads((Path(d) / "_manifest.json").read_text()) for d in sys.argv[1:])
