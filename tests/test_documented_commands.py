@@ -3,6 +3,8 @@ small scale: a page that tells people what to run is only as good as the last ti
 
 Commands are read from the pages themselves: each line of a ``bash`` block, each ``$ `` line of a
 ``text`` block (the lines under it are the output it shows), and the ``python`` and ``sql`` blocks.
+A ``bash cluster-smoke`` block is the one scripts/cluster-smoke.sh reads and runs on its standalone
+cluster (tests/test_cluster.py): here it is only checked to be that script's.
 A command no rule below knows how to run fails the test, so a new page cannot add an untested one.
 
 What is changed to run them here, and nothing else:
@@ -18,7 +20,9 @@ What is changed to run them here, and nothing else:
   its credentials in the environment;
 - placeholders: ``DATASET`` and the pages' sample folders are a generated dataset, ``DIR`` a new folder.
 ``make`` targets that are the test suite or the cluster run themselves (``make test``, ``make
-test-cluster``, ``make bench`` …) are expanded with ``make -n``: CI runs them for real.
+test-cluster``, ``make bench`` …) are expanded with ``make -n``: CI runs them for real. So is ``make
+generate``: it is ``make setup`` (CI's first step) and then the README's own ``synth-spark generate
+out/1x``, which the README's test runs.
 
 Shown output is compared line by line with what the command printed, numbers, checksums and times
 masked: the lines a page shows must still be lines the tool prints.
@@ -80,10 +84,12 @@ def shown_on(page: Path) -> list[Shown]:
     text = page.read_text()
     name = page.relative_to(ROOT).as_posix()
     found = []
-    for m in re.finditer(r"^```(\w*)\n(.*?)^```", text, re.S | re.M):
-        lang, body = m.group(1), m.group(2)
-        first = text[:m.start(2)].count("\n") + 1
-        if lang in ("python", "sql"):
+    for m in re.finditer(r"^```(\w*)( [\w-]+)?\n(.*?)^```", text, re.S | re.M):
+        lang, tag, body = m.group(1), (m.group(2) or "").strip(), m.group(3)
+        first = text[:m.start(3)].count("\n") + 1
+        if tag == "cluster-smoke":  # the cluster smoke test runs this block itself, on a real cluster
+            found += [Shown(name, n, "smoke", line) for n, line in _logical_lines(body, first) if line.strip()]
+        elif lang in ("python", "sql"):
             found.append(Shown(name, first, lang, body))
         elif lang in ("bash", "sh"):
             for n, line in _logical_lines(body, first):
@@ -284,7 +290,15 @@ def run_make(shown: Shown, box: Sandbox) -> subprocess.CompletedProcess:
     target = args[1]
     if target in EXPANDED_ONLY:
         done = subprocess.run(["make", "-n", *args[1:]], cwd=ROOT, capture_output=True, text=True)
-    else:  # make generate: the front door itself, at a small scale into the sandbox
+    elif args[1:] == ["generate"]:
+        # the front door is make setup (CI's first step, for real) and then a synth-spark line the
+        # same page runs for real: that line, as the page shows it, with make's scale and --overwrite
+        done = subprocess.run(["make", "-n", "generate"], cwd=ROOT, capture_output=True, text=True)
+        line = done.stdout.strip().splitlines()[-1]
+        assert line == ".venv/bin/synth-spark generate out/1x --scale 1 --overwrite", line
+        assert any(s.page == shown.page and s.text == "synth-spark generate out/1x" for s in ALL), \
+            f"{shown}: the page does not run the command make generate runs"
+    else:  # another make target: the front door's variants, at a small scale into the sandbox
         done = subprocess.run(["make", *args[1:], f"OUT={box.root / 'out' / 'make'}", f"SCALE={SCALE}",
                                f"BIN={Path(sys.executable).parent}"], cwd=ROOT, capture_output=True, text=True,
                               timeout=900, env=box.env)
@@ -343,6 +357,38 @@ def run_cluster_smoke(shown: Shown, box: Sandbox) -> subprocess.CompletedProcess
     return done
 
 
+def run_on_the_smoke_cluster(shown: Shown, box: Sandbox) -> None:
+    """A block the cluster smoke test reads from its page and runs on its standalone cluster
+    (scripts/cluster-smoke.sh, under tests/test_cluster.py in CI): checked there, not here."""
+    script = (ROOT / "scripts" / "cluster-smoke.sh").read_text()
+    assert f"$ROOT/{shown.page}" in script, f"{shown}: cluster-smoke.sh does not read {shown.page}"
+    assert "scripts/cluster-smoke.sh" in (ROOT / "tests" / "test_cluster.py").read_text()
+
+
+def run_databricks_bundle(shown: Shown, box: Sandbox) -> subprocess.CompletedProcess:
+    """No Databricks workspace here: the page's bundle is checked instead. Its wheel task names an
+    entry point of the installed package, and the task's parameters are a command line that
+    entry point runs (locally, small, the volume a local folder)."""
+    import importlib.metadata
+
+    import yaml
+
+    page = (ROOT / shown.page).read_text()
+    bundles = [yaml.safe_load(b) for b in re.findall(r"^```yaml\n(.*?)^```", page, re.S | re.M)]
+    tasks = [t["python_wheel_task"] for b in bundles for job in b["resources"]["jobs"].values()
+             for t in job["tasks"] if "python_wheel_task" in t]
+    assert tasks, f"{shown}: no python_wheel_task in the page's bundle"
+    scripts = {ep.name: ep.value for ep in importlib.metadata.distribution("synth-spark").entry_points}
+    done = None
+    for task in tasks:
+        assert task["package_name"] == "synth_spark", task
+        assert task["entry_point"] in scripts, f"{task['entry_point']} is not one of {sorted(scripts)}"
+        params = [re.sub(r"^/Volumes/", f"{box.root}/tmp/volumes/", p) for p in task["parameters"]]
+        done = box.run([str(Path(sys.executable).parent / task["entry_point"]), *_small(params, refused=False)])
+        assert done.returncode == 0, f"{shown}: the task's parameters\n{done.stderr[-3000:]}"
+    return done
+
+
 def run_connect_server(shown: Shown, box: Sandbox) -> None:
     """The session's Spark Connect server (the same script, on a free port): the page's
     ``sc://127.0.0.1:15002`` addresses it from here on."""
@@ -383,6 +429,7 @@ RULES = [
     (r"^(zip|python -m zipfile) ", run_zip),
     (r"^dbt test ", run_dbt),
     (r"^scripts/cluster-smoke\.sh", run_cluster_smoke),
+    (r"^databricks bundle ", run_databricks_bundle),
 ]
 
 
@@ -391,6 +438,8 @@ def _rule(shown: Shown):
         return run_python
     if shown.kind == "sql":
         return run_sql
+    if shown.kind == "smoke":
+        return run_on_the_smoke_cluster
     return next((fn for pattern, fn in RULES if re.search(pattern, shown.text)), None)
 
 
@@ -459,3 +508,25 @@ def _broken_copy(dataset: Path, to: Path) -> None:
     copy = BrokenCopy(dataset, to)
     _break_everything(copy)
     copy.write()
+
+
+def _anchors(page: Path) -> set[str]:
+    """GitHub's anchors of a page's headings: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"^```.*?^```", "", page.read_text(), flags=re.S | re.M)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in re.findall(r"^#+ (.+)$", text, re.M)}
+
+
+def test_every_link_between_the_pages_resolves():
+    broken = []
+    for page in PAGES:
+        text = re.sub(r"^```.*?^```", "", page.read_text(), flags=re.S | re.M)
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"^[a-z]+:", target):
+                continue  # a web address
+            path, _, anchor = target.partition("#")
+            linked = (page.parent / path).resolve() if path else page
+            if not linked.exists():
+                broken.append(f"{page.relative_to(ROOT)}: {target} (no such file)")
+            elif anchor and linked.suffix == ".md" and anchor not in _anchors(linked):
+                broken.append(f"{page.relative_to(ROOT)}: {target} (no such heading)")
+    assert broken == []
