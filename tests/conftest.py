@@ -19,9 +19,10 @@ SHARED_GROUPS = {"tests/test_advance.py": "change data", "tests/test_change_feed
                  "tests/test_connect.py": "change data"}
 #: the longest groups (minutes each, measured with --durations), sent to the workers first: a long
 #: group left to the end would run alone while the other worker idles
-LONGEST_FIRST = ("tests/test_documented_commands.py[docs/change-feeds.md]", "change data",
-                 "tests/test_documented_commands.py[README.md]", "tests/test_documented_commands.py[docs/cluster.md]",
-                 "tests/test_publish_faults.py", "tests/test_bench.py")
+LONGEST_FIRST = ("change data", "tests/test_documented_commands.py[docs/change-feeds.md]", "tests/test_object_store.py",
+                 "tests/test_documented_commands.py[README.md]", "tests/test_documented_commands.py[docs/object-stores.md]",
+                 "tests/test_documented_commands.py[docs/validation-report.md]",
+                 "tests/test_documented_commands.py[docs/checks.md]", "tests/test_bench.py")
 
 
 def xdist_group(item) -> str:
