@@ -293,9 +293,10 @@ def run_make(shown: Shown, box: Sandbox) -> subprocess.CompletedProcess:
     elif args[1:] == ["generate"]:
         # the front door is make setup (CI's first step, for real) and then a synth-spark line the
         # same page runs for real: that line, as the page shows it, with make's scale and --overwrite
-        done = subprocess.run(["make", "-n", "generate"], cwd=ROOT, capture_output=True, text=True)
+        # (under another make, as in CI, make -n also prints the folders it enters: not asked for here)
+        done = subprocess.run(["make", "--no-print-directory", "-n", "generate"], cwd=ROOT, capture_output=True, text=True)
         line = done.stdout.strip().splitlines()[-1]
-        assert line == ".venv/bin/synth-spark generate out/1x --scale 1 --overwrite", line
+        assert line == ".venv/bin/synth-spark generate out/1x --scale 1 --overwrite", done.stdout
         assert any(s.page == shown.page and s.text == "synth-spark generate out/1x" for s in ALL), \
             f"{shown}: the page does not run the command make generate runs"
     else:  # another make target: the front door's variants, at a small scale into the sandbox
