@@ -55,7 +55,8 @@ reproducibility: setup
 	SCALE=10 PARTITIONS="8 64" scripts/cluster-smoke.sh
 
 # The wheel (python -m build) in fresh virtualenvs: Python 3.12 and 3.13 at constraints.txt's versions,
-# the lowest release of every range, and no extras; each must give this venv's checksums (scripts/compat.sh).
+# the lowest release of every range, the spark extra alone, and no extras (every command but check refused,
+# naming the extra); each that generates must give this venv's checksums (scripts/compat.sh).
 compat: setup
 	scripts/compat.sh
 

@@ -4,7 +4,8 @@
 #   py3.12, py3.13  every extra, at constraints.txt's versions (CI's)
 #   lowest          every extra, at the lowest release each range in pyproject.toml allows
 #                   (pyspark 4.1.0, numpy 2.1.0, pandas 2.2.2, ...: the wheel's own floors, pinned)
-#   core            no extra: generate works, validate and check say which extra they need
+#   core            no extra: generate, validate and check each say which extra they need
+#   spark           the spark extra alone (pyspark, delta-spark): generate works
 # Every environment's tables must have the checksums this venv's run gives. verify, check and
 # validate run where their extras are installed. Prints a line per step with its time.
 set -euo pipefail
@@ -42,9 +43,9 @@ same_tables() {  # same_tables OUT: its checksums are the reference's
         echo "checksums differ from this venv's run:"; diff <(checksums "$WORK/reference" | tr ' ' '\n') <(checksums "$1" | tr ' ' '\n'); return 1; }
 }
 
-refused_without() {  # refused_without ENV COMMAND EXTRA: exit 3 and the line naming the extra
+refused_without() {  # refused_without ENV COMMAND EXTRA DATASET: exit 3 and the line naming the extra
     local done=0
-    "$1/bin/synth-spark" "$2" "$WORK/core-out" > "$WORK/core-$2.out" 2>&1 || done=$?
+    "$1/bin/synth-spark" "$2" "$4" > "$WORK/core-$2.out" 2>&1 || done=$?
     [ "$done" = 3 ] && grep -q "pip install 'synth-spark\[$3\]'" "$WORK/core-$2.out" || { cat "$WORK/core-$2.out"; return 1; }
 }
 
@@ -99,8 +100,11 @@ echo "       lowest: $(grep -iE '^(pyspark|delta-spark|numpy|pyarrow|pandas|pyda
 full_run lowest
 
 step core-install env_with core "$PYTHON" "$wheel" constraints.txt
-step core-generate generate "$WORK/core" "$WORK/core-out" parquet
-step core-same-checksums same_tables "$WORK/core-out"
-step core-validate-refused refused_without "$WORK/core" validate validate
-step core-check-refused refused_without "$WORK/core" check check
+step core-generate-refused refused_without "$WORK/core" generate spark "$WORK/core-out"
+[ ! -e "$WORK/core-out" ] || { echo "FAILED core-generate-refused: it left $WORK/core-out"; exit 1; }
+step core-validate-refused refused_without "$WORK/core" validate spark "$WORK/reference"   # Spark first
+step core-check-refused refused_without "$WORK/core" check check "$WORK/reference"
+step spark-install env_with spark "$PYTHON" "$wheel[spark]" constraints.txt
+step spark-generate generate "$WORK/spark" "$WORK/spark-out" parquet
+step spark-same-checksums same_tables "$WORK/spark-out"
 echo "compatibility run passed ($SECONDS s); its folders are in $WORK"

@@ -116,17 +116,38 @@ def test_a_cancelled_workers_broken_pipe_is_dropped_and_every_other_traceback_ke
     assert list(filtered(reset)) == []
 
 
-@pytest.mark.parametrize("command", ["validate", "check"])
-def test_a_command_whose_extra_is_missing_names_the_extra_and_does_nothing(command, tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("command, extra", [("validate", "validate"), ("check", "check"), ("generate", "spark"),
+                                            ("changes", "spark"), ("advance", "spark"), ("verify", "spark"),
+                                            ("validate", "spark")])
+def test_a_command_whose_extra_is_missing_names_the_extra_and_does_nothing(command, extra, tmp_path, monkeypatch, capsys):
     from synth_spark.cli import main
     from synth_spark.extras import EXTRAS
 
     # the extra as if one of its modules were not installed
-    monkeypatch.setitem(EXTRAS, command, (*EXTRAS[command], "synth_spark_no_such_module"))
+    monkeypatch.setitem(EXTRAS, extra, (*EXTRAS[extra], "synth_spark_no_such_module"))
     dataset = tmp_path / "dataset"
     dataset.mkdir()
-    assert main([command, str(dataset)]) == 3
+    argv = {"changes": ["changes", "--out", str(dataset), "--from", "2024-02-13", "--to", "2024-02-14"],
+            "advance": ["advance", str(dataset), "--to", "2024-02-14"]}.get(command, [command, str(dataset)])
+    assert main(argv) == 3
     err = capsys.readouterr().err.strip()
     assert err == (f"synth-spark: error: synth-spark {command} needs synth_spark_no_such_module, not installed here: "
-                   f"pip install 'synth-spark[{command}]'")
+                   f"pip install 'synth-spark[{extra}]'")
     assert list(dataset.iterdir()) == []
+
+
+def test_without_pyspark_generate_names_the_spark_extra_and_check_still_runs(small_dataset, tmp_path):
+    """Where no pyspark can be imported (the wheel installed without its spark extra), every Spark
+    command refuses in one line naming the extra, and check, which reads the files with DuckDB, runs."""
+    no_pyspark = "import sys; sys.modules['pyspark'] = None; from synth_spark.cli import main; sys.exit(main(sys.argv[1:]))"
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-c", no_pyspark, "generate", str(out), "--scale", "0.05"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.strip() == ("synth-spark: error: synth-spark generate needs pyspark, not installed here: "
+                                   "pip install 'synth-spark[spark]'")
+    assert not out.exists()
+    done = subprocess.run([sys.executable, "-c", no_pyspark, "check", str(small_dataset), "--select", "source:synth.tiers"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "pyspark" not in done.stderr

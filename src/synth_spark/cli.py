@@ -15,6 +15,7 @@ from pathlib import Path
 
 from synth_spark import __version__, options
 from synth_spark.config import ConfigError, load_config
+from synth_spark.extras import require
 from synth_spark.failures import (
     EXIT_BAD_INPUT,
     EXIT_ENVIRONMENT,
@@ -24,8 +25,7 @@ from synth_spark.failures import (
     one_line,
     write_trace,
 )
-from synth_spark.job.layout import LAYOUTS
-from synth_spark.options import MAX_PARTITIONS
+from synth_spark.options import LAYOUTS, MAX_PARTITIONS
 from synth_spark.publish.storage import check_server_sees, check_writable, location, resolve
 from synth_spark.simulation.plan import refuse_unplannable
 from synth_spark.vocabulary import ANOMALY_TYPES
@@ -384,6 +384,8 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
             parser.print_help(sys.stderr)
             return EXIT_BAD_INPUT
         command = args.command
+        if command != "check" or args.database is not None:  # check reads files with DuckDB, not Spark
+            require(command, "spark")
         if command in ("generate", "changes"):
             _settled_generate_args(args, argv)
         if command in ("validate", "check", "verify"):

@@ -18,6 +18,9 @@ from synth_spark.publish.storage import location
 
 #: the most tasks one run may ask for: past this, Spark spends its time starting tasks
 MAX_PARTITIONS = 10_000
+#: the files of the large tables: a file per generation task, or each covering its own stretch of time
+#: (job/layout.py); here, so that the command line checks --layout without importing PySpark
+LAYOUTS = ("tasks", "time")
 _MASTER = re.compile(r"^(local(\[(\*|[1-9][0-9]{0,3})(,[0-9]{1,3})?\])?|local-cluster\[[1-9][0-9]*,[1-9][0-9]*,[1-9][0-9]*\]"
                      r"|spark://[A-Za-z0-9.\-]+:[0-9]{1,5}(,[A-Za-z0-9.\-]+:[0-9]{1,5})*|yarn|k8s://\S+)$")
 _MEMORY = re.compile(r"^([1-9][0-9]{0,6})([kmgt])b?$", re.IGNORECASE)

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from pyspark.sql import DataFrame
 
+from synth_spark.options import LAYOUTS  # noqa: F401  (the layouts arranged() knows)
 from synth_spark.vocabulary import EVENT_TIME
-
-LAYOUTS = ("tasks", "time")
 
 
 def arranged(df: DataFrame, table: str, partitions: int, layout: str, months: int) -> DataFrame:
