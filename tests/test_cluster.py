@@ -1,5 +1,6 @@
-"""A real Spark standalone cluster (a master and two workers on 127.0.0.1) generates the same dataset
-as local mode: scripts/cluster-smoke.sh, run as CI runs it (``make test-cluster``). No mocks.
+"""A real Spark standalone cluster (a master and two workers on 127.0.0.1, whose Python has no packages)
+generates the same dataset as local mode, with the environment the job ships as docs/run-standalone.md
+shows: scripts/cluster-smoke.sh, run as CI runs it (``make test-cluster``). No mocks.
 
 Marked slow (a few minutes: three JVMs to start, then two generate runs), so ``make test`` leaves it
 out; ``make test-cluster`` and ``make test-all`` run it, and .ci/run calls ``make test-cluster``.
@@ -53,7 +54,7 @@ def test_standalone_cluster_and_local_mode_write_the_same_tables():
     assert "rows and checksums match between the standalone cluster and local[2]" in output
     table_lines = [line for line in output.splitlines() if re.match(r"^  \w+ +\d+ +[0-9a-f]{16} +\d+ +[0-9a-f]{16} ", line)]
     assert len(table_lines) == 8 and all(line.endswith(" ok") for line in table_lines), output[-4000:]
-    assert "both workers ran an executor" in output
+    assert "both workers ran executors in the shipped environment" in output
 
     work = re.search(r"work dir (\S+);", output).group(1)
     assert not Path(work).exists(), f"{work} left behind"
