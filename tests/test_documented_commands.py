@@ -511,17 +511,21 @@ def _broken_copy(dataset: Path, to: Path) -> None:
     copy.write()
 
 
+def _prose(page: Path) -> str:
+    """The page without its code blocks (a ``#`` comment there is no heading, a ``](`` no link)."""
+    return re.sub(r"^```.*?^```", "", page.read_text(), flags=re.S | re.M)
+
+
 def _anchors(page: Path) -> set[str]:
     """GitHub's anchors of a page's headings: lower case, punctuation dropped, spaces to hyphens."""
-    text = re.sub(r"^```.*?^```", "", page.read_text(), flags=re.S | re.M)
+    text = _prose(page)
     return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in re.findall(r"^#+ (.+)$", text, re.M)}
 
 
 def test_every_link_between_the_pages_resolves():
     broken = []
     for page in PAGES:
-        text = re.sub(r"^```.*?^```", "", page.read_text(), flags=re.S | re.M)
-        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        for target in re.findall(r"\]\(([^)\s]+)\)", _prose(page)):
             if re.match(r"^[a-z]+:", target):
                 continue  # a web address
             path, _, anchor = target.partition("#")
