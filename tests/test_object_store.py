@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from synth_spark.manifest import MANIFEST
-from synth_spark.publish.dataset_folder import JOURNAL, MARKER
+from synth_spark.publish.dataset_folder import JOURNAL, MARKER, make_staging
+from synth_spark.publish.journal import begin
 
 from .conftest import SMALL_SCALE, SMALL_SEED
 from .spark_servers import S3_BUCKET, S3_CREDENTIALS, s3_client
@@ -87,6 +90,49 @@ def test_verify_reads_every_table_back_from_s3(endpoint, written):
     done = _cli(endpoint, "verify", written)
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
     assert done.stdout.count(" ok ") == 24 and "24 of 24 ok" in done.stdout
+
+
+def _upload(endpoint: str, folder: Path, prefix: str) -> None:
+    client = s3_client(endpoint)
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        client.upload_file(str(path), S3_BUCKET, f"{prefix}/{path.relative_to(folder)}")
+
+
+def test_a_table_half_renamed_in_s3_when_its_run_died_is_moved_whole_by_the_next_reader(endpoint, small_dataset, tmp_path):
+    """S3A renames a folder object by object (copies, then deletes the sources), so a run killed
+    in one leaves the table partly at both places. This builds that state as the connector leaves
+    it: the publish of a Parquet-only dataset over the three-format one, killed while the first new
+    table was coming in, two of its objects copied and none deleted. The next reader (verify, on
+    S3 through S3A) finishes the publish: every table of the new dataset verifies."""
+    local = tmp_path / "half"
+    shutil.copytree(small_dataset, local)
+    manifest = json.loads((local / MANIFEST).read_text())
+    manifest["formats"] = ["parquet"]
+    for entry in manifest["tables"].values():
+        entry["paths"] = {"parquet": entry["paths"]["parquet"]}
+    new_entries = [entry["paths"]["parquet"] for entry in manifest["tables"].values()]
+    staging = make_staging(local)
+    for entry in new_entries:
+        shutil.copytree(local / entry, staging / entry)
+    journal = begin(local, staging, new_entries, json.dumps(manifest, indent=2))
+    cut = next(i for i, (source, _) in enumerate(journal.steps) if source.startswith(staging.name))
+    for i in range(cut):
+        journal.take(i)
+    journal.record(step=cut)
+    source, target = (local / part for part in journal.steps[cut])
+    objects = sorted(p for p in source.rglob("*") if p.is_file())
+    assert len(objects) > 2
+    for obj in objects[:2]:
+        (target / obj.relative_to(source)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(obj, target / obj.relative_to(source))
+    _upload(endpoint, local, "half")
+
+    done = _cli(endpoint, "verify", f"s3a://{S3_BUCKET}/half")
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    assert "completed an interrupted publish" in done.stderr
+    assert "8 of 8 ok" in done.stdout, done.stdout
+    assert _manifest(endpoint, "half")["formats"] == ["parquet"]
+    assert {k.split("/")[0] for k in _keys(endpoint, "half")} == {"parquet", MANIFEST, MARKER}
 
 
 def test_a_run_killed_while_publishing_to_s3_leaves_a_dataset_that_verifies(endpoint, written, small_manifest, tmp_path):

@@ -5,8 +5,10 @@ which take that same code path through Hadoop's local file system."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -79,3 +81,102 @@ def test_a_lock_on_a_hadoop_uri_is_a_lease_one_writer_at_a_time(spark, tmp_path)
     (tmp_path / LOCK).write_text(json.dumps({**owner_record(), "pid": 999_999_999, "lease_until": time.time() - 1}))
     with DatasetLock(out):
         assert json.loads((tmp_path / LOCK).read_text())["lease_until"] > time.time()
+
+
+# -- a publish cut short in the middle of a rename on an object store ------------------------------
+# S3A renames a folder one object at a time: it copies every object, and deletes the sources in
+# pages once their copies have completed; each copy is whole or absent. These tests leave a publish
+# in each state such a rename can be cut short in, through Hadoop's local file system (the same
+# code path), and check that the next reader completes or undoes the swap whole.
+
+def _tagged_dataset(root: Path, tag: str) -> tuple[list[str], str]:
+    """Two tables of three objects each, every object holding ``tag``; its entries and manifest."""
+    tables = ("creators", "pledges")
+    for table in tables:
+        (root / "parquet" / table).mkdir(parents=True)
+        for part in range(3):
+            (root / "parquet" / table / f"part-{part}").write_text(f"{tag} {table} {part}")
+    manifest = {"generator": "synth-spark", "tag": tag, "formats": ["parquet"],
+                "tables": {t: {"rows": 3, "checksum": "0", "paths": {"parquet": f"parquet/{t}"}} for t in tables}}
+    return [f"parquet/{t}" for t in tables], json.dumps(manifest)
+
+
+def _contents(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): p.read_text() for p in sorted((folder / "parquet").rglob("*")) if p.is_file()}
+
+
+def _copied_in_part(source: Path, target: Path, copied: int, deleted: int) -> None:
+    """What a cut-short object-store rename leaves: the first ``copied`` objects copied to
+    ``target``, the first ``deleted`` of those gone from ``source``."""
+    objects = sorted(p for p in source.rglob("*") if p.is_file())
+    for obj in objects[:copied]:
+        (target / obj.relative_to(source)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(obj, target / obj.relative_to(source))
+    for obj in objects[:deleted]:
+        obj.unlink()
+
+
+CUT_SHORT = {
+    # (the step cut short: the old manifest going aside, or the first new table coming in), objects copied, deleted
+    "the old manifest copied aside, not yet deleted": ("manifest", 1, 0),
+    "a new table two thirds copied in, nothing deleted": ("table", 2, 0),
+    "a new table copied in, one source object deleted": ("table", 3, 1),
+}
+
+
+@pytest.mark.parametrize("rollback", [False, True], ids=["then killed", "then killed while putting the old one back"])
+@pytest.mark.parametrize("state", CUT_SHORT)
+def test_a_rename_an_object_store_left_half_done_is_completed_or_undone_whole(spark, tmp_path, state, rollback):
+    from synth_spark.publish.dataset_folder import JOURNAL, MARKER, make_staging
+    from synth_spark.publish.journal import begin, recover
+
+    out = tmp_path / "out"
+    entries, manifest_text = _tagged_dataset(out, "old")
+    (out / "_manifest.json").write_text(manifest_text)
+    (out / MARKER).write_text("{}")
+    old = _contents(out)
+    root = HadoopPath.of(spark, out.as_uri())
+    staging = make_staging(root)
+    _tagged_dataset(Path(str(staging).removeprefix("file:")), "new")
+    journal = begin(root, staging, entries, manifest_text.replace('"old"', '"new"'))
+    what, copied, deleted = CUT_SHORT[state]
+    cut = 0 if what == "manifest" else next(i for i, (src, _) in enumerate(journal.steps) if src.startswith(staging.name))
+    for i in range(cut):
+        journal.take(i)
+    journal.record(step=cut)
+    source, target = journal.steps[cut]
+    src_local, dst_local = out / source, out / target
+    if src_local.is_file():
+        shutil.copyfile(src_local, dst_local)
+    else:
+        _copied_in_part(src_local, dst_local, copied, deleted)
+    assert src_local.exists() and dst_local.exists()
+    if rollback:  # a failing run had begun to undo the swap when it died
+        journal.record(rollback=True)
+
+    said = recover(root)
+
+    expected = old if rollback else {k: v.replace("old", "new") for k, v in old.items()}
+    assert _contents(out) == expected, said
+    assert json.loads((out / "_manifest.json").read_text())["tag"] == ("old" if rollback else "new")
+    assert not (out / JOURNAL).exists() and not list(out.glob(".synth-spark-staging-*"))
+
+
+def test_on_a_local_folder_a_rename_found_in_both_places_is_refused(tmp_path):
+    """A local rename is atomic: a step found both done and not done means that something else put
+    one of them there, so recovery stops and says so rather than merge a stranger's files."""
+    from synth_spark.publish.dataset_folder import MARKER, make_staging
+    from synth_spark.publish.journal import JournalError, begin, recover
+
+    out = tmp_path / "out"
+    entries, manifest_text = _tagged_dataset(out, "old")
+    (out / "_manifest.json").write_text(manifest_text)
+    (out / MARKER).write_text("{}")
+    staging = make_staging(out)
+    _tagged_dataset(staging, "new")
+    journal = begin(out, staging, entries, manifest_text.replace('"old"', '"new"'))
+    journal.take(0)
+    journal.record(step=1)
+    _copied_in_part(out / journal.steps[1][0], out / journal.steps[1][1], 1, 0)
+    with pytest.raises(JournalError, match="both are there"):
+        recover(out)

@@ -7,7 +7,9 @@ lists go aside into the staging folder (``_replaced/``), each new entry comes in
 comes last. Before each rename a line records which one is next; a rollback records its steps
 the same way. So at every instant the folder holds the old complete dataset, the new one, or a
 journal from which :func:`recover` restores one of them: forward when the swap was under way,
-back when a failing run had started to put the old dataset back.
+back when a failing run had started to put the old dataset back. On an object store a rename is
+not atomic, so the step that was cut short may be found at both places; it is finished object by
+object (``HadoopPath.finish_move``).
 
 Nothing here needs Spark; paths are ``pathlib.Path`` or ``storage.HadoopPath``.
 """
@@ -21,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from synth_spark import manifest
 from synth_spark.manifest import FORMATS, GENERATOR, MANIFEST
 from synth_spark.publish.dataset_folder import JOURNAL, MARKER, REPORT, own_report, owner_record
-from synth_spark.publish.storage import remove_tree, write_synced
+from synth_spark.publish.storage import HadoopPath, remove_tree, write_synced
 
 #: inside the staging folder: where the replaced dataset waits until the new one is in place
 REPLACED = "_replaced"
@@ -111,19 +113,28 @@ class Journal:
         return any(r.get("rollback") for r in self.records)
 
     # -- carrying it out ---------------------------------------------------------------------------
-    def _move(self, src: str, dst: str) -> None:
-        """One step, idempotent: done if the source is gone and the target is there."""
+    def _move(self, src: str, dst: str, resumed: bool = False) -> None:
+        """One step, idempotent: done if the source is gone and the target is there. ``resumed``:
+        this step may have been cut short before (the first one a recovery or a rollback takes)."""
         s, d = self.out / src, self.out / dst
         if s.exists() and not d.exists():
             s.replace(d)
+        elif resumed and s.exists() and d.exists() and isinstance(s, HadoopPath):
+            # On an object store a rename is copies then deletes, so one cut short leaves both;
+            # a local rename is atomic, and there both means someone else put one of them there.
+            s.finish_move(d)
         elif not (d.exists() and not s.exists()):
             raise JournalError(f"cannot move {src} to {dst} in {self.out}: "
                                f"{'both are there' if s.exists() else 'neither is there'}")
 
-    def forward(self, start: int = 0) -> None:
+    def take(self, i: int, resumed: bool = False) -> None:
+        """Step ``i`` of the swap: recorded as begun, then carried out."""
+        self.record(step=i)
+        self._move(*self.steps[i], resumed=resumed)
+
+    def forward(self, start: int = 0, resumed: bool = False) -> None:
         for i in range(start, len(self.steps)):
-            self.record(step=i)
-            self._move(*self.steps[i])
+            self.take(i, resumed=resumed and i == start)
         self.record(finished=True)
         _sync_dir(self.out)
         self._tidy(keep=self.header["formats_after"])
@@ -135,10 +146,11 @@ class Journal:
         begun = self._last("step")
         undone = self._last("undo")
         start = undone if undone is not None else begun
+        # the first step undone may be half done either way (cut short going or coming back)
         for i in range(start if start is not None else -1, -1, -1):
             self.record(undo=i)
             src, dst = self.steps[i]
-            self._move(dst, src)
+            self._move(dst, src, resumed=i == start)
         _sync_dir(self.out)
         self._tidy(keep=self.header["formats_before"])
         self.path.unlink()
@@ -165,6 +177,19 @@ def publish(out, staging, new_entries: list[str], manifest_text: str) -> None:
     ``out`` holding ``new_entries``), as one journaled transaction. If a step fails, the old
     dataset is put back before the error is raised; if even that is cut short, the journal stays
     for :func:`recover`."""
+    journal = begin(out, staging, new_entries, manifest_text)
+    try:
+        journal.forward()
+    except BaseException:
+        if not journal.finished:
+            journal.back()
+        raise
+    journal.finish()
+
+
+def begin(out, staging, new_entries: list[str], manifest_text: str) -> Journal:
+    """Everything of a publish before its first rename: the new manifest in the staging folder,
+    the folders the renames need, the marker, and the journal listing every step."""
     old = manifest.load(out)
     old_entries = [e for e in (manifest.entries(old) if old else []) if (out / e).exists()]
     if own_report(out / REPORT):  # a report on the old data would describe another dataset
@@ -185,13 +210,7 @@ def publish(out, staging, new_entries: list[str], manifest_text: str) -> None:
                             "formats_before": _formats_of(old_entries), "formats_after": _formats_of(new_entries),
                             "steps": steps})
     journal.create()
-    try:
-        journal.forward()
-    except BaseException:
-        if not journal.finished:
-            journal.back()
-        raise
-    journal.finish()
+    return journal
 
 
 def recover(out) -> str | None:
@@ -209,7 +228,7 @@ def recover(out) -> str | None:
         remove_tree(journal.staging, ignore_errors=True)
         return f"restored the previous dataset in {out}: a publish had been interrupted while putting it back"
     begun = journal._last("step")
-    journal.forward(begun or 0)
+    journal.forward(begun or 0, resumed=begun is not None)
     journal.finish()
     remove_tree(journal.staging, ignore_errors=True)
     return f"completed an interrupted publish in {out}: it holds the dataset that run generated"

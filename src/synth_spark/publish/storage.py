@@ -5,7 +5,8 @@ object storage exactly as Spark's executors write the tables there.
 
 ``HadoopPath`` offers the few ``pathlib`` operations publishing needs, with the same names, so the
 writer has one code path for both. On object stores a folder rename is a copy and delete done by
-the connector, not an atomic step; the manifest is still written last, so a reader that sees one
+the connector, not an atomic step: the publish journal finishes one that was cut short
+(``HadoopPath.finish_move``), and the manifest is still written last, so a reader that sees one
 sees a whole dataset.
 """
 
@@ -172,6 +173,27 @@ class HadoopPath:
         if not self._fs.rename(self._path, target._path):
             raise OSError(f"could not rename {self} to {target}")
         return target
+
+    def finish_move(self, target: "HadoopPath") -> None:
+        """Complete a rename that was cut short with both ``self`` and ``target`` there.
+
+        Object stores (S3A, GCS, ABFS without hierarchical namespace) rename a folder one object
+        at a time: every object is copied, and the sources are deleted only after their copies
+        have completed. Each copy is whole or absent, so a cut-short rename leaves some objects at
+        the target and every other one still at the source: moving each object that is still at
+        the source, over its copy if there is one, and then the source folder, finishes it. Safe
+        to repeat if this too is cut short."""
+        if self.is_file():
+            self.replace(target)
+            return
+        listing, files = self._fs.listFiles(self._path, True), []
+        while listing.hasNext():  # listed whole before anything moves, so no page of it shifts
+            files.append(HadoopPath(self._jvm, self._conf, str(listing.next().getPath().toString())))
+        for source in files:
+            moved = target / str(source.relative_to(self))
+            moved.parent.mkdir(parents=True, exist_ok=True)
+            source.replace(moved)
+        self.rmtree()
 
     def create_new(self, text: str, encoding: str = "utf-8") -> bool:
         """Write a file only if none is there: False if one is. Atomic on HDFS and the local file
