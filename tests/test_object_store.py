@@ -22,10 +22,12 @@ from synth_spark.publish.dataset_folder import JOURNAL, MARKER, make_staging
 from synth_spark.publish.journal import begin
 
 from .conftest import SMALL_SCALE, SMALL_SEED
+from .s3_lock_harness import RACERS as LOCK_RACERS
 from .spark_servers import S3_BUCKET, S3_CREDENTIALS, s3_client
 
 #: Hadoop's S3 connector at the version of the Hadoop pyspark ships (hadoop-client-api-3.5.0.jar)
 HADOOP_AWS = "org.apache.hadoop:hadoop-aws:3.5.0"
+LOCK_HARNESS = Path(__file__).with_name("s3_lock_harness.py")
 #: how long a run may take (Spark's start, the connector's resolution the first time, a busy machine)
 RUN_TIMEOUT = 900
 
@@ -90,6 +92,34 @@ def test_verify_reads_every_table_back_from_s3(endpoint, written):
     done = _cli(endpoint, "verify", written)
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
     assert done.stdout.count(" ok ") == 24 and "24 of 24 ok" in done.stdout
+
+
+def _lock_cases(endpoint: str, prefix: str, *args: str) -> dict:
+    done = subprocess.run([sys.executable, str(LOCK_HARNESS), endpoint, prefix, *args], capture_output=True, text=True,
+                          env={**_env(), "PYTHONPATH": str(LOCK_HARNESS.parent.parent)}, timeout=RUN_TIMEOUT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_on_s3_the_lock_is_a_conditional_write_so_one_run_wins(endpoint):
+    """S3 refuses a write whose condition no longer holds (If-None-Match, If-Match), and S3A
+    (Hadoop 3.4.2 and later) uses that: the lock is created only if absent, and a dead run's lease
+    is taken over, and a live one renewed, only if it is still the one that was read."""
+    cases = _lock_cases(endpoint, "lock")
+    assert cases["conditional_writes"]
+    assert cases["race"] == {"won": 1, "refused": LOCK_RACERS - 1}  # eight runs at the same instant
+    assert cases["create_over_existing"] is False and cases["existing_kept"]
+    assert cases["second_takeover"] is False and cases["first_holds"]  # two runs read the dead lease
+    assert cases["renewed_after_losing"] is False and cases["successor_kept"]  # a lease that ran out
+
+
+def test_on_a_store_without_conditional_writes_the_lock_falls_back_to_looking_first(endpoint):
+    """With S3A's conditional writes off (a store that lacks them), the lock is the earlier best
+    effort: an existing lock is still refused, but runs racing within the same instant may all win."""
+    cases = _lock_cases(endpoint, "lock-unconditional", "--no-conditional-writes")
+    assert not cases["conditional_writes"]
+    assert cases["create_over_existing"] is False and cases["existing_kept"]
+    print(f"\nwithout conditional writes, {cases['race']['won']} of {LOCK_RACERS} racing runs took the lock")
 
 
 def _upload(endpoint: str, folder: Path, prefix: str) -> None:

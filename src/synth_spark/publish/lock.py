@@ -6,8 +6,12 @@ run. The file holds the owner (host, pid) so that a refused run can name who hol
 
 On a Hadoop FileSystem URI there is no such lock. The lock is the same file, created only if
 absent, holding its owner and a lease that a thread renews while the run lasts; a lock whose
-lease ran out (its holder died) is taken over. That is best effort: on an object store without
-conditional writes, two runs starting within the same instant can both believe they hold it.
+lease ran out (its holder died) is taken over. On a store with conditional writes (S3 and S3A
+since Hadoop 3.4.2) each of those is one conditional write: the creation succeeds only if no lock
+is there, a takeover or a renewal only if the lock is still the one read (its etag), so two runs
+racing for it cannot both win, and a run that lost its lease does not write over its successor's.
+Without conditional writes it is best effort: two runs starting within the same instant can both
+believe they hold it.
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ class DatasetLock:
         self._fd: int | None = None
         self._renewer: threading.Thread | None = None
         self._stop = threading.Event()
+        self._etag: str | None = None  # the lease as we last wrote it, where the store has conditional writes
+        self._lost = False
 
     def __enter__(self) -> "DatasetLock":
         self.acquire()
@@ -96,9 +102,11 @@ class DatasetLock:
         return json.dumps({**owner_record(), "lease_until": time.time() + LEASE_SECONDS}) + "\n"
 
     def _acquire_lease(self) -> None:
+        conditional = self.path.conditional_writes
         for _ in range(2):
             if self.path.create_new(self._lease_text()):
                 break
+            seen = self.path.etag() if conditional else None  # before the read: a later change fails the swap
             try:
                 holder = json.loads(self.path.read_text())
             except (OSError, ValueError):
@@ -107,18 +115,35 @@ class DatasetLock:
                 or holder["lease_until"] < time.time() or not owner_running(holder)
             if not expired:
                 raise LockHeld(_held_message(self.out, holder))
-            self.path.unlink(missing_ok=True)  # a dead holder's lease: take it over
+            # a dead holder's lease: take it over (where the store can, only if nobody did first)
+            if seen is not None:
+                if self.path.replace_if_unchanged(self._lease_text(), seen):
+                    break
+            else:
+                self.path.unlink(missing_ok=True)
         else:
             raise LockHeld(_held_message(self.out, None))
+        self._etag = self.path.etag() if conditional else None
+        self._lost = False
         self._renewer = threading.Thread(target=self._renew, name="synth-spark-lease", daemon=True)
         self._renewer.start()
 
     def _renew(self) -> None:
-        while not self._stop.wait(LEASE_SECONDS / 3):
-            try:
+        while not self._stop.wait(LEASE_SECONDS / 3) and self.renew():
+            pass
+
+    def renew(self) -> bool:
+        """Extend the lease; False once another run has taken the lock (our lease had run out)."""
+        try:
+            if self._etag is None:
                 self.path.write_text(self._lease_text())
-            except Exception:  # noqa: BLE001 - a failed renewal is retried; the run goes on
-                pass
+            elif self.path.replace_if_unchanged(self._lease_text(), self._etag):
+                self._etag = self.path.etag()
+            else:  # leave the new holder's lease alone, and its lock when we release
+                self._lost = True
+        except Exception:  # noqa: BLE001 - a failed renewal is retried; the run goes on
+            pass
+        return not self._lost
 
     def release(self) -> None:
         if self._fd is not None:
@@ -133,6 +158,8 @@ class DatasetLock:
             self._stop.set()
             self._renewer.join()
             self._renewer = None
+            if self._lost:
+                return  # the lock is another run's now
             try:
                 self.path.unlink(missing_ok=True)
             except Exception:  # noqa: BLE001 - the lease runs out by itself

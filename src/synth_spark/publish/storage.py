@@ -195,9 +195,43 @@ class HadoopPath:
             source.replace(moved)
         self.rmtree()
 
+    @property
+    def conditional_writes(self) -> bool:
+        """Whether the store refuses a write whose condition no longer holds (S3A on a store with
+        S3's conditional writes, on unless ``fs.s3a.create.conditional.enabled`` is false)."""
+        return bool(self._fs.hasPathCapability(self._path, "fs.s3a.create.conditional.enabled"))
+
+    def etag(self) -> str | None:
+        """The object's entity tag, where the store gives one (None when missing or unsupported)."""
+        try:
+            return str(self._fs.getFileStatus(self._path).getEtag())
+        except Exception:  # noqa: BLE001 - no such file, or a status without an etag
+            return None
+
+    def _conditional_write(self, text: str, etag: str | None, encoding: str = "utf-8") -> bool:
+        """Write whole if the object is absent (``etag`` None) or still has ``etag``; False if the
+        store refused because that no longer held. The store checks when the object is committed
+        (on close), so two writers racing cannot both succeed."""
+        builder = self._fs.createFile(self._path).overwrite(etag is not None).must("fs.s3a.create.performance", True)
+        if etag is not None:
+            builder = builder.must("fs.option.create.conditional.overwrite.etag", etag)
+        stream = builder.build()
+        try:
+            stream.write(text.encode(encoding))
+        finally:
+            try:
+                stream.close()
+            except Exception as exc:  # py4j wraps the store's 412 Precondition Failed
+                if "RemoteFileChangedException" in str(exc) or "PreconditionFailed" in str(exc):
+                    return False
+                raise
+        return True
+
     def create_new(self, text: str, encoding: str = "utf-8") -> bool:
-        """Write a file only if none is there: False if one is. Atomic on HDFS and the local file
-        system; on object stores without conditional writes a race can let two writers through."""
+        """Write a file only if none is there: False if one is. Atomic on HDFS, the local file
+        system and stores with conditional writes; elsewhere a race can let two writers through."""
+        if self.conditional_writes:
+            return self._conditional_write(text, None, encoding)
         if self.exists():
             return False
         try:
@@ -212,6 +246,13 @@ class HadoopPath:
         finally:
             stream.close()
         return True
+
+    def replace_if_unchanged(self, text: str, etag: str, encoding: str = "utf-8") -> bool:
+        """Overwrite the file only if it still has ``etag`` (compare and swap): False if it changed.
+        Only on stores with conditional writes."""
+        if not self.conditional_writes:
+            raise OSError(f"{self}: the store offers no conditional writes")
+        return self._conditional_write(text, etag, encoding)
 
     def unlink(self, missing_ok: bool = False) -> None:
         if not self.exists():
