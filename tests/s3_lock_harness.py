@@ -62,6 +62,9 @@ def main(endpoint: str, prefix: str, conditional: bool) -> dict:
     if not result["conditional_writes"]:
         spark.stop()
         return result
+    # the store's own refusal, which closes the race between looking and writing
+    result["store_refuses_existing"] = not taken._conditional_write("mine\n", None)
+    result["existing_kept"] &= taken.read_text() == "someone's\n"
 
     # a dead run's lease, read by two runs: the first takes it over, the second's swap is refused
     stale = root / "stale"

@@ -108,7 +108,7 @@ def test_on_s3_the_lock_is_a_conditional_write_so_one_run_wins(endpoint):
     cases = _lock_cases(endpoint, "lock")
     assert cases["conditional_writes"]
     assert cases["race"] == {"won": 1, "refused": LOCK_RACERS - 1}  # eight runs at the same instant
-    assert cases["create_over_existing"] is False and cases["existing_kept"]
+    assert cases["create_over_existing"] is False and cases["store_refuses_existing"] and cases["existing_kept"]
     assert cases["second_takeover"] is False and cases["first_holds"]  # two runs read the dead lease
     assert cases["renewed_after_losing"] is False and cases["successor_kept"]  # a lease that ran out
 

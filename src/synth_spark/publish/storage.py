@@ -230,10 +230,10 @@ class HadoopPath:
     def create_new(self, text: str, encoding: str = "utf-8") -> bool:
         """Write a file only if none is there: False if one is. Atomic on HDFS, the local file
         system and stores with conditional writes; elsewhere a race can let two writers through."""
+        if self.exists():  # also where the store should refuse: a store may ignore the condition
+            return False
         if self.conditional_writes:
             return self._conditional_write(text, None, encoding)
-        if self.exists():
-            return False
         try:
             stream = self._fs.create(self._path, False)
         except Exception as exc:  # py4j wraps FileAlreadyExistsException
