@@ -96,6 +96,29 @@ def s3_endpoint(tmp_path_factory):
         yield url
 
 
+
+def parquet_only(manifest: dict) -> dict:
+    """``manifest`` as it would read had its run written Parquet alone (a second dataset to publish)."""
+    manifest = json.loads(json.dumps(manifest))
+    manifest["formats"] = ["parquet"]
+    for entry in manifest["tables"].values():
+        entry["paths"] = {"parquet": entry["paths"]["parquet"]}
+    return manifest
+
+
+def copied_in_part(source: Path, target: Path, copied: int, deleted: int = 0) -> None:
+    """What an object store's folder rename leaves when cut short (it copies every object, then
+    deletes the originals): the first ``copied`` objects copied to ``target``, the first
+    ``deleted`` of those gone from ``source``."""
+    import shutil
+
+    objects = sorted(p for p in source.rglob("*") if p.is_file())
+    for obj in objects[:copied]:
+        (target / obj.relative_to(source)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(obj, target / obj.relative_to(source))
+    for obj in objects[:deleted]:
+        obj.unlink()
+
 @pytest.fixture(scope="session")
 def small_dataset(spark, small_config, tmp_path_factory) -> Path:
     """A dataset in all three formats at scale 0.1, generated once with 2 partitions."""

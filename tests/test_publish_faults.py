@@ -24,6 +24,7 @@ from synth_spark.manifest import MANIFEST
 from synth_spark.publish.claim import Claim
 from synth_spark.publish.dataset_folder import JOURNAL, LOCK, MARKER, STAGING_PREFIX
 
+from .conftest import parquet_only
 from .publish_harness import BEGIN
 
 HARNESS = Path(__file__).with_name("publish_harness.py")
@@ -52,10 +53,7 @@ def old_and_new(small_control, small_dataset, tmp_path_factory):
     run's Parquet tables, with a manifest of its own listing just those)."""
     new = tmp_path_factory.mktemp("new") / "ds"
     shutil.copytree(small_dataset / "parquet", new / "parquet", copy_function=os.link)
-    manifest = json.loads((small_dataset / MANIFEST).read_text())
-    manifest["formats"] = ["parquet"]
-    for entry in manifest["tables"].values():
-        entry["paths"] = {"parquet": entry["paths"]["parquet"]}
+    manifest = parquet_only(json.loads((small_dataset / MANIFEST).read_text()))
     (new / MANIFEST).write_text(json.dumps(manifest, indent=2))
     return small_control, new
 

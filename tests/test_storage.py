@@ -14,6 +14,8 @@ import pytest
 
 from synth_spark.publish.storage import HadoopPath, is_uri, location
 
+from .conftest import copied_in_part
+
 
 def test_uris_and_paths_are_told_apart(tmp_path):
     assert is_uri("s3a://bucket/x") and is_uri("file:///tmp/x") and is_uri("abfss://c@a.dfs.core.windows.net/p")
@@ -105,17 +107,6 @@ def _contents(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): p.read_text() for p in sorted((folder / "parquet").rglob("*")) if p.is_file()}
 
 
-def _copied_in_part(source: Path, target: Path, copied: int, deleted: int) -> None:
-    """What a cut-short object-store rename leaves: the first ``copied`` objects copied to
-    ``target``, the first ``deleted`` of those gone from ``source``."""
-    objects = sorted(p for p in source.rglob("*") if p.is_file())
-    for obj in objects[:copied]:
-        (target / obj.relative_to(source)).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(obj, target / obj.relative_to(source))
-    for obj in objects[:deleted]:
-        obj.unlink()
-
-
 CUT_SHORT = {
     # (the step cut short: the old manifest going aside, or the first new table coming in), objects copied, deleted
     "the old manifest copied aside, not yet deleted": ("manifest", 1, 0),
@@ -149,7 +140,7 @@ def test_a_rename_an_object_store_left_half_done_is_completed_or_undone_whole(sp
     if src_local.is_file():
         shutil.copyfile(src_local, dst_local)
     else:
-        _copied_in_part(src_local, dst_local, copied, deleted)
+        copied_in_part(src_local, dst_local, copied, deleted)
     assert src_local.exists() and dst_local.exists()
     if rollback:  # a failing run had begun to undo the swap when it died
         journal.record(rollback=True)
@@ -177,6 +168,6 @@ def test_on_a_local_folder_a_rename_found_in_both_places_is_refused(tmp_path):
     journal = begin(out, staging, entries, manifest_text.replace('"old"', '"new"'))
     journal.take(0)
     journal.record(step=1)
-    _copied_in_part(out / journal.steps[1][0], out / journal.steps[1][1], 1, 0)
+    copied_in_part(out / journal.steps[1][0], out / journal.steps[1][1], 1, 0)
     with pytest.raises(JournalError, match="both are there"):
         recover(out)
