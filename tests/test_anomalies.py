@@ -58,7 +58,7 @@ def test_a_pledge_number_past_its_creators_id_space_is_never_written():
     from synth_spark.vocabulary import PLEDGES_PER_CREATOR, pledge_id
 
     assert pledge_id(7, np.array([1, PLEDGES_PER_CREATOR - 1]))[-1] == 8 * PLEDGES_PER_CREATOR - 1
-    with pytest.raises(ValueError, match="next creator"):
+    with pytest.raises(ValueError, match="would be another creator_id's"):
         pledge_id(7, np.array([1, PLEDGES_PER_CREATOR]))
 
 

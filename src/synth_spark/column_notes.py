@@ -3,6 +3,8 @@ comments of catalog tables. Kept equal to docs/data-dictionary.md by hand: chang
 
 from __future__ import annotations
 
+from synth_spark.vocabulary import EVENT_ID, TRANSACTION_ID
+
 #: what one row of each table is
 TABLE_NOTES: dict[str, str] = {
     "creators": "One row per creator page on the platform.",
@@ -67,7 +69,7 @@ NOTES: dict[str, dict[str, str]] = {
         "churn_reason": "Why it ended: voluntary, payment_failed or creator_removed; null while it runs.",
     },
     "transactions": {
-        "transaction_id": "The attempt's id: pledge_id * 1000 + month * 8 + attempt.",
+        "transaction_id": f"The attempt's id: {TRANSACTION_ID.formula()}.",
         "pledge_id": "The billed pledge, references pledges.",
         "patron_id": "The pledge's patron.",
         "creator_id": "The pledge's creator.",
@@ -92,7 +94,7 @@ NOTES: dict[str, dict[str, str]] = {
         "is_pinned": "Pinned to the creator's page (3% of posts).",
     },
     "engagement_events": {
-        "event_id": "The event's id: pledge_id * 10,000 + month * 100 + n.",
+        "event_id": f"The event's id: {EVENT_ID.formula()}.",
         "patron_id": "The pledge's patron, references patrons.",
         "creator_id": "The pledge's creator, references creators.",
         "post_id": "A post of that creator that the patron's tier can see, published before the event.",

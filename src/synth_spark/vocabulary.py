@@ -1,9 +1,12 @@
 """The words of the platform, in one place: the published tables and their columns, every closed
 set of values, the time constants and how ids are built from their owners. Settings (how often,
-how many) live in config; what a value may be lives here. No Spark, no numpy needed to read it.
+how many) live in config; what a value may be lives here. No Spark here: numpy builds the ids.
 """
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -44,33 +47,88 @@ DAY = 86_400
 NEVER = (2**63 - 1) // 4
 
 # -- ids: built from their owner, so they are the same whatever the partitioning -------------------
-PLEDGES_PER_CREATOR = 1_000_000
-POSTS_PER_CREATOR = 10_000
+class IdOverflow(ValueError):
+    """A counter outgrew its field of an id: the id would be another row's."""
+
+
+@dataclass(frozen=True)
+class IdLayout:
+    """An id made of its owner's id and counters below it, ``owner * span + f1 * place1 + ...``.
+
+    Each field holds the values ``0 .. size - 1`` and no more, so one owner's ids never reach the
+    next owner's and two rows never share an id. What the config lets grow (the window's months,
+    the retries of a billing) is bounded by these sizes where the config is checked."""
+
+    column: str
+    owner: str
+    fields: tuple[tuple[str, int], ...]  # (name, size), most significant first
+
+    @property
+    def span(self) -> int:
+        return math.prod(size for _, size in self.fields)
+
+    def size(self, field: str) -> int:
+        return dict(self.fields)[field]
+
+    def formula(self) -> str:
+        place, terms = self.span, [f"{self.owner} * {self.span:,}"]
+        for name, size in self.fields:
+            place //= size
+            terms.append(name if place == 1 else f"{name} * {place:,}")
+        return " + ".join(terms)
+
+    def compose(self, owner, *values):
+        """The ids of ``owner`` with ``values`` in the fields, refusing a value outside its field."""
+        out = np.asarray(owner, dtype=np.int64) * self.span
+        place = self.span
+        for (name, size), value in zip(self.fields, values, strict=True):
+            value = np.asarray(value, dtype=np.int64)
+            if value.size and (value.min() < 0 or value.max() >= size):
+                raise IdOverflow(f"{self.column}: {name} {int(value.max()) if value.max() >= size else int(value.min())} "
+                                 f"is outside 0..{size - 1}; its ids would be another {self.owner}'s")
+            place //= size
+            out = out + value * place
+        return out
+
+
+TIER_ID = IdLayout("tier_id", "creator_id", (("rank", 10),))
+#: a creator's pledges count from 1; the viral spike's patrons are the largest block a creator uses
+PLEDGE_ID = IdLayout("pledge_id", "creator_id", (("number", 1_000_000),))
+#: counts the back catalogue's posts too (a creator publishes at most 30 a month)
+POST_ID = IdLayout("post_id", "creator_id", (("number", 10_000),))
+#: a billing's attempts share ``transaction_id // 8``: the month and attempt within the pledge
+TRANSACTION_ID = IdLayout("transaction_id", "pledge_id", (("month", 125), ("attempt", 8)))
+EVENT_ID = IdLayout("event_id", "pledge_id", (("month", 100), ("number", 100)))
+ID_LAYOUTS = (TIER_ID, PLEDGE_ID, POST_ID, TRANSACTION_ID, EVENT_ID)
+
+PLEDGES_PER_CREATOR = PLEDGE_ID.span
+POSTS_PER_CREATOR = POST_ID.span
+#: the longest window whose months every id's month field holds
+MAX_WINDOW_MONTHS = min(TRANSACTION_ID.size("month"), EVENT_ID.size("month"))
+#: the most retries after a billing's first attempt that its transaction ids hold
+MAX_RETRIES = TRANSACTION_ID.size("attempt") - 1
 
 
 def tier_id(creator_id, rank):
-    return creator_id * 10 + rank
+    return TIER_ID.compose(creator_id, rank)
 
 
 def pledge_id(creator_id, number):
-    """``number`` counts a creator's pledges from 1, below PLEDGES_PER_CREATOR: beyond it the id
-    would be the next creator's (the plan refuses a viral spike that large)."""
-    if np.any(np.asarray(number) >= PLEDGES_PER_CREATOR):
-        raise ValueError(f"a creator's pledge number reached {PLEDGES_PER_CREATOR:,}: its ids would be the next creator's")
-    return creator_id * PLEDGES_PER_CREATOR + number
+    """``number`` counts a creator's pledges from 1 (the plan refuses a viral spike that would
+    outgrow a creator's block)."""
+    return PLEDGE_ID.compose(creator_id, number)
 
 
 def post_id(creator_id, number):
-    return creator_id * POSTS_PER_CREATOR + number
+    return POST_ID.compose(creator_id, number)
 
 
 def transaction_id(pledge, month, attempt):
-    """A billing's attempts share ``transaction_id // 8``: month and attempt within the pledge."""
-    return pledge * 1000 + month * 8 + attempt
+    return TRANSACTION_ID.compose(pledge, month, attempt)
 
 
 def event_id(pledge, month, number):
-    return pledge * 10_000 + month * 100 + number
+    return EVENT_ID.compose(pledge, month, number)
 
 
 # -- text that is safe in a spreadsheet ------------------------------------------------------------

@@ -30,9 +30,13 @@ from synth_spark.vocabulary import (
     CATEGORIES,
     EVENT_TYPES,
     FAILURE_REASONS,
+    EVENT_ID,
+    MAX_RETRIES,
+    MAX_WINDOW_MONTHS,
     PAYMENT_METHODS,
     PLEDGES_PER_CREATOR,
     SIZE_TIERS,
+    TRANSACTION_ID,
 )
 
 #: the plan holds every creator on the driver: 5M creators (10,000x) is about 1 GB of arrays there
@@ -46,7 +50,16 @@ VIRAL_PATRONS_MAX = PLEDGES_PER_CREATOR - 100_000
 
 class Window(Strict):
     start: MonthStart
-    months: Annotated[int, NoCoercion(), Field(ge=1, le=120)]
+    months: Annotated[int, NoCoercion(), Field(ge=1)]
+
+    @field_validator("months")
+    @classmethod
+    def _ids_hold_it(cls, v: int) -> int:
+        # a month is a field of the transaction and event ids: a longer window would reuse ids
+        if v > MAX_WINDOW_MONTHS:
+            raise ValueError(f"at most {MAX_WINDOW_MONTHS} months (event ids are "
+                             f"{EVENT_ID.formula()}, with room for months 0-{MAX_WINDOW_MONTHS - 1})")
+        return v
 
     @field_validator("start")
     @classmethod
@@ -199,6 +212,9 @@ class Payments(Strict):
             raise ValueError("retry_days and retry_success must be non-empty lists of the same length")
         if self.retry_days != sorted(set(self.retry_days)):
             raise ValueError("retry_days must be strictly increasing")
+        if len(self.retry_days) > MAX_RETRIES:
+            raise ValueError(f"retry_days: at most {MAX_RETRIES} retries (transaction ids are "
+                             f"{TRANSACTION_ID.formula()}, with room for attempts 0-{MAX_RETRIES})")
         if len(self.billing_day_weights) != 3:
             raise ValueError("billing_day_weights must give 3 weights (days 1, 2, 3)")
         _check_weights(self.billing_day_weights, "billing_day_weights")
