@@ -1,4 +1,4 @@
-"""spark-submit entry point: ``spark-submit [spark options] jobs/changes.py --out DIR --from D1 --to D2 [options]``.
+"""spark-submit entry point: ``spark-submit [spark options] jobs/changes.py SNAPSHOT --to D2 --out DIR [options]``.
 
 Same options as ``synth-spark changes``; the master and Delta jars come from spark-submit.
 """

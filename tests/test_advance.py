@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 
 import pytest
 from pyspark.sql import functions as F
@@ -72,7 +73,8 @@ def test_a_killed_advance_is_undone_before_anything_reads_on(spark, advanced):
     out, _, after = advanced
     path = out / "delta" / "posts"
     version = int(spark.sql(f"DESCRIBE HISTORY delta.`{path.resolve()}` LIMIT 1").first()["version"])
-    (out / ADVANCING).write_text(json.dumps({"from": "2024-02-16", "to": "2024-02-20", "versions": {"posts": version}}))
+    (out / ADVANCING).write_text(json.dumps({"run": after["run_id"], "from": "2024-02-16", "to": "2024-02-20",
+                                             "versions": {"posts": version}}))
     # what a killed run might have merged already
     _delta(spark, out, "posts").limit(1).write.format("delta").mode("append").save(str(path))
     restore_interrupted(spark, out, progress=lambda _: None)
@@ -94,3 +96,27 @@ def test_advance_refuses_what_it_cannot_advance(tmp_path, capsys, fmt, as_of, to
     assert main(["advance", str(folder), "--to", to]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+class Killed(Exception):
+    """Where a real run would have been killed."""
+
+
+def _killed_after_a_day(message: str) -> None:
+    if message.startswith("merged "):
+        raise Killed(message)
+
+
+def test_an_advance_killed_then_overwritten_leaves_nothing_behind(spark, small_config, advanced, tmp_path):
+    lake = tmp_path / "lake"
+    shutil.copytree(advanced[0], lake)
+    with pytest.raises(Killed):  # its note written, a day merged, the manifest still the old one's
+        advance(spark, lake, TO + dt.timedelta(days=2), None, _killed_after_a_day)
+    assert (lake / ADVANCING).exists()
+    generate(spark, small_config, lake, ["delta"], partitions=2, progress=QUIET, as_of=DAY, overwrite=True)
+    # the note was the replaced dataset's: its table versions mean nothing to the new tables
+    after = advance(spark, lake, DAY + dt.timedelta(days=1), None, QUIET)
+    assert after["as_of"] == "2024-02-14" and not (lake / ADVANCING).exists()
+    for table in TABLE_ORDER:
+        entry = after["tables"][table]
+        assert checksum(_delta(spark, lake, table)) == (entry["rows"], entry["checksum"])

@@ -7,22 +7,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from functools import reduce
 
 import pytest
 from pyspark.sql import functions as F
 
 from synth_spark.cli import main
+from synth_spark.config import ConfigError
+from synth_spark.continuation import check_continues, config_digest
 from synth_spark.job.as_of import KEYS
-from synth_spark.job.change_feed import write_changes
 from synth_spark.job.changes import BATCH_DATE, CHANGE_TYPE, COMMIT_TIMESTAMP, change_schema, replay
 from synth_spark.job.writers import checksum
-from synth_spark.progress import Progress
 from synth_spark.vocabulary import OUTPUT_TABLES, TABLE_ORDER
 
-from .conftest import LAST_DAY, SNAPSHOT_DAY
+from .conftest import LAST_DAY, SMALL_SCALE, SMALL_SEED, SNAPSHOT_DAY
 
 SNAPSHOT_DAY, LAST_DAY = dt.date.fromisoformat(SNAPSHOT_DAY), dt.date.fromisoformat(LAST_DAY)
-QUIET = Progress(quiet=True)
 
 
 def _manifest(folder) -> dict:
@@ -95,13 +95,49 @@ def test_every_day_has_a_batch_and_the_manifest_counts_them(spark, feed):
         assert {r[BATCH_DATE]: r["count"] for r in counted} == {d: s["rows"] for d, s in days.items() if s["rows"]}
 
 
-def test_a_days_batch_is_the_same_alone_or_in_a_range_on_other_partitions(spark, small_config, feed, tmp_path):
-    day = dt.date(2024, 2, 1)
-    alone = tmp_path / "changes"
-    write_changes(spark, small_config, alone, ["parquet"], day, day, 3, QUIET)
-    ranged = _manifest(feed)
+def test_a_days_batch_is_the_same_alone_or_in_a_range_on_other_partitions(small_config, feed, tmp_path, capsys):
+    """Also the older form of the command (the settings given, not read from a snapshot): still run,
+    with one note, its batches naming the day and settings they continue."""
+    day = "2024-02-01"
+    assert main(["changes", "--out", str(tmp_path), "--from", day, "--to", day, "--scale", str(SMALL_SCALE),
+                 "--seed", str(SMALL_SEED), "--partitions", "3", "--format", "parquet", "--quiet"]) == 0
+    assert capsys.readouterr().err.count("with --seed/--scale/--config is the older form") == 1
+    alone, ranged = _manifest(tmp_path / "changes"), _manifest(feed)
     for table in TABLE_ORDER:
-        assert _manifest(alone)["tables"][table]["days"][day.isoformat()] == ranged["tables"][table]["days"][day.isoformat()]
+        assert alone["tables"][table]["days"][day] == ranged["tables"][table]["days"][day]
+    assert alone["continues"] == {"as_of": "2024-01-31", "seed": SMALL_SEED, "scale": SMALL_SCALE,
+                                  "config_sha256": config_digest(small_config)}
+
+
+def test_changes_continue_their_snapshot_and_name_it(snapshots, feed, tmp_path, capsys):
+    """changes SNAPSHOT takes the snapshot's seed, scale, config and day from its manifest: no option
+    repeats them. Its batches are those of the same days cut from the same settings, and its manifest
+    names the snapshot, so that the batches are refused beside any other dataset."""
+    snapshot, last = snapshots[SNAPSHOT_DAY], SNAPSHOT_DAY + dt.timedelta(days=3)
+    assert main(["changes", str(snapshot), "--to", last.isoformat(), "--out", str(tmp_path), "--format", "parquet",
+                 "--partitions", "2", "--quiet"]) == 0
+    assert "older form" not in capsys.readouterr().err
+    ours, ranged, snapped = _manifest(tmp_path / "changes"), _manifest(feed), _manifest(snapshot)
+    assert (ours["from"], ours["to"]) == ("2024-01-28", "2024-01-30")
+    assert (ours["seed"], ours["scale"]) == (SMALL_SEED, SMALL_SCALE)
+    for table in TABLE_ORDER:
+        days = ours["tables"][table]["days"]
+        assert days == {d: ranged["tables"][table]["days"][d] for d in days}
+    assert ours["continues"]["as_of"] == "2024-01-27" and ours["continues"]["run_id"] == snapped["run_id"]
+    assert ours["continues"]["checksums"] == {t: e["checksum"] for t, e in snapped["tables"].items()}
+    check_continues(snapshot, tmp_path / "changes")
+    check_continues(snapshot, feed)  # the older form's batches: the same day and settings
+    with pytest.raises(ConfigError, match="continue the snapshot of 2024-01-27, and .* is as of 2024-02-16"):
+        check_continues(snapshots[LAST_DAY], tmp_path / "changes")
+    for change, refusal in [(("tables", "pledges", "checksum"), "its pledges had checksum"),
+                            (("config", "seed"), "continue another dataset .seed 11")]:
+        other = json.loads(json.dumps(snapped))
+        *where, key = change
+        reduce(dict.__getitem__, where, other)[key] = 12 if key == "seed" else "0" * 16
+        (tmp_path / "other").mkdir(exist_ok=True)
+        (tmp_path / "other" / "_manifest.json").write_text(json.dumps(other))
+        with pytest.raises(ConfigError, match=refusal):
+            check_continues(tmp_path / "other", tmp_path / "changes")
 
 
 @pytest.mark.parametrize("args, message", [

@@ -248,3 +248,56 @@ def test_set_overrides_one_setting_validated_like_the_file(capsys, tmp_path):
 
     assert setting("anomalies.holiday_churn.enabled=false") == {"anomalies": {"holiday_churn": {"enabled": False}}}
     assert setting("tiers.prices.1=[2, 3]") == {"tiers": {"prices": {"1": [2, 3]}}}
+
+
+def _snapshot_manifest(folder: Path, as_of: str | None = "2024-11-30") -> Path:
+    """A snapshot's manifest alone (seed 7, scale 0.05, anomalies on): what changes SNAPSHOT reads before Spark."""
+    import json
+
+    from synth_spark.config import load_config
+
+    folder.mkdir()
+    cfg = load_config(scale=0.05, seed=7)
+    (folder / "_manifest.json").write_text(json.dumps({
+        "generator": "synth-spark", "formats": ["parquet"], "seed": 7, "scale": 0.05, "tables": {},
+        "window": {"start": "2023-01-01", "end": "2024-12-31"}, "config": cfg.fingerprint(),
+        **({"as_of": as_of} if as_of else {})}))
+    return folder
+
+
+@pytest.mark.parametrize(("changed", "expected"), [
+    pytest.param({"--seed": "8"}, ("--seed: 8 is not the snapshot's seed 7",), id="seed"),
+    pytest.param({"--scale": "1"}, ("--scale: 1 is not the snapshot's scale 0.05",), id="scale"),
+    pytest.param({"--no-anomalies": True}, ("--no-anomalies: the snapshot was generated with anomalies on",),
+                 id="no-anomalies"),
+    pytest.param({"--set": "anomalies.viral_spike.enabled=false"},
+                 ("--set: gives anomalies.viral_spike.enabled = false, and the snapshot has true",), id="set"),
+    pytest.param({"--config": "c.yaml"}, ("--config: gives churn.pause_rate = 0.5",), id="config"),
+    pytest.param({"--from": "2024-12-02"}, ("--from: 2024-12-02 is not the day after the snapshot's day 2024-11-30",
+                                            "give 2024-12-01"), id="from"),
+    pytest.param({"--to": "2024-11-30"}, ("--to: 2024-11-30 is not after the snapshot's day",
+                                          "2024-12-01 to 2024-12-31"), id="to-not-after"),
+    pytest.param({"--out": "snap"}, ("--out:", "is inside the dataset"), id="out-inside-the-snapshot"),
+    pytest.param({"--out": None}, ("--out: give the folder for the batches",), id="no-out"),
+])
+def test_changes_refuses_an_option_that_disagrees_with_its_snapshot(capsys, tmp_path, monkeypatch, changed, expected):
+    """changes SNAPSHOT runs with the snapshot's settings and day: an option saying otherwise would write
+    batches that replay onto no snapshot of these, so it is refused before any work, and nothing is written."""
+    monkeypatch.chdir(tmp_path)
+    _snapshot_manifest(tmp_path / "snap")
+    (tmp_path / "c.yaml").write_text("churn:\n  pause_rate: 0.5\n")
+    given = {"--to": "2024-12-03", "--out": "feed", **changed}
+    args = [a for option, value in given.items() if value is not None
+            for a in ([option] if value is True else [option, value])]
+    _assert_one_line(*run_main(capsys, "changes", "snap", *args), *expected)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml", "snap"]
+    assert [p.name for p in (tmp_path / "snap").iterdir()] == ["_manifest.json"]
+
+
+def test_changes_refuses_what_is_no_snapshot(capsys, tmp_path):
+    _snapshot_manifest(tmp_path / "whole", as_of=None)
+    feed = ("--to", "2024-12-03", "--out", str(tmp_path / "f"))
+    _assert_one_line(*run_main(capsys, "changes", str(tmp_path / "whole"), *feed), "SNAPSHOT:", "no as_of")
+    _assert_one_line(*run_main(capsys, "changes", str(tmp_path / "none"), *feed), "SNAPSHOT:", "is not a folder")
+    _assert_one_line(*run_main(capsys, "changes", "--to", "2024-12-03"), "SNAPSHOT: give the snapshot to continue")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["whole"]

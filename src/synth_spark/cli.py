@@ -37,10 +37,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def add_generate_options(p: argparse.ArgumentParser, default_master: str | None, snapshot: bool = True) -> None:
-    p.add_argument("dataset", nargs="?", type=options.out, default=None, metavar="DATASET",
-                   help="output folder (created if missing): a local path, or a Hadoop FileSystem URI "
-                        "such as s3a://bucket/prefix with its connector on the classpath")
-    p.add_argument("--out", type=options.out, default=None, help=argparse.SUPPRESS)  # the older form of DATASET
+    if snapshot:
+        p.add_argument("dataset", nargs="?", type=options.out, default=None, metavar="DATASET",
+                       help="output folder (created if missing): a local path, or a Hadoop FileSystem URI "
+                            "such as s3a://bucket/prefix with its connector on the classpath")
+        p.add_argument("--out", type=options.out, default=None, help=argparse.SUPPRESS)  # the older form of DATASET
     p.add_argument("--scale", type=options.scale, default=None, help="size factor: 1 = 500 creators, 15k patrons (default from config: 1)")
     p.add_argument("--seed", type=options.seed, default=None, help="run seed (default from config: 42)")
     p.add_argument("--format", dest="formats", type=options.formats, default=["parquet", "csv", "delta"],
@@ -115,10 +116,11 @@ def _merge(base: dict, more: dict) -> dict:
 
 
 def _settled_generate_args(args: argparse.Namespace, argv: list[str]) -> None:
-    """One output folder: for generate the argument (or, the older way, --out with a note); for
-    changes --out (or the argument)."""
-    changes = args.command == "changes"
-    name = "--out" if changes else "DATASET"
+    """One output folder: the argument (or, the older way, --out with a note). changes: run_changes."""
+    if args.command == "changes":
+        _conf_note(argv)
+        return
+    name = "DATASET"
     if getattr(args, "database", None) is not None:
         given = args.dataset if args.dataset is not None else args.out
         if given is not None:
@@ -132,13 +134,15 @@ def _settled_generate_args(args: argparse.Namespace, argv: list[str]) -> None:
     if args.dataset is not None and args.out is not None:
         raise ConfigError(f"{name}: given twice (as the argument and as --out); give it once")
     if args.dataset is None and args.out is None:
-        example = "synth-spark changes --out feed --from 2024-12-01 --to 2024-12-31" if changes else "synth-spark generate out/1x"
-        raise ConfigError(f"{name}: give the output folder, e.g. {example}")
+        raise ConfigError(f"{name}: give the output folder, e.g. synth-spark generate out/1x")
     if args.out is not None:
         args.dataset = args.out
-        if not changes:
-            print("synth-spark: note: --out DIR is the older form; give the folder as the argument: synth-spark generate DIR",
-                  file=sys.stderr)
+        print("synth-spark: note: --out DIR is the older form; give the folder as the argument: synth-spark generate DIR",
+              file=sys.stderr)
+    _conf_note(argv)
+
+
+def _conf_note(argv: list[str]) -> None:
     if any(a == "--conf" or a.startswith("--conf=") for a in argv):
         print("synth-spark: note: --conf is the older name of --config (spark-submit has a --conf of its own)", file=sys.stderr)
 
@@ -238,18 +242,11 @@ def _generate(args: argparse.Namespace, cfg, progress, out, claim) -> int:
 
 
 def run_changes(args: argparse.Namespace) -> int:
-    """Daily change batches of --from..--to into DIR/changes (published whole, or not at all)."""
-    cfg = run_config(args)
-    options.in_window("--from", args.first, cfg.window)
-    options.in_window("--to", args.last, cfg.window)
-    if args.first > args.last:
-        raise ConfigError(f"--from: {args.first.isoformat()} is after --to {args.last.isoformat()}; give --from on or before --to")
-    if not isinstance(args.dataset, Path):
-        raise ConfigError("--out: change feeds are written to a local folder; give a path")
-    refuse_unplannable(cfg)
-    out = args.dataset / "changes"
-    check_writable(out)
+    """Daily change batches into DIR/changes (published whole, or not at all): those continuing
+    SNAPSHOT, or, the older way, of --from..--to with the settings given."""
+    from synth_spark.continuation import settled_changes
 
+    cfg, snapshot, out = settled_changes(args, run_config)  # all of it checked before Spark starts
     from synth_spark.job.change_feed import write_changes
     from synth_spark.job.session import build_session
     from synth_spark.progress import Progress
@@ -261,7 +258,8 @@ def run_changes(args: argparse.Namespace) -> int:
         spark = build_session(args.master, partitions=args.partitions, driver_memory=args.driver_memory,
                               delta="delta" in args.formats, extra=dict(args.spark_conf))
         check_server_sees(spark, out)
-        published = write_changes(spark, cfg, out, args.formats, args.first, args.last, args.partitions, progress)
+        published = write_changes(spark, cfg, out, args.formats, args.first, args.last, args.partitions, progress,
+                                  snapshot=snapshot)
     days = (args.last - args.first).days + 1
     print(f"synth-spark: wrote {days} daily batches ({', '.join(args.formats)}) of "
           f"{args.first.isoformat()} to {args.last.isoformat()} to {out.resolve()} in {published['seconds']:.1f}s")
@@ -334,10 +332,14 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
     sub = parser.add_subparsers(dest="command", metavar="{generate,changes,advance,validate,check,verify}")
     gen = sub.add_parser("generate", help="generate the seven tables")
     add_generate_options(gen, default_master)
-    chg = sub.add_parser("changes", help="daily change batches of a range of days, to replay onto a snapshot")
+    chg = sub.add_parser("changes", help="daily change batches of the days after a snapshot, to replay onto it")
+    chg.add_argument("snapshot", nargs="?", default=None, metavar="SNAPSHOT",
+                     help="a folder written by 'synth-spark generate --as-of DAY': its seed, scale, config and day are the run's")
+    chg.add_argument("--out", type=options.out, required=False, default=None, metavar="DIR",
+                     help="where the batches go: DIR/changes/ (a folder of its own, never inside the snapshot)")
     add_generate_options(chg, default_master, snapshot=False)
-    chg.add_argument("--from", dest="first", type=options.day("--from"), required=True, metavar="YYYY-MM-DD",
-                     help="first day of the range (a day of the window)")
+    chg.add_argument("--from", dest="first", type=options.day("--from"), default=None, metavar="YYYY-MM-DD",
+                     help="first day of the range (default and only choice with SNAPSHOT: the day after its day)")
     chg.add_argument("--to", dest="last", type=options.day("--to"), required=True, metavar="YYYY-MM-DD",
                      help="last day of the range, inclusive")
     adv = sub.add_parser("advance", help="move a snapshot's Delta tables forward day by day (MERGE, change data feed on)")

@@ -8,8 +8,10 @@ One home for building, reading and checking it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import platform
+import uuid
 from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
@@ -37,11 +39,13 @@ def versions() -> dict[str, str]:
 
 
 def header(plan) -> dict:
-    """What every manifest of ours opens with: who wrote it, when, and the run's seed, scale and window."""
+    """What every manifest of ours opens with: who wrote it, which run (an id of its own, so a
+    dataset replaced by an identical one is still another), when, and the run's seed, scale and window."""
     cfg = plan.cfg
     return {
         "generator": GENERATOR,
         "generator_version": __version__,
+        "run_id": uuid.uuid4().hex,
         "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "seed": cfg.seed,
         "scale": cfg.scale,

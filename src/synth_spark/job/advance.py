@@ -5,9 +5,10 @@ two days' versions returns that day's changes and time travel to a day's version
 that day.
 
 The manifest records each day's table versions and, once every day is merged, the new ``as_of``,
-rows and checksums. A killed run leaves a note of the versions it started from (``ADVANCING``); the
-next command that opens the dataset restores the tables to them, so the tables and the manifest
-agree again.
+rows and checksums. A killed run leaves a note of the versions it started from (``ADVANCING``) and of
+the run that wrote the dataset; the next ``advance`` restores the tables to them, so the tables and
+the manifest agree again, unless the dataset was replaced since (its manifest names another run):
+the note then describes tables that are gone, and goes.
 """
 
 from __future__ import annotations
@@ -52,6 +53,11 @@ def refuse_unadvanceable(dataset: Path, m: dict, to: dt.date) -> dt.date:
     return as_of
 
 
+def run_of(m: dict) -> str:
+    """The run that wrote a dataset: its run id (a manifest of an older synth-spark: when it was written)."""
+    return str(m.get("run_id") or m.get("generated_at"))
+
+
 def _delta(spark: SparkSession, path: Path):
     from delta.tables import DeltaTable
 
@@ -69,8 +75,14 @@ def restore_interrupted(spark: SparkSession, dataset: Path, progress=print) -> N
     note = dataset / ADVANCING
     if not note.exists():
         return
-    started = json.loads(note.read_text())["versions"]
+    recorded = json.loads(note.read_text())
+    started = recorded["versions"]
     m = manifest.read(dataset)
+    if "run" in recorded and recorded["run"] != run_of(m):  # a note without one: an older synth-spark's
+        note.unlink()
+        progress(f"removed the note of an advance of {dataset} that did not finish: the dataset it was advancing "
+                 "has been replaced since")
+        return
     for table, version in started.items():
         path = dataset / m["tables"][table]["paths"]["delta"]
         if _version(spark, path) != version:
@@ -94,7 +106,8 @@ def advance(spark: SparkSession, dataset: Path, to: dt.date, partitions: int | N
     try:
         batches = stage_batches(spark, plan, staging, partitions, progress, first, to, "changes")
         started = {t: _version(spark, p) for t, p in paths.items()}
-        write_synced(dataset / ADVANCING, json.dumps({"from": as_of.isoformat(), "to": to.isoformat(), "versions": started}))
+        write_synced(dataset / ADVANCING, json.dumps({"run": run_of(m), "from": as_of.isoformat(), "to": to.isoformat(),
+                                                      "versions": started}))
         for table, path in paths.items():
             if _delta(spark, path).detail().first()["properties"].get("delta.enableChangeDataFeed") != "true":
                 spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES (delta.enableChangeDataFeed = true)")

@@ -1,6 +1,7 @@
 """The ``changes`` run: simulate once, then write one batch per day and table of a range of days
 (``<format>/<table>/batch_date=YYYY-MM-DD/``), with a manifest of rows per table, day and change
-type, and a checksum per table and day. Published like a dataset: staged, then moved into place
+type, a checksum per table and day, and the snapshot the batches continue (continuation.py).
+Published like a dataset: staged, then moved into place
 with the manifest last, so a killed run leaves the folder as it was.
 """
 
@@ -16,6 +17,7 @@ from pyspark.sql import functions as F
 
 from synth_spark import manifest
 from synth_spark.config import Config
+from synth_spark.continuation import CONTINUES, continued
 from synth_spark.job.changes import BATCH_DATE, CHANGE_TYPE, change_batches, change_schema
 from synth_spark.job.generate import concurrently, stage_simulation
 from synth_spark.job.session import cores
@@ -52,9 +54,10 @@ def run_partitions(spark: SparkSession, plan: Plan, partitions: int | None) -> i
 
 
 def write_changes(spark: SparkSession, cfg: Config, out: Path, formats: list[str], first: dt.date, last: dt.date,
-                  partitions: int | None, progress: Progress) -> dict:
+                  partitions: int | None, progress: Progress, snapshot: dict | None = None) -> dict:
     """Write the daily change batches of ``first``..``last`` into ``out`` (claimed by the caller)
-    and return the published manifest."""
+    and return the published manifest, which names what they continue: ``snapshot`` (the manifest
+    of the snapshot of the day before ``first``), or any snapshot of ``cfg`` as of that day."""
     progress(f"planning: {cfg.n_creators:,} creators, seed {cfg.seed}, scale {cfg.scale:g}, "
              f"changes of {first.isoformat()} to {last.isoformat()}")
     plan = Plan.make(cfg)
@@ -85,6 +88,7 @@ def write_changes(spark: SparkSession, cfg: Config, out: Path, formats: list[str
                 _fill_empty_csv_days(staging.path("csv", table), change_schema(table), tables[table]["days"])
         published = _manifest(plan, formats, partitions, first, last, tables,
                               seconds=time.monotonic() - progress.started)
+        published[CONTINUES] = continued(cfg, first - dt.timedelta(days=1), snapshot)
         staging.publish([paths[t][f] for t in TABLE_ORDER for f in formats], manifest.text(published))
     except BaseException:
         staging.discard()
