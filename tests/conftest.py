@@ -106,6 +106,17 @@ def parquet_only(manifest: dict) -> dict:
     return manifest
 
 
+def validate_report(folder: Path) -> None:
+    """A report folder as ``validate`` leaves it: its record of the files, then those files."""
+    from synth_spark.publish.written import write_report_record
+
+    folder.mkdir(parents=True, exist_ok=True)
+    names = ["report.json", "report.md", "report.html", "mrr.png"]
+    write_report_record(folder, names)
+    for name in names:
+        (folder / name).write_text(json.dumps({"generator": "synth-spark"}) if name == "report.json" else name)
+
+
 def copied_in_part(source: Path, target: Path, copied: int, deleted: int = 0) -> None:
     """What an object store's folder rename leaves when cut short (it copies every object, then
     deletes the originals): the first ``copied`` objects copied to ``target``, the first

@@ -2,7 +2,10 @@
 ``journal.publish``, then the staging folder's removal), without Spark, so that
 tests/test_publish_faults.py can put a fault at each system call of the publish under strace.
 
-    python tests/publish_harness.py OUT NEW_DATASET
+    python tests/publish_harness.py OUT NEW_DATASET [--claimed]
+
+``--claimed``: holding the folder's lock first, as generate's claim does, so that the staging
+folder is made (and named in the lock file) under strace too.
 """
 
 from __future__ import annotations
@@ -16,13 +19,17 @@ from pathlib import Path
 from synth_spark.manifest import MANIFEST
 from synth_spark.publish.dataset_folder import make_staging
 from synth_spark.publish.journal import pending_for, publish
+from synth_spark.publish.lock import DatasetLock
 from synth_spark.publish.storage import remove_tree
 
 #: the fault tests count the publish's system calls from this (failing) access on
 BEGIN = "/synth-spark-publish-begins"
 
 
-def main(out: Path, source: Path) -> int:
+def main(out: Path, source: Path, claimed: bool = False) -> int:
+    if claimed:
+        lock = DatasetLock(out)
+        lock.acquire()  # released by the kernel when the process ends, however it ends
     manifest_text = (source / MANIFEST).read_text()
     manifest = json.loads(manifest_text)
     entries = [p for t in manifest["tables"].values() for p in t["paths"].values()]
@@ -43,4 +50,4 @@ def main(out: Path, source: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1]), Path(sys.argv[2])))
+    sys.exit(main(Path(sys.argv[1]), Path(sys.argv[2]), "--claimed" in sys.argv[3:]))

@@ -9,13 +9,16 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from synth_spark.cli import main
 from synth_spark.manifest import MANIFEST
-from synth_spark.publish.dataset_folder import JOURNAL, LOCK, MARKER
+from synth_spark.publish.dataset_folder import JOURNAL, LOCK, MARKER, OWNER_FILE, STAGING_PREFIX, owner_record
 
-from .conftest import SMALL_SCALE, SMALL_SEED
+from .conftest import SMALL_SCALE, SMALL_SEED, validate_report
 from .test_publish_faults import HARNESS, _strace
 
 GENERATE = ["generate", "--scale", str(SMALL_SCALE), "--seed", str(SMALL_SEED), "--format", "parquet", "--partitions", "2",
@@ -47,8 +50,7 @@ def test_the_user_files_trap(capsys, spark, small_manifest, tmp_path):
     # user's folder that merely looks like a staging folder makes the run refuse, never vanish.
     out = tmp_path / "out"
     assert _run(capsys, *GENERATE, str(out))[0] == 0
-    (out / "report").mkdir()
-    (out / "report" / "report.json").write_text(json.dumps({"generator": "synth-spark"}))
+    validate_report(out / "report")
     archive = out / ".staging-2024-archive"
     archive.mkdir()
     (archive / "keep.txt").write_text("mine")
@@ -62,6 +64,74 @@ def test_the_user_files_trap(capsys, spark, small_manifest, tmp_path):
     manifest = json.loads((out / MANIFEST).read_text())
     assert {t: v["checksum"] for t, v in manifest["tables"].items()} == \
            {t: v["checksum"] for t, v in small_manifest["tables"].items()}
+
+
+@pytest.fixture(scope="module")
+def published(spark, tmp_path_factory) -> Path:
+    """A dataset generate published (Parquet), to copy for each case."""
+    out = tmp_path_factory.mktemp("published") / "out"
+    assert main([*GENERATE, str(out)]) == 0
+    return out
+
+
+def _user_file_in_a_table(d: Path) -> None:
+    (d / "parquet" / "creators" / "README.user.txt").write_text("mine")
+
+
+def _user_folder_in_a_table(d: Path) -> None:
+    (d / "parquet" / "pledges" / "mine").mkdir()
+    (d / "parquet" / "pledges" / "mine" / "notes.txt").write_text("mine")
+
+
+def _user_file_beside_the_report(d: Path) -> None:
+    validate_report(d / "report")
+    (d / "report" / "my-analysis.md").write_text("mine")
+
+
+def _a_report_folder_validate_never_wrote(d: Path) -> None:
+    (d / "report").mkdir()
+    (d / "report" / "notes.md").write_text("mine")
+    (d / "report" / "report.json").write_text(json.dumps({"dataset": "mine", "checks": [], "generator": "synth-spark"}))
+
+
+def _a_staging_folder_copied_from_another_dataset(d: Path) -> None:
+    name = f"{STAGING_PREFIX}{'a' * 32}"
+    (d / name).mkdir()
+    (d / name / "keep.txt").write_text("mine")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (d / name / OWNER_FILE).write_text(json.dumps(owner_record(staging=name, pid=int(dead.stdout),
+                                                               dataset=str(d.parent / "another"))))
+
+
+#: what a user keeps inside the folders of a dataset, and what the refusal names
+USER_FILES: dict[str, tuple[Callable[[Path], None], str]] = {
+    "a file in a table's folder": (_user_file_in_a_table, "parquet/creators/README.user.txt"),
+    "a folder in a table's folder": (_user_folder_in_a_table, "parquet/pledges/mine/"),
+    "a file beside validate's report": (_user_file_beside_the_report, "report/my-analysis.md"),
+    "a report folder validate never wrote": (_a_report_folder_validate_never_wrote, "(report)"),
+    "a staging folder copied from another dataset": (_a_staging_folder_copied_from_another_dataset,
+                                                     f"({STAGING_PREFIX}{'a' * 32})"),
+}
+
+
+@pytest.mark.parametrize("case", USER_FILES)
+def test_overwrite_refuses_before_any_work_when_a_users_file_is_inside(capsys, published, tmp_path, case):
+    put, named = USER_FILES[case]
+    d = tmp_path / "d"
+    shutil.copytree(published, d)
+    put(d)
+    before = _files(d)
+    code, _, err = _run(capsys, *GENERATE, str(d), "--overwrite")
+    assert code == 2 and err.count("\n") == 1 and "holds files synth-spark did not write" in err and named in err, err
+    assert _files(d) == before
+
+
+def test_overwrite_leaves_an_empty_folder_it_did_not_make(capsys, published, tmp_path):
+    d = tmp_path / "d"
+    shutil.copytree(published, d)
+    (d / "delta").mkdir()
+    assert _run(capsys, *GENERATE, str(d), "--overwrite")[0] == 0
+    assert (d / "delta").is_dir() and (d / MANIFEST).is_file()
 
 
 def test_a_relative_out_with_a_colon_is_a_folder_not_a_uri(capsys, spark, tmp_path, monkeypatch):

@@ -21,11 +21,14 @@ from synth_spark.publish.dataset_folder import (
     OWNER_FILE,
     STAGING_PREFIX,
     check_target,
+    dataset_id,
     make_staging,
     owner_record,
     stale_staging,
 )
 from synth_spark.publish.journal import publish
+
+from .conftest import validate_report
 
 TABLES = ("creators", "pledges")
 
@@ -83,19 +86,25 @@ def test_a_staging_folder_records_its_owner_and_its_own_name(tmp_path):
 
 
 def test_only_our_staging_folders_of_dead_runs_are_stale(tmp_path):
+    here = dataset_id(tmp_path)
     dead = make_staging(tmp_path)
-    (dead / OWNER_FILE).write_text(json.dumps(owner_record(staging=dead.name, pid=_dead_pid())))
+    (dead / OWNER_FILE).write_text(json.dumps(owner_record(staging=dead.name, dataset=here, pid=_dead_pid())))
     running = make_staging(tmp_path)
     elsewhere = make_staging(tmp_path)
-    (elsewhere / OWNER_FILE).write_text(json.dumps(owner_record(staging=elsewhere.name, host="another-host", pid=1)))
-    # Folders that merely look like ours: a user's archive, our prefix without an owner record, and
-    # an owner record copied from another staging folder. None may ever be removed.
+    (elsewhere / OWNER_FILE).write_text(json.dumps(owner_record(staging=elsewhere.name, dataset=here,
+                                                                host="another-host", pid=1)))
+    # Folders that merely look like ours: a user's archive, our prefix without an owner record, an
+    # owner record copied from another staging folder, and a staging folder copied from another
+    # dataset with its owner record. None may ever be removed.
+    copied = f"{STAGING_PREFIX}{'1' * 32}"
     lookalikes = [tmp_path / ".staging-2024-archive", tmp_path / f"{STAGING_PREFIX}{'0' * 32}",
-                  tmp_path / f"{STAGING_PREFIX}notes"]
+                  tmp_path / f"{STAGING_PREFIX}notes", tmp_path / copied]
     for folder in lookalikes:
         folder.mkdir()
         (folder / "keep.txt").write_text("mine")
-    (lookalikes[2] / OWNER_FILE).write_text(json.dumps(owner_record(staging=dead.name, pid=_dead_pid())))
+    (lookalikes[2] / OWNER_FILE).write_text(json.dumps(owner_record(staging=dead.name, dataset=here, pid=_dead_pid())))
+    (lookalikes[3] / OWNER_FILE).write_text(json.dumps(owner_record(staging=copied, dataset=str(tmp_path / "other"),
+                                                                    pid=_dead_pid())))
     an_hour_ago = time.time() - 3600
     for folder in lookalikes:
         os.utime(folder, (an_hour_ago, an_hour_ago))
@@ -108,8 +117,7 @@ def test_overwrite_replaces_exactly_the_listed_entries_and_keeps_the_users_files
     out = tmp_path / "out"
     _dataset(out, "old", formats=("parquet", "csv"))
     (out / "NOTES.md").write_text("mine")                   # a user's file beside the dataset
-    (out / "report").mkdir()                                 # our validate report of the old data
-    (out / "report" / "report.json").write_text(json.dumps({"generator": "synth-spark"}))
+    validate_report(out / "report")                          # our validate report of the old data
     staging, manifest = _stage(out, "new")
     with pytest.raises(ConfigError, match="NOTES.md"):
         check_target(out, overwrite=True)                    # a foreign file: refused, even with --overwrite

@@ -24,6 +24,9 @@ from synth_spark.manifest import MANIFEST
 from synth_spark.publish.claim import Claim
 from synth_spark.publish.dataset_folder import JOURNAL, LOCK, MARKER, STAGING_PREFIX
 
+from synth_spark.publish.storage import PARTIAL_PREFIX
+from synth_spark.publish.written import with_files
+
 from .conftest import parquet_only
 from .publish_harness import BEGIN
 
@@ -54,30 +57,33 @@ def old_and_new(small_control, small_dataset, tmp_path_factory):
     new = tmp_path_factory.mktemp("new") / "ds"
     shutil.copytree(small_dataset / "parquet", new / "parquet", copy_function=os.link)
     manifest = parquet_only(json.loads((small_dataset / MANIFEST).read_text()))
-    (new / MANIFEST).write_text(json.dumps(manifest, indent=2))
+    # with its files recorded as the publish records them, so the published manifest has these bytes
+    entries = [p for t in manifest["tables"].values() for p in t["paths"].values()]
+    (new / MANIFEST).write_text(with_files(json.dumps(manifest), new, entries))
     return small_control, new
 
 
-def _run(old: Path, new: Path, out: Path, *strace_args: str) -> subprocess.CompletedProcess:
+def _run(old: Path, new: Path, out: Path, *strace_args: str, claimed: bool = False) -> subprocess.CompletedProcess:
     shutil.copytree(old, out, copy_function=os.link)
-    cmd = [_strace(), "-qq", *strace_args, sys.executable, str(HARNESS), str(out), str(new)]
+    cmd = [_strace(), "-qq", *strace_args, sys.executable, str(HARNESS), str(out), str(new), *(["--claimed"] * claimed)]
     return subprocess.run(cmd, capture_output=True, text=True, cwd=HARNESS.parent.parent, timeout=120)
 
 
-def _publish_calls(old: Path, new: Path, work: Path) -> dict[str, list[int]]:
+def _publish_calls(old: Path, new: Path, work: Path, before: bool = False) -> dict[str, list[int]]:
     """The ordinal (per system call, counted from the process start, as strace's ``when=`` counts)
-    of each rename, write and fsync the publish makes."""
+    of each rename, write and fsync the publish makes (``before``: those a run holding the lock
+    makes before it, its staging folder's)."""
     log = work / "count.log"
-    done = _run(old, new, work / "count", "-o", str(log), "-e", "trace=rename,write,fsync,access")
+    done = _run(old, new, work / "count", "-o", str(log), "-e", "trace=rename,write,fsync,access", claimed=before)
     assert done.returncode == 0, done.stderr
-    seen, calls, begun = Counter(), {name: [] for name in FAULTS}, False
+    seen, calls, begun = Counter(), {name: [] for name in FAULTS}, before
     for line in log.read_text().splitlines():
         m = re.match(r"(\w+)\(", line)
         if not m:
             continue
         name = m.group(1)
         if name == "access":
-            begun = begun or BEGIN in line
+            begun = not before if BEGIN in line else begun
             continue
         seen[name] += 1
         if begun:
@@ -104,7 +110,8 @@ def test_every_fault_in_the_publish_leaves_the_old_or_the_new_dataset(spark, old
                 said: list[str] = []
                 with Claim(out, overwrite=True, progress=said.append, say=said.append):
                     pass
-                left = sorted(p.name for p in out.iterdir() if p.name in (JOURNAL, LOCK) or p.name.startswith(STAGING_PREFIX))
+                left = sorted(p.name for p in out.iterdir()
+                              if p.name in (JOURNAL, LOCK) or p.name.startswith((STAGING_PREFIX, PARTIAL_PREFIX)))
                 now = _snapshot(out)
                 which = "old" if now == before else "new" if now == after else None
                 marked = (out / MARKER).is_file()
@@ -125,3 +132,23 @@ def test_every_fault_in_the_publish_leaves_the_old_or_the_new_dataset(spark, old
     # the faults that cut a publish short were each completed or undone by the next command
     assert any(recovered for (_, _, recovered) in outcomes)
     assert set(verified) == {"old", "new"}, verified  # each outcome was read back by verify at least once
+
+
+def test_a_run_killed_or_out_of_space_as_it_makes_its_staging_folder_leaves_nothing_the_next_refuses(
+        old_and_new, tmp_path):
+    """The staging folder is named in the run's lock file before it is made, and its owner record
+    is written whole: whatever a fault there leaves, the next claim knows it for ours and removes it."""
+    old, new = old_and_new
+    calls = _publish_calls(old, new, tmp_path, before=True)
+    assert calls["write"], calls
+    before, problems = _snapshot(old), []
+    for fault in ("error=ENOSPC", "signal=SIGKILL"):
+        for n in calls["write"]:
+            out = tmp_path / f"{fault.split('=')[1]}-{n}"
+            done = _run(old, new, out, "-e", "trace=write", "-e", f"inject=write:{fault}:when={n}", claimed=True)
+            with Claim(out, overwrite=True, progress=lambda _: None, say=lambda _: None):
+                pass
+            left = sorted(p.name for p in out.iterdir() if p.name.startswith((STAGING_PREFIX, PARTIAL_PREFIX)))
+            if left or _snapshot(out) != before:
+                problems.append(f"{fault} at write #{n}: exit {done.returncode}, left {left}")
+    assert not problems, "\n".join(problems)

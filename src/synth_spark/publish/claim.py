@@ -2,9 +2,10 @@
 
 ``Claim(out, overwrite)`` is held for the whole of a generate run, from before Spark starts: it
 refuses a folder we must not write (dataset_folder.check_target), takes the folder's lock, finishes
-or undoes a publish a killed run left behind, checks the folder again under the lock, and removes
-the staging folders of dead runs. A run that fails before publishing leaves the folder as it found
-it: the lock file goes, and so do the folders the claim created.
+or undoes a publish a killed run left behind, removes what dead runs of ours left (their staging
+folders, the partial file of a whole-write cut short) and checks the folder again under the lock.
+A run that fails before publishing leaves the folder as it found it: the lock file goes, and so do
+the folders the claim created.
 
 Commands that only read a dataset (verify, validate, check) call :func:`settle` first, so they
 never read a half-swapped folder.
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from synth_spark.failures import ConfigError
-from synth_spark.publish.dataset_folder import JOURNAL, check_target, stale_staging
+from synth_spark.publish.dataset_folder import JOURNAL, PARTIALS, check_target, stale_staging
 from synth_spark.publish.journal import JournalError, recover
 from synth_spark.publish.lock import DatasetLock, LockHeld
 from synth_spark.publish.storage import remove_tree
@@ -53,10 +54,12 @@ class Claim:
                 raise ConfigError(f"DATASET: {exc}") from None
             if message:
                 self.say(message)
-            check_target(self.out, self.overwrite)  # again: the folder may have changed before we held it
-            for folder in stale_staging(self.out):
+            for folder in stale_staging(self.out, self.lock.previous):
                 remove_tree(folder, ignore_errors=True)
                 self.progress(f"removed {folder.name}, left in {self.out} by a run that did not finish")
+            for name in PARTIALS:  # a whole-write cut short: what it was replacing is intact
+                (self.out / name).unlink(missing_ok=True)
+            check_target(self.out, self.overwrite)  # again: the folder may have changed before we held it
         except BaseException:
             self.__exit__(None, None, None)
             raise

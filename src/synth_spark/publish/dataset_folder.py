@@ -6,8 +6,10 @@ folder or file per table and format), the manifest, the marker, the journal, the
 own staging folders are ours; anything else a user keeps there is never moved or removed.
 
 A staging folder is ours only if its name has our prefix and it holds an owner record naming that
-very folder: a user's folder that merely looks like one is left alone. This module needs no Spark:
-it works on ``pathlib.Path`` and on ``storage.HadoopPath`` alike.
+very folder in this very dataset, or if the lock file of the run that made it names it (a run
+killed, or out of space, before the owner record was written): a user's folder that merely looks
+like one, or one copied from another dataset, is left alone. This module needs no Spark: it works
+on ``pathlib.Path`` and on ``storage.HadoopPath`` alike.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from pathlib import Path
 from synth_spark.failures import ConfigError
 from synth_spark.manifest import FORMATS, GENERATOR, MANIFEST, entries
 from synth_spark.manifest import load as read_manifest  # None unless it is ours
-from synth_spark.publish.storage import write_synced
+from synth_spark.publish.storage import PARTIAL_PREFIX, remove_tree, write_synced
+from synth_spark.publish.written import is_delta, manifest_files, report_files, strays
 
 #: written once into every dataset we publish; with the manifest, it says the folder is ours
 MARKER = ".synth-spark-dataset"
@@ -39,6 +42,9 @@ OWNER_FILE = "_owner.json"
 HOUSEKEEPING = (MANIFEST, MARKER, JOURNAL, LOCK, ADVANCING)
 #: where ``synth-spark validate`` writes its report by default; replaced with the dataset
 REPORT = "report"
+#: a whole-write of one of our files cut short (storage.write_synced), left for the next claim
+PARTIALS = tuple(PARTIAL_PREFIX + name for name in HOUSEKEEPING)
+_STAGING_NAME = re.compile(re.escape(STAGING_PREFIX) + "[0-9a-f]{32}")
 
 
 def process_start(pid: int) -> str | None:
@@ -78,12 +84,74 @@ def describe_owner(owner: dict) -> str:
     return f"pid {owner.get('pid')} on {owner.get('host')}"
 
 
+def dataset_id(out) -> str:
+    """How owner records name a dataset folder: its real path, or its URI."""
+    return str(out.resolve()) if isinstance(out, Path) else str(out)
+
+
 def make_staging(out):
-    """A new staging folder of ours in ``out``, its owner record written before anything else."""
+    """A new staging folder of ours in ``out``, its owner record written before anything else. A
+    run that holds the folder's lock names the folder in its lock file first, so that a staging
+    folder left without its owner record (the run killed, the disk full) is still known for ours."""
     folder = out / f"{STAGING_PREFIX}{uuid.uuid4().hex}"
-    folder.mkdir()
-    write_synced(folder / OWNER_FILE, json.dumps(owner_record(staging=folder.name)) + "\n")
+    note_in_lock(out, folder.name)
+    try:
+        if isinstance(folder, Path):  # elsewhere the owner record's creation makes the folder
+            folder.mkdir()
+        owner = owner_record(staging=folder.name, dataset=dataset_id(out))
+        write_synced(folder / OWNER_FILE, json.dumps(owner) + "\n")
+    except BaseException:
+        remove_tree(folder, ignore_errors=True)
+        raise
     return folder
+
+
+def lock_record(out) -> list[dict]:
+    """The lines of ``out``'s lock file: its holder's owner record, then one per staging folder it
+    made (a torn last line, written by a run killed at that instant, is left out)."""
+    try:
+        text = (out / LOCK).read_text()
+    except (OSError, ValueError):
+        return []
+    lines = []
+    for line in text.splitlines():
+        try:
+            value = json.loads(line)
+        except ValueError:
+            break
+        if not isinstance(value, dict):
+            break
+        lines.append(value)
+    return lines if lines and lines[0].get("generator") == GENERATOR else []
+
+
+def _ours(owner: dict) -> bool:
+    """Whether an owner record is this very process's."""
+    return owner.get("host") == socket.gethostname() and owner.get("pid") == os.getpid() \
+        and owner.get("start") == process_start(os.getpid())
+
+
+def note_in_lock(out, name: str) -> None:
+    """Add a staging folder's name to ``out``'s local lock file when this process holds it (appended
+    and synced; the lock file is the one the lock holds, so it is never replaced)."""
+    if not isinstance(out, Path):
+        return  # a lease on an object store: there the owner record appears whole or not at all
+    held = lock_record(out)
+    if not held or not _ours(held[0]):
+        return
+    with open(out / LOCK, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"staging": name}) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def locked_staging(out, record: list[dict] | None = None) -> set[str]:
+    """The staging folders a lock record (``out``'s lock file, or ``record``) names for ``out``."""
+    record = lock_record(out) if record is None else record
+    if not record or record[0].get("dataset") != dataset_id(out):
+        return set()
+    names = (r.get("staging") for r in record[1:])
+    return {n for n in names if isinstance(n, str) and _STAGING_NAME.fullmatch(n)}
 
 
 def read_json(path) -> dict | None:
@@ -96,45 +164,69 @@ def read_json(path) -> dict | None:
 
 
 def staging_owner(folder) -> dict | None:
-    """The owner record of one of our staging folders; None for anything else."""
-    if not folder.name.startswith(STAGING_PREFIX) or not re.fullmatch(r"[0-9a-f]{32}", folder.name[len(STAGING_PREFIX):]):
+    """The owner record of one of our staging folders: one that names the folder and the dataset
+    it is in. None for anything else (a user's folder, one copied from another dataset)."""
+    if not _STAGING_NAME.fullmatch(folder.name):
         return None
     owner = read_json(folder / OWNER_FILE)
-    if owner is None or owner.get("generator") != GENERATOR or owner.get("staging") != folder.name:
+    if owner is None or owner.get("generator") != GENERATOR or owner.get("staging") != folder.name \
+            or owner.get("dataset") != dataset_id(folder.parent):
         return None
     return owner
 
 
-def stale_staging(out) -> list:
-    """Our staging folders in ``out`` whose owner is no longer running. A folder without a valid
-    owner record is not ours to judge and is never listed."""
+def stale_staging(out, record: list[dict] | None = None) -> list:
+    """Our staging folders in ``out`` left by runs that are no longer running: those whose owner
+    record names a dead process, and those the lock record of a dead holder names (``record``: the
+    lock file as the caller found it before taking the lock). Any other folder is not ours to judge."""
+    named = locked_staging(out, record) if record and not owner_running(record[0]) else set()
     stale = []
     for folder in sorted(out.glob(f"{STAGING_PREFIX}*")):
         owner = staging_owner(folder) if folder.is_dir() else None
-        if owner is not None and not owner_running(owner):
+        if owner is not None and not owner_running(owner) or folder.name in named and folder.is_dir():
             stale.append(folder)
     return stale
 
 
 def own_report(folder) -> bool:
-    """A validate report of ours (``report.json`` written by synth-spark) in ``folder``."""
-    report = read_json(folder / "report.json") if folder.is_dir() else None
-    return report is not None and (report.get("generator") == GENERATOR or "dataset" in report and "checks" in report)
+    """A validate report of ours in ``folder`` (it holds validate's record of its files)."""
+    return folder.is_dir() and report_files(folder) is not None
 
 
 def foreign_entries(folder, manifest: dict | None) -> list[str]:
-    """What in ``folder`` is neither ours nor inside a format folder of ours (sorted names)."""
+    """What in ``folder`` synth-spark did not write (sorted paths): anything beside our own files,
+    and inside the folders of ours (the entries a manifest lists, a validate report) anything their
+    run did not record. An empty format folder is left alone, whoever made it."""
     listed = set(entries(manifest)) if manifest else set()
+    locked = locked_staging(folder)
     foreign = []
     for child in folder.iterdir():
         name = child.name
-        if name in HOUSEKEEPING or staging_owner(child) is not None or name == REPORT and own_report(child):
+        if name in HOUSEKEEPING or name in PARTIALS or staging_owner(child) is not None or name in locked:
             continue
-        if name in FORMATS and child.is_dir():  # an empty one is a leftover of ours
-            foreign += [f"{name}/{c.name}" for c in child.iterdir() if f"{name}/{c.name}" not in listed]
+        if name == REPORT and own_report(child):
+            foreign += [f"{REPORT}/{s}" for s in strays(child, report_files(child))]
+            continue
+        if name in FORMATS and child.is_dir():
+            for c in child.iterdir():
+                entry = f"{name}/{c.name}"
+                if entry not in listed:
+                    foreign.append(entry)
+                elif manifest is not None:
+                    recorded = manifest_files(manifest, entry)
+                    foreign += [f"{entry}/{s}" for s in strays(c, recorded, is_delta(entry))]
             continue
         foreign.append(name)
     return sorted(foreign)
+
+
+def refuse_foreign(out, manifest: dict | None, name: str = "DATASET") -> None:
+    """One line naming what in ``out`` synth-spark did not write, if anything."""
+    foreign = foreign_entries(out, manifest)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise ConfigError(f"{name}: {str(out)!r} holds files synth-spark did not write ({shown}); "
+                          "give an empty folder or one of synth-spark's datasets")
 
 
 def enclosing_dataset(path: Path) -> Path | None:
@@ -162,10 +254,6 @@ def check_target(out, overwrite: bool, name: str = "DATASET") -> None:
     manifest = read_manifest(out)
     if manifest is None and (out / MANIFEST).exists():
         raise ConfigError(f"{name}: {str(out)!r} holds a {MANIFEST} that synth-spark did not write; give another folder")
-    foreign = foreign_entries(out, manifest)
-    if foreign:
-        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
-        raise ConfigError(f"{name}: {str(out)!r} holds files synth-spark did not write ({shown}); "
-                          "give an empty folder or one of synth-spark's datasets")
+    refuse_foreign(out, manifest, name)
     if manifest is not None and not overwrite:
         raise ConfigError(f"{name}: {str(out)!r} already holds a dataset; pass --overwrite to replace it")

@@ -22,8 +22,9 @@ from pathlib import Path, PurePosixPath
 
 from synth_spark import manifest
 from synth_spark.manifest import FORMATS, GENERATOR, MANIFEST
-from synth_spark.publish.dataset_folder import JOURNAL, MARKER, REPORT, own_report, owner_record
-from synth_spark.publish.storage import HadoopPath, remove_tree, write_synced
+from synth_spark.publish.dataset_folder import JOURNAL, MARKER, REPORT, own_report, owner_record, refuse_foreign
+from synth_spark.publish.storage import HadoopPath, remove_tree, sync_folder, write_synced
+from synth_spark.publish.written import with_files
 
 #: inside the staging folder: where the replaced dataset waits until the new one is in place
 REPLACED = "_replaced"
@@ -31,16 +32,6 @@ REPLACED = "_replaced"
 
 class JournalError(RuntimeError):
     """A journal that cannot be carried out: the file system no longer matches what it records."""
-
-
-def _sync_dir(folder) -> None:
-    """Make renames in a local folder durable (a no-op for Hadoop paths)."""
-    if isinstance(folder, Path):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 class Journal:
@@ -66,7 +57,7 @@ class Journal:
         draft = self.staging / JOURNAL
         write_synced(draft, self._text())
         draft.replace(self.path)
-        _sync_dir(self.out)
+        sync_folder(self.out)
 
     def record(self, **entry) -> None:
         self.records.append(entry)
@@ -136,7 +127,7 @@ class Journal:
         for i in range(start, len(self.steps)):
             self.take(i, resumed=resumed and i == start)
         self.record(finished=True)
-        _sync_dir(self.out)
+        sync_folder(self.out)
         self._tidy(keep=self.header["formats_after"])
 
     def back(self) -> None:
@@ -151,15 +142,17 @@ class Journal:
             self.record(undo=i)
             src, dst = self.steps[i]
             self._move(dst, src, resumed=i == start)
-        _sync_dir(self.out)
+        sync_folder(self.out)
         self._tidy(keep=self.header["formats_before"])
         self.path.unlink()
 
     def _tidy(self, keep: list[str]) -> None:
-        """Remove the format folders we made or emptied and the dataset no longer uses."""
+        """Remove the format folders we made or emptied and the dataset no longer uses; an empty
+        one we did not make (a user's) stays."""
+        ours = set(self.header["formats_before"]) | set(self.header.get("formats_made", []))
         for fmt in FORMATS:
             folder = self.out / fmt
-            if fmt not in keep and folder.is_dir() and not list(folder.iterdir()):
+            if fmt in ours and fmt not in keep and folder.is_dir() and not list(folder.iterdir()):
                 folder.rmdir()
 
     def finish(self) -> None:
@@ -188,19 +181,23 @@ def publish(out, staging, new_entries: list[str], manifest_text: str) -> None:
 
 
 def begin(out, staging, new_entries: list[str], manifest_text: str) -> Journal:
-    """Everything of a publish before its first rename: the new manifest in the staging folder,
-    the folders the renames need, the marker, and the journal listing every step."""
+    """Everything of a publish before its first rename: the new manifest in the staging folder
+    (with every file of the new entries recorded), the folders the renames need, the marker, and the
+    journal listing every step. Refused in one line if something not ours appeared in the folders
+    that are to move since the run began: a folder moves only when all it holds is ours."""
     old = manifest.load(out)
+    refuse_foreign(out, old)
     old_entries = [e for e in (manifest.entries(old) if old else []) if (out / e).exists()]
     if own_report(out / REPORT):  # a report on the old data would describe another dataset
         old_entries.append(REPORT)
-    write_synced(staging / MANIFEST, manifest_text)
+    write_synced(staging / MANIFEST, with_files(manifest_text, staging, new_entries))
     aside = f"{staging.name}/{REPLACED}"
     (staging / REPLACED).mkdir(exist_ok=True)
     for fmt in _formats_of(old_entries):
         (staging / REPLACED / fmt).mkdir(parents=True, exist_ok=True)
-    for fmt in _formats_of(new_entries):
-        (out / fmt).mkdir(exist_ok=True)
+    made = [fmt for fmt in _formats_of(new_entries) if not (out / fmt).exists()]
+    for fmt in made:
+        (out / fmt).mkdir()
     if not (out / MARKER).exists():
         write_synced(out / MARKER, json.dumps({"generator": GENERATOR}) + "\n")
     steps = ([(MANIFEST, f"{aside}/{MANIFEST}")] if old else []) + \
@@ -208,6 +205,7 @@ def begin(out, staging, new_entries: list[str], manifest_text: str) -> Journal:
         [(f"{staging.name}/{e}", e) for e in new_entries] + [(f"{staging.name}/{MANIFEST}", MANIFEST)]
     journal = Journal(out, {"generator": GENERATOR, "staging": staging.name, "owner": owner_record(),
                             "formats_before": _formats_of(old_entries), "formats_after": _formats_of(new_entries),
+                            "formats_made": made,
                             "steps": steps})
     journal.create()
     return journal

@@ -26,7 +26,9 @@ from pathlib import Path
 from synth_spark.failures import ConfigError
 from synth_spark.publish.dataset_folder import (
     LOCK,
+    dataset_id,
     describe_owner,
+    lock_record,
     owner_record,
     owner_running,
 )
@@ -55,6 +57,9 @@ class DatasetLock:
         self._stop = threading.Event()
         self._etag: str | None = None  # the lease as we last wrote it, where the store has conditional writes
         self._lost = False
+        #: the lock file as a dead holder left it (its owner record and staging folders), read
+        #: once we hold the lock and before we write ours over it
+        self.previous: list[dict] = []
 
     def __enter__(self) -> "DatasetLock":
         self.acquire()
@@ -76,12 +81,8 @@ class DatasetLock:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 os.close(fd)
-                holder = None
-                try:
-                    holder = json.loads(self.path.read_text() or "null")
-                except (OSError, ValueError):
-                    pass
-                raise LockHeld(_held_message(self.out, holder if isinstance(holder, dict) else None)) from None
+                holder = lock_record(self.out)
+                raise LockHeld(_held_message(self.out, holder[0] if holder else None)) from None
             except BaseException:
                 os.close(fd)
                 raise
@@ -94,8 +95,10 @@ class DatasetLock:
             if same:
                 break
             os.close(fd)
+        self.previous = lock_record(self.out)
         os.ftruncate(fd, 0)
-        os.pwrite(fd, (json.dumps(owner_record()) + "\n").encode(), 0)
+        os.pwrite(fd, (json.dumps(owner_record(dataset=dataset_id(self.out))) + "\n").encode(), 0)
+        os.fsync(fd)
         self._fd = fd
 
     def _lease_text(self) -> str:

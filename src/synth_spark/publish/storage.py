@@ -58,15 +58,44 @@ def remove_tree(path: Path | "HadoopPath", ignore_errors: bool = False) -> None:
         shutil.rmtree(path, ignore_errors=ignore_errors)
 
 
+#: a whole-write's temporary file, beside its target: this prefix and the target's name. A fixed name
+#: (no random part), so a leftover is known for ours and the next whole-write of that file replaces it.
+PARTIAL_PREFIX = ".synth-spark-partial-"
+
+
+def partial_of(path: Path | "HadoopPath") -> Path | "HadoopPath":
+    """Where a whole-write of ``path`` writes before the rename."""
+    return path.parent / f"{PARTIAL_PREFIX}{path.name}"
+
+
+def sync_folder(folder: Path | "HadoopPath") -> None:
+    """Make the renames in a local folder durable (a no-op for Hadoop paths)."""
+    if isinstance(folder, Path):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 def write_synced(path: Path | "HadoopPath", text: str) -> None:
-    """Write ``text`` and make it durable before returning (fsync; hsync on Hadoop)."""
+    """Write ``text`` to ``path`` whole or not at all, durable before returning: written and synced
+    under :func:`partial_of`'s name, then renamed over ``path``. A run killed (or out of space) in
+    the middle leaves the file as it was, and at most the partial file, which the next claim removes."""
     if isinstance(path, HadoopPath):
-        path.write_text(text)
+        path.write_whole(text)
         return
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
+    partial = partial_of(path)
+    try:
+        with open(partial, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # disk full: leave no partial file behind
+        raise
+    sync_folder(path.parent)
 
 
 class HadoopPath:
@@ -142,6 +171,20 @@ class HadoopPath:
     def iterdir(self) -> list["HadoopPath"]:
         return [self / str(s.getPath().getName()) for s in self._fs.listStatus(self._path)]
 
+    def walk(self) -> list[str]:
+        """Every file and folder under this folder, relative to it, folders ending in ``/``."""
+        found, todo = [], [(self._path, "")]
+        while todo:
+            path, prefix = todo.pop()
+            for status in self._fs.listStatus(path):
+                name = prefix + str(status.getPath().getName())
+                if status.isDirectory():
+                    found.append(name + "/")
+                    todo.append((status.getPath(), name + "/"))
+                else:
+                    found.append(name)
+        return found
+
     def glob(self, pattern: str) -> list["HadoopPath"]:
         if not self.exists():
             return []
@@ -163,6 +206,39 @@ class HadoopPath:
             stream.hsync()
         finally:
             stream.close()
+
+    def write_whole(self, text: str, encoding: str = "utf-8") -> None:
+        """Write the file whole or not at all. On an object store (S3A, GCS, ABFS) an object appears
+        only when its stream is closed, so the write is in place, and aborted on failure; elsewhere
+        (HDFS) it is written under a partial name and renamed over the file, which HDFS does in one step."""
+        stream = self._fs.create(self._path, True) if self._visible_on_close else None
+        if stream is not None:
+            try:
+                stream.write(text.encode(encoding))
+            except BaseException:
+                stream.abort()  # the object never appears
+                raise
+            stream.close()
+            return
+        partial = partial_of(self)
+        try:
+            partial.write_text(text, encoding)
+            ctx = self._jvm.org.apache.hadoop.fs.FileContext.getFileContext(self._fs.getUri(), self._conf)
+            rename = self._jvm.org.apache.hadoop.fs.Options.Rename
+            overwrite = self._jvm.java.lang.reflect.Array.newInstance(rename, 1)
+            overwrite[0] = rename.OVERWRITE
+            ctx.rename(partial._path, self._path, overwrite)
+        except BaseException:
+            try:
+                partial.unlink(missing_ok=True)
+            except Exception:  # noqa: BLE001 - the error that brought us here is the one to tell
+                pass
+            raise
+
+    @property
+    def _visible_on_close(self) -> bool:
+        """Whether a file written here becomes visible only, and whole, when its stream is closed."""
+        return bool(self._fs.hasPathCapability(self._path, "fs.capability.outputstream.abortable"))
 
     def replace(self, target: "HadoopPath") -> "HadoopPath":
         """Rename onto ``target``, which must not exist (Hadoop would move a folder *into* it)."""

@@ -13,6 +13,7 @@ matplotlib.use("Agg")  # no display on servers and CI
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from synth_spark.publish.written import write_report_record  # noqa: E402
 from synth_spark.validation.verdicts import FAIL, Check, summary  # noqa: E402
 from synth_spark.vocabulary import CHURN_REASONS  # noqa: E402
 
@@ -108,7 +109,7 @@ def draw_anomaly_charts(scores: list, control: list | None, folder: Path) -> lis
     for sc in scores:
         if sc.series is None:
             continue
-        name = f"anomaly_{sc.anomaly_id}_{sc.anomaly_type}.png"
+        name = _chart_name(sc)
         fig, ax = plt.subplots(figsize=(8, 3.6))
         for i, col in enumerate(c for c in sc.series.columns if c not in ("x", "first attempts")):
             ax.plot(sc.series["x"], sc.series[col], lw=1.3, marker="o" if len(sc.series) < 40 else None, ms=3, color=f"C{i}", label=col)
@@ -126,9 +127,20 @@ def draw_anomaly_charts(scores: list, control: list | None, folder: Path) -> lis
     return names
 
 
+def _chart_name(sc, shape: bool = False) -> str:
+    return f"anomaly_{sc.anomaly_id}_{sc.anomaly_type}{'_shape' if shape else ''}.png"
+
+
+def report_files(scores: list) -> list[str]:
+    """The files a report on ``scores`` is made of: what validate records before it writes them."""
+    charts = [_chart_name(sc, shape) for sc in scores if sc.series is not None
+              for shape in (False, True) if not shape or sc.shape is not None]
+    return ["report.json", "report.md", "report.html", *CHARTS, *charts]
+
+
 def _draw_shape(sc, control, folder: Path) -> str:
     """The anomaly's first chart: its daily (or monthly) series around the window, as bars."""
-    name = f"anomaly_{sc.anomaly_id}_{sc.anomaly_type}_shape.png"
+    name = _chart_name(sc, shape=True)
     col = next(c for c in sc.shape.columns if c != "x")
     daily = len(sc.shape) > 1 and (sc.shape["x"].iloc[1] - sc.shape["x"].iloc[0]).days == 1
     fig, ax = plt.subplots(figsize=(8, 3.6))
@@ -205,6 +217,8 @@ def write_report(checks: list[Check], frames: dict, folder: Path, manifest: dict
     from synth_spark.validation.html import write_html
 
     folder.mkdir(parents=True, exist_ok=True)
+    # recorded first: a report cut short is still known for ours, so replacing the dataset moves it
+    write_report_record(folder, report_files(scores or []))
     draw_charts(frames, folder)
     anomaly_charts = draw_anomaly_charts(scores or [], control, folder)
     counts = summary(checks)
