@@ -69,8 +69,12 @@ def restore_interrupted(spark: SparkSession, dataset: Path, progress=print) -> N
     note = dataset / ADVANCING
     if not note.exists():
         return
-    started = json.loads(note.read_text())["versions"]
+    left = json.loads(note.read_text())
     m = manifest.read(dataset)
+    if m.get("as_of") == left.get("to"):  # killed once its manifest was in: that advance is done
+        note.unlink()
+        return
+    started = left["versions"]
     for table, version in started.items():
         path = dataset / m["tables"][table]["paths"]["delta"]
         if _version(spark, path) != version:
