@@ -76,13 +76,16 @@ def restore_interrupted(spark: SparkSession, dataset: Path, progress=print) -> N
     if not note.exists():
         return
     recorded = json.loads(note.read_text())
-    started = recorded["versions"]
     m = manifest.read(dataset)
     if "run" in recorded and recorded["run"] != run_of(m):  # a note without one: an older synth-spark's
         note.unlink()
         progress(f"removed the note of an advance of {dataset} that did not finish: the dataset it was advancing "
                  "has been replaced since")
         return
+    if m.get("as_of") == recorded.get("to"):  # killed once its manifest was in: that advance is done
+        note.unlink()
+        return
+    started = recorded["versions"]
     for table, version in started.items():
         path = dataset / m["tables"][table]["paths"]["delta"]
         if _version(spark, path) != version:
