@@ -174,9 +174,25 @@ def setting(text: str) -> dict:
     return nested  # type: ignore[return-value]
 
 
+#: the session settings the written values depend on, fixed for every run (job/session.py): a
+#: dataset's timestamps are UTC instants in microseconds whatever a session would make of them
+DATA_SETTINGS = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.timestampType": "TIMESTAMP_LTZ",
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    "spark.sql.parquet.datetimeRebaseModeInWrite": "CORRECTED",
+    "spark.sql.parquet.int96RebaseModeInWrite": "CORRECTED",
+}
+
+
 def spark_setting(text: str) -> tuple[str, str]:
-    """``--spark-conf spark.key=value``: one Spark setting for the session."""
+    """``--spark-conf spark.key=value``: one Spark setting for the session; one the written values
+    depend on (DATA_SETTINGS) only at synth-spark's own value."""
     key, sep, value = text.partition("=")
     if not sep or not re.fullmatch(r"spark\.[A-Za-z0-9_.\-]+", key.strip()) or not value.strip():
         raise argparse.ArgumentTypeError(f"--spark-conf: {text!r} is not spark.KEY=VALUE; e.g. --spark-conf spark.sql.shuffle.partitions=64")
+    fixed = DATA_SETTINGS.get(key.strip())
+    if fixed is not None and value.strip().upper() != fixed.upper():
+        raise argparse.ArgumentTypeError(f"--spark-conf: {key.strip()} is fixed at {fixed} (the dataset's values depend "
+                                         f"on it); leave it out")
     return key.strip(), value.strip()

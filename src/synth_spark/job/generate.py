@@ -26,6 +26,7 @@ from synth_spark.job.derived import (
     tiers_frame,
 )
 from synth_spark.job.emitters import TASK, Shared
+from synth_spark.job.keys import check_keys
 from synth_spark.job.layout import arranged
 from synth_spark.job.session import cores, is_connect
 from synth_spark.job.writers import Staging, read_parquet
@@ -184,7 +185,17 @@ def planned(spark: SparkSession, cfg: Config, partitions: int | None, progress: 
 
 def stage(spark: SparkSession, plan: Plan, staging: Staging, partitions: int, progress: Progress,
           as_of: dt.date | None, layout: str) -> dict[str, Path]:
-    """Every output table's final rows in ``staging``'s Parquet folder, their checksums kept."""
+    """Every output table's final rows in ``staging``'s Parquet folder, their checksums kept, and
+    their keys checked (job/keys.py: a dataset that breaks them is never published)."""
+    staged = _staged(spark, plan, staging, partitions, progress, as_of, layout)
+    started = time.monotonic()
+    check_keys(spark, staged, {t: n for t, (n, _) in staging.checksums.items()})
+    progress(f"checked every table's keys in {time.monotonic() - started:.1f}s")
+    return staged
+
+
+def _staged(spark: SparkSession, plan: Plan, staging: Staging, partitions: int, progress: Progress,
+            as_of: dt.date | None, layout: str) -> dict[str, Path]:
     if as_of is None:
         return stage_simulation(spark, plan, staging, partitions, progress, layout=layout)
     # the whole history first, then each table cut at the end of the day

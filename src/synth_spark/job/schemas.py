@@ -15,6 +15,8 @@ def schema(table: str) -> StructType:
 
 #: how timestamps are written to, and read back from, CSV
 CSV_TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss'Z'"
+#: the zone of those timestamps: UTC, as the 'Z' says, whatever the session's time zone
+CSV_TIME_ZONE = "UTC"
 
 
 def read_table(spark: SparkSession, fmt: str, path, table: str) -> DataFrame:
@@ -24,6 +26,6 @@ def read_table(spark: SparkSession, fmt: str, path, table: str) -> DataFrame:
     if fmt == "delta":
         return spark.read.format("delta").load(str(path))
     return spark.read.csv(str(path), header=True, schema=schema(table), timestampFormat=CSV_TIMESTAMP_FORMAT,
-                          mode="FAILFAST")
+                          timeZone=CSV_TIME_ZONE, mode="FAILFAST")
 
 

@@ -15,6 +15,7 @@ from synth_spark.job.delta_jars import (
     ensure_delta_jars,
     remember_delta_jars,
 )
+from synth_spark.options import DATA_SETTINGS
 
 __all__ = ["build_session", "cached_delta_jars", "connect_session", "cores", "delta_package", "is_connect",
            "remember_delta_jars"]
@@ -64,11 +65,11 @@ def _start_jvm(master: str, app_name: str, conf: dict[str, str]) -> None:
 
 DELTA_STATE_TASKS = "spark.databricks.delta.snapshotPartitions"
 #: what every session of ours needs, classic or Spark Connect (all settable per session)
+#: (the settings the written values depend on are applied last, over a user's: options.DATA_SETTINGS)
 SESSION_SETTINGS = {
-    "spark.sql.session.timeZone": "UTC",
+    **DATA_SETTINGS,
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.execution.arrow.maxRecordsPerBatch": "20000",
-    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
     "spark.sql.sources.partitionOverwriteMode": "static",
 }
 
@@ -118,6 +119,7 @@ def build_session(master: str | None = "local[*]", app_name: str = "synth-spark"
     if "spark.driver.extraJavaOptions" in extra and "spark.driver.extraJavaOptions" in conf:
         extra["spark.driver.extraJavaOptions"] = f"{conf['spark.driver.extraJavaOptions']} {extra['spark.driver.extraJavaOptions']}"
     conf.update(extra)
+    conf.update(DATA_SETTINGS)
     for key, value in conf.items():
         builder = builder.config(key, value)
     if master is not None:
@@ -191,7 +193,7 @@ def connect_session(remote: str, app_name: str = "synth-spark", partitions: int 
     except Exception as exc:  # noqa: BLE001 - grpc's errors are many and long
         raise ConfigError(f"--remote: cannot reach a Spark Connect server at {remote} ({one_line(exc)})") from None
     for key, value in {**SESSION_SETTINGS, **({"spark.sql.shuffle.partitions": str(partitions)} if partitions else {}),
-                       **(extra or {})}.items():
+                       **(extra or {}), **DATA_SETTINGS}.items():
         spark.conf.set(key, value)
     if delta and "DeltaSparkSessionExtension" not in (spark.conf.get("spark.sql.extensions", None) or ""):
         raise EnvironmentProblem(f"Delta Lake is not configured on the Spark Connect server at {remote}; start it with "

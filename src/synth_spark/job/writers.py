@@ -15,7 +15,7 @@ from pathlib import Path
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
-from synth_spark.job.schemas import CSV_TIMESTAMP_FORMAT
+from synth_spark.job.schemas import CSV_TIME_ZONE, CSV_TIMESTAMP_FORMAT
 from synth_spark.publish import journal
 from synth_spark.publish.dataset_folder import make_staging
 from synth_spark.publish.storage import HadoopPath, remove_tree
@@ -88,7 +88,7 @@ class Staging:
         folder = self.path("csv", table)
         writer_df = df.coalesce(1) if rows <= CSV_SINGLE_FILE_MAX_ROWS else df
         (writer_df.write.mode("overwrite").option("header", True)
-            .option("timestampFormat", CSV_TIMESTAMP_FORMAT).csv(str(folder)))
+            .option("timestampFormat", CSV_TIMESTAMP_FORMAT).option("timeZone", CSV_TIME_ZONE).csv(str(folder)))
         if rows > CSV_SINGLE_FILE_MAX_ROWS:
             return folder
         (part,) = folder.glob("part-*.csv")
