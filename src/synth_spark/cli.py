@@ -16,15 +16,7 @@ from pathlib import Path
 from synth_spark import __version__, options
 from synth_spark.config import ConfigError, load_config
 from synth_spark.extras import require
-from synth_spark.failures import (
-    EXIT_BAD_INPUT,
-    EXIT_ENVIRONMENT,
-    EXIT_INTERNAL,
-    EXIT_INTERRUPTED,
-    environment_cause,
-    one_line,
-    write_trace,
-)
+from synth_spark.failures import EXIT_BAD_INPUT, EXIT_INTERRUPTED, JvmLog, reported
 from synth_spark.options import LAYOUTS, MAX_PARTITIONS
 from synth_spark.publish.storage import check_server_sees, check_writable, location, resolve
 from synth_spark.simulation.plan import refuse_unplannable
@@ -395,22 +387,14 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
         if getattr(args, "database", None) is not None and (getattr(args, "master", None) or "").startswith("sc://"):
             raise ConfigError("--database: catalog tables are not written or read over Spark Connect yet (they are "
                               "staged through the driver's file system); run with --master")
-        return commands[args.command](args)
-    except ConfigError as err:
-        print(f"synth-spark: error: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        code = commands[args.command](args)
+        JvmLog.discard()  # what Spark printed matters only when a run fails
+        return code
     except KeyboardInterrupt:
         print("synth-spark: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as err:  # noqa: BLE001 - every failure ends in one line and a documented code
-        cause = environment_cause(err)
-        if cause is not None:
-            print(f"synth-spark: error: {cause}", file=sys.stderr)
-            return EXIT_ENVIRONMENT
-        log = write_trace(err, command)
-        where = f"; the full trace is in {log}" if log else ""
-        print(f"synth-spark: internal error: {type(err).__name__}: {one_line(err)}{where}", file=sys.stderr)
-        return EXIT_INTERNAL
+        return reported(err, command)
 
 
 if __name__ == "__main__":
