@@ -16,6 +16,7 @@ import datetime as dt
 import errno
 import os
 import re
+import reprlib
 import shutil
 import sys
 import traceback
@@ -37,12 +38,40 @@ _ENV_TEXT = (
 )
 
 
+#: the most characters of a user's value that a message echoes back
+ECHO_LIMIT = 80
+#: the longest error line: a safety net for an echo that was not shortened at its source
+MAX_LINE = 1000
+
+
+#: a value's repr, a few of its items deep (never the whole of a list a YAML alias repeats 9**9 times)
+_ECHO = reprlib.Repr()
+_ECHO.maxlevel, _ECHO.maxlist, _ECHO.maxdict, _ECHO.maxtuple, _ECHO.maxset = 3, 6, 6, 6, 6
+_ECHO.maxlong, _ECHO.maxother, _ECHO.maxstring = ECHO_LIMIT, ECHO_LIMIT, 1 << 30  # text is cut below, saying how long
+
+
+def quoted(value: object, limit: int = ECHO_LIMIT) -> str:
+    """A user's value as an error line shows it: its repr, cut short (a 120 kB --set value is not
+    echoed back whole)."""
+    try:
+        text = _ECHO.repr(value)
+    except ValueError:  # an integer of more digits than Python prints
+        return "(a number too long to show)"
+    return text if len(text) <= limit else f"{text[:limit - 3]}... ({len(text):,} characters)"
+
+
+def shortened(message: str) -> str:
+    """``message`` with every quoted value longer than ECHO_LIMIT cut short (argparse echoes them whole)."""
+    return re.sub(r"'[^']{%d,}'" % ECHO_LIMIT, lambda m: quoted(m.group(0)[1:-1]), message)
+
+
 class ConfigError(ValueError):
     """A configuration or command-line value that is not allowed; the message is one line."""
 
     def __init__(self, message: object = ""):
-        # one line whatever went into it (a key or a file name may hold a line break)
-        super().__init__(str(message).replace("\r", "\\r").replace("\n", "\\n"))
+        # one line whatever went into it (a key or a file name may hold a line break), and a short one
+        line = str(message).replace("\r", "\\r").replace("\n", "\\n")
+        super().__init__(line if len(line) <= MAX_LINE else line[:MAX_LINE - 3] + "...")
 
 
 class EnvironmentProblem(RuntimeError):
