@@ -117,6 +117,25 @@ def validate_report(folder: Path) -> None:
         (folder / name).write_text(json.dumps({"generator": "synth-spark"}) if name == "report.json" else name)
 
 
+def manifest_only(folder: Path, formats: tuple[str, ...] = ("parquet",), /, text: str | None = None, **fields) -> str:
+    """``folder`` as a dataset of ours holding a manifest as generate writes one, and no table: for
+    the checks that refuse a dataset before any table is read. ``fields`` replace the manifest's
+    (None removes one); ``text`` replaces the whole file."""
+    from synth_spark.manifest import KNOWN_TABLES
+
+    paths = {"parquet": "parquet/{}", "delta": "delta/{}", "csv": "csv/{}.csv"}
+    manifest = {"generator": "synth-spark", "seed": 42, "scale": 1.0, "partitions": 2, "layout": "tasks",
+                "window": {"start": "2023-01-01", "end": "2024-12-31", "months": 24, "timezone": "UTC"},
+                "formats": list(formats), "config": {},
+                "tables": {t: {"rows": 1, "checksum": "0" * 16, "paths": {f: paths[f].format(t) for f in formats}}
+                           for t in KNOWN_TABLES}}
+    manifest = {k: v for k, v in {**manifest, **fields}.items() if v is not None}
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "_manifest.json").write_text(text if text is not None else json.dumps(manifest))  # fields may hold formats
+    (folder / ".synth-spark-dataset").write_text("{}")
+    return str(folder)
+
+
 def copied_in_part(source: Path, target: Path, copied: int, deleted: int = 0) -> None:
     """What an object store's folder rename leaves when cut short (it copies every object, then
     deletes the originals): the first ``copied`` objects copied to ``target``, the first

@@ -1,19 +1,35 @@
 """Every input is bounded and checked before any work: one line naming the field and what is
-allowed, exit code 2, nothing written. The cases an SRE found crashing, hanging or accepted."""
+allowed, exit code 2, nothing written, in under a second of CPU and 200 MB. The cases an SRE found
+crashing, hanging or accepted."""
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from synth_spark.cli import main
 
+from .conftest import manifest_only
+
 #: 9 levels of 9 aliases: 9**9 values once expanded, from a few hundred bytes
 ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8))
+#: nested brackets far past any setting's depth
+DEEP = "[" * 60_000 + "]" * 60_000
+#: a JSON document nested deeper than Python's stack
+DEEP_JSON = '{"generator": "synth-spark", "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+
+
+def alias_bomb_value(levels: int) -> str:
+    """The same bomb as one flow value for --set: ``levels`` lists of 9 aliases to the one before."""
+    names = [chr(97 + i) for i in range(levels)]
+    lists = [f"&a [{', '.join(['1'] * 9)}]"] + [f"&{n} [{', '.join(['*' + p] * 9)}]" for p, n in zip(names, names[1:])]
+    return f"[{', '.join(lists)}]"
 
 
 def _yaml(tmp_path: Path, text: str) -> str:
@@ -73,6 +89,34 @@ CASES = [
     ("out-blank", lambda t: ["  "], ("DATASET",)),
     ("out-dangling-symlink", lambda t: [_symlink_to_nothing(t)], ("DATASET", "symbolic link to nothing")),
     ("out-inside-another-dataset", lambda t: [_inside_a_dataset(t)], ("DATASET", "is inside the dataset")),
+    # issue 33: valid values given with --set reach the config (the run stops at --partitions, after it)
+    ("set-seed", lambda t: ["--set", "seed=5", "--partitions", "600"], ("--partitions", "500 creators")),
+    ("set-scale", lambda t: ["--set", "scale=0.01"], ("anomalies.creator_exodus", "no top creators")),
+    ("set-seed-and-seed", lambda t: ["--seed", "3", "--set", "seed=4"], ("--seed", "seed=4", "give it once")),
+    ("set-a-list-for-a-number", lambda t: ["--set", "seed=[1, 2]"], ("config: seed", "valid integer", "[1, 2]")),
+    ("set-a-map-for-a-number", lambda t: ["--set", "scale={a: 1}"], ("config: scale", "valid number")),
+    ("key-a-list-in-file", lambda t: ["--config", _yaml(t, "? [a, b]\n: 1\n")], ("--config", "line 1", "is a list")),
+    ("key-a-map-in-file", lambda t: ["--config", _yaml(t, "volumes:\n  ? {a: 1}\n  : 1\n")],
+     ("--config", "line 2", "is a mapping")),
+    ("key-a-list-in-set", lambda t: ["--set", "volumes={[a]: 1}"], ("--set", "'volumes'", "is a list")),
+    ("set-nested-deep", lambda t: ["--set", f"x={DEEP}"], ("--set", "nests more than 32 levels")),
+    ("set-nested-past-the-stack", lambda t: ["--set", "seed=" + "- " * 60_000 + "1"], ("--set", "nests more than 32")),
+    ("set-key-deep", lambda t: ["--set", ".".join(["a"] * 100) + "=1"], ("--set", "100 levels", "at most 32")),
+    ("config-nested-deep", lambda t: ["--config", _yaml(t, f"x: {DEEP}\n")], ("--config", "nests more than 32")),
+    ("scale-arabic-indic-digit", lambda t: ["--scale", "\u0663"], ("--scale", "not a number")),
+    ("set-alias-bomb", lambda t: ["--set", f"volumes.creators={alias_bomb_value(10)}"],
+     ("--set", "'volumes.creators'", "aliases", "100,000")),
+    ("set-value-of-120-kB", lambda t: ["--set", "x=[" + "a" * 120_000], ("--set", "'x'", "not valid YAML")),
+    ("master-of-120-kB", lambda t: ["--master", "a" * 120_000], ("--master", "120,002 characters")),
+    ("layout-of-120-kB", lambda t: ["--layout", "a" * 120_000], ("--layout", "120,002 characters", "tasks")),
+    ("set-no-such-day", lambda t: ["--set", "window.start=2024-02-30"],
+     ("--set", "'window.start'", "2024-02-30", "day is out of range for month")),
+    ("no-such-day-in-file", lambda t: ["--config", _yaml(t, "window:\n  start: 2024-02-30\n")],
+     ("--config", "line 2", "day is out of range for month")),
+    ("config-a-device", lambda t: ["--config", "/dev/zero"], ("--config", "'/dev/zero'", "a device")),
+    ("config-a-folder", lambda t: ["--config", str(t)], ("--config", "a folder")),
+    ("overwrite-a-manifest-too-deep", lambda t: [manifest_only(t / "old", text=DEEP_JSON), "--overwrite"],
+     ("DATASET", "holds a _manifest.json that synth-spark did not write")),
 ]
 
 
@@ -89,9 +133,118 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(capsys, tmp_path, monk
     code = main(["generate", *given])
     err = capsys.readouterr().err
 
-    lines = err.strip().splitlines()
-    assert code == 2, err
-    assert len(lines) == 1 and lines[0].startswith("synth-spark: error: ") and "Traceback" not in err, err
-    assert all(part in lines[0] for part in expected), lines[0]
+    assert_refused(code, err, expected)
     assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == before
     assert not os.listdir(work)
+
+
+def assert_refused(code: int, err: str, expected: tuple[str, ...]) -> None:
+    """Exit 2 and one short line that starts like every error and says what ``expected`` holds."""
+    lines = err.strip().splitlines()
+    assert code == 2, err[-3000:]
+    assert len(lines) == 1 and lines[0].startswith("synth-spark: error: ") and "Traceback" not in err, err[-3000:]
+    assert len(lines[0]) <= 500, f"{len(lines[0]):,} characters: {lines[0][:300]}"
+    assert all(part in lines[0] for part in expected), lines[0]
+
+
+def _a_file(tmp_path: Path) -> str:
+    (tmp_path / "notes.txt").write_text("mine\n")
+    return str(tmp_path / "notes.txt")
+
+
+def _snapshot(tmp_path: Path, **fields) -> str:
+    """A manifest as a Delta snapshot's (generate --as-of DAY --format delta), with ``fields`` changed."""
+    return manifest_only(tmp_path / "snapshot", ("delta",), **{"as_of": "2024-03-01", **fields})
+
+
+def _dataset(tmp_path: Path, **fields) -> str:
+    return manifest_only(tmp_path / "dataset", **fields)
+
+
+def _pledges_at(path: str):
+    """A manifest whose Parquet pledges are at ``path`` (the others where generate puts them)."""
+    from synth_spark.manifest import KNOWN_TABLES
+
+    return {t: {"rows": 1, "checksum": "0" * 16, "paths": {"parquet": path if t == "pledges" else f"parquet/{t}"}}
+            for t in KNOWN_TABLES}
+
+
+# (id, the whole command line given tmp_path, text the one line must hold): the commands that read a dataset
+COMMAND_CASES = [
+    ("advance-manifest-without-window", lambda t: ["advance", _snapshot(t, window=None), "--to", "2024-03-03"],
+     ("DATASET", "without its window")),
+    ("advance-as-of-yesterday", lambda t: ["advance", _snapshot(t, as_of="yesterday"), "--to", "2024-03-03"],
+     ("DATASET", "as_of 'yesterday'", "YYYY-MM-DD")),
+    ("advance-as-of-outside-the-window", lambda t: ["advance", _snapshot(t, as_of="2031-01-01"), "--to", "2031-01-03"],
+     ("DATASET", "as_of '2031-01-01'", "of its window")),
+    ("advance-huge-partitions", lambda t: ["advance", _snapshot(t, partitions=10**12), "--to", "2024-03-03"],
+     ("DATASET", "partitions 1000000000000", "1 to 10,000")),
+    ("advance-formats-a-string", lambda t: ["advance", _snapshot(t, formats="delta"), "--to", "2024-03-03"],
+     ("DATASET", "formats 'delta'", "a list of parquet, delta, csv")),
+    ("advance-manifest-too-deep", lambda t: ["advance", _snapshot(t, text=DEEP_JSON), "--to", "2024-03-03"],
+     ("DATASET", "nests too deeply")),
+    ("advance-empty-path", lambda t: ["advance", "", "--to", "2024-03-03"], ("DATASET", "empty path")),
+    ("validate-as-of-yesterday", lambda t: ["validate", _dataset(t, as_of="yesterday")], ("DATASET", "as_of 'yesterday'")),
+    ("validate-huge-partitions", lambda t: ["validate", _dataset(t, partitions=10**12)], ("DATASET", "partitions", "10,000")),
+    ("validate-config-a-list", lambda t: ["validate", _dataset(t, config=[1])], ("DATASET", "config [1]", "mapping")),
+    ("validate-manifest-too-deep", lambda t: ["validate", _dataset(t, text=DEEP_JSON)], ("DATASET", "nests too deeply")),
+    ("validate-report-a-file", lambda t: ["validate", _dataset(t), "--report", _a_file(t)],
+     ("--report", "notes.txt", "is a file", "give a folder")),
+    ("validate-empty-path", lambda t: ["validate", ""], ("DATASET", "empty path")),
+    ("check-as-of-yesterday", lambda t: ["check", _dataset(t, as_of="yesterday")], ("DATASET", "as_of 'yesterday'")),
+    ("check-huge-partitions", lambda t: ["check", _dataset(t, partitions=10**12)], ("DATASET", "partitions", "10,000")),
+    ("check-manifest-too-deep", lambda t: ["check", _dataset(t, text=DEEP_JSON)], ("DATASET", "nests too deeply")),
+    ("check-a-path-outside", lambda t: ["check", _dataset(t, tables=_pledges_at("../elsewhere/pledges"))],
+     ("DATASET", "'../elsewhere/pledges'", "allowed: parquet/pledges")),
+    ("check-an-absolute-path", lambda t: ["check", _dataset(t, tables=_pledges_at(str(t / "elsewhere")))],
+     ("DATASET", "for pledges (parquet)", "allowed: parquet/pledges")),
+    ("check-work-dir-a-file", lambda t: ["check", _dataset(t), "--work-dir", _a_file(t)], ("--work-dir", "is a file")),
+    ("check-work-dir-under-a-file", lambda t: ["check", _dataset(t), "--work-dir", _a_file(t) + "/dbt"],
+     ("--work-dir", "is a file", "notes.txt")),
+    ("check-select-no-such-method", lambda t: ["check", _dataset(t), "--select", "nosuchmethod:thing"],
+     ("--select", "'nosuchmethod'", "not a dbt selector method", "test_name")),
+    ("check-select-nothing", lambda t: ["check", _dataset(t), "--select", "+"], ("--select", "'+'", "names no test")),
+    ("check-empty-path", lambda t: ["check", ""], ("DATASET", "empty path")),
+    ("verify-manifest-too-deep", lambda t: ["verify", _dataset(t, text=DEEP_JSON)], ("DATASET", "nests too deeply")),
+    ("verify-empty-path", lambda t: ["verify", ""], ("DATASET", "empty path")),
+]
+
+
+@pytest.mark.parametrize(("args", "expected"), [pytest.param(a, e, id=i) for i, a, e in COMMAND_CASES])
+def test_a_bad_dataset_or_option_of_a_reading_command_is_one_line_exit_2(capsys, tmp_path, monkeypatch, args, expected):
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)  # an empty path must not mean this folder
+    manifest_only(work)  # ... which holds a dataset
+    given = args(tmp_path)
+    before = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+
+    code = main(given)
+
+    assert_refused(code, capsys.readouterr().err, expected)
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == before
+
+
+#: the inputs built to cost time or memory, each run as a user runs it
+COSTLY = [
+    pytest.param(["generate", "{out}", "--set", f"volumes.creators={alias_bomb_value(10)}"], "aliases", id="set-alias-bomb"),
+    pytest.param(["generate", "{out}", "--set", f"x={DEEP}"], "nests", id="set-nested-deep"),
+    pytest.param(["generate", "{out}", "--set", "x=[" + "a" * 120_000], "not valid YAML", id="set-value-of-120-kB"),
+    pytest.param(["verify", "{deep}"], "nests too deeply", id="verify-manifest-too-deep"),
+]
+
+
+@pytest.mark.parametrize(("argv", "expected"), COSTLY)
+def test_a_costly_input_is_refused_in_under_a_second_of_cpu_and_200_mb(tmp_path, argv, expected):
+    deep = manifest_only(tmp_path / "deep", text=DEEP_JSON)
+    argv = [a.format(out=tmp_path / "out", deep=deep) if a in ("{out}", "{deep}") else a for a in argv]
+    proc = subprocess.Popen([sys.executable, "-m", "synth_spark.cli", *argv], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env={**os.environ, "SYNTH_SPARK_CACHE": str(tmp_path / "cache")})
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode()
+    assert_refused(proc.returncode, err, (expected,))
+    # CPU, not wall time: the machine may be shared
+    assert usage.ru_utime + usage.ru_stime < 1.0, f"{usage.ru_utime + usage.ru_stime:.2f} s of CPU"
+    assert usage.ru_maxrss < 200 * 1024, f"{usage.ru_maxrss / 1024:.0f} MB"
+    assert not (tmp_path / "out").exists()

@@ -69,10 +69,19 @@ def tiny_disk(tmp_path):
     subprocess.run(["umount", str(mount)], check=True)
 
 
-def test_disk_full_is_one_line_and_leaves_nothing(tiny_disk):
-    done = _cli(*RUN, "--format", "parquet", str(tiny_disk / "out"))
-    _one_line(done, 3, "the disk is full")
+def test_disk_full_is_one_line_and_leaves_nothing(tiny_disk, tmp_path):
+    done = _cli(*RUN, "--format", "parquet", str(tiny_disk / "out"), env={"SYNTH_SPARK_CACHE": str(tmp_path / "cache")})
+    line = _one_line(done, 3, "the disk is full", "Spark's output is in")
+    assert done.stderr.strip() == line  # Spark's Java traces went to its log, named in the line
+    (log,) = (tmp_path / "cache" / "logs").glob("spark-*.log")
+    assert str(log) in line and "No space left on device" in log.read_text()
     assert list(tiny_disk.iterdir()) == []
+
+
+def test_a_run_that_ends_well_keeps_no_jvm_log(tmp_path):
+    done = _cli(*RUN, "--format", "parquet", str(tmp_path / "out"), env={"SYNTH_SPARK_CACHE": str(tmp_path / "cache")})
+    assert done.returncode == 0 and done.stderr == "", done.stderr[-3000:]
+    assert list((tmp_path / "cache" / "logs").glob("spark-*.log")) == []
 
 
 def test_a_non_ascii_out_under_the_c_locale_lands_where_it_was_asked(tmp_path):
@@ -99,21 +108,19 @@ def test_an_internal_error_is_exit_4_with_the_trace_in_a_log(tmp_path, monkeypat
     shutil.rmtree(tmp_path / "cache")
 
 
-def test_a_cancelled_workers_broken_pipe_is_dropped_and_every_other_traceback_kept():
-    from synth_spark.job.jvm_output import filtered
-
-    cancelled = [b"Traceback (most recent call last):\n",
-                 b'  File "/venv/pyspark/python/lib/pyspark.zip/pyspark/daemon.py", line 262, in manager\n',
-                 b'  File "/venv/pyspark/python/lib/pyspark.zip/pyspark/daemon.py", line 95, in worker\n',
-                 b"BrokenPipeError: [Errno 32] Broken pipe\n"]
-    other = [b"Traceback (most recent call last):\n", b'  File "/app/job.py", line 3, in <module>\n',
-             b"    main()\n", b"ValueError: boom\n"]
-    log = [b"WARNING: Using incubator modules: jdk.incubator.vector\n", b"26/11/26 ERROR Utils: Aborting task\n",
-           *cancelled, b"\tat org.apache.spark.Task.run(Task.scala:1)\n", *other, b"Traceback (most recent call last):\n"]
-    assert list(filtered(log)) == [b"26/11/26 ERROR Utils: Aborting task\n", b"\tat org.apache.spark.Task.run(Task.scala:1)\n",
-                                   *other, b"Traceback (most recent call last):\n"]
-    reset = [*cancelled[:-1], b"ConnectionResetError: [Errno 104] Connection reset by peer\n"]
-    assert list(filtered(reset)) == []
+@pytest.mark.parametrize("option", [["--driver-memory", "9999999t"],
+                                    ["--spark-conf", "spark.driver.extraJavaOptions=-XX:MaxHeapSize=lots"]],
+                         ids=["heap-larger-than-the-machine", "malformed-jvm-option"])
+def test_a_jvm_that_does_not_start_says_why_in_one_line(tmp_path, option):
+    cache = tmp_path / "cache"
+    done = _cli(*RUN, "--format", "parquet", str(tmp_path / "out"), *option, env={"SYNTH_SPARK_CACHE": str(cache)})
+    line = _one_line(done, 3, "Spark's JVM did not start: ", "Spark's output is in")
+    assert done.stderr.strip() == line  # nothing else: the JVM's own lines went to its log
+    (log,) = (cache / "logs").glob("spark-*.log")
+    reason = line.split("did not start: ", 1)[1].split("; Spark's output", 1)[0]
+    assert str(log) in line and reason in log.read_text()
+    assert reason.startswith(("Could not reserve enough space", "Invalid maximum heap size")), reason
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("command, extra", [("validate", "validate"), ("check", "check"), ("generate", "spark"),

@@ -26,7 +26,7 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 
 from synth_spark import options
-from synth_spark.config import Config, ConfigError, load_config
+from synth_spark.config import Config, ConfigError, given_once, load_config
 from synth_spark.progress import Progress
 from synth_spark.simulation.plan import Plan, refuse_unplannable
 from synth_spark.vocabulary import ANOMALY_TYPES, OUTPUT_TABLES
@@ -116,7 +116,7 @@ class Generator:
             for name in ANOMALY_TYPES:
                 overrides["anomalies"].setdefault(name, {})["enabled"] = False
         path = None if config is None else _option(options.conf_file, str(config))
-        return load_config(path, scale=scale, seed=seed, **overrides)
+        return load_config(path, **given_once(overrides, {"scale": scale, "seed": seed}, "{}"))
 
     @property
     def plan(self) -> Plan:

@@ -14,26 +14,18 @@ import time
 from pathlib import Path
 
 from synth_spark import __version__, options
-from synth_spark.config import ConfigError, load_config
+from synth_spark.config import ConfigError, given_once, load_config
 from synth_spark.extras import require
-from synth_spark.failures import (
-    EXIT_BAD_INPUT,
-    EXIT_ENVIRONMENT,
-    EXIT_INTERNAL,
-    EXIT_INTERRUPTED,
-    environment_cause,
-    one_line,
-    write_trace,
-)
+from synth_spark.failures import EXIT_BAD_INPUT, EXIT_INTERRUPTED, JvmLog, reported, shortened
 from synth_spark.options import LAYOUTS, MAX_PARTITIONS
-from synth_spark.publish.storage import check_server_sees, check_writable, location, resolve
+from synth_spark.publish.storage import check_server_sees, check_writable, resolve
 from synth_spark.simulation.plan import refuse_unplannable
 from synth_spark.vocabulary import ANOMALY_TYPES
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
-        raise ConfigError(re.sub(r"^argument [^:]+: (?=--)", "", message))
+    def error(self, message: str) -> None:  # one line, exit 2, no usage dump, long values cut short
+        raise ConfigError(re.sub(r"^argument [^:]+: (?=--|[A-Z]+: )", "", shortened(message)))  # ours name the option
 
 
 def add_generate_options(p: argparse.ArgumentParser, default_master: str | None, snapshot: bool = True) -> None:
@@ -162,7 +154,7 @@ def run_config(args: argparse.Namespace):
     overrides: dict = {"anomalies": {name: {"enabled": False} for name in ANOMALY_TYPES}} if args.no_anomalies else {}
     for setting in args.settings:
         overrides = _merge(overrides, setting)
-    cfg = load_config(args.config, scale=args.scale, seed=args.seed, **overrides)
+    cfg = load_config(args.config, **given_once(overrides, {"scale": args.scale, "seed": args.seed}))
     if args.partitions is not None:
         options.within_creators("--partitions", args.partitions, cfg)
     return cfg
@@ -343,7 +335,8 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
     chg.add_argument("--to", dest="last", type=options.day("--to"), required=True, metavar="YYYY-MM-DD",
                      help="last day of the range, inclusive")
     adv = sub.add_parser("advance", help="move a snapshot's Delta tables forward day by day (MERGE, change data feed on)")
-    adv.add_argument("dataset", type=Path, help="a folder written by 'synth-spark generate --as-of DAY --format delta'")
+    adv.add_argument("dataset", type=options.dataset_folder,
+                     help="a folder written by 'synth-spark generate --as-of DAY --format delta'")
     adv.add_argument("--to", type=options.day("--to"), required=True, metavar="YYYY-MM-DD",
                      help="the last day to merge, after the snapshot's day")
     adv.add_argument("--partitions", type=options.positive_int("--partitions", MAX_PARTITIONS), default=None,
@@ -353,26 +346,27 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
     adv.add_argument("--driver-memory", type=options.memory, default=None, help="driver JVM memory in local mode, e.g. 8g")
     adv.add_argument("--quiet", action="store_true", help="print only the final summary")
     val = sub.add_parser("validate", help="measure every statistical target of the seed on a dataset")
-    val.add_argument("dataset", type=Path, nargs="?", help="a folder written by 'synth-spark generate' (with parquet)")
+    val.add_argument("dataset", type=options.dataset_folder, nargs="?",
+                     help="a folder written by 'synth-spark generate' (with parquet)")
     add_database_option(val)
-    val.add_argument("--report", type=Path, default=None, help="report folder (default: DATASET/report, or ./report-NAME "
-                                                                  "for --database NAME)")
+    val.add_argument("--report", type=options.folder("--report"), default=None,
+                     help="report folder (default: DATASET/report, or ./report-NAME for --database NAME)")
     val.add_argument("--control", type=Path, default=None,
                      help="a control run (same seed, generated with --no-anomalies): must show no anomaly signal")
     val.add_argument("--master", type=options.master, default=default_master, help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
     add_remote_option(val)
     val.add_argument("--quiet", action="store_true", help="print only the results")
     chk = sub.add_parser("check", help="run the seed's data-quality rules (dbt tests) on a dataset's files")
-    chk.add_argument("dataset", type=Path, nargs="?", help="a folder written by 'synth-spark generate'")
+    chk.add_argument("dataset", type=options.dataset_folder, nargs="?", help="a folder written by 'synth-spark generate'")
     add_database_option(chk)
     chk.add_argument("--format", type=_check_format, default=None,
                      help="files to check: parquet (default), csv or delta (the only one for --database)")
     chk.add_argument("--select", default=None,
                      help="dbt selection of the tests to run, e.g. 'source:synth.pledges' (default: all)")
-    chk.add_argument("--work-dir", type=Path, default=None,
+    chk.add_argument("--work-dir", type=options.folder("--work-dir"), default=None,
                      help="keep dbt's target (compiled SQL, run_results.json) and logs here (default: a temporary folder)")
     ver = sub.add_parser("verify", help="re-read a dataset and compare its row counts and checksums with its manifest")
-    ver.add_argument("dataset", type=location, nargs="?",
+    ver.add_argument("dataset", type=options.dataset, nargs="?",
                      help="a folder written by 'synth-spark generate', or its Hadoop FileSystem URI (s3a://...)")
     add_database_option(ver)
     ver.add_argument("--master", type=options.master, default=default_master, help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
@@ -397,22 +391,14 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
         if getattr(args, "database", None) is not None and (getattr(args, "master", None) or "").startswith("sc://"):
             raise ConfigError("--database: catalog tables are not written or read over Spark Connect yet (they are "
                               "staged through the driver's file system); run with --master")
-        return commands[args.command](args)
-    except ConfigError as err:
-        print(f"synth-spark: error: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        code = commands[args.command](args)
+        JvmLog.discard()  # what Spark printed matters only when a run fails
+        return code
     except KeyboardInterrupt:
         print("synth-spark: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as err:  # noqa: BLE001 - every failure ends in one line and a documented code
-        cause = environment_cause(err)
-        if cause is not None:
-            print(f"synth-spark: error: {cause}", file=sys.stderr)
-            return EXIT_ENVIRONMENT
-        log = write_trace(err, command)
-        where = f"; the full trace is in {log}" if log else ""
-        print(f"synth-spark: internal error: {type(err).__name__}: {one_line(err)}{where}", file=sys.stderr)
-        return EXIT_INTERNAL
+        return reported(err, command)
 
 
 if __name__ == "__main__":

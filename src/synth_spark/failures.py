@@ -16,7 +16,9 @@ import datetime as dt
 import errno
 import os
 import re
+import reprlib
 import shutil
+import sys
 import traceback
 from pathlib import Path
 
@@ -29,19 +31,47 @@ _ENV_TEXT = (
     ("No space left on device", "the disk is full"),
     ("Disk quota exceeded", "the disk quota is exceeded"),
     ("Read-only file system", "the file system is read-only"),
-    ("Java gateway process exited", "Spark's JVM did not start"),
+    ("Java gateway process exited", "Spark's JVM did not start"),  # its reason: JvmLog.reason
     ("JAVA_GATEWAY_EXITED", "Spark's JVM did not start"),
     ("unresolved dependency", "a Spark package could not be fetched (offline?)"),
     ("java.lang.OutOfMemoryError", "the JVM ran out of memory (give more with --driver-memory)"),
 )
 
 
+#: the most characters of a user's value that a message echoes back
+ECHO_LIMIT = 80
+#: the longest error line: a safety net for an echo that was not shortened at its source
+MAX_LINE = 1000
+
+
+#: a value's repr, a few of its items deep (never the whole of a list a YAML alias repeats 9**9 times)
+_ECHO = reprlib.Repr()
+_ECHO.maxlevel, _ECHO.maxlist, _ECHO.maxdict, _ECHO.maxtuple, _ECHO.maxset = 3, 6, 6, 6, 6
+_ECHO.maxlong, _ECHO.maxother, _ECHO.maxstring = ECHO_LIMIT, ECHO_LIMIT, 1 << 30  # text is cut below, saying how long
+
+
+def quoted(value: object, limit: int = ECHO_LIMIT) -> str:
+    """A user's value as an error line shows it: its repr, cut short (a 120 kB --set value is not
+    echoed back whole)."""
+    try:
+        text = _ECHO.repr(value)
+    except ValueError:  # an integer of more digits than Python prints
+        return "(a number too long to show)"
+    return text if len(text) <= limit else f"{text[:limit - 3]}... ({len(text):,} characters)"
+
+
+def shortened(message: str) -> str:
+    """``message`` with every quoted value longer than ECHO_LIMIT cut short (argparse echoes them whole)."""
+    return re.sub(r"'[^']{%d,}'" % ECHO_LIMIT, lambda m: quoted(m.group(0)[1:-1]), message)
+
+
 class ConfigError(ValueError):
     """A configuration or command-line value that is not allowed; the message is one line."""
 
     def __init__(self, message: object = ""):
-        # one line whatever went into it (a key or a file name may hold a line break)
-        super().__init__(str(message).replace("\r", "\\r").replace("\n", "\\n"))
+        # one line whatever went into it (a key or a file name may hold a line break), and a short one
+        line = str(message).replace("\r", "\\r").replace("\n", "\\n")
+        super().__init__(line if len(line) <= MAX_LINE else line[:MAX_LINE - 3] + "...")
 
 
 class EnvironmentProblem(RuntimeError):
@@ -84,6 +114,23 @@ def environment_cause(exc: BaseException) -> str | None:
     return None
 
 
+def reported(err: BaseException, command: str) -> int:
+    """A failure as the user sees it: one line on standard error and its exit code (bad input 2,
+    the environment 3, a bug 4 with its whole trace in a log file); the JVM's log named when it matters."""
+    if isinstance(err, ConfigError):
+        JvmLog.discard()
+        print(f"synth-spark: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    cause = environment_cause(err)
+    if cause is not None:
+        print(f"synth-spark: error: {cause}{JvmLog.named()}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
+    log = write_trace(err, command)
+    where = f"; the full trace is in {log}" if log else ""
+    print(f"synth-spark: internal error: {type(err).__name__}: {one_line(err)}{where}{JvmLog.named()}", file=sys.stderr)
+    return EXIT_INTERNAL
+
+
 def log_folder() -> Path:
     return Path(os.environ.get("SYNTH_SPARK_CACHE", Path.home() / ".cache" / "synth-spark")) / "logs"
 
@@ -98,3 +145,62 @@ def write_trace(exc: BaseException, command: str) -> Path | None:
     except OSError:
         return None
     return path
+
+
+#: JVM logs kept in the log folder: the oldest go as a new one starts
+KEEP_JVM_LOGS = 20
+#: what the JVM prints as it gives up, around the line that says why
+_JVM_GAVE_UP = ("Error: Could not create the Java Virtual Machine", "Error: A fatal exception has occurred",
+                "Error occurred during initialization of VM", "WARNING: Using incubator modules")
+
+
+class JvmLog:
+    """Where the standard output and error of the JVM this process starts go: a file in the log
+    folder, not the terminal (a full disk made Spark print hundreds of lines of Java before the
+    one line that says so). A failure's one line names the file; a run that ends well removes it."""
+
+    path: Path | None = None
+
+    @classmethod
+    def create(cls) -> Path | None:
+        """A new log file for this process's JVM (the oldest beyond KEEP_JVM_LOGS removed); None
+        when the log folder cannot be written."""
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        path = log_folder() / f"spark-{stamp}-{os.getpid()}.log"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch()
+            for old in sorted(path.parent.glob("spark-*.log"), key=lambda p: p.stat().st_mtime)[:-KEEP_JVM_LOGS]:
+                old.unlink(missing_ok=True)
+        except OSError:
+            return None
+        cls.path = path
+        return path
+
+    @classmethod
+    def reason(cls) -> str:
+        """Why the JVM did not start, in its own words: the first line it wrote that is not one of
+        the lines it always adds when it gives up."""
+        try:
+            lines = [ln.strip() for ln in cls.path.read_text(errors="replace").splitlines()] if cls.path else []
+        except OSError:
+            lines = []
+        said = [ln for ln in lines if ln and not ln.startswith(_JVM_GAVE_UP)]
+        line = said[0] if said else "it wrote no reason"
+        return line if len(line) <= 200 else line[:197] + "..."
+
+    @classmethod
+    def named(cls) -> str:
+        """``; Spark's output is in PATH`` when the JVM wrote anything, else nothing."""
+        try:
+            wrote = cls.path is not None and cls.path.stat().st_size > 0
+        except OSError:
+            wrote = False
+        return f"; Spark's output is in {cls.path}" if wrote else ""
+
+    @classmethod
+    def discard(cls) -> None:
+        """Remove the log of a run that ended well (the JVM may still write to it until it exits)."""
+        if cls.path is not None:
+            cls.path.unlink(missing_ok=True)
+            cls.path = None

@@ -17,12 +17,15 @@ from importlib.metadata import PackageNotFoundError, version
 import numpy as np
 
 from synth_spark import __version__
-from synth_spark.failures import ConfigError
+from synth_spark.failures import ConfigError, quoted
 from synth_spark.vocabulary import GROUND_TRUTH, OUTPUT_TABLES, SIZE_TIERS, TABLES
 
 MANIFEST = "_manifest.json"
 GENERATOR = "synth-spark"
 FORMATS = ("parquet", "delta", "csv")
+#: the most tasks one run may ask for (--partitions, and what a manifest may record): past this,
+#: Spark spends its time starting tasks
+MAX_PARTITIONS = 10_000
 #: tables a manifest may name: the seed's seven and the ground truth
 KNOWN_TABLES = (*TABLES, GROUND_TRUTH)
 _PACKAGES = ("pyspark", "delta-spark", "numpy", "pyarrow", "faker", "pydantic")
@@ -93,13 +96,14 @@ def load(folder) -> dict | None:
     """The manifest of one of our datasets in ``folder``, or None if there is none of ours."""
     try:
         manifest = json.loads((folder / MANIFEST).read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     return manifest if isinstance(manifest, dict) and manifest.get("generator") == GENERATOR else None
 
 
 def read(folder, name: str = "DATASET") -> dict:
-    """The manifest of the dataset in ``folder``; a one-line ConfigError when there is none."""
+    """The manifest of the dataset in ``folder``, its header checked (header_problem); a one-line
+    ConfigError when there is none or it is not one of ours."""
     if not folder.is_dir():
         raise ConfigError(f"{name}: {str(folder)!r} is not a folder; give a folder written by 'synth-spark generate'")
     path = folder / MANIFEST
@@ -107,6 +111,8 @@ def read(folder, name: str = "DATASET") -> dict:
         raise ConfigError(f"{name}: {str(folder)!r} holds no {MANIFEST}; give a folder written by 'synth-spark generate'")
     try:
         manifest = json.loads(path.read_text())
+    except RecursionError:  # JSON nested deeper than Python's stack: no manifest of ours
+        raise ConfigError(f"{name}: {str(path)!r} nests too deeply to be a manifest") from None
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{name}: cannot read {str(path)!r}: {exc}") from None
     if not isinstance(manifest, dict):
@@ -114,7 +120,41 @@ def read(folder, name: str = "DATASET") -> dict:
     if manifest.get("kind") == "changes":
         raise ConfigError(f"{name}: {str(folder)!r} holds daily change batches (synth-spark changes), not a dataset; "
                           "give a folder written by 'synth-spark generate'")
+    problem = header_problem(manifest)
+    if problem:
+        raise ConfigError(f"{name}: {str(path)!r} is not a manifest synth-spark writes: {problem}")
     return manifest
+
+
+def _day(value) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def header_problem(manifest: dict) -> str | None:
+    """What is wrong with the settings a manifest records that commands read before any work (its
+    window, as-of day, tasks, formats and config, each when it is there), or None: a hand-edited
+    manifest is refused in one line rather than failing deep in a run."""
+    window, start, end = manifest.get("window"), dt.date.min, dt.date.max
+    if window is not None:
+        start, end = (_day(window.get("start")), _day(window.get("end"))) if isinstance(window, dict) else (None, None)
+        if start is None or end is None or end < start:
+            return f"its window {quoted(window)} is not a start and an end day (YYYY-MM-DD)"
+    as_of = manifest.get("as_of")
+    day = _day(as_of) if as_of else None
+    if as_of and (day is None or not start <= day <= end):
+        return f"its as_of {quoted(as_of)} is not a day (YYYY-MM-DD) of its window"
+    partitions = manifest.get("partitions")
+    if partitions is not None and (type(partitions) is not int or not 1 <= partitions <= MAX_PARTITIONS):
+        return f"its partitions {quoted(partitions)} is not a number of tasks from 1 to {MAX_PARTITIONS:,}"
+    formats = manifest.get("formats")
+    if formats is not None and (not isinstance(formats, list) or not formats or any(f not in FORMATS for f in formats)):
+        return f"its formats {quoted(formats)} are not a list of {', '.join(FORMATS)}"
+    if not isinstance(manifest.get("config", {}), dict):
+        return f"its config {quoted(manifest['config'])} is not a mapping of settings"
+    return None
 
 
 def entries(manifest: dict, where: str = "DATASET") -> list[str]:
@@ -132,9 +172,9 @@ def entries(manifest: dict, where: str = "DATASET") -> list[str]:
             raise ConfigError(f"{where}: the manifest's entry for {table!r} lists no paths")
         for fmt, rel in paths.items():
             allowed = {f"{fmt}/{table}"} | ({f"csv/{table}.csv"} if fmt == "csv" else set())
-            if fmt not in FORMATS or rel not in allowed:
+            if fmt not in FORMATS or not isinstance(rel, str) or rel not in allowed:
                 what = " or ".join(sorted(allowed)) if fmt in FORMATS else "a format of " + ", ".join(FORMATS)
-                raise ConfigError(f"{where}: the manifest's path {rel!r} for {table} ({fmt}) is not one synth-spark "
+                raise ConfigError(f"{where}: the manifest's path {quoted(rel)} for {table} ({fmt}) is not one synth-spark "
                                   f"writes; allowed: {what}")
             out.append(rel)
     return out
@@ -145,7 +185,7 @@ def check(manifest: dict, where: str = "DATASET") -> tuple[list[str], dict[str, 
     format it names, at paths of ours, each with rows and a checksum."""
     formats, tables = manifest.get("formats"), manifest.get("tables")
     if not isinstance(formats, list) or not formats or any(f not in FORMATS for f in formats):
-        raise ConfigError(f"{where}: the manifest's formats {formats!r} are not a list of {', '.join(FORMATS)}")
+        raise ConfigError(f"{where}: the manifest's formats {quoted(formats)} are not a list of {', '.join(FORMATS)}")
     if not isinstance(tables, dict) or not tables:
         raise ConfigError(f"{where}: the manifest lists no tables")
     entries(manifest, where)
@@ -169,9 +209,15 @@ def latent_creators(manifest: dict) -> dict[str, np.ndarray] | None:
     latent = manifest.get("latent_creators")
     if not isinstance(latent, dict) or list(latent.get("size_tiers", [])) != list(SIZE_TIERS):
         return None
-    size_code = np.frombuffer(latent["size_code"].encode("ascii"), dtype=np.uint8).astype(np.int64) - ord("0")
-    creator_id = np.arange(1, size_code.size + 1, dtype=np.int64)
-    joined_month = np.full(size_code.size, -1, dtype=np.int64)
-    for cid, month in latent.get("joined_month", {}).items():
-        joined_month[int(cid) - 1] = int(month)
+    try:
+        size_code = np.frombuffer(latent["size_code"].encode("ascii"), dtype=np.uint8).astype(np.int64) - ord("0")
+        creator_id = np.arange(1, size_code.size + 1, dtype=np.int64)
+        joined_month = np.full(size_code.size, -1, dtype=np.int64)
+        for cid, month in latent.get("joined_month", {}).items():
+            joined_month[int(cid) - 1] = int(month)
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError, UnicodeError):
+        raise ConfigError("DATASET: the manifest's latent_creators are not the size codes and joining months "
+                          "synth-spark writes") from None
+    if size_code.size and not 0 <= size_code.min() <= size_code.max() < len(SIZE_TIERS):
+        raise ConfigError(f"DATASET: the manifest's latent_creators hold size codes other than 0 to {len(SIZE_TIERS) - 1}")
     return {"creator_id": creator_id, "size_code": size_code, "joined_month": joined_month}

@@ -26,7 +26,8 @@ from typing import TextIO
 
 from synth_spark.config import config_from_manifest
 from synth_spark.extras import require
-from synth_spark.failures import ConfigError, EnvironmentProblem
+from synth_spark.failures import ConfigError, EnvironmentProblem, quoted
+from synth_spark.manifest import check as check_manifest
 from synth_spark.manifest import read as read_manifest
 
 #: the dbt project of the data-quality rules, package data (copied to a work folder for each run,
@@ -35,6 +36,12 @@ PROJECT_DIR = Path(__file__).resolve().parent / "dbt_project"
 CHECK_FORMATS = ("parquet", "csv", "delta")
 #: dbt's progress lines announcing a test, left out of the output (its result line follows)
 _START_LINE = re.compile(r"\d+ of \d+ START ")
+#: dbt's selector methods (METHOD:VALUE), as dbt-core 1.11 names them (dbt.graph.selector_methods.MethodName)
+SELECT_METHODS = ("fqn", "tag", "group", "access", "source", "path", "file", "package", "config", "test_name",
+                  "test_type", "resource_type", "state", "exposure", "metric", "result", "source_status", "version",
+                  "semantic_model", "saved_query", "unit_test")
+#: one selector of a selection, as dbt reads it: @, N+ before, METHOD[.ARG]:VALUE, +N after
+_SELECTOR = re.compile(r"^@?(?:\d*\+)?(?:(?P<method>[\w.]+):)?(?P<value>.*?)(?:\+\d*)?$")
 
 
 @dataclass
@@ -78,14 +85,38 @@ def _template(text: str) -> str:
     return text.replace("{", "{{").replace("}", "}}")
 
 
+def selection(select: str) -> str:
+    """``--select`` checked before dbt starts: dbt's own answer to a method it does not know is to
+    run no test. Spaces join selectors (any of them), commas intersect them."""
+    words = select.split()
+    if not words:
+        raise ConfigError("--select: an empty selection is not allowed; give e.g. source:synth.pledges, or leave it out")
+    for part in (p for word in words for p in word.split(",")):
+        found = _SELECTOR.match(part)
+        method = (found.group("method") or "").split(".")[0] if found else ""
+        if method and method not in SELECT_METHODS:
+            problem = f"{quoted(method)} (in {quoted(part)}) is not a dbt selector method"
+        elif found is None or not found.group("value"):
+            problem = f"{quoted(part)} names no test"
+        else:
+            continue
+        raise ConfigError(f"--select: {problem}; give a test's name or METHOD:VALUE with METHOD one of "
+                          f"{', '.join(SELECT_METHODS)}")
+    return select
+
+
 def dbt_vars(dataset: Path | None, fmt: str, manifest: dict | None = None, delta_paths: dict[str, str] | None = None) -> dict:
-    """The dbt vars of the project for this dataset, from its manifest. For a dataset in a catalog,
-    no folder: its ``manifest`` and ``delta_paths``, where each table's Delta files are."""
+    """The dbt vars of the project for this dataset, from its manifest, checked whole (a path outside
+    the dataset is never followed). For a dataset in a catalog, no folder: its ``manifest`` and
+    ``delta_paths``, where each table's Delta files are."""
     if fmt not in CHECK_FORMATS:
         raise ConfigError(f"--format: {fmt!r} is not allowed; give {' or '.join(CHECK_FORMATS)}")
-    manifest = manifest if manifest is not None else read_manifest(dataset)
+    folder = manifest is None
+    manifest = read_manifest(dataset) if folder else manifest
     if fmt not in manifest.get("formats", []):
         raise ConfigError(f"DATASET: {str(dataset)!r} has no {fmt} output; generate with --format including {fmt}")
+    if folder:
+        check_manifest(manifest)
     cfg = config_from_manifest(manifest.get("config", {}))
     root = dataset.resolve().as_posix() if dataset is not None else ""
     delta_paths = delta_paths or {t: f"{root}/delta/{t}" for t in manifest.get("tables", {})}
@@ -160,6 +191,8 @@ def run_check(dataset: Path | None, fmt: str = "parquet", select: str | None = N
     manifest and Delta folders of a dataset in a catalog (``catalog_dataset``) instead of a folder's."""
     require("check")
     out = out or sys.stdout
+    if select is not None:
+        selection(select)
     dbt_vars_ = dbt_vars(dataset, fmt, *catalog) if catalog else dbt_vars(dataset, fmt)
     project = project_dir()
     extension_dir = duckdb_extension_dir()
@@ -212,6 +245,8 @@ def main(dataset: Path | None, fmt: str, select: str | None = None, work_dir: Pa
          database: str | None = None, spark_conf: dict[str, str] | None = None) -> int:
     """The CLI's ``check``: 0 when every test passes, 1 otherwise (bad input raises ConfigError).
     With ``database``, the Delta tables of a dataset in the session's catalog (Spark finds them)."""
+    if select is not None:
+        selection(select)  # before a session starts for a database
     catalog = None
     if database is not None:
         require("check")
@@ -223,6 +258,9 @@ def main(dataset: Path | None, fmt: str, select: str | None = None, work_dir: Pa
         catalog = catalog_dataset(spark, database)
     result = run_check(dataset, fmt, select, work_dir=work_dir, catalog=catalog)
     n_ok = sum(r.ok for r in result.results)
+    if not result.results and select is not None and result.dbt_exit_code == 0:
+        raise ConfigError(f"--select: {quoted(select)} selects none of the checks' tests; give a test's name, "
+                          "e.g. pledges__pledge_status__accepted_values, or source:synth.TABLE")
     if not result.results:
         print(f"synth-spark: dbt ran no test (exit {result.dbt_exit_code}); its output is above")
         return 1

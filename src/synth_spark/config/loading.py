@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from synth_spark.config.settings import Config
 from synth_spark.config.yaml_file import read_yaml
-from synth_spark.failures import ConfigError
+from synth_spark.failures import ConfigError, quoted
 
 #: conf/default.yaml, reached through the package (a link to it) so that it travels with the
 #: package in a wheel or a --py-files zip
@@ -91,12 +91,12 @@ def _format_error(err: ValidationError) -> str:
 
 
 def _short(value: Any, limit: int = 60) -> str:
-    text = value.isoformat() if isinstance(value, dt.date) else repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return value.isoformat() if isinstance(value, dt.date) else quoted(value, limit)
 
 
-def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
-    """Default config, overlaid with a user's YAML file, then with command-line overrides."""
+def load_config(path: str | Path | None = None, /, **overrides: Any) -> Config:
+    """Default config, overlaid with a user's YAML file, then with command-line overrides (any
+    setting's name, ``path`` included: the file is positional only)."""
     data = read_yaml(DEFAULT_CONFIG)
     if path is not None:
         data = _deep_merge(data, read_yaml(Path(path)))
@@ -105,6 +105,20 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
         return Config.model_validate(data)
     except ValidationError as err:
         raise ConfigError(_format_error(err)) from None
+
+
+def given_once(settings: dict, named: dict[str, Any], option: str = "--{}") -> dict:
+    """``settings`` (from --set) with the ``named`` ones (--scale, --seed) added; a setting given
+    both ways is refused rather than one silently winning."""
+    out = dict(settings)
+    for key, value in named.items():
+        if value is None:
+            continue
+        if key in out:
+            raise ConfigError(f"{option.format(key)}: {value} and the setting {key}={quoted(out[key])} both give "
+                              f"the {key}; give it once")
+        out[key] = value
+    return out
 
 
 #: settings an older synth-spark recorded that no longer exist: (section, key)

@@ -45,11 +45,15 @@ def refuse_unadvanceable(dataset: Path, m: dict, to: dt.date) -> dt.date:
                           "generate the snapshot with --format delta only")
     if not m.get("as_of"):
         raise ConfigError(f"DATASET: {str(dataset)!r} is not a snapshot (no as_of); generate it with --as-of DAY")
-    as_of = dt.date.fromisoformat(m["as_of"])
+    if "window" not in m:
+        raise ConfigError(f"DATASET: {str(dataset)!r} has a manifest without its window; advance moves a snapshot "
+                          "within it: give a folder written by 'synth-spark generate --as-of DAY'")
+    as_of = dt.date.fromisoformat(m["as_of"])  # both checked when the manifest was read (manifest.header_problem)
     last = dt.date.fromisoformat(m["window"]["end"])
     if not as_of < to <= last:
         raise ConfigError(f"--to: {to.isoformat()} is not after the snapshot's day {as_of.isoformat()} and within the "
                           f"window; give a day from {(as_of + dt.timedelta(days=1)).isoformat()} to {last.isoformat()}")
+    manifest.check(m)  # every table at a path of ours, before any is read or merged
     return as_of
 
 
