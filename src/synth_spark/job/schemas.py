@@ -25,7 +25,7 @@ def read_table(spark: SparkSession, fmt: str, path, table: str) -> DataFrame:
         return spark.read.parquet(str(path))
     if fmt == "delta":
         return spark.read.format("delta").load(str(path))
-    return spark.read.csv(str(path), header=True, schema=schema(table), timestampFormat=CSV_TIMESTAMP_FORMAT,
-                          timeZone=CSV_TIME_ZONE, mode="FAILFAST")
+    return spark.read.option("timeZone", CSV_TIME_ZONE).csv(str(path), header=True, schema=schema(table),
+                                                           timestampFormat=CSV_TIMESTAMP_FORMAT, mode="FAILFAST")
 
 
