@@ -106,9 +106,10 @@ def _copy(df: DataFrame, path: Path, fmt: str) -> None:
     if fmt == "delta":
         writer.format("delta").save(str(path))
     else:
-        from synth_spark.job.schemas import CSV_TIMESTAMP_FORMAT
+        from synth_spark.job.schemas import CSV_TIME_ZONE, CSV_TIMESTAMP_FORMAT
 
-        writer.option("header", True).option("timestampFormat", CSV_TIMESTAMP_FORMAT).csv(str(path))
+        (writer.option("header", True).option("timestampFormat", CSV_TIMESTAMP_FORMAT)
+         .option("timeZone", CSV_TIME_ZONE).csv(str(path)))
 
 
 def _describe(df: DataFrame, days: list[dt.date]) -> dict:
