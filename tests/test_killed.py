@@ -1,23 +1,32 @@
 """A run killed mid-way (SIGKILL to its whole process group, Spark's JVM included) publishes nothing
 and leaves a dataset already in the folder intact; the next run removes its staging folder and
-writes exactly the tables of an uninterrupted run (the checksums of ``small_dataset``)."""
+writes exactly the tables of an uninterrupted run (the checksums of ``small_dataset``). An
+``advance`` killed or out of space as it writes its manifest, or once the manifest is in (strace
+puts the fault there), is finished or undone by the next ``advance``."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from synth_spark.cli import main
 from synth_spark.manifest import FORMATS, MANIFEST
-from synth_spark.publish.dataset_folder import LOCK, MARKER, STAGING_PREFIX, stale_staging
+from synth_spark.publish.claim import Claim
+from synth_spark.publish.dataset_folder import ADVANCING, JOURNAL, LOCK, MARKER, STAGING_PREFIX, stale_staging
+from synth_spark.publish.storage import PARTIAL_PREFIX
 
 from .conftest import SMALL_SCALE, SMALL_SEED
+from .test_publish_faults import _strace
 
 #: how long a killed run may take to reach its first staged table (Spark's start on a busy machine)
 STAGE_TIMEOUT = 600
@@ -113,3 +122,74 @@ def test_a_killed_changes_run_publishes_nothing(tmp_path):
     assert not (feed / MANIFEST).exists()
     assert not any((feed / fmt).exists() for fmt in FORMATS)
     assert stale_staging(feed) == [leftover]
+
+
+#: the snapshot's day, the day a faulty advance moves it to, and the day the next advance reaches
+SNAPSHOT, KILLED_TO, NEXT_TO = dt.date(2024, 2, 13), dt.date(2024, 2, 14), dt.date(2024, 2, 15)
+#: where strace puts the fault in ``advance``: the system calls, the fault, the files they touch
+ADVANCE_FAULTS = {
+    "killed writing its manifest": ("write", "signal=SIGKILL", (MANIFEST, PARTIAL_PREFIX + MANIFEST)),
+    "out of space writing its manifest": ("write", "error=ENOSPC", (MANIFEST, PARTIAL_PREFIX + MANIFEST)),
+    # strace's -P matches a rename by its source
+    "killed as its manifest goes in": ("rename", "signal=SIGKILL", (PARTIAL_PREFIX + MANIFEST,)),
+    "killed once its manifest is in": ("unlink,unlinkat", "signal=SIGKILL", (ADVANCING,)),
+}
+
+
+@pytest.fixture(scope="module")
+def snapshot(spark, small_config, tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """A Delta snapshot, and each table's checksum once advanced to NEXT_TO without a fault."""
+    from synth_spark.job.advance import advance
+    from synth_spark.job.generate import generate
+    from synth_spark.progress import Progress
+
+    root = tmp_path_factory.mktemp("advance-faults")
+    generate(spark, small_config, root / "snapshot", ["delta"], partitions=2, progress=Progress(quiet=True),
+             as_of=SNAPSHOT)
+    shutil.copytree(root / "snapshot", root / "reference")
+    advanced = advance(spark, root / "reference", NEXT_TO, None, Progress(quiet=True))
+    return root / "snapshot", {t: v["checksum"] for t, v in advanced["tables"].items()}
+
+
+@pytest.mark.parametrize("fault", ADVANCE_FAULTS)
+def test_an_advance_cut_short_at_its_manifest_is_finished_or_undone_by_the_next(spark, snapshot, tmp_path, fault):
+    calls, injected, files = ADVANCE_FAULTS[fault]
+    source, expected = snapshot
+    out = tmp_path / "snapshot"
+    shutil.copytree(source, out)
+    watched = [arg for name in files for arg in ("-P", str(out / name))]
+    done = subprocess.run([_strace(), "-qq", *watched, "-e", f"trace={calls}", "-e", f"inject={calls}:{injected}",
+                           sys.executable, "-m", "synth_spark.cli", "advance", str(out), "--to", KILLED_TO.isoformat(),
+                           "--master", "local[2]", "--quiet"], capture_output=True, text=True, timeout=900)
+    assert done.returncode != 0, done.stderr[-3000:]
+    assert json.loads((out / MANIFEST).read_text())["generator"] == "synth-spark"  # the old one or the new, whole
+
+    shuffle = spark.conf.get("spark.sql.shuffle.partitions")
+    try:
+        assert main(["advance", str(out), "--to", NEXT_TO.isoformat(), "--quiet"]) == 0
+    finally:
+        spark.conf.set("spark.sql.shuffle.partitions", shuffle)
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert {t: v["checksum"] for t, v in manifest["tables"].items()} == expected
+    assert not (out / ADVANCING).exists() and not list(out.glob(f"{PARTIAL_PREFIX}*"))
+    assert main(["verify", str(out)]) == 0
+
+
+def test_a_changes_run_killed_in_the_middle_of_its_publish_is_completed_by_the_next_command(spark, tmp_path):
+    """strace kills ``changes`` as its journal records the fifth step of the swap (four of its
+    tables moved in, the manifest not): the journal stays, and the next command completes the publish."""
+    feed = tmp_path / "feed" / "changes"
+    done = subprocess.run([_strace(), "-qq", "-P", str(feed / JOURNAL), "-e", "trace=write", "-e",
+                           "inject=write:signal=SIGKILL:when=5", sys.executable, "-m", "synth_spark.cli", "changes",
+                           "--out", str(tmp_path / "feed"), "--from", "2024-02-13", "--to", "2024-02-14",
+                           "--scale", str(SMALL_SCALE), "--seed", str(SMALL_SEED), "--format", "parquet",
+                           "--partitions", "2", "--master", "local[2]", "--quiet"], capture_output=True, text=True, timeout=900)
+    assert done.returncode != 0 and (feed / JOURNAL).exists() and not (feed / MANIFEST).exists(), done.stderr[-3000:]
+    said: list[str] = []
+    with Claim(feed, overwrite=True, progress=said.append, say=said.append):
+        pass
+    assert any("completed an interrupted publish" in line for line in said), said
+    manifest = json.loads((feed / MANIFEST).read_text())
+    for entry in manifest["tables"].values():
+        assert spark.read.parquet(str(feed / entry["paths"]["parquet"])).count() == entry["rows"]
+    assert sorted(p.name for p in feed.iterdir()) == sorted([MANIFEST, MARKER, "parquet"])

@@ -163,7 +163,8 @@ def test_two_runs_on_one_folder_the_second_is_refused_naming_the_first(capsys, s
 
 
 def test_verify_completes_a_publish_cut_short_before_reading(capsys, spark, small_control, small_dataset, tmp_path):
-    """A run killed in the middle of its publish (SIGKILL at its fifth rename) leaves a journal;
+    """A run killed in the middle of its publish (SIGKILL at its eighth rename: three whole-writes and the journal's,
+    then the fourth step of the swap) leaves a journal;
     ``verify`` completes it, says so in one line, and finds the new dataset whole."""
     out = tmp_path / "out"
     shutil.copytree(small_control, out)
@@ -174,7 +175,7 @@ def test_verify_completes_a_publish_cut_short_before_reading(capsys, spark, smal
     for entry in manifest["tables"].values():
         entry["paths"] = {"parquet": entry["paths"]["parquet"]}
     (new / MANIFEST).write_text(json.dumps(manifest))
-    done = subprocess.run([_strace(), "-qq", "-e", "trace=rename", "-e", "inject=rename:signal=SIGKILL:when=5",
+    done = subprocess.run([_strace(), "-qq", "-e", "trace=rename", "-e", "inject=rename:signal=SIGKILL:when=8",
                            sys.executable, str(HARNESS), str(out), str(new)], capture_output=True, text=True, timeout=120)
     assert done.returncode != 0 and (out / JOURNAL).exists() and not (out / MANIFEST).exists()
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from synth_spark.publish.storage import HadoopPath, is_uri, location
+from synth_spark.publish.storage import PARTIAL_PREFIX, HadoopPath, is_uri, location, write_synced
 
 from .conftest import copied_in_part
 
@@ -40,6 +40,17 @@ def test_hadoop_path_does_what_publishing_needs(spark, tmp_path):
         (folder / "missing").read_text()
     (root / "a").rmtree()
     assert not (tmp_path / "a").exists()
+
+
+def test_a_file_on_a_hadoop_uri_is_written_whole_and_a_folder_listed_whole(spark, tmp_path):
+    root = HadoopPath.of(spark, tmp_path.as_uri())
+    for text in ('{"v": 1}\n', '{"v": 2}\n'):  # the second replaces the first in one rename
+        write_synced(root / "m.json", text)
+        assert (tmp_path / "m.json").read_text() == text
+    assert not (tmp_path / f"{PARTIAL_PREFIX}m.json").exists()
+    (tmp_path / "t" / "sub").mkdir(parents=True)
+    (tmp_path / "t" / "sub" / "f").write_text("x")
+    assert sorted((root / "t").walk()) == ["sub/", "sub/f"]
 
 
 def test_generate_to_a_uri_matches_the_local_dataset(spark, small_config, small_manifest, tmp_path):

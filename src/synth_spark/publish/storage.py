@@ -225,7 +225,7 @@ class HadoopPath:
             partial.write_text(text, encoding)
             ctx = self._jvm.org.apache.hadoop.fs.FileContext.getFileContext(self._fs.getUri(), self._conf)
             rename = self._jvm.org.apache.hadoop.fs.Options.Rename
-            overwrite = self._jvm.java.lang.reflect.Array.newInstance(rename, 1)
+            overwrite = self._jvm.java.lang.reflect.Array.newInstance(rename._java_lang_class, 1)
             overwrite[0] = rename.OVERWRITE
             ctx.rename(partial._path, self._path, overwrite)
         except BaseException:
