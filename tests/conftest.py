@@ -221,3 +221,16 @@ def feed(spark, small_config, tmp_path_factory) -> Path:
     write_changes(spark, small_config, out, ["parquet"], dt.date.fromisoformat(SNAPSHOT_DAY) + dt.timedelta(days=1),
                   dt.date.fromisoformat(LAST_DAY), 2, Progress(quiet=True))
     return out
+
+
+def unmount(mount: Path) -> None:
+    """Unmount a test's file system, waiting a few seconds while it is busy: the driver JVM of a
+    command that just failed on it may still be closing its files as it exits."""
+    import subprocess
+    import time
+
+    for _ in range(50):
+        if subprocess.run(["umount", str(mount)], capture_output=True).returncode == 0:
+            return
+        time.sleep(0.2)
+    subprocess.run(["umount", str(mount)], check=True)

@@ -42,6 +42,7 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import unmount
 from .spark_servers import S3_BUCKET, S3_CREDENTIALS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -269,7 +270,7 @@ def tiny_disk(mount: Path):
     try:
         yield mount
     finally:
-        subprocess.run(["umount", str(mount)], check=True)
+        unmount(mount)
 
 
 def run_synopsis(shown: Shown, box: Sandbox) -> subprocess.CompletedProcess:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import SMALL_SEED
+from .conftest import SMALL_SEED, unmount
 
 RUN = ["generate", "--scale", "0.05", "--seed", str(SMALL_SEED), "--partitions", "2", "--master", "local[2]", "--quiet"]
 
@@ -66,7 +66,7 @@ def tiny_disk(tmp_path):
     done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True, text=True)
     assert done.returncode == 0, f"cannot mount a tmpfs here: {done.stderr}"
     yield mount
-    subprocess.run(["umount", str(mount)], check=True)
+    unmount(mount)
 
 
 def test_disk_full_is_one_line_and_leaves_nothing(tiny_disk, tmp_path):

@@ -57,7 +57,11 @@ def quoted(value: object, limit: int = ECHO_LIMIT) -> str:
         text = _ECHO.repr(value)
     except ValueError:  # an integer of more digits than Python prints
         return "(a number too long to show)"
-    return text if len(text) <= limit else f"{text[:limit - 3]}... ({len(text):,} characters)"
+    if len(text) <= limit:
+        return text
+    # the quote closed again, so that a line holding two cut values still reads (and parses) as two
+    closing = text[0] if text[0] in "'\"" else ""
+    return f"{text[:limit - 3 - len(closing)]}...{closing} ({len(text):,} characters)"
 
 
 def shortened(message: str) -> str:
