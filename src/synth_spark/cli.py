@@ -356,7 +356,7 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
     val.add_argument("--master", type=options.master, default=default_master, help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
     add_remote_option(val)
     val.add_argument("--quiet", action="store_true", help="print only the results")
-    chk = sub.add_parser("check", help="run the seed's data-quality rules (dbt tests) on a dataset's files")
+    chk = sub.add_parser("check", help="run the platform's data-quality rules (dbt tests) on a dataset's files")
     chk.add_argument("dataset", type=options.dataset_folder, nargs="?", help="a folder written by 'synth-spark generate'")
     add_database_option(chk)
     chk.add_argument("--format", type=_check_format, default=None,

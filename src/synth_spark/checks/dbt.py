@@ -1,4 +1,4 @@
-"""``synth-spark check``: the seed's data-quality rules, as the dbt tests of ``checks/dbt_project``
+"""``synth-spark check``: the platform's data-quality rules, as the dbt tests of ``checks/dbt_project``
 (shipped inside the package, so an installed synth-spark can run them), run with
 dbt-duckdb over a generated dataset's files (Parquet, CSV, or the Delta tables through DuckDB's
 delta extension).

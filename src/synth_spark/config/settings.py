@@ -1,4 +1,4 @@
-"""The settings models: what a valid value of each of the seed's numbers is.
+"""The settings models: what a valid value of each setting is.
 
 Every calibration constant lives in ``conf/default.yaml``; this module only states what a valid
 value is, so that a wrong config fails on load with a message naming the field, never mid-run.
@@ -41,7 +41,7 @@ from synth_spark.vocabulary import (
 
 #: the plan holds every creator on the driver: 5M creators (10,000x) is about 1 GB of arrays there
 MAX_CREATORS = 5_000_000
-#: the largest --scale: 10,000x the seed's volumes
+#: the largest --scale: 10,000x the 1x volumes
 MAX_SCALE = 10_000
 #: a creator's own pledges stay far below its block of PLEDGES_PER_CREATOR ids (the largest creator
 #: expects 2,400 at 1000x, 800 at 1x): the rest of the block is what a viral wave may use
