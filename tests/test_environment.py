@@ -143,6 +143,20 @@ def test_a_command_whose_extra_is_missing_names_the_extra_and_does_nothing(comma
     assert list(dataset.iterdir()) == []
 
 
+def test_a_failure_names_spark_output_only_when_spark_wrote_during_that_command(tmp_path, monkeypatch, capsys):
+    from synth_spark.cli import main
+    from synth_spark.extras import EXTRAS
+    from synth_spark.failures import JvmLog
+
+    # a process that runs several commands keeps one JVM and one log: an earlier command's output is in it
+    earlier = tmp_path / "spark-earlier.log"
+    earlier.write_text("WARN what an earlier command's Spark said\n")
+    monkeypatch.setattr(JvmLog, "path", earlier)
+    monkeypatch.setitem(EXTRAS, "spark", (*EXTRAS["spark"], "synth_spark_no_such_module"))
+    assert main(["verify", str(tmp_path)]) == 3
+    assert "Spark's output" not in capsys.readouterr().err
+
+
 def test_without_pyspark_generate_names_the_spark_extra_and_check_still_runs(small_dataset, tmp_path):
     """Where no pyspark can be imported (the wheel installed without its spark extra), every Spark
     command refuses in one line naming the extra, and check, which reads the files with DuckDB, runs."""

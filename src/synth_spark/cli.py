@@ -373,6 +373,7 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
     add_remote_option(ver)
     commands = {"generate": run_generate, "changes": run_changes, "advance": run_advance, "validate": run_validate, "check": run_check, "verify": run_verify}
     command = "synth-spark"
+    JvmLog.mark()
     try:
         argv = sys.argv[1:] if argv is None else list(argv)
         args = parser.parse_args(argv)

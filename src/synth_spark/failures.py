@@ -164,6 +164,17 @@ class JvmLog:
     one line that says so). A failure's one line names the file; a run that ends well removes it."""
 
     path: Path | None = None
+    #: the log's size when the current command began: a process that runs several commands (a
+    #: notebook, a test) keeps one JVM, and what it wrote for an earlier command is not this one's
+    since: int = 0
+
+    @classmethod
+    def mark(cls) -> None:
+        """Remember how much the JVM has written so far, as a command begins."""
+        try:
+            cls.since = cls.path.stat().st_size if cls.path is not None else 0
+        except OSError:
+            cls.since = 0
 
     @classmethod
     def create(cls) -> Path | None:
@@ -179,6 +190,7 @@ class JvmLog:
         except OSError:
             return None
         cls.path = path
+        cls.since = 0
         return path
 
     @classmethod
@@ -195,9 +207,9 @@ class JvmLog:
 
     @classmethod
     def named(cls) -> str:
-        """``; Spark's output is in PATH`` when the JVM wrote anything, else nothing."""
+        """``; Spark's output is in PATH`` when the JVM wrote anything during this command, else nothing."""
         try:
-            wrote = cls.path is not None and cls.path.stat().st_size > 0
+            wrote = cls.path is not None and cls.path.stat().st_size > cls.since
         except OSError:
             wrote = False
         return f"; Spark's output is in {cls.path}" if wrote else ""
