@@ -303,13 +303,10 @@ def _check_format(text: str) -> str:
 
 def run_check(args: argparse.Namespace) -> int:
     from synth_spark.checks.dbt import main as check_main
-    from synth_spark.publish.claim import settle
 
     if args.database is not None:
         return check_main(None, args.format, args.select, args.work_dir, args.database, catalog_conf(args))
-    if args.dataset.is_dir():
-        settle(args.dataset)
-    return check_main(args.dataset, args.format, args.select, args.work_dir)
+    return check_main(args.dataset, args.format, args.select, args.work_dir)  # settles the folder first
 
 
 def run_verify(args: argparse.Namespace) -> int:

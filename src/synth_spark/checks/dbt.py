@@ -29,6 +29,9 @@ from synth_spark.extras import require
 from synth_spark.failures import ConfigError, EnvironmentProblem, quoted
 from synth_spark.manifest import check as check_manifest
 from synth_spark.manifest import read as read_manifest
+from synth_spark.publish.claim import settle
+from synth_spark.publish.dataset_folder import ADVANCING
+from synth_spark.publish.readers import Reading, being_written
 
 #: the dbt project of the data-quality rules, package data (copied to a work folder for each run,
 #: so an installation in a read-only place works: dbt writes beside its project)
@@ -111,11 +114,10 @@ def dbt_vars(dataset: Path | None, fmt: str, manifest: dict | None = None, delta
     ``delta_paths``, where each table's Delta files are."""
     if fmt not in CHECK_FORMATS:
         raise ConfigError(f"--format: {fmt!r} is not allowed; give {' or '.join(CHECK_FORMATS)}")
-    folder = manifest is None
-    manifest = read_manifest(dataset) if folder else manifest
+    manifest = manifest if manifest is not None else read_manifest(dataset)
     if fmt not in manifest.get("formats", []):
         raise ConfigError(f"DATASET: {str(dataset)!r} has no {fmt} output; generate with --format including {fmt}")
-    if folder:
+    if dataset is not None:  # a folder's manifest names paths inside it, which are all dbt may read
         check_manifest(manifest)
     cfg = config_from_manifest(manifest.get("config", {}))
     root = dataset.resolve().as_posix() if dataset is not None else ""
@@ -184,7 +186,8 @@ def _results(run_results: Path) -> list[TestResult]:
 
 
 def run_check(dataset: Path | None, fmt: str = "parquet", select: str | None = None, out: TextIO | None = None,
-              work_dir: Path | None = None, catalog: tuple[dict, dict[str, str]] | None = None) -> CheckResult:
+              work_dir: Path | None = None, catalog: tuple[dict, dict[str, str]] | None = None,
+              manifest: dict | None = None) -> CheckResult:
     """Run the dbt tests over ``dataset`` and return each test's result. dbt's output goes to ``out``
     (default stdout). ``select`` is a dbt node selection (``--select``); ``work_dir`` keeps dbt's
     target and logs there (default: a temporary folder, removed afterwards). ``catalog``: the
@@ -193,7 +196,7 @@ def run_check(dataset: Path | None, fmt: str = "parquet", select: str | None = N
     out = out or sys.stdout
     if select is not None:
         selection(select)
-    dbt_vars_ = dbt_vars(dataset, fmt, *catalog) if catalog else dbt_vars(dataset, fmt)
+    dbt_vars_ = dbt_vars(dataset, fmt, *catalog) if catalog else dbt_vars(dataset, fmt, manifest)
     project = project_dir()
     extension_dir = duckdb_extension_dir()
     if fmt == "delta":
@@ -241,22 +244,49 @@ def catalog_dataset(spark, name: str) -> tuple[dict, dict[str, str]]:
     return manifest, folders
 
 
+def _refuse_advancing(dataset: Path, fmt: str) -> None:
+    """DuckDB reads a Delta table's latest version: during an advance, some tables' next days."""
+    if fmt == "delta" and (dataset / ADVANCING).exists():
+        raise ConfigError(f"DATASET: {dataset} is being advanced by another synth-spark run (or one that did not finish "
+                          "left its Delta tables ahead of its manifest); run check when it ends, or after the next advance")
+
+
+def _refuse_replacing(db, manifest: dict) -> None:
+    """A replace under way (by a live run) or a manifest replaced while DuckDB read the tables."""
+    if db.replacing() is not None or db.manifest().get("run_id") != manifest.get("run_id"):
+        raise being_written("--database", db.name)
+
+
 def main(dataset: Path | None, fmt: str, select: str | None = None, work_dir: Path | None = None,
          database: str | None = None, spark_conf: dict[str, str] | None = None) -> int:
     """The CLI's ``check``: 0 when every test passes, 1 otherwise (bad input raises ConfigError).
     With ``database``, the Delta tables of a dataset in the session's catalog (Spark finds them)."""
     if select is not None:
         selection(select)  # before a session starts for a database
-    catalog = None
+    catalog = reading = manifest = None
     if database is not None:
         require("check")
+        from synth_spark.job.catalog import Database
         from synth_spark.job.session import build_session
 
         if fmt != "delta":
             raise ConfigError(f"--format: a database holds Delta tables; give --format delta (not {fmt})")
         spark = build_session("local[*]", app_name="synth-spark-check", extra=spark_conf)
+        db = Database(spark, database)
+        db.recover(lambda message: print(f"synth-spark: {message}", file=sys.stderr, flush=True))
         catalog = catalog_dataset(spark, database)
-    result = run_check(dataset, fmt, select, work_dir=work_dir, catalog=catalog)
+        _refuse_replacing(db, catalog[0])
+    else:
+        reading = Reading(dataset)
+        manifest = reading.open(settle)  # a publish a killed run left is finished or undone first
+        _refuse_advancing(dataset, fmt)
+    result = run_check(dataset, fmt, select, work_dir=work_dir, catalog=catalog, manifest=manifest)
+    # DuckDB reads the latest files: the verdicts stand only if no other run wrote meanwhile
+    if reading is not None:
+        reading.still()
+        _refuse_advancing(dataset, fmt)
+    else:
+        _refuse_replacing(db, catalog[0])
     n_ok = sum(r.ok for r in result.results)
     if not result.results and select is not None and result.dbt_exit_code == 0:
         raise ConfigError(f"--select: {quoted(select)} selects none of the checks' tests; give a test's name, "

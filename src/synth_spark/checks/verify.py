@@ -4,11 +4,14 @@ its row count and checksum (``writers.checksum``) and compare them with the mani
 One line per table and format: ``ok``, ``MISMATCH`` (rows, checksum or columns differ),
 ``MISSING`` (the file or folder is gone) or ``UNREADABLE`` (Spark cannot read it: a truncated or
 corrupt file, a Delta table whose files were removed). Exit code 0 when every line is ok, 1
-otherwise; bad input (no folder, no manifest, a manifest that is not one) is a one-line error, exit 2.
+otherwise; bad input (no folder, no manifest, a manifest that is not one) is a one-line error, exit 2,
+and so is a dataset another run changed while it was read (``publish.readers``): the lines are
+printed only once the dataset is known to be the publish its manifest describes.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,6 +26,7 @@ from synth_spark.job.writers import checksum
 from synth_spark.manifest import check as check_manifest
 from synth_spark.manifest import read as read_manifest
 from synth_spark.publish.claim import settle
+from synth_spark.publish.readers import Reading, being_written
 from synth_spark.vocabulary import columns
 
 OK, MISMATCH, MISSING, UNREADABLE = "ok", "MISMATCH", "MISSING", "UNREADABLE"
@@ -42,12 +46,13 @@ class Line:
         return f"  {self.status:<10} {self.fmt:<7} {self.table:<{width}}  {self.detail}"
 
 
-def check_one(spark: SparkSession, root: Path, table: str, fmt: str, entry: dict) -> Line:
+def check_one(spark: SparkSession, root: Path, table: str, fmt: str, entry: dict, version: int | None = None) -> Line:
     rel = entry["paths"][fmt]
     path = root / rel
     if not path.exists():
         return Line(table, fmt, rel, MISSING, f"{rel} is missing")
-    return judged(table, fmt, rel, lambda: read_table(spark, fmt, path, table), entry)
+    version = version if fmt == "delta" else None
+    return judged(table, fmt, rel, lambda: read_table(spark, fmt, path, table, version), entry)
 
 
 def judged(table: str, fmt: str, rel: str, read: Callable[[], DataFrame], entry: dict) -> Line:
@@ -71,27 +76,30 @@ def judged(table: str, fmt: str, rel: str, read: Callable[[], DataFrame], entry:
 
 
 def verify(spark: SparkSession, dataset: Path, emit: Callable[[str], None] = print,
-           manifest: dict | None = None, database: str | None = None) -> list[Line]:
+           manifest: dict | None = None, database: str | None = None,
+           versions: dict[str, int] | None = None) -> list[Line]:
     """Check every table of every format of ``dataset`` (or of the catalog's ``database``) against its
-    manifest, printing a line each."""
+    manifest, printing a line each; a Delta table at its version in ``versions`` when there is one."""
+    versions = versions or {}
     if database is not None:
         from synth_spark.job.catalog import Database
 
         db = Database(spark, database)
-        manifest = db.manifest()
+        manifest = manifest if manifest is not None else db.manifest()
         formats, tables = ["delta"], manifest["tables"]
+        pinned = db.reading_versions(manifest)
 
         def check(table: str, fmt: str, entry: dict) -> Line:
             if not db.has(table):
                 return Line(table, fmt, f"{database}.{table}", MISSING, f"{database}.{table} is missing")
-            return judged(table, fmt, f"{database}.{table}", lambda: spark.table(db.table(table)), entry)
+            return judged(table, fmt, f"{database}.{table}", lambda: db.read(table, pinned.get(table)), entry)
     else:
         manifest = manifest if manifest is not None else read_manifest(dataset)
         formats, tables = check_manifest(manifest)
         root = dataset.absolute()  # Spark resolves a relative path in its own working folder: a Connect server's is not ours
 
         def check(table: str, fmt: str, entry: dict) -> Line:
-            return check_one(spark, root, table, fmt, entry)
+            return check_one(spark, root, table, fmt, entry, versions.get(table))
     width = max(len(t) for t in tables)
     lines = []
     # A generated Delta table's log is one commit: rebuilding its snapshot over Delta's default 50
@@ -120,15 +128,23 @@ def main(dataset: Path | None, master: str | None, database: str | None = None,
     from synth_spark.publish.storage import check_server_sees, resolve
 
     if database is not None:
+        from synth_spark.job.catalog import Database
+
         started = time.monotonic()
         spark = build_session(master, app_name="synth-spark-verify", extra=spark_conf)
-        lines = verify(spark, None, database=database)
-        return _summary(lines, database, started)
+        db = Database(spark, database)
+        db.recover(_say)  # a replace a killed run left: undone (or finished) before anything is read
+        manifest = db.manifest()
+        held: list[str] = []
+        lines = verify(spark, None, emit=held.append, manifest=manifest, database=database)
+        if db.manifest().get("run_id") != manifest.get("run_id"):  # replaced while it was read
+            raise being_written("--database", database)
+        return _summary(lines, database, started, held)
     local = isinstance(dataset, Path)
     if local:
-        if dataset.is_dir():
-            settle(dataset)  # a publish a killed run left: finished or undone before anything is read
-        manifest = read_manifest(dataset)  # bad input fails here, before Spark starts
+        reading = Reading(dataset)
+        # a publish a killed run left is finished or undone first; bad input fails here, before Spark starts
+        manifest = reading.open(settle)
         formats, _ = check_manifest(manifest)
     started = time.monotonic()
     # a URI's manifest is read through the session's file system: Delta is configured in case it lists it
@@ -137,13 +153,22 @@ def main(dataset: Path | None, master: str | None, database: str | None = None,
     check_server_sees(spark, dataset)
     if not local:
         dataset = resolve(spark, dataset)
-        settle(dataset)
-        manifest = read_manifest(dataset)
-    lines = verify(spark, dataset, manifest=manifest)
-    return _summary(lines, dataset.resolve(), started)
+        reading = Reading(dataset)
+        manifest = reading.open(settle)
+    held: list[str] = []  # printed once the dataset is known to be the one its manifest describes
+    with reading.guarded():
+        lines = verify(spark, dataset, emit=held.append, manifest=manifest, versions=reading.versions)
+    reading.still()
+    return _summary(lines, dataset.resolve(), started, held)
 
 
-def _summary(lines: list[Line], what, started: float) -> int:
+def _say(message: str) -> None:
+    print(f"synth-spark: {message}", file=sys.stderr, flush=True)
+
+
+def _summary(lines: list[Line], what, started: float, held: list[str]) -> int:
+    for text in held:
+        print(text)
     bad = [line for line in lines if line.status != OK]
     print(f"synth-spark: {len(lines) - len(bad)} of {len(lines)} ok, {len(bad)} failed; verified {what} "
           f"against its manifest in {time.monotonic() - started:.1f}s")

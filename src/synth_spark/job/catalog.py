@@ -8,6 +8,13 @@ keeps the history, then records the run's facts (seed, scale, version, as_of, ro
 table properties. The manifest goes last, as the one row of ``NAME.synth_spark_manifest``: a reader
 that finds a manifest finds every table written, each at the Delta version it lists.
 
+A replace records first, as a property of the manifest table, the version each table had before it
+(``synth_spark.replacing``, with its run's owner). A run killed between tables leaves that note; the
+next command that opens the database (generate, verify, validate, check) finds its run dead and puts
+every table back with Delta's ``RESTORE TABLE ... TO VERSION AS OF`` (dropping the tables that run
+created), or, when the manifest was already written, only clears the note. While a live run replaces
+the tables, readers read each at the version the manifest names.
+
 The tables are staged as Parquet first (the simulation runs once, and a failure before publishing
 leaves the catalog as it was), in a staging folder of ours in the session's warehouse folder.
 Tables of the database that synth-spark does not write are never touched; a table with one of our
@@ -31,7 +38,7 @@ from synth_spark.failures import ConfigError, one_line
 from synth_spark.job.layout import arranged
 from synth_spark.job.writers import Staging, read_parquet
 from synth_spark.progress import Progress
-from synth_spark.publish.dataset_folder import stale_staging
+from synth_spark.publish.dataset_folder import owner_record, owner_running, stale_staging
 from synth_spark.publish.storage import HadoopPath, remove_tree
 from synth_spark.vocabulary import NULLABLE, OUTPUT_TABLES, column_types
 
@@ -42,6 +49,8 @@ MANIFEST_DDL = "run_id string NOT NULL, generated_at timestamp NOT NULL, manifes
 PUBLISHING_AT_ONCE = 4
 #: every table property we set starts with this
 PREFIX = "synth_spark."
+#: the manifest table's property that records a replace under way (see the module's notes)
+REPLACING = PREFIX + "replacing"
 
 
 def quoted(name: str) -> str:
@@ -122,6 +131,68 @@ class Database:
     def location(self, table: str) -> str:
         return str(self.spark.sql(f"DESCRIBE DETAIL {self.table(table)}").first()["location"])
 
+    def read(self, table: str, version: int | None = None):
+        """A table as it is now, or at ``version`` (time travel)."""
+        if version is None:
+            return self.spark.table(self.table(table))
+        return self.spark.sql(f"SELECT * FROM {self.table(table)} VERSION AS OF {int(version)}")
+
+    def replacing(self) -> dict | None:
+        """The note of a replace under way (or cut short): its run, owner and the versions before it."""
+        if not self.exists() or not self.has(MANIFEST_TABLE):
+            return None
+        try:
+            note = json.loads(self.properties(MANIFEST_TABLE).get(REPLACING) or "null")
+        except ValueError:
+            return None
+        return note if isinstance(note, dict) and isinstance(note.get("versions"), dict) else None
+
+    def reading_versions(self, manifest: dict) -> dict[str, int]:
+        """The version to read each table at: the manifest's while a run replaces them, else the
+        latest as it is now (an edit made later to a table of ours is then seen by verify)."""
+        latest = {t: self.version(t) for t in manifest["tables"] if self.has(t)}
+        if self.replacing() is None:  # looked at after: a replace begun before has its note by now
+            return latest
+        return {t: e["data_version"] for t, e in manifest["tables"].items()
+                if isinstance(e.get("data_version"), int)}
+
+    def recover(self, say: Callable[[str], None]) -> None:
+        """Finish or undo a replace that a dead run left (see the module's notes); a live run's is left alone."""
+        note = self.replacing()
+        if note is None or owner_running(note.get("owner") or {}):
+            return
+        row = self.spark.table(self.table(MANIFEST_TABLE)).select("run_id").first()
+        if row is not None and row["run_id"] == note.get("run_id"):
+            self.end_replace()
+            say(f"completed an interrupted replace of {self.name}: it holds the dataset that run generated")
+            return
+        for table, version in note["versions"].items():
+            if table not in OUTPUT_TABLES or not self.has(table):
+                continue
+            if version is None:  # that run created it
+                if self.properties(table).get(f"{PREFIX}generator") == manifests.GENERATOR:
+                    self.spark.sql(f"DROP TABLE {self.table(table)}")
+            elif self.version(table) != version:
+                self.spark.sql(f"RESTORE TABLE {self.table(table)} TO VERSION AS OF {int(version)}")
+        if row is None and not note.get("manifest_existed", True):
+            self.spark.sql(f"DROP TABLE {self.table(MANIFEST_TABLE)}")
+        else:
+            self.end_replace()
+        say(f"restored {self.name} to the dataset it held before a replace that did not finish")
+
+    def begin_replace(self, run_id: str) -> None:
+        """Record the versions the tables have before a replace, on the manifest table (created if need be)."""
+        existed = self.has(MANIFEST_TABLE)
+        _create_manifest_table(self.spark, self)
+        versions = {t: self.version(t) if self.has(t) else None for t in OUTPUT_TABLES}
+        note = {"run_id": run_id, "owner": owner_record(), "manifest_existed": existed, "versions": versions}
+        self.spark.sql(f"ALTER TABLE {self.table(MANIFEST_TABLE)} SET TBLPROPERTIES "
+                       f"({_literal(REPLACING)} = {_literal(json.dumps(note))})")
+
+    def end_replace(self) -> None:
+        self.spark.sql(f"ALTER TABLE {self.table(MANIFEST_TABLE)} UNSET TBLPROPERTIES IF EXISTS "
+                       f"({_literal(REPLACING)})")
+
     def manifest(self, name: str = "--database") -> dict:
         """The manifest of the dataset the database holds; a one-line ConfigError when it holds none."""
         if not self.exists() or not self.has(MANIFEST_TABLE):
@@ -156,6 +227,7 @@ def generate_tables(spark: SparkSession, cfg: Config, db: Database, partitions: 
     returns the published manifest."""
     from synth_spark.job.generate import concurrently, planned, stage
 
+    db.recover(progress)
     db.check_target(overwrite)
     room = warehouse(spark)
     for folder in stale_staging(room) if room.exists() else []:
@@ -173,6 +245,7 @@ def generate_tables(spark: SparkSession, cfg: Config, db: Database, partitions: 
         if not db.exists():  # "IF NOT EXISTS" alone has the Hive metastore log an error when it does
             spark.sql(f"CREATE DATABASE IF NOT EXISTS {quoted(db.name)} COMMENT "
                       f"{_literal('Synthetic creator-economy data written by synth-spark')}")
+        db.begin_replace(published["run_id"])
 
         def publish(table: str) -> Callable[[], dict]:
             def step() -> dict:
@@ -190,16 +263,21 @@ def generate_tables(spark: SparkSession, cfg: Config, db: Database, partitions: 
         for table, where in written.items():
             published["tables"][table].update(where)
         _write_manifest(spark, db, published)
+        db.end_replace()
     finally:
         staging.discard()
     progress(f"published {db.name}.{MANIFEST_TABLE}")
     return published
 
 
-def _write_manifest(spark: SparkSession, db: Database, published: dict) -> None:
+def _create_manifest_table(spark: SparkSession, db: Database) -> None:
     spark.sql(f"CREATE TABLE IF NOT EXISTS {db.table(MANIFEST_TABLE)} ({MANIFEST_DDL}) USING delta "
               f"COMMENT {_literal('The manifest of the synth-spark dataset in this database: written last')} "
               f"TBLPROPERTIES ('{PREFIX}generator' = 'synth-spark')")
+
+
+def _write_manifest(spark: SparkSession, db: Database, published: dict) -> None:
+    _create_manifest_table(spark, db)
     generated = dt.datetime.fromisoformat(published["generated_at"])
     row = spark.createDataFrame([(published["run_id"], generated, manifests.text(published))], MANIFEST_DDL.replace(" NOT NULL", ""))
     row.writeTo(db.table(MANIFEST_TABLE)).overwrite(F.lit(True))

@@ -19,12 +19,14 @@ CSV_TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss'Z'"
 CSV_TIME_ZONE = "UTC"
 
 
-def read_table(spark: SparkSession, fmt: str, path, table: str) -> DataFrame:
-    """A published table as Spark reads it: CSV with the documented schema, as the data dictionary documents it."""
+def read_table(spark: SparkSession, fmt: str, path, table: str, version: int | None = None) -> DataFrame:
+    """A published table as Spark reads it: CSV with the documented schema, as the data dictionary documents it;
+    a Delta table at ``version`` when given (time travel), else its latest."""
     if fmt == "parquet":
         return spark.read.parquet(str(path))
     if fmt == "delta":
-        return spark.read.format("delta").load(str(path))
+        reader = spark.read.format("delta")
+        return (reader if version is None else reader.option("versionAsOf", version)).load(str(path))
     return spark.read.option("timeZone", CSV_TIME_ZONE).csv(str(path), header=True, schema=schema(table),
                                                            timestampFormat=CSV_TIMESTAMP_FORMAT, mode="FAILFAST")
 

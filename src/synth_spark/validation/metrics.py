@@ -37,16 +37,18 @@ class Dataset:
     months: int
 
     @classmethod
-    def load(cls, spark: SparkSession, root: str, start: dt.date, months: int, manifest: dict | None = None) -> "Dataset":
+    def load(cls, spark: SparkSession, root: str, start: dt.date, months: int, manifest: dict | None = None,
+             versions: dict[str, int] | None = None) -> "Dataset":
         """The dataset's tables (the ground truth included), read from the first of Parquet, Delta or
-        CSV that its manifest lists (Parquet when no manifest is given)."""
+        CSV that its manifest lists (Parquet when no manifest is given); Delta at ``versions`` where given."""
         from synth_spark.job.schemas import read_table
         from synth_spark.vocabulary import GROUND_TRUTH, TABLE_ORDER
 
         formats = (manifest or {}).get("formats", ["parquet"])
         fmt = next(f for f in ("parquet", "delta", "csv") if f in formats)
         paths = {t: e["paths"][fmt] for t, e in manifest["tables"].items()} if manifest else {}
-        tables = {t: read_table(spark, fmt, f"{root}/{paths.get(t, f'parquet/{t}')}", t) for t in (*TABLE_ORDER, GROUND_TRUTH)}
+        tables = {t: read_table(spark, fmt, f"{root}/{paths.get(t, f'parquet/{t}')}", t, (versions or {}).get(t))
+                  for t in (*TABLE_ORDER, GROUND_TRUTH)}
         return cls(spark, tables, start, months)
 
     def of_creators(self, where: Column) -> "Dataset":

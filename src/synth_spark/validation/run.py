@@ -4,6 +4,8 @@ dataset published (its tables and its manifest), never the generator's code."""
 
 from __future__ import annotations
 
+import time
+from contextlib import ExitStack
 from pathlib import Path
 
 from synth_spark import manifest as manifests
@@ -12,21 +14,38 @@ from synth_spark.extras import require
 from synth_spark.failures import ConfigError
 from synth_spark.progress import Progress
 from synth_spark.publish.claim import settle
+from synth_spark.publish.lock import DatasetLock, LockHeld
+from synth_spark.publish.readers import Reading, being_written
 
 #: rows of each table shown in the report
 SAMPLE_ROWS = 3
 SHUFFLE_PARTITIONS = "spark.sql.shuffle.partitions"
 #: shuffle partitions per task of the run that generated the dataset (a task made ~4M rows)
 SHUFFLES_PER_TASK = 4
+#: how long the report waits for a moment when nobody else holds the dataset's lock
+REPORT_LOCK_WAIT = 10
 
 
-def _dataset_manifest(path: Path, name: str) -> dict:
-    if path.is_dir():
-        settle(path, name)
-    manifest = manifests.read(path, name)
-    manifests.check(manifest, name)
-    _refuse_snapshot(manifest, name, repr(str(path)))
+def _dataset_manifest(reading: Reading) -> dict:
+    manifest = reading.open(settle)
+    manifests.check(manifest, reading.name)
+    _refuse_snapshot(manifest, reading.name, repr(str(reading.dataset)))
     return manifest
+
+
+def _report_lock(dataset: Path) -> DatasetLock:
+    """The report goes into the dataset: written as a writer would, under its lock, so that no publish
+    moves the old report aside while a report of the data it replaces comes in."""
+    lock = DatasetLock(dataset)
+    deadline = time.monotonic() + REPORT_LOCK_WAIT
+    while True:
+        try:
+            lock.acquire()
+            return lock
+        except LockHeld:
+            if time.monotonic() > deadline:
+                raise being_written("DATASET", dataset) from None
+            time.sleep(0.5)
 
 
 def _refuse_snapshot(manifest: dict, name: str, what: str) -> None:
@@ -48,14 +67,17 @@ def main(dataset: Path | None, control_dir: Path | None, report_dir: Path | None
         progress(f"starting Spark ({master or 'spark-submit master'})")
         spark = build_session(master, app_name="synth-spark-validate", extra=spark_conf)
         db = Database(spark, database)
+        db.recover(progress)  # a replace a killed run left: undone (or finished) before anything is read
         manifest = db.manifest()
         _refuse_snapshot(manifest, "--database", database)
     else:
-        manifest = _dataset_manifest(dataset, "DATASET")
+        reading = Reading(dataset, "DATASET")
+        manifest = _dataset_manifest(reading)
     cfg = config_from_manifest(manifest.get("config", {}))
     control_manifest = None
     if control_dir is not None:
-        control_manifest = _dataset_manifest(control_dir, "--control")
+        control_reading = Reading(control_dir, "--control")
+        control_manifest = _dataset_manifest(control_reading)
         if control_manifest.get("anomalies"):
             raise ConfigError(f"--control: {str(control_dir)!r} has anomalies injected; generate it with --no-anomalies")
         for key in ("seed", "scale", "window"):
@@ -91,29 +113,48 @@ def main(dataset: Path | None, control_dir: Path | None, report_dir: Path | None
     set_unless_given(spark, SHUFFLE_PARTITIONS, str(max(SHUFFLES_PER_TASK * int(manifest.get("partitions") or 1),
                                                         cores(spark))))
     progress("measuring")
-    if database is not None:
-        ds = Dataset(spark, {t: spark.table(db.table(t)) for t in manifest["tables"]}, cfg.window.start, cfg.window.months)
-    else:
-        ds = Dataset.load(spark, str(dataset.resolve()), cfg.window.start, cfg.window.months, manifest)
-    truth = ground_truth(ds)
-    latent, months = manifests.latent_creators(manifest), anomaly_months(ds, truth)
-    checks, frames = evaluate(ds, cfg, latent, months)
-    if any(c.verdict == FAIL for c in checks):
-        progress(f"measuring each check on {noise.GROUPS} quarters of the creators (a failure's noise at scale {cfg.scale:g})")
-        checks = noise.judge(checks, noise.measure_quarters(ds, lambda part: evaluate(part, cfg, latent, months)[0]))
-    progress("scoring the injected anomalies")
-    scores = score(ds, truth)
-    control = None
-    if control_dir is not None:
-        progress("scoring the control run with the same ground truth")
-        control = score(Dataset.load(spark, str(control_dir.resolve()), cfg.window.start, cfg.window.months,
-                                     control_manifest), truth)
-    checks += anomaly_checks(scores, control, {"holiday_churn": cfg.anomalies.holiday_churn.voluntary_uplift})
-    progress("writing the report")
-    samples = {name: [{k: ("" if v is None else str(v)) for k, v in row.asDict().items()}
-                      for row in df.orderBy(df.columns[0]).limit(SAMPLE_ROWS).collect()]
-               for name, df in ds.tables.items()}
-    report = write_report(checks, frames, report_dir, manifest, scores, control, samples)
+    readings = [r for r in (None if database else reading, control_reading if control_dir else None) if r]
+    # a read that fails because another run changed a dataset under it says so, in one line
+    with ExitStack() as guards:
+        for r in readings:
+            guards.enter_context(r.guarded())
+        if database is not None:
+            versions = db.reading_versions(manifest)
+            ds = Dataset(spark, {t: db.read(t, versions.get(t)) for t in manifest["tables"]},
+                         cfg.window.start, cfg.window.months)
+        else:
+            ds = Dataset.load(spark, str(dataset.resolve()), cfg.window.start, cfg.window.months, manifest,
+                              reading.versions)
+        truth = ground_truth(ds)
+        latent, months = manifests.latent_creators(manifest), anomaly_months(ds, truth)
+        checks, frames = evaluate(ds, cfg, latent, months)
+        if any(c.verdict == FAIL for c in checks):
+            progress(f"measuring each check on {noise.GROUPS} quarters of the creators (a failure's noise at scale {cfg.scale:g})")
+            checks = noise.judge(checks, noise.measure_quarters(ds, lambda part: evaluate(part, cfg, latent, months)[0]))
+        progress("scoring the injected anomalies")
+        scores = score(ds, truth)
+        control = None
+        if control_dir is not None:
+            progress("scoring the control run with the same ground truth")
+            control = score(Dataset.load(spark, str(control_dir.resolve()), cfg.window.start, cfg.window.months,
+                                         control_manifest, control_reading.versions), truth)
+        checks += anomaly_checks(scores, control, {"holiday_churn": cfg.anomalies.holiday_churn.voluntary_uplift})
+        progress("writing the report")
+        samples = {name: [{k: ("" if v is None else str(v)) for k, v in row.asDict().items()}
+                          for row in df.orderBy(df.columns[0]).limit(SAMPLE_ROWS).collect()]
+                   for name, df in ds.tables.items()}
+    if database is not None and db.manifest().get("run_id") != manifest.get("run_id"):
+        raise being_written("--database", database)
+    lock = None
+    if database is None and report_dir.resolve().is_relative_to(dataset.resolve()):
+        lock = _report_lock(dataset)
+    try:
+        for r in readings:
+            r.still()  # what was measured is one publish of each dataset
+        report = write_report(checks, frames, report_dir, manifest, scores, control, samples)
+    finally:
+        if lock is not None:
+            lock.release()
     width = max(len(c.name) for c in checks)
     for c in checks:
         print(f"  {SHORT_VERDICT.get(c.verdict, c.verdict):<6} {c.name:<{width}}  measured {c.measured:<12} "
