@@ -173,8 +173,9 @@ def _latest_version(table: Path) -> int:
     return max((int(p.stem) for p in table.glob("_delta_log/*.json") if p.stem.isdigit()), default=-1)
 
 
+@pytest.mark.slow  # 2-6 min (three JVMs, a catalog): make test-all runs it
 def test_a_catalog_replace_killed_between_tables_is_undone_by_the_next_command(tmp_path):
-    """~6 min here (2 shared cores, three JVMs): generate --database, a second --overwrite killed once
+    """2-6 min (2 shared cores, three JVMs): generate --database, a second --overwrite killed once
     a table is replaced and the manifest not yet, then verify --database: the old dataset whole (exit 0),
     said in one line."""
     conf, db = _catalog_argv(tmp_path), "killed_replace"

@@ -261,11 +261,11 @@ def main(dataset: Path | None, fmt: str, select: str | None = None, work_dir: Pa
          database: str | None = None, spark_conf: dict[str, str] | None = None) -> int:
     """The CLI's ``check``: 0 when every test passes, 1 otherwise (bad input raises ConfigError).
     With ``database``, the Delta tables of a dataset in the session's catalog (Spark finds them)."""
+    require("check")  # before anything is read: a missing extra is the one thing to say
     if select is not None:
         selection(select)  # before a session starts for a database
     catalog = reading = manifest = None
     if database is not None:
-        require("check")
         from synth_spark.job.catalog import Database
         from synth_spark.job.session import build_session
 

@@ -45,16 +45,30 @@ def _digest(path) -> str | None:
         return None
 
 
+def _stamp(path) -> tuple | None:
+    """The file itself, not its bytes: publishing the same dataset again (the same manifest's bytes)
+    puts a new file in place, and a reader that straddled the two publishes must see that."""
+    try:
+        if hasattr(path, "stat"):
+            st = path.stat()
+            return st.st_ino, st.st_mtime_ns
+        return (path.modified(),)
+    except (OSError, AttributeError):
+        return None
+
+
 @dataclass(frozen=True)
 class Seen:
     """What identifies one publish of a dataset, as a reader sees it."""
     manifest: str | None  # the manifest's bytes, hashed: a publish writes a new one (its run's time in it)
+    stamp: tuple | None  # and which file holds them
     journal: bool
 
     @classmethod
     def of(cls, dataset) -> "Seen":
         journal = (dataset / JOURNAL).exists()
-        return cls(_digest(dataset / manifests.MANIFEST), journal)
+        path = dataset / manifests.MANIFEST
+        return cls(_digest(path), _stamp(path), journal)
 
 
 def latest_delta_version(table) -> int | None:
@@ -111,7 +125,7 @@ class Reading:
         """Whether the dataset is another publish, or mid-publish, since ``open``. An advance that
         began meanwhile is not a change: every Delta table is read at the version chosen at ``open``."""
         now = Seen.of(self.dataset)
-        return now.manifest != self.seen.manifest or now.journal
+        return (now.manifest, now.stamp) != (self.seen.manifest, self.seen.stamp) or now.journal
 
     def still(self) -> None:
         """Raise the one line when what was read may mix two publishes."""

@@ -277,6 +277,13 @@ class HadoopPath:
         S3's conditional writes, on unless ``fs.s3a.create.conditional.enabled`` is false)."""
         return bool(self._fs.hasPathCapability(self._path, "fs.s3a.create.conditional.enabled"))
 
+    def modified(self) -> int:
+        """When the file was last written, in milliseconds (the store's clock); OSError when missing."""
+        try:
+            return int(self._fs.getFileStatus(self._path).getModificationTime())
+        except Exception as err:  # noqa: BLE001 - Py4J wraps the store's FileNotFoundException
+            raise OSError(f"{self}: {err}") from None
+
     def etag(self) -> str | None:
         """The object's entity tag, where the store gives one (None when missing or unsupported)."""
         try:
