@@ -85,3 +85,129 @@ def test_the_generated_datasets_keep_their_keys(spark, small_dataset, snapshots,
     for dataset in (small_dataset, *snapshots.values()):
         staged = {t: dataset / "parquet" / t for t in OUTPUT_TABLES}
         check_keys(spark, staged, {t: spark.read.parquet(str(p)).count() for t, p in staged.items()})
+
+
+# The simulated tables are checked where their rows are made (job/chunk_keys.py): each chunk's keys
+# distinct and its references to the parents it made set, before Spark sees a row.
+
+def chunk_states(table: str):
+    """The simulation's state rows of a tiny plan (one task), with the parts ``table`` is made from."""
+    from synth_spark.config import load_config
+    from synth_spark.job.emitters import NEEDS, Shared, simulating_mapper
+    from synth_spark.simulation.plan import Plan
+
+    plan = Plan.make(load_config(scale=0.02, seed=3))
+    states = list(simulating_mapper(plan.job)(Shared.of(plan, 1).task_rows(1).to_batches()))
+    return plan.job, [b.select(list(NEEDS[table])) for b in states]
+
+
+def made_wrong(emit, table: str, change):
+    """``emit`` with ``change`` applied to the batch of the chunk's first piece (a bug in a kernel)."""
+    changed = []
+
+    def wrong(job, piece):
+        out = emit(job, piece)
+        if not changed:
+            changed.append(True)
+            return change(out)
+        return out
+
+    return wrong
+
+
+def test_a_chunk_making_one_event_id_twice_fails_its_task_with_one_line():
+    import pyarrow as pa
+
+    from synth_spark.job.chunk_keys import MARK
+    from synth_spark.job.emitters import events_batch, mapper
+
+    job, states = chunk_states("engagement_events")
+    twice = made_wrong(events_batch, "engagement_events", lambda b: pa.concat_batches([b, b.slice(0, 1)]))
+    with pytest.raises(BrokenKeys, match=rf"^{MARK}the dataset breaks its own keys, so nothing was published: "
+                                         r"engagement_events\.event_id: [\d,]+ rows of a chunk but [\d,]+ distinct values$"):
+        list(mapper(job, twice, "engagement_events")(iter(states)))
+
+
+def test_a_chunk_making_a_payment_of_a_pledge_it_did_not_make_fails_its_task():
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from synth_spark.job.emitters import mapper, transactions_batch
+
+    def stranger(batch):
+        i = batch.schema.get_field_index("pledge_id")
+        ids = pc.if_else(pa.array([n == 0 for n in range(batch.num_rows)]), pa.scalar(-1, pa.int64()), batch.column(i))
+        return batch.set_column(i, "pledge_id", ids)
+
+    job, states = chunk_states("transactions")
+    with pytest.raises(BrokenKeys, match=r"transactions\.pledge_id: 1 of [\d,]+ rows of a chunk name a pledge_id "
+                                         r"that pledges does not hold$"):
+        list(mapper(job, made_wrong(transactions_batch, "transactions", stranger), "transactions")(iter(states)))
+
+
+def test_the_chunks_count_what_they_made_once_however_often_a_chunk_is_made_again():
+    from synth_spark.job.emitters import mapper, posts_batch
+    from synth_spark.job.keys import _Made
+
+    job, states = chunk_states("posts")
+
+    class Tally:
+        value: dict = {}
+
+        def add(self, update):
+            self.value = _Made().addInPlace(self.value, update)
+
+    tally = Tally()
+    made = sum(b.num_rows for _ in range(2) for b in mapper(job, posts_batch, "posts", tally)(iter(states))) // 2
+    assert sum(tally.value.values()) == made and len(tally.value) == sum(b.num_rows for b in states)
+
+
+def test_a_chunks_failure_reaches_the_driver_as_its_one_line(spark):
+    """Spark wraps a task's Python exception in its own; the line is found inside."""
+    import pyarrow as pa
+
+    from synth_spark.job.chunk_keys import MARK, one_line
+
+    def broken(batches):
+        for _ in batches:
+            raise BrokenKeys(MARK + "the dataset breaks its own keys, so nothing was published: posts.post_id: 3 rows "
+                             "of a chunk but 2 distinct values")
+        yield pa.RecordBatch.from_pydict({"id": pa.array([], pa.int64())})
+
+    with pytest.raises(Exception) as failed:
+        spark.range(1).mapInArrow(broken, "id long").collect()
+    assert one_line(failed.value) == ("the dataset breaks its own keys, so nothing was published: posts.post_id: "
+                                      "3 rows of a chunk but 2 distinct values")
+    assert one_line(RuntimeError("another failure")) is None
+
+
+def test_the_plans_own_tables_and_the_chunks_creators_are_checked_on_the_driver():
+    import numpy as np
+
+    from synth_spark.job.chunk_keys import check_chunks, planned_rows
+
+    ids = np.arange(1, 6)
+    assert planned_rows(ids, np.array([11, 12, 21]), np.array([1, 1, 2]), [0, 1]) == {"creators": 5, "tiers": 3, "anomalies": 2}
+    with pytest.raises(BrokenKeys, match=r"tiers\.tier_id: 3 rows but 2 distinct values$"):
+        planned_rows(ids, np.array([11, 11, 21]), np.array([1, 1, 2]), [])
+    with pytest.raises(BrokenKeys, match=r"tiers\.creator_id: 1 of 2 rows name a creator_id that creators does not hold$"):
+        planned_rows(ids, np.array([11, 91]), np.array([1, 9]), [])
+    check_chunks([ids[:2], ids[2:]], 5)
+    with pytest.raises(BrokenKeys, match=r"the chunks hold 6 creators \(5 distinct\) of the plan's 5$"):
+        check_chunks([ids[:3], ids[2:]], 5)
+
+
+def test_a_pledge_of_a_patron_the_patrons_do_not_hold_is_found_when_the_chunks_checked_the_rest(spark, small_dataset, tmp_path):
+    """The references to the tables made after the simulation are still read from the staged files."""
+    from pyspark.sql import functions as F
+
+    def stranger(df):
+        return df.withColumn("patron_id", F.when(F.col("pledge_id") == F.lit(df.first()["pledge_id"]), F.lit(-7))
+                             .otherwise(F.col("patron_id")))
+
+    staged, rows = staged_copy(spark, small_dataset, tmp_path / "staged", {"pledges": stranger})
+    made = {t: rows[t] for t in ("creators", "tiers", "anomalies", "pledges", "posts", "transactions", "engagement_events")}
+    with pytest.raises(BrokenKeys, match=rf"pledges\.patron_id: 1 of {rows['pledges']:,} rows name a patron_id "
+                                         r"that patrons does not hold$"):
+        check_keys(spark, staged, rows, made=made)
+    check_keys(spark, {t: small_dataset / "parquet" / t for t in OUTPUT_TABLES}, rows, made=made)

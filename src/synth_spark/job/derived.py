@@ -66,9 +66,10 @@ def simulation(tasks: DataFrame, job: Job) -> DataFrame:
     return tasks.mapInArrow(simulating_mapper(job), STATE_DDL).persist(StorageLevel.DISK_ONLY)
 
 
-def simulated(states: DataFrame, job: Job, table: str) -> DataFrame:
-    """One simulated table from the :func:`simulation`'s states."""
-    rows = states.select(*NEEDS[table]).mapInArrow(mapper(job, _EMITTERS[table], table), emitted_schema(table))
+def simulated(states: DataFrame, job: Job, table: str, tally=None) -> DataFrame:
+    """One simulated table from the :func:`simulation`'s states (each chunk's rows counted in
+    ``tally``, an accumulator, when given: job/keys.py)."""
+    rows = states.select(*NEEDS[table]).mapInArrow(mapper(job, _EMITTERS[table], table, tally), emitted_schema(table))
     if table == "pledges":
         first = Window.partitionBy("patron_id").orderBy("started_at", "pledge_id")
         rows = rows.withColumn("is_first_pledge", F.row_number().over(first) == 1)

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from synth_spark import vocabulary
+from synth_spark.job.chunk_keys import CHUNK_KEYS, CHUNK_REFERENCES, ChunkKeys
 from synth_spark.simulation import billing, identity, streams
 from synth_spark.simulation.engagement import MAX_EVENTS_PER_MONTH, draw_events
 from synth_spark.simulation.lifecycle import Lifecycle, simulate
@@ -331,18 +332,37 @@ def simulating_mapper(job: Job):
     return run
 
 
-def mapper(job: Job, emit: Callable[[Job, Simulated], pa.RecordBatch], table: str):
+def chunk_keys(table: str, sim: Simulated) -> ChunkKeys | None:
+    """The check of ``table``'s keys in this chunk, with the parents it made that the table names."""
+    if table not in CHUNK_KEYS:
+        return None
+    made = {"pledges": lambda: sim.life.pledges["pledge_id"], "posts": lambda: sim.posts["post_id"],
+            "creators": lambda: sim.creators["creator_id"]}
+    parents = {parent: made[parent]() for parent in CHUNK_REFERENCES.get(table, {}).values()}
+    return ChunkKeys(table, int(sim.creators["creator_id"][0]), parents)
+
+
+def mapper(job: Job, emit: Callable[[Job, Simulated], pa.RecordBatch], table: str, tally=None):
     """A ``mapInArrow`` function over the simulating pass's rows (some of their parts): runs ``emit``
-    on each piece of each chunk (:func:`pieces` of ``table``)."""
+    on each piece of each chunk (:func:`pieces` of ``table``), and checks the chunk's keys once all
+    its pieces are made (job/chunk_keys.py), adding its rows to ``tally`` (an accumulator) if given."""
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             for i in range(batch.num_rows):
                 row = {name: batch.column(name)[i].as_buffer() for name in batch.schema.names}
-                for piece in pieces(from_state(row), table):
+                sim = from_state(row)
+                keys = chunk_keys(table, sim)
+                for piece in pieces(sim, table):
                     out = emit(job, piece)
+                    if keys is not None:
+                        keys.add(out)
                     for offset in range(0, out.num_rows, OUTPUT_BATCH_ROWS):
                         yield out.slice(offset, OUTPUT_BATCH_ROWS)
                     del out  # or a piece's rows stay alive while the next piece is made
+                if keys is not None:
+                    keys.check()
+                    if tally is not None:
+                        tally.add(keys.count())
 
     return run

@@ -17,6 +17,8 @@ from pyspark.sql import functions as F
 from synth_spark import manifest
 from synth_spark.config import Config
 from synth_spark.job.as_of import snapshots
+from synth_spark.job.chunk_keys import BrokenKeys, check_chunks, planned_rows
+from synth_spark.job.chunk_keys import one_line as chunk_failure
 from synth_spark.job.derived import (
     anomalies_frame,
     creators_frame,
@@ -26,7 +28,7 @@ from synth_spark.job.derived import (
     tiers_frame,
 )
 from synth_spark.job.emitters import TASK, Shared
-from synth_spark.job.keys import check_keys
+from synth_spark.job.keys import check_keys, made_by_table, made_rows
 from synth_spark.job.layout import arranged
 from synth_spark.job.session import cores, is_connect
 from synth_spark.job.writers import Staging, read_parquet
@@ -129,11 +131,13 @@ def generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], pa
     return _generate(spark, cfg, out, formats, partitions, progress, as_of, layout)
 
 
-def table_frames(spark: SparkSession, plan: Plan, states: DataFrame, history: bool = False) -> dict[str, DataFrame]:
+def table_frames(spark: SparkSession, plan: Plan, states: DataFrame, history: bool = False,
+                 tally=None) -> dict[str, DataFrame]:
     """Every output table (and, with ``history``, the pledges' pauses and tier changes) as a
-    DataFrame over the :func:`simulation`'s states, in the published schemas; nothing runs yet."""
+    DataFrame over the :func:`simulation`'s states, in the published schemas; nothing runs yet.
+    ``tally``: the accumulator each chunk adds its simulated tables' rows to (job/keys.py)."""
     job = plan.job
-    frames = {table: simulated(states, job, table) for table in SIMULATED}
+    frames = {table: simulated(states, job, table, tally) for table in SIMULATED}
     frames["patrons"] = patrons_frame(job, simulated(states, job, "patron_parts"))
     frames["tiers"] = tiers_frame(spark, plan.tiers)
     frames["creators"] = creators_frame(spark, job, plan.creators, frames["pledges"], frames["posts"])
@@ -144,11 +148,14 @@ def table_frames(spark: SparkSession, plan: Plan, states: DataFrame, history: bo
 
 
 def stage_simulation(spark: SparkSession, plan: Plan, staging: Staging, partitions: int, progress: Progress,
-                     fmt: str = "parquet", history: bool = False, layout: str = "tasks") -> dict[str, Path]:
+                     fmt: str = "parquet", history: bool = False, layout: str = "tasks", tally=None) -> dict[str, Path]:
     """Simulate every table and write its final rows to ``staging``'s ``fmt`` folder (checksums
-    kept for "parquet"), with the pledges' history when asked: where each table went."""
+    kept for "parquet"), with the pledges' history when asked: where each table went. Each chunk
+    checks its simulated tables' keys as it makes them (rows counted in ``tally`` when given)."""
     job, creators = plan.job, plan.creators
     spread = Shared.of(plan, partitions)
+    check_chunks((spread.creators["creator_id"][rows] for task in range(partitions)
+                  for rows in spread.workload.chunks_of(task)), len(creators["creator_id"]))
     progress(f"{partitions} tasks, busiest expected at {spread.workload.imbalance:.2f}x the mean")
     states = simulation(task_frame(spark, spread, partitions), job)
     try:
@@ -158,7 +165,7 @@ def stage_simulation(spark: SparkSession, plan: Plan, staging: Staging, partitio
         def staged_table(table: str) -> DataFrame:
             return read_parquet(spark, staging.path(fmt, table))
 
-        frames = table_frames(spark, plan, states, history)
+        frames = table_frames(spark, plan, states, history, tally)
         # files per table as the published layout has them; the creators from the staged pledges and
         # posts, not from a second pass over the states
         steps: dict[str, Callable[[], object]] = {
@@ -187,17 +194,30 @@ def stage(spark: SparkSession, plan: Plan, staging: Staging, partitions: int, pr
           as_of: dt.date | None, layout: str) -> dict[str, Path]:
     """Every output table's final rows in ``staging``'s Parquet folder, their checksums kept, and
     their keys checked (job/keys.py: a dataset that breaks them is never published)."""
-    staged = _staged(spark, plan, staging, partitions, progress, as_of, layout)
+    # the chunks count what they made where the session has accumulators (not over Spark Connect),
+    # and not for a snapshot, whose cut rows are checked on the staged files
+    tally = made_rows(spark) if as_of is None else None
+    try:
+        staged = _staged(spark, plan, staging, partitions, progress, as_of, layout, tally)
+    except Exception as err:  # noqa: BLE001 - a chunk's check fails its Spark task; its one line is inside
+        line = chunk_failure(err)
+        if line is None:
+            raise
+        raise BrokenKeys(line) from None
     started = time.monotonic()
-    check_keys(spark, staged, {t: n for t, (n, _) in staging.checksums.items()})
+    made = None
+    if tally is not None:
+        made = {**made_by_table(tally), **planned_rows(plan.creators["creator_id"], plan.tiers["tier_id"],
+                                                      plan.tiers["creator_id"], [a["anomaly_id"] for a in plan.truth])}
+    check_keys(spark, staged, {t: n for t, (n, _) in staging.checksums.items()}, made=made)
     progress(f"checked every table's keys in {time.monotonic() - started:.1f}s")
     return staged
 
 
 def _staged(spark: SparkSession, plan: Plan, staging: Staging, partitions: int, progress: Progress,
-            as_of: dt.date | None, layout: str) -> dict[str, Path]:
+            as_of: dt.date | None, layout: str, tally=None) -> dict[str, Path]:
     if as_of is None:
-        return stage_simulation(spark, plan, staging, partitions, progress, layout=layout)
+        return stage_simulation(spark, plan, staging, partitions, progress, layout=layout, tally=tally)
     # the whole history first, then each table cut at the end of the day
     full = {t: read_parquet(spark, p) for t, p in
             stage_simulation(spark, plan, staging, partitions, progress, "history", history=True).items()}

@@ -1,6 +1,11 @@
 """The staged dataset's own keys, checked before it is published: every table's primary key
 unique and set, and the foreign keys whose parents are small enough to broadcast without orphans.
 
+A generation's simulated tables were checked where their rows were made (job/chunk_keys.py) and its
+plan's tables on the driver: for those, the staged rows must be exactly the rows made (``made``),
+and only their references to the tables made afterwards are read here. Everything else (the
+patrons; every table of a snapshot, or of a session without accumulators) is read back whole.
+
 A dataset that breaks its own keys is a bug in synth-spark (an id formula that overflowed, a cut
 that repeated a row), never something a user asked for: the run stops as an internal error
 naming the table, the key and the count, and nothing is published.
@@ -21,9 +26,12 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+from pyspark.accumulators import AccumulatorParam
 from pyspark.sql import DataFrame, Observation, SparkSession, Window
 from pyspark.sql import functions as F
 
+from synth_spark.job.chunk_keys import CHECKED_REFERENCES, BrokenKeys
+from synth_spark.job.session import is_connect
 from synth_spark.publish.storage import HadoopPath
 from synth_spark.vocabulary import GROUND_TRUTH
 
@@ -50,8 +58,32 @@ SUMMARY_DDL = "lo long, hi long, keys long, repeats long, nulls long"
 SUMMARY_SCHEMA = pa.schema([(part.split()[0], pa.int64()) for part in SUMMARY_DDL.split(", ")])
 
 
-class BrokenKeys(RuntimeError):
-    """A staged dataset breaks its own keys: a bug, so the run ends as an internal error."""
+class _Made(AccumulatorParam):
+    """Rows made per (table, chunk): a chunk made again (a task retried, a lost partition
+    recomputed) replaces its count instead of adding to it."""
+
+    def zero(self, value: dict) -> dict:
+        return {}
+
+    def addInPlace(self, value1: dict, value2: dict) -> dict:
+        value1.update(value2)
+        return value1
+
+
+def made_rows(spark: SparkSession):
+    """An accumulator the chunks add the rows they made to (emitters.mapper), or None where the
+    session has none (Spark Connect): the staged tables are then checked whole."""
+    if is_connect(spark):
+        return None
+    return spark.sparkContext.accumulator({}, _Made())
+
+
+def made_by_table(tally) -> dict[str, int]:
+    """Rows each simulated table's chunks made, all of them with distinct keys."""
+    out: dict[str, int] = {}
+    for (table, _), rows in tally.value.items():
+        out[table] = out.get(table, 0) + rows
+    return out
 
 
 def summarise(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -81,14 +113,14 @@ def summarise(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
 
 
 def _with_orphans(spark: SparkSession, table: str, staged: Mapping[str, Path | HadoopPath],
-                  rows: Mapping[str, int]) -> tuple[DataFrame, Observation | None, list[str]]:
+                  rows: Mapping[str, int], skip: tuple[str, ...] = ()) -> tuple[DataFrame, Observation | None, list[str]]:
     """The staged table joined to each parent small enough to broadcast, observed: the rows whose
     reference is set and names no key of its parent, per reference checked (in the same scan as the
-    keys, in the JVM)."""
+    keys, in the JVM); the references in ``skip`` were checked where their rows were made."""
     df = spark.read.parquet(str(staged[table]))
     flags, checked = [], []
     for column, parent in FOREIGN_KEYS.get(table, {}).items():
-        if rows.get(parent, BROADCAST_PARENT_ROWS + 1) > BROADCAST_PARENT_ROWS:
+        if column in skip or rows.get(parent, BROADCAST_PARENT_ROWS + 1) > BROADCAST_PARENT_ROWS:
             continue
         there = f"_{parent}"  # the same plan for every child of a parent: one broadcast, reused
         keys = spark.read.parquet(str(staged[parent])).select(F.col(PRIMARY_KEYS[parent]).alias(there))
@@ -126,14 +158,29 @@ def _union(frames: list[DataFrame]) -> DataFrame:
     return union
 
 
-def check_keys(spark: SparkSession, staged: Mapping[str, Path | HadoopPath], rows: Mapping[str, int]) -> None:
+def check_keys(spark: SparkSession, staged: Mapping[str, Path | HadoopPath], rows: Mapping[str, int],
+               made: Mapping[str, int] | None = None) -> None:
     """Raise :class:`BrokenKeys` (one line: the table, the key, the count) if a staged table repeats
     or leaves unset its primary key, or names a parent key its parent does not hold. ``rows``: each
-    staged table's rows, which say which parents are small enough to broadcast."""
+    staged table's rows, which say which parents are small enough to broadcast. ``made``: the rows
+    the chunks made of each simulated table, every key distinct and every reference within the
+    chunk set (job/chunk_keys.py): such a table is not read again, its staged rows must only be
+    exactly those."""
+    made = {t: n for t, n in (made or {}).items() if t in staged}
+    problems = [_made_problem(t, PRIMARY_KEYS[t], rows.get(t, 0), n) for t, n in made.items() if rows.get(t, 0) != n]
     tables = [t for t in PRIMARY_KEYS if t in staged]
-    scans = [_with_orphans(spark, t, staged, rows) for t in tables]
-    totals = _totals(_union([_summary(df, t, i) for i, (t, (df, _, _)) in enumerate(zip(tables, scans))]))
-    spread = [i for i, t in enumerate(tables) if totals.get(i, {}).get("met")]
+    scans = [_with_orphans(spark, t, staged, rows, tuple(CHECKED_REFERENCES.get(t, {})) if t in made else ())
+             for t in tables]
+    read = [(i, t, df) for i, (t, (df, _, _)) in enumerate(zip(tables, scans)) if t not in made]
+    totals = _totals(_union([_summary(df, t, i) for i, t, df in read])) if read else {}
+    # the made tables' keys are known; their references to tables made later, counted in one scan
+    observed = [scans[i][0].select(F.lit(1).alias("one")) for i, t in enumerate(tables) if t in made and scans[i][1]]
+    if observed:
+        _union(observed).agg(F.count(F.lit(1))).collect()
+    for i, t in enumerate(tables):
+        if t in made:
+            totals[i] = {"keys": rows.get(t, 0), "repeats": 0, "nulls": 0, "met": 0}
+    spread = [i for i, t in enumerate(tables) if t not in made and totals.get(i, {}).get("met")]
     if spread:
         # spans of different partitions meet (files arranged by hash or by time): again with the keys
         # hash-partitioned, so that equal keys meet in one partition
@@ -141,7 +188,6 @@ def check_keys(spark: SparkSession, staged: Mapping[str, Path | HadoopPath], row
                                  max(1, -(-rows.get(tables[i], 0) // KEYS_PER_PARTITION))) for i in spread])
         for i, total in _totals(again).items():
             totals[i]["repeats"] = total["repeats"]
-    problems = []
     for i, table in enumerate(tables):
         total, key, (_, seen, checked) = totals.get(i), PRIMARY_KEYS[table], scans[i]
         if total is None:
@@ -159,3 +205,9 @@ def check_keys(spark: SparkSession, staged: Mapping[str, Path | HadoopPath], row
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise BrokenKeys(f"the dataset breaks its own keys, so nothing was published: {problems[0]}{more}")
+
+
+def _made_problem(table: str, key: str, staged: int, made: int) -> str:
+    if staged > made:  # the staged rows are the made ones, some twice
+        return f"{table}.{key}: {staged:,} rows but {made:,} distinct values"
+    return f"{table}: {staged:,} rows staged of the {made:,} its chunks made"
