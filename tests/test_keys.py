@@ -211,3 +211,20 @@ def test_a_pledge_of_a_patron_the_patrons_do_not_hold_is_found_when_the_chunks_c
                                          r"that patrons does not hold$"):
         check_keys(spark, staged, rows, made=made)
     check_keys(spark, {t: small_dataset / "parquet" / t for t in OUTPUT_TABLES}, rows, made=made)
+
+
+def test_a_chunk_making_a_post_for_a_tier_its_creator_does_not_have_fails_its_task():
+    import pyarrow as pa
+
+    from synth_spark.job.emitters import mapper, posts_batch
+
+    def beyond(batch):  # rank 9: every creator has 2 to 4 tiers
+        i = batch.schema.get_field_index("minimum_tier_id")
+        creators = batch.column(batch.schema.get_field_index("creator_id")).to_numpy()
+        ids = pa.array([creators[0] * 10 + 9] + batch.column(i).to_pylist()[1:], pa.int64())
+        return batch.set_column(i, "minimum_tier_id", ids)
+
+    job, states = chunk_states("posts")
+    with pytest.raises(BrokenKeys, match=r"posts\.minimum_tier_id: 1 of [\d,]+ rows of a chunk name a minimum_tier_id "
+                                         r"that tiers does not hold$"):
+        list(mapper(job, made_wrong(posts_batch, "posts", beyond), "posts")(iter(states)))

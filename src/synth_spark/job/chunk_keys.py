@@ -6,12 +6,13 @@ counters in fields of fixed room (vocabulary.IdLayout), and composing refuses a 
 field, so two different owners never share an id. A creator's pledges, posts, payments and events
 are all made in the chunk that simulates the creator, and each creator is simulated in exactly one
 chunk (:func:`check_chunks`, on the driver). So a table's ids are unique once they are unique
-within every chunk, and a reference to a parent made in the same chunk (a payment's pledge, an
-event's post) is set once the chunk holds that parent.
+within every chunk, and a reference to a parent of the same creator (a payment's pledge, an event's
+post, a pledge's tier: the tiers table holds ranks 1 to each creator's ``n_tiers``, as the chunk
+does) is set once the chunk holds that parent.
 
 Checking here costs a sort of each chunk's keys; reading the staged tables back to check them cost
-a fifth of a 10x run. The tables made after the simulation (creators, patrons, tiers) and the
-references to them are checked on the staged files (job/keys.py).
+a fifth of a 10x run. The patrons, made from every chunk's part after the simulation, and the
+pledges' references to them are checked on the staged files (job/keys.py).
 
 Nothing here needs Spark: it runs in the Python workers.
 """
@@ -27,7 +28,8 @@ import pyarrow as pa
 CHUNK_KEYS = {"pledges": "pledge_id", "posts": "post_id", "transactions": "transaction_id",
               "engagement_events": "event_id"}
 #: the references each chunk checks against the parents it made or simulates: child column -> parent table
-CHUNK_REFERENCES = {"pledges": {"creator_id": "creators"}, "posts": {"creator_id": "creators"},
+CHUNK_REFERENCES = {"pledges": {"creator_id": "creators", "tier_id": "tiers"},
+                    "posts": {"creator_id": "creators", "minimum_tier_id": "tiers"},
                     "transactions": {"pledge_id": "pledges"}, "engagement_events": {"post_id": "posts"}}
 #: the references checked before the staged files exist: in the chunks, and the plan's tiers
 CHECKED_REFERENCES = {**CHUNK_REFERENCES, "tiers": {"creator_id": "creators"}}

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 from synth_spark import vocabulary
 from synth_spark.job.chunk_keys import CHUNK_KEYS, CHUNK_REFERENCES, ChunkKeys
 from synth_spark.simulation import billing, identity, streams
+from synth_spark.simulation.creators import tier_ranks
 from synth_spark.simulation.engagement import MAX_EVENTS_PER_MONTH, draw_events
 from synth_spark.simulation.lifecycle import Lifecycle, simulate
 from synth_spark.simulation.patron_parts import patron_parts
@@ -337,7 +338,7 @@ def chunk_keys(table: str, sim: Simulated) -> ChunkKeys | None:
     if table not in CHUNK_KEYS:
         return None
     made = {"pledges": lambda: sim.life.pledges["pledge_id"], "posts": lambda: sim.posts["post_id"],
-            "creators": lambda: sim.creators["creator_id"]}
+            "creators": lambda: sim.creators["creator_id"], "tiers": lambda: tier_ranks(sim.creators)[2]}
     parents = {parent: made[parent]() for parent in CHUNK_REFERENCES.get(table, {}).values()}
     return ChunkKeys(table, int(sim.creators["creator_id"][0]), parents)
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -172,20 +173,26 @@ def check_keys(spark: SparkSession, staged: Mapping[str, Path | HadoopPath], row
     scans = [_with_orphans(spark, t, staged, rows, tuple(CHECKED_REFERENCES.get(t, {})) if t in made else ())
              for t in tables]
     read = [(i, t, df) for i, (t, (df, _, _)) in enumerate(zip(tables, scans)) if t not in made]
-    totals = _totals(_union([_summary(df, t, i) for i, t, df in read])) if read else {}
     # the made tables' keys are known; their references to tables made later, counted in one scan
     observed = [scans[i][0].select(F.lit(1).alias("one")) for i, t in enumerate(tables) if t in made and scans[i][1]]
-    if observed:
-        _union(observed).agg(F.count(F.lit(1))).collect()
+    with ThreadPoolExecutor(2) as pool:  # two small jobs at once: each leaves a core idle at its ends
+        references = pool.submit(lambda: _union(observed).agg(F.count(F.lit(1))).collect()) if observed else None
+        if made:  # the few tables left (patrons): hash-partitioned at once, as their files are by hash
+            totals = _totals(_union([_summary(df, t, i, _partitions(rows.get(t, 0))) for i, t, df in read])) if read else {}
+        else:
+            totals = _totals(_union([_summary(df, t, i) for i, t, df in read]))
+        if references is not None:
+            references.result()
     for i, t in enumerate(tables):
         if t in made:
             totals[i] = {"keys": rows.get(t, 0), "repeats": 0, "nulls": 0, "met": 0}
-    spread = [i for i, t in enumerate(tables) if t not in made and totals.get(i, {}).get("met")]
+    # (hash-partitioned, equal keys met in one partition: the spans of partitions meet, and say nothing)
+    spread = [] if made else [i for i, t in enumerate(tables) if totals.get(i, {}).get("met")]
     if spread:
         # spans of different partitions meet (files arranged by hash or by time): again with the keys
         # hash-partitioned, so that equal keys meet in one partition
         again = _union([_summary(spark.read.parquet(str(staged[tables[i]])), tables[i], i,
-                                 max(1, -(-rows.get(tables[i], 0) // KEYS_PER_PARTITION))) for i in spread])
+                                 _partitions(rows.get(tables[i], 0))) for i in spread])
         for i, total in _totals(again).items():
             totals[i]["repeats"] = total["repeats"]
     for i, table in enumerate(tables):
@@ -205,6 +212,10 @@ def check_keys(spark: SparkSession, staged: Mapping[str, Path | HadoopPath], row
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise BrokenKeys(f"the dataset breaks its own keys, so nothing was published: {problems[0]}{more}")
+
+
+def _partitions(rows: int) -> int:
+    return max(1, -(-rows // KEYS_PER_PARTITION))
 
 
 def _made_problem(table: str, key: str, staged: int, made: int) -> str:

@@ -177,14 +177,19 @@ def joining_months(seed: int, ids: np.ndarray, size_code: np.ndarray, share: np.
     return out
 
 
-def draw_tiers(cfg: Config, creators: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Each creator's 2-4 pricing tiers; ``tier_id`` is ``creator_id * 10 + rank``."""
-    seed = cfg.seed
+def tier_ranks(creators: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each tier of ``creators``: its creator's row, its rank (1 to the creator's ``n_tiers``), its id."""
     n_tiers = creators["n_tiers"].astype(np.int64)
     owner = np.repeat(np.arange(len(n_tiers)), n_tiers)
     rank = np.arange(len(owner)) - np.repeat(np.cumsum(n_tiers) - n_tiers, n_tiers) + 1
+    return owner, rank, vocabulary.tier_id(creators["creator_id"][owner], rank)
+
+
+def draw_tiers(cfg: Config, creators: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each creator's 2-4 pricing tiers; ``tier_id`` is ``creator_id * 10 + rank``."""
+    seed = cfg.seed
+    owner, rank, tier_id = tier_ranks(creators)
     creator_id = creators["creator_id"][owner]
-    tier_id = vocabulary.tier_id(creator_id, rank)
     price = np.choose(rank - 1, [creators[f"price_{r}"][owner] for r in (1, 2, 3, 4)])
     until = np.choose(rank - 1, [creators[f"tier_until_{r}"][owner] for r in (1, 2, 3, 4)])
     return {
