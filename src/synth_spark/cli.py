@@ -342,7 +342,7 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
                      help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
     adv.add_argument("--driver-memory", type=options.memory, default=None, help="driver JVM memory in local mode, e.g. 8g")
     adv.add_argument("--quiet", action="store_true", help="print only the final summary")
-    val = sub.add_parser("validate", help="measure every statistical target of the seed on a dataset")
+    val = sub.add_parser("validate", help="measure every statistical target of the platform on a dataset")
     val.add_argument("dataset", type=options.dataset_folder, nargs="?",
                      help="a folder written by 'synth-spark generate' (with parquet)")
     add_database_option(val)

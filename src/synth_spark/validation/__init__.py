@@ -1,1 +1,1 @@
-"""Validation: metrics measured on a published dataset, the seed's targets, anomaly scoring, the report."""
+"""Validation: metrics measured on a published dataset, the platform's targets, anomaly scoring, the report."""

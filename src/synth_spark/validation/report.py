@@ -235,7 +235,7 @@ def write_report(checks: list[Check], frames: dict, folder: Path, manifest: dict
              f"Dataset: seed {manifest.get('seed')}, scale {manifest.get('scale')}, "
              f"window {manifest.get('window', {}).get('start')} to {manifest.get('window', {}).get('end')}.",
              f"**{counts.get('pass', 0)} passed, {counts.get(FAIL, 0)} failed**"
-             f" ({counts.get('not attainable at seed volumes', 0)} not attainable at seed volumes: the seed's size bands and its row volumes cannot both hold).",
+             f" ({counts.get('not attainable at seed volumes', 0)} not attainable at seed volumes: the target size bands and the target row volumes cannot both hold).",
              "",
              "| group | check | target | tolerance | measured | verdict |",
              "|---|---|---|---|---|---|"]

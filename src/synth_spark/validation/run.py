@@ -1,4 +1,4 @@
-"""``synth-spark validate DATASET``: every statistical target of the seed measured on a dataset, each
+"""``synth-spark validate DATASET``: every statistical target of the platform measured on a dataset, each
 injected anomaly scored blind against the ground truth, a report written. It reads only what the
 dataset published (its tables and its manifest), never the generator's code."""
 

@@ -171,7 +171,7 @@ def score_outage(row, agg: Aggregates, skip: set[int]) -> Score:
 
 def _first_day_revenue_change(daily: pd.DataFrame, days) -> tuple[str, float]:
     """The outage's first day: successful gross against the same day of month in the three months
-    before and after it (near months, so the platform's growth hardly counts); the seed's question
+    before and after it (near months, so the platform's growth hardly counts); the question asked
     asks about that day."""
     ok = daily[daily["transaction_status"] == "succeeded"].groupby("day")["gross"].sum()
     ok.index = pd.to_datetime(pd.Series(ok.index))

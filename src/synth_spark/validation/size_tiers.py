@@ -1,5 +1,5 @@
-"""Growth by latent creator size, and the seed's MRR/patron bands per size (unattainable at the
-seed's volumes). Measured in Spark from the creators x months frame: only a few numbers per size
+"""Growth by latent creator size, and the target MRR/patron bands per size (unattainable at the
+target volumes). Measured in Spark from the creators x months frame: only a few numbers per size
 tier reach the driver, whatever the scale."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from synth_spark.validation.metrics import Dataset
 from synth_spark.validation.verdicts import INFO, UNATTAINABLE, Check, _pct, _within
 from synth_spark.vocabulary import SIZE_TIERS
 
-#: the seed's mean patrons per creator implied by its size bands (60% at ~25, 30% at ~275, 10% at ~750)
+#: the mean patrons per creator the target size bands imply (60% at ~25, 30% at ~275, 10% at ~750)
 SEED_MEAN_PATRONS = 0.6 * 25 + 0.3 * 275 + 0.1 * 750
 BANDS = {"emerging": "$0-$1,000 MRR, 1-50 patrons", "established": "$1,000-$10,000 MRR, 50-500 patrons",
          "top_creator": "$10,000+ MRR, 500+ patrons"}
@@ -75,7 +75,7 @@ def size_tier_checks(ds: Dataset, plan: dict[str, np.ndarray]) -> list[Check]:
 
 def _stalled_emerging(ds: Dataset, stay: DataFrame, ends: DataFrame, latent: DataFrame) -> Check:
     """"40% of emerging creators fail to reach 20 patrons within 6 months", against a threshold scaled
-    by how much smaller creators are here than the seed's size bands imply."""
+    by how much smaller creators are here than the target size bands imply."""
     mean_last = float(ends.agg(F.avg("last")).first()[0] or 0.0)
     threshold = max(1, round(20 * mean_last / SEED_MEAN_PATRONS))
     # Only a creator who joined during the window has a first six months to watch.

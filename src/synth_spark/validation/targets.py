@@ -1,5 +1,5 @@
-"""The seed's statistical targets, each measured per calendar month and judged against its
-tolerance. A target the seed sets that cannot hold together with its row volumes at the seed's volumes is
+"""The platform's statistical targets, each measured per calendar month and judged against its
+tolerance. A target that cannot hold together with the target row volumes is
 reported with what was achieved and never counted as a failure.
 """
 
@@ -14,7 +14,7 @@ from synth_spark.validation.size_tiers import size_tier_checks
 from synth_spark.validation.verdicts import FAIL, INFO, PASS, Check, _pct, _within
 from synth_spark.vocabulary import CATEGORIES, SIZE_TIERS
 
-#: the seed's churn by tenure (1st month, 2-3, 4-12, 13+); the model's hazards in conf/ are tuned to hit these
+#: the target churn by tenure (1st month, 2-3, 4-12, 13+); the model's hazards in conf/ are tuned to hit these
 SEED_TENURE_CHURN = (0.25, 0.12, 0.06, 0.03)
 
 
