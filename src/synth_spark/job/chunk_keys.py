@@ -116,8 +116,8 @@ def planned_rows(creator_ids: np.ndarray, tier_ids: np.ndarray, tier_creators: n
     their keys and the tiers' creators checked here; the staged tables must hold exactly these."""
     problems = []
     for table, key, ids in (("creators", "creator_id", creator_ids), ("tiers", "tier_id", tier_ids),
-                            ("anomalies", "anomaly_id", np.asarray(anomaly_ids, dtype=object))):
-        distinct = len(set(ids.tolist()))
+                            ("anomalies", "anomaly_id", np.asarray(anomaly_ids, dtype=np.int64))):
+        distinct = len(np.unique(ids))
         if distinct != len(ids):
             problems.append(f"{table}.{key}: {len(ids):,} rows but {distinct:,} distinct values")
     orphans = int(np.count_nonzero(~np.isin(tier_creators, creator_ids)))
