@@ -19,14 +19,13 @@ Nothing here needs Spark; paths are ``pathlib.Path`` or ``storage.HadoopPath``.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from synth_spark import manifest as manifests
 from synth_spark.failures import ConfigError
-from synth_spark.publish.dataset_folder import ADVANCING, JOURNAL
+from synth_spark.publish.dataset_folder import ADVANCING, JOURNAL, read_json
 
 
 class BeingWritten(ConfigError):
@@ -115,7 +114,7 @@ class Reading:
                   if isinstance(e, dict) and isinstance(e.get("paths"), dict)}
         latest = {t: latest_delta_version(self.dataset / rel) for t, rel in tables.items() if isinstance(rel, str)}
         # looked at after the versions: an advance that began before them has its note there by now
-        note = _note(self.dataset / ADVANCING)
+        note = read_json(self.dataset / ADVANCING)
         started = note.get("versions") if note else None
         if isinstance(started, dict):
             latest.update({t: v for t, v in started.items() if t in latest and isinstance(v, int)})
@@ -143,11 +142,3 @@ class Reading:
             if self.changed():
                 raise being_written(self.name, self.dataset) from None
             raise
-
-
-def _note(path) -> dict | None:
-    try:
-        note = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return note if isinstance(note, dict) else None
