@@ -1,5 +1,5 @@
 """Every input is bounded and checked before any work: one line naming the field and what is
-allowed, exit code 2, nothing written, in under a second of CPU and 200 MB. The cases an SRE found
+allowed, exit code 2, nothing written, in about the CPU of a plain refusal and under 200 MB. The cases an SRE found
 crashing, hanging or accepted."""
 
 from __future__ import annotations
@@ -244,15 +244,25 @@ COSTLY = [
 ]
 
 
-@pytest.mark.parametrize(("argv", "expected"), COSTLY)
-def test_a_costly_input_is_refused_in_under_a_second_of_cpu_and_200_mb(tmp_path, argv, expected):
-    deep = manifest_only(tmp_path / "deep", text=DEEP_JSON)
-    argv = [a.format(out=tmp_path / "out", deep=deep) if a in ("{out}", "{deep}") else a for a in argv]
+def run_measured(tmp_path, argv):
+    """Runs the command line as a user does; returns what it finished with and its CPU seconds and
+    peak RSS in KiB."""
     done = subprocess.run([sys.executable, "-c", MEASURED, *argv], capture_output=True, text=True,
                           env={**os.environ, "SYNTH_SPARK_CACHE": str(tmp_path / "cache")})
-    assert_refused(done.returncode, done.stderr, (expected,))
     cpu, rss_kb = done.stdout.split()[-2:]
-    # CPU, not wall time: the machine may be shared
-    assert float(cpu) < 1.0, f"{float(cpu):.2f} s of CPU"
-    assert int(rss_kb) < 200 * 1024, f"{int(rss_kb) / 1024:.0f} MB"
+    return done, float(cpu), int(rss_kb)
+
+
+@pytest.mark.parametrize(("argv", "expected"), COSTLY)
+def test_a_costly_input_is_refused_in_under_half_a_second_of_cpu_more_than_a_plain_one_and_200_mb(
+        tmp_path, argv, expected):
+    deep = manifest_only(tmp_path / "deep", text=DEEP_JSON)
+    argv = [a.format(out=tmp_path / "out", deep=deep) if a in ("{out}", "{deep}") else a for a in argv]
+    # the cost of starting Python and the command line, on this machine at this moment: a shared
+    # machine inflates CPU seconds too, so the costly input is measured against it, not a fixed figure
+    _, plain_cpu, _ = run_measured(tmp_path, ["verify", str(tmp_path / "no-such-folder")])
+    done, cpu, rss_kb = run_measured(tmp_path, argv)
+    assert_refused(done.returncode, done.stderr, (expected,))
+    assert cpu - plain_cpu < 0.5, f"{cpu:.2f} s of CPU, {plain_cpu:.2f} s for a plain refusal"
+    assert rss_kb < 200 * 1024, f"{rss_kb / 1024:.0f} MB"
     assert not (tmp_path / "out").exists()
