@@ -13,7 +13,7 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[all,test]'
-	$(BIN)/python -m synth_spark.job.delta_jars
+	$(BIN)/python -m synth_spark.runtime.fetch_delta_jars
 	touch $@
 
 setup: $(BIN)/.installed

@@ -175,7 +175,7 @@ SMALL_INT_RANGE = (1, 10)        # non-key ints (tier_rank)
 
 def column_plan(table: str, rows: dict[str, int]) -> list[tuple[str, str, dict]]:
     """(name, kind, parameters) per column of ``table``, shared by the floor and the dbldatagen spec."""
-    from synth_spark.job.schemas import schema
+    from synth_spark.runtime.tables import schema
     from synth_spark.vocabulary import CLOSED_SETS
 
     keys = primary_keys(rows)
@@ -244,7 +244,7 @@ def dbldatagen_spec(spark, table: str, rows: dict[str, int], partitions: int, st
     timestamps inside the window, closed sets from their values, other strings a prefix and a number)."""
     import dbldatagen as dg
 
-    from synth_spark.job.schemas import schema
+    from synth_spark.runtime.tables import schema
 
     window = dg.DateRange(start, end - dt.timedelta(seconds=1), dt.timedelta(seconds=1))
     gen = dg.DataGenerator(spark, name=f"bench_{table}", rows=rows[table], partitions=partitions,
@@ -449,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     sampler.start()
 
     from synth_spark.config import load_config
-    from synth_spark.job.session import build_session
+    from synth_spark.runtime.session import build_session
     from synth_spark.vocabulary import OUTPUT_TABLES
 
     cfg = load_config(scale=args.scale, seed=args.seed)

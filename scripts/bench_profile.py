@@ -66,8 +66,9 @@ def profile(spark, cfg, partitions: int, scratch: Path, usage: Callable[[], tupl
     from synth_spark.job.derived import creators_frame, patrons_frame, simulated, simulation
     from synth_spark.job.emitters import Shared
     from synth_spark.job.generate import SIMULATED, generate, task_frame
-    from synth_spark.job.writers import Staging, checksum, read_parquet
+    from synth_spark.job.writers import Staging, read_parquet
     from synth_spark.progress import Progress
+    from synth_spark.runtime.tables import checksum
     from synth_spark.simulation.plan import Plan
     from synth_spark.vocabulary import OUTPUT_TABLES
 

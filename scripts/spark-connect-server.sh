@@ -19,9 +19,9 @@ MASTER=${MASTER:-local[*]}
 
 [[ -x $PYTHON ]] || { echo "spark-connect-server: no Python at $PYTHON (run 'make setup' or set PYTHON)" >&2; exit 2; }
 PYSPARK_DIR=$("$PYTHON" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')
-JARS=$(cd "$ROOT" && "$PYTHON" -c 'from synth_spark.job.session import cached_delta_jars; print(",".join(cached_delta_jars() or []))')
+JARS=$(cd "$ROOT" && "$PYTHON" -c 'from synth_spark.runtime.session import cached_delta_jars; print(",".join(cached_delta_jars() or []))')
 [[ -n $JARS ]] || { echo "spark-connect-server: Delta jars not cached; run 'make setup' once" >&2; exit 2; }
-LOG_CONFIG=$("$PYTHON" -c 'from synth_spark.job.session import QUIET_LOG_CONFIG; print(QUIET_LOG_CONFIG)')
+LOG_CONFIG=$("$PYTHON" -c 'from synth_spark.runtime.session import QUIET_LOG_CONFIG; print(QUIET_LOG_CONFIG)')
 
 export TZ=UTC SPARK_HOME=$PYSPARK_DIR PYSPARK_PYTHON=$PYTHON SPARK_LOCAL_IP=${SPARK_LOCAL_IP:-$BIND}
 exec "$PYSPARK_DIR/bin/spark-submit" \

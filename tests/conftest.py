@@ -55,7 +55,7 @@ def pytest_collection_modifyitems(config, items):
 def spark(tmp_path_factory):
     """With Spark's embedded Hive metastore (Derby) in a folder of the worker's own: catalog tables
     are real metastore tables, and no metastore_db or spark-warehouse lands in the checkout."""
-    from synth_spark.job.session import build_session
+    from synth_spark.runtime.session import build_session
 
     home = tmp_path_factory.mktemp("metastore")
     catalog = {"spark.sql.catalogImplementation": "hive",

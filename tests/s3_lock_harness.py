@@ -12,10 +12,10 @@ import sys
 import threading
 import time
 
-from synth_spark.job.session import build_session
 from synth_spark.publish.dataset_folder import LOCK, owner_record
 from synth_spark.publish.lock import DatasetLock, LockHeld
 from synth_spark.publish.storage import HadoopPath
+from synth_spark.runtime.session import build_session
 
 RACERS = 8
 

@@ -15,9 +15,9 @@ from synth_spark.cli import main
 from synth_spark.job.advance import advance, restore_interrupted
 from synth_spark.job.changes import BATCH_DATE, CHANGE_TYPE, change_schema, replay
 from synth_spark.job.generate import generate
-from synth_spark.job.writers import checksum
 from synth_spark.progress import Progress
 from synth_spark.publish.dataset_folder import ADVANCING
+from synth_spark.runtime.tables import checksum
 from synth_spark.vocabulary import TABLE_ORDER, columns
 
 #: the snapshot's day and the days merged onto it (the payment outage)

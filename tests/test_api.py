@@ -4,11 +4,13 @@ the command line writes it, with the same checksums; bad options refused before 
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 import pytest
 
 import synth_spark
-from synth_spark.job.writers import checksum
+from synth_spark.runtime.tables import checksum
 from synth_spark.vocabulary import OUTPUT_TABLES
 
 
@@ -67,3 +69,33 @@ def test_a_bad_format_is_refused_before_anything_runs_or_is_written(spark, small
 def test_an_unknown_table_is_refused(spark, small_config):
     with pytest.raises(synth_spark.ConfigError, match=r"^tables: 'pledge' is not a table; give some of creators, "):
         synth_spark.Generator(spark, config=small_config).build(["pledge"])
+
+
+def test_the_api_leaves_the_callers_session_as_it_found_it(spark, small_config, tmp_path, monkeypatch):
+    # a notebook's session: none of synth-spark's write settings given, its own Python for workers
+    written_as = ("spark.sql.parquet.outputTimestampType", "spark.sql.sources.partitionOverwriteMode")
+    given = {key: spark.conf.get(key, None) for key in written_as}
+    sc = spark.sparkContext
+    own_python = sc.pythonExec
+    monkeypatch.delenv("PYSPARK_PYTHON", raising=False)
+    for key in written_as:
+        spark.conf.unset(key)
+    sc.pythonExec = str(Path(sys.executable).parent / "python3")  # the same interpreter by another name
+    spark.range(1).count()  # Delta's extension sets two settings of its own on a session's first query
+    try:
+        before = {**spark.conf.getAll, "pythonExec": sc.pythonExec}
+        gen = synth_spark.Generator(spark, config=small_config)
+        gen.build(["creators"])
+        gen.write(tmp_path / "out", formats="parquet")
+        after = {**spark.conf.getAll, "pythonExec": sc.pythonExec}
+        assert {k: (before.get(k), after.get(k)) for k in {*before, *after} if before.get(k) != after.get(k)} == {}
+    finally:
+        sc.pythonExec = own_python
+        for key, value in given.items():
+            if value is not None:
+                spark.conf.set(key, value)
+
+
+def test_the_result_type_is_exported():
+    assert synth_spark.Result.__name__ == "Result"
+    assert "Result" in synth_spark.__all__

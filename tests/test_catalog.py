@@ -13,8 +13,9 @@ from pyspark.sql import functions as F
 from synth_spark.cli import main as cli
 from synth_spark.column_notes import NOTES, TABLE_NOTES
 from synth_spark.config import ConfigError, load_config
-from synth_spark.job.catalog import MANIFEST_TABLE, Database, generate_tables
+from synth_spark.job.catalog import generate_tables
 from synth_spark.progress import Progress
+from synth_spark.publish.database import MANIFEST_TABLE, Database
 from synth_spark.vocabulary import EVENT_TIME, NULLABLE, OUTPUT_TABLES, columns
 
 DB = "catalog_test"
@@ -90,7 +91,7 @@ def test_table_properties_record_the_run(published):
 
 
 def test_replacing_a_dataset_adds_a_version_and_keeps_the_history(spark, published):
-    from synth_spark.job.writers import checksum
+    from synth_spark.runtime.tables import checksum
 
     first, second, db = published
     for table in ("pledges", "anomalies"):

@@ -17,7 +17,7 @@ from synth_spark.config import ConfigError
 from synth_spark.continuation import check_continues, config_digest
 from synth_spark.job.as_of import KEYS
 from synth_spark.job.changes import BATCH_DATE, CHANGE_TYPE, COMMIT_TIMESTAMP, change_schema, replay
-from synth_spark.job.writers import checksum
+from synth_spark.runtime.tables import checksum
 from synth_spark.vocabulary import OUTPUT_TABLES, TABLE_ORDER
 
 from .conftest import LAST_DAY, SMALL_SCALE, SMALL_SEED, SNAPSHOT_DAY

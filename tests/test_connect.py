@@ -71,7 +71,7 @@ def test_the_library_api_over_spark_connect_builds_the_classic_tables(connect_se
         import json
         from pyspark.sql import SparkSession
         import synth_spark
-        from synth_spark.job.writers import checksum
+        from synth_spark.runtime.tables import checksum
 
         spark = SparkSession.builder.remote({connect_server!r}).getOrCreate()
         on = {{f"anomalies.{{name}}.enabled": True for name in {list(ANOMALY_TYPES)!r}}}

@@ -22,7 +22,7 @@ import yaml
 
 from synth_spark import cli
 from synth_spark.checks.dbt import PROJECT_DIR, dbt_vars, run_check
-from synth_spark.job.schemas import schema
+from synth_spark.runtime.tables import schema
 from synth_spark.vocabulary import CLOSED_SETS, OUTPUT_TABLES
 
 SOURCES = PROJECT_DIR / "models" / "sources.yml"

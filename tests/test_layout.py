@@ -1,9 +1,10 @@
-"""The shape of the package: the simulation wing (and the vocabulary, config, manifest and publish
-pieces) import without Spark, and no module imports another that imports it back."""
+"""The shape of the package: the simulation, publishing and the command line import without Spark;
+each wing imports only the wings below it, and no module imports another that imports it back,
+counting the imports made inside functions."""
 
 from __future__ import annotations
 
-import ast
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,10 @@ import synth_spark
 PACKAGE = Path(synth_spark.__file__).parent
 WITHOUT_SPARK = ["synth_spark.vocabulary", "synth_spark.config", "synth_spark.manifest", "synth_spark.failures",
                  *(f"synth_spark.simulation.{p.stem}" for p in sorted((PACKAGE / "simulation").glob("*.py"))),
-                 *(f"synth_spark.publish.{p.stem}" for p in sorted((PACKAGE / "publish").glob("*.py")))]
+                 *(f"synth_spark.publish.{p.stem}" for p in sorted((PACKAGE / "publish").glob("*.py"))),
+                 # the command line and the dbt checks run without pyspark (it is the "spark" extra)
+                 "synth_spark.cli", "synth_spark.grammar", "synth_spark.checks.dbt", "synth_spark.runtime.connect",
+                 "synth_spark.runtime.data_settings"]
 
 
 def test_the_simulation_imports_without_pyspark():
@@ -23,43 +27,51 @@ def test_the_simulation_imports_without_pyspark():
     assert done.returncode == 0, done.stderr
 
 
-def _module(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+def _house():
+    """scripts/house.py: the import graph, imports inside functions included."""
+    spec = importlib.util.spec_from_file_location("house", Path(__file__).parents[1] / "scripts" / "house.py")
+    house = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(house)
+    return house
 
 
-def _imports(path: Path) -> set[str]:
-    """The synth_spark modules a module imports when it is loaded (not those imported in functions)."""
-    out = set()
-    for node in ast.parse(path.read_text()).body:
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("synth_spark"):
-            out.add(node.module)
-            out |= {f"{node.module}.{a.name}" for a in node.names}
-        elif isinstance(node, ast.Import):
-            out |= {a.name for a in node.names if a.name.startswith("synth_spark")}
-    return out
+HOUSE = _house()
+GRAPH = HOUSE.import_graph(PACKAGE)
+#: the pieces every wing may use: names, settings, the manifest, errors
+BASE = {"vocabulary", "failures", "config", "manifest", "column_notes", "extras", "progress", "continuation"}
+#: what each wing may import besides itself and BASE; the commands (cli, api, options,
+#: changes_options and the package's own __init__) sit on top and may import any wing
+WINGS = {
+    "simulation": set(),
+    "runtime": set(),
+    "publish": set(),
+    "job": {"simulation", "runtime", "publish"},
+    "validation": {"runtime", "publish"},
+    "checks": {"runtime", "publish"},
+}
+COMMANDS = {"cli", "grammar", "api", "options", "changes_options", "synth_spark"}
 
 
-def test_no_import_cycles():
-    modules = {_module(p): p for p in PACKAGE.rglob("*.py")}
-    graph = {m: {i for i in _imports(p) if i in modules and i != m} for m, p in modules.items()}
-    for m in graph:  # importing a.b.c loads a.b first (unless a.b is the importer's own package)
-        own = {".".join(m.split(".")[:k]) for k in range(1, m.count(".") + 1)}
-        graph[m] |= {".".join(i.split(".")[:k]) for i in set(graph[m]) for k in range(2, i.count(".") + 1)} & set(modules)
-        graph[m] -= own | {m}
-    state: dict[str, int] = {}
+def _wing(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else parts[0]
 
-    def visit(m: str, trail: list[str]) -> None:
-        state[m] = 1
-        for n in sorted(graph[m]):
-            assert state.get(n) != 1, "import cycle: " + " -> ".join([*trail, m, n])
-            if n not in state:
-                visit(n, [*trail, m])
-        state[m] = 2
 
-    for m in sorted(graph):
-        if m not in state:
-            visit(m, [])
+def test_no_import_cycles_counting_the_imports_inside_functions():
+    assert HOUSE.cycles(GRAPH) == []
+
+
+def test_each_wing_imports_only_the_wings_below_it():
+    wrong = sorted(f"{m} -> {t}" for m, targets in GRAPH.items() for t in targets
+                   if _wing(m) not in COMMANDS and _wing(t) != _wing(m)
+                   and _wing(t) not in BASE | WINGS.get(_wing(m), set()))
+    assert wrong == []
+
+
+def test_the_base_pieces_import_no_wing():
+    wrong = sorted(f"{m} -> {t}" for m, targets in GRAPH.items() for t in targets
+                   if _wing(m) in BASE and _wing(t) not in BASE)
+    assert wrong == []
 
 
 def test_no_module_is_a_warehouse():

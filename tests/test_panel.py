@@ -43,7 +43,7 @@ def test_each_pledge_month_knows_the_month_before_and_after(spark):
 def test_a_part_of_the_creators_measures_as_a_dataset_of_their_rows_alone(spark, small_dataset, small_config):
     from pyspark.sql import functions as F
 
-    from synth_spark.job.writers import checksum
+    from synth_spark.runtime.tables import checksum
 
     whole = Dataset.load(spark, str(small_dataset), small_config.window.start, small_config.window.months)
     odd = F.col("creator_id") % 2 == 1

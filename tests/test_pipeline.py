@@ -9,9 +9,8 @@ import pytest
 from pyspark.sql import functions as F
 
 from synth_spark.job.generate import generate
-from synth_spark.job.schemas import schema
-from synth_spark.job.writers import checksum
 from synth_spark.progress import Progress
+from synth_spark.runtime.tables import checksum, schema
 from synth_spark.vocabulary import CLOSED_SETS, GROUND_TRUTH, OUTPUT_TABLES, TABLE_ORDER
 
 from .conftest import SMALL_SCALE

@@ -6,14 +6,15 @@ use, so ``import synth_spark.simulation`` (numpy only) does not import PySpark.
 """
 
 __version__ = "0.1.0"
-__all__ = ["Config", "ConfigError", "Generator", "__version__", "load_config"]
+__all__ = ["Config", "ConfigError", "Generator", "Result", "__version__", "load_config"]
 
 
 def __getattr__(name: str):
-    if name == "Generator":
-        from synth_spark.api import Generator
+    if name in ("Generator", "Result"):
+        # on first use: importing synth_spark must not import pyspark (the "spark" extra)
+        from synth_spark import api
 
-        return Generator
+        return getattr(api, name)
     if name in ("Config", "ConfigError", "load_config"):
         from synth_spark import config
 

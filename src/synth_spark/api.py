@@ -19,7 +19,8 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +28,23 @@ from pyspark.sql import DataFrame, SparkSession
 
 from synth_spark import options
 from synth_spark.config import Config, ConfigError, given_once, load_config
+from synth_spark.job.as_of import snapshots
+from synth_spark.job.catalog import generate_tables
+from synth_spark.job.derived import simulation
+from synth_spark.job.emitters import Shared
+from synth_spark.job.generate import Result, generate, table_frames, task_frame
+from synth_spark.manifest import LAYOUTS, MAX_PARTITIONS
 from synth_spark.progress import Progress
+from synth_spark.publish.claim import Claim
+from synth_spark.publish.database import Database
+from synth_spark.publish.storage import check_writable, resolve
+from synth_spark.runtime.connect import check_server_sees, is_connect
+from synth_spark.runtime.session import SESSION_SETTINGS, cores, own_settings
 from synth_spark.simulation.plan import Plan, refuse_unplannable
+from synth_spark.simulation.workload import default_tasks
 from synth_spark.vocabulary import ANOMALY_TYPES, OUTPUT_TABLES
 
-__all__ = ["Generator"]
+__all__ = ["Generator", "Result"]
 
 
 def _option(parse, value: Any) -> Any:
@@ -58,17 +71,23 @@ def _nested(settings: Mapping[str, Any]) -> dict:
     return out
 
 
-def workers_python(spark: SparkSession) -> None:
-    """In local mode, Python workers run this interpreter, which has synth-spark and its
-    dependencies, unless the user chose one (``PYSPARK_PYTHON``, ``spark.pyspark.python``). On a
-    cluster the executors' Python is the cluster's: ship the package there (docs/notebook.md)."""
-    from synth_spark.job.session import is_connect
-
-    if is_connect(spark) or os.environ.get("PYSPARK_PYTHON") or spark.conf.get("spark.pyspark.python", None):
+@contextmanager
+def workers_python(spark: SparkSession) -> Iterator[None]:
+    """In local mode, the Python workers of the DataFrames made inside run this interpreter, which
+    has synth-spark and its dependencies, unless the user chose one (``PYSPARK_PYTHON``,
+    ``spark.pyspark.python``); the session's own is put back after (a DataFrame keeps the
+    interpreter it was made with). On a cluster the executors' Python is the cluster's: ship the
+    package there (docs/notebook.md)."""
+    if is_connect(spark) or os.environ.get("PYSPARK_PYTHON") or spark.conf.get("spark.pyspark.python", None) \
+            or not spark.sparkContext.master.startswith("local"):
+        yield
         return
     sc = spark.sparkContext
-    if sc.master.startswith("local"):
-        sc.pythonExec = sys.executable
+    before, sc.pythonExec = sc.pythonExec, sys.executable
+    try:
+        yield
+    finally:
+        sc.pythonExec = before
 
 
 class Generator:
@@ -86,7 +105,7 @@ class Generator:
         self.spark = spark
         self.cfg = self._config(scale, seed, config, settings, anomalies)
         if partitions is not None:
-            partitions = _option(options.positive_int("partitions", options.MAX_PARTITIONS), str(partitions))
+            partitions = _option(options.positive_int("partitions", MAX_PARTITIONS), str(partitions))
             options.within_creators("partitions", partitions, self.cfg)
         self.partitions = partitions
         if isinstance(as_of, str):
@@ -125,29 +144,21 @@ class Generator:
         return self._plan
 
     def _tasks(self) -> int:
-        from synth_spark.job.session import cores
-        from synth_spark.simulation.workload import default_tasks
-
         return self.partitions or default_tasks(self.plan.expected_work(), cores(self.spark))
 
     def build(self, tables: Iterable[str] | None = None) -> dict[str, DataFrame]:
         """The tables (all, or those named) as DataFrames, in the published schemas; nothing runs
         until an action. The simulation runs once for all of them, kept on the executors' disks from
         the first action on: :meth:`unpersist` frees it."""
-        from synth_spark.job.as_of import snapshots
-        from synth_spark.job.derived import simulation
-        from synth_spark.job.emitters import Shared
-        from synth_spark.job.generate import table_frames, task_frame
-
         wanted = list(OUTPUT_TABLES) if tables is None else list(tables)
         unknown = [t for t in wanted if t not in OUTPUT_TABLES]
         if unknown:
             raise ConfigError(f"tables: {unknown[0]!r} is not a table; give some of {', '.join(OUTPUT_TABLES)}")
-        workers_python(self.spark)
-        if self._states is None:
-            tasks = self._tasks()
-            self._states = simulation(task_frame(self.spark, Shared.of(self.plan, tasks), tasks), self.plan.job)
-        full = table_frames(self.spark, self.plan, self._states, history=self.as_of is not None)
+        with workers_python(self.spark):
+            if self._states is None:
+                tasks = self._tasks()
+                self._states = simulation(task_frame(self.spark, Shared.of(self.plan, tasks), tasks), self.plan.job)
+            full = table_frames(self.spark, self.plan, self._states, history=self.as_of is not None)
         tables_now = full if self.as_of is None else snapshots(full, self.as_of)
         return {t: tables_now[t] for t in wanted}
 
@@ -164,12 +175,6 @@ class Generator:
         default all three). Or, with ``database``, as Delta tables of the session's catalog, as
         ``generate --database`` does. ``layout``: "tasks" or "time" (files for time-range queries).
         Returns the run's result (rows, checksums, manifest)."""
-        from synth_spark.job.generate import Result, generate
-        from synth_spark.job.layout import LAYOUTS
-        from synth_spark.job.session import SESSION_SETTINGS, is_connect, set_unless_given
-        from synth_spark.publish.claim import Claim
-        from synth_spark.publish.storage import check_server_sees, check_writable, resolve
-
         if layout not in LAYOUTS:
             raise ConfigError(f"layout: {layout!r} is not a layout; give {' or '.join(LAYOUTS)}")
         if (path is None) == (database is None):
@@ -190,20 +195,19 @@ class Generator:
         name = None if database is None else _option(options.database, database)
         if name is not None and is_connect(self.spark):
             raise ConfigError("database: catalog tables are not written over Spark Connect yet; write a folder")
-        workers_python(self.spark)
-        for key in ("spark.sql.parquet.outputTimestampType", "spark.sql.sources.partitionOverwriteMode"):
-            set_unless_given(self.spark, key, SESSION_SETTINGS[key])  # how the files are written, not what they hold
-        if name is not None:
-            from synth_spark.job.catalog import Database, generate_tables
-
-            started = time.monotonic()
-            published = generate_tables(self.spark, self.cfg, Database(self.spark, name), self.partitions,
-                                        self.progress, overwrite, self.as_of, layout)
-            tables = published["tables"]
-            return Result(None, {t: e["rows"] for t, e in tables.items()}, {t: e["checksum"] for t, e in tables.items()},
-                          time.monotonic() - started, published)
-        check_server_sees(self.spark, where)
-        out = resolve(self.spark, where)
-        with Claim(out, overwrite, self.progress) as claim:
-            return generate(self.spark, self.cfg, out, fmts, self.partitions, self.progress, claim=claim,
-                            as_of=self.as_of, layout=layout)
+        # how the files are written, not what they hold: for this write only, the caller's session unchanged after
+        written_as = {k: SESSION_SETTINGS[k] for k in ("spark.sql.parquet.outputTimestampType",
+                                                        "spark.sql.sources.partitionOverwriteMode")}
+        with workers_python(self.spark), own_settings(self.spark, written_as):
+            if name is not None:
+                started = time.monotonic()
+                published = generate_tables(self.spark, self.cfg, Database(self.spark, name), self.partitions,
+                                            self.progress, overwrite, self.as_of, layout)
+                tables = published["tables"]
+                return Result(None, {t: e["rows"] for t, e in tables.items()},
+                              {t: e["checksum"] for t, e in tables.items()}, time.monotonic() - started, published)
+            check_server_sees(self.spark, where)
+            out = resolve(self.spark, where)
+            with Claim(out, overwrite, self.progress) as claim:
+                return generate(self.spark, self.cfg, out, fmts, self.partitions, self.progress, claim=claim,
+                                as_of=self.as_of, layout=layout)

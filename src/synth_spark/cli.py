@@ -2,81 +2,26 @@
 ``synth-spark changes`` (and ``jobs/changes.py``), ``advance``, ``validate``, ``check`` and ``verify``.
 
 Bad input is refused before Spark starts: one line naming the option and what is allowed, exit 2.
+The grammar is ``grammar.py``'s; here each command's options are settled together and it runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import time
 from pathlib import Path
 
-from synth_spark import __version__, options
+from synth_spark import options
 from synth_spark.config import ConfigError, given_once, load_config
 from synth_spark.extras import require
-from synth_spark.failures import EXIT_BAD_INPUT, EXIT_INTERRUPTED, JvmLog, reported, shortened
-from synth_spark.options import LAYOUTS, MAX_PARTITIONS
-from synth_spark.publish.storage import check_server_sees, check_writable, resolve
+from synth_spark.failures import EXIT_BAD_INPUT, EXIT_INTERRUPTED, JvmLog, reported
+from synth_spark.grammar import build_parser
+from synth_spark.publish.storage import check_writable, resolve
+from synth_spark.runtime.connect import check_server_sees
 from synth_spark.simulation.plan import refuse_unplannable
 from synth_spark.vocabulary import ANOMALY_TYPES
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2, no usage dump, long values cut short
-        raise ConfigError(re.sub(r"^argument [^:]+: (?=--|[A-Z]+: )", "", shortened(message)))  # ours name the option
-
-
-def add_generate_options(p: argparse.ArgumentParser, default_master: str | None, snapshot: bool = True) -> None:
-    if snapshot:
-        p.add_argument("dataset", nargs="?", type=options.out, default=None, metavar="DATASET",
-                       help="output folder (created if missing): a local path, or a Hadoop FileSystem URI "
-                            "such as s3a://bucket/prefix with its connector on the classpath")
-        p.add_argument("--out", type=options.out, default=None, help=argparse.SUPPRESS)  # the older form of DATASET
-    p.add_argument("--scale", type=options.scale, default=None, help="size factor: 1 = 500 creators, 15k patrons (default from config: 1)")
-    p.add_argument("--seed", type=options.seed, default=None, help="run seed (default from config: 42)")
-    p.add_argument("--format", dest="formats", type=options.formats, default=["parquet", "csv", "delta"],
-                   help="comma list of parquet, csv, delta (default: all three)")
-    p.add_argument("--config", "--conf", dest="config", type=options.conf_file, default=None, metavar="FILE",
-                   help="YAML settings over conf/default.yaml (--conf is the older name)")
-    p.add_argument("--set", dest="settings", type=options.setting, action="append", default=[], metavar="KEY.PATH=VALUE",
-                   help="override one setting, validated like the file (repeatable), e.g. anomalies.holiday_churn.enabled=false")
-    p.add_argument("--partitions", type=options.positive_int("--partitions", MAX_PARTITIONS), default=None,
-                   help="Spark tasks (and files per table) for the simulation; the output is the same for any "
-                        "value (default: about 4M rows per task, at least 2 per core when there is work for them)")
-    p.add_argument("--master", type=options.master, default=default_master,
-                   help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
-    add_remote_option(p)
-    p.add_argument("--driver-memory", type=options.memory, default=None, help="driver JVM memory in local mode, e.g. 8g")
-    p.add_argument("--spark-conf", dest="spark_conf", type=options.spark_setting, action="append", default=[],
-                   metavar="KEY=VALUE", help="a Spark setting for the session (repeatable)")
-    p.add_argument("--no-anomalies", action="store_true",
-                   help="turn all five injected anomalies off (a control run for the same seed)")
-    p.add_argument("--overwrite", action="store_true", help="replace the synth-spark dataset already in DATASET")
-    if snapshot:
-        p.add_argument("--database", type=options.database, default=None, metavar="NAME",
-                       help="write Delta tables registered in the session's catalog (NAME or CATALOG.NAME) "
-                            "instead of a folder; docs/catalog-tables.md")
-        p.add_argument("--layout", choices=LAYOUTS, default="tasks",
-                       help="files of the large tables: tasks (a file per generation task, the default) or time "
-                            "(each file covers its own stretch of time, for time-range queries)")
-        p.add_argument("--as-of", dest="as_of", type=options.day("--as-of"), default=None, metavar="YYYY-MM-DD",
-                       help="the tables as the platform's database stood at the end of that day (UTC), a day of the window")
-    p.add_argument("--quiet", action="store_true", help="print only the final summary")
-
-
-def add_database_option(p: argparse.ArgumentParser) -> None:
-    """For the commands that read a dataset: a database of the catalog in place of the folder."""
-    p.add_argument("--database", type=options.database, default=None, metavar="NAME",
-                   help="read the dataset from this database of the session's catalog instead of a folder")
-    p.add_argument("--spark-conf", dest="spark_conf", type=options.spark_setting, action="append", default=[],
-                   metavar="KEY=VALUE", help="a Spark setting for the session, e.g. the metastore's (repeatable)")
-
-
-def add_remote_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--remote", type=options.remote, default=None, metavar="sc://HOST:PORT",
-                   help="run on a Spark Connect server instead of --master (default: $SPARK_REMOTE when set)")
 
 
 def _settled_remote(args: argparse.Namespace, argv: list[str]) -> None:
@@ -190,8 +135,9 @@ def catalog_conf(args: argparse.Namespace) -> dict[str, str]:
 
 
 def _generate_tables(args: argparse.Namespace, cfg, progress) -> int:
-    from synth_spark.job.catalog import Database, generate_tables
-    from synth_spark.job.session import build_session
+    from synth_spark.job.catalog import generate_tables
+    from synth_spark.publish.database import Database
+    from synth_spark.runtime.session import build_session
 
     progress(f"starting Spark ({args.master or 'spark-submit master'})")
     spark = build_session(args.master, partitions=args.partitions, driver_memory=args.driver_memory,
@@ -210,8 +156,8 @@ def _generate_tables(args: argparse.Namespace, cfg, progress) -> int:
 
 def _generate(args: argparse.Namespace, cfg, progress, out, claim) -> int:
     from synth_spark.job.generate import generate
-    from synth_spark.job.session import build_session
     from synth_spark.publish.claim import Claim
+    from synth_spark.runtime.session import build_session
 
     progress(f"starting Spark ({args.master or 'spark-submit master'})")
     spark = build_session(args.master, partitions=args.partitions, driver_memory=args.driver_memory,
@@ -236,13 +182,13 @@ def _generate(args: argparse.Namespace, cfg, progress, out, claim) -> int:
 def run_changes(args: argparse.Namespace) -> int:
     """Daily change batches into DIR/changes (published whole, or not at all): those continuing
     SNAPSHOT, or, the older way, of --from..--to with the settings given."""
-    from synth_spark.continuation import settled_changes
+    from synth_spark.changes_options import settled_changes
 
     cfg, snapshot, out = settled_changes(args, run_config)  # all of it checked before Spark starts
     from synth_spark.job.change_feed import write_changes
-    from synth_spark.job.session import build_session
     from synth_spark.progress import Progress
     from synth_spark.publish.claim import Claim
+    from synth_spark.runtime.session import build_session
 
     progress = Progress(quiet=args.quiet)
     with Claim(out, args.overwrite, progress):
@@ -269,9 +215,9 @@ def run_advance(args: argparse.Namespace) -> int:
 
     refuse_unadvanceable(args.dataset, read_manifest(args.dataset), args.to)
 
-    from synth_spark.job.session import build_session
     from synth_spark.progress import Progress
     from synth_spark.publish.claim import Claim
+    from synth_spark.runtime.session import build_session
 
     progress = Progress(quiet=args.quiet)
     with Claim(args.dataset, True, progress):
@@ -292,15 +238,6 @@ def run_validate(args: argparse.Namespace) -> int:
     return validate_main(args.dataset, args.control, args.report, args.master, args.quiet, args.database, catalog_conf(args))
 
 
-def _check_format(text: str) -> str:
-    from synth_spark.checks.dbt import CHECK_FORMATS
-
-    value = text.strip().lower()
-    if value not in CHECK_FORMATS:
-        raise argparse.ArgumentTypeError(f"--format: {text!r} is not allowed; give {' or '.join(CHECK_FORMATS)}")
-    return value
-
-
 def run_check(args: argparse.Namespace) -> int:
     from synth_spark.checks.dbt import main as check_main
 
@@ -316,58 +253,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None, default_master: str | None = "local[*]") -> int:
-    parser = _Parser(prog="synth-spark", description="Reproducible synthetic creator-economy data with PySpark.")
-    parser.add_argument("--version", action="version", version=f"synth-spark {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{generate,changes,advance,validate,check,verify}")
-    gen = sub.add_parser("generate", help="generate the seven tables")
-    add_generate_options(gen, default_master)
-    chg = sub.add_parser("changes", help="daily change batches of the days after a snapshot, to replay onto it")
-    chg.add_argument("snapshot", nargs="?", default=None, metavar="SNAPSHOT",
-                     help="a folder written by 'synth-spark generate --as-of DAY': its seed, scale, config and day are the run's")
-    chg.add_argument("--out", type=options.out, required=False, default=None, metavar="DIR",
-                     help="where the batches go: DIR/changes/ (a folder of its own, never inside the snapshot)")
-    add_generate_options(chg, default_master, snapshot=False)
-    chg.add_argument("--from", dest="first", type=options.day("--from"), default=None, metavar="YYYY-MM-DD",
-                     help="first day of the range (default and only choice with SNAPSHOT: the day after its day)")
-    chg.add_argument("--to", dest="last", type=options.day("--to"), required=True, metavar="YYYY-MM-DD",
-                     help="last day of the range, inclusive")
-    adv = sub.add_parser("advance", help="move a snapshot's Delta tables forward day by day (MERGE, change data feed on)")
-    adv.add_argument("dataset", type=options.dataset_folder,
-                     help="a folder written by 'synth-spark generate --as-of DAY --format delta'")
-    adv.add_argument("--to", type=options.day("--to"), required=True, metavar="YYYY-MM-DD",
-                     help="the last day to merge, after the snapshot's day")
-    adv.add_argument("--partitions", type=options.positive_int("--partitions", MAX_PARTITIONS), default=None,
-                     help="Spark tasks for the simulation (default: the snapshot's)")
-    adv.add_argument("--master", type=options.master, default=default_master,
-                     help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
-    adv.add_argument("--driver-memory", type=options.memory, default=None, help="driver JVM memory in local mode, e.g. 8g")
-    adv.add_argument("--quiet", action="store_true", help="print only the final summary")
-    val = sub.add_parser("validate", help="measure every statistical target of the platform on a dataset")
-    val.add_argument("dataset", type=options.dataset_folder, nargs="?",
-                     help="a folder written by 'synth-spark generate' (with parquet)")
-    add_database_option(val)
-    val.add_argument("--report", type=options.folder("--report"), default=None,
-                     help="report folder (default: DATASET/report, or ./report-NAME for --database NAME)")
-    val.add_argument("--control", type=Path, default=None,
-                     help="a control run (same seed, generated with --no-anomalies): must show no anomaly signal")
-    val.add_argument("--master", type=options.master, default=default_master, help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
-    add_remote_option(val)
-    val.add_argument("--quiet", action="store_true", help="print only the results")
-    chk = sub.add_parser("check", help="run the platform's data-quality rules (dbt tests) on a dataset's files")
-    chk.add_argument("dataset", type=options.dataset_folder, nargs="?", help="a folder written by 'synth-spark generate'")
-    add_database_option(chk)
-    chk.add_argument("--format", type=_check_format, default=None,
-                     help="files to check: parquet (default), csv or delta (the only one for --database)")
-    chk.add_argument("--select", default=None,
-                     help="dbt selection of the tests to run, e.g. 'source:synth.pledges' (default: all)")
-    chk.add_argument("--work-dir", type=options.folder("--work-dir"), default=None,
-                     help="keep dbt's target (compiled SQL, run_results.json) and logs here (default: a temporary folder)")
-    ver = sub.add_parser("verify", help="re-read a dataset and compare its row counts and checksums with its manifest")
-    ver.add_argument("dataset", type=options.dataset, nargs="?",
-                     help="a folder written by 'synth-spark generate', or its Hadoop FileSystem URI (s3a://...)")
-    add_database_option(ver)
-    ver.add_argument("--master", type=options.master, default=default_master, help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
-    add_remote_option(ver)
+    parser = build_parser(default_master)
     commands = {"generate": run_generate, "changes": run_changes, "advance": run_advance, "validate": run_validate, "check": run_check, "verify": run_verify}
     command = "synth-spark"
     JvmLog.mark()

@@ -8,7 +8,6 @@ One home for building, reading and checking it.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import platform
 import uuid
@@ -23,6 +22,9 @@ from synth_spark.vocabulary import GROUND_TRUTH, OUTPUT_TABLES, SIZE_TIERS, TABL
 MANIFEST = "_manifest.json"
 GENERATOR = "synth-spark"
 FORMATS = ("parquet", "delta", "csv")
+#: the files of the large tables: a file per generation task, or each covering its own stretch of
+#: time (job/layout.py); the manifest records which
+LAYOUTS = ("tasks", "time")
 #: the most tasks one run may ask for (--partitions, and what a manifest may record): past this,
 #: Spark spends its time starting tasks
 MAX_PARTITIONS = 10_000

@@ -13,12 +13,10 @@ from pathlib import Path
 from synth_spark.config import MAX_SCALE, ConfigError
 from synth_spark.config.yaml_file import MAX_DEPTH, parse_yaml
 from synth_spark.failures import quoted
-from synth_spark.manifest import FORMATS, MAX_PARTITIONS
+from synth_spark.manifest import FORMATS
 from synth_spark.publish.storage import location
+from synth_spark.runtime.data_settings import DATA_SETTINGS
 
-#: the files of the large tables: a file per generation task, or each covering its own stretch of time
-#: (job/layout.py); here, so that the command line checks --layout without importing PySpark
-LAYOUTS = ("tasks", "time")
 _MASTER = re.compile(r"^(local(\[(\*|[1-9][0-9]{0,3})(,[0-9]{1,3})?\])?|local-cluster\[[1-9][0-9]*,[1-9][0-9]*,[1-9][0-9]*\]"
                      r"|spark://[A-Za-z0-9.\-]+:[0-9]{1,5}(,[A-Za-z0-9.\-]+:[0-9]{1,5})*|yarn|k8s://\S+)$")
 _MEMORY = re.compile(r"^([1-9][0-9]{0,6})([kmgt])b?$", re.IGNORECASE)
@@ -204,17 +202,6 @@ def setting(text: str) -> dict:
     for part in reversed(parts):
         nested = {part: nested}
     return nested  # type: ignore[return-value]
-
-
-#: the session settings the written values depend on, fixed for every run (job/session.py): a
-#: dataset's timestamps are UTC instants in microseconds whatever a session would make of them
-DATA_SETTINGS = {
-    "spark.sql.session.timeZone": "UTC",
-    "spark.sql.timestampType": "TIMESTAMP_LTZ",
-    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
-    "spark.sql.parquet.datetimeRebaseModeInWrite": "CORRECTED",
-    "spark.sql.parquet.int96RebaseModeInWrite": "CORRECTED",
-}
 
 
 def spark_setting(text: str) -> tuple[str, str]:

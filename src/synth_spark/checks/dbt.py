@@ -230,7 +230,7 @@ def run_check(dataset: Path | None, fmt: str = "parquet", select: str | None = N
 def catalog_dataset(spark, name: str) -> tuple[dict, dict[str, str]]:
     """The manifest of the dataset in the database ``name`` and the local folder of each table's
     Delta files, which DuckDB reads in place."""
-    from synth_spark.job.catalog import Database
+    from synth_spark.publish.database import Database
 
     db = Database(spark, name)
     manifest = db.manifest()
@@ -266,8 +266,8 @@ def main(dataset: Path | None, fmt: str, select: str | None = None, work_dir: Pa
         selection(select)  # before a session starts for a database
     catalog = reading = manifest = None
     if database is not None:
-        from synth_spark.job.catalog import Database
-        from synth_spark.job.session import build_session
+        from synth_spark.publish.database import Database
+        from synth_spark.runtime.session import build_session
 
         if fmt != "delta":
             raise ConfigError(f"--format: a database holds Delta tables; give --format delta (not {fmt})")

@@ -1,5 +1,5 @@
 """``synth-spark verify DATASET``: re-read every table in every format the manifest lists, recompute
-its row count and checksum (``writers.checksum``) and compare them with the manifest.
+its row count and checksum (``runtime.tables.checksum``) and compare them with the manifest.
 
 One line per table and format: ``ok``, ``MISMATCH`` (rows, checksum or columns differ),
 ``MISSING`` (the file or folder is gone) or ``UNREADABLE`` (Spark cannot read it: a truncated or
@@ -21,12 +21,11 @@ from typing import Callable
 from pyspark.sql import DataFrame, SparkSession
 
 from synth_spark.failures import one_line
-from synth_spark.job.schemas import read_table
-from synth_spark.job.writers import checksum
 from synth_spark.manifest import check as check_manifest
 from synth_spark.manifest import read as read_manifest
 from synth_spark.publish.claim import settle
 from synth_spark.publish.readers import Reading, being_written
+from synth_spark.runtime.tables import checksum, read_table
 from synth_spark.vocabulary import columns
 
 OK, MISMATCH, MISSING, UNREADABLE = "ok", "MISMATCH", "MISSING", "UNREADABLE"
@@ -82,7 +81,7 @@ def verify(spark: SparkSession, dataset: Path, emit: Callable[[str], None] = pri
     manifest, printing a line each; a Delta table at its version in ``versions`` when there is one."""
     versions = versions or {}
     if database is not None:
-        from synth_spark.job.catalog import Database
+        from synth_spark.publish.database import Database
 
         db = Database(spark, database)
         manifest = manifest if manifest is not None else db.manifest()
@@ -124,11 +123,12 @@ def verify(spark: SparkSession, dataset: Path, emit: Callable[[str], None] = pri
 
 def main(dataset: Path | None, master: str | None, database: str | None = None,
          spark_conf: dict[str, str] | None = None) -> int:
-    from synth_spark.job.session import build_session
-    from synth_spark.publish.storage import check_server_sees, resolve
+    from synth_spark.publish.storage import resolve
+    from synth_spark.runtime.connect import check_server_sees
+    from synth_spark.runtime.session import build_session
 
     if database is not None:
-        from synth_spark.job.catalog import Database
+        from synth_spark.publish.database import Database
 
         started = time.monotonic()
         spark = build_session(master, app_name="synth-spark-verify", extra=spark_conf)

@@ -1,1 +1,1 @@
-"""The Spark job: the session, shipping the plan to executors, the emitters, derived tables and writers."""
+"""The Spark job: shipping the plan to executors, the emitters, derived tables and writers."""

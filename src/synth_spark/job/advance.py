@@ -27,10 +27,11 @@ from synth_spark.job.as_of import APPEND_ONLY, KEYS
 from synth_spark.job.change_feed import days_between, run_partitions, stage_batches
 from synth_spark.job.changes import BATCH_DATE, CHANGE_TYPE
 from synth_spark.job.generate import CONCURRENT_JOBS
-from synth_spark.job.writers import Staging, checksum
+from synth_spark.job.writers import Staging
 from synth_spark.progress import Progress
 from synth_spark.publish.dataset_folder import ADVANCING
 from synth_spark.publish.storage import write_synced
+from synth_spark.runtime.tables import checksum
 from synth_spark.simulation.plan import Plan
 from synth_spark.vocabulary import TABLE_ORDER, columns
 

@@ -20,9 +20,10 @@ from synth_spark.config import Config
 from synth_spark.continuation import CONTINUES, continued
 from synth_spark.job.changes import BATCH_DATE, CHANGE_TYPE, change_batches, change_schema
 from synth_spark.job.generate import concurrently, stage_simulation
-from synth_spark.job.session import cores
-from synth_spark.job.writers import Staging, checksums_by, read_parquet
+from synth_spark.job.writers import Staging, read_parquet
 from synth_spark.progress import Progress
+from synth_spark.runtime.session import cores
+from synth_spark.runtime.tables import checksums_by
 from synth_spark.simulation.plan import Plan
 from synth_spark.simulation.workload import default_tasks
 from synth_spark.vocabulary import TABLE_ORDER
@@ -106,7 +107,7 @@ def _copy(df: DataFrame, path: Path, fmt: str) -> None:
     if fmt == "delta":
         writer.format("delta").save(str(path))
     else:
-        from synth_spark.job.schemas import CSV_TIME_ZONE, CSV_TIMESTAMP_FORMAT
+        from synth_spark.runtime.tables import CSV_TIME_ZONE, CSV_TIMESTAMP_FORMAT
 
         (writer.option("header", True).option("timestampFormat", CSV_TIMESTAMP_FORMAT)
          .option("timeZone", CSV_TIME_ZONE).csv(str(path)))

@@ -21,7 +21,7 @@ from pyspark.sql.types import StringType, StructField, StructType, TimestampType
 
 from synth_spark.job.as_of import APPEND_ONLY, KEYS, T, day_number, states_at
 from synth_spark.job.derived import ACTIVE_POSTING_DAYS
-from synth_spark.job.schemas import schema
+from synth_spark.runtime.tables import schema
 from synth_spark.vocabulary import DAY, columns
 
 CHANGE_TYPE, COMMIT_TIMESTAMP, BATCH_DATE = "_change_type", "_commit_timestamp", "batch_date"

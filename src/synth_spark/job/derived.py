@@ -32,7 +32,7 @@ from synth_spark.job.emitters import (
     timestamps,
     transactions_batch,
 )
-from synth_spark.job.schemas import schema
+from synth_spark.runtime.tables import schema
 from synth_spark.simulation import emails, identity, rhythm, streams
 from synth_spark.simulation.rng import uniform
 from synth_spark.vocabulary import DAY, GROUND_TRUTH, MONEY, NEVER, PATRON_STATUSES, columns

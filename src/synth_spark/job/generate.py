@@ -30,11 +30,12 @@ from synth_spark.job.derived import (
 from synth_spark.job.emitters import TASK, Shared
 from synth_spark.job.keys import check_keys, made_by_table, made_rows
 from synth_spark.job.layout import arranged
-from synth_spark.job.session import cores, is_connect
 from synth_spark.job.writers import Staging, read_parquet
 from synth_spark.manifest import MANIFEST
 from synth_spark.progress import Progress
 from synth_spark.publish.claim import Claim
+from synth_spark.runtime.connect import is_connect
+from synth_spark.runtime.session import cores
 from synth_spark.simulation.plan import Plan
 from synth_spark.simulation.workload import default_tasks
 from synth_spark.vocabulary import EVENT_TIME, GROUND_TRUTH, OUTPUT_TABLES, TABLE_ORDER
@@ -52,7 +53,11 @@ CONCURRENT_JOBS = 2
 
 @dataclass
 class Result:
-    out: Path
+    """What a run published: ``out``, the dataset's folder (a local path or a ``HadoopPath`` for a
+    URI; None for catalog tables); ``rows`` and ``checksums`` per table (``synth-spark verify``
+    compares these); ``seconds`` the run took; ``manifest``, the manifest as written."""
+
+    out: Path | None
     rows: dict[str, int]
     checksums: dict[str, str]
     seconds: float

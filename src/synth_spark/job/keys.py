@@ -32,8 +32,8 @@ from pyspark.sql import DataFrame, Observation, SparkSession, Window
 from pyspark.sql import functions as F
 
 from synth_spark.job.chunk_keys import CHECKED_REFERENCES, BrokenKeys
-from synth_spark.job.session import is_connect
 from synth_spark.publish.storage import HadoopPath
+from synth_spark.runtime.connect import is_connect
 from synth_spark.vocabulary import GROUND_TRUTH
 
 #: each table's primary key

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pyspark.sql import DataFrame
 
-from synth_spark.options import LAYOUTS  # noqa: F401  (the layouts arranged() knows)
+from synth_spark.manifest import LAYOUTS  # noqa: F401  (the layouts arranged() knows)
 from synth_spark.vocabulary import EVENT_TIME
 
 

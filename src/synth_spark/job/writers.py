@@ -13,40 +13,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from pyspark.sql import DataFrame, Observation, SparkSession
-from pyspark.sql import functions as F
 
-from synth_spark.job.schemas import CSV_TIME_ZONE, CSV_TIMESTAMP_FORMAT
 from synth_spark.publish import journal
 from synth_spark.publish.dataset_folder import make_staging
 from synth_spark.publish.storage import HadoopPath, remove_tree
+from synth_spark.runtime.tables import CSV_TIME_ZONE, CSV_TIMESTAMP_FORMAT, checksum_aggregates, checksum_of
 
 #: tables up to this many rows are published as one CSV file with a header
 CSV_SINGLE_FILE_MAX_ROWS = 2_000_000
-
-
-def _checksum_aggregates(df: DataFrame) -> list:
-    # The sum of 64-bit hashes, taken as two sums of 32-bit halves: long sums that cannot overflow
-    # below 2**31 rows, and far cheaper than summing as decimals.
-    h = F.xxhash64(*df.columns)
-    return [F.count(F.lit(1)).alias("n"), F.sum(h.bitwiseAND(0xFFFFFFFF)).alias("lo"),
-            F.sum(F.shiftright(h, 32)).alias("hi")]
-
-
-def _checksum_of(row) -> tuple[int, str]:
-    total = ((int(row["hi"] or 0) << 32) + int(row["lo"] or 0)) % (1 << 64)
-    return int(row["n"]), f"{total:016x}"
-
-
-def checksum(df: DataFrame) -> tuple[int, str]:
-    """Row count and an order-independent content checksum: the sum of every row's xxhash64,
-    modulo 2**64, so two datasets compare equal whatever their partitioning or file order."""
-    return _checksum_of(df.agg(*_checksum_aggregates(df)).first())
-
-
-def checksums_by(df: DataFrame, column: str) -> dict:
-    """:func:`checksum` of each group of rows sharing ``column``'s value (the column itself left out)."""
-    body = df.drop(column)
-    return {r[column]: _checksum_of(r) for r in df.groupBy(column).agg(*_checksum_aggregates(body)).collect()}
 
 
 class Staging:
@@ -75,8 +49,8 @@ class Staging:
             df.write.mode("overwrite").parquet(str(path))
             return path
         seen = Observation(f"checksum_{table}")
-        df.observe(seen, *_checksum_aggregates(df)).write.mode("overwrite").parquet(str(path))
-        self.checksums[table] = _checksum_of(seen.get)
+        df.observe(seen, *checksum_aggregates(df)).write.mode("overwrite").parquet(str(path))
+        self.checksums[table] = checksum_of(seen.get)
         return path
 
     def write_delta(self, df: DataFrame, table: str) -> Path:

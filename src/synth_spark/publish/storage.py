@@ -16,7 +16,6 @@ import fnmatch
 import os
 import re
 import shutil
-import uuid
 from pathlib import Path
 
 from synth_spark.failures import ConfigError
@@ -354,30 +353,3 @@ class HadoopPath:
     def rmtree(self) -> None:
         if self.exists() and not self._fs.delete(self._path, True):
             raise OSError(f"could not delete {self}")
-
-
-def check_server_sees(spark, folder: Path | str) -> None:
-    """Over Spark Connect the server writes and reads the tables while this process keeps the lock,
-    the staging and the manifest: both must see ``folder`` as the same place. Checked once, before
-    any work, with a file written here and read back through the server (then removed)."""
-    from synth_spark.job.session import is_connect
-
-    if not is_connect(spark):
-        return
-    if not isinstance(folder, Path):
-        raise ConfigError(f"DATASET: {folder} is a URI; over Spark Connect give a folder this machine and the server "
-                          "share (object stores over Spark Connect: see docs/spark-connect.md)")
-    token = f"synth-spark {uuid.uuid4().hex}"
-    probe = folder / f".synth-spark-probe-{uuid.uuid4().hex}"
-    try:
-        probe.mkdir(parents=True)
-        (probe / "probe.txt").write_text(token, encoding="utf-8")
-        try:
-            seen = [r[0] for r in spark.read.text(str((probe / "probe.txt").resolve()), wholetext=True).collect()]
-        except Exception:  # noqa: BLE001 - whatever the server says, it does not see the file
-            seen = []
-    finally:
-        shutil.rmtree(probe, ignore_errors=True)
-    if seen != [token]:
-        raise ConfigError(f"DATASET: the Spark Connect server does not see {str(folder.resolve())!r} as this machine does; "
-                          "give a folder both share (the same path on a shared mount)")

@@ -41,7 +41,7 @@ class Dataset:
              versions: dict[str, int] | None = None) -> "Dataset":
         """The dataset's tables (the ground truth included), read from the first of Parquet, Delta or
         CSV that its manifest lists (Parquet when no manifest is given); Delta at ``versions`` where given."""
-        from synth_spark.job.schemas import read_table
+        from synth_spark.runtime.tables import read_table
         from synth_spark.vocabulary import GROUND_TRUTH, TABLE_ORDER
 
         formats = (manifest or {}).get("formats", ["parquet"])

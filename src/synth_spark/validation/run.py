@@ -61,8 +61,8 @@ def main(dataset: Path | None, control_dir: Path | None, report_dir: Path | None
     progress = Progress(quiet=quiet)
     spark = None
     if database is not None:
-        from synth_spark.job.catalog import Database
-        from synth_spark.job.session import build_session
+        from synth_spark.publish.database import Database
+        from synth_spark.runtime.session import build_session
 
         progress(f"starting Spark ({master or 'spark-submit master'})")
         spark = build_session(master, app_name="synth-spark-validate", extra=spark_conf)
@@ -86,8 +86,9 @@ def main(dataset: Path | None, control_dir: Path | None, report_dir: Path | None
                                   f"{manifest.get(key)!r}; generate the control with the same --seed and --scale")
     report_dir = report_dir or (dataset / "report" if database is None else Path(f"report-{database}").absolute())
 
-    from synth_spark.job.session import build_session, cores, set_unless_given
-    from synth_spark.publish.storage import check_server_sees
+    # here, not at the top: a dataset refused above costs no import of pyspark and matplotlib (1 s of CPU)
+    from synth_spark.runtime.connect import check_server_sees
+    from synth_spark.runtime.session import build_session, cores, set_unless_given
     from synth_spark.validation import noise
     from synth_spark.validation.anomaly_verdicts import judge as anomaly_checks
     from synth_spark.validation.metrics import Dataset

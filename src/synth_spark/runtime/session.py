@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pyspark.sql import SparkSession
 
-from synth_spark.failures import EnvironmentProblem, java_problem
-from synth_spark.job.delta_jars import (
+from synth_spark.failures import ConfigError, EnvironmentProblem, java_problem, one_line
+from synth_spark.runtime.connect import is_connect
+from synth_spark.runtime.data_settings import DATA_SETTINGS
+from synth_spark.runtime.delta_jars import (
     cached_delta_jars,
     delta_package,
     ensure_delta_jars,
     remember_delta_jars,
 )
-from synth_spark.options import DATA_SETTINGS
+from synth_spark.runtime.jvm_output import launch_gateway
 
 __all__ = ["build_session", "cached_delta_jars", "connect_session", "cores", "delta_package", "is_connect",
            "remember_delta_jars"]
@@ -52,10 +56,8 @@ def _require_submitted_delta() -> None:
 
 def _start_jvm(master: str, app_name: str, conf: dict[str, str]) -> None:
     """Start the driver's JVM ourselves when none runs yet, so its stderr can be filtered
-    (job/jvm_output.py); the builder then finds this SparkContext and uses it."""
+    (runtime/jvm_output.py); the builder then finds this SparkContext and uses it."""
     from pyspark import SparkConf, SparkContext
-
-    from synth_spark.job.jvm_output import launch_gateway
 
     if SparkContext._active_spark_context is not None or SparkContext._gateway is not None:
         return
@@ -65,7 +67,7 @@ def _start_jvm(master: str, app_name: str, conf: dict[str, str]) -> None:
 
 DELTA_STATE_TASKS = "spark.databricks.delta.snapshotPartitions"
 #: what every session of ours needs, classic or Spark Connect (all settable per session)
-#: (the settings the written values depend on are applied last, over a user's: options.DATA_SETTINGS)
+#: (the settings the written values depend on are applied last, over a user's: runtime/data_settings.py)
 SESSION_SETTINGS = {
     **DATA_SETTINGS,
     "spark.sql.execution.arrow.pyspark.enabled": "true",
@@ -141,9 +143,19 @@ def set_unless_given(spark: SparkSession, key: str, value: str) -> None:
         spark.conf.set(key, value)
 
 
-def is_connect(spark: SparkSession) -> bool:
-    """Whether ``spark`` is a Spark Connect client: no ``sparkContext``, no JVM on this side."""
-    return type(spark).__module__.startswith("pyspark.sql.connect")
+@contextmanager
+def own_settings(spark: SparkSession, settings: dict[str, str]) -> Iterator[None]:
+    """Our values for the writes made inside, on a session that is the caller's (the library API):
+    each setting the caller did not give is set for the duration and unset after; one the caller
+    gave stands. The session's settings are as they were once the block ends, however it ends."""
+    ours = [key for key in settings if spark.conf.get(key, None) is None]
+    for key in ours:
+        spark.conf.set(key, settings[key])
+    try:
+        yield
+    finally:
+        for key in ours:
+            spark.conf.unset(key)
 
 
 def cores(spark: SparkSession) -> int:
@@ -168,8 +180,6 @@ def _reachable(remote: str) -> None:
     import socket
     from urllib.parse import urlsplit
 
-    from synth_spark.failures import ConfigError
-
     where = urlsplit(remote.split(";", 1)[0])
     host, port = where.hostname or "localhost", where.port or CONNECT_PORT
     try:
@@ -184,8 +194,6 @@ def connect_session(remote: str, app_name: str = "synth-spark", partitions: int 
     """A Spark Connect session on ``remote``, reached before any work (one line if it cannot be),
     with our session settings on top of the server's. The server brings its own jars and Python:
     Delta must be configured there when a format needs it."""
-    from synth_spark.failures import ConfigError, one_line
-
     _reachable(remote)
     try:
         spark = SparkSession.builder.remote(remote).appName(app_name).create()

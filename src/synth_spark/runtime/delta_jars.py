@@ -1,6 +1,6 @@
 """Delta Lake's jars: resolved once from Maven Central into the local Ivy cache, their paths
 remembered in ``~/.cache/synth-spark/``, so later runs load them from disk with no resolver and no
-network. ``python -m synth_spark.job.delta_jars`` (``make setup`` runs it) does the resolution step.
+network. ``python -m synth_spark.runtime.fetch_delta_jars`` (``make setup`` runs it) does the resolution step.
 
 A run that needs Delta on a machine that has never resolved the jars resolves them first in a
 child process whose output is kept, so that an offline machine gets one line, not Ivy's report.
@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from synth_spark.failures import EnvironmentProblem, one_line
@@ -57,7 +56,7 @@ def ensure_delta_jars() -> list[str]:
     if jars:
         return jars
     try:
-        done = subprocess.run([sys.executable, "-m", "synth_spark.job.delta_jars"], capture_output=True, text=True,
+        done = subprocess.run([sys.executable, "-m", "synth_spark.runtime.fetch_delta_jars"], capture_output=True, text=True,
                               timeout=RESOLVE_TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
         raise EnvironmentProblem(f"fetching Delta Lake's jar {delta_package()} took over {RESOLVE_TIMEOUT_SECONDS}s "
@@ -71,29 +70,3 @@ def ensure_delta_jars() -> list[str]:
         raise EnvironmentProblem(f"Delta Lake's jar {delta_package()} could not be fetched from Maven Central "
                                  f"({cause[:160]}); run 'make setup' once with network, or leave delta out of --format")
     return jars
-
-
-def main() -> int:
-    from synth_spark.job.session import build_session
-
-    started = time.monotonic()
-    print(f"resolving {delta_package()} ...", flush=True)
-    spark = build_session("local[1]", app_name="synth-spark-fetch-jars", extra={"spark.jars.packages": delta_package()},
-                          delta_jars=[])
-    jars = spark.sparkContext.getConf().get("spark.jars", "")
-    probe = Path(os.environ.get("TMPDIR", "/tmp")) / f"synth-spark-delta-probe-{os.getpid()}"
-    spark.range(1).write.format("delta").mode("overwrite").save(str(probe))
-    spark.stop()
-    import shutil
-
-    shutil.rmtree(probe, ignore_errors=True)
-    listing = remember_delta_jars([j for j in jars.split(",") if j])
-    names = sorted({j.rsplit("/", 1)[-1] for j in jars.split(",") if j})
-    print(f"jar list cached in {listing}")
-    delta = ", ".join(n for n in names if "delta" in n)
-    print(f"Delta jars ready ({len(names)} jars, {time.monotonic() - started:.0f}s): {delta}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,174 @@
+"""The command line's grammar: every command with its arguments and options, each value checked as
+it is parsed (``options.py``), and a mistyped command or option answered in one line naming the
+nearest valid one. ``cli.py`` settles what the options mean together and runs the command."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import re
+from pathlib import Path
+
+from synth_spark import __version__, options
+from synth_spark.config import ConfigError
+from synth_spark.failures import quoted, shortened
+from synth_spark.manifest import LAYOUTS, MAX_PARTITIONS
+
+#: the commands, in the order --help lists them
+COMMANDS = ("generate", "changes", "advance", "validate", "check", "verify")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, answering in one line (exit 2, no usage dump, long values cut short) and naming the
+    nearest command or option to one mistyped."""
+
+    def error(self, message: str) -> None:
+        wrong = re.match(r"argument \{\S+: invalid choice: '([^']*)' \(choose from (.*)\)$", message)
+        if wrong:
+            commands = re.findall(r"'([^']*)'", wrong.group(2))
+            raise ConfigError(f"{quoted(wrong.group(1))} is not a command{_nearest(wrong.group(1), commands)}; "
+                              f"give one of {', '.join(commands)}")
+        unknown = re.match(r"unrecognized arguments: (\S+)", message)
+        if unknown:
+            given = unknown.group(1)
+            known = self._options_of(self._command)
+            name = given.split("=", 1)[0]
+            what = "an option" if name.startswith("-") else "an argument"
+            of = f" of {self._command}" if self._command else ""
+            raise ConfigError(f"{quoted(shortened(given))} is not {what}{of}{_nearest(name, known)}; "
+                              f"'synth-spark {self._command or ''} --help' lists them".replace("  ", " "))
+        raise ConfigError(re.sub(r"^argument [^:]+: (?=--|[A-Z]+: )", "", shortened(message)))  # ours name the option
+
+    _command: str | None = None
+
+    def parse_args(self, args=None, namespace=None):
+        self._command = next((a for a in (args or []) if not a.startswith("-")), None)
+        return super().parse_args(args, namespace)
+
+    def _options_of(self, command: str | None) -> list[str]:
+        parsers = [self]
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+                parsers = [action.choices[command]]
+        return [o for p in parsers for a in p._actions for o in a.option_strings if a.help != argparse.SUPPRESS]
+
+
+def _nearest(given: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(given, known, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def add_generate_options(p: argparse.ArgumentParser, default_master: str | None, snapshot: bool = True) -> None:
+    if snapshot:
+        p.add_argument("dataset", nargs="?", type=options.out, default=None, metavar="DATASET",
+                       help="output folder (created if missing): a local path, or a Hadoop FileSystem URI "
+                            "such as s3a://bucket/prefix with its connector on the classpath")
+        p.add_argument("--out", type=options.out, default=None, help=argparse.SUPPRESS)  # the older form of DATASET
+    p.add_argument("--scale", type=options.scale, default=None, help="size factor: 1 = 500 creators, 15k patrons (default from config: 1)")
+    p.add_argument("--seed", type=options.seed, default=None, help="run seed (default from config: 42)")
+    p.add_argument("--format", dest="formats", type=options.formats, default=["parquet", "csv", "delta"],
+                   help="comma list of parquet, csv, delta (default: all three)")
+    p.add_argument("--config", "--conf", dest="config", type=options.conf_file, default=None, metavar="FILE",
+                   help="YAML settings over conf/default.yaml (--conf is the older name)")
+    p.add_argument("--set", dest="settings", type=options.setting, action="append", default=[], metavar="KEY.PATH=VALUE",
+                   help="override one setting, validated like the file (repeatable), e.g. anomalies.holiday_churn.enabled=false")
+    p.add_argument("--partitions", type=options.positive_int("--partitions", MAX_PARTITIONS), default=None,
+                   help="Spark tasks (and files per table) for the simulation; the output is the same for any "
+                        "value (default: about 4M rows per task, at least 2 per core when there is work for them)")
+    p.add_argument("--master", type=options.master, default=default_master,
+                   help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
+    add_remote_option(p)
+    p.add_argument("--driver-memory", type=options.memory, default=None, help="driver JVM memory in local mode, e.g. 8g")
+    p.add_argument("--spark-conf", dest="spark_conf", type=options.spark_setting, action="append", default=[],
+                   metavar="KEY=VALUE", help="a Spark setting for the session (repeatable)")
+    p.add_argument("--no-anomalies", action="store_true",
+                   help="turn all five injected anomalies off (a control run for the same seed)")
+    p.add_argument("--overwrite", action="store_true", help="replace the synth-spark dataset already in DATASET")
+    if snapshot:
+        p.add_argument("--database", type=options.database, default=None, metavar="NAME",
+                       help="write Delta tables registered in the session's catalog (NAME or CATALOG.NAME) "
+                            "instead of a folder; docs/catalog-tables.md")
+        p.add_argument("--layout", choices=LAYOUTS, default="tasks",
+                       help="files of the large tables: tasks (a file per generation task, the default) or time "
+                            "(each file covers its own stretch of time, for time-range queries)")
+        p.add_argument("--as-of", dest="as_of", type=options.day("--as-of"), default=None, metavar="YYYY-MM-DD",
+                       help="the tables as the platform's database stood at the end of that day (UTC), a day of the window")
+    p.add_argument("--quiet", action="store_true", help="print only the final summary")
+
+
+def add_database_option(p: argparse.ArgumentParser) -> None:
+    """For the commands that read a dataset: a database of the catalog in place of the folder."""
+    p.add_argument("--database", type=options.database, default=None, metavar="NAME",
+                   help="read the dataset from this database of the session's catalog instead of a folder")
+    p.add_argument("--spark-conf", dest="spark_conf", type=options.spark_setting, action="append", default=[],
+                   metavar="KEY=VALUE", help="a Spark setting for the session, e.g. the metastore's (repeatable)")
+
+
+def add_remote_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--remote", type=options.remote, default=None, metavar="sc://HOST:PORT",
+                   help="run on a Spark Connect server instead of --master (default: $SPARK_REMOTE when set)")
+
+
+def _check_format(text: str) -> str:
+    from synth_spark.checks.dbt import CHECK_FORMATS
+
+    value = text.strip().lower()
+    if value not in CHECK_FORMATS:
+        raise argparse.ArgumentTypeError(f"--format: {text!r} is not allowed; give {' or '.join(CHECK_FORMATS)}")
+    return value
+
+
+def build_parser(default_master: str | None) -> argparse.ArgumentParser:
+    parser = _Parser(prog="synth-spark", description="Reproducible synthetic creator-economy data with PySpark.")
+    parser.add_argument("--version", action="version", version=f"synth-spark {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="{" + ",".join(COMMANDS) + "}")
+    gen = sub.add_parser("generate", help="generate the seven tables")
+    add_generate_options(gen, default_master)
+    chg = sub.add_parser("changes", help="daily change batches of the days after a snapshot, to replay onto it")
+    chg.add_argument("snapshot", nargs="?", default=None, metavar="SNAPSHOT",
+                     help="a folder written by 'synth-spark generate --as-of DAY': its seed, scale, config and day are the run's")
+    chg.add_argument("--out", type=options.out, required=False, default=None, metavar="DIR",
+                     help="where the batches go: DIR/changes/ (a folder of its own, never inside the snapshot)")
+    add_generate_options(chg, default_master, snapshot=False)
+    chg.add_argument("--from", dest="first", type=options.day("--from"), default=None, metavar="YYYY-MM-DD",
+                     help="first day of the range (default and only choice with SNAPSHOT: the day after its day)")
+    chg.add_argument("--to", dest="last", type=options.day("--to"), required=True, metavar="YYYY-MM-DD",
+                     help="last day of the range, inclusive")
+    adv = sub.add_parser("advance", help="move a snapshot's Delta tables forward day by day (MERGE, change data feed on)")
+    adv.add_argument("dataset", type=options.dataset_folder,
+                     help="a folder written by 'synth-spark generate --as-of DAY --format delta'")
+    adv.add_argument("--to", type=options.day("--to"), required=True, metavar="YYYY-MM-DD",
+                     help="the last day to merge, after the snapshot's day")
+    adv.add_argument("--partitions", type=options.positive_int("--partitions", MAX_PARTITIONS), default=None,
+                     help="Spark tasks for the simulation (default: the snapshot's)")
+    adv.add_argument("--master", type=options.master, default=default_master,
+                     help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
+    adv.add_argument("--driver-memory", type=options.memory, default=None, help="driver JVM memory in local mode, e.g. 8g")
+    adv.add_argument("--quiet", action="store_true", help="print only the final summary")
+    val = sub.add_parser("validate", help="measure every statistical target of the platform on a dataset")
+    val.add_argument("dataset", type=options.dataset_folder, nargs="?",
+                     help="a folder written by 'synth-spark generate' (with parquet)")
+    add_database_option(val)
+    val.add_argument("--report", type=options.folder("--report"), default=None,
+                     help="report folder (default: DATASET/report, or ./report-NAME for --database NAME)")
+    val.add_argument("--control", type=Path, default=None,
+                     help="a control run (same seed, generated with --no-anomalies): must show no anomaly signal")
+    val.add_argument("--master", type=options.master, default=default_master, help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
+    add_remote_option(val)
+    val.add_argument("--quiet", action="store_true", help="print only the results")
+    chk = sub.add_parser("check", help="run the platform's data-quality rules (dbt tests) on a dataset's files")
+    chk.add_argument("dataset", type=options.dataset_folder, nargs="?", help="a folder written by 'synth-spark generate'")
+    add_database_option(chk)
+    chk.add_argument("--format", type=_check_format, default=None,
+                     help="files to check: parquet (default), csv or delta (the only one for --database)")
+    chk.add_argument("--select", default=None,
+                     help="dbt selection of the tests to run, e.g. 'source:synth.pledges' (default: all)")
+    chk.add_argument("--work-dir", type=options.folder("--work-dir"), default=None,
+                     help="keep dbt's target (compiled SQL, run_results.json) and logs here (default: a temporary folder)")
+    ver = sub.add_parser("verify", help="re-read a dataset and compare its row counts and checksums with its manifest")
+    ver.add_argument("dataset", type=options.dataset, nargs="?",
+                     help="a folder written by 'synth-spark generate', or its Hadoop FileSystem URI (s3a://...)")
+    add_database_option(ver)
+    ver.add_argument("--master", type=options.master, default=default_master, help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
+    add_remote_option(ver)
+    return parser
