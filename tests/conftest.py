@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from .helpers import read_manifest
+
 SMALL_SCALE = 0.1
 SMALL_SEED = 11
 
@@ -162,7 +164,7 @@ def small_dataset(spark, small_config, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def small_manifest(small_dataset) -> dict:
-    return json.loads((small_dataset / "_manifest.json").read_text())
+    return read_manifest(small_dataset)
 
 
 @pytest.fixture(scope="session")

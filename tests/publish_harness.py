@@ -24,6 +24,8 @@ from synth_spark.publish.storage import remove_tree
 
 #: the fault tests count the publish's system calls from this (failing) access on
 BEGIN = "/synth-spark-publish-begins"
+#: this script, as the tests run it in a process of its own
+HARNESS = Path(__file__)
 
 
 def main(out: Path, source: Path, claimed: bool = False) -> int:

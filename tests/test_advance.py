@@ -20,6 +20,8 @@ from synth_spark.publish.dataset_folder import ADVANCING
 from synth_spark.runtime.tables import checksum
 from synth_spark.vocabulary import TABLE_ORDER, columns
 
+from .helpers import read_manifest
+
 #: the snapshot's day and the days merged onto it (the payment outage)
 DAY, TO = dt.date(2024, 2, 13), dt.date(2024, 2, 16)
 QUIET = Progress(quiet=True)
@@ -29,7 +31,7 @@ QUIET = Progress(quiet=True)
 def advanced(spark, small_config, tmp_path_factory):
     out = tmp_path_factory.mktemp("advance") / "snapshot"
     generate(spark, small_config, out, ["delta"], partitions=2, progress=QUIET, as_of=DAY)
-    before = json.loads((out / "_manifest.json").read_text())
+    before = read_manifest(out)
     after = advance(spark, out, TO, None, QUIET)
     return out, before, after
 
@@ -44,7 +46,7 @@ def _delta(spark, out, table, version=None):
 def test_advanced_tables_are_the_snapshot_of_the_last_day(spark, advanced, snapshots):
     out, _, after = advanced
     assert after["as_of"] == TO.isoformat() and list(after["delta_versions"]) == ["2024-02-13", "2024-02-14", "2024-02-15", "2024-02-16"]
-    expected = json.loads((snapshots[TO] / "_manifest.json").read_text())["tables"]
+    expected = read_manifest(snapshots[TO])["tables"]
     for table in TABLE_ORDER:
         assert checksum(_delta(spark, out, table)) == (expected[table]["rows"], expected[table]["checksum"]), table
         assert after["tables"][table]["checksum"] == expected[table]["checksum"]

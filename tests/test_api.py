@@ -3,7 +3,6 @@ the command line writes it, with the same checksums; bad options refused before 
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -13,10 +12,7 @@ import synth_spark
 from synth_spark.runtime.tables import checksum
 from synth_spark.vocabulary import OUTPUT_TABLES
 
-
-def manifest_tables(folder) -> dict:
-    manifest = json.loads((folder / "_manifest.json").read_text())
-    return {t: (e["rows"], e["checksum"]) for t, e in manifest["tables"].items()}
+from .helpers import table_checksums
 
 
 def test_built_tables_have_the_command_lines_rows_and_checksums(spark, small_config, small_dataset):
@@ -24,7 +20,7 @@ def test_built_tables_have_the_command_lines_rows_and_checksums(spark, small_con
     try:
         tables = gen.build()
         assert list(tables) == list(OUTPUT_TABLES)
-        assert {t: checksum(df) for t, df in tables.items()} == manifest_tables(small_dataset)
+        assert {t: checksum(df) for t, df in tables.items()} == table_checksums(small_dataset)
     finally:
         gen.unpersist()
 
@@ -40,7 +36,7 @@ def test_write_takes_a_plain_string_path_and_matches_the_cli(spark, small_config
     out = tmp_path / "api"
     result = synth_spark.Generator(spark, config=small_config).write(str(out), formats="parquet")
     assert result.out == out
-    assert manifest_tables(out) == manifest_tables(small_dataset)
+    assert table_checksums(out) == table_checksums(small_dataset)
 
 
 @pytest.mark.parametrize("options, message", [

@@ -21,12 +21,13 @@ from synth_spark.runtime.tables import checksum
 from synth_spark.vocabulary import OUTPUT_TABLES, TABLE_ORDER
 
 from .conftest import LAST_DAY, SMALL_SCALE, SMALL_SEED, SNAPSHOT_DAY
+from .helpers import read_manifest
 
 SNAPSHOT_DAY, LAST_DAY = dt.date.fromisoformat(SNAPSHOT_DAY), dt.date.fromisoformat(LAST_DAY)
 
 
 def _manifest(folder) -> dict:
-    return json.loads((folder / "_manifest.json").read_text())
+    return read_manifest(folder)
 
 
 def _batches(spark, feed, table):

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from .helpers import assert_refused, run_main
+
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "synth_spark.cli", *args], capture_output=True, text=True, timeout=120)
@@ -76,24 +78,6 @@ def test_existing_dataset_needs_overwrite(tmp_path):
 # Each: exit 2, exactly one stderr line naming the field, no traceback, the output folder untouched.
 
 
-def run_main(capsys, *args: str) -> tuple[int, str]:
-    from synth_spark.cli import main
-
-    code = main(list(args))
-    err = capsys.readouterr().err
-    return code, err
-
-
-def _assert_one_line(code: int, err: str, *expected: str) -> str:
-    lines = err.strip().splitlines()
-    assert code == 2, err
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    assert lines[0].startswith("synth-spark: error: ")
-    assert all(part in lines[0] for part in expected), lines[0]
-    return lines[0]
-
-
 @pytest.mark.parametrize(
     ("extra", "expected"),
     [
@@ -111,12 +95,12 @@ def _assert_one_line(code: int, err: str, *expected: str) -> str:
 def test_bad_option_in_process(capsys, tmp_path, extra, expected):
     out = tmp_path / "out"
     code, err = run_main(capsys, "generate", str(out), *extra)
-    _assert_one_line(code, err, *expected)
+    assert_refused(code, err, *expected)
     assert not out.exists()
 
 
 def test_missing_dataset(capsys):
-    _assert_one_line(*run_main(capsys, "generate"), "DATASET", "give the output folder")
+    assert_refused(*run_main(capsys, "generate"), "DATASET", "give the output folder")
 
 
 @pytest.mark.parametrize(
@@ -163,18 +147,18 @@ def test_bad_config_in_process(capsys, tmp_path, yaml_text, expected):
     conf = tmp_path / "bad.yaml"
     conf.write_text(yaml_text)
     out = tmp_path / "out"
-    _assert_one_line(*run_main(capsys, "generate", str(out), "--config", str(conf)), *expected)
+    assert_refused(*run_main(capsys, "generate", str(out), "--config", str(conf)), *expected)
     assert not out.exists()
 
 
 def test_unreadable_config_file(capsys, tmp_path):
     out = tmp_path / "out"
-    _assert_one_line(*run_main(capsys, "generate", str(out), "--config", str(tmp_path / "nope.yaml")),
+    assert_refused(*run_main(capsys, "generate", str(out), "--config", str(tmp_path / "nope.yaml")),
                      "--config", "nope.yaml", "cannot read")
-    _assert_one_line(*run_main(capsys, "generate", str(out), "--config", str(tmp_path)), "--config", "cannot read")
+    assert_refused(*run_main(capsys, "generate", str(out), "--config", str(tmp_path)), "--config", "cannot read")
     binary = tmp_path / "binary.yaml"
     binary.write_bytes(b"\xff\xfe\x00bad")
-    _assert_one_line(*run_main(capsys, "generate", str(out), "--config", str(binary)), "--config", "binary.yaml")
+    assert_refused(*run_main(capsys, "generate", str(out), "--config", str(binary)), "--config", "binary.yaml")
     assert not out.exists()
 
 
@@ -183,7 +167,7 @@ def test_output_under_a_file_is_not_writable(capsys, tmp_path):
     is a path below a regular file: nothing can ever be created there, whoever runs."""
     blocker = tmp_path / "file.txt"
     blocker.write_text("x")
-    line = _assert_one_line(*run_main(capsys, "generate", str(blocker / "sub" / "out")), "DATASET", "not writable")
+    line = assert_refused(*run_main(capsys, "generate", str(blocker / "sub" / "out")), "DATASET", "not writable")
     assert "file.txt" in line and "is a file" in line
     assert blocker.read_text() == "x" and sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
 
@@ -194,7 +178,7 @@ def test_output_in_a_read_only_folder_is_not_writable(capsys, tmp_path, monkeypa
 
     real = os.access
     monkeypatch.setattr(cli.os, "access", lambda p, mode: False if Path(p) == tmp_path else real(p, mode))
-    _assert_one_line(*run_main(capsys, "generate", str(tmp_path / "out")), "DATASET", "not writable", "permission")
+    assert_refused(*run_main(capsys, "generate", str(tmp_path / "out")), "DATASET", "not writable", "permission")
     assert not (tmp_path / "out").exists()
 
 
@@ -203,7 +187,7 @@ def test_folder_with_format_folders_but_no_manifest_is_never_replaced(capsys, tm
     (tmp_path / "parquet" / "creators").mkdir(parents=True)
     (tmp_path / "parquet" / "creators" / "part-0.parquet").write_text("not ours")
     for extra in ([], ["--overwrite"]):
-        _assert_one_line(*run_main(capsys, "generate", str(tmp_path), *extra), "DATASET", "parquet/creators",
+        assert_refused(*run_main(capsys, "generate", str(tmp_path), *extra), "DATASET", "parquet/creators",
                          "did not write")
     assert (tmp_path / "parquet" / "creators" / "part-0.parquet").read_text() == "not ours"
 
@@ -211,7 +195,7 @@ def test_folder_with_format_folders_but_no_manifest_is_never_replaced(capsys, tm
 def test_existing_dataset_needs_overwrite_in_process(capsys, tmp_path):
     (tmp_path / "_manifest.json").write_text(OUR_MANIFEST)
     (tmp_path / "parquet").mkdir()
-    _assert_one_line(*run_main(capsys, "generate", str(tmp_path), "--scale", "0.1"), "DATASET", "already holds", "--overwrite")
+    assert_refused(*run_main(capsys, "generate", str(tmp_path), "--scale", "0.1"), "DATASET", "already holds", "--overwrite")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["_manifest.json", "parquet"]
 
 
@@ -240,10 +224,10 @@ def test_version_and_a_bare_command(capsys):
 
 def test_set_overrides_one_setting_validated_like_the_file(capsys, tmp_path):
     out = str(tmp_path / "out")
-    _assert_one_line(*run_main(capsys, "generate", out, "--set", "churn.pause_rate=1.5"), "churn.pause_rate", "1.5")
-    _assert_one_line(*run_main(capsys, "generate", out, "--set", "churn.pause_rat=0.1"), "unknown key 'churn.pause_rat'")
-    _assert_one_line(*run_main(capsys, "generate", out, "--set", "seed"), "--set", "KEY.PATH=VALUE")
-    _assert_one_line(*run_main(capsys, "generate", out, "--spark-conf", "memory=8g"), "--spark-conf", "spark.KEY=VALUE")
+    assert_refused(*run_main(capsys, "generate", out, "--set", "churn.pause_rate=1.5"), "churn.pause_rate", "1.5")
+    assert_refused(*run_main(capsys, "generate", out, "--set", "churn.pause_rat=0.1"), "unknown key 'churn.pause_rat'")
+    assert_refused(*run_main(capsys, "generate", out, "--set", "seed"), "--set", "KEY.PATH=VALUE")
+    assert_refused(*run_main(capsys, "generate", out, "--spark-conf", "memory=8g"), "--spark-conf", "spark.KEY=VALUE")
     from synth_spark.options import setting
 
     assert setting("anomalies.holiday_churn.enabled=false") == {"anomalies": {"holiday_churn": {"enabled": False}}}
@@ -278,7 +262,6 @@ def _snapshot_manifest(folder: Path, as_of: str | None = "2024-11-30") -> Path:
     pytest.param({"--to": "2024-11-30"}, ("--to: 2024-11-30 is not after the snapshot's day",
                                           "2024-12-01 to 2024-12-31"), id="to-not-after"),
     pytest.param({"--out": "snap"}, ("--out:", "is inside the dataset"), id="out-inside-the-snapshot"),
-    pytest.param({"--out": None}, ("--out: give the folder for the batches",), id="no-out"),
 ])
 def test_changes_refuses_an_option_that_disagrees_with_its_snapshot(capsys, tmp_path, monkeypatch, changed, expected):
     """changes SNAPSHOT runs with the snapshot's settings and day: an option saying otherwise would write
@@ -289,15 +272,27 @@ def test_changes_refuses_an_option_that_disagrees_with_its_snapshot(capsys, tmp_
     given = {"--to": "2024-12-03", "--out": "feed", **changed}
     args = [a for option, value in given.items() if value is not None
             for a in ([option] if value is True else [option, value])]
-    _assert_one_line(*run_main(capsys, "changes", "snap", *args), *expected)
+    assert_refused(*run_main(capsys, "changes", "snap", *args), *expected)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml", "snap"]
     assert [p.name for p in (tmp_path / "snap").iterdir()] == ["_manifest.json"]
+
+
+def test_changes_puts_its_batches_beside_the_snapshot_unless_told(tmp_path, monkeypatch):
+    from synth_spark.changes_options import settled_changes
+    from synth_spark.cli import run_config
+    from synth_spark.grammar import build_parser
+
+    monkeypatch.chdir(tmp_path)
+    _snapshot_manifest(tmp_path / "snap")
+    args = build_parser("local[1]").parse_args(["changes", "snap", "--to", "2024-12-03"])
+    _, _, feed = settled_changes(args, run_config)
+    assert feed == tmp_path / "snap-feed" / "changes"
 
 
 def test_changes_refuses_what_is_no_snapshot(capsys, tmp_path):
     _snapshot_manifest(tmp_path / "whole", as_of=None)
     feed = ("--to", "2024-12-03", "--out", str(tmp_path / "f"))
-    _assert_one_line(*run_main(capsys, "changes", str(tmp_path / "whole"), *feed), "SNAPSHOT:", "no as_of")
-    _assert_one_line(*run_main(capsys, "changes", str(tmp_path / "none"), *feed), "SNAPSHOT:", "is not a folder")
-    _assert_one_line(*run_main(capsys, "changes", "--to", "2024-12-03"), "SNAPSHOT: give the snapshot to continue")
+    assert_refused(*run_main(capsys, "changes", str(tmp_path / "whole"), *feed), "SNAPSHOT:", "no as_of")
+    assert_refused(*run_main(capsys, "changes", str(tmp_path / "none"), *feed), "SNAPSHOT:", "is not a folder")
+    assert_refused(*run_main(capsys, "changes", "--to", "2024-12-03"), "SNAPSHOT: give the snapshot to continue")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["whole"]

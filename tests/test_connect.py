@@ -18,6 +18,8 @@ from synth_spark.vocabulary import ANOMALY_TYPES, OUTPUT_TABLES
 from tests.conftest import LAST_DAY, SMALL_SCALE, SMALL_SEED
 from tests.spark_servers import free_port
 
+from .helpers import read_manifest
+
 #: the small dataset's config, as command-line options
 SMALL = ["--scale", str(SMALL_SCALE), "--seed", str(SMALL_SEED),
          *[a for name in ANOMALY_TYPES for a in ("--set", f"anomalies.{name}.enabled=true")]]
@@ -41,7 +43,7 @@ def remote_dataset(connect_server, tmp_path_factory):
 
 
 def test_generate_over_spark_connect_writes_the_classic_tables(remote_dataset, small_manifest):
-    manifest = json.loads((remote_dataset / "_manifest.json").read_text())
+    manifest = read_manifest(remote_dataset)
     assert manifest["formats"] == ["parquet", "csv", "delta"]
     assert tables_of(manifest) == tables_of(small_manifest)
 
@@ -60,8 +62,8 @@ def test_change_batches_over_spark_connect_equal_the_classic_ones(connect_server
     done = run_cli("changes", "--out", str(out), *SMALL, "--from", "2024-02-15", "--to", LAST_DAY,
                    "--format", "parquet", "--quiet", env=env)
     assert done.returncode == 0, done.stderr
-    ours = json.loads((out / "changes" / "_manifest.json").read_text())["tables"]
-    classic = json.loads((feed / "_manifest.json").read_text())["tables"]
+    ours = read_manifest(out / "changes")["tables"]
+    classic = read_manifest(feed)["tables"]
     for table, entry in ours.items():
         assert entry["days"] == {d: classic[table]["days"][d] for d in entry["days"]}, table
 

@@ -25,6 +25,8 @@ from synth_spark.checks.dbt import PROJECT_DIR, dbt_vars, run_check
 from synth_spark.runtime.tables import schema
 from synth_spark.vocabulary import CLOSED_SETS, OUTPUT_TABLES
 
+from .conftest import parquet_only
+
 SOURCES = PROJECT_DIR / "models" / "sources.yml"
 SINGULAR = PROJECT_DIR / "tests"
 
@@ -97,10 +99,10 @@ def _bad(argv: list[str], capsys) -> str:
 def test_check_refuses_bad_input(tmp_path, small_manifest, capsys):
     assert "is not a folder" in _bad(["check", str(tmp_path / "missing")], capsys)
     assert "holds no _manifest.json" in _bad(["check", str(tmp_path)], capsys)
-    assert "--format: 'orc' is not allowed" in _bad(["check", str(tmp_path), "--format", "orc"], capsys)
+    assert "--format: 'orc' is not a format" in _bad(["check", str(tmp_path), "--format", "orc"], capsys)
     (tmp_path / "_manifest.json").write_text("{not json")
     assert "cannot read" in _bad(["check", str(tmp_path)], capsys)
-    (tmp_path / "_manifest.json").write_text(json.dumps({**small_manifest, "formats": ["parquet"]}))
+    (tmp_path / "_manifest.json").write_text(json.dumps(parquet_only(small_manifest)))
     assert "has no csv output" in _bad(["check", str(tmp_path), "--format", "csv"], capsys)
 
 

@@ -194,7 +194,8 @@ def _local_cluster(args: list[str], box: Sandbox, line: int) -> list[str]:
 
 def _refused(shown: Shown) -> bool:
     """Shown refusing its input (exit 2): the error names an option or the dataset."""
-    return any(re.match(r"synth-spark: error: (--[a-z-]+|DATASET):", line) for line in shown.output)
+    return any(re.match(r"synth-spark: error: ((--[a-z-]+|DATASET):|'[^']*' is not (a command|an option))", line)
+               for line in shown.output)
 
 
 def run_synth_spark(shown: Shown, box: Sandbox) -> subprocess.CompletedProcess:

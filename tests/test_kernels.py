@@ -9,15 +9,13 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from fractions import Fraction
-from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
-from synth_spark.config import Config, load_config
+from synth_spark.config import load_config
 from synth_spark.job.emitters import (
     Job,
     events_batch,
@@ -25,7 +23,7 @@ from synth_spark.job.emitters import (
     posts_batch,
     transactions_batch,
 )
-from synth_spark.simulation import billing, growth, lifecycle
+from synth_spark.simulation import billing, lifecycle
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.creators import (
     PLAN_COLUMNS,
@@ -34,13 +32,10 @@ from synth_spark.simulation.creators import (
     stratified,
     tier_open,
 )
-from synth_spark.simulation.engagement import MAX_EVENTS_PER_MONTH, draw_events, events_per_month
+from synth_spark.simulation.engagement import MAX_EVENTS_PER_MONTH, events_per_month
 from synth_spark.simulation.posts import (
     BACK_CATALOGUE_MONTHS,
     MAX_POSTS_PER_MONTH,
-    draw_posts,
-    monthly_post_counts,
-    window_post_counts,
 )
 from synth_spark.simulation.rng import uniform
 from synth_spark.vocabulary import (
@@ -53,6 +48,8 @@ from synth_spark.vocabulary import (
     SIZE_TIERS,
 )
 
+from .simulated_world import World, world
+
 #: the seed's price bands in dollars, by tier rank
 SEED_PRICE_BANDS = {1: (2, 5), 2: (7, 15), 3: (20, 50), 4: (75, 150)}
 #: table -> (batch function, id column)
@@ -62,38 +59,6 @@ BATCHES = {
     "transactions": (transactions_batch, "transaction_id"),
     "engagement_events": (events_batch, "event_id"),
 }
-
-
-@dataclass(frozen=True)
-class World:
-    cfg: Config
-    cal: Calendar
-    creators: dict
-    plan: dict
-    pool: int
-    counts: np.ndarray
-    posts: dict
-    arrivals: dict
-    life: lifecycle.Lifecycle
-    events: dict
-
-    @property
-    def job(self) -> Job:
-        return Job.plan(self.cfg, self.cal, self.creators)
-
-
-@lru_cache(maxsize=None)
-def world(scale: float, seed: int) -> World:
-    cfg = load_config(scale=scale, seed=seed)
-    cal = Calendar(cfg.window)
-    creators = draw_creators(cfg, cal)
-    plan = {k: creators[k] for k in PLAN_COLUMNS}
-    pool = growth.patron_pool(cfg.n_patrons, growth.expected_pledges(cfg, cal, creators))
-    counts = monthly_post_counts(cfg, cal, plan)
-    posts = draw_posts(cfg, cal, plan, counts)
-    life = lifecycle.simulate(cfg, cal, plan, posts, window_post_counts(counts), pool)
-    return World(cfg, cal, creators, plan, pool, counts, posts, lifecycle.draw_arrivals(cfg, cal, plan, pool), life,
-                 draw_events(cfg, cal, posts, life))
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ from synth_spark.publish.dataset_folder import ADVANCING, JOURNAL, LOCK, MARKER,
 from synth_spark.publish.storage import PARTIAL_PREFIX
 
 from .conftest import SMALL_SCALE, SMALL_SEED
-from .test_publish_faults import _strace
+from .helpers import strace
 
 #: how long a killed run may take to reach its first staged table (Spark's start on a busy machine)
 STAGE_TIMEOUT = 600
@@ -165,7 +165,7 @@ def test_an_advance_cut_short_at_its_manifest_is_finished_or_undone_by_the_next(
     out = tmp_path / "snapshot"
     shutil.copytree(source, out)
     watched = [arg for name in files for arg in ("-P", str(out / name))]
-    done = subprocess.run([_strace(), "-qq", *watched, "-e", f"trace={calls}", "-e", f"inject={calls}:{injected}",
+    done = subprocess.run([strace(), "-qq", *watched, "-e", f"trace={calls}", "-e", f"inject={calls}:{injected}",
                            sys.executable, "-m", "synth_spark.cli", "advance", str(out), "--to", KILLED_TO.isoformat(),
                            "--master", "local[2]", "--quiet"], capture_output=True, text=True, timeout=900)
     assert done.returncode != 0, done.stderr[-3000:]
@@ -186,7 +186,7 @@ def test_a_changes_run_killed_in_the_middle_of_its_publish_is_completed_by_the_n
     """strace kills ``changes`` as its journal records the fifth step of the swap (four of its
     tables moved in, the manifest not): the journal stays, and the next command completes the publish."""
     feed = tmp_path / "feed" / "changes"
-    done = subprocess.run([_strace(), "-qq", "-P", str(feed / JOURNAL), "-e", "trace=write", "-e",
+    done = subprocess.run([strace(), "-qq", "-P", str(feed / JOURNAL), "-e", "trace=write", "-e",
                            "inject=write:signal=SIGKILL:when=5", sys.executable, "-m", "synth_spark.cli", "changes",
                            "--out", str(tmp_path / "feed"), "--from", "2024-02-13", "--to", "2024-02-14",
                            "--scale", str(SMALL_SCALE), "--seed", str(SMALL_SEED), "--format", "parquet",

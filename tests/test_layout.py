@@ -37,8 +37,8 @@ def _house():
 
 HOUSE = _house()
 GRAPH = HOUSE.import_graph(PACKAGE)
-#: the pieces every wing may use: names, settings, the manifest, errors
-BASE = {"vocabulary", "failures", "config", "manifest", "column_notes", "extras", "progress", "continuation"}
+#: the pieces every wing may use: names, settings, the manifest, errors, progress and results
+BASE = {"vocabulary", "failures", "config", "manifest", "column_notes", "extras", "progress", "outcome", "continuation"}
 #: what each wing may import besides itself and BASE; the commands (cli, api, options,
 #: changes_options and the package's own __init__) sit on top and may import any wing
 WINGS = {

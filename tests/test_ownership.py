@@ -19,7 +19,8 @@ from synth_spark.manifest import MANIFEST
 from synth_spark.publish.dataset_folder import JOURNAL, LOCK, MARKER, OWNER_FILE, STAGING_PREFIX, owner_record
 
 from .conftest import SMALL_SCALE, SMALL_SEED, validate_report
-from .test_publish_faults import HARNESS, _strace
+from .helpers import strace
+from .publish_harness import HARNESS
 
 GENERATE = ["generate", "--scale", str(SMALL_SCALE), "--seed", str(SMALL_SEED), "--format", "parquet", "--partitions", "2",
             "--quiet"]
@@ -175,7 +176,7 @@ def test_verify_completes_a_publish_cut_short_before_reading(capsys, spark, smal
     for entry in manifest["tables"].values():
         entry["paths"] = {"parquet": entry["paths"]["parquet"]}
     (new / MANIFEST).write_text(json.dumps(manifest))
-    done = subprocess.run([_strace(), "-qq", "-e", "trace=rename", "-e", "inject=rename:signal=SIGKILL:when=8",
+    done = subprocess.run([strace(), "-qq", "-e", "trace=rename", "-e", "inject=rename:signal=SIGKILL:when=8",
                            sys.executable, str(HARNESS), str(out), str(new)], capture_output=True, text=True, timeout=120)
     assert done.returncode != 0 and (out / JOURNAL).exists() and not (out / MANIFEST).exists()
 

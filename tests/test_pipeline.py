@@ -3,8 +3,6 @@ volumes, output layout, manifest, Delta and CSV read-back, determinism."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from pyspark.sql import functions as F
 
@@ -14,6 +12,7 @@ from synth_spark.runtime.tables import checksum, schema
 from synth_spark.vocabulary import CLOSED_SETS, GROUND_TRUTH, OUTPUT_TABLES, TABLE_ORDER
 
 from .conftest import SMALL_SCALE
+from .helpers import read_manifest
 
 ONE_X = {"creators": 500, "patrons": 15_000, "pledges": 25_000, "transactions": 200_000, "posts": 8_000,
          "engagement_events": 500_000}
@@ -234,7 +233,7 @@ def test_same_seed_gives_identical_tables_on_another_master(small_config, small_
     assert done.returncode == 0, done.stderr[-3000:]
     assert "rows" in done.stdout
     assert done.stderr == ""  # --quiet: no progress, no Spark log line, not even the JVM's start-up warning
-    manifest = json.loads((out / "_manifest.json").read_text())
+    manifest = read_manifest(out)
     assert _checksums(manifest) == _checksums(small_manifest)
 
 

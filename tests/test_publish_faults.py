@@ -23,26 +23,19 @@ from synth_spark.checks.verify import OK, verify
 from synth_spark.manifest import MANIFEST
 from synth_spark.publish.claim import Claim
 from synth_spark.publish.dataset_folder import JOURNAL, LOCK, MARKER, STAGING_PREFIX
-
 from synth_spark.publish.storage import PARTIAL_PREFIX
 from synth_spark.publish.written import with_files
 
 from .conftest import parquet_only
-from .publish_harness import BEGIN
+from .helpers import strace
+from .publish_harness import BEGIN, HARNESS
 
-HARNESS = Path(__file__).with_name("publish_harness.py")
 #: the system calls of a publish, and the faults put at each of them
 FAULTS = {
     "rename": ("error=EIO", "signal=SIGINT", "signal=SIGKILL"),
     "write": ("error=EIO", "signal=SIGKILL"),
     "fsync": ("error=EIO",),
 }
-
-
-def _strace() -> str:
-    path = shutil.which("strace")
-    assert path, "strace is needed for the fault tests (apt-get install strace; .ci/run installs it)"
-    return path
 
 
 def _snapshot(folder: Path) -> dict[str, str]:
@@ -65,7 +58,7 @@ def old_and_new(small_control, small_dataset, tmp_path_factory):
 
 def _run(old: Path, new: Path, out: Path, *strace_args: str, claimed: bool = False) -> subprocess.CompletedProcess:
     shutil.copytree(old, out, copy_function=os.link)
-    cmd = [_strace(), "-qq", *strace_args, sys.executable, str(HARNESS), str(out), str(new), *(["--claimed"] * claimed)]
+    cmd = [strace(), "-qq", *strace_args, sys.executable, str(HARNESS), str(out), str(new), *(["--claimed"] * claimed)]
     return subprocess.run(cmd, capture_output=True, text=True, cwd=HARNESS.parent.parent, timeout=120)
 
 

@@ -9,7 +9,7 @@ import pytest
 from synth_spark.simulation import rhythm
 from synth_spark.vocabulary import DAY
 
-from .test_kernels import world
+from .simulated_world import world
 
 
 @pytest.fixture(scope="module")

@@ -4,13 +4,14 @@ zone) leave the checksums and the CSV text as they are."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from synth_spark.cli import main
 from synth_spark.options import DATA_SETTINGS
+
+from .helpers import read_manifest
 
 TINY = ["--scale", "0.02", "--format", "parquet,csv", "--partitions", "2", "--quiet"]
 OTHER_VALUES = {"spark.sql.session.timeZone": "America/New_York", "spark.sql.timestampType": "TIMESTAMP_NTZ",
@@ -21,7 +22,7 @@ OTHER_VALUES = {"spark.sql.session.timeZone": "America/New_York", "spark.sql.tim
 
 def written(out: Path) -> tuple[dict, str]:
     """Each table's checksum, and the first pledge's line of the CSV (its timestamps as text)."""
-    manifest = json.loads((out / "_manifest.json").read_text())
+    manifest = read_manifest(out)
     csv_lines = (out / manifest["tables"]["pledges"]["paths"]["csv"]).read_text().splitlines()
     return {t: e["checksum"] for t, e in manifest["tables"].items()}, sorted(csv_lines[1:])[0]
 

@@ -15,6 +15,7 @@ import pytest
 from synth_spark.publish.storage import PARTIAL_PREFIX, HadoopPath, is_uri, location, write_synced
 
 from .conftest import copied_in_part
+from .helpers import read_manifest
 
 
 def test_uris_and_paths_are_told_apart(tmp_path):
@@ -59,7 +60,7 @@ def test_generate_to_a_uri_matches_the_local_dataset(spark, small_config, small_
 
     out = HadoopPath.of(spark, (tmp_path / "uri-out").as_uri())
     result = generate(spark, small_config, out, ["parquet", "csv"], partitions=3, progress=Progress(quiet=True))
-    manifest = json.loads((tmp_path / "uri-out" / "_manifest.json").read_text())
+    manifest = read_manifest(tmp_path / "uri-out")
     assert result.checksums == {t: v["checksum"] for t, v in small_manifest["tables"].items()}
     assert {t: v["checksum"] for t, v in manifest["tables"].items()} == result.checksums
     assert sorted(p.name for p in (tmp_path / "uri-out").iterdir() if not p.name.startswith(".")) == \
@@ -160,7 +161,7 @@ def test_a_rename_an_object_store_left_half_done_is_completed_or_undone_whole(sp
 
     expected = old if rollback else {k: v.replace("old", "new") for k, v in old.items()}
     assert _contents(out) == expected, said
-    assert json.loads((out / "_manifest.json").read_text())["tag"] == ("old" if rollback else "new")
+    assert read_manifest(out)["tag"] == ("old" if rollback else "new")
     assert not (out / JOURNAL).exists() and not list(out.glob(".synth-spark-staging-*"))
 
 

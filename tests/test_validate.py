@@ -15,6 +15,8 @@ from synth_spark.validation.report import CHARTS, write_report
 from synth_spark.validation.targets import evaluate
 from synth_spark.validation.verdicts import FAIL, INFO, PASS, UNATTAINABLE
 
+from .helpers import read_manifest
+
 
 @pytest.fixture(scope="module")
 def evaluated(spark, small_dataset, small_config, small_manifest):
@@ -141,7 +143,7 @@ def test_validate_reads_a_csv_only_dataset_and_measures_the_same(capsys, spark, 
 
     copy = tmp_path / "csv-only"
     shutil.copytree(small_dataset, copy, ignore=shutil.ignore_patterns("parquet", "delta", "report"))
-    manifest = json.loads((copy / "_manifest.json").read_text())
+    manifest = read_manifest(copy)
     manifest["formats"] = ["csv"]
     for entry in manifest["tables"].values():
         entry["paths"] = {"csv": entry["paths"]["csv"]}

@@ -12,6 +12,8 @@ import pytest
 from synth_spark.cli import main
 from synth_spark.vocabulary import OUTPUT_TABLES
 
+from .helpers import read_manifest
+
 
 def _verify(capsys, dataset: Path) -> tuple[int, list[str], str]:
     code = main(["verify", str(dataset), "--master", "local[2]"])
@@ -115,7 +117,7 @@ def test_verify_of_a_missing_folder(capsys, tmp_path):
 
 def _tamper(small_dataset: Path, target: Path, change) -> None:
     shutil.copytree(small_dataset, target)
-    manifest = json.loads((target / "_manifest.json").read_text())
+    manifest = read_manifest(target)
     change(manifest)
     (target / "_manifest.json").write_text(json.dumps(manifest))
 
@@ -139,3 +141,16 @@ def test_verify_checks_the_manifest_itself(capsys, small_dataset, tmp_path, chan
     code, lines, err = _verify(capsys, target)
     assert code == 2 and len(err.strip().splitlines()) == 1 and expected in err, err
     assert lines == []
+
+
+def test_verify_json_is_one_document_of_every_verdict_for_the_formats_asked(capsys, copy):
+    code = main(["verify", str(copy), "--master", "local[2]", "--format", "parquet,delta", "--json", "--quiet"])
+    captured = capsys.readouterr()
+    document = json.loads(captured.out)  # stdout holds the document and nothing else
+    manifest = read_manifest(copy)
+    assert code == document["exit_code"] == 0 and document["ok"], captured.out
+    assert sorted((t["table"], t["format"]) for t in document["tables"]) == \
+        sorted((t, f) for t in OUTPUT_TABLES for f in ("parquet", "delta"))
+    assert all(t["status"] == "ok" and manifest["tables"][t["table"]]["checksum"] in t["detail"]
+               for t in document["tables"])
+    assert captured.err == ""  # --quiet: no progress lines

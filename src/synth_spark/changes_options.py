@@ -71,10 +71,9 @@ def snapshot_run(args: argparse.Namespace, requested: Callable[[argparse.Namespa
     """The config of ``changes SNAPSHOT`` and the snapshot's manifest; ``args.first`` becomes the
     day after the snapshot's. ``requested``: the config the data options ask for (the command
     line's), compared with the snapshot's when any of them is given."""
-    if args.out is None:
-        raise ConfigError("--out: give the folder for the batches, e.g. synth-spark changes SNAPSHOT --to 2024-12-31 "
-                          "--out feed (they go to feed/changes/, never inside the snapshot)")
     folder = snapshot_folder(args.snapshot)
+    if args.out is None:  # beside the snapshot, never inside it
+        args.out = folder.absolute().parent / f"{folder.absolute().name}-feed"
     if folder.is_dir():
         settle(folder, "SNAPSHOT")  # a publish a killed run left in it, finished or undone first
     m = manifest.read(folder, "SNAPSHOT")

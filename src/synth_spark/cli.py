@@ -18,6 +18,8 @@ from synth_spark.config import ConfigError, given_once, load_config
 from synth_spark.extras import require
 from synth_spark.failures import EXIT_BAD_INPUT, EXIT_INTERRUPTED, JvmLog, reported
 from synth_spark.grammar import build_parser
+from synth_spark.outcome import Outcome
+from synth_spark.progress import Progress
 from synth_spark.publish.storage import check_writable, resolve
 from synth_spark.runtime.connect import check_server_sees
 from synth_spark.simulation.plan import refuse_unplannable
@@ -91,7 +93,7 @@ def _settled_dataset(args: argparse.Namespace) -> None:
     if args.dataset is None and args.database is None:
         raise ConfigError(f"DATASET: give the dataset's folder (or --database NAME), e.g. synth-spark {args.command} out/1x")
     if args.command == "check":
-        args.format = args.format or ("delta" if args.database else "parquet")
+        args.formats = args.formats or (["delta"] if args.database else ["parquet"])
 
 
 def run_config(args: argparse.Namespace):
@@ -105,13 +107,12 @@ def run_config(args: argparse.Namespace):
     return cfg
 
 
-def run_generate(args: argparse.Namespace) -> int:
+def run_generate(args: argparse.Namespace) -> Outcome:
     cfg = run_config(args)
     if args.as_of is not None:
         options.in_window("--as-of", args.as_of, cfg.window)
     refuse_unplannable(cfg)
 
-    from synth_spark.progress import Progress
     from synth_spark.publish.claim import Claim
 
     progress = Progress(quiet=args.quiet)
@@ -134,7 +135,7 @@ def catalog_conf(args: argparse.Namespace) -> dict[str, str]:
     return conf
 
 
-def _generate_tables(args: argparse.Namespace, cfg, progress) -> int:
+def _generate_tables(args: argparse.Namespace, cfg, progress) -> Outcome:
     from synth_spark.job.catalog import generate_tables
     from synth_spark.publish.database import Database
     from synth_spark.runtime.session import build_session
@@ -147,14 +148,17 @@ def _generate_tables(args: argparse.Namespace, cfg, progress) -> int:
     tables = published["tables"]
     width = max(len(t) for t in tables)
     as_of = f" as of the end of {args.as_of.isoformat()}" if args.as_of else ""
-    print(f"synth-spark: wrote Delta tables to the database {args.database}{as_of} in "
-          f"{time.monotonic() - progress.started:.1f}s")
-    for table, entry in tables.items():
-        print(f"  {table:<{width}}  {entry['rows']:>12,} rows  checksum {entry['checksum']}  version {entry['data_version']}")
-    return 0
+    seconds = time.monotonic() - progress.started
+    lines = [f"synth-spark: wrote Delta tables to the database {args.database}{as_of} in {seconds:.1f}s",
+             *(f"  {table:<{width}}  {e['rows']:>12,} rows  checksum {e['checksum']}  version {e['data_version']}"
+               for table, e in tables.items())]
+    return Outcome(0, lines, {"command": "generate", "database": args.database, "formats": ["delta"],
+                              "as_of": published.get("as_of"), "seconds": round(seconds, 1),
+                              "tables": {t: {"rows": e["rows"], "checksum": e["checksum"], "path": e["paths"]["delta"],
+                                             "version": e["data_version"]} for t, e in tables.items()}})
 
 
-def _generate(args: argparse.Namespace, cfg, progress, out, claim) -> int:
+def _generate(args: argparse.Namespace, cfg, progress, out, claim) -> Outcome:
     from synth_spark.job.generate import generate
     from synth_spark.publish.claim import Claim
     from synth_spark.runtime.session import build_session
@@ -173,20 +177,24 @@ def _generate(args: argparse.Namespace, cfg, progress, out, claim) -> int:
                           layout=args.layout)
     width = max(len(t) for t in result.rows)
     as_of = f" as of the end of {args.as_of.isoformat()}" if args.as_of else ""
-    print(f"synth-spark: wrote {', '.join(args.formats)} to {result.out.resolve()}{as_of} in {result.seconds:.1f}s")
-    for table, rows in result.rows.items():
-        print(f"  {table:<{width}}  {rows:>12,} rows  checksum {result.checksums[table]}")
-    return 0
+    where = result.out.resolve()
+    lines = [f"synth-spark: wrote {', '.join(args.formats)} to {where}{as_of} in {result.seconds:.1f}s",
+             *(f"  {table:<{width}}  {rows:>12,} rows  checksum {result.checksums[table]}"
+               for table, rows in result.rows.items())]
+    paths = {t: e["paths"] for t, e in result.manifest["tables"].items()}
+    return Outcome(0, lines, {"command": "generate", "dataset": str(where), "formats": list(args.formats),
+                              "as_of": result.manifest.get("as_of"), "seconds": round(result.seconds, 1),
+                              "tables": {t: {"rows": rows, "checksum": result.checksums[t], "paths": paths.get(t, {})}
+                                         for t, rows in result.rows.items()}})
 
 
-def run_changes(args: argparse.Namespace) -> int:
+def run_changes(args: argparse.Namespace) -> Outcome:
     """Daily change batches into DIR/changes (published whole, or not at all): those continuing
     SNAPSHOT, or, the older way, of --from..--to with the settings given."""
     from synth_spark.changes_options import settled_changes
 
     cfg, snapshot, out = settled_changes(args, run_config)  # all of it checked before Spark starts
     from synth_spark.job.change_feed import write_changes
-    from synth_spark.progress import Progress
     from synth_spark.publish.claim import Claim
     from synth_spark.runtime.session import build_session
 
@@ -199,57 +207,68 @@ def run_changes(args: argparse.Namespace) -> int:
         published = write_changes(spark, cfg, out, args.formats, args.first, args.last, args.partitions, progress,
                                   snapshot=snapshot)
     days = (args.last - args.first).days + 1
-    print(f"synth-spark: wrote {days} daily batches ({', '.join(args.formats)}) of "
-          f"{args.first.isoformat()} to {args.last.isoformat()} to {out.resolve()} in {published['seconds']:.1f}s")
+    lines = [f"synth-spark: wrote {days} daily batches ({', '.join(args.formats)}) of {args.first.isoformat()} to "
+             f"{args.last.isoformat()} to {out.resolve()} in {published['seconds']:.1f}s"]
     width = max(len(t) for t in published["tables"])
+    tables = {}
     for table, entry in published["tables"].items():
         kinds = {k: sum(d[k] for d in entry["days"].values()) for k in ("insert", "update_postimage")}
-        print(f"  {table:<{width}}  {entry['rows']:>12,} rows  ({kinds['insert']:,} inserts, {kinds['update_postimage']:,} updates)")
-    return 0
+        lines.append(f"  {table:<{width}}  {entry['rows']:>12,} rows  ({kinds['insert']:,} inserts, "
+                     f"{kinds['update_postimage']:,} updates)")
+        tables[table] = {"rows": entry["rows"], "inserts": kinds["insert"], "updates": kinds["update_postimage"],
+                         "days": entry["days"]}
+    return Outcome(0, lines, {"command": "changes", "feed": str(out.resolve()), "formats": list(args.formats),
+                              "first": args.first.isoformat(), "last": args.last.isoformat(),
+                              "seconds": round(published["seconds"], 1), "tables": tables})
 
 
-def run_advance(args: argparse.Namespace) -> int:
+def run_advance(args: argparse.Namespace) -> Outcome:
     """Move a Delta snapshot forward to --to, one commit (MERGE or append) per table and day."""
     from synth_spark.job.advance import advance, refuse_unadvanceable
     from synth_spark.manifest import read as read_manifest
 
     refuse_unadvanceable(args.dataset, read_manifest(args.dataset), args.to)
 
-    from synth_spark.progress import Progress
     from synth_spark.publish.claim import Claim
     from synth_spark.runtime.session import build_session
 
     progress = Progress(quiet=args.quiet)
     with Claim(args.dataset, True, progress):
         progress(f"starting Spark ({args.master or 'spark-submit master'})")
-        spark = build_session(args.master, partitions=args.partitions, driver_memory=args.driver_memory, delta=True)
+        spark = build_session(args.master, partitions=args.partitions, driver_memory=args.driver_memory, delta=True,
+                              extra=dict(args.spark_conf))
         updated = advance(spark, args.dataset, args.to, args.partitions, progress)
     days = updated["delta_versions"]
-    print(f"synth-spark: advanced {args.dataset.resolve()} to the end of {updated['as_of']}: "
-          f"{len(days)} days merged so far, one commit per table and day")
-    for day in list(days)[-3:]:
-        print(f"  {day}  " + ", ".join(f"{t} v{v}" for t, v in days[day].items()))
-    return 0
+    lines = [f"synth-spark: advanced {args.dataset.resolve()} to the end of {updated['as_of']}: "
+             f"{len(days)} days merged so far, one commit per table and day",
+             *(f"  {day}  " + ", ".join(f"{t} v{v}" for t, v in days[day].items()) for day in list(days)[-3:])]
+    return Outcome(0, lines, {"command": "advance", "dataset": str(args.dataset.resolve()), "as_of": updated["as_of"],
+                              "delta_versions": days,
+                              "tables": {t: {"rows": e["rows"], "checksum": e["checksum"]}
+                                         for t, e in updated["tables"].items()}})
 
 
-def run_validate(args: argparse.Namespace) -> int:
+def run_validate(args: argparse.Namespace) -> Outcome:
     from synth_spark.validation.run import main as validate_main
 
     return validate_main(args.dataset, args.control, args.report, args.master, args.quiet, args.database, catalog_conf(args))
 
 
-def run_check(args: argparse.Namespace) -> int:
+def run_check(args: argparse.Namespace) -> Outcome:
     from synth_spark.checks.dbt import main as check_main
 
+    progress = Progress(quiet=args.quiet)
     if args.database is not None:
-        return check_main(None, args.format, args.select, args.work_dir, args.database, catalog_conf(args))
-    return check_main(args.dataset, args.format, args.select, args.work_dir)  # settles the folder first
+        return check_main(None, args.formats, args.select, args.work_dir, args.database, catalog_conf(args),
+                          progress, args.master)
+    return check_main(args.dataset, args.formats, args.select, args.work_dir, progress=progress)  # settles the folder first
 
 
-def run_verify(args: argparse.Namespace) -> int:
+def run_verify(args: argparse.Namespace) -> Outcome:
     from synth_spark.checks.verify import main as verify_main
 
-    return verify_main(args.dataset, args.master, args.database, catalog_conf(args))
+    return verify_main(args.dataset, args.master, args.database, catalog_conf(args), args.formats,
+                       Progress(quiet=args.quiet))
 
 
 def main(argv: list[str] | None = None, default_master: str | None = "local[*]") -> int:
@@ -275,7 +294,7 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
         if getattr(args, "database", None) is not None and (getattr(args, "master", None) or "").startswith("sc://"):
             raise ConfigError("--database: catalog tables are not written or read over Spark Connect yet (they are "
                               "staged through the driver's file system); run with --master")
-        code = commands[args.command](args)
+        code = commands[args.command](args).show(getattr(args, "json", False))
         JvmLog.discard()  # what Spark printed matters only when a run fails
         return code
     except KeyboardInterrupt:

@@ -64,23 +64,17 @@ def add_generate_options(p: argparse.ArgumentParser, default_master: str | None,
                        help="output folder (created if missing): a local path, or a Hadoop FileSystem URI "
                             "such as s3a://bucket/prefix with its connector on the classpath")
         p.add_argument("--out", type=options.out, default=None, help=argparse.SUPPRESS)  # the older form of DATASET
-    p.add_argument("--scale", type=options.scale, default=None, help="size factor: 1 = 500 creators, 15k patrons (default from config: 1)")
-    p.add_argument("--seed", type=options.seed, default=None, help="run seed (default from config: 42)")
-    p.add_argument("--format", dest="formats", type=options.formats, default=["parquet", "csv", "delta"],
-                   help="comma list of parquet, csv, delta (default: all three)")
+    p.add_argument("--scale", type=options.scale, default=None, metavar="FACTOR",
+                   help="size factor: 1 = 500 creators, 15k patrons (default from config: 1)")
+    p.add_argument("--seed", type=options.seed, default=None, metavar="N", help="run seed (default from config: 42)")
+    add_format_option(p, "formats to write", ["parquet", "csv", "delta"], "all three")
     p.add_argument("--config", "--conf", dest="config", type=options.conf_file, default=None, metavar="FILE",
                    help="YAML settings over conf/default.yaml (--conf is the older name)")
     p.add_argument("--set", dest="settings", type=options.setting, action="append", default=[], metavar="KEY.PATH=VALUE",
-                   help="override one setting, validated like the file (repeatable), e.g. anomalies.holiday_churn.enabled=false")
-    p.add_argument("--partitions", type=options.positive_int("--partitions", MAX_PARTITIONS), default=None,
-                   help="Spark tasks (and files per table) for the simulation; the output is the same for any "
-                        "value (default: about 4M rows per task, at least 2 per core when there is work for them)")
-    p.add_argument("--master", type=options.master, default=default_master,
-                   help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
-    add_remote_option(p)
-    p.add_argument("--driver-memory", type=options.memory, default=None, help="driver JVM memory in local mode, e.g. 8g")
-    p.add_argument("--spark-conf", dest="spark_conf", type=options.spark_setting, action="append", default=[],
-                   metavar="KEY=VALUE", help="a Spark setting for the session (repeatable)")
+                   help="override one setting, validated like the file (repeatable), "
+                        "e.g. anomalies.holiday_churn.enabled=false")
+    add_partitions_option(p, "Spark tasks (and files per table) for the simulation; the output is the same for any "
+                             "value (default: about 4M rows per task, at least 2 per core when there is work for them)")
     p.add_argument("--no-anomalies", action="store_true",
                    help="turn all five injected anomalies off (a control run for the same seed)")
     p.add_argument("--overwrite", action="store_true", help="replace the synth-spark dataset already in DATASET")
@@ -93,29 +87,50 @@ def add_generate_options(p: argparse.ArgumentParser, default_master: str | None,
                             "(each file covers its own stretch of time, for time-range queries)")
         p.add_argument("--as-of", dest="as_of", type=options.day("--as-of"), default=None, metavar="YYYY-MM-DD",
                        help="the tables as the platform's database stood at the end of that day (UTC), a day of the window")
-    p.add_argument("--quiet", action="store_true", help="print only the final summary")
+    add_session_options(p, default_master, driver_memory=True)
+    add_output_options(p)
 
 
-def add_database_option(p: argparse.ArgumentParser) -> None:
-    """For the commands that read a dataset: a database of the catalog in place of the folder."""
+def add_format_option(p: argparse.ArgumentParser, what: str, default: list[str] | None, default_text: str) -> None:
+    """``--format``: a comma list wherever it appears."""
+    p.add_argument("--format", dest="formats", type=options.formats, default=default, metavar="FORMATS",
+                   help=f"{what}: a comma list of parquet, csv, delta (default: {default_text})")
+
+
+def add_partitions_option(p: argparse.ArgumentParser, help_text: str) -> None:
+    p.add_argument("--partitions", type=options.positive_int("--partitions", MAX_PARTITIONS), default=None,
+                   metavar="N", help=help_text)
+
+
+def reading_command(sub, name: str, help_text: str, dataset_type, dataset_help: str) -> argparse.ArgumentParser:
+    """A command that reads a dataset: its folder as the argument, or a database of the catalog."""
+    p = sub.add_parser(name, help=help_text)
+    p.add_argument("dataset", type=dataset_type, nargs="?", metavar="DATASET", help=dataset_help)
     p.add_argument("--database", type=options.database, default=None, metavar="NAME",
                    help="read the dataset from this database of the session's catalog instead of a folder")
+    return p
+
+
+def add_session_options(p: argparse.ArgumentParser, default_master: str | None, remote: bool = True,
+                        driver_memory: bool = False) -> None:
+    """Where Spark runs and how its session is set, for every command that starts one."""
+    p.add_argument("--master", type=options.master, default=default_master, metavar="URL",
+                   help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
+    if remote:
+        p.add_argument("--remote", type=options.remote, default=None, metavar="sc://HOST:PORT",
+                       help="run on a Spark Connect server instead of --master (default: $SPARK_REMOTE when set)")
+    if driver_memory:
+        p.add_argument("--driver-memory", type=options.memory, default=None, metavar="SIZE",
+                       help="driver JVM memory in local mode, e.g. 8g")
     p.add_argument("--spark-conf", dest="spark_conf", type=options.spark_setting, action="append", default=[],
                    metavar="KEY=VALUE", help="a Spark setting for the session, e.g. the metastore's (repeatable)")
 
 
-def add_remote_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--remote", type=options.remote, default=None, metavar="sc://HOST:PORT",
-                   help="run on a Spark Connect server instead of --master (default: $SPARK_REMOTE when set)")
-
-
-def _check_format(text: str) -> str:
-    from synth_spark.checks.dbt import CHECK_FORMATS
-
-    value = text.strip().lower()
-    if value not in CHECK_FORMATS:
-        raise argparse.ArgumentTypeError(f"--format: {text!r} is not allowed; give {' or '.join(CHECK_FORMATS)}")
-    return value
+def add_output_options(p: argparse.ArgumentParser) -> None:
+    """What every command prints: progress on standard error, the result on standard output."""
+    p.add_argument("--quiet", action="store_true", help="no progress lines: print only the result")
+    p.add_argument("--json", action="store_true",
+                   help="print the result as one JSON document on standard output (rows, checksums, verdicts, paths)")
 
 
 def build_parser(default_master: str | None) -> argparse.ArgumentParser:
@@ -126,49 +141,47 @@ def build_parser(default_master: str | None) -> argparse.ArgumentParser:
     add_generate_options(gen, default_master)
     chg = sub.add_parser("changes", help="daily change batches of the days after a snapshot, to replay onto it")
     chg.add_argument("snapshot", nargs="?", default=None, metavar="SNAPSHOT",
-                     help="a folder written by 'synth-spark generate --as-of DAY': its seed, scale, config and day are the run's")
-    chg.add_argument("--out", type=options.out, required=False, default=None, metavar="DIR",
-                     help="where the batches go: DIR/changes/ (a folder of its own, never inside the snapshot)")
-    add_generate_options(chg, default_master, snapshot=False)
+                     help="a folder written by 'synth-spark generate --as-of DAY': its seed, scale, config and day "
+                          "are the run's")
+    chg.add_argument("--out", type=options.out, required=False, default=None, metavar="FOLDER",
+                     help="where the batches go: FOLDER/changes/, never inside the snapshot (default: the folder "
+                          "SNAPSHOT-feed beside the snapshot)")
     chg.add_argument("--from", dest="first", type=options.day("--from"), default=None, metavar="YYYY-MM-DD",
                      help="first day of the range (default and only choice with SNAPSHOT: the day after its day)")
     chg.add_argument("--to", dest="last", type=options.day("--to"), required=True, metavar="YYYY-MM-DD",
                      help="last day of the range, inclusive")
+    add_generate_options(chg, default_master, snapshot=False)
     adv = sub.add_parser("advance", help="move a snapshot's Delta tables forward day by day (MERGE, change data feed on)")
-    adv.add_argument("dataset", type=options.dataset_folder,
+    adv.add_argument("dataset", type=options.dataset_folder, metavar="DATASET",
                      help="a folder written by 'synth-spark generate --as-of DAY --format delta'")
     adv.add_argument("--to", type=options.day("--to"), required=True, metavar="YYYY-MM-DD",
                      help="the last day to merge, after the snapshot's day")
-    adv.add_argument("--partitions", type=options.positive_int("--partitions", MAX_PARTITIONS), default=None,
-                     help="Spark tasks for the simulation (default: the snapshot's)")
-    adv.add_argument("--master", type=options.master, default=default_master,
-                     help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
-    adv.add_argument("--driver-memory", type=options.memory, default=None, help="driver JVM memory in local mode, e.g. 8g")
-    adv.add_argument("--quiet", action="store_true", help="print only the final summary")
-    val = sub.add_parser("validate", help="measure every statistical target of the platform on a dataset")
-    val.add_argument("dataset", type=options.dataset_folder, nargs="?",
-                     help="a folder written by 'synth-spark generate' (with parquet)")
-    add_database_option(val)
-    val.add_argument("--report", type=options.folder("--report"), default=None,
+    add_partitions_option(adv, "Spark tasks for the simulation (default: the snapshot's)")
+    # no --remote: the merge commits each day's tables from the driver's side, through its own file system
+    add_session_options(adv, default_master, remote=False, driver_memory=True)
+    add_output_options(adv)
+    val = reading_command(sub, "validate", "measure every statistical target of the platform on a dataset",
+                          options.dataset_folder, "a folder written by 'synth-spark generate' (with parquet or delta)")
+    val.add_argument("--report", type=options.folder("--report"), default=None, metavar="FOLDER",
                      help="report folder (default: DATASET/report, or ./report-NAME for --database NAME)")
-    val.add_argument("--control", type=Path, default=None,
+    val.add_argument("--control", type=Path, default=None, metavar="DATASET",
                      help="a control run (same seed, generated with --no-anomalies): must show no anomaly signal")
-    val.add_argument("--master", type=options.master, default=default_master, help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
-    add_remote_option(val)
-    val.add_argument("--quiet", action="store_true", help="print only the results")
-    chk = sub.add_parser("check", help="run the platform's data-quality rules (dbt tests) on a dataset's files")
-    chk.add_argument("dataset", type=options.dataset_folder, nargs="?", help="a folder written by 'synth-spark generate'")
-    add_database_option(chk)
-    chk.add_argument("--format", type=_check_format, default=None,
-                     help="files to check: parquet (default), csv or delta (the only one for --database)")
-    chk.add_argument("--select", default=None,
+    add_session_options(val, default_master)
+    add_output_options(val)
+    chk = reading_command(sub, "check", "run the platform's data-quality rules (dbt tests) on a dataset's files",
+                          options.dataset_folder, "a folder written by 'synth-spark generate'")
+    add_format_option(chk, "files to check, one format after the other", None, "parquet; delta for --database")
+    chk.add_argument("--select", default=None, metavar="SELECTOR",
                      help="dbt selection of the tests to run, e.g. 'source:synth.pledges' (default: all)")
-    chk.add_argument("--work-dir", type=options.folder("--work-dir"), default=None,
+    chk.add_argument("--work-dir", type=options.folder("--work-dir"), default=None, metavar="FOLDER",
                      help="keep dbt's target (compiled SQL, run_results.json) and logs here (default: a temporary folder)")
-    ver = sub.add_parser("verify", help="re-read a dataset and compare its row counts and checksums with its manifest")
-    ver.add_argument("dataset", type=options.dataset, nargs="?",
-                     help="a folder written by 'synth-spark generate', or its Hadoop FileSystem URI (s3a://...)")
-    add_database_option(ver)
-    ver.add_argument("--master", type=options.master, default=default_master, help=f"Spark master (default: {default_master or 'as spark-submit sets it'})")
-    add_remote_option(ver)
+    # a session starts only for --database (DuckDB reads files): catalog tables are not read over Spark Connect
+    add_session_options(chk, default_master, remote=False)
+    add_output_options(chk)
+    ver = reading_command(sub, "verify", "re-read a dataset and compare its row counts and checksums with its manifest",
+                          options.dataset, "a folder written by 'synth-spark generate', or its Hadoop FileSystem URI "
+                                           "(s3a://...)")
+    add_format_option(ver, "formats to verify", None, "every format the dataset holds")
+    add_session_options(ver, default_master)
+    add_output_options(ver)
     return parser

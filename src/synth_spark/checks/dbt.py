@@ -29,6 +29,8 @@ from synth_spark.extras import require
 from synth_spark.failures import ConfigError, EnvironmentProblem, quoted
 from synth_spark.manifest import check as check_manifest
 from synth_spark.manifest import read as read_manifest
+from synth_spark.outcome import Outcome
+from synth_spark.progress import Progress
 from synth_spark.publish.claim import settle
 from synth_spark.publish.dataset_folder import ADVANCING
 from synth_spark.publish.readers import Reading, being_written
@@ -108,15 +110,20 @@ def selection(select: str) -> str:
     return select
 
 
+def check_format(dataset: Path | None, fmt: str, manifest: dict) -> None:
+    """``fmt`` is one the checks read, and one the dataset holds."""
+    if fmt not in CHECK_FORMATS:
+        raise ConfigError(f"--format: {fmt!r} is not allowed; give {' or '.join(CHECK_FORMATS)}")
+    if fmt not in manifest.get("formats", []):
+        raise ConfigError(f"DATASET: {str(dataset)!r} has no {fmt} output; generate with --format including {fmt}")
+
+
 def dbt_vars(dataset: Path | None, fmt: str, manifest: dict | None = None, delta_paths: dict[str, str] | None = None) -> dict:
     """The dbt vars of the project for this dataset, from its manifest, checked whole (a path outside
     the dataset is never followed). For a dataset in a catalog, no folder: its ``manifest`` and
     ``delta_paths``, where each table's Delta files are."""
-    if fmt not in CHECK_FORMATS:
-        raise ConfigError(f"--format: {fmt!r} is not allowed; give {' or '.join(CHECK_FORMATS)}")
     manifest = manifest if manifest is not None else read_manifest(dataset)
-    if fmt not in manifest.get("formats", []):
-        raise ConfigError(f"DATASET: {str(dataset)!r} has no {fmt} output; generate with --format including {fmt}")
+    check_format(dataset, fmt, manifest)
     if dataset is not None:  # a folder's manifest names paths inside it, which are all dbt may read
         check_manifest(manifest)
     cfg = config_from_manifest(manifest.get("config", {}))
@@ -257,21 +264,25 @@ def _refuse_replacing(db, manifest: dict) -> None:
         raise being_written("--database", db.name)
 
 
-def main(dataset: Path | None, fmt: str, select: str | None = None, work_dir: Path | None = None,
-         database: str | None = None, spark_conf: dict[str, str] | None = None) -> int:
-    """The CLI's ``check``: 0 when every test passes, 1 otherwise (bad input raises ConfigError).
-    With ``database``, the Delta tables of a dataset in the session's catalog (Spark finds them)."""
+def main(dataset: Path | None, formats: list[str], select: str | None = None, work_dir: Path | None = None,
+         database: str | None = None, spark_conf: dict[str, str] | None = None,
+         progress: Progress | None = None, master: str | None = "local[*]") -> Outcome:
+    """The CLI's ``check``: the dbt tests on the files of each of ``formats`` in turn; exit code 0
+    when every test passes, 1 otherwise (bad input raises ConfigError). With ``database``, the Delta
+    tables of a dataset in the session's catalog (Spark finds them)."""
     require("check")  # before anything is read: a missing extra is the one thing to say
+    progress = progress or Progress()
     if select is not None:
         selection(select)  # before a session starts for a database
     catalog = reading = manifest = None
     if database is not None:
-        from synth_spark.publish.database import Database
+        if formats != ["delta"]:
+            raise ConfigError(f"--format: a database holds Delta tables; give --format delta (not {','.join(formats)})")
+        from synth_spark.publish.database import Database  # Spark's side: a database is read through a session
         from synth_spark.runtime.session import build_session
 
-        if fmt != "delta":
-            raise ConfigError(f"--format: a database holds Delta tables; give --format delta (not {fmt})")
-        spark = build_session("local[*]", app_name="synth-spark-check", extra=spark_conf)
+        progress("starting Spark to find the database's tables")
+        spark = build_session(master, app_name="synth-spark-check", extra=spark_conf)
         db = Database(spark, database)
         db.recover(lambda message: print(f"synth-spark: {message}", file=sys.stderr, flush=True))
         catalog = catalog_dataset(spark, database)
@@ -279,25 +290,40 @@ def main(dataset: Path | None, fmt: str, select: str | None = None, work_dir: Pa
     else:
         reading = Reading(dataset)
         manifest = reading.open(settle)  # a publish a killed run left is finished or undone first
-        _refuse_advancing(dataset, fmt)
-    result = run_check(dataset, fmt, select, work_dir=work_dir, catalog=catalog, manifest=manifest)
+        check_manifest(manifest)  # its paths are inside the folder: all of it refused before dbt starts
+        for fmt in formats:
+            check_format(dataset, fmt, manifest)
+            _refuse_advancing(dataset, fmt)
+    results = {}
+    for fmt in formats:
+        progress(f"running the dbt tests on the {fmt} files")
+        results[fmt] = run_check(dataset, fmt, select, work_dir=work_dir, catalog=catalog, manifest=manifest)
     # DuckDB reads the latest files: the verdicts stand only if no other run wrote meanwhile
     if reading is not None:
         reading.still()
-        _refuse_advancing(dataset, fmt)
+        for fmt in formats:
+            _refuse_advancing(dataset, fmt)
     else:
         _refuse_replacing(db, catalog[0])
-    n_ok = sum(r.ok for r in result.results)
-    if not result.results and select is not None and result.dbt_exit_code == 0:
+    if any(not r.results for r in results.values()) and select is not None \
+            and all(r.dbt_exit_code == 0 for r in results.values()):
         raise ConfigError(f"--select: {quoted(select)} selects none of the checks' tests; give a test's name, "
                           "e.g. pledges__pledge_status__accepted_values, or source:synth.TABLE")
-    if not result.results:
-        print(f"synth-spark: dbt ran no test (exit {result.dbt_exit_code}); its output is above")
-        return 1
-    print(f"synth-spark: {n_ok} passed, {len(result.failed)} failed; dbt tests on the {fmt} files of "
-          f"{dataset if database is None else 'the database ' + database} in {result.seconds:.1f}s")
-    for r in result.failed:
-        print(f"  {r.status.upper():<5} {r.name}" + (f" ({r.failures} row{'s' * (r.failures != 1)})" if r.failures else ""))
-    if result.failed and work_dir is None:
-        print("  (dbt's compiled SQL went with its temporary folder: rerun with --work-dir DIR to keep it)")
-    return 0 if result.passed else 1
+    where = str(dataset) if database is None else f"the database {database}"
+    lines, document = [], {"command": "check", "dataset": where, "formats": {}}
+    for fmt, result in results.items():
+        n_ok = sum(r.ok for r in result.results)
+        document["formats"][fmt] = {"passed": n_ok, "failed": [{"test": r.name, "status": r.status, "rows": r.failures}
+                                                               for r in result.failed],
+                                    "dbt_exit_code": result.dbt_exit_code, "seconds": round(result.seconds, 1)}
+        if not result.results:
+            lines.append(f"synth-spark: dbt ran no test on the {fmt} files (exit {result.dbt_exit_code}); its output "
+                         "is above")
+            continue
+        lines.append(f"synth-spark: {n_ok} passed, {len(result.failed)} failed; dbt tests on the {fmt} files of "
+                     f"{where} in {result.seconds:.1f}s")
+        lines += [f"  {r.status.upper():<5} {r.name}" + (f" ({r.failures} row{'s' * (r.failures != 1)})" if r.failures else "")
+                  for r in result.failed]
+    if any(r.failed for r in results.values()) and work_dir is None:
+        lines.append("  (dbt's compiled SQL went with its temporary folder: rerun with --work-dir DIR to keep it)")
+    return Outcome(0 if all(r.passed for r in results.values()) else 1, lines, document)

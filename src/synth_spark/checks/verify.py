@@ -20,11 +20,18 @@ from typing import Callable
 
 from pyspark.sql import DataFrame, SparkSession
 
+from synth_spark.config import ConfigError
 from synth_spark.failures import one_line
 from synth_spark.manifest import check as check_manifest
 from synth_spark.manifest import read as read_manifest
+from synth_spark.outcome import Outcome
+from synth_spark.progress import Progress
 from synth_spark.publish.claim import settle
+from synth_spark.publish.database import Database
 from synth_spark.publish.readers import Reading, being_written
+from synth_spark.publish.storage import resolve
+from synth_spark.runtime.connect import check_server_sees
+from synth_spark.runtime.session import build_session
 from synth_spark.runtime.tables import checksum, read_table
 from synth_spark.vocabulary import columns
 
@@ -76,13 +83,12 @@ def judged(table: str, fmt: str, rel: str, read: Callable[[], DataFrame], entry:
 
 def verify(spark: SparkSession, dataset: Path, emit: Callable[[str], None] = print,
            manifest: dict | None = None, database: str | None = None,
-           versions: dict[str, int] | None = None) -> list[Line]:
-    """Check every table of every format of ``dataset`` (or of the catalog's ``database``) against its
-    manifest, printing a line each; a Delta table at its version in ``versions`` when there is one."""
+           versions: dict[str, int] | None = None, only: list[str] | None = None) -> list[Line]:
+    """Check every table of every format of ``dataset`` (or of the catalog's ``database``), or of the
+    formats in ``only``, against its manifest, printing a line each; a Delta table at its version in
+    ``versions`` when there is one."""
     versions = versions or {}
     if database is not None:
-        from synth_spark.publish.database import Database
-
         db = Database(spark, database)
         manifest = manifest if manifest is not None else db.manifest()
         formats, tables = ["delta"], manifest["tables"]
@@ -95,6 +101,7 @@ def verify(spark: SparkSession, dataset: Path, emit: Callable[[str], None] = pri
     else:
         manifest = manifest if manifest is not None else read_manifest(dataset)
         formats, tables = check_manifest(manifest)
+        formats = chosen(formats, only)
         root = dataset.absolute()  # Spark resolves a relative path in its own working folder: a Connect server's is not ours
 
         def check(table: str, fmt: str, entry: dict) -> Line:
@@ -121,55 +128,71 @@ def verify(spark: SparkSession, dataset: Path, emit: Callable[[str], None] = pri
     return lines
 
 
+def chosen(formats: list[str], only: list[str] | None) -> list[str]:
+    """The dataset's ``formats``, or those of ``only`` (``--format``), each of which it must hold."""
+    if only is None:
+        return formats
+    missing = [f for f in only if f not in formats]
+    if missing:
+        raise ConfigError(f"--format: the dataset holds no {missing[0]} tables; give some of {', '.join(formats)}")
+    return [f for f in formats if f in only]
+
+
 def main(dataset: Path | None, master: str | None, database: str | None = None,
-         spark_conf: dict[str, str] | None = None) -> int:
-    from synth_spark.publish.storage import resolve
-    from synth_spark.runtime.connect import check_server_sees
-    from synth_spark.runtime.session import build_session
-
+         spark_conf: dict[str, str] | None = None, formats: list[str] | None = None,
+         progress: Progress | None = None) -> Outcome:
+    """The command line's ``verify``: exit code 0 when every table of every format (or of
+    ``formats``) holds the rows and checksum its manifest lists, 1 otherwise."""
+    progress = progress or Progress()
     if database is not None:
-        from synth_spark.publish.database import Database
-
+        chosen(["delta"], formats)
         started = time.monotonic()
+        progress(f"starting Spark ({master or 'spark-submit master'})")
         spark = build_session(master, app_name="synth-spark-verify", extra=spark_conf)
         db = Database(spark, database)
         db.recover(_say)  # a replace a killed run left: undone (or finished) before anything is read
         manifest = db.manifest()
-        held: list[str] = []
-        lines = verify(spark, None, emit=held.append, manifest=manifest, database=database)
+        progress(f"reading the {len(manifest['tables'])} tables of {database}")
+        lines = verify(spark, None, emit=progress, manifest=manifest, database=database)
         if db.manifest().get("run_id") != manifest.get("run_id"):  # replaced while it was read
             raise being_written("--database", database)
-        return _summary(lines, database, started, held)
+        return _summary(lines, database, started)
     local = isinstance(dataset, Path)
     if local:
         reading = Reading(dataset)
         # a publish a killed run left is finished or undone first; bad input fails here, before Spark starts
         manifest = reading.open(settle)
-        formats, _ = check_manifest(manifest)
+        held, _ = check_manifest(manifest)
+        chosen(held, formats)
     started = time.monotonic()
+    progress(f"starting Spark ({master or 'spark-submit master'})")
     # a URI's manifest is read through the session's file system: Delta is configured in case it lists it
-    spark = build_session(master, app_name="synth-spark-verify", delta=not local or "delta" in formats,
-                          extra=spark_conf)
+    spark = build_session(master, app_name="synth-spark-verify",
+                          delta=not local or "delta" in chosen(held, formats), extra=spark_conf)
     check_server_sees(spark, dataset)
     if not local:
         dataset = resolve(spark, dataset)
         reading = Reading(dataset)
         manifest = reading.open(settle)
-    held: list[str] = []  # printed once the dataset is known to be the one its manifest describes
+    progress(f"reading the tables of {dataset}")
     with reading.guarded():
-        lines = verify(spark, dataset, emit=held.append, manifest=manifest, versions=reading.versions)
-    reading.still()
-    return _summary(lines, dataset.resolve(), started, held)
+        lines = verify(spark, dataset, emit=lambda _: None, manifest=manifest, versions=reading.versions, only=formats)
+    reading.still()  # the lines stand only once the dataset is known to be the publish its manifest describes
+    return _summary(lines, dataset.resolve(), started)
 
 
 def _say(message: str) -> None:
     print(f"synth-spark: {message}", file=sys.stderr, flush=True)
 
 
-def _summary(lines: list[Line], what, started: float, held: list[str]) -> int:
-    for text in held:
-        print(text)
+def _summary(lines: list[Line], what, started: float) -> Outcome:
     bad = [line for line in lines if line.status != OK]
-    print(f"synth-spark: {len(lines) - len(bad)} of {len(lines)} ok, {len(bad)} failed; verified {what} "
-          f"against its manifest in {time.monotonic() - started:.1f}s")
-    return 1 if bad else 0
+    width = max((len(line.table) for line in lines), default=0)
+    seconds = time.monotonic() - started
+    text = [*(line.render(width) for line in lines),
+            f"synth-spark: {len(lines) - len(bad)} of {len(lines)} ok, {len(bad)} failed; verified {what} "
+            f"against its manifest in {seconds:.1f}s"]
+    document = {"command": "verify", "dataset": str(what), "ok": not bad, "seconds": round(seconds, 1),
+                "tables": [{"table": line.table, "format": line.fmt, "path": line.path, "status": line.status,
+                            "detail": line.detail} for line in lines]}
+    return Outcome(1 if bad else 0, text, document)

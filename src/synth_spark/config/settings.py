@@ -28,9 +28,9 @@ from synth_spark.config.fields import check_weights as _check_weights
 from synth_spark.vocabulary import (
     ACCESS_LEVELS,
     CATEGORIES,
+    EVENT_ID,
     EVENT_TYPES,
     FAILURE_REASONS,
-    EVENT_ID,
     MAX_RETRIES,
     MAX_WINDOW_MONTHS,
     PAYMENT_METHODS,

@@ -12,6 +12,7 @@ from synth_spark import manifest as manifests
 from synth_spark.config import config_from_manifest
 from synth_spark.extras import require
 from synth_spark.failures import ConfigError
+from synth_spark.outcome import Outcome
 from synth_spark.progress import Progress
 from synth_spark.publish.claim import settle
 from synth_spark.publish.lock import DatasetLock, LockHeld
@@ -55,7 +56,7 @@ def _refuse_snapshot(manifest: dict, name: str, what: str) -> None:
 
 
 def main(dataset: Path | None, control_dir: Path | None, report_dir: Path | None, master: str | None, quiet: bool,
-         database: str | None = None, spark_conf: dict[str, str] | None = None) -> int:
+         database: str | None = None, spark_conf: dict[str, str] | None = None) -> Outcome:
     """Validate the dataset in the folder ``dataset``, or in the catalog's ``database``."""
     require("validate")
     progress = Progress(quiet=quiet)
@@ -100,7 +101,7 @@ def main(dataset: Path | None, control_dir: Path | None, report_dir: Path | None
     if spark is None:
         progress(f"starting Spark ({master or 'spark-submit master'})")
         read_as_delta = [m for m in (manifest, control_manifest) if m and "parquet" not in m["formats"] and "delta" in m["formats"]]
-        spark = build_session(master, app_name="synth-spark-validate", delta=bool(read_as_delta))
+        spark = build_session(master, app_name="synth-spark-validate", delta=bool(read_as_delta), extra=spark_conf)
     for folder in (None if database else dataset, control_dir):
         if folder is not None:
             check_server_sees(spark, folder)
@@ -157,10 +158,13 @@ def main(dataset: Path | None, control_dir: Path | None, report_dir: Path | None
         if lock is not None:
             lock.release()
     width = max(len(c.name) for c in checks)
-    for c in checks:
-        print(f"  {SHORT_VERDICT.get(c.verdict, c.verdict):<6} {c.name:<{width}}  measured {c.measured:<12} "
-              f"target {c.target} ({c.tolerance})")
+    lines = [f"  {SHORT_VERDICT.get(c.verdict, c.verdict):<6} {c.name:<{width}}  measured {c.measured:<12} "
+             f"target {c.target} ({c.tolerance})" for c in checks]
     s = report["summary"]
     noisy = f", {s[NOISY]} too noisy to judge at this scale" if s.get(NOISY) else ""
-    print(f"synth-spark: {s.get('pass', 0)} passed, {s.get(FAIL, 0)} failed{noisy}; report in {report_dir}")
-    return 0 if report["passed"] else 1
+    lines.append(f"synth-spark: {s.get('pass', 0)} passed, {s.get(FAIL, 0)} failed{noisy}; report in {report_dir}")
+    document = {"command": "validate", "dataset": str(dataset.resolve()) if database is None else database,
+                "report": str(Path(report_dir).resolve()), "passed": report["passed"], "summary": s,
+                "checks": [{"name": c.name, "verdict": c.verdict, "measured": c.measured, "target": c.target,
+                            "tolerance": c.tolerance} for c in checks]}
+    return Outcome(0 if report["passed"] else 1, lines, document)

@@ -1,0 +1,110 @@
+"""One grammar for every command: the dataset as the argument, --quiet and --json everywhere,
+--master and --spark-conf wherever a session starts, --format a comma list wherever it appears, and
+the table in docs/command-line.md is the parser's own."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import pytest
+
+from synth_spark.grammar import COMMANDS, build_parser
+
+from .conftest import manifest_only
+from .helpers import assert_refused, run_main
+
+DOC = Path(__file__).parents[1] / "docs" / "command-line.md"
+#: the commands and whether each starts a Spark session (check only with --database)
+STARTS_SPARK = {"generate": True, "changes": True, "advance": True, "validate": True, "check": True, "verify": True}
+
+
+def _parsers() -> dict[str, argparse.ArgumentParser]:
+    sub = next(a for a in build_parser("local[*]")._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(sub.choices)
+
+
+def _options(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
+    return {a.option_strings[0]: a for a in parser._actions
+            if a.option_strings and a.help != argparse.SUPPRESS and a.option_strings[0] != "-h"}
+
+
+def option_table() -> list[str]:
+    """The markdown table of every command and option, as the parser has them."""
+    parsers = _parsers()
+    every = sorted({o for p in parsers.values() for o in _options(p)})
+    rows = ["| option | " + " | ".join(COMMANDS) + " |", "| --- |" + " --- |" * len(COMMANDS)]
+    positional = {c: next((a.metavar for a in p._actions if not a.option_strings and a.dest != "help"), "")
+                  for c, p in parsers.items()}
+    rows.append("| argument | " + " | ".join(positional[c] for c in COMMANDS) + " |")
+    for option in every:
+        cells = []
+        for c in COMMANDS:
+            action = _options(parsers[c]).get(option)
+            if action is None:
+                cells.append("")
+            elif action.nargs == 0:
+                cells.append("yes")
+            else:
+                cells.append(action.metavar or " or ".join(action.choices))
+        rows.append(f"| `{option}` | " + " | ".join(cells) + " |")
+    return rows
+
+
+def test_every_command_takes_quiet_and_json():
+    assert {c: {"--quiet", "--json"} <= set(_options(p)) for c, p in _parsers().items()} == dict.fromkeys(COMMANDS, True)
+
+
+def test_every_command_that_starts_spark_takes_master_and_spark_conf():
+    have = {c: {"--master", "--spark-conf"} <= set(_options(p)) for c, p in _parsers().items()}
+    assert have == STARTS_SPARK
+
+
+def test_the_dataset_is_the_argument_of_every_command():
+    positional = {c: [a.metavar for a in p._actions if not a.option_strings and a.dest != "help"]
+                  for c, p in _parsers().items()}
+    assert positional == {c: ["SNAPSHOT" if c == "changes" else "DATASET"] for c in COMMANDS}
+
+
+@pytest.mark.parametrize("command", [c for c in COMMANDS if "--format" in _options(_parsers()[c])])
+def test_format_is_a_comma_list_wherever_it_appears(command):
+    args = build_parser("local[*]").parse_args([command, "x", "--to", "2024-01-02"] if command in ("changes", "advance")
+                                              else [command, "x", "--format", "parquet,delta"])
+    if command in ("changes", "advance"):
+        args = build_parser("local[*]").parse_args([command, "x", "--to", "2024-01-02", "--format", "parquet,delta"])
+    assert args.formats == ["parquet", "delta"]
+
+
+def test_metavars_are_upper_case_names():
+    bad = {f"{c} {o}": a.metavar for c, p in _parsers().items() for o, a in _options(p).items()
+           if a.nargs != 0 and a.metavar is not None and not re.fullmatch(r"[A-Z][A-Z.=_-]*|YYYY-MM-DD|sc://HOST:PORT", a.metavar)}
+    bad |= {f"{c} {o}": None for c, p in _parsers().items() for o, a in _options(p).items()
+            if a.nargs != 0 and a.metavar is None and not a.choices}
+    assert bad == {}
+
+
+def test_the_documented_table_is_the_parsers():
+    text = DOC.read_text()
+    start = text.index("| option |")
+    shown = text[start:].split("\n\n", 1)[0].strip().splitlines()
+    assert shown == option_table(), "docs/command-line.md: regenerate with python -m tests.test_grammar"
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["generat", "out"], ("'generat' is not a command (did you mean generate?)",)),
+    (["generate", "out", "--qiet"], ("'--qiet' is not an option of generate (did you mean --quiet?)",)),
+    (["verify", "out", "--formt", "parquet"], ("'--formt' is not an option of verify (did you mean --format?)",)),
+])
+def test_a_mistyped_command_or_option_is_answered_with_the_nearest(capsys, args, expected):
+    assert_refused(*run_main(capsys, *args), *expected)
+
+
+def test_verify_refuses_a_format_the_dataset_does_not_hold(capsys, tmp_path):
+    dataset = manifest_only(tmp_path / "d")
+    assert_refused(*run_main(capsys, "verify", dataset, "--format", "csv"),
+                     "--format: the dataset holds no csv tables; give some of parquet")
+
+
+if __name__ == "__main__":
+    print("\n".join(option_table()))
