@@ -36,7 +36,7 @@ def _cpu_of_child(argv: list[str]) -> float:
 def driver_kernels(plan, partitions: int) -> list[dict]:
     """CPU seconds of each kernel over every chunk of the run, on the driver (one chunk at a time)."""
     from synth_spark.job import emitters as E
-    shared = E.Shared.of(plan, partitions)
+    shared = E.CreatorsByTask.of(plan, partitions)
     emit = {"emit posts": E.posts_batch, "emit pledges": E.pledges_batch, "emit transactions": E.transactions_batch,
             "emit engagement_events": E.events_batch, "emit patron parts": E.patron_parts_batch}
     cpu = {"simulate (posts, lifecycle)": 0.0, **{k: 0.0 for k in emit}, "pickle + unpickle a chunk's state": 0.0}
@@ -44,11 +44,11 @@ def driver_kernels(plan, partitions: int) -> list[dict]:
     for task in range(partitions):
         for creators in shared.chunks(task):
             t = time.process_time()
-            sim = E.simulate_chunk(plan.job, creators)
+            sim = E.simulate_chunk(plan.constants, creators)
             cpu["simulate (posts, lifecycle)"] += time.process_time() - t
             for name, f in emit.items():
                 t = time.process_time()
-                f(plan.job, sim)
+                f(plan.constants, sim)
                 cpu[name] += time.process_time() - t
             t = time.process_time()
             blob = pickle.dumps(sim, protocol=pickle.HIGHEST_PROTOCOL)
@@ -63,8 +63,8 @@ def driver_kernels(plan, partitions: int) -> list[dict]:
 def profile(spark, cfg, partitions: int, scratch: Path, usage: Callable[[], tuple[int, float]],
             warm_cfg=None) -> list[dict]:
     """The steps with their wall and CPU seconds, in the order measured."""
-    from synth_spark.job.derived import creators_frame, patrons_frame, simulated, simulation
-    from synth_spark.job.emitters import Shared
+    from synth_spark.job.derived import chunk_states, creators_frame, emitted_table, patrons_frame
+    from synth_spark.job.emitters import CreatorsByTask
     from synth_spark.job.generate import SIMULATED, generate, task_frame
     from synth_spark.job.writers import Staging, read_parquet
     from synth_spark.progress import Progress
@@ -92,19 +92,19 @@ def profile(spark, cfg, partitions: int, scratch: Path, usage: Callable[[], tupl
     steps.append({"step": "a fresh Python importing the executor code (per Python worker)",
                   "cpu": round(_cpu_of_child([sys.executable, "-c", "import synth_spark.job.derived"]), 2)})
 
-    job = plan.job
-    tasks = task_frame(spark, Shared.of(plan, partitions), partitions)
-    states = simulation(tasks, job)
+    job = plan.constants
+    tasks = task_frame(spark, CreatorsByTask.of(plan, partitions), partitions)
+    states = chunk_states(tasks, job)
     staging = Staging(scratch / "staging")
     try:
         timed("spark: simulating pass (states kept on disk)", states.count)
         for table in SIMULATED:
             timed(f"spark: {table} to noop (unpickle, emit, Arrow to JVM rows)",
-                  lambda: simulated(states, job, table).write.format("noop").mode("overwrite").save())
-            timed(f"spark: {table} to Parquet", lambda: staging.write_parquet(simulated(states, job, table), table, "plain"))
-            timed(f"spark: {table} to Parquet + checksum", lambda: staging.write_parquet(simulated(states, job, table), table))
+                  lambda: emitted_table(states, job, table).write.format("noop").mode("overwrite").save())
+            timed(f"spark: {table} to Parquet", lambda: staging.write_parquet(emitted_table(states, job, table), table, "plain"))
+            timed(f"spark: {table} to Parquet + checksum", lambda: staging.write_parquet(emitted_table(states, job, table), table))
         timed("spark: patrons (parts, totals, identity, unique emails) + checksum",
-              lambda: staging.write_parquet(patrons_frame(job, simulated(states, job, "patron_parts"))
+              lambda: staging.write_parquet(patrons_frame(job, emitted_table(states, job, "patron_parts"))
                                             .repartition(partitions, "patron_id"), "patrons"))
         pledges, posts = (read_parquet(spark, staging.path("parquet", t)) for t in ("pledges", "posts"))
         timed("spark: creators + checksum",

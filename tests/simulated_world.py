@@ -9,7 +9,7 @@ from functools import lru_cache
 import numpy as np
 
 from synth_spark.config import Config, load_config
-from synth_spark.job.emitters import Job
+from synth_spark.job.emitters import RunConstants
 from synth_spark.simulation import growth, lifecycle
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.creators import PLAN_COLUMNS, draw_creators
@@ -31,8 +31,8 @@ class World:
     events: dict
 
     @property
-    def job(self) -> Job:
-        return Job.plan(self.cfg, self.cal, self.creators)
+    def constants(self) -> RunConstants:
+        return RunConstants.plan(self.cfg, self.cal, self.creators)
 
 
 @lru_cache(maxsize=None)

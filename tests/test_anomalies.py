@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from synth_spark.config import ConfigError, load_config
-from synth_spark.job.emitters import Job, simulate_chunk
+from synth_spark.job.emitters import RunConstants, simulate_chunk
 from synth_spark.simulation import anomalies as anom
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.creators import PLAN_COLUMNS, draw_creators
@@ -26,7 +26,7 @@ def run(enabled: bool, seed: int = 5, scale: float = 1.0):
     cfg = load_config(scale=scale, seed=seed, anomalies=ON if enabled else OFF)
     cal = Calendar(cfg.window)
     creators = draw_creators(cfg, cal)
-    job = Job.plan(cfg, cal, creators)
+    job = RunConstants.plan(cfg, cal, creators)
     sim = simulate_chunk(job, {k: creators[k] for k in PLAN_COLUMNS})
     return cfg, cal, creators, job, sim.posts, sim.life
 

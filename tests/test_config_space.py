@@ -101,7 +101,7 @@ def _by_key(keys: np.ndarray, table: pa.Table, key: str, column: str) -> np.ndar
 
 def check_tables(plan: Plan) -> dict[str, int]:
     """Assert the rules on one plan's tables; their row counts."""
-    job, cal = plan.job, plan.cal
+    job, cal = plan.constants, plan.cal
     sim = simulate_chunk(job, plan.simulation_columns())
     posts, pledges = posts_batch(job, sim), pledges_batch(job, sim)
     tx, ev = transactions_batch(job, sim), events_batch(job, sim)

@@ -17,7 +17,7 @@ import pytest
 
 from synth_spark.config import load_config
 from synth_spark.job.emitters import (
-    Job,
+    RunConstants,
     events_batch,
     pledges_batch,
     posts_batch,
@@ -67,7 +67,7 @@ def w() -> World:
     return world(0.2, 7)
 
 
-def _tables(job: Job, plans: list[dict]) -> dict[str, pa.Table]:
+def _tables(job: RunConstants, plans: list[dict]) -> dict[str, pa.Table]:
     out = {}
     for name, (fn, key) in BATCHES.items():
         batches = [fn(job, p) for p in plans]
@@ -118,7 +118,7 @@ def test_calendar_month_boundaries_are_utc_and_fixed():
 @pytest.fixture(scope="module")
 def small() -> tuple[World, dict[str, pa.Table]]:
     ww = world(0.1, 7)
-    return ww, _tables(ww.job, [ww.plan])
+    return ww, _tables(ww.constants, [ww.plan])
 
 
 def test_small_world_is_not_empty(small):
@@ -143,7 +143,7 @@ def test_two_batches_give_the_same_rows_as_one(small):
     ww, whole = small
     n = ww.plan["creator_id"].size
     cut = int(0.4 * n)
-    split = _tables(ww.job, [_subset(ww.plan, np.arange(cut)), _subset(ww.plan, np.arange(cut, n))])
+    split = _tables(ww.constants, [_subset(ww.plan, np.arange(cut)), _subset(ww.plan, np.arange(cut, n))])
     _assert_same_tables(whole, split)
 
 
@@ -152,7 +152,7 @@ def test_shuffled_uneven_batches_give_the_same_rows(small):
     n = ww.plan["creator_id"].size
     perm = np.random.default_rng(2024).permutation(n)
     parts = np.split(perm, [7, 31])  # 7, 24 and 19 creators in random order
-    split = _tables(ww.job, [_subset(ww.plan, p) for p in parts])
+    split = _tables(ww.constants, [_subset(ww.plan, p) for p in parts])
     _assert_same_tables(whole, split)
 
 
@@ -162,15 +162,15 @@ def test_many_small_batches_including_single_creators_give_the_same_rows(small):
     perm = np.random.default_rng(7).permutation(n)
     parts = np.split(perm, np.cumsum([1, 1, 2, 3, 5, 8, 13]))  # batches of 1, 1, 2, 3, 5, 8, 13 and 17 creators
     assert [p.size for p in parts] == [1, 1, 2, 3, 5, 8, 13, 17]
-    split = _tables(ww.job, [_subset(ww.plan, p) for p in parts])
+    split = _tables(ww.constants, [_subset(ww.plan, p) for p in parts])
     _assert_same_tables(whole, split)
 
 
 def test_the_seed_changes_the_rows():
     a = world(0.1, 7)
     b = world(0.1, 8)
-    ta = pledges_batch(a.job, a.plan)
-    tb = pledges_batch(b.job, b.plan)
+    ta = pledges_batch(a.constants, a.plan)
+    tb = pledges_batch(b.constants, b.plan)
     assert not ta.equals(tb)
 
 
@@ -777,7 +777,7 @@ def test_volumes_at_scale_one(seed):
     cfg = load_config(scale=1, seed=seed)
     cal = Calendar(cfg.window)
     cre = draw_creators(cfg, cal)
-    job, plan = Job.plan(cfg, cal, cre), {k: cre[k] for k in PLAN_COLUMNS}
+    job, plan = RunConstants.plan(cfg, cal, cre), {k: cre[k] for k in PLAN_COLUMNS}
     assert np.unique(plan["creator_id"]).size == 500
     pledges = pledges_batch(job, plan)
     got = {

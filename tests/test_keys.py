@@ -93,12 +93,12 @@ def test_the_generated_datasets_keep_their_keys(spark, small_dataset, snapshots,
 def chunk_states(table: str):
     """The simulation's state rows of a tiny plan (one task), with the parts ``table`` is made from."""
     from synth_spark.config import load_config
-    from synth_spark.job.emitters import NEEDS, Shared, simulating_mapper
+    from synth_spark.job.emitters import NEEDS, CreatorsByTask, simulating_mapper
     from synth_spark.simulation.plan import Plan
 
     plan = Plan.make(load_config(scale=0.02, seed=3))
-    states = list(simulating_mapper(plan.job)(Shared.of(plan, 1).task_rows(1).to_batches()))
-    return plan.job, [b.select(list(NEEDS[table])) for b in states]
+    states = list(simulating_mapper(plan.constants)(CreatorsByTask.of(plan, 1).task_rows(1).to_batches()))
+    return plan.constants, [b.select(list(NEEDS[table])) for b in states]
 
 
 def made_wrong(emit, table: str, change):

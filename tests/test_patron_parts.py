@@ -11,7 +11,7 @@ from functools import lru_cache
 import numpy as np
 
 from synth_spark.config import load_config
-from synth_spark.job.emitters import Job, simulate_chunk
+from synth_spark.job.emitters import RunConstants, simulate_chunk
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.creators import PLAN_COLUMNS, draw_creators
 from synth_spark.simulation.patron_parts import patron_parts, pledge_spend
@@ -22,7 +22,7 @@ def plan(scale: float = 0.3, seed: int = 3):
     cfg = load_config(scale=scale, seed=seed)
     cal = Calendar(cfg.window)
     creators = draw_creators(cfg, cal)
-    return cal, Job.plan(cfg, cal, creators), {k: creators[k] for k in PLAN_COLUMNS}
+    return cal, RunConstants.plan(cfg, cal, creators), {k: creators[k] for k in PLAN_COLUMNS}
 
 
 def parts_of(rows: slice) -> dict[str, np.ndarray]:

@@ -6,7 +6,7 @@ import pyarrow as pa
 import pytest
 
 from synth_spark.config import load_config
-from synth_spark.job.emitters import Shared, events_batch, pieces, simulate_chunk, transactions_batch
+from synth_spark.job.emitters import CreatorsByTask, events_batch, pieces, simulate_chunk, transactions_batch
 from synth_spark.simulation.plan import Plan
 from synth_spark.simulation.workload import creator_work
 
@@ -19,10 +19,10 @@ def plan():
 @pytest.fixture(scope="module")
 def viral_chunk(plan):
     """The chunk holding the viral creator, simulated (a single task, so chunks are as large as allowed)."""
-    shared = Shared.of(plan, 1)
-    viral = plan.job.anomalies.viral_creator
+    shared = CreatorsByTask.of(plan, 1)
+    viral = plan.constants.anomalies.viral_creator
     chunk = next(c for c in shared.chunks(0) if viral in c["creator_id"])
-    return simulate_chunk(plan.job, chunk)
+    return simulate_chunk(plan.constants, chunk)
 
 
 def _table(batches, key: str) -> pa.Table:
@@ -32,11 +32,11 @@ def _table(batches, key: str) -> pa.Table:
 @pytest.mark.parametrize("table, emit, key", [("engagement_events", events_batch, "event_id"),
                                               ("transactions", transactions_batch, "transaction_id")])
 def test_a_chunk_in_pieces_makes_exactly_the_rows_of_the_whole_chunk(plan, viral_chunk, table, emit, key):
-    whole = _table([emit(plan.job, viral_chunk)], key)
+    whole = _table([emit(plan.constants, viral_chunk)], key)
     most = whole.num_rows // 7
     parts = list(pieces(viral_chunk, table, most))
     assert len(parts) >= 7
-    batches = [emit(plan.job, p) for p in parts]
+    batches = [emit(plan.constants, p) for p in parts]
     assert max(b.num_rows for b in batches) <= 1.5 * most  # pieces of events are by patron: about even
     assert _table(batches, key).equals(whole)
 
@@ -47,7 +47,7 @@ def test_a_chunk_under_the_bound_is_one_piece(viral_chunk):
 
 
 def test_the_viral_creators_extra_patrons_count_in_the_planned_work(plan):
-    viral = plan.creators["creator_id"] == plan.job.anomalies.viral_creator
+    viral = plan.creators["creator_id"] == plan.constants.anomalies.viral_creator
     base, planned = creator_work(plan.cal, plan.creators), plan.expected_work()
     assert np.array_equal(planned[~viral], base[~viral])
     # 1,000 extra patrons at 2x, arriving with 17 months left: each stays for months, not for all of them

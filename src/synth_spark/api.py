@@ -30,8 +30,8 @@ from synth_spark import options
 from synth_spark.config import Config, ConfigError, given_once, load_config
 from synth_spark.job.as_of import snapshots
 from synth_spark.job.catalog import generate_tables
-from synth_spark.job.derived import simulation
-from synth_spark.job.emitters import Shared
+from synth_spark.job.derived import chunk_states
+from synth_spark.job.emitters import CreatorsByTask
 from synth_spark.job.generate import Result, generate, table_frames, task_frame
 from synth_spark.manifest import LAYOUTS, MAX_PARTITIONS
 from synth_spark.progress import Progress
@@ -157,7 +157,7 @@ class Generator:
         with workers_python(self.spark):
             if self._states is None:
                 tasks = self._tasks()
-                self._states = simulation(task_frame(self.spark, Shared.of(self.plan, tasks), tasks), self.plan.job)
+                self._states = chunk_states(task_frame(self.spark, CreatorsByTask.of(self.plan, tasks), tasks), self.plan.constants)
             full = table_frames(self.spark, self.plan, self._states, history=self.as_of is not None)
         tables_now = full if self.as_of is None else snapshots(full, self.as_of)
         return {t: tables_now[t] for t in wanted}
@@ -189,7 +189,7 @@ class Generator:
             raise ConfigError("formats: delta needs Delta Lake configured in the session (spark.sql.extensions and "
                               "spark.sql.catalog.spark_catalog, e.g. delta-spark's configure_spark_with_delta_pip); "
                               "or leave delta out")
-        where = None if path is None else _option(options.out, str(path))
+        where = None if path is None else _option(options.destination, str(path))
         if isinstance(where, Path):
             check_writable(where)
         name = None if database is None else _option(options.database, database)

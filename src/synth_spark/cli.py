@@ -26,7 +26,7 @@ from synth_spark.simulation.plan import refuse_unplannable
 from synth_spark.vocabulary import ANOMALY_TYPES
 
 
-def _settled_remote(args: argparse.Namespace, argv: list[str]) -> None:
+def _settle_remote(args: argparse.Namespace, argv: list[str]) -> None:
     """``--remote`` (or ``SPARK_REMOTE``) stands in for the master: ``sc://`` masters make Spark
     Connect sessions (``session.build_session``). An explicit ``--master`` wins over ``SPARK_REMOTE``."""
     given_master = any(a == "--master" or a.startswith("--master=") for a in argv)
@@ -54,7 +54,7 @@ def _merge(base: dict, more: dict) -> dict:
     return out
 
 
-def _settled_generate_args(args: argparse.Namespace, argv: list[str]) -> None:
+def _settle_destination(args: argparse.Namespace, argv: list[str]) -> None:
     """One output folder: the argument (or, the older way, --out with a note). changes: run_changes."""
     if args.command == "changes":
         _conf_note(argv)
@@ -86,7 +86,7 @@ def _conf_note(argv: list[str]) -> None:
         print("synth-spark: note: --conf is the older name of --config (spark-submit has a --conf of its own)", file=sys.stderr)
 
 
-def _settled_dataset(args: argparse.Namespace) -> None:
+def _settle_dataset(args: argparse.Namespace) -> None:
     """A command that reads a dataset reads one: a folder, or a database of the catalog."""
     if args.dataset is not None and args.database is not None:
         raise ConfigError(f"--database: {args.database} and the folder {str(args.dataset)!r} both name the dataset; give one")
@@ -286,11 +286,11 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
         if command != "check" or args.database is not None:  # check reads files with DuckDB, not Spark
             require(command, "spark")
         if command in ("generate", "changes"):
-            _settled_generate_args(args, argv)
+            _settle_destination(args, argv)
         if command in ("validate", "check", "verify"):
-            _settled_dataset(args)
+            _settle_dataset(args)
         if hasattr(args, "remote"):
-            _settled_remote(args, argv)
+            _settle_remote(args, argv)
         if getattr(args, "database", None) is not None and (getattr(args, "master", None) or "").startswith("sc://"):
             raise ConfigError("--database: catalog tables are not written or read over Spark Connect yet (they are "
                               "staged through the driver's file system); run with --master")

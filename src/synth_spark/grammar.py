@@ -60,10 +60,10 @@ def _nearest(given: str, known: list[str]) -> str:
 
 def add_generate_options(p: argparse.ArgumentParser, default_master: str | None, snapshot: bool = True) -> None:
     if snapshot:
-        p.add_argument("dataset", nargs="?", type=options.out, default=None, metavar="DATASET",
+        p.add_argument("dataset", nargs="?", type=options.destination, default=None, metavar="DATASET",
                        help="output folder (created if missing): a local path, or a Hadoop FileSystem URI "
                             "such as s3a://bucket/prefix with its connector on the classpath")
-        p.add_argument("--out", type=options.out, default=None, help=argparse.SUPPRESS)  # the older form of DATASET
+        p.add_argument("--out", type=options.destination, default=None, help=argparse.SUPPRESS)  # the older form of DATASET
     p.add_argument("--scale", type=options.scale, default=None, metavar="FACTOR",
                    help="size factor: 1 = 500 creators, 15k patrons (default from config: 1)")
     p.add_argument("--seed", type=options.seed, default=None, metavar="N", help="run seed (default from config: 42)")
@@ -143,7 +143,7 @@ def build_parser(default_master: str | None) -> argparse.ArgumentParser:
     chg.add_argument("snapshot", nargs="?", default=None, metavar="SNAPSHOT",
                      help="a folder written by 'synth-spark generate --as-of DAY': its seed, scale, config and day "
                           "are the run's")
-    chg.add_argument("--out", type=options.out, required=False, default=None, metavar="FOLDER",
+    chg.add_argument("--out", type=options.destination, required=False, default=None, metavar="FOLDER",
                      help="where the batches go: FOLDER/changes/, never inside the snapshot (default: the folder "
                           "SNAPSHOT-feed beside the snapshot)")
     chg.add_argument("--from", dest="first", type=options.day("--from"), default=None, metavar="YYYY-MM-DD",

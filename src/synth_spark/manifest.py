@@ -62,7 +62,7 @@ def header(plan) -> dict:
 def build(plan, formats: list[str], partitions: int, rows: dict[str, int], checksums: dict[str, str],
           paths: dict[str, dict[str, str]], as_of: dt.date | None = None, layout: str = "tasks") -> dict:
     """The manifest of a generated dataset (``plan``: the run's simulation.plan.Plan)."""
-    cfg, job = plan.cfg, plan.job
+    cfg, job = plan.cfg, plan.constants
     creators = plan.creators
     joined = creators["joined_month"]
     return {

@@ -120,7 +120,7 @@ def memory(text: str) -> str:
     return text.strip().lower()
 
 
-def out(text: str) -> Path | str:
+def destination(text: str) -> Path | str:
     """``--out``: a URI as it is, a local path made absolute (Hadoop would read ``a:b`` as a scheme)."""
     if not text.strip():
         raise argparse.ArgumentTypeError("DATASET: an empty path is not allowed; give a folder, e.g. out/1x")

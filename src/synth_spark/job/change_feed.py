@@ -39,7 +39,7 @@ def days_between(first: dt.date, last: dt.date) -> list[dt.date]:
 def stage_batches(spark: SparkSession, plan: Plan, staging: Staging, partitions: int, progress: Progress,
                   first: dt.date, last: dt.date, fmt: str = "parquet") -> dict[str, DataFrame]:
     """Simulate once, then write every table's daily batches of ``first``..``last`` to ``staging``'s
-    ``fmt`` folder (partitioned by day): the batches, read back, by table. Shared by ``changes``
+    ``fmt`` folder (partitioned by day): the batches, read back, by table. CreatorsByTask by ``changes``
     and ``advance``."""
     full = {t: read_parquet(spark, p) for t, p in
             stage_simulation(spark, plan, staging, partitions, progress, "history", history=True).items()}

@@ -19,7 +19,7 @@ from synth_spark.job.emitters import (
     NEEDS,
     PATRON_PARTS_DDL,
     STATE_DDL,
-    Job,
+    RunConstants,
     decoded,
     events_batch,
     history_batch,
@@ -59,15 +59,15 @@ def emitted_schema(table: str) -> StructType:
     return StructType(fields)
 
 
-def simulation(tasks: DataFrame, job: Job) -> DataFrame:
+def chunk_states(tasks: DataFrame, job: RunConstants) -> DataFrame:
     """Every chunk of creators simulated once, kept on the executors' disks for the table passes
     (``unpersist`` it when they are done): ``tasks`` holds one task per partition with its chunks
     (``generate.task_frame``)."""
     return tasks.mapInArrow(simulating_mapper(job), STATE_DDL).persist(StorageLevel.DISK_ONLY)
 
 
-def simulated(states: DataFrame, job: Job, table: str, tally=None) -> DataFrame:
-    """One simulated table from the :func:`simulation`'s states (each chunk's rows counted in
+def emitted_table(states: DataFrame, job: RunConstants, table: str, tally=None) -> DataFrame:
+    """One simulated table from the :func:`chunk_states`'s states (each chunk's rows counted in
     ``tally``, an accumulator, when given: job/keys.py)."""
     rows = states.select(*NEEDS[table]).mapInArrow(mapper(job, _EMITTERS[table], table, tally), emitted_schema(table))
     if table == "pledges":
@@ -102,7 +102,7 @@ def tiers_frame(spark: SparkSession, tiers: dict[str, np.ndarray]) -> DataFrame:
                .select(*columns("tiers")))
 
 
-def creators_frame(spark: SparkSession, job: Job, creators: dict[str, np.ndarray], pledges: DataFrame,
+def creators_frame(spark: SparkSession, job: RunConstants, creators: dict[str, np.ndarray], pledges: DataFrame,
                    posts: DataFrame) -> DataFrame:
     base = arrow_frame(spark, creators, "creator_id bigint, creator_name string, email string, category string, "
                        "subcategory string, country_code string, currency_code string, plan_type string, "
@@ -132,7 +132,7 @@ def anomalies_frame(spark: SparkSession, rows: list[dict]) -> DataFrame:
     return spark.createDataFrame([tuple(r[c] for c in columns(GROUND_TRUTH)) for r in data], schema("anomalies"))
 
 
-def patron_identity(job: Job, patron_id: np.ndarray, first_t: np.ndarray) -> dict[str, np.ndarray]:
+def patron_identity(job: RunConstants, patron_id: np.ndarray, first_t: np.ndarray) -> dict[str, np.ndarray]:
     """Name, email, country and sign-up time of patrons: functions of (seed, patron_id)."""
     seed = job.cfg.seed
     country = identity.draw_country(uniform(seed, streams.PATRON_COUNTRY, patron_id))
@@ -159,7 +159,7 @@ def patron_identity(job: Job, patron_id: np.ndarray, first_t: np.ndarray) -> dic
     }
 
 
-def _patron_mapper(job: Job):
+def _patron_mapper(job: RunConstants):
     """Per-patron aggregates (one row per patron) in, published patrons rows out: the identity is
     drawn here, so no join brings it back to the aggregates."""
 
@@ -186,8 +186,8 @@ def _patron_mapper(job: Job):
     return run
 
 
-def patrons_frame(job: Job, parts: DataFrame) -> DataFrame:
-    """The patrons from every chunk's part (``simulated(states, job, "patron_parts")``)."""
+def patrons_frame(job: RunConstants, parts: DataFrame) -> DataFrame:
+    """The patrons from every chunk's part (``emitted_table(states, job, "patron_parts")``)."""
     totals = parts.groupBy("patron_id").agg(
         F.min("first_pledge_at").alias("first_pledge_at"), F.max("any_active").alias("any_active"),
         F.max("any_paused").alias("any_paused"), F.sum("spend_cents").alias("spend_cents"))

@@ -28,7 +28,7 @@ from synth_spark.simulation.creators import tier_ranks
 from synth_spark.simulation.engagement import MAX_EVENTS_PER_MONTH, draw_events
 from synth_spark.simulation.lifecycle import Lifecycle, simulate
 from synth_spark.simulation.patron_parts import patron_parts
-from synth_spark.simulation.plan import Job
+from synth_spark.simulation.plan import RunConstants
 from synth_spark.simulation.posts import (
     draw_posts,
     monthly_post_counts,
@@ -56,12 +56,12 @@ OUTPUT_BATCH_ROWS = 200_000
 #: most rows of a table made from one piece of a chunk (see :func:`pieces`): about 400 MB of a
 #: Python worker's memory for the events, the most costly per row
 PIECE_ROWS = 1_000_000
-#: the columns of :meth:`Shared.task_rows`
+#: the columns of :meth:`CreatorsByTask.task_rows`
 TASK, CHUNKS = "task", "chunks"
 
 
 @dataclass(frozen=True)
-class Shared:
+class CreatorsByTask:
     """The creators' simulation parameters and which of them each task simulates; each task
     receives only its own chunks, as data (:meth:`task_rows`)."""
 
@@ -69,7 +69,7 @@ class Shared:
     workload: Workload
 
     @classmethod
-    def of(cls, plan, tasks: int) -> "Shared":
+    def of(cls, plan, tasks: int) -> "CreatorsByTask":
         """The plan's creators spread over ``tasks`` tasks by their expected work."""
         work = plan.expected_work()
         return cls(plan.simulation_columns(), Workload.balance(work, plan.creators["creator_id"], tasks))
@@ -118,19 +118,19 @@ class Simulated:
     life: Lifecycle
 
 
-def simulate_chunk(job: Job, cre: dict[str, np.ndarray]) -> Simulated:
+def simulate_chunk(job: RunConstants, cre: dict[str, np.ndarray]) -> Simulated:
     counts = monthly_post_counts(job.cfg, job.cal, cre, job.anomalies)
     posts = draw_posts(job.cfg, job.cal, cre, counts, job.anomalies.departure_of(cre["creator_id"]))
     life = simulate(job.cfg, job.cal, cre, posts, window_post_counts(counts), job.pool, job.churn_norm, job.anomalies)
     return Simulated(cre, posts, counts, life)
 
 
-def _simulated(job: Job, chunk: Simulated | dict[str, np.ndarray]) -> Simulated:
+def _simulated(job: RunConstants, chunk: Simulated | dict[str, np.ndarray]) -> Simulated:
     """Emitters take a simulated chunk, or a chunk of creators to simulate (tests, tools)."""
     return chunk if isinstance(chunk, Simulated) else simulate_chunk(job, chunk)
 
 
-def posts_batch(job: Job, chunk: Simulated | dict[str, np.ndarray]) -> pa.RecordBatch:
+def posts_batch(job: RunConstants, chunk: Simulated | dict[str, np.ndarray]) -> pa.RecordBatch:
     seed = job.cfg.seed
     sim = _simulated(job, chunk)
     cre, p = sim.creators, sim.posts
@@ -150,7 +150,7 @@ def posts_batch(job: Job, chunk: Simulated | dict[str, np.ndarray]) -> pa.Record
     })
 
 
-def pledges_batch(job: Job, chunk: Simulated | dict[str, np.ndarray]) -> pa.RecordBatch:
+def pledges_batch(job: RunConstants, chunk: Simulated | dict[str, np.ndarray]) -> pa.RecordBatch:
     """Every column of the pledges but ``is_first_pledge``, which needs the patron's other creators."""
     cal = job.cal
     sim = _simulated(job, chunk)
@@ -178,7 +178,7 @@ HISTORY_DDL = ("pledge_id bigint, kind string, at timestamp, until timestamp, fr
                "from_amount_usd decimal(10,2)")
 
 
-def history_batch(job: Job, chunk: Simulated | dict[str, np.ndarray]) -> pa.RecordBatch:
+def history_batch(job: RunConstants, chunk: Simulated | dict[str, np.ndarray]) -> pa.RecordBatch:
     sim = _simulated(job, chunk)
     cre, life = sim.creators, sim.life
     pl, pauses, moves = life.pledges, life.pauses, life.moves
@@ -201,7 +201,7 @@ def history_batch(job: Job, chunk: Simulated | dict[str, np.ndarray]) -> pa.Reco
     })
 
 
-def transactions_batch(job: Job, chunk: Simulated | dict[str, np.ndarray]) -> pa.RecordBatch:
+def transactions_batch(job: RunConstants, chunk: Simulated | dict[str, np.ndarray]) -> pa.RecordBatch:
     cal = job.cal
     sim = _simulated(job, chunk)
     cre, life = sim.creators, sim.life
@@ -232,7 +232,7 @@ def transactions_batch(job: Job, chunk: Simulated | dict[str, np.ndarray]) -> pa
     })
 
 
-def events_batch(job: Job, chunk: Simulated | dict[str, np.ndarray]) -> pa.RecordBatch:
+def events_batch(job: RunConstants, chunk: Simulated | dict[str, np.ndarray]) -> pa.RecordBatch:
     sim = _simulated(job, chunk)
     cre = sim.creators
     ev = draw_events(job.cfg, job.cal, sim.posts, sim.life)
@@ -250,7 +250,7 @@ def events_batch(job: Job, chunk: Simulated | dict[str, np.ndarray]) -> pa.Recor
 PATRON_PARTS_DDL = "patron_id bigint, first_pledge_at timestamp, any_active int, any_paused int, spend_cents bigint"
 
 
-def patron_parts_batch(job: Job, chunk: Simulated | dict[str, np.ndarray]) -> pa.RecordBatch:
+def patron_parts_batch(job: RunConstants, chunk: Simulated | dict[str, np.ndarray]) -> pa.RecordBatch:
     parts = patron_parts(job.cal, _simulated(job, chunk).life)
     return pa.RecordBatch.from_pydict({
         "patron_id": parts["patron_id"],
@@ -319,8 +319,8 @@ def from_state(row: dict[str, bytes]) -> Simulated:
                      Lifecycle(part.get("pledges", {}), part.get("attempts", {}), part.get("engaged", {}), pauses, moves))
 
 
-def simulating_mapper(job: Job):
-    """A ``mapInArrow`` function over :meth:`Shared.task_rows`: simulates each chunk of creators of
+def simulating_mapper(job: RunConstants):
+    """A ``mapInArrow`` function over :meth:`CreatorsByTask.task_rows`: simulates each chunk of creators of
     each task it is given and yields its state (:data:`STATE_PARTS`)."""
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -343,7 +343,7 @@ def chunk_keys(table: str, sim: Simulated) -> ChunkKeys | None:
     return ChunkKeys(table, int(sim.creators["creator_id"][0]), parents)
 
 
-def mapper(job: Job, emit: Callable[[Job, Simulated], pa.RecordBatch], table: str, tally=None):
+def mapper(job: RunConstants, emit: Callable[[RunConstants, Simulated], pa.RecordBatch], table: str, tally=None):
     """A ``mapInArrow`` function over the simulating pass's rows (some of their parts): runs ``emit``
     on each piece of each chunk (:func:`pieces` of ``table``), and checks the chunk's keys once all
     its pieces are made (job/chunk_keys.py), adding its rows to ``tally`` (an accumulator) if given."""

@@ -21,13 +21,13 @@ from synth_spark.job.chunk_keys import BrokenKeys, check_chunks, planned_rows
 from synth_spark.job.chunk_keys import one_line as chunk_failure
 from synth_spark.job.derived import (
     anomalies_frame,
+    chunk_states,
     creators_frame,
+    emitted_table,
     patrons_frame,
-    simulated,
-    simulation,
     tiers_frame,
 )
-from synth_spark.job.emitters import TASK, Shared
+from synth_spark.job.emitters import TASK, CreatorsByTask
 from synth_spark.job.keys import check_keys, made_by_table, made_rows
 from synth_spark.job.layout import arranged
 from synth_spark.job.writers import Staging, read_parquet
@@ -64,7 +64,7 @@ class Result:
     manifest: dict
 
 
-def task_frame(spark: SparkSession, spread: Shared, tasks: int) -> DataFrame:
+def task_frame(spark: SparkSession, spread: CreatorsByTask, tasks: int) -> DataFrame:
     """One row per generation task, task ``i`` in partition ``i``, with the chunks of creators it
     simulates. The chunks are a small table broadcast-joined to the task numbers: the task side is
     never shuffled (so balance is the workload's), and no ``sparkContext`` is needed (Spark Connect)."""
@@ -139,16 +139,16 @@ def generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], pa
 def table_frames(spark: SparkSession, plan: Plan, states: DataFrame, history: bool = False,
                  tally=None) -> dict[str, DataFrame]:
     """Every output table (and, with ``history``, the pledges' pauses and tier changes) as a
-    DataFrame over the :func:`simulation`'s states, in the published schemas; nothing runs yet.
+    DataFrame over the :func:`chunk_states`'s states, in the published schemas; nothing runs yet.
     ``tally``: the accumulator each chunk adds its simulated tables' rows to (job/keys.py)."""
-    job = plan.job
-    frames = {table: simulated(states, job, table, tally) for table in SIMULATED}
-    frames["patrons"] = patrons_frame(job, simulated(states, job, "patron_parts"))
+    job = plan.constants
+    frames = {table: emitted_table(states, job, table, tally) for table in SIMULATED}
+    frames["patrons"] = patrons_frame(job, emitted_table(states, job, "patron_parts"))
     frames["tiers"] = tiers_frame(spark, plan.tiers)
     frames["creators"] = creators_frame(spark, job, plan.creators, frames["pledges"], frames["posts"])
     frames[GROUND_TRUTH] = anomalies_frame(spark, list(plan.truth))
     if history:
-        frames[HISTORY] = simulated(states, job, HISTORY)
+        frames[HISTORY] = emitted_table(states, job, HISTORY)
     return frames
 
 
@@ -157,12 +157,12 @@ def stage_simulation(spark: SparkSession, plan: Plan, staging: Staging, partitio
     """Simulate every table and write its final rows to ``staging``'s ``fmt`` folder (checksums
     kept for "parquet"), with the pledges' history when asked: where each table went. Each chunk
     checks its simulated tables' keys as it makes them (rows counted in ``tally`` when given)."""
-    job, creators = plan.job, plan.creators
-    spread = Shared.of(plan, partitions)
+    job, creators = plan.constants, plan.creators
+    spread = CreatorsByTask.of(plan, partitions)
     check_chunks((spread.creators["creator_id"][rows] for task in range(partitions)
                   for rows in spread.workload.chunks_of(task)), len(creators["creator_id"]))
     progress(f"{partitions} tasks, busiest expected at {spread.workload.imbalance:.2f}x the mean")
-    states = simulation(task_frame(spark, spread, partitions), job)
+    states = chunk_states(task_frame(spark, spread, partitions), job)
     try:
         def write(df: DataFrame, table: str) -> Path:
             return staging.write_parquet(df, table, fmt)

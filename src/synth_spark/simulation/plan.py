@@ -19,7 +19,7 @@ from synth_spark.simulation.workload import creator_work
 
 
 @dataclass(frozen=True)
-class Job:
+class RunConstants:
     """What every executor needs besides its creators: small, pickled once per task."""
 
     cfg: Config
@@ -28,7 +28,7 @@ class Job:
     anomalies: AnomalyPlan = NO_ANOMALIES
 
     @classmethod
-    def plan(cls, cfg: Config, cal: Calendar, creators: dict[str, np.ndarray]) -> "Job":
+    def plan(cls, cfg: Config, cal: Calendar, creators: dict[str, np.ndarray]) -> "RunConstants":
         """The population-level constants, computed once on the driver from all creators."""
         norm = population_normaliser(cfg, creators, expected_pledge_months(cal, creators))
         pool = patron_pool(cfg.n_patrons, expected_pledges(cfg, cal, creators, norm))
@@ -47,7 +47,7 @@ def _frozen(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 @dataclass(frozen=True)
 class Plan:
-    job: Job
+    constants: RunConstants
     #: every creator's identity columns and simulation parameters, ``departed_t`` included
     creators: dict[str, np.ndarray]
     tiers: dict[str, np.ndarray]
@@ -59,25 +59,25 @@ class Plan:
         cal = Calendar(cfg.window)
         creators = draw_creators(cfg, cal)
         tiers = draw_tiers(cfg, creators)
-        job = Job.plan(cfg, cal, creators)
+        job = RunConstants.plan(cfg, cal, creators)
         # a creator that never leaves departs "after the window": one comparison serves both
         creators["departed_t"] = np.minimum(job.anomalies.departure_of(creators["creator_id"]), cal.end + 1)
         return cls(job, _frozen(creators), _frozen(tiers), tuple(ground_truth(cfg, cal, job.anomalies)))
 
     @property
     def cfg(self) -> Config:
-        return self.job.cfg
+        return self.constants.cfg
 
     @property
     def cal(self) -> Calendar:
-        return self.job.cal
+        return self.constants.cal
 
     def expected_work(self) -> np.ndarray:
         """Each creator's expected pledge-months (:func:`creator_work`), the viral creator's extra
         patrons included: they grow with the scale (500 per unit), and at 1000x left out they made
         the creator's task about 7 times the others' while the plan called it average."""
         work = creator_work(self.cal, self.creators)
-        a = self.job.anomalies
+        a = self.constants.anomalies
         if a.viral_patrons:
             stay = survival(self.cfg)[:max(self.cal.months - a.viral_month, 0)].sum()
             work[self.creators["creator_id"] == a.viral_creator] += a.viral_patrons * stay
