@@ -33,7 +33,7 @@ from synth_spark.job.catalog import generate_tables
 from synth_spark.job.derived import chunk_states
 from synth_spark.job.emitters import CreatorsByTask
 from synth_spark.job.generate import Result, generate, table_frames, task_frame
-from synth_spark.manifest import LAYOUTS, MAX_PARTITIONS
+from synth_spark.manifest import LAYOUTS, MAX_PARTITIONS, Format
 from synth_spark.progress import Progress
 from synth_spark.publish.claim import Claim
 from synth_spark.publish.database import Database
@@ -182,10 +182,10 @@ class Generator:
         if formats is None:
             formats = ["delta"] if database is not None else ["parquet", "csv", "delta"]
         fmts = _option(options.formats, formats if isinstance(formats, str) else ",".join(formats))
-        if database is not None and fmts != ["delta"]:
+        if database is not None and fmts != [Format.DELTA]:
             raise ConfigError(f"formats: {','.join(fmts)} with a database; catalog tables are Delta tables: leave "
                               "formats out or give delta")
-        if "delta" in fmts and "DeltaSparkSessionExtension" not in (self.spark.conf.get("spark.sql.extensions", None) or ""):
+        if Format.DELTA in fmts and "DeltaSparkSessionExtension" not in (self.spark.conf.get("spark.sql.extensions", None) or ""):
             raise ConfigError("formats: delta needs Delta Lake configured in the session (spark.sql.extensions and "
                               "spark.sql.catalog.spark_catalog, e.g. delta-spark's configure_spark_with_delta_pip); "
                               "or leave delta out")

@@ -18,6 +18,7 @@ from synth_spark.config import ConfigError, given_once, load_config
 from synth_spark.extras import require
 from synth_spark.failures import EXIT_BAD_INPUT, EXIT_INTERRUPTED, JvmLog, reported
 from synth_spark.grammar import build_parser
+from synth_spark.manifest import Format
 from synth_spark.outcome import Outcome
 from synth_spark.progress import Progress
 from synth_spark.publish.storage import check_writable, resolve
@@ -65,7 +66,7 @@ def _settle_destination(args: argparse.Namespace, argv: list[str]) -> None:
         if given is not None:
             raise ConfigError(f"--database: {args.database} and the folder {str(given)!r} both say where the dataset goes; "
                               "give one")
-        if any(a == "--format" or a.startswith("--format=") for a in argv) and args.formats != ["delta"]:
+        if any(a == "--format" or a.startswith("--format=") for a in argv) and args.formats != [Format.DELTA]:
             raise ConfigError(f"--format: {','.join(args.formats)} with --database; catalog tables are Delta tables: "
                               "leave --format out or give delta")
         args.formats = ["delta"]
@@ -165,7 +166,7 @@ def _generate(args: argparse.Namespace, cfg, progress, out, claim) -> Outcome:
 
     progress(f"starting Spark ({args.master or 'spark-submit master'})")
     spark = build_session(args.master, partitions=args.partitions, driver_memory=args.driver_memory,
-                          delta="delta" in args.formats, extra=dict(args.spark_conf))
+                          delta=Format.DELTA in args.formats, extra=dict(args.spark_conf))
     check_server_sees(spark, out or args.dataset)
     if out is None:  # a URI: claimed once Spark can reach its file system
         out = resolve(spark, args.dataset)
@@ -202,7 +203,7 @@ def run_changes(args: argparse.Namespace) -> Outcome:
     with Claim(out, args.overwrite, progress):
         progress(f"starting Spark ({args.master or 'spark-submit master'})")
         spark = build_session(args.master, partitions=args.partitions, driver_memory=args.driver_memory,
-                              delta="delta" in args.formats, extra=dict(args.spark_conf))
+                              delta=Format.DELTA in args.formats, extra=dict(args.spark_conf))
         check_server_sees(spark, out)
         published = write_changes(spark, cfg, out, args.formats, args.first, args.last, args.partitions, progress,
                                   snapshot=snapshot)

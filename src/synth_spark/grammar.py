@@ -12,7 +12,7 @@ from pathlib import Path
 from synth_spark import __version__, options
 from synth_spark.config import ConfigError
 from synth_spark.failures import quoted, shortened
-from synth_spark.manifest import LAYOUTS, MAX_PARTITIONS
+from synth_spark.manifest import LAYOUTS, MAX_PARTITIONS, Format
 
 #: the commands, in the order --help lists them
 COMMANDS = ("generate", "changes", "advance", "validate", "check", "verify")
@@ -67,7 +67,7 @@ def add_generate_options(p: argparse.ArgumentParser, default_master: str | None,
     p.add_argument("--scale", type=options.scale, default=None, metavar="FACTOR",
                    help="size factor: 1 = 500 creators, 15k patrons (default from config: 1)")
     p.add_argument("--seed", type=options.seed, default=None, metavar="N", help="run seed (default from config: 42)")
-    add_format_option(p, "formats to write", ["parquet", "csv", "delta"], "all three")
+    add_format_option(p, "formats to write", [Format.PARQUET, Format.CSV, Format.DELTA], "all three")
     p.add_argument("--config", "--conf", dest="config", type=options.conf_file, default=None, metavar="FILE",
                    help="YAML settings over conf/default.yaml (--conf is the older name)")
     p.add_argument("--set", dest="settings", type=options.setting, action="append", default=[], metavar="KEY.PATH=VALUE",

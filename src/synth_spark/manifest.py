@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import platform
 import uuid
+from enum import StrEnum
 from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
@@ -21,7 +22,18 @@ from synth_spark.vocabulary import GROUND_TRUTH, OUTPUT_TABLES, SIZE_TIERS, TABL
 
 MANIFEST = "_manifest.json"
 GENERATOR = "synth-spark"
-FORMATS = ("parquet", "delta", "csv")
+
+
+class Format(StrEnum):
+    """A format a dataset's tables are written in: its value is how ``--format``, the manifest and
+    the folders name it (a ``str``, so a manifest read back compares equal to it)."""
+
+    PARQUET = "parquet"
+    DELTA = "delta"
+    CSV = "csv"
+
+
+FORMATS = tuple(Format)
 #: the files of the large tables: a file per generation task, or each covering its own stretch of
 #: time (job/layout.py); the manifest records which
 LAYOUTS = ("tasks", "time")
@@ -173,7 +185,7 @@ def entries(manifest: dict, where: str = "DATASET") -> list[str]:
         if not isinstance(paths, dict):
             raise ConfigError(f"{where}: the manifest's entry for {table!r} lists no paths")
         for fmt, rel in paths.items():
-            allowed = {f"{fmt}/{table}"} | ({f"csv/{table}.csv"} if fmt == "csv" else set())
+            allowed = {f"{fmt}/{table}"} | ({f"csv/{table}.csv"} if fmt == Format.CSV else set())
             if fmt not in FORMATS or not isinstance(rel, str) or rel not in allowed:
                 what = " or ".join(sorted(allowed)) if fmt in FORMATS else "a format of " + ", ".join(FORMATS)
                 raise ConfigError(f"{where}: the manifest's path {quoted(rel)} for {table} ({fmt}) is not one synth-spark "

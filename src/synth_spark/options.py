@@ -13,7 +13,7 @@ from pathlib import Path
 from synth_spark.config import MAX_SCALE, ConfigError
 from synth_spark.config.yaml_file import MAX_DEPTH, parse_yaml
 from synth_spark.failures import quoted
-from synth_spark.manifest import FORMATS
+from synth_spark.manifest import FORMATS, Format
 from synth_spark.publish.storage import location
 from synth_spark.runtime.data_settings import DATA_SETTINGS
 
@@ -169,13 +169,14 @@ def conf_file(text: str) -> Path:
     return Path(text)
 
 
-def formats(text: str) -> list[str]:
+def formats(text: str) -> list[Format]:
+    """``--format``: a comma list, read once into formats (repeats dropped, the order kept)."""
     items = [f.strip().lower() for f in text.split(",") if f.strip()]
     bad = [f for f in items if f not in FORMATS]
     if bad or not items:
         raise argparse.ArgumentTypeError(
             f"--format: {quoted(bad[0] if bad else text)} is not a format; allowed: a comma list of {', '.join(FORMATS)}")
-    return list(dict.fromkeys(items))
+    return [Format(f) for f in dict.fromkeys(items)]
 
 
 _KEY_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")

@@ -27,6 +27,7 @@ from typing import TextIO
 from synth_spark.config import config_from_manifest
 from synth_spark.extras import require
 from synth_spark.failures import ConfigError, EnvironmentProblem, quoted
+from synth_spark.manifest import Format
 from synth_spark.manifest import check as check_manifest
 from synth_spark.manifest import read as read_manifest
 from synth_spark.outcome import Outcome
@@ -206,7 +207,7 @@ def run_check(dataset: Path | None, fmt: str = "parquet", select: str | None = N
     dbt_vars_ = dbt_vars(dataset, fmt, *catalog) if catalog else dbt_vars(dataset, fmt, manifest)
     project = project_dir()
     extension_dir = duckdb_extension_dir()
-    if fmt == "delta":
+    if fmt == Format.DELTA:
         require_delta_extension(extension_dir)
 
     with tempfile.TemporaryDirectory(prefix="synth-spark-check-") as tmp:
@@ -253,7 +254,7 @@ def catalog_dataset(spark, name: str) -> tuple[dict, dict[str, str]]:
 
 def _refuse_advancing(dataset: Path, fmt: str) -> None:
     """DuckDB reads a Delta table's latest version: during an advance, some tables' next days."""
-    if fmt == "delta" and (dataset / ADVANCING).exists():
+    if fmt == Format.DELTA and (dataset / ADVANCING).exists():
         raise ConfigError(f"DATASET: {dataset} is being advanced by another synth-spark run (or one that did not finish "
                           "left its Delta tables ahead of its manifest); run check when it ends, or after the next advance")
 
@@ -276,7 +277,7 @@ def main(dataset: Path | None, formats: list[str], select: str | None = None, wo
         selection(select)  # before a session starts for a database
     catalog = reading = manifest = None
     if database is not None:
-        if formats != ["delta"]:
+        if formats != [Format.DELTA]:
             raise ConfigError(f"--format: a database holds Delta tables; give --format delta (not {','.join(formats)})")
         from synth_spark.publish.database import Database  # Spark's side: a database is read through a session
         from synth_spark.runtime.session import build_session

@@ -22,6 +22,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from synth_spark.config import ConfigError
 from synth_spark.failures import one_line
+from synth_spark.manifest import Format
 from synth_spark.manifest import check as check_manifest
 from synth_spark.manifest import read as read_manifest
 from synth_spark.outcome import Outcome
@@ -57,7 +58,7 @@ def check_one(spark: SparkSession, root: Path, table: str, fmt: str, entry: dict
     path = root / rel
     if not path.exists():
         return Line(table, fmt, rel, MISSING, f"{rel} is missing")
-    version = version if fmt == "delta" else None
+    version = version if fmt == Format.DELTA else None
     return judged(table, fmt, rel, lambda: read_table(spark, fmt, path, table, version), entry)
 
 
@@ -168,7 +169,7 @@ def main(dataset: Path | None, master: str | None, database: str | None = None,
     progress(f"starting Spark ({master or 'spark-submit master'})")
     # a URI's manifest is read through the session's file system: Delta is configured in case it lists it
     spark = build_session(master, app_name="synth-spark-verify",
-                          delta=not local or "delta" in chosen(held, formats), extra=spark_conf)
+                          delta=not local or Format.DELTA in chosen(held, formats), extra=spark_conf)
     check_server_sees(spark, dataset)
     if not local:
         dataset = resolve(spark, dataset)

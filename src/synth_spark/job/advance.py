@@ -28,6 +28,7 @@ from synth_spark.job.change_feed import days_between, run_partitions, stage_batc
 from synth_spark.job.changes import BATCH_DATE, CHANGE_TYPE
 from synth_spark.job.generate import CONCURRENT_JOBS
 from synth_spark.job.writers import Staging
+from synth_spark.manifest import Format
 from synth_spark.progress import Progress
 from synth_spark.publish.dataset_folder import ADVANCING
 from synth_spark.publish.storage import write_synced
@@ -38,10 +39,10 @@ from synth_spark.vocabulary import TABLE_ORDER, columns
 
 def refuse_unadvanceable(dataset: Path, m: dict, to: dt.date) -> dt.date:
     """The snapshot's day, or one line saying why this dataset cannot be advanced to ``to``."""
-    if "delta" not in m.get("formats", []):
+    if Format.DELTA not in m.get("formats", []):
         raise ConfigError(f"DATASET: {str(dataset)!r} has no Delta tables; generate it with --format delta and --as-of")
-    if m["formats"] != ["delta"]:
-        others = ", ".join(f for f in m["formats"] if f != "delta")
+    if m["formats"] != [Format.DELTA]:
+        others = ", ".join(f for f in m["formats"] if f != Format.DELTA)
         raise ConfigError(f"DATASET: {str(dataset)!r} also holds {others}, which advance would leave behind; "
                           "generate the snapshot with --format delta only")
     if not m.get("as_of"):

@@ -21,6 +21,7 @@ from synth_spark.continuation import CONTINUES, continued
 from synth_spark.job.changes import BATCH_DATE, CHANGE_TYPE, change_batches, change_schema
 from synth_spark.job.generate import concurrently, stage_simulation
 from synth_spark.job.writers import Staging, read_parquet
+from synth_spark.manifest import Format
 from synth_spark.progress import Progress
 from synth_spark.runtime.session import cores
 from synth_spark.runtime.tables import checksums_by
@@ -74,7 +75,7 @@ def write_changes(spark: SparkSession, cfg: Config, out: Path, formats: list[str
         paths = {t: {} for t in TABLE_ORDER}
         copies = {}
         for table in TABLE_ORDER:
-            if "parquet" in formats:
+            if Format.PARQUET in formats:
                 paths[table]["parquet"] = f"parquet/{table}"
             df = batches[table]
             for fmt in ("delta", "csv"):
@@ -85,7 +86,7 @@ def write_changes(spark: SparkSession, cfg: Config, out: Path, formats: list[str
             paths[table][fmt] = name
         for table in TABLE_ORDER:
             tables[table]["paths"] = paths[table]
-            if "csv" in formats:
+            if Format.CSV in formats:
                 _fill_empty_csv_days(staging.path("csv", table), change_schema(table), tables[table]["days"])
         published = _manifest(plan, formats, partitions, first, last, tables,
                               seconds=time.monotonic() - progress.started)
@@ -104,7 +105,7 @@ def _write_batches(df: DataFrame, path: Path) -> Path:
 
 def _copy(df: DataFrame, path: Path, fmt: str) -> None:
     writer = df.write.mode("overwrite").partitionBy(BATCH_DATE)
-    if fmt == "delta":
+    if fmt == Format.DELTA:
         writer.format("delta").save(str(path))
     else:
         from synth_spark.runtime.tables import CSV_TIME_ZONE, CSV_TIMESTAMP_FORMAT

@@ -31,7 +31,7 @@ from synth_spark.job.emitters import TASK, CreatorsByTask
 from synth_spark.job.keys import check_keys, made_by_table, made_rows
 from synth_spark.job.layout import arranged
 from synth_spark.job.writers import Staging, read_parquet
-from synth_spark.manifest import MANIFEST
+from synth_spark.manifest import MANIFEST, Format
 from synth_spark.progress import Progress
 from synth_spark.publish.claim import Claim
 from synth_spark.runtime.connect import is_connect
@@ -243,13 +243,13 @@ def _generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], p
         paths: dict[str, dict[str, str]] = {t: {} for t in OUTPUT_TABLES}
         copies: dict[str, Callable[[], str]] = {}
         for table in OUTPUT_TABLES:
-            if "parquet" in formats:
+            if Format.PARQUET in formats:
                 paths[table]["parquet"] = f"parquet/{table}"
             # a copy reads the staged files packed into fewer tasks: laid out again
             df = arranged(read_parquet(spark, staged[table]), table, partitions, layout, cfg.window.months)
-            if "delta" in formats:
+            if Format.DELTA in formats:
                 copies[f"delta/{table}"] = lambda df=df, t=table: str(staging.write_delta(df, t).relative_to(staging.root))
-            if "csv" in formats:
+            if Format.CSV in formats:
                 copies[f"csv/{table}"] = (lambda df=df, t=table:
                                           str(staging.write_csv(df, t, rows[t]).relative_to(staging.root)))
         for name, path in concurrently(spark, progress, copies).items():

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pyspark.sql import DataFrame, Observation, SparkSession
 
+from synth_spark.manifest import Format
 from synth_spark.publish import journal
 from synth_spark.publish.dataset_folder import make_staging
 from synth_spark.publish.storage import HadoopPath, remove_tree
@@ -45,7 +46,7 @@ class Staging:
         is taken from the rows on their way to the files (an observation, so no second read) and kept
         in ``self.checksums``."""
         path = self.path(fmt, table)
-        if fmt != "parquet":
+        if fmt != Format.PARQUET:
             df.write.mode("overwrite").parquet(str(path))
             return path
         seen = Observation(f"checksum_{table}")

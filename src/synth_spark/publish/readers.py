@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from synth_spark import manifest as manifests
 from synth_spark.failures import ConfigError
+from synth_spark.manifest import Format
 from synth_spark.publish.dataset_folder import ADVANCING, JOURNAL, read_json
 
 
@@ -108,7 +109,7 @@ class Reading:
         return manifest
 
     def _delta_versions(self, manifest: dict) -> dict[str, int]:
-        if "delta" not in manifest.get("formats", []):
+        if Format.DELTA not in manifest.get("formats", []):
             return {}
         tables = {t: e.get("paths", {}).get("delta") for t, e in manifest.get("tables", {}).items()
                   if isinstance(e, dict) and isinstance(e.get("paths"), dict)}

@@ -18,7 +18,7 @@ import os
 import re
 from pathlib import Path, PurePosixPath
 
-from synth_spark.manifest import GENERATOR
+from synth_spark.manifest import GENERATOR, Format
 from synth_spark.publish.storage import PARTIAL_PREFIX, write_synced
 
 #: the manifest's record of every file and folder (``sub/``) inside each of its folder entries
@@ -80,7 +80,7 @@ def manifest_files(manifest: dict, entry: str) -> list[str] | None:
 
 
 def is_delta(entry: str) -> bool:
-    return PurePosixPath(entry).parts[0] == "delta"
+    return PurePosixPath(entry).parts[0] == Format.DELTA
 
 
 def write_report_record(folder, names: list[str]) -> None:

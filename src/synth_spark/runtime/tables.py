@@ -8,6 +8,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
+from synth_spark.manifest import Format
 from synth_spark.vocabulary import ddl
 
 
@@ -24,9 +25,9 @@ CSV_TIME_ZONE = "UTC"
 def read_table(spark: SparkSession, fmt: str, path, table: str, version: int | None = None) -> DataFrame:
     """A published table as Spark reads it: CSV with the documented schema, as the data dictionary documents it;
     a Delta table at ``version`` when given (time travel), else its latest."""
-    if fmt == "parquet":
+    if fmt == Format.PARQUET:
         return spark.read.parquet(str(path))
-    if fmt == "delta":
+    if fmt == Format.DELTA:
         reader = spark.read.format("delta")
         return (reader if version is None else reader.option("versionAsOf", version)).load(str(path))
     return spark.read.option("timeZone", CSV_TIME_ZONE).csv(str(path), header=True, schema=schema(table),

@@ -12,6 +12,7 @@ from synth_spark import manifest as manifests
 from synth_spark.config import config_from_manifest
 from synth_spark.extras import require
 from synth_spark.failures import ConfigError
+from synth_spark.manifest import Format
 from synth_spark.outcome import Outcome
 from synth_spark.progress import Progress
 from synth_spark.publish.claim import settle
@@ -100,7 +101,7 @@ def main(dataset: Path | None, control_dir: Path | None, report_dir: Path | None
 
     if spark is None:
         progress(f"starting Spark ({master or 'spark-submit master'})")
-        read_as_delta = [m for m in (manifest, control_manifest) if m and "parquet" not in m["formats"] and "delta" in m["formats"]]
+        read_as_delta = [m for m in (manifest, control_manifest) if m and Format.PARQUET not in m["formats"] and Format.DELTA in m["formats"]]
         spark = build_session(master, app_name="synth-spark-validate", delta=bool(read_as_delta), extra=spark_conf)
     for folder in (None if database else dataset, control_dir):
         if folder is not None:
