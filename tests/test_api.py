@@ -95,3 +95,23 @@ def test_the_api_leaves_the_callers_session_as_it_found_it(spark, small_config, 
 def test_the_result_type_is_exported():
     assert synth_spark.Result.__name__ == "Result"
     assert "Result" in synth_spark.__all__
+
+
+def test_verify_and_check_judge_a_dataset_from_python(spark, small_dataset):
+    verified = synth_spark.verify(spark, str(small_dataset), formats=["parquet", "delta"])
+    assert verified.code == 0 and verified.document["ok"], verified.lines
+    assert len(verified.document["tables"]) == 2 * len(OUTPUT_TABLES)
+    checked = synth_spark.check(small_dataset, select="source:synth.creators")
+    assert checked.code == 0, checked.lines
+    assert checked.document["formats"]["parquet"]["passed"] > 0
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda spark, tmp: synth_spark.verify(spark, tmp / "none"), "path: "),
+    (lambda spark, tmp: synth_spark.verify(spark, tmp, formats="orc"), "formats: 'orc' is not a format"),
+    (lambda spark, tmp: synth_spark.check(tmp / "none"), "path: "),
+])
+def test_verify_and_check_refuse_bad_input_in_one_line(spark, tmp_path, call, message):
+    with pytest.raises(synth_spark.ConfigError) as err:
+        call(spark, tmp_path)
+    assert message in str(err.value) and "\n" not in str(err.value)

@@ -16,7 +16,7 @@ WITHOUT_SPARK = ["synth_spark.vocabulary", "synth_spark.config", "synth_spark.ma
                  *(f"synth_spark.simulation.{p.stem}" for p in sorted((PACKAGE / "simulation").glob("*.py"))),
                  *(f"synth_spark.publish.{p.stem}" for p in sorted((PACKAGE / "publish").glob("*.py"))),
                  # the command line and the dbt checks run without pyspark (it is the "spark" extra)
-                 "synth_spark.cli", "synth_spark.grammar", "synth_spark.checks.dbt", "synth_spark.runtime.connect",
+                 "synth_spark.cli", "synth_spark.grammar", "synth_spark.checking", "synth_spark.checks.dbt", "synth_spark.runtime.connect",
                  "synth_spark.runtime.data_settings"]
 
 
@@ -49,7 +49,7 @@ WINGS = {
     "validation": {"runtime", "publish"},
     "checks": {"runtime", "publish"},
 }
-COMMANDS = {"cli", "grammar", "api", "options", "changes_options", "synth_spark"}
+COMMANDS = {"cli", "grammar", "api", "checking", "options", "changes_options", "synth_spark"}
 
 
 def _wing(module: str) -> str:

@@ -27,6 +27,7 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 
 from synth_spark import options
+from synth_spark.checks.verify import verified
 from synth_spark.config import Config, ConfigError, given_once, load_config
 from synth_spark.job.as_of import snapshots
 from synth_spark.job.catalog import generate_tables
@@ -34,9 +35,11 @@ from synth_spark.job.derived import chunk_states
 from synth_spark.job.emitters import CreatorsByTask
 from synth_spark.job.generate import Result, generate, table_frames, task_frame
 from synth_spark.manifest import LAYOUTS, MAX_PARTITIONS, Format
+from synth_spark.outcome import Outcome
 from synth_spark.progress import Progress
 from synth_spark.publish.claim import Claim
 from synth_spark.publish.database import Database
+from synth_spark.publish.opened import open_database, open_folder
 from synth_spark.publish.storage import check_writable, resolve
 from synth_spark.runtime.connect import check_server_sees, is_connect
 from synth_spark.runtime.session import SESSION_SETTINGS, cores, own_settings
@@ -44,7 +47,7 @@ from synth_spark.simulation.plan import Plan, refuse_unplannable
 from synth_spark.simulation.workload import default_tasks
 from synth_spark.vocabulary import ANOMALY_TYPES, OUTPUT_TABLES
 
-__all__ = ["Generator", "Result"]
+__all__ = ["Generator", "Result", "verify"]
 
 
 def _option(parse, value: Any) -> Any:
@@ -211,3 +214,37 @@ class Generator:
             with Claim(out, overwrite, self.progress) as claim:
                 return generate(self.spark, self.cfg, out, fmts, self.partitions, self.progress, claim=claim,
                                 as_of=self.as_of, layout=layout)
+
+
+def verify(spark: SparkSession, path: str | Path | None = None, *, database: str | None = None,
+           formats: Iterable[str] | str | None = None) -> Outcome:
+    """Re-read a dataset with ``spark`` and compare each table's rows and checksum with its manifest,
+    as ``synth-spark verify`` does.
+
+    Args:
+        spark: the session to read with; Delta Lake must be configured in it to read Delta tables.
+        path: the dataset's folder, or a Hadoop FileSystem URI such as ``s3a://bucket/prefix``.
+        database: instead of ``path``, a database of the session's catalog holding a dataset.
+        formats: the formats to verify, a list or a comma list (default: every format it holds).
+
+    Returns:
+        An ``Outcome``: ``code`` 0 when every table matches, 1 otherwise; ``lines`` as the command
+        prints them; ``document`` as ``--json`` prints it (each table's status and detail).
+
+    Raises:
+        ConfigError: a path, database or format that is not allowed, a folder that holds no
+            dataset, or a dataset another run changed while it was read.
+    """
+    if (path is None) == (database is None):
+        raise ConfigError("path: give a dataset's folder, or a database (database=...), one of the two")
+    only = None if formats is None else _option(options.formats, formats if isinstance(formats, str) else ",".join(formats))
+    if database is not None:
+        opened = open_database(spark, _option(options.database, database))
+    else:
+        where = _option(options.dataset, str(path))
+        opened = open_folder(where if isinstance(where, Path) else resolve(spark, where), "path")
+    if Format.DELTA in (only or opened.formats) and \
+            "DeltaSparkSessionExtension" not in (spark.conf.get("spark.sql.extensions", None) or ""):
+        raise ConfigError("formats: the dataset's Delta tables need Delta Lake configured in the session; "
+                          "or give formats without delta")
+    return verified(spark, opened, only)

@@ -8,21 +8,27 @@ The grammar is ``grammar.py``'s; here each command's options are settled togethe
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 import time
 from pathlib import Path
 
 from synth_spark import options
+from synth_spark.changes_options import settled_changes
+from synth_spark.checks.dbt import main as check_main
 from synth_spark.config import ConfigError, given_once, load_config
 from synth_spark.extras import require
 from synth_spark.failures import EXIT_BAD_INPUT, EXIT_INTERRUPTED, JvmLog, reported
 from synth_spark.grammar import build_parser
 from synth_spark.manifest import Format
+from synth_spark.manifest import read as read_manifest
 from synth_spark.outcome import Outcome
 from synth_spark.progress import Progress
+from synth_spark.publish.claim import Claim
+from synth_spark.publish.database import Database
 from synth_spark.publish.storage import check_writable, resolve
-from synth_spark.runtime.connect import check_server_sees
+from synth_spark.runtime.connect import check_server_sees, reachable
 from synth_spark.simulation.plan import refuse_unplannable
 from synth_spark.vocabulary import ANOMALY_TYPES
 
@@ -114,7 +120,6 @@ def run_generate(args: argparse.Namespace) -> Outcome:
         options.in_window("--as-of", args.as_of, cfg.window)
     refuse_unplannable(cfg)
 
-    from synth_spark.publish.claim import Claim
 
     progress = Progress(quiet=args.quiet)
     if args.database is not None:
@@ -137,8 +142,8 @@ def catalog_conf(args: argparse.Namespace) -> dict[str, str]:
 
 
 def _generate_tables(args: argparse.Namespace, cfg, progress) -> Outcome:
+    # pyspark (the "spark" extra) only once the options are settled: bad input refused without it
     from synth_spark.job.catalog import generate_tables
-    from synth_spark.publish.database import Database
     from synth_spark.runtime.session import build_session
 
     progress(f"starting Spark ({args.master or 'spark-submit master'})")
@@ -160,8 +165,8 @@ def _generate_tables(args: argparse.Namespace, cfg, progress) -> Outcome:
 
 
 def _generate(args: argparse.Namespace, cfg, progress, out, claim) -> Outcome:
+    # pyspark (the "spark" extra) only once the options are settled: bad input refused without it
     from synth_spark.job.generate import generate
-    from synth_spark.publish.claim import Claim
     from synth_spark.runtime.session import build_session
 
     progress(f"starting Spark ({args.master or 'spark-submit master'})")
@@ -192,11 +197,10 @@ def _generate(args: argparse.Namespace, cfg, progress, out, claim) -> Outcome:
 def run_changes(args: argparse.Namespace) -> Outcome:
     """Daily change batches into DIR/changes (published whole, or not at all): those continuing
     SNAPSHOT, or, the older way, of --from..--to with the settings given."""
-    from synth_spark.changes_options import settled_changes
 
     cfg, snapshot, out = settled_changes(args, run_config)  # all of it checked before Spark starts
+    # pyspark (the "spark" extra) only once the options are settled: bad input refused without it
     from synth_spark.job.change_feed import write_changes
-    from synth_spark.publish.claim import Claim
     from synth_spark.runtime.session import build_session
 
     progress = Progress(quiet=args.quiet)
@@ -225,12 +229,11 @@ def run_changes(args: argparse.Namespace) -> Outcome:
 
 def run_advance(args: argparse.Namespace) -> Outcome:
     """Move a Delta snapshot forward to --to, one commit (MERGE or append) per table and day."""
+    # pyspark (the "spark" extra) only once the options are settled: bad input refused without it
     from synth_spark.job.advance import advance, refuse_unadvanceable
-    from synth_spark.manifest import read as read_manifest
 
     refuse_unadvanceable(args.dataset, read_manifest(args.dataset), args.to)
 
-    from synth_spark.publish.claim import Claim
     from synth_spark.runtime.session import build_session
 
     progress = Progress(quiet=args.quiet)
@@ -250,22 +253,26 @@ def run_advance(args: argparse.Namespace) -> Outcome:
 
 
 def run_validate(args: argparse.Namespace) -> Outcome:
+    # the "spark" and "validate" extras, loaded once the options are settled
     from synth_spark.validation.run import main as validate_main
 
     return validate_main(args.dataset, args.control, args.report, args.master, args.quiet, args.database, catalog_conf(args))
 
 
 def run_check(args: argparse.Namespace) -> Outcome:
-    from synth_spark.checks.dbt import main as check_main
 
     progress = Progress(quiet=args.quiet)
+    # dbt's own lines are progress: on stderr when stdout holds the JSON document, none when quiet
+    dbt_output = io.StringIO() if args.quiet else sys.stderr if args.json else None
     if args.database is not None:
         return check_main(None, args.formats, args.select, args.work_dir, args.database, catalog_conf(args),
-                          progress, args.master)
-    return check_main(args.dataset, args.formats, args.select, args.work_dir, progress=progress)  # settles the folder first
+                          progress, args.master, dbt_output)
+    return check_main(args.dataset, args.formats, args.select, args.work_dir, progress=progress,
+                      dbt_output=dbt_output)  # settles the folder first
 
 
 def run_verify(args: argparse.Namespace) -> Outcome:
+    # pyspark (the "spark" extra) only once the options are settled: bad input refused without it
     from synth_spark.checks.verify import main as verify_main
 
     return verify_main(args.dataset, args.master, args.database, catalog_conf(args), args.formats,
@@ -295,6 +302,8 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
         if getattr(args, "database", None) is not None and (getattr(args, "master", None) or "").startswith("sc://"):
             raise ConfigError("--database: catalog tables are not written or read over Spark Connect yet (they are "
                               "staged through the driver's file system); run with --master")
+        if getattr(args, "remote", None) is not None:
+            reachable(args.remote)  # a server that does not answer: one line, before any work or progress
         code = commands[args.command](args).show(getattr(args, "json", False))
         JvmLog.discard()  # what Spark printed matters only when a run fails
         return code

@@ -32,9 +32,10 @@ from synth_spark.manifest import check as check_manifest
 from synth_spark.manifest import read as read_manifest
 from synth_spark.outcome import Outcome
 from synth_spark.progress import Progress
-from synth_spark.publish.claim import settle
+from synth_spark.publish.database import Database
 from synth_spark.publish.dataset_folder import ADVANCING
-from synth_spark.publish.readers import Reading, being_written
+from synth_spark.publish.opened import open_database, open_folder
+from synth_spark.publish.readers import being_written
 
 #: the dbt project of the data-quality rules, package data (copied to a work folder for each run,
 #: so an installation in a read-only place works: dbt writes beside its project)
@@ -235,12 +236,10 @@ def run_check(dataset: Path | None, fmt: str = "parquet", select: str | None = N
         return CheckResult(proc.returncode, seconds, _results(work / "target" / "run_results.json"))
 
 
-def catalog_dataset(spark, name: str) -> tuple[dict, dict[str, str]]:
+def catalog_dataset(spark, name: str, db=None) -> tuple[dict, dict[str, str]]:
     """The manifest of the dataset in the database ``name`` and the local folder of each table's
-    Delta files, which DuckDB reads in place."""
-    from synth_spark.publish.database import Database
-
-    db = Database(spark, name)
+    Delta files, which DuckDB reads in place (``db``: the database already opened)."""
+    db = db if db is not None else Database(spark, name)
     manifest = db.manifest()
     folders = {}
     for table in manifest["tables"]:
@@ -267,7 +266,8 @@ def _refuse_replacing(db, manifest: dict) -> None:
 
 def main(dataset: Path | None, formats: list[str], select: str | None = None, work_dir: Path | None = None,
          database: str | None = None, spark_conf: dict[str, str] | None = None,
-         progress: Progress | None = None, master: str | None = "local[*]") -> Outcome:
+         progress: Progress | None = None, master: str | None = "local[*]",
+         dbt_output: TextIO | None = None, name: str = "DATASET") -> Outcome:
     """The CLI's ``check``: the dbt tests on the files of each of ``formats`` in turn; exit code 0
     when every test passes, 1 otherwise (bad input raises ConfigError). With ``database``, the Delta
     tables of a dataset in the session's catalog (Spark finds them)."""
@@ -275,37 +275,34 @@ def main(dataset: Path | None, formats: list[str], select: str | None = None, wo
     progress = progress or Progress()
     if select is not None:
         selection(select)  # before a session starts for a database
-    catalog = reading = manifest = None
+    catalog = manifest = None
     if database is not None:
         if formats != [Format.DELTA]:
             raise ConfigError(f"--format: a database holds Delta tables; give --format delta (not {','.join(formats)})")
-        from synth_spark.publish.database import Database  # Spark's side: a database is read through a session
-        from synth_spark.runtime.session import build_session
+        from synth_spark.runtime.session import build_session  # the "spark" extra: needed for a database only
 
         progress("starting Spark to find the database's tables")
         spark = build_session(master, app_name="synth-spark-check", extra=spark_conf)
-        db = Database(spark, database)
-        db.recover(lambda message: print(f"synth-spark: {message}", file=sys.stderr, flush=True))
-        catalog = catalog_dataset(spark, database)
-        _refuse_replacing(db, catalog[0])
+        opened = open_database(spark, database)
+        catalog = catalog_dataset(spark, database, opened.db)
+        _refuse_replacing(opened.db, catalog[0])
     else:
-        reading = Reading(dataset)
-        manifest = reading.open(settle)  # a publish a killed run left is finished or undone first
-        check_manifest(manifest)  # its paths are inside the folder: all of it refused before dbt starts
+        opened = open_folder(dataset, name)  # settled, its manifest checked whole: refused before dbt starts
+        manifest = opened.manifest
         for fmt in formats:
             check_format(dataset, fmt, manifest)
             _refuse_advancing(dataset, fmt)
     results = {}
     for fmt in formats:
         progress(f"running the dbt tests on the {fmt} files")
-        results[fmt] = run_check(dataset, fmt, select, work_dir=work_dir, catalog=catalog, manifest=manifest)
+        results[fmt] = run_check(dataset, fmt, select, dbt_output, work_dir=work_dir, catalog=catalog, manifest=manifest)
     # DuckDB reads the latest files: the verdicts stand only if no other run wrote meanwhile
-    if reading is not None:
-        reading.still()
+    opened.still()
+    if database is None:
         for fmt in formats:
             _refuse_advancing(dataset, fmt)
     else:
-        _refuse_replacing(db, catalog[0])
+        _refuse_replacing(opened.db, catalog[0])
     if any(not r.results for r in results.values()) and select is not None \
             and all(r.dbt_exit_code == 0 for r in results.values()):
         raise ConfigError(f"--select: {quoted(select)} selects none of the checks' tests; give a test's name, "

@@ -11,7 +11,6 @@ printed only once the dataset is known to be the publish its manifest describes.
 
 from __future__ import annotations
 
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,9 +26,8 @@ from synth_spark.manifest import check as check_manifest
 from synth_spark.manifest import read as read_manifest
 from synth_spark.outcome import Outcome
 from synth_spark.progress import Progress
-from synth_spark.publish.claim import settle
 from synth_spark.publish.database import Database
-from synth_spark.publish.readers import Reading, being_written
+from synth_spark.publish.opened import Opened, open_database, open_folder
 from synth_spark.publish.storage import resolve
 from synth_spark.runtime.connect import check_server_sees
 from synth_spark.runtime.session import build_session
@@ -146,44 +144,39 @@ def main(dataset: Path | None, master: str | None, database: str | None = None,
     ``formats``) holds the rows and checksum its manifest lists, 1 otherwise."""
     progress = progress or Progress()
     if database is not None:
-        chosen(["delta"], formats)
-        started = time.monotonic()
-        progress(f"starting Spark ({master or 'spark-submit master'})")
-        spark = build_session(master, app_name="synth-spark-verify", extra=spark_conf)
-        db = Database(spark, database)
-        db.recover(_say)  # a replace a killed run left: undone (or finished) before anything is read
-        manifest = db.manifest()
-        progress(f"reading the {len(manifest['tables'])} tables of {database}")
-        lines = verify(spark, None, emit=progress, manifest=manifest, database=database)
-        if db.manifest().get("run_id") != manifest.get("run_id"):  # replaced while it was read
-            raise being_written("--database", database)
-        return _summary(lines, database, started)
-    local = isinstance(dataset, Path)
-    if local:
-        reading = Reading(dataset)
-        # a publish a killed run left is finished or undone first; bad input fails here, before Spark starts
-        manifest = reading.open(settle)
-        held, _ = check_manifest(manifest)
-        chosen(held, formats)
+        chosen([Format.DELTA], formats)  # a database holds Delta tables only
+    opened = None
+    if isinstance(dataset, Path):  # bad input refused here, before Spark starts
+        opened = open_folder(dataset)
+        chosen(opened.formats, formats)
     started = time.monotonic()
     progress(f"starting Spark ({master or 'spark-submit master'})")
     # a URI's manifest is read through the session's file system: Delta is configured in case it lists it
-    spark = build_session(master, app_name="synth-spark-verify",
-                          delta=not local or Format.DELTA in chosen(held, formats), extra=spark_conf)
-    check_server_sees(spark, dataset)
-    if not local:
-        dataset = resolve(spark, dataset)
-        reading = Reading(dataset)
-        manifest = reading.open(settle)
-    progress(f"reading the tables of {dataset}")
-    with reading.guarded():
-        lines = verify(spark, dataset, emit=lambda _: None, manifest=manifest, versions=reading.versions, only=formats)
-    reading.still()  # the lines stand only once the dataset is known to be the publish its manifest describes
-    return _summary(lines, dataset.resolve(), started)
+    delta = opened is None or Format.DELTA in chosen(opened.formats, formats)
+    spark = build_session(master, app_name="synth-spark-verify", delta=delta, extra=spark_conf)
+    if database is not None:
+        opened = open_database(spark, database)
+    else:
+        check_server_sees(spark, dataset)
+        if opened is None:
+            opened = open_folder(resolve(spark, dataset))
+    return verified(spark, opened, formats, progress, started)
 
 
-def _say(message: str) -> None:
-    print(f"synth-spark: {message}", file=sys.stderr, flush=True)
+def verified(spark: SparkSession, opened: Opened, formats: list[str] | None = None, progress: Progress | None = None,
+             started: float | None = None) -> Outcome:
+    """The verdicts on the opened dataset's tables in every format it holds, or in ``formats``,
+    once the dataset is known to be still the publish that was opened."""
+    progress = progress or Progress(quiet=True)
+    started = time.monotonic() if started is None else started
+    chosen(opened.formats, formats)
+    progress(f"reading the tables of {opened.name}")
+    database = None if opened.db is None else opened.db.name
+    with opened.guarded():
+        lines = verify(spark, opened.reading.dataset if opened.reading else None, emit=lambda _: None,
+                       manifest=opened.manifest, database=database, versions=opened.versions, only=formats)
+    opened.still()  # the lines stand only once the dataset is known to be the publish its manifest describes
+    return _summary(lines, opened.reading.dataset.resolve() if opened.reading else database, started)
 
 
 def _summary(lines: list[Line], what, started: float) -> Outcome:

@@ -6,8 +6,10 @@ it knows a session is needed."""
 from __future__ import annotations
 
 import shutil
+import socket
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from synth_spark.failures import ConfigError
 
@@ -40,3 +42,21 @@ def check_server_sees(spark, folder: Path | str) -> None:
     if seen != [token]:
         raise ConfigError(f"DATASET: the Spark Connect server does not see {str(folder.resolve())!r} as this machine does; "
                           "give a folder both share (the same path on a shared mount)")
+
+
+#: Spark Connect's port when the address names none
+CONNECT_PORT = 15002
+#: seconds to wait for a Spark Connect server to accept a connection
+CONNECT_TIMEOUT = 10
+
+
+def reachable(remote: str) -> None:
+    """Refuse an address nothing listens on in seconds: the Connect client itself retries for
+    about ten minutes before it gives up."""
+    where = urlsplit(remote.split(";", 1)[0])
+    host, port = where.hostname or "localhost", where.port or CONNECT_PORT
+    try:
+        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT).close()
+    except OSError as exc:
+        raise ConfigError(f"--remote: cannot reach a Spark Connect server at {host}:{port} "
+                          f"({exc.strerror or type(exc).__name__})") from None

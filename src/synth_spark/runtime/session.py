@@ -11,7 +11,7 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 from synth_spark.failures import ConfigError, EnvironmentProblem, java_problem, one_line
-from synth_spark.runtime.connect import is_connect
+from synth_spark.runtime.connect import is_connect, reachable
 from synth_spark.runtime.data_settings import DATA_SETTINGS
 from synth_spark.runtime.delta_jars import (
     cached_delta_jars,
@@ -168,33 +168,12 @@ def cores(spark: SparkSession) -> int:
     return int(spark.range(0, 1 << 16).select(F.spark_partition_id().alias("p")).agg(F.max("p")).first()[0]) + 1
 
 
-#: Spark Connect's port when the address names none
-CONNECT_PORT = 15002
-#: seconds to wait for a Spark Connect server to accept a connection
-CONNECT_TIMEOUT = 10
-
-
-def _reachable(remote: str) -> None:
-    """Refuse an address nothing listens on in seconds: the Connect client itself retries for
-    about ten minutes before it gives up."""
-    import socket
-    from urllib.parse import urlsplit
-
-    where = urlsplit(remote.split(";", 1)[0])
-    host, port = where.hostname or "localhost", where.port or CONNECT_PORT
-    try:
-        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT).close()
-    except OSError as exc:
-        raise ConfigError(f"--remote: cannot reach a Spark Connect server at {host}:{port} "
-                          f"({exc.strerror or type(exc).__name__})") from None
-
-
 def connect_session(remote: str, app_name: str = "synth-spark", partitions: int | None = None,
                     extra: dict[str, str] | None = None, delta: bool = True) -> SparkSession:
     """A Spark Connect session on ``remote``, reached before any work (one line if it cannot be),
     with our session settings on top of the server's. The server brings its own jars and Python:
     Delta must be configured there when a format needs it."""
-    _reachable(remote)
+    reachable(remote)
     try:
         spark = SparkSession.builder.remote(remote).appName(app_name).create()
         spark.range(1).collect()  # the builder is lazy: reach the server now

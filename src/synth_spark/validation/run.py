@@ -15,9 +15,9 @@ from synth_spark.failures import ConfigError
 from synth_spark.manifest import Format
 from synth_spark.outcome import Outcome
 from synth_spark.progress import Progress
-from synth_spark.publish.claim import settle
 from synth_spark.publish.lock import DatasetLock, LockHeld
-from synth_spark.publish.readers import Reading, being_written
+from synth_spark.publish.opened import Opened, open_database, open_folder
+from synth_spark.publish.readers import being_written
 
 #: rows of each table shown in the report
 SAMPLE_ROWS = 3
@@ -28,11 +28,11 @@ SHUFFLES_PER_TASK = 4
 REPORT_LOCK_WAIT = 10
 
 
-def _dataset_manifest(reading: Reading) -> dict:
-    manifest = reading.open(settle)
-    manifests.check(manifest, reading.name)
-    _refuse_snapshot(manifest, reading.name, repr(str(reading.dataset)))
-    return manifest
+def _opened_whole(folder: Path, name: str) -> Opened:
+    """A folder dataset opened for reading, refused if it is a snapshot."""
+    opened = open_folder(folder, name)
+    _refuse_snapshot(opened.manifest, name, repr(str(folder)))
+    return opened
 
 
 def _report_lock(dataset: Path) -> DatasetLock:
@@ -63,23 +63,20 @@ def main(dataset: Path | None, control_dir: Path | None, report_dir: Path | None
     progress = Progress(quiet=quiet)
     spark = None
     if database is not None:
-        from synth_spark.publish.database import Database
-        from synth_spark.runtime.session import build_session
+        from synth_spark.runtime.session import build_session  # the "spark" extra, once input is known good
 
         progress(f"starting Spark ({master or 'spark-submit master'})")
         spark = build_session(master, app_name="synth-spark-validate", extra=spark_conf)
-        db = Database(spark, database)
-        db.recover(progress)  # a replace a killed run left: undone (or finished) before anything is read
-        manifest = db.manifest()
-        _refuse_snapshot(manifest, "--database", database)
+        opened = open_database(spark, database, progress)
+        _refuse_snapshot(opened.manifest, "--database", database)
     else:
-        reading = Reading(dataset, "DATASET")
-        manifest = _dataset_manifest(reading)
+        opened = _opened_whole(dataset, "DATASET")
+    manifest = opened.manifest
     cfg = config_from_manifest(manifest.get("config", {}))
-    control_manifest = None
+    control_manifest = control_opened = None
     if control_dir is not None:
-        control_reading = Reading(control_dir, "--control")
-        control_manifest = _dataset_manifest(control_reading)
+        control_opened = _opened_whole(control_dir, "--control")
+        control_manifest = control_opened.manifest
         if control_manifest.get("anomalies"):
             raise ConfigError(f"--control: {str(control_dir)!r} has anomalies injected; generate it with --no-anomalies")
         for key in ("seed", "scale", "window"):
@@ -116,18 +113,18 @@ def main(dataset: Path | None, control_dir: Path | None, report_dir: Path | None
     set_unless_given(spark, SHUFFLE_PARTITIONS, str(max(SHUFFLES_PER_TASK * int(manifest.get("partitions") or 1),
                                                         cores(spark))))
     progress("measuring")
-    readings = [r for r in (None if database else reading, control_reading if control_dir else None) if r]
+    readings = [o for o in (opened, control_opened) if o is not None]
     # a read that fails because another run changed a dataset under it says so, in one line
     with ExitStack() as guards:
         for r in readings:
             guards.enter_context(r.guarded())
         if database is not None:
-            versions = db.reading_versions(manifest)
-            ds = Dataset(spark, {t: db.read(t, versions.get(t)) for t in manifest["tables"]},
+            versions = opened.versions
+            ds = Dataset(spark, {t: opened.db.read(t, versions.get(t)) for t in manifest["tables"]},
                          cfg.window.start, cfg.window.months)
         else:
             ds = Dataset.load(spark, str(dataset.resolve()), cfg.window.start, cfg.window.months, manifest,
-                              reading.versions)
+                              opened.versions)
         truth = ground_truth(ds)
         latent, months = manifests.latent_creators(manifest), anomaly_months(ds, truth)
         checks, frames = evaluate(ds, cfg, latent, months)
@@ -140,14 +137,12 @@ def main(dataset: Path | None, control_dir: Path | None, report_dir: Path | None
         if control_dir is not None:
             progress("scoring the control run with the same ground truth")
             control = score(Dataset.load(spark, str(control_dir.resolve()), cfg.window.start, cfg.window.months,
-                                         control_manifest, control_reading.versions), truth)
+                                         control_manifest, control_opened.versions), truth)
         checks += anomaly_checks(scores, control, {"holiday_churn": cfg.anomalies.holiday_churn.voluntary_uplift})
         progress("writing the report")
         samples = {name: [{k: ("" if v is None else str(v)) for k, v in row.asDict().items()}
                           for row in df.orderBy(df.columns[0]).limit(SAMPLE_ROWS).collect()]
                    for name, df in ds.tables.items()}
-    if database is not None and db.manifest().get("run_id") != manifest.get("run_id"):
-        raise being_written("--database", database)
     lock = None
     if database is None and report_dir.resolve().is_relative_to(dataset.resolve()):
         lock = _report_lock(dataset)
