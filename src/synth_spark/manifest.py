@@ -40,7 +40,7 @@ LAYOUTS = ("tasks", "time")
 #: the most tasks one run may ask for (--partitions, and what a manifest may record): past this,
 #: Spark spends its time starting tasks
 MAX_PARTITIONS = 10_000
-#: tables a manifest may name: the seed's seven and the ground truth
+#: tables a manifest may name: the platform's seven and the ground truth
 KNOWN_TABLES = (*TABLES, GROUND_TRUTH)
 _PACKAGES = ("pyspark", "delta-spark", "numpy", "pyarrow", "faker", "pydantic")
 

@@ -158,7 +158,7 @@ TABLES: dict[str, str] = {
         event_at timestamp""",
 }
 TABLE_ORDER = tuple(TABLES)
-#: the ground truth of the injected anomalies, published beside the seed's seven tables
+#: the ground truth of the injected anomalies, published beside the platform's seven tables
 GROUND_TRUTH = "anomalies"
 GROUND_TRUTH_DDL = """anomaly_id int, anomaly_type string, start_at timestamp, end_at timestamp, creator_ids string,
     category string, metric string, expected_effect string, investigation_question string, expected_root_cause string"""

@@ -1,4 +1,4 @@
-"""A run's settings: every number of the seed, validated strictly on load (settings.py says what a
+"""A run's settings: every number of the simulation, validated strictly on load (settings.py says what a
 valid value is; loading.py reads the YAML and the command line into it)."""
 
 from synth_spark.config.loading import DEFAULT_CONFIG, config_from_manifest, given_once, load_config

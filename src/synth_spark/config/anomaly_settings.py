@@ -16,7 +16,7 @@ class ViralSpike(Strict):
     days: Annotated[int, NoCoercion(), Field(ge=1, le=60)]          # the window the ground truth names
     peak_day: Annotated[float, NoCoercion(), Field(ge=0.25, le=30)]  # arrivals peak this many days after start
     new_patrons: Annotated[int, NoCoercion(), Field(ge=0)]          # at scale 1; scales with --scale
-    creator_id: Annotated[int, NoCoercion(), Field(ge=1)] | None     # default: an established creator chosen from the seed
+    creator_id: Annotated[int, NoCoercion(), Field(ge=1)] | None     # default: an established creator chosen by the run seed
     posts_per_month: Annotated[float, NoCoercion(), Field(ge=0, le=30)]  # the creator's posting rate from the spike's month on
 
     def patrons_at(self, scale: float) -> int:

@@ -1,4 +1,4 @@
-"""Churn: the seed's tenure curve, and the multipliers that make some pledges churn more than
+"""Churn: the platform's tenure curve, and the multipliers that make some pledges churn more than
 others (creator size, how often the creator posts, whether the patron engaged last month).
 
 The multipliers are normalised so that they move churn *between* pledges without moving the

@@ -2,7 +2,7 @@
 
 Creators are few (500 at 1x, 50k at 100x), so the whole population is drawn at once with numpy.
 Category and size-tier mixes are stratified (exact counts, assigned through a seeded permutation)
-so that the seed's shares hold at every scale instead of drifting by sampling noise.
+so that the target shares hold at every scale instead of drifting by sampling noise.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ RAMP_MONTHS = 6
 
 
 def seasonal_arrivals(cfg: Config, cal: Calendar) -> np.ndarray:
-    """Multiplier of new pledges per window month: the seed's Q4 giving and January surge."""
+    """Multiplier of new pledges per window month: the platform's Q4 giving and January surge."""
     moy = cal.month_of_year(np.arange(cal.months))
     s = cfg.seasonality
     return np.where(moy >= 10, 1 + s.q4_new_pledges, np.where(moy == 1, 1 + s.january_new_patrons, 1.0))
