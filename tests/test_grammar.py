@@ -69,10 +69,8 @@ def test_the_dataset_is_the_argument_of_every_command():
 
 @pytest.mark.parametrize("command", [c for c in COMMANDS if "--format" in _options(_parsers()[c])])
 def test_format_is_a_comma_list_wherever_it_appears(command):
-    args = build_parser("local[*]").parse_args([command, "x", "--to", "2024-01-02"] if command in ("changes", "advance")
-                                              else [command, "x", "--format", "parquet,delta"])
-    if command in ("changes", "advance"):
-        args = build_parser("local[*]").parse_args([command, "x", "--to", "2024-01-02", "--format", "parquet,delta"])
+    required = ["--to", "2024-01-02"] if command == "changes" else []
+    args = build_parser("local[*]").parse_args([command, "x", *required, "--format", "parquet,delta"])
     assert args.formats == ["parquet", "delta"]
 
 

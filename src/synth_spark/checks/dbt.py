@@ -27,7 +27,7 @@ from typing import TextIO
 from synth_spark.config import config_from_manifest
 from synth_spark.extras import require
 from synth_spark.failures import ConfigError, EnvironmentProblem, quoted
-from synth_spark.manifest import Format
+from synth_spark.manifest import FORMATS, Format
 from synth_spark.manifest import check as check_manifest
 from synth_spark.manifest import read as read_manifest
 from synth_spark.outcome import Outcome
@@ -40,7 +40,6 @@ from synth_spark.publish.readers import being_written
 #: the dbt project of the data-quality rules, package data (copied to a work folder for each run,
 #: so an installation in a read-only place works: dbt writes beside its project)
 PROJECT_DIR = Path(__file__).resolve().parent / "dbt_project"
-CHECK_FORMATS = ("parquet", "csv", "delta")
 #: dbt's progress lines announcing a test, left out of the output (its result line follows)
 _START_LINE = re.compile(r"\d+ of \d+ START ")
 #: dbt's selector methods (METHOD:VALUE), as dbt-core 1.11 names them (dbt.graph.selector_methods.MethodName)
@@ -114,8 +113,8 @@ def selection(select: str) -> str:
 
 def check_format(dataset: Path | None, fmt: str, manifest: dict) -> None:
     """``fmt`` is one the checks read, and one the dataset holds."""
-    if fmt not in CHECK_FORMATS:
-        raise ConfigError(f"--format: {fmt!r} is not allowed; give {' or '.join(CHECK_FORMATS)}")
+    if fmt not in FORMATS:
+        raise ConfigError(f"--format: {fmt!r} is not allowed; give {' or '.join(FORMATS)}")
     if fmt not in manifest.get("formats", []):
         raise ConfigError(f"DATASET: {str(dataset)!r} has no {fmt} output; generate with --format including {fmt}")
 
