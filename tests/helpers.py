@@ -4,10 +4,22 @@ reading a dataset's manifest."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from synth_spark.manifest import MANIFEST
+
+#: the command line as a user runs it, in a process of its own
+CLI = [sys.executable, "-m", "synth_spark.cli"]
+
+
+def run_cli(*args, env: dict | None = None, cwd: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    """``synth-spark ARGS`` in a process of its own (``env`` added to this one's environment)."""
+    return subprocess.run([*CLI, *(str(a) for a in args)], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})}, cwd=cwd)
 
 
 def run_main(capsys, *args: str) -> tuple[int, str]:
@@ -41,3 +53,12 @@ def strace() -> str:
     path = shutil.which("strace")
     assert path, "strace is needed for the fault tests (apt-get install strace; .ci/run installs it)"
     return path
+
+
+def drawn_share(png) -> float:
+    """The share of a chart's pixels in colour: the series (bars, lines, bands) are drawn in colour,
+    while an empty chart has only black text and grey axes and grid on white."""
+    import matplotlib.image
+
+    rgb = matplotlib.image.imread(png)[..., :3]
+    return float(((rgb.max(axis=-1) - rgb.min(axis=-1)) > 0.25).mean())

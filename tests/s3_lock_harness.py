@@ -44,10 +44,9 @@ def _race(out: HadoopPath) -> dict:
 
 
 def main(endpoint: str, prefix: str, conditional: bool) -> dict:
-    from tests.spark_servers import S3_BUCKET
-    from tests.test_object_store import _settings
+    from tests.spark_servers import S3_BUCKET, s3_settings
 
-    pairs = _settings(endpoint)
+    pairs = s3_settings(endpoint)
     conf = dict(pairs[i + 1].split("=", 1) for i in range(0, len(pairs), 2))
     conf["spark.hadoop.fs.s3a.create.conditional.enabled"] = str(conditional).lower()
     spark = build_session("local[1]", app_name="s3-lock-harness", extra=conf, delta=False)

@@ -101,3 +101,16 @@ def s3_client(endpoint: str):
     return boto3.client("s3", endpoint_url=endpoint, region_name=S3_CREDENTIALS["AWS_REGION"],
                         aws_access_key_id=S3_CREDENTIALS["AWS_ACCESS_KEY_ID"],
                         aws_secret_access_key=S3_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+
+
+#: the S3A connector, as a user adds it to reach a store
+HADOOP_AWS = "org.apache.hadoop:hadoop-aws:3.5.0"
+
+
+def s3_settings(endpoint: str) -> list[str]:
+    """What a user passes to reach an S3-compatible store that is not AWS (path-style, its own endpoint)."""
+    conf = {"spark.jars.packages": HADOOP_AWS,
+            "spark.hadoop.fs.s3a.endpoint": endpoint,
+            "spark.hadoop.fs.s3a.path.style.access": "true",
+            "spark.hadoop.fs.s3a.endpoint.region": S3_CREDENTIALS["AWS_REGION"]}
+    return [arg for key, value in conf.items() for arg in ("--spark-conf", f"{key}={value}")]

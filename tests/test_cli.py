@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from .helpers import assert_refused, run_main
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "synth_spark.cli", *args], capture_output=True, text=True, timeout=120)
+from .helpers import assert_refused, run_cli, run_main
 
 
 @pytest.mark.parametrize(

@@ -18,16 +18,11 @@ from synth_spark.vocabulary import ANOMALY_TYPES, OUTPUT_TABLES
 from tests.conftest import LAST_DAY, SMALL_SCALE, SMALL_SEED
 from tests.spark_servers import free_port
 
-from .helpers import read_manifest
+from .helpers import read_manifest, run_cli
 
 #: the small dataset's config, as command-line options
 SMALL = ["--scale", str(SMALL_SCALE), "--seed", str(SMALL_SEED),
          *[a for name in ANOMALY_TYPES for a in ("--set", f"anomalies.{name}.enabled=true")]]
-
-
-def run_cli(*args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "synth_spark.cli", *args], capture_output=True, text=True,
-                          timeout=timeout, env=env)
 
 
 def tables_of(manifest: dict) -> dict:

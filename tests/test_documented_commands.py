@@ -506,10 +506,10 @@ def test_commands_on_the_page_work_as_shown(page, small_dataset, tmp_path, reque
 
 
 def _broken_copy(dataset: Path, to: Path) -> None:
-    from .test_dbt import BrokenCopy, _break_everything
+    from .broken_copies import BrokenCopy, break_everything
 
     copy = BrokenCopy(dataset, to)
-    _break_everything(copy)
+    break_everything(copy)
     copy.write()
 
 

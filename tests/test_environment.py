@@ -8,18 +8,13 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from .conftest import SMALL_SEED, unmount
+from .helpers import CLI, run_cli
 
 RUN = ["generate", "--scale", "0.05", "--seed", str(SMALL_SEED), "--partitions", "2", "--master", "local[2]", "--quiet"]
-
-
-def _cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "synth_spark.cli", *args], capture_output=True, text=True, timeout=600,
-                          env={**os.environ, **(env or {})}, cwd=cwd)
 
 
 def _one_line(done: subprocess.CompletedProcess, code: int, *expected: str) -> str:
@@ -35,7 +30,7 @@ def test_no_java_is_one_line(tmp_path):
     bare.mkdir()
     env = {"PATH": str(bare), "JAVA_HOME": ""}
     os.environ.get("JAVA_HOME") and env.pop("JAVA_HOME")
-    done = subprocess.run([sys.executable, "-m", "synth_spark.cli", *RUN, str(tmp_path / "out")],
+    done = subprocess.run([*CLI, *RUN, str(tmp_path / "out")],
                           capture_output=True, text=True, timeout=120,
                           env={k: v for k, v in {**os.environ, **env}.items() if k != "JAVA_HOME"})
     _one_line(done, 3, "Java 17 is needed", "no java on PATH")
@@ -51,10 +46,10 @@ def test_offline_without_the_delta_jar(tmp_path):
                                "'-Dhttps.proxyHost=127.0.0.1 -Dhttps.proxyPort=9 -Dhttp.proxyHost=127.0.0.1 "
                                "-Dhttp.proxyPort=9' pyspark-shell",
     }
-    done = _cli(*RUN, "--format", "delta", str(tmp_path / "delta"), env=offline)
+    done = run_cli(*RUN, "--format", "delta", str(tmp_path / "delta"), env=offline)
     _one_line(done, 3, "Delta Lake's jar io.delta:delta-spark", "leave delta out of --format")
     assert not (tmp_path / "delta").exists()
-    done = _cli(*RUN, "--format", "parquet", str(tmp_path / "parquet"), env=offline)
+    done = run_cli(*RUN, "--format", "parquet", str(tmp_path / "parquet"), env=offline)
     assert done.returncode == 0, done.stderr[-3000:]
 
 
@@ -70,7 +65,7 @@ def tiny_disk(tmp_path):
 
 
 def test_disk_full_is_one_line_and_leaves_nothing(tiny_disk, tmp_path):
-    done = _cli(*RUN, "--format", "parquet", str(tiny_disk / "out"), env={"SYNTH_SPARK_CACHE": str(tmp_path / "cache")})
+    done = run_cli(*RUN, "--format", "parquet", str(tiny_disk / "out"), env={"SYNTH_SPARK_CACHE": str(tmp_path / "cache")})
     line = _one_line(done, 3, "the disk is full", "Spark's output is in")
     assert done.stderr.strip() == line  # Spark's Java traces went to its log, named in the line
     (log,) = (tmp_path / "cache" / "logs").glob("spark-*.log")
@@ -79,14 +74,14 @@ def test_disk_full_is_one_line_and_leaves_nothing(tiny_disk, tmp_path):
 
 
 def test_a_run_that_ends_well_keeps_no_jvm_log(tmp_path):
-    done = _cli(*RUN, "--format", "parquet", str(tmp_path / "out"), env={"SYNTH_SPARK_CACHE": str(tmp_path / "cache")})
+    done = run_cli(*RUN, "--format", "parquet", str(tmp_path / "out"), env={"SYNTH_SPARK_CACHE": str(tmp_path / "cache")})
     assert done.returncode == 0 and done.stderr == "", done.stderr[-3000:]
     assert list((tmp_path / "cache" / "logs").glob("spark-*.log")) == []
 
 
 def test_a_non_ascii_out_under_the_c_locale_lands_where_it_was_asked(tmp_path):
     out = tmp_path / "données-é"
-    done = _cli(*RUN, "--format", "csv", str(out), env={"LC_ALL": "C", "LANG": "C"})
+    done = run_cli(*RUN, "--format", "csv", str(out), env={"LC_ALL": "C", "LANG": "C"})
     assert done.returncode == 0, done.stderr[-3000:]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["données-é"]
     assert (out / "csv" / "pledges.csv").is_file()
@@ -113,7 +108,7 @@ def test_an_internal_error_is_exit_4_with_the_trace_in_a_log(tmp_path, monkeypat
                          ids=["heap-larger-than-the-machine", "malformed-jvm-option"])
 def test_a_jvm_that_does_not_start_says_why_in_one_line(tmp_path, option):
     cache = tmp_path / "cache"
-    done = _cli(*RUN, "--format", "parquet", str(tmp_path / "out"), *option, env={"SYNTH_SPARK_CACHE": str(cache)})
+    done = run_cli(*RUN, "--format", "parquet", str(tmp_path / "out"), *option, env={"SYNTH_SPARK_CACHE": str(cache)})
     line = _one_line(done, 3, "Spark's JVM did not start: ", "Spark's output is in")
     assert done.stderr.strip() == line  # nothing else: the JVM's own lines went to its log
     (log,) = (cache / "logs").glob("spark-*.log")

@@ -13,7 +13,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from synth_spark.publish.dataset_folder import ADVANCING, JOURNAL, LOCK, MARKER,
 from synth_spark.publish.storage import PARTIAL_PREFIX
 
 from .conftest import SMALL_SCALE, SMALL_SEED
-from .helpers import strace
+from .helpers import CLI, strace
 
 #: how long a killed run may take to reach its first staged table (Spark's start on a busy machine)
 STAGE_TIMEOUT = 600
@@ -50,7 +49,7 @@ def _kill_once_staged(out: Path, log: Path, *extra: str, command: tuple[str, ...
     """Start ``synth-spark generate`` (or ``command``) in its own session, wait until a table is
     complete in its staging folder's ``staged`` folder, SIGKILL the whole group; the staging folder it leaves."""
     target = [str(out)] if command == ("generate",) else []
-    cmd = [sys.executable, "-m", "synth_spark.cli", *command, *target, "--scale", str(SMALL_SCALE),
+    cmd = [*CLI, *command, *target, "--scale", str(SMALL_SCALE),
            "--seed", str(SMALL_SEED), "--format", "parquet", "--partitions", "2", "--master", "local[2]", *extra]
     with open(log, "w") as fh:
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
@@ -166,7 +165,7 @@ def test_an_advance_cut_short_at_its_manifest_is_finished_or_undone_by_the_next(
     shutil.copytree(source, out)
     watched = [arg for name in files for arg in ("-P", str(out / name))]
     done = subprocess.run([strace(), "-qq", *watched, "-e", f"trace={calls}", "-e", f"inject={calls}:{injected}",
-                           sys.executable, "-m", "synth_spark.cli", "advance", str(out), "--to", KILLED_TO.isoformat(),
+                           *CLI, "advance", str(out), "--to", KILLED_TO.isoformat(),
                            "--master", "local[2]", "--quiet"], capture_output=True, text=True, timeout=900)
     assert done.returncode != 0, done.stderr[-3000:]
     assert json.loads((out / MANIFEST).read_text())["generator"] == "synth-spark"  # the old one or the new, whole
@@ -187,7 +186,7 @@ def test_a_changes_run_killed_in_the_middle_of_its_publish_is_completed_by_the_n
     tables moved in, the manifest not): the journal stays, and the next command completes the publish."""
     feed = tmp_path / "feed" / "changes"
     done = subprocess.run([strace(), "-qq", "-P", str(feed / JOURNAL), "-e", "trace=write", "-e",
-                           "inject=write:signal=SIGKILL:when=5", sys.executable, "-m", "synth_spark.cli", "changes",
+                           "inject=write:signal=SIGKILL:when=5", *CLI, "changes",
                            "--out", str(tmp_path / "feed"), "--from", "2024-02-13", "--to", "2024-02-14",
                            "--scale", str(SMALL_SCALE), "--seed", str(SMALL_SEED), "--format", "parquet",
                            "--partitions", "2", "--master", "local[2]", "--quiet"], capture_output=True, text=True, timeout=900)

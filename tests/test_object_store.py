@@ -22,11 +22,11 @@ from synth_spark.publish.dataset_folder import JOURNAL, MARKER, make_staging
 from synth_spark.publish.journal import begin
 
 from .conftest import SMALL_SCALE, SMALL_SEED, copied_in_part, parquet_only
+from .helpers import CLI
 from .s3_lock_harness import RACERS as LOCK_RACERS
-from .spark_servers import S3_BUCKET, S3_CREDENTIALS, s3_client
+from .spark_servers import S3_BUCKET, S3_CREDENTIALS, s3_client, s3_settings
 
 #: Hadoop's S3 connector at the version of the Hadoop pyspark ships (hadoop-client-api-3.5.0.jar)
-HADOOP_AWS = "org.apache.hadoop:hadoop-aws:3.5.0"
 LOCK_HARNESS = Path(__file__).with_name("s3_lock_harness.py")
 #: how long a run may take (Spark's start, the connector's resolution the first time, a busy machine)
 RUN_TIMEOUT = 900
@@ -37,21 +37,12 @@ def endpoint(s3_endpoint):
     return s3_endpoint
 
 
-def _settings(endpoint: str) -> list[str]:
-    """What a user passes to reach an S3-compatible store that is not AWS (path-style, its own endpoint)."""
-    conf = {"spark.jars.packages": HADOOP_AWS,
-            "spark.hadoop.fs.s3a.endpoint": endpoint,
-            "spark.hadoop.fs.s3a.path.style.access": "true",
-            "spark.hadoop.fs.s3a.endpoint.region": S3_CREDENTIALS["AWS_REGION"]}
-    return [arg for key, value in conf.items() for arg in ("--spark-conf", f"{key}={value}")]
-
-
 def _env() -> dict[str, str]:
     return {**os.environ, **S3_CREDENTIALS}
 
 
 def _cli(endpoint: str, *args: str, timeout: int = RUN_TIMEOUT) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "synth_spark.cli", *args, "--master", "local[2]", *_settings(endpoint)]
+    cmd = [*CLI, *args, "--master", "local[2]", *s3_settings(endpoint)]
     return subprocess.run(cmd, capture_output=True, text=True, env=_env(), timeout=timeout)
 
 
@@ -165,8 +156,8 @@ def test_a_run_killed_while_publishing_to_s3_leaves_a_dataset_that_verifies(endp
     the swap. The next run takes over the dead run's lock and replaces the dataset."""
     small = ("--scale", "0.05", "--format", "parquet")
     log = tmp_path / "killed.log"
-    cmd = [sys.executable, "-m", "synth_spark.cli", "generate", written, *small, "--seed", "2", "--overwrite",
-           "--master", "local[2]", *_settings(endpoint)]
+    cmd = [*CLI, "generate", written, *small, "--seed", "2", "--overwrite",
+           "--master", "local[2]", *s3_settings(endpoint)]
     with open(log, "w") as fh:
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=_env(), start_new_session=True)
     try:

@@ -19,7 +19,7 @@ from synth_spark.manifest import MANIFEST
 from synth_spark.publish.dataset_folder import JOURNAL, LOCK, MARKER, OWNER_FILE, STAGING_PREFIX, owner_record
 
 from .conftest import SMALL_SCALE, SMALL_SEED, validate_report
-from .helpers import strace
+from .helpers import CLI, strace
 from .publish_harness import HARNESS
 
 GENERATE = ["generate", "--scale", str(SMALL_SCALE), "--seed", str(SMALL_SEED), "--format", "parquet", "--partitions", "2",
@@ -143,7 +143,7 @@ def test_a_relative_out_with_a_colon_is_a_folder_not_a_uri(capsys, spark, tmp_pa
 
 def test_two_runs_on_one_folder_the_second_is_refused_naming_the_first(capsys, spark, tmp_path):
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "synth_spark.cli", *GENERATE, str(out), "--master", "local[1]"]
+    cmd = [*CLI, *GENERATE, str(out), "--master", "local[1]"]
     first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 120

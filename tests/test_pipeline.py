@@ -12,7 +12,7 @@ from synth_spark.runtime.tables import checksum, schema
 from synth_spark.vocabulary import CLOSED_SETS, GROUND_TRUTH, OUTPUT_TABLES, TABLE_ORDER
 
 from .conftest import SMALL_SCALE
-from .helpers import read_manifest
+from .helpers import CLI, read_manifest
 
 ONE_X = {"creators": 500, "patrons": 15_000, "pledges": 25_000, "transactions": 200_000, "posts": 8_000,
          "engagement_events": 500_000}
@@ -220,13 +220,12 @@ def test_a_different_seed_gives_different_tables(spark, small_config, small_mani
 def test_same_seed_gives_identical_tables_on_another_master(small_config, small_manifest, tmp_path, master):
     """A separate process with its own JVM and one core, through the command line."""
     import subprocess
-    import sys
 
     out = tmp_path / "cli"
     conf = tmp_path / "anomalies-on.yaml"
     conf.write_text("anomalies:\n" + "".join(f"  {a}: {{enabled: true}}\n" for a in (
         "viral_spike", "payment_outage", "holiday_churn", "creator_exodus", "category_collapse")))
-    cmd = [sys.executable, "-m", "synth_spark.cli", "generate", str(out), "--config", str(conf),
+    cmd = [*CLI, "generate", str(out), "--config", str(conf),
            "--scale", str(small_config.scale),
            "--seed", str(small_config.seed), "--format", "parquet", "--partitions", "3", "--master", master, "--quiet"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)

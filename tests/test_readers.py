@@ -19,13 +19,13 @@ import pytest
 from synth_spark.cli import main
 from synth_spark.publish.dataset_folder import ADVANCING
 
+from .helpers import CLI
 from .publish_harness import HARNESS
 
 #: the readers' small datasets: scale and the seeds of the dataset and of the one published over it
 SCALE, SEED, OTHER_SEED = "0.02", "5", "6"
 #: the one line (a reader that finds the writer mid-swap says "being published")
 BEING_WRITTEN = "by another synth-spark run"
-CLI = [sys.executable, "-m", "synth_spark.cli"]
 
 
 def _generate(out: Path, seed: str, *extra: str) -> None:

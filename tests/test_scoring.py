@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import pandas as pd
 import pytest
@@ -15,6 +14,8 @@ from synth_spark.validation import anomaly_verdicts, scoring
 from synth_spark.validation.metrics import Dataset
 from synth_spark.validation.report import write_report
 from synth_spark.validation.targets import evaluate
+
+from .helpers import CLI
 
 
 def _load(spark, root, cfg):
@@ -79,7 +80,7 @@ def test_report_has_a_section_and_chart_per_anomaly(spark, small_dataset, small_
 
 
 def test_validate_refuses_a_control_with_anomalies(small_dataset):
-    done = subprocess.run([sys.executable, "-m", "synth_spark.cli", "validate", str(small_dataset), "--control",
+    done = subprocess.run([*CLI, "validate", str(small_dataset), "--control",
                            str(small_dataset)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "--control" in done.stderr and "--no-anomalies" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
@@ -90,12 +91,12 @@ def test_each_anomaly_has_the_chart_an_analyst_draws_first(scores, tmp_path):
     viral wave's days show it rising, peaking and fading rather than a flat box."""
     from synth_spark.validation.report import draw_anomaly_charts
 
-    from .test_validate import _drawn_share
+    from .helpers import drawn_share
 
     names = draw_anomaly_charts(list(scores.values()), None, tmp_path)
     for kind, s in scores.items():
         shape = f"anomaly_{s.anomaly_id}_{kind}_shape.png"
-        assert shape in names and _drawn_share(tmp_path / shape) > 0.004, kind
+        assert shape in names and drawn_share(tmp_path / shape) > 0.004, kind
         assert s.shape is not None and s.shape.iloc[:, 1].sum() > 0, kind
     wave = scores["viral_spike"].shape.set_index("x").iloc[:, 0]
     start = scores["viral_spike"].window[0].normalize()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ import pytest
 from synth_spark.publish.storage import PARTIAL_PREFIX, HadoopPath, is_uri, location, write_synced
 
 from .conftest import copied_in_part
-from .helpers import read_manifest
+from .helpers import CLI, read_manifest
 
 
 def test_uris_and_paths_are_told_apart(tmp_path):
@@ -70,7 +69,7 @@ def test_generate_to_a_uri_matches_the_local_dataset(spark, small_config, small_
 
 
 def test_cli_refuses_to_replace_a_dataset_at_a_uri_without_overwrite(small_dataset, tmp_path):
-    run = subprocess.run([sys.executable, "-m", "synth_spark.cli", "generate", small_dataset.as_uri(),
+    run = subprocess.run([*CLI, "generate", small_dataset.as_uri(),
                           "--scale", "0.02", "--format", "parquet", "--master", "local[1]", "--quiet"],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 2, run.stderr[-2000:]

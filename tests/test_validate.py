@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import pytest
 
@@ -15,7 +14,7 @@ from synth_spark.validation.report import CHARTS, write_report
 from synth_spark.validation.targets import evaluate
 from synth_spark.validation.verdicts import FAIL, INFO, PASS, UNATTAINABLE
 
-from .helpers import read_manifest
+from .helpers import CLI, drawn_share, read_manifest
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +52,7 @@ def test_report_files_and_charts(evaluated, small_manifest, tmp_path):
     assert data["summary"] == report["summary"] and len(data["checks"]) == len(checks)
     assert len(data["monthly"]) == 24 and {"mrr", "churn_rate", "engagement_rate"} <= set(data["monthly"][0])
     for name in CHARTS:
-        assert _drawn_share(tmp_path / name) > 0.004, f"{name} shows no data"
+        assert drawn_share(tmp_path / name) > 0.004, f"{name} shows no data"
     md = (tmp_path / "report.md").read_text()
     assert "## Tables" in md and "| churn_reason | string | voluntary, payment_failed" in md
 
@@ -81,16 +80,7 @@ def test_the_html_report_opens_in_a_real_browser_with_its_charts(evaluated, smal
     shot = tmp_path / "shot.png"
     subprocess.run([*common, f"--screenshot={shot}", "--window-size=1200,6000", alone.as_uri()],
                    capture_output=True, text=True, timeout=120, check=True)
-    assert _drawn_share(shot) > 0.01  # the charts, drawn in colour, are on the page
-
-
-def _drawn_share(png) -> float:
-    """The share of a chart's pixels in colour: the series (bars, lines, bands) are drawn in colour,
-    while an empty chart has only black text and grey axes and grid on white."""
-    import matplotlib.image
-
-    rgb = matplotlib.image.imread(png)[..., :3]
-    return float(((rgb.max(axis=-1) - rgb.min(axis=-1)) > 0.25).mean())
+    assert drawn_share(shot) > 0.01  # the charts, drawn in colour, are on the page
 
 
 def test_an_empty_chart_is_told_from_a_drawn_one(tmp_path):
@@ -103,11 +93,11 @@ def test_an_empty_chart_is_told_from_a_drawn_one(tmp_path):
     ax.set_ylabel("churned / active (%)")
     fig.savefig(tmp_path / "empty.png", dpi=110)
     plt.close(fig)
-    assert _drawn_share(tmp_path / "empty.png") < 0.001
+    assert drawn_share(tmp_path / "empty.png") < 0.001
 
 
 def test_validate_command_refuses_a_folder_without_a_dataset(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "synth_spark.cli", "validate", str(tmp_path)],
+    done = subprocess.run([*CLI, "validate", str(tmp_path)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "_manifest.json" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
