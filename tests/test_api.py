@@ -115,3 +115,14 @@ def test_verify_and_check_refuse_bad_input_in_one_line(spark, tmp_path, call, me
     with pytest.raises(synth_spark.ConfigError) as err:
         call(spark, tmp_path)
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_validate_measures_from_python_and_leaves_the_session_as_it_was(spark, small_dataset, tmp_path):
+    spark.range(1).count()  # Delta's extension sets two settings of its own on a session's first query
+    before = dict(spark.conf.getAll)
+    outcome = synth_spark.validate(spark, small_dataset, report=tmp_path / "report")
+    after = dict(spark.conf.getAll)
+    assert {k: (before.get(k), after.get(k)) for k in {*before, *after} if before.get(k) != after.get(k)} == {}
+    assert outcome.code == (0 if outcome.document["passed"] else 1)
+    assert outcome.lines[-1].startswith("synth-spark: ") and (tmp_path / "report" / "report.json").is_file()
+    assert len(outcome.document["checks"]) == len(outcome.lines) - 1  # a line per check, then the summary

@@ -8,11 +8,11 @@ use, so ``import synth_spark.simulation`` (numpy only) does not import PySpark.
 """
 
 __version__ = "0.1.0"
-__all__ = ["Config", "ConfigError", "Generator", "Outcome", "Result", "__version__", "check", "load_config", "verify"]
+__all__ = ["Config", "ConfigError", "Generator", "Outcome", "Result", "__version__", "check", "load_config", "validate", "verify"]
 
 
 def __getattr__(name: str):
-    if name in ("Generator", "Result", "verify"):
+    if name in ("Generator", "Result", "validate", "verify"):
         # on first use: importing synth_spark must not import pyspark (the "spark" extra)
         from synth_spark import api
 

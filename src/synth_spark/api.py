@@ -29,6 +29,7 @@ from pyspark.sql import DataFrame, SparkSession
 from synth_spark import options
 from synth_spark.checks.verify import verified
 from synth_spark.config import Config, ConfigError, given_once, load_config
+from synth_spark.extras import require
 from synth_spark.job.as_of import snapshots
 from synth_spark.job.catalog import generate_tables
 from synth_spark.job.derived import chunk_states
@@ -45,9 +46,10 @@ from synth_spark.runtime.connect import check_server_sees, is_connect
 from synth_spark.runtime.session import SESSION_SETTINGS, cores, own_settings
 from synth_spark.simulation.plan import Plan, refuse_unplannable
 from synth_spark.simulation.workload import default_tasks
+from synth_spark.validation.run import measured, opened_control, opened_whole
 from synth_spark.vocabulary import ANOMALY_TYPES, OUTPUT_TABLES
 
-__all__ = ["Generator", "Result", "verify"]
+__all__ = ["Generator", "Result", "validate", "verify"]
 
 
 def _option(parse, value: Any) -> Any:
@@ -248,3 +250,30 @@ def verify(spark: SparkSession, path: str | Path | None = None, *, database: str
         raise ConfigError("formats: the dataset's Delta tables need Delta Lake configured in the session; "
                           "or give formats without delta")
     return verified(spark, opened, only)
+
+
+def validate(spark: SparkSession, path: str | Path, *, control: str | Path | None = None,
+             report: str | Path | None = None) -> Outcome:
+    """Measure every statistical target of the platform on a dataset with ``spark``, score each
+    injected anomaly blind against its ground truth and write the report, as ``synth-spark validate``
+    does. The session's settings are as they were once it is done.
+
+    Args:
+        spark: the session to measure with.
+        path: the dataset's folder (a whole window: not a snapshot).
+        control: a control run (same seed and scale, generated without anomalies).
+        report: the report's folder (default: ``path/report``).
+
+    Returns:
+        An ``Outcome``: ``code`` 0 when every check passes, 1 otherwise; ``document`` holds each
+        check's verdict, measured value, target and tolerance, and the report's folder.
+
+    Raises:
+        ConfigError: a path that holds no whole dataset, a control that is not one of it, or a
+            dataset another run changed while it was read.
+    """
+    require("validate")
+    opened = opened_whole(_option(options.dataset_folder, str(path)), "path")
+    control_opened = None if control is None else opened_control(Path(control), opened.manifest, "control")
+    report_dir = Path(report) if report is not None else opened.reading.dataset / "report"
+    return measured(spark, opened, control_opened, report_dir, Progress(quiet=True))

@@ -144,18 +144,27 @@ def set_unless_given(spark: SparkSession, key: str, value: str) -> None:
 
 
 @contextmanager
-def own_settings(spark: SparkSession, settings: dict[str, str]) -> Iterator[None]:
-    """Our values for the writes made inside, on a session that is the caller's (the library API):
-    each setting the caller did not give is set for the duration and unset after; one the caller
-    gave stands. The session's settings are as they were once the block ends, however it ends."""
+def own_settings(spark: SparkSession, settings: dict[str, str], forced: dict[str, str] | None = None) -> Iterator[None]:
+    """Our values for the work done inside, on a session that is the caller's (the library API):
+    each of ``settings`` the caller did not give is set for the duration and unset after (one the
+    caller gave stands); each of ``forced`` is set whatever the caller gave, and put back after.
+    The session's settings are as they were once the block ends, however it ends."""
     ours = [key for key in settings if spark.conf.get(key, None) is None]
+    before = {key: spark.conf.get(key, None) for key in forced or {}}
     for key in ours:
         spark.conf.set(key, settings[key])
+    for key, value in (forced or {}).items():
+        spark.conf.set(key, value)
     try:
         yield
     finally:
         for key in ours:
             spark.conf.unset(key)
+        for key, value in before.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)
 
 
 def cores(spark: SparkSession) -> int:

@@ -28,7 +28,7 @@ SHUFFLES_PER_TASK = 4
 REPORT_LOCK_WAIT = 10
 
 
-def _opened_whole(folder: Path, name: str) -> Opened:
+def opened_whole(folder: Path, name: str) -> Opened:
     """A folder dataset opened for reading, refused if it is a snapshot."""
     opened = open_folder(folder, name)
     _refuse_snapshot(opened.manifest, name, repr(str(folder)))
@@ -70,24 +70,59 @@ def main(dataset: Path | None, control_dir: Path | None, report_dir: Path | None
         opened = open_database(spark, database, progress)
         _refuse_snapshot(opened.manifest, "--database", database)
     else:
-        opened = _opened_whole(dataset, "DATASET")
+        opened = opened_whole(dataset, "DATASET")
     manifest = opened.manifest
-    cfg = config_from_manifest(manifest.get("config", {}))
-    control_manifest = control_opened = None
-    if control_dir is not None:
-        control_opened = _opened_whole(control_dir, "--control")
-        control_manifest = control_opened.manifest
-        if control_manifest.get("anomalies"):
-            raise ConfigError(f"--control: {str(control_dir)!r} has anomalies injected; generate it with --no-anomalies")
-        for key in ("seed", "scale", "window"):
-            if control_manifest.get(key) != manifest.get(key):
-                raise ConfigError(f"--control: its {key} {control_manifest.get(key)!r} differs from the dataset's "
-                                  f"{manifest.get(key)!r}; generate the control with the same --seed and --scale")
+    control_opened = None if control_dir is None else opened_control(control_dir, manifest)
+    control_manifest = None if control_opened is None else control_opened.manifest
     report_dir = report_dir or (dataset / "report" if database is None else Path(f"report-{database}").absolute())
 
-    # here, not at the top: a dataset refused above costs no import of pyspark and matplotlib (1 s of CPU)
+    # here, not at the top: a dataset refused above costs no import of pyspark (1 s of CPU)
     from synth_spark.runtime.connect import check_server_sees
-    from synth_spark.runtime.session import build_session, cores, set_unless_given
+    from synth_spark.runtime.session import build_session
+
+    if spark is None:
+        progress(f"starting Spark ({master or 'spark-submit master'})")
+        read_as_delta = [m for m in (manifest, control_manifest)
+                         if m and Format.PARQUET not in m["formats"] and Format.DELTA in m["formats"]]
+        spark = build_session(master, app_name="synth-spark-validate", delta=bool(read_as_delta), extra=spark_conf)
+    for folder in (None if database else dataset, control_dir):
+        if folder is not None:
+            check_server_sees(spark, folder)
+    return measured(spark, opened, control_opened, report_dir, progress)
+
+
+def opened_control(control_dir: Path, manifest: dict, name: str = "--control") -> Opened:
+    """The control run, opened: no anomalies, and the dataset's seed, scale and window."""
+    control = opened_whole(control_dir, name)
+    if control.manifest.get("anomalies"):
+        raise ConfigError(f"{name}: {str(control_dir)!r} has anomalies injected; generate it with --no-anomalies")
+    for key in ("seed", "scale", "window"):
+        if control.manifest.get(key) != manifest.get(key):
+            raise ConfigError(f"{name}: its {key} {control.manifest.get(key)!r} differs from the dataset's "
+                              f"{manifest.get(key)!r}; generate the control with the same --seed and --scale")
+    return control
+
+
+def measured(spark, opened: Opened, control_opened: Opened | None, report_dir: Path, progress: Progress) -> Outcome:
+    """Every target measured on the opened dataset with ``spark`` (the session's settings as they
+    were once done), each anomaly scored, the report written to ``report_dir``."""
+    from synth_spark.runtime.session import cores, own_settings  # pyspark: once the input is known good
+
+    manifest = opened.manifest
+    # Validate caches the pledge-month panel and the creators x months frame and then runs dozens of
+    # small aggregations over them. Without this, a cached frame keeps the 200 partitions of its last
+    # shuffle and every one of those aggregations pays 200 tasks (10x: 230 s, against 52 s without).
+    forced = {"spark.sql.optimizer.canChangeCachedPlanOutputPartitioning": "true"}
+    # Spark's default 200 shuffle partitions per aggregation are far too many for a small dataset
+    # (10x: the panel 6.3 s with 200, 4.1 s with 8) and too few for a large one; the generating
+    # run's task count grows with the data.
+    shuffles = {SHUFFLE_PARTITIONS: str(max(SHUFFLES_PER_TASK * int(manifest.get("partitions") or 1), cores(spark)))}
+    with own_settings(spark, shuffles, forced):  # the session as it was once done: it may be the caller's
+        return _measured(spark, opened, control_opened, report_dir, progress)
+
+
+def _measured(spark, opened: Opened, control_opened: Opened | None, report_dir: Path, progress: Progress) -> Outcome:
+    # matplotlib (the "validate" extra) and the Spark side of validation: once the input is known good
     from synth_spark.validation import noise
     from synth_spark.validation.anomaly_verdicts import judge as anomaly_checks
     from synth_spark.validation.metrics import Dataset
@@ -96,22 +131,10 @@ def main(dataset: Path | None, control_dir: Path | None, report_dir: Path | None
     from synth_spark.validation.targets import evaluate
     from synth_spark.validation.verdicts import FAIL, NOISY, SHORT_VERDICT
 
-    if spark is None:
-        progress(f"starting Spark ({master or 'spark-submit master'})")
-        read_as_delta = [m for m in (manifest, control_manifest) if m and Format.PARQUET not in m["formats"] and Format.DELTA in m["formats"]]
-        spark = build_session(master, app_name="synth-spark-validate", delta=bool(read_as_delta), extra=spark_conf)
-    for folder in (None if database else dataset, control_dir):
-        if folder is not None:
-            check_server_sees(spark, folder)
-    # Validate caches the pledge-month panel and the creators x months frame and then runs dozens of
-    # small aggregations over them. Without this, a cached frame keeps the 200 partitions of its last
-    # shuffle and every one of those aggregations pays 200 tasks (10x: 230 s, against 52 s without).
-    spark.conf.set("spark.sql.optimizer.canChangeCachedPlanOutputPartitioning", "true")
-    # Spark's default 200 shuffle partitions per aggregation are far too many for a small dataset
-    # (10x: the panel 6.3 s with 200, 4.1 s with 8) and too few for a large one; the generating
-    # run's task count grows with the data.
-    set_unless_given(spark, SHUFFLE_PARTITIONS, str(max(SHUFFLES_PER_TASK * int(manifest.get("partitions") or 1),
-                                                        cores(spark))))
+    manifest, database = opened.manifest, None if opened.db is None else opened.db.name
+    dataset = None if opened.reading is None else opened.reading.dataset
+    control_manifest = None if control_opened is None else control_opened.manifest
+    cfg = config_from_manifest(manifest.get("config", {}))
     progress("measuring")
     readings = [o for o in (opened, control_opened) if o is not None]
     # a read that fails because another run changed a dataset under it says so, in one line
@@ -134,9 +157,9 @@ def main(dataset: Path | None, control_dir: Path | None, report_dir: Path | None
         progress("scoring the injected anomalies")
         scores = score(ds, truth)
         control = None
-        if control_dir is not None:
+        if control_opened is not None:
             progress("scoring the control run with the same ground truth")
-            control = score(Dataset.load(spark, str(control_dir.resolve()), cfg.window.start, cfg.window.months,
+            control = score(Dataset.load(spark, str(control_opened.reading.dataset.resolve()), cfg.window.start, cfg.window.months,
                                          control_manifest, control_opened.versions), truth)
         checks += anomaly_checks(scores, control, {"holiday_churn": cfg.anomalies.holiday_churn.voluntary_uplift})
         progress("writing the report")
