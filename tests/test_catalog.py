@@ -168,10 +168,10 @@ def test_a_database_given_wrongly_is_refused_in_one_line(argv, message, capsys, 
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"path": "out", "database": "synth"}, "path: give a folder to write, or a database"),
-    ({}, "path: give a folder to write, or a database"),
+    ({"path": "out", "database": "synth"}, "database: synth and the folder 'out' both say where the dataset goes"),
+    ({}, "path: give the output folder (or a database)"),
     ({"database": "a-b"}, "database: 'a-b' is not a database name"),
-    ({"database": "synth", "formats": "parquet"}, "formats: parquet with a database"),
+    ({"database": "synth", "formats": "parquet"}, "formats: parquet with database; catalog tables are Delta"),
     ({"database": "synth", "layout": "monthly"}, "layout: 'monthly' is not a layout; give tasks or time"),
 ])
 def test_the_api_refuses_a_database_given_wrongly_before_any_work(spark, config, kwargs, message, monkeypatch, tmp_path):

@@ -141,6 +141,26 @@ def test_changes_continue_their_snapshot_and_name_it(snapshots, feed, tmp_path, 
             check_continues(tmp_path / "other", tmp_path / "changes")
 
 
+def test_the_library_writes_the_same_batches_and_leaves_the_session_as_it_was(spark, snapshots, feed, tmp_path):
+    """synth_spark.changes is the command's request and run: the same days, counted the same, and
+    the caller's session settings unchanged after."""
+    import synth_spark
+
+    before = dict(spark.conf.getAll)
+    done = synth_spark.changes(spark, snapshots[SNAPSHOT_DAY], "2024-01-29", out=tmp_path, formats="parquet",
+                               partitions=2)
+    assert dict(spark.conf.getAll) == before
+    ours, ranged = _manifest(tmp_path / "changes"), _manifest(feed)
+    assert done.code == 0 and done.document["feed"] == str(tmp_path / "changes")
+    assert (done.document["first"], done.document["last"]) == ("2024-01-28", "2024-01-29")
+    for table in TABLE_ORDER:
+        days = ours["tables"][table]["days"]
+        assert days == {d: ranged["tables"][table]["days"][d] for d in days} == done.document["tables"][table]["days"]
+    with pytest.raises(ConfigError, match=r"^to: 2024-01-20 is not after the snapshot's day 2024-01-27"):
+        synth_spark.changes(spark, snapshots[SNAPSHOT_DAY], dt.date(2024, 1, 20), out=tmp_path / "never")
+    assert not (tmp_path / "never").exists()
+
+
 @pytest.mark.parametrize("args, message", [
     (["--from", "2022-12-31", "--to", "2023-01-05"], "--from: 2022-12-31 is outside the window"),
     (["--from", "2024-02-10", "--to", "2024-02-01"], "--from: 2024-02-10 is after --to 2024-02-01"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -272,15 +273,13 @@ def test_changes_refuses_an_option_that_disagrees_with_its_snapshot(capsys, tmp_
 
 
 def test_changes_puts_its_batches_beside_the_snapshot_unless_told(tmp_path, monkeypatch):
-    from synth_spark.changes_options import settled_changes
-    from synth_spark.cli import run_config
-    from synth_spark.grammar import build_parser
+    from synth_spark.changes_options import ChangesFields, changes_request
+    from synth_spark.request import CLI
 
     monkeypatch.chdir(tmp_path)
     _snapshot_manifest(tmp_path / "snap")
-    args = build_parser("local[1]").parse_args(["changes", "snap", "--to", "2024-12-03"])
-    _, _, feed = settled_changes(args, run_config)
-    assert feed == tmp_path / "snap-feed" / "changes"
+    run = changes_request(ChangesFields(to=dt.date(2024, 12, 3), snapshot="snap"), CLI)
+    assert run.feed == tmp_path / "snap-feed" / "changes"
 
 
 def test_changes_refuses_what_is_no_snapshot(capsys, tmp_path):

@@ -13,10 +13,8 @@ is allowed. The same seed and scale give the same tables, with the same checksum
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import os
-import re
 import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -28,14 +26,16 @@ from pyspark.sql import DataFrame, SparkSession
 
 from synth_spark import options
 from synth_spark.checks.verify import verified
-from synth_spark.config import Config, ConfigError, given_once, load_config
+from synth_spark.changes_options import ChangesFields, changes_outcome, changes_request
+from synth_spark.config import Config, ConfigError
 from synth_spark.extras import require
 from synth_spark.job.as_of import snapshots
 from synth_spark.job.catalog import generate_tables
+from synth_spark.job.change_feed import write_changes
 from synth_spark.job.derived import chunk_states
 from synth_spark.job.emitters import CreatorsByTask
 from synth_spark.job.generate import Result, generate, table_frames, task_frame
-from synth_spark.manifest import LAYOUTS, MAX_PARTITIONS, Format
+from synth_spark.manifest import MAX_PARTITIONS, Format
 from synth_spark.outcome import Outcome
 from synth_spark.progress import Progress
 from synth_spark.publish.claim import Claim
@@ -44,22 +44,13 @@ from synth_spark.publish.opened import open_database, open_folder
 from synth_spark.publish.storage import check_writable, resolve
 from synth_spark.runtime.connect import check_server_sees, is_connect
 from synth_spark.runtime.session import SESSION_SETTINGS, cores, own_settings
-from synth_spark.simulation.plan import Plan, refuse_unplannable
+from synth_spark.request import ALL_FORMATS, LIBRARY, DataRequest, WriteRequest
+from synth_spark.simulation.plan import Plan
 from synth_spark.simulation.workload import default_tasks
 from synth_spark.validation.run import measured, opened_control, opened_whole
-from synth_spark.vocabulary import ANOMALY_TYPES, OUTPUT_TABLES
+from synth_spark.vocabulary import OUTPUT_TABLES
 
-__all__ = ["Generator", "Result", "validate", "verify"]
-
-
-def _option(parse, value: Any) -> Any:
-    """A command-line option's parser, its message naming the argument of this API instead."""
-    try:
-        return parse(value)
-    except argparse.ArgumentTypeError as err:
-        names = {"format": "formats", "DATASET": "path"}
-        message = re.sub(r"^(?:--)?([A-Za-z-]+):", lambda m: names.get(m.group(1), m.group(1).replace("-", "_")) + ":", str(err))
-        raise ConfigError(message) from None
+__all__ = ["Generator", "Result", "changes", "validate", "verify"]
 
 
 def _nested(settings: Mapping[str, Any]) -> dict:
@@ -74,6 +65,16 @@ def _nested(settings: Mapping[str, Any]) -> dict:
                 raise ConfigError(f"settings: {key!r} sets a value under one already given; give each key once")
         node[leaf] = _nested(value) if isinstance(value, Mapping) else value
     return out
+
+
+#: how the files are written, not what they hold: set for the library's own writes only, the
+#: caller's session unchanged after
+_WRITTEN_AS = {k: SESSION_SETTINGS[k] for k in ("spark.sql.parquet.outputTimestampType",
+                                                "spark.sql.sources.partitionOverwriteMode")}
+
+
+def _delta_configured(spark: SparkSession) -> bool:
+    return "DeltaSparkSessionExtension" in (spark.conf.get("spark.sql.extensions", None) or "")
 
 
 @contextmanager
@@ -108,39 +109,13 @@ class Generator:
                  anomalies: bool = True, partitions: int | None = None, as_of: dt.date | str | None = None,
                  progress: bool = False):
         self.spark = spark
-        self.cfg = self._config(scale, seed, config, settings, anomalies)
-        if partitions is not None:
-            partitions = _option(options.positive_int("partitions", MAX_PARTITIONS), str(partitions))
-            options.within_creators("partitions", partitions, self.cfg)
-        self.partitions = partitions
-        if isinstance(as_of, str):
-            as_of = _option(options.day("as_of"), as_of)
-        if as_of is not None:
-            options.in_window("as_of", as_of, self.cfg.window)
-        self.as_of = as_of
-        refuse_unplannable(self.cfg)
+        self.request = DataRequest.make(LIBRARY, scale=scale, seed=seed, config=config,
+                                        settings=[_nested(settings)] if settings else [], anomalies=anomalies,
+                                        partitions=partitions, as_of=as_of)
+        self.cfg, self.partitions, self.as_of = self.request.cfg, self.request.partitions, self.request.as_of
         self.progress = Progress(quiet=not progress)
         self._plan: Plan | None = None
         self._states: DataFrame | None = None
-
-    @staticmethod
-    def _config(scale, seed, config, settings, anomalies: bool) -> Config:
-        if isinstance(config, Config):
-            if scale is not None or seed is not None or settings or not anomalies:
-                raise ConfigError("config: a Config object is complete; give scale, seed and settings in it, "
-                                  "or give a YAML file instead")
-            return config
-        if scale is not None:
-            scale = _option(options.scale, str(scale))
-        if seed is not None:
-            seed = _option(options.seed, str(seed))
-        overrides = _nested(settings or {})
-        if not anomalies:
-            overrides.setdefault("anomalies", {})
-            for name in ANOMALY_TYPES:
-                overrides["anomalies"].setdefault(name, {})["enabled"] = False
-        path = None if config is None else _option(options.conf_file, str(config))
-        return load_config(path, **given_once(overrides, {"scale": scale, "seed": seed}, "{}"))
 
     @property
     def plan(self) -> Plan:
@@ -180,42 +155,30 @@ class Generator:
         default all three). Or, with ``database``, as Delta tables of the session's catalog, as
         ``generate --database`` does. ``layout``: "tasks" or "time" (files for time-range queries).
         Returns the run's result (rows, checksums, manifest)."""
-        if layout not in LAYOUTS:
-            raise ConfigError(f"layout: {layout!r} is not a layout; give {' or '.join(LAYOUTS)}")
-        if (path is None) == (database is None):
-            raise ConfigError("path: give a folder to write, or a database (database=...), one of the two")
-        if formats is None:
-            formats = ["delta"] if database is not None else ["parquet", "csv", "delta"]
-        fmts = _option(options.formats, formats if isinstance(formats, str) else ",".join(formats))
-        if database is not None and fmts != [Format.DELTA]:
-            raise ConfigError(f"formats: {','.join(fmts)} with a database; catalog tables are Delta tables: leave "
-                              "formats out or give delta")
-        if Format.DELTA in fmts and "DeltaSparkSessionExtension" not in (self.spark.conf.get("spark.sql.extensions", None) or ""):
+        asked = WriteRequest.make(LIBRARY, dataset=path, database=database, formats=formats, layout=layout,
+                                  overwrite=overwrite)
+        fmts, where, name = list(asked.formats), asked.folder, asked.database
+        if Format.DELTA in fmts and not _delta_configured(self.spark):
             raise ConfigError("formats: delta needs Delta Lake configured in the session (spark.sql.extensions and "
                               "spark.sql.catalog.spark_catalog, e.g. delta-spark's configure_spark_with_delta_pip); "
                               "or leave delta out")
-        where = None if path is None else _option(options.destination, str(path))
         if isinstance(where, Path):
             check_writable(where)
-        name = None if database is None else _option(options.database, database)
         if name is not None and is_connect(self.spark):
             raise ConfigError("database: catalog tables are not written over Spark Connect yet; write a folder")
-        # how the files are written, not what they hold: for this write only, the caller's session unchanged after
-        written_as = {k: SESSION_SETTINGS[k] for k in ("spark.sql.parquet.outputTimestampType",
-                                                        "spark.sql.sources.partitionOverwriteMode")}
-        with workers_python(self.spark), own_settings(self.spark, written_as):
+        with workers_python(self.spark), own_settings(self.spark, _WRITTEN_AS):
             if name is not None:
                 started = time.monotonic()
                 published = generate_tables(self.spark, self.cfg, Database(self.spark, name), self.partitions,
-                                            self.progress, overwrite, self.as_of, layout)
+                                            self.progress, asked.overwrite, self.as_of, asked.layout)
                 tables = published["tables"]
                 return Result(None, {t: e["rows"] for t, e in tables.items()},
                               {t: e["checksum"] for t, e in tables.items()}, time.monotonic() - started, published)
             check_server_sees(self.spark, where)
             out = resolve(self.spark, where)
-            with Claim(out, overwrite, self.progress) as claim:
+            with Claim(out, asked.overwrite, self.progress) as claim:
                 return generate(self.spark, self.cfg, out, fmts, self.partitions, self.progress, claim=claim,
-                                as_of=self.as_of, layout=layout)
+                                as_of=self.as_of, layout=asked.layout)
 
 
 def verify(spark: SparkSession, path: str | Path | None = None, *, database: str | None = None,
@@ -239,14 +202,13 @@ def verify(spark: SparkSession, path: str | Path | None = None, *, database: str
     """
     if (path is None) == (database is None):
         raise ConfigError("path: give a dataset's folder, or a database (database=...), one of the two")
-    only = None if formats is None else _option(options.formats, formats if isinstance(formats, str) else ",".join(formats))
+    only = None if formats is None else options.formats(formats, "formats")
     if database is not None:
-        opened = open_database(spark, _option(options.database, database))
+        opened = open_database(spark, options.database(database, "database"))
     else:
-        where = _option(options.dataset, str(path))
+        where = options.dataset(path, "path")
         opened = open_folder(where if isinstance(where, Path) else resolve(spark, where), "path")
-    if Format.DELTA in (only or opened.formats) and \
-            "DeltaSparkSessionExtension" not in (spark.conf.get("spark.sql.extensions", None) or ""):
+    if Format.DELTA in (only or opened.formats) and not _delta_configured(spark):
         raise ConfigError("formats: the dataset's Delta tables need Delta Lake configured in the session; "
                           "or give formats without delta")
     return verified(spark, opened, only)
@@ -273,7 +235,48 @@ def validate(spark: SparkSession, path: str | Path, *, control: str | Path | Non
             dataset another run changed while it was read.
     """
     require("validate")
-    opened = opened_whole(_option(options.dataset_folder, str(path)), "path")
+    opened = opened_whole(options.dataset_folder(path, "path"), "path")
     control_opened = None if control is None else opened_control(Path(control), opened.manifest, "control")
     report_dir = Path(report) if report is not None else opened.reading.dataset / "report"
     return measured(spark, opened, control_opened, report_dir, Progress(quiet=True))
+
+
+def changes(spark: SparkSession, snapshot: str | Path, to: dt.date | str, *, out: str | Path | None = None,
+            formats: Iterable[str] | str | None = None, partitions: int | None = None,
+            overwrite: bool = False) -> Outcome:
+    """Write the daily change batches that continue a snapshot up to the end of ``to``, as
+    ``synth-spark changes`` does: with the snapshot's seed, scale and config (from its manifest),
+    published whole or not at all into ``OUT/changes``.
+
+    Args:
+        spark: the session to write with; Delta Lake must be configured in it to write Delta.
+        snapshot: the folder of a snapshot (``Generator(..., as_of=DAY).write(...)``).
+        to: the last day of the batches, after the snapshot's day and within its window.
+        out: the folder the feed goes in (default: beside the snapshot, ``SNAPSHOT-feed``).
+        formats: a list or a comma list (default: all three).
+        partitions: simulation tasks (the batches are the same for any value).
+        overwrite: replace a feed already in ``OUT/changes``.
+
+    Returns:
+        An ``Outcome``: ``lines`` as the command prints them; ``document`` holds the feed's folder,
+        its days and, per table, rows, inserts and updates.
+
+    Raises:
+        ConfigError: a field that is not allowed, a folder that holds no snapshot, or a feed
+            folder that may not be written (inside the snapshot, say).
+    """
+    asked = ChangesFields(to=options.day(to, "to"), snapshot=snapshot,
+                          out=None if out is None else options.destination(out, "out"),
+                          formats=ALL_FORMATS if formats is None else tuple(options.formats(formats, "formats")),
+                          partitions=None if partitions is None else options.positive_int(partitions, "partitions",
+                                                                                          MAX_PARTITIONS),
+                          overwrite=overwrite)
+    run = changes_request(asked, LIBRARY)
+    if Format.DELTA in run.formats and not _delta_configured(spark):
+        raise ConfigError("formats: delta needs Delta Lake configured in the session; or leave delta out")
+    progress = Progress(quiet=True)
+    with workers_python(spark), own_settings(spark, _WRITTEN_AS), Claim(run.feed, run.overwrite, progress):
+        check_server_sees(spark, run.feed)
+        published = write_changes(spark, run.cfg, run.feed, list(run.formats), run.first, run.last,
+                                  run.partitions, progress, snapshot=run.snapshot)
+    return changes_outcome(run, published)

@@ -1,31 +1,76 @@
-"""The options of ``changes``, settled before Spark starts. ``changes SNAPSHOT`` runs with the
-snapshot's seed, scale and config and starts the day after its day, all read from its manifest; an
-option that says otherwise is refused, since batches of other settings replay onto no snapshot of
-these. The older form (``--from`` with the settings given) is kept for a release with a note."""
+"""A ``changes`` request, settled before Spark starts, from the command line's options or the
+library's arguments. ``changes SNAPSHOT`` runs with the snapshot's seed, scale and config and starts
+the day after its day, all read from its manifest; a field that says otherwise is refused, since
+batches of other settings replay onto no snapshot of these. The older form (``--from`` with the
+settings given) is kept for a release with a note."""
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from synth_spark import manifest, options
 from synth_spark.config import Config, ConfigError, config_from_manifest
+from synth_spark.manifest import Format
+from synth_spark.outcome import Outcome
 from synth_spark.publish.claim import settle
 from synth_spark.publish.dataset_folder import check_target
 from synth_spark.publish.storage import check_writable, is_uri
+from synth_spark.request import ALL_FORMATS, DataRequest, Names
 from synth_spark.simulation.plan import refuse_unplannable
 
-_DATA_OPTIONS = "changes SNAPSHOT continues the snapshot's seed, scale and config"
+_DATA_OPTIONS = "changes continues the snapshot's seed, scale and config"
 
 
-def snapshot_folder(text: str) -> Path:
-    """SNAPSHOT as given: a local folder (the feed is written beside it, on the driver's disk)."""
+@dataclass(frozen=True)
+class ChangesFields:
+    """What a caller gives ``changes``: the snapshot to continue, the last day and where the feed
+    goes (default: beside the snapshot); in the older form no snapshot, the first day and the
+    settings instead."""
+
+    to: dt.date
+    snapshot: str | Path | None = None
+    out: Path | None = None
+    formats: tuple[Format, ...] = ALL_FORMATS
+    partitions: int | None = None
+    overwrite: bool = False
+    first: dt.date | None = None
+    scale: float | None = None
+    seed: int | None = None
+    config: Path | None = None
+    settings: tuple[Mapping, ...] = field(default_factory=tuple)
+    anomalies: bool = True
+
+    def requested(self, names: Names) -> DataRequest:
+        return DataRequest.make(names, scale=self.scale, seed=self.seed, config=self.config, settings=self.settings,
+                                anomalies=self.anomalies, partitions=self.partitions)
+
+
+@dataclass(frozen=True)
+class ChangesRequest:
+    """A settled ``changes`` run: its config, the manifest of the snapshot it continues (None in
+    the older form), its days, the feed's folder (``OUT/changes``) and how it is written."""
+
+    cfg: Config
+    snapshot: dict | None
+    first: dt.date
+    last: dt.date
+    feed: Path
+    formats: tuple[Format, ...]
+    partitions: int | None
+    overwrite: bool
+
+
+def snapshot_folder(value: str | Path, name: str) -> Path:
+    """The snapshot as given: a local folder (the feed is written beside it, on the driver's disk)."""
+    text = str(value)
     if not text.strip() or is_uri(text):
-        raise ConfigError(f"SNAPSHOT: {text!r} is not a local folder; give the folder of a snapshot written by "
+        raise ConfigError(f"{name}: {text!r} is not a local folder; give the folder of a snapshot written by "
                           "'synth-spark generate --as-of DAY'")
     return Path(text)
 
@@ -45,95 +90,110 @@ def _shown(value) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _refuse_other_settings(args: argparse.Namespace, cfg: Config,
-                           requested: Callable[[argparse.Namespace], Config]) -> None:
-    """An option deciding the data that says other than the snapshot's ``cfg``, refused."""
-    if args.seed is not None and args.seed != cfg.seed:
-        raise ConfigError(f"--seed: {args.seed} is not the snapshot's seed {cfg.seed}; leave --seed out: "
-                          f"{_DATA_OPTIONS}")
-    if args.scale is not None and args.scale != cfg.scale:
-        raise ConfigError(f"--scale: {args.scale:g} is not the snapshot's scale {cfg.scale:g}; leave --scale out: "
-                          f"{_DATA_OPTIONS}")
+def _refuse_other_settings(asked: ChangesFields, cfg: Config, names: Names) -> None:
+    """A field deciding the data that says other than the snapshot's ``cfg``, refused."""
+    if asked.seed is not None and asked.seed != cfg.seed:
+        raise ConfigError(f"{names('seed')}: {asked.seed} is not the snapshot's seed {cfg.seed}; leave "
+                          f"{names('seed')} out: {_DATA_OPTIONS}")
+    if asked.scale is not None and asked.scale != cfg.scale:
+        raise ConfigError(f"{names('scale')}: {asked.scale:g} is not the snapshot's scale {cfg.scale:g}; leave "
+                          f"{names('scale')} out: {_DATA_OPTIONS}")
     on = [name for name, a in cfg.fingerprint()["anomalies"].items() if a.get("enabled")]
-    if args.no_anomalies and on:
-        raise ConfigError(f"--no-anomalies: the snapshot was generated with anomalies on ({', '.join(on)}); "
-                          f"leave --no-anomalies out: {_DATA_OPTIONS}")
-    if args.config is not None or args.settings or args.no_anomalies:
-        args.seed, args.scale = cfg.seed, cfg.scale
-        diff = _first_difference(cfg.fingerprint(), requested(args).fingerprint())
+    if not asked.anomalies and on:
+        raise ConfigError(f"{names('anomalies')}: the snapshot was generated with anomalies on ({', '.join(on)}); "
+                          f"leave {names('anomalies')} out: {_DATA_OPTIONS}")
+    if asked.config is not None or asked.settings or not asked.anomalies:
+        theirs = dataclasses.replace(asked, seed=cfg.seed, scale=cfg.scale, partitions=None).requested(names).cfg
+        diff = _first_difference(cfg.fingerprint(), theirs.fingerprint())
         if diff:
-            name = "--config" if args.config is not None else "--set"
+            name = names("config") if asked.config is not None else names("settings")
             raise ConfigError(f"{name}: gives {diff[0]} = {_shown(diff[2])}, and the snapshot has {_shown(diff[1])}; "
-                              f"leave --config and --set out: {_DATA_OPTIONS}")
+                              f"leave {names('config')} and {names('settings')} out: {_DATA_OPTIONS}")
 
 
-def snapshot_run(args: argparse.Namespace, requested: Callable[[argparse.Namespace], Config]) -> tuple[Config, dict]:
-    """The config of ``changes SNAPSHOT`` and the snapshot's manifest; ``args.first`` becomes the
-    day after the snapshot's. ``requested``: the config the data options ask for (the command
-    line's), compared with the snapshot's when any of them is given."""
-    folder = snapshot_folder(args.snapshot)
-    if args.out is None:  # beside the snapshot, never inside it
-        args.out = folder.absolute().parent / f"{folder.absolute().name}-feed"
+def _snapshot_run(asked: ChangesFields, names: Names) -> tuple[Config, dict, dt.date, Path]:
+    """The config of a run continuing a snapshot, the snapshot's manifest, the day after the
+    snapshot's and the feed's parent folder."""
+    folder = snapshot_folder(asked.snapshot, names("snapshot"))
+    out = asked.out if asked.out is not None else folder.absolute().parent / f"{folder.absolute().name}-feed"
     if folder.is_dir():
-        settle(folder, "SNAPSHOT")  # a publish a killed run left in it, finished or undone first
-    m = manifest.read(folder, "SNAPSHOT")
+        settle(folder, names("snapshot"))  # a publish a killed run left in it, finished or undone first
+    m = manifest.read(folder, names("snapshot"))
     if not m.get("as_of"):
-        raise ConfigError(f"SNAPSHOT: {args.snapshot!r} holds the whole window (no as_of), so no day follows it; "
-                          "give a snapshot written by 'synth-spark generate --as-of DAY'")
+        raise ConfigError(f"{names('snapshot')}: {str(asked.snapshot)!r} holds the whole window (no as_of), so no "
+                          "day follows it; give a snapshot written by 'synth-spark generate --as-of DAY'")
     if not isinstance(m.get("config"), dict):
-        raise ConfigError(f"SNAPSHOT: the manifest of {args.snapshot!r} records no config to continue; generate the "
-                          "snapshot again with this synth-spark")
+        raise ConfigError(f"{names('snapshot')}: the manifest of {str(asked.snapshot)!r} records no config to "
+                          "continue; generate the snapshot again with this synth-spark")
     cfg = config_from_manifest(m["config"])
     as_of = dt.date.fromisoformat(m["as_of"])
-    _refuse_other_settings(args, cfg, requested)
+    _refuse_other_settings(asked, cfg, names)
     first = as_of + dt.timedelta(days=1)
-    if args.first is not None and args.first != first:
-        raise ConfigError(f"--from: {args.first.isoformat()} is not the day after the snapshot's day "
-                          f"{as_of.isoformat()}; leave --from out, or give {first.isoformat()}")
+    if asked.first is not None and asked.first != first:
+        raise ConfigError(f"{names('first')}: {asked.first.isoformat()} is not the day after the snapshot's day "
+                          f"{as_of.isoformat()}; leave {names('first')} out, or give {first.isoformat()}")
     last = cfg.window.end - dt.timedelta(days=1)
-    if not first <= args.last <= last:
-        raise ConfigError(f"--to: {args.last.isoformat()} is not after the snapshot's day {as_of.isoformat()} and "
-                          f"within the window; give a day from {first.isoformat()} to {last.isoformat()}")
-    if args.partitions is not None:
-        options.within_creators("--partitions", args.partitions, cfg)
-    args.first = first
-    return cfg, m
+    if not first <= asked.to <= last:
+        raise ConfigError(f"{names('to')}: {asked.to.isoformat()} is not after the snapshot's day "
+                          f"{as_of.isoformat()} and within the window; give a day from {first.isoformat()} to "
+                          f"{last.isoformat()}")
+    if asked.partitions is not None:
+        options.within_creators(names("partitions"), asked.partitions, cfg)
+    refuse_unplannable(cfg)  # the older form's config is checked whole by DataRequest
+    return cfg, m, first, out
 
 
-def older_run(args: argparse.Namespace, requested: Callable[[argparse.Namespace], Config]) -> Config:
+def _older_run(asked: ChangesFields, names: Names) -> tuple[Config, dt.date, Path]:
     """``changes --out DIR --from D1 --to D2`` with the settings given (kept for a release)."""
-    if args.out is None:
-        raise ConfigError("SNAPSHOT: give the snapshot to continue, e.g. synth-spark changes out/snapshot "
-                          "--to 2024-12-31 --out feed")
-    if args.first is None:
-        raise ConfigError("--from: give the first day of the range, or continue a snapshot: "
+    if asked.out is None:
+        raise ConfigError(f"{names('snapshot')}: give the snapshot to continue, e.g. synth-spark changes "
+                          "out/snapshot --to 2024-12-31 --out feed")
+    if asked.first is None:
+        raise ConfigError(f"{names('first')}: give the first day of the range, or continue a snapshot: "
                           "synth-spark changes SNAPSHOT --to DAY --out DIR")
-    cfg = requested(args)
-    options.in_window("--from", args.first, cfg.window)
-    options.in_window("--to", args.last, cfg.window)
-    if args.first > args.last:
-        raise ConfigError(f"--from: {args.first.isoformat()} is after --to {args.last.isoformat()}; "
-                          "give --from on or before --to")
-    return cfg
+    cfg = asked.requested(names).cfg
+    options.in_window(names("first"), asked.first, cfg.window)
+    options.in_window(names("to"), asked.to, cfg.window)
+    if asked.first > asked.to:
+        raise ConfigError(f"{names('first')}: {asked.first.isoformat()} is after {names('to')} "
+                          f"{asked.to.isoformat()}; give {names('first')} on or before {names('to')}")
+    return cfg, asked.first, asked.out
 
 
-def settled_changes(args: argparse.Namespace,
-                    requested: Callable[[argparse.Namespace], Config]) -> tuple[Config, dict | None, Path]:
-    """The config of a ``changes`` run, the manifest of the snapshot it continues (None in the
-    older form, which gets its note once its options pass) and the feed's folder, DIR/changes."""
+def changes_request(asked: ChangesFields, names: Names) -> ChangesRequest:
+    """The settled run: all of it checked, and the feed's folder refused if it may not be written
+    (inside the snapshot, say), before any work. The older form gets its note once it passes."""
     snapshot = None
-    if args.snapshot is not None:
-        cfg, snapshot = snapshot_run(args, requested)
+    if asked.snapshot is not None:
+        cfg, snapshot, first, out = _snapshot_run(asked, names)
     else:
-        cfg = older_run(args, requested)
-    if not isinstance(args.out, Path):
-        raise ConfigError("--out: change feeds are written to a local folder; give a path")
-    refuse_unplannable(cfg)
-    check_target(args.out / "changes", args.overwrite, "--out")  # e.g. inside the snapshot: refused before any work
-    check_writable(args.out / "changes")
+        cfg, first, out = _older_run(asked, names)
+    if not isinstance(out, Path):
+        raise ConfigError(f"{names('out')}: change feeds are written to a local folder; give a path")
+    check_target(out / "changes", asked.overwrite, names("out"))
+    check_writable(out / "changes")
     if snapshot is None:
         print(OLDER_FORM_NOTE, file=sys.stderr)
-    return cfg, snapshot, args.out / "changes"
+    return ChangesRequest(cfg, snapshot, first, asked.to, out / "changes", tuple(asked.formats), asked.partitions,
+                          asked.overwrite)
+
+
+def changes_outcome(run: ChangesRequest, published: dict) -> Outcome:
+    """What a written feed reports: its days and, per table, its rows, inserts and updates."""
+    days = (run.last - run.first).days + 1
+    lines = [f"synth-spark: wrote {days} daily batches ({', '.join(run.formats)}) of {run.first.isoformat()} to "
+             f"{run.last.isoformat()} to {run.feed.resolve()} in {published['seconds']:.1f}s"]
+    width = max(len(t) for t in published["tables"])
+    tables = {}
+    for table, entry in published["tables"].items():
+        kinds = {k: sum(d[k] for d in entry["days"].values()) for k in ("insert", "update_postimage")}
+        lines.append(f"  {table:<{width}}  {entry['rows']:>12,} rows  ({kinds['insert']:,} inserts, "
+                     f"{kinds['update_postimage']:,} updates)")
+        tables[table] = {"rows": entry["rows"], "inserts": kinds["insert"], "updates": kinds["update_postimage"],
+                         "days": entry["days"]}
+    return Outcome(0, lines, {"command": "changes", "feed": str(run.feed.resolve()), "formats": list(run.formats),
+                              "first": run.first.isoformat(), "last": run.last.isoformat(),
+                              "seconds": round(published["seconds"], 1), "tables": tables})
 
 
 OLDER_FORM_NOTE = ("synth-spark: note: changes --out DIR --from D1 with --seed/--scale/--config is the older form; "

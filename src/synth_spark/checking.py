@@ -4,14 +4,12 @@ synth_spark.check(path)`` needs only the "check" extra)."""
 
 from __future__ import annotations
 
-import argparse
 import io
 from pathlib import Path
 from typing import TextIO
 
 from synth_spark import options
 from synth_spark.checks import dbt
-from synth_spark.config import ConfigError
 from synth_spark.outcome import Outcome
 from synth_spark.progress import Progress
 
@@ -39,15 +37,8 @@ def check(path: str | Path, *, formats: list[str] | str | None = None, select: s
         ConfigError: a path, format or selection that is not allowed, or a folder that holds no
             dataset (or one being written by another run).
     """
-    fmts = _parsed(options.formats, formats if isinstance(formats, str) else ",".join(formats or ["parquet"]))
+    fmts = options.formats(formats or ["parquet"], "formats")
     folder = Path(path)  # refused, if it holds no dataset, as "path" by the check itself
-    work = None if work_dir is None else _parsed(options.folder("--work-dir"), str(work_dir))
+    work = None if work_dir is None else options.folder(work_dir, "work_dir")
     return dbt.main(folder, fmts, select, work, progress=Progress(quiet=True),
                     dbt_output=dbt_output or io.StringIO(), name="path")
-
-
-def _parsed(parse, text: str):
-    try:
-        return parse(text)
-    except argparse.ArgumentTypeError as err:
-        raise ConfigError(str(err)) from None

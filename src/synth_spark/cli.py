@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 from synth_spark import options
-from synth_spark.changes_options import settled_changes
+from synth_spark.changes_options import ChangesFields, changes_outcome, changes_request
 from synth_spark.checks.dbt import main as check_main
-from synth_spark.config import ConfigError, given_once, load_config
+from synth_spark.config import ConfigError
 from synth_spark.extras import require
 from synth_spark.failures import EXIT_BAD_INPUT, EXIT_INTERRUPTED, JvmLog, reported
 from synth_spark.grammar import build_parser
@@ -28,9 +28,8 @@ from synth_spark.progress import Progress
 from synth_spark.publish.claim import Claim
 from synth_spark.publish.database import Database
 from synth_spark.publish.storage import check_writable, resolve
+from synth_spark.request import CLI, DataRequest, WriteRequest
 from synth_spark.runtime.connect import check_server_sees, reachable
-from synth_spark.simulation.plan import refuse_unplannable
-from synth_spark.vocabulary import ANOMALY_TYPES
 
 
 def _settle_remote(args: argparse.Namespace, argv: list[str]) -> None:
@@ -41,10 +40,7 @@ def _settle_remote(args: argparse.Namespace, argv: list[str]) -> None:
         if given_master:
             os.environ.pop("SPARK_REMOTE")  # or PySpark's builder refuses the master
             return
-        try:
-            args.remote = options.remote(os.environ["SPARK_REMOTE"])
-        except argparse.ArgumentTypeError as err:
-            raise ConfigError(f"SPARK_REMOTE: {str(err).removeprefix('--remote: ')}") from None
+        args.remote = options.remote(os.environ["SPARK_REMOTE"], "SPARK_REMOTE")
     if args.remote is None:
         return
     if given_master:
@@ -54,33 +50,13 @@ def _settle_remote(args: argparse.Namespace, argv: list[str]) -> None:
     args.master = args.remote
 
 
-def _merge(base: dict, more: dict) -> dict:
-    out = dict(base)
-    for key, value in more.items():
-        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-    return out
-
-
 def _settle_destination(args: argparse.Namespace, argv: list[str]) -> None:
-    """One output folder: the argument (or, the older way, --out with a note). changes: run_changes."""
+    """The output folder given the older way (--out, with a note) as the argument. changes: run_changes."""
     if args.command == "changes":
         _conf_note(argv)
         return
-    name = "DATASET"
-    if getattr(args, "database", None) is not None:
-        given = args.dataset if args.dataset is not None else args.out
-        if given is not None:
-            raise ConfigError(f"--database: {args.database} and the folder {str(given)!r} both say where the dataset goes; "
-                              "give one")
-        if any(a == "--format" or a.startswith("--format=") for a in argv) and args.formats != [Format.DELTA]:
-            raise ConfigError(f"--format: {','.join(args.formats)} with --database; catalog tables are Delta tables: "
-                              "leave --format out or give delta")
-        args.formats = ["delta"]
-        return
     if args.dataset is not None and args.out is not None:
-        raise ConfigError(f"{name}: given twice (as the argument and as --out); give it once")
-    if args.dataset is None and args.out is None:
-        raise ConfigError(f"{name}: give the output folder, e.g. synth-spark generate out/1x")
+        raise ConfigError("DATASET: given twice (as the argument and as --out); give it once")
     if args.out is not None:
         args.dataset = args.out
         print("synth-spark: note: --out DIR is the older form; give the folder as the argument: synth-spark generate DIR",
@@ -103,32 +79,25 @@ def _settle_dataset(args: argparse.Namespace) -> None:
         args.formats = args.formats or (["delta"] if args.database else ["parquet"])
 
 
-def run_config(args: argparse.Namespace):
-    """The config a generate or changes run asks for: file, --set overrides, --no-anomalies, checked."""
-    overrides: dict = {"anomalies": {name: {"enabled": False} for name in ANOMALY_TYPES}} if args.no_anomalies else {}
-    for setting in args.settings:
-        overrides = _merge(overrides, setting)
-    cfg = load_config(args.config, **given_once(overrides, {"scale": args.scale, "seed": args.seed}))
-    if args.partitions is not None:
-        options.within_creators("--partitions", args.partitions, cfg)
-    return cfg
+def data_request(args: argparse.Namespace) -> DataRequest:
+    """The data a generate or changes run asks for: file, --set overrides, --no-anomalies, checked."""
+    return DataRequest.make(CLI, scale=args.scale, seed=args.seed, config=args.config, settings=args.settings,
+                            anomalies=not args.no_anomalies, partitions=args.partitions,
+                            as_of=getattr(args, "as_of", None))
 
 
 def run_generate(args: argparse.Namespace) -> Outcome:
-    cfg = run_config(args)
-    if args.as_of is not None:
-        options.in_window("--as-of", args.as_of, cfg.window)
-    refuse_unplannable(cfg)
-
-
+    data = data_request(args)
+    write = WriteRequest.make(CLI, dataset=args.dataset, database=args.database, formats=args.formats,
+                              layout=args.layout, overwrite=args.overwrite)
     progress = Progress(quiet=args.quiet)
-    if args.database is not None:
-        return _generate_tables(args, cfg, progress)
-    if isinstance(args.dataset, Path):
-        check_writable(args.dataset)
-        with Claim(args.dataset, args.overwrite, progress) as claim:  # the lock, before any work
-            return _generate(args, cfg, progress, args.dataset, claim)
-    return _generate(args, cfg, progress, None, None)
+    if write.database is not None:
+        return _generate_tables(args, data, write, progress)
+    if isinstance(write.folder, Path):
+        check_writable(write.folder)
+        with Claim(write.folder, write.overwrite, progress) as claim:  # the lock, before any work
+            return _generate(args, data, write, progress, write.folder, claim)
+    return _generate(args, data, write, progress, None, None)
 
 
 def catalog_conf(args: argparse.Namespace) -> dict[str, str]:
@@ -141,7 +110,7 @@ def catalog_conf(args: argparse.Namespace) -> dict[str, str]:
     return conf
 
 
-def _generate_tables(args: argparse.Namespace, cfg, progress) -> Outcome:
+def _generate_tables(args: argparse.Namespace, data: DataRequest, write: WriteRequest, progress) -> Outcome:
     # pyspark (the "spark" extra) only once the options are settled: bad input refused without it
     from synth_spark.job.catalog import generate_tables
     from synth_spark.runtime.session import build_session
@@ -149,46 +118,46 @@ def _generate_tables(args: argparse.Namespace, cfg, progress) -> Outcome:
     progress(f"starting Spark ({args.master or 'spark-submit master'})")
     spark = build_session(args.master, partitions=args.partitions, driver_memory=args.driver_memory,
                           extra=catalog_conf(args))
-    published = generate_tables(spark, cfg, Database(spark, args.database), args.partitions, progress,
-                                overwrite=args.overwrite, as_of=args.as_of, layout=args.layout)
+    published = generate_tables(spark, data.cfg, Database(spark, write.database), data.partitions, progress,
+                                overwrite=write.overwrite, as_of=data.as_of, layout=write.layout)
     tables = published["tables"]
     width = max(len(t) for t in tables)
-    as_of = f" as of the end of {args.as_of.isoformat()}" if args.as_of else ""
+    as_of = f" as of the end of {data.as_of.isoformat()}" if data.as_of else ""
     seconds = time.monotonic() - progress.started
-    lines = [f"synth-spark: wrote Delta tables to the database {args.database}{as_of} in {seconds:.1f}s",
+    lines = [f"synth-spark: wrote Delta tables to the database {write.database}{as_of} in {seconds:.1f}s",
              *(f"  {table:<{width}}  {e['rows']:>12,} rows  checksum {e['checksum']}  version {e['data_version']}"
                for table, e in tables.items())]
-    return Outcome(0, lines, {"command": "generate", "database": args.database, "formats": ["delta"],
+    return Outcome(0, lines, {"command": "generate", "database": write.database, "formats": ["delta"],
                               "as_of": published.get("as_of"), "seconds": round(seconds, 1),
                               "tables": {t: {"rows": e["rows"], "checksum": e["checksum"], "path": e["paths"]["delta"],
                                              "version": e["data_version"]} for t, e in tables.items()}})
 
 
-def _generate(args: argparse.Namespace, cfg, progress, out, claim) -> Outcome:
+def _generate(args: argparse.Namespace, data: DataRequest, write: WriteRequest, progress, out, claim) -> Outcome:
     # pyspark (the "spark" extra) only once the options are settled: bad input refused without it
     from synth_spark.job.generate import generate
     from synth_spark.runtime.session import build_session
 
     progress(f"starting Spark ({args.master or 'spark-submit master'})")
     spark = build_session(args.master, partitions=args.partitions, driver_memory=args.driver_memory,
-                          delta=Format.DELTA in args.formats, extra=dict(args.spark_conf))
-    check_server_sees(spark, out or args.dataset)
+                          delta=Format.DELTA in write.formats, extra=dict(args.spark_conf))
+    check_server_sees(spark, out or write.folder)
     if out is None:  # a URI: claimed once Spark can reach its file system
-        out = resolve(spark, args.dataset)
-        with Claim(out, args.overwrite, progress) as claim:
-            result = generate(spark, cfg, out, args.formats, args.partitions, progress, claim=claim, as_of=args.as_of,
-                              layout=args.layout)
+        out = resolve(spark, write.folder)
+        with Claim(out, write.overwrite, progress) as claim:
+            result = generate(spark, data.cfg, out, list(write.formats), data.partitions, progress, claim=claim,
+                              as_of=data.as_of, layout=write.layout)
     else:
-        result = generate(spark, cfg, out, args.formats, args.partitions, progress, claim=claim, as_of=args.as_of,
-                          layout=args.layout)
+        result = generate(spark, data.cfg, out, list(write.formats), data.partitions, progress, claim=claim,
+                          as_of=data.as_of, layout=write.layout)
     width = max(len(t) for t in result.rows)
-    as_of = f" as of the end of {args.as_of.isoformat()}" if args.as_of else ""
+    as_of = f" as of the end of {data.as_of.isoformat()}" if data.as_of else ""
     where = result.out.resolve()
-    lines = [f"synth-spark: wrote {', '.join(args.formats)} to {where}{as_of} in {result.seconds:.1f}s",
+    lines = [f"synth-spark: wrote {', '.join(write.formats)} to {where}{as_of} in {result.seconds:.1f}s",
              *(f"  {table:<{width}}  {rows:>12,} rows  checksum {result.checksums[table]}"
                for table, rows in result.rows.items())]
     paths = {t: e["paths"] for t, e in result.manifest["tables"].items()}
-    return Outcome(0, lines, {"command": "generate", "dataset": str(where), "formats": list(args.formats),
+    return Outcome(0, lines, {"command": "generate", "dataset": str(where), "formats": list(write.formats),
                               "as_of": result.manifest.get("as_of"), "seconds": round(result.seconds, 1),
                               "tables": {t: {"rows": rows, "checksum": result.checksums[t], "paths": paths.get(t, {})}
                                          for t, rows in result.rows.items()}})
@@ -197,34 +166,24 @@ def _generate(args: argparse.Namespace, cfg, progress, out, claim) -> Outcome:
 def run_changes(args: argparse.Namespace) -> Outcome:
     """Daily change batches into DIR/changes (published whole, or not at all): those continuing
     SNAPSHOT, or, the older way, of --from..--to with the settings given."""
-
-    cfg, snapshot, out = settled_changes(args, run_config)  # all of it checked before Spark starts
+    asked = ChangesFields(to=args.last, snapshot=args.snapshot, out=args.out, formats=tuple(args.formats),
+                          partitions=args.partitions, overwrite=args.overwrite, first=args.first, scale=args.scale,
+                          seed=args.seed, config=args.config, settings=tuple(args.settings),
+                          anomalies=not args.no_anomalies)
+    run = changes_request(asked, CLI)  # all of it checked before Spark starts
     # pyspark (the "spark" extra) only once the options are settled: bad input refused without it
     from synth_spark.job.change_feed import write_changes
     from synth_spark.runtime.session import build_session
 
     progress = Progress(quiet=args.quiet)
-    with Claim(out, args.overwrite, progress):
+    with Claim(run.feed, run.overwrite, progress):
         progress(f"starting Spark ({args.master or 'spark-submit master'})")
-        spark = build_session(args.master, partitions=args.partitions, driver_memory=args.driver_memory,
-                              delta=Format.DELTA in args.formats, extra=dict(args.spark_conf))
-        check_server_sees(spark, out)
-        published = write_changes(spark, cfg, out, args.formats, args.first, args.last, args.partitions, progress,
-                                  snapshot=snapshot)
-    days = (args.last - args.first).days + 1
-    lines = [f"synth-spark: wrote {days} daily batches ({', '.join(args.formats)}) of {args.first.isoformat()} to "
-             f"{args.last.isoformat()} to {out.resolve()} in {published['seconds']:.1f}s"]
-    width = max(len(t) for t in published["tables"])
-    tables = {}
-    for table, entry in published["tables"].items():
-        kinds = {k: sum(d[k] for d in entry["days"].values()) for k in ("insert", "update_postimage")}
-        lines.append(f"  {table:<{width}}  {entry['rows']:>12,} rows  ({kinds['insert']:,} inserts, "
-                     f"{kinds['update_postimage']:,} updates)")
-        tables[table] = {"rows": entry["rows"], "inserts": kinds["insert"], "updates": kinds["update_postimage"],
-                         "days": entry["days"]}
-    return Outcome(0, lines, {"command": "changes", "feed": str(out.resolve()), "formats": list(args.formats),
-                              "first": args.first.isoformat(), "last": args.last.isoformat(),
-                              "seconds": round(published["seconds"], 1), "tables": tables})
+        spark = build_session(args.master, partitions=run.partitions, driver_memory=args.driver_memory,
+                              delta=Format.DELTA in run.formats, extra=dict(args.spark_conf))
+        check_server_sees(spark, run.feed)
+        published = write_changes(spark, run.cfg, run.feed, list(run.formats), run.first, run.last,
+                                  run.partitions, progress, snapshot=run.snapshot)
+    return changes_outcome(run, published)
 
 
 def run_advance(args: argparse.Namespace) -> Outcome:
