@@ -10,7 +10,7 @@ import numpy as np
 
 from synth_spark.config import Config, load_config
 from synth_spark.job.emitters import RunConstants
-from synth_spark.simulation import growth, lifecycle
+from synth_spark.simulation import arrivals, growth, lifecycle
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.creators import PLAN_COLUMNS, draw_creators
 from synth_spark.simulation.engagement import draw_events
@@ -45,7 +45,7 @@ def world(scale: float, seed: int) -> World:
     counts = monthly_post_counts(cfg, cal, plan)
     posts = draw_posts(cfg, cal, plan, counts)
     life = lifecycle.simulate(cfg, cal, plan, posts, window_post_counts(counts), pool)
-    return World(cfg, cal, creators, plan, pool, counts, posts, lifecycle.draw_arrivals(cfg, cal, plan, pool), life,
+    return World(cfg, cal, creators, plan, pool, counts, posts, arrivals.draw_arrivals(cfg, cal, plan, pool), life,
                  draw_events(cfg, cal, posts, life))
 
 

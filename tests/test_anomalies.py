@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from synth_spark.config import ConfigError, load_config
-from synth_spark.job.emitters import RunConstants, simulate_chunk
+from synth_spark.job.chunk_state import simulate_chunk
+from synth_spark.job.emitters import RunConstants
 from synth_spark.simulation import anomalies as anom
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.creators import PLAN_COLUMNS, draw_creators

@@ -58,7 +58,7 @@ def test_the_control_run_fails_on_any_signal():
 def test_a_count_ratio_is_never_spread_less_than_its_poisson_noise():
     import pandas as pd
 
-    from synth_spark.validation.scoring import count_ratio_spread
+    from synth_spark.validation.robust import count_ratio_spread
 
     calm = pd.Series([-0.01, 0.0, 0.01, -0.005, 0.004, 0.0, -0.01, 0.012, 0.003, -0.002])
     assert count_ratio_spread(calm, expected=300) == pytest.approx(1 / 300 ** 0.5)  # ~5.8%, not ~1%

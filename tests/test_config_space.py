@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from synth_spark.config import ConfigError, load_config
-from synth_spark.job.emitters import events_batch, pledges_batch, posts_batch, simulate_chunk, transactions_batch
+from synth_spark.job.chunk_state import simulate_chunk
+from synth_spark.job.emitters import events_batch, pledges_batch, posts_batch, transactions_batch
 from synth_spark.simulation.plan import Plan, refuse_unplannable
 from synth_spark.vocabulary import ANOMALY_TYPES, MAX_RETRIES, MAX_WINDOW_MONTHS
 

@@ -93,7 +93,8 @@ def test_the_generated_datasets_keep_their_keys(spark, small_dataset, snapshots,
 def chunk_states(table: str):
     """The simulation's state rows of a tiny plan (one task), with the parts ``table`` is made from."""
     from synth_spark.config import load_config
-    from synth_spark.job.emitters import NEEDS, CreatorsByTask, simulating_mapper
+    from synth_spark.job.chunk_state import NEEDS
+    from synth_spark.job.emitters import CreatorsByTask, simulating_mapper
     from synth_spark.simulation.plan import Plan
 
     plan = Plan.make(load_config(scale=0.02, seed=3))

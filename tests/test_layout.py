@@ -16,7 +16,7 @@ WITHOUT_SPARK = ["synth_spark.vocabulary", "synth_spark.config", "synth_spark.ma
                  *(f"synth_spark.simulation.{p.stem}" for p in sorted((PACKAGE / "simulation").glob("*.py"))),
                  *(f"synth_spark.publish.{p.stem}" for p in sorted((PACKAGE / "publish").glob("*.py"))),
                  # the command line and the dbt checks run without pyspark (it is the "spark" extra)
-                 "synth_spark.cli", "synth_spark.grammar", "synth_spark.request", "synth_spark.checking", "synth_spark.checks.dbt", "synth_spark.runtime.connect",
+                 "synth_spark.cli", "synth_spark.commands", "synth_spark.grammar", "synth_spark.request", "synth_spark.checking", "synth_spark.checks.dbt", "synth_spark.runtime.connect",
                  "synth_spark.runtime.data_settings"]
 
 
@@ -39,8 +39,9 @@ HOUSE = _house()
 GRAPH = HOUSE.import_graph(PACKAGE)
 #: the pieces every wing may use: names, settings, the manifest, errors, progress and results
 BASE = {"vocabulary", "failures", "config", "manifest", "column_notes", "extras", "progress", "outcome", "continuation"}
-#: what each wing may import besides itself and BASE; the commands (cli, grammar, api, checking,
-#: options, request, changes_options and the package's own __init__) sit on top and may import any wing
+#: what each wing may import besides itself and BASE; the commands (cli, commands, grammar, api,
+#: checking, options, request, changes_options and the package's own __init__) sit on top and may
+#: import any wing
 WINGS = {
     "simulation": set(),
     "runtime": set(),
@@ -49,7 +50,7 @@ WINGS = {
     "validation": {"runtime", "publish"},
     "checks": {"runtime", "publish"},
 }
-COMMANDS = {"cli", "grammar", "api", "checking", "options", "request", "changes_options", "synth_spark"}
+COMMANDS = {"cli", "commands", "grammar", "api", "checking", "options", "request", "changes_options", "synth_spark"}
 
 
 def _wing(module: str) -> str:

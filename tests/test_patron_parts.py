@@ -11,7 +11,8 @@ from functools import lru_cache
 import numpy as np
 
 from synth_spark.config import load_config
-from synth_spark.job.emitters import RunConstants, simulate_chunk
+from synth_spark.job.chunk_state import simulate_chunk
+from synth_spark.job.emitters import RunConstants
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.creators import PLAN_COLUMNS, draw_creators
 from synth_spark.simulation.patron_parts import patron_parts, pledge_spend

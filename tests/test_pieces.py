@@ -6,7 +6,8 @@ import pyarrow as pa
 import pytest
 
 from synth_spark.config import load_config
-from synth_spark.job.emitters import CreatorsByTask, events_batch, pieces, simulate_chunk, transactions_batch
+from synth_spark.job.chunk_state import pieces, simulate_chunk
+from synth_spark.job.emitters import CreatorsByTask, events_batch, transactions_batch
 from synth_spark.simulation.plan import Plan
 from synth_spark.simulation.workload import creator_work
 

@@ -25,8 +25,8 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 
 from synth_spark import options
-from synth_spark.checks.verify import verified
 from synth_spark.changes_options import ChangesFields, changes_outcome, changes_request
+from synth_spark.checks.verify import verified
 from synth_spark.config import Config, ConfigError
 from synth_spark.extras import require
 from synth_spark.job.as_of import snapshots
@@ -42,9 +42,9 @@ from synth_spark.publish.claim import Claim
 from synth_spark.publish.database import Database
 from synth_spark.publish.opened import open_database, open_folder
 from synth_spark.publish.storage import check_writable, resolve
+from synth_spark.request import ALL_FORMATS, LIBRARY, DataRequest, WriteRequest
 from synth_spark.runtime.connect import check_server_sees, is_connect
 from synth_spark.runtime.session import SESSION_SETTINGS, cores, own_settings
-from synth_spark.request import ALL_FORMATS, LIBRARY, DataRequest, WriteRequest
 from synth_spark.simulation.plan import Plan
 from synth_spark.simulation.workload import default_tasks
 from synth_spark.validation.run import measured, opened_control, opened_whole

@@ -10,6 +10,7 @@ from typing import TextIO
 
 from synth_spark import options
 from synth_spark.checks import dbt
+from synth_spark.checks.selection import selection
 from synth_spark.outcome import Outcome
 from synth_spark.progress import Progress
 
@@ -40,5 +41,7 @@ def check(path: str | Path, *, formats: list[str] | str | None = None, select: s
     fmts = options.formats(formats or ["parquet"], "formats")
     folder = Path(path)  # refused, if it holds no dataset, as "path" by the check itself
     work = None if work_dir is None else options.folder(work_dir, "work_dir")
+    if select is not None:
+        selection(select, "select")
     return dbt.main(folder, fmts, select, work, progress=Progress(quiet=True),
                     dbt_output=dbt_output or io.StringIO(), name="path")

@@ -2,34 +2,23 @@
 ``synth-spark changes`` (and ``jobs/changes.py``), ``advance``, ``validate``, ``check`` and ``verify``.
 
 Bad input is refused before Spark starts: one line naming the option and what is allowed, exit 2.
-The grammar is ``grammar.py``'s; here each command's options are settled together and it runs.
+The grammar is ``grammar.py``'s; here the options that depend on each other (the older --out, the
+dataset or a database, --remote or the master) are settled, and ``commands.py`` runs the command.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import sys
-import time
-from pathlib import Path
 
 from synth_spark import options
-from synth_spark.changes_options import ChangesFields, changes_outcome, changes_request
-from synth_spark.checks.dbt import main as check_main
+from synth_spark.commands import run_advance, run_changes, run_check, run_generate, run_validate, run_verify
 from synth_spark.config import ConfigError
 from synth_spark.extras import require
 from synth_spark.failures import EXIT_BAD_INPUT, EXIT_INTERRUPTED, JvmLog, reported
 from synth_spark.grammar import build_parser
-from synth_spark.manifest import Format
-from synth_spark.manifest import read as read_manifest
-from synth_spark.outcome import Outcome
-from synth_spark.progress import Progress
-from synth_spark.publish.claim import Claim
-from synth_spark.publish.database import Database
-from synth_spark.publish.storage import check_writable, resolve
-from synth_spark.request import CLI, DataRequest, WriteRequest
-from synth_spark.runtime.connect import check_server_sees, reachable
+from synth_spark.runtime.connect import reachable
 
 
 def _settle_remote(args: argparse.Namespace, argv: list[str]) -> None:
@@ -77,165 +66,6 @@ def _settle_dataset(args: argparse.Namespace) -> None:
         raise ConfigError(f"DATASET: give the dataset's folder (or --database NAME), e.g. synth-spark {args.command} out/1x")
     if args.command == "check":
         args.formats = args.formats or (["delta"] if args.database else ["parquet"])
-
-
-def data_request(args: argparse.Namespace) -> DataRequest:
-    """The data a generate or changes run asks for: file, --set overrides, --no-anomalies, checked."""
-    return DataRequest.make(CLI, scale=args.scale, seed=args.seed, config=args.config, settings=args.settings,
-                            anomalies=not args.no_anomalies, partitions=args.partitions,
-                            as_of=getattr(args, "as_of", None))
-
-
-def run_generate(args: argparse.Namespace) -> Outcome:
-    data = data_request(args)
-    write = WriteRequest.make(CLI, dataset=args.dataset, database=args.database, formats=args.formats,
-                              layout=args.layout, overwrite=args.overwrite)
-    progress = Progress(quiet=args.quiet)
-    if write.database is not None:
-        return _generate_tables(args, data, write, progress)
-    if isinstance(write.folder, Path):
-        check_writable(write.folder)
-        with Claim(write.folder, write.overwrite, progress) as claim:  # the lock, before any work
-            return _generate(args, data, write, progress, write.folder, claim)
-    return _generate(args, data, write, progress, None, None)
-
-
-def catalog_conf(args: argparse.Namespace) -> dict[str, str]:
-    """The session settings of a command given --database: the user's, and Spark's own Hive
-    metastore unless they chose a catalog (a local run's default catalog forgets its tables on exit)."""
-    conf = dict(args.spark_conf)
-    master = getattr(args, "master", "local[*]")
-    if getattr(args, "database", None) is not None and master is not None and not master.startswith("sc://"):
-        conf.setdefault("spark.sql.catalogImplementation", "hive")
-    return conf
-
-
-def _generate_tables(args: argparse.Namespace, data: DataRequest, write: WriteRequest, progress) -> Outcome:
-    # pyspark (the "spark" extra) only once the options are settled: bad input refused without it
-    from synth_spark.job.catalog import generate_tables
-    from synth_spark.runtime.session import build_session
-
-    progress(f"starting Spark ({args.master or 'spark-submit master'})")
-    spark = build_session(args.master, partitions=args.partitions, driver_memory=args.driver_memory,
-                          extra=catalog_conf(args))
-    published = generate_tables(spark, data.cfg, Database(spark, write.database), data.partitions, progress,
-                                overwrite=write.overwrite, as_of=data.as_of, layout=write.layout)
-    tables = published["tables"]
-    width = max(len(t) for t in tables)
-    as_of = f" as of the end of {data.as_of.isoformat()}" if data.as_of else ""
-    seconds = time.monotonic() - progress.started
-    lines = [f"synth-spark: wrote Delta tables to the database {write.database}{as_of} in {seconds:.1f}s",
-             *(f"  {table:<{width}}  {e['rows']:>12,} rows  checksum {e['checksum']}  version {e['data_version']}"
-               for table, e in tables.items())]
-    return Outcome(0, lines, {"command": "generate", "database": write.database, "formats": ["delta"],
-                              "as_of": published.get("as_of"), "seconds": round(seconds, 1),
-                              "tables": {t: {"rows": e["rows"], "checksum": e["checksum"], "path": e["paths"]["delta"],
-                                             "version": e["data_version"]} for t, e in tables.items()}})
-
-
-def _generate(args: argparse.Namespace, data: DataRequest, write: WriteRequest, progress, out, claim) -> Outcome:
-    # pyspark (the "spark" extra) only once the options are settled: bad input refused without it
-    from synth_spark.job.generate import generate
-    from synth_spark.runtime.session import build_session
-
-    progress(f"starting Spark ({args.master or 'spark-submit master'})")
-    spark = build_session(args.master, partitions=args.partitions, driver_memory=args.driver_memory,
-                          delta=Format.DELTA in write.formats, extra=dict(args.spark_conf))
-    check_server_sees(spark, out or write.folder)
-    if out is None:  # a URI: claimed once Spark can reach its file system
-        out = resolve(spark, write.folder)
-        with Claim(out, write.overwrite, progress) as claim:
-            result = generate(spark, data.cfg, out, list(write.formats), data.partitions, progress, claim=claim,
-                              as_of=data.as_of, layout=write.layout)
-    else:
-        result = generate(spark, data.cfg, out, list(write.formats), data.partitions, progress, claim=claim,
-                          as_of=data.as_of, layout=write.layout)
-    width = max(len(t) for t in result.rows)
-    as_of = f" as of the end of {data.as_of.isoformat()}" if data.as_of else ""
-    where = result.out.resolve()
-    lines = [f"synth-spark: wrote {', '.join(write.formats)} to {where}{as_of} in {result.seconds:.1f}s",
-             *(f"  {table:<{width}}  {rows:>12,} rows  checksum {result.checksums[table]}"
-               for table, rows in result.rows.items())]
-    paths = {t: e["paths"] for t, e in result.manifest["tables"].items()}
-    return Outcome(0, lines, {"command": "generate", "dataset": str(where), "formats": list(write.formats),
-                              "as_of": result.manifest.get("as_of"), "seconds": round(result.seconds, 1),
-                              "tables": {t: {"rows": rows, "checksum": result.checksums[t], "paths": paths.get(t, {})}
-                                         for t, rows in result.rows.items()}})
-
-
-def run_changes(args: argparse.Namespace) -> Outcome:
-    """Daily change batches into DIR/changes (published whole, or not at all): those continuing
-    SNAPSHOT, or, the older way, of --from..--to with the settings given."""
-    asked = ChangesFields(to=args.last, snapshot=args.snapshot, out=args.out, formats=tuple(args.formats),
-                          partitions=args.partitions, overwrite=args.overwrite, first=args.first, scale=args.scale,
-                          seed=args.seed, config=args.config, settings=tuple(args.settings),
-                          anomalies=not args.no_anomalies)
-    run = changes_request(asked, CLI)  # all of it checked before Spark starts
-    # pyspark (the "spark" extra) only once the options are settled: bad input refused without it
-    from synth_spark.job.change_feed import write_changes
-    from synth_spark.runtime.session import build_session
-
-    progress = Progress(quiet=args.quiet)
-    with Claim(run.feed, run.overwrite, progress):
-        progress(f"starting Spark ({args.master or 'spark-submit master'})")
-        spark = build_session(args.master, partitions=run.partitions, driver_memory=args.driver_memory,
-                              delta=Format.DELTA in run.formats, extra=dict(args.spark_conf))
-        check_server_sees(spark, run.feed)
-        published = write_changes(spark, run.cfg, run.feed, list(run.formats), run.first, run.last,
-                                  run.partitions, progress, snapshot=run.snapshot)
-    return changes_outcome(run, published)
-
-
-def run_advance(args: argparse.Namespace) -> Outcome:
-    """Move a Delta snapshot forward to --to, one commit (MERGE or append) per table and day."""
-    # pyspark (the "spark" extra) only once the options are settled: bad input refused without it
-    from synth_spark.job.advance import advance, refuse_unadvanceable
-
-    refuse_unadvanceable(args.dataset, read_manifest(args.dataset), args.to)
-
-    from synth_spark.runtime.session import build_session
-
-    progress = Progress(quiet=args.quiet)
-    with Claim(args.dataset, True, progress):
-        progress(f"starting Spark ({args.master or 'spark-submit master'})")
-        spark = build_session(args.master, partitions=args.partitions, driver_memory=args.driver_memory, delta=True,
-                              extra=dict(args.spark_conf))
-        updated = advance(spark, args.dataset, args.to, args.partitions, progress)
-    days = updated["delta_versions"]
-    lines = [f"synth-spark: advanced {args.dataset.resolve()} to the end of {updated['as_of']}: "
-             f"{len(days)} days merged so far, one commit per table and day",
-             *(f"  {day}  " + ", ".join(f"{t} v{v}" for t, v in days[day].items()) for day in list(days)[-3:])]
-    return Outcome(0, lines, {"command": "advance", "dataset": str(args.dataset.resolve()), "as_of": updated["as_of"],
-                              "delta_versions": days,
-                              "tables": {t: {"rows": e["rows"], "checksum": e["checksum"]}
-                                         for t, e in updated["tables"].items()}})
-
-
-def run_validate(args: argparse.Namespace) -> Outcome:
-    # the "spark" and "validate" extras, loaded once the options are settled
-    from synth_spark.validation.run import main as validate_main
-
-    return validate_main(args.dataset, args.control, args.report, args.master, args.quiet, args.database, catalog_conf(args))
-
-
-def run_check(args: argparse.Namespace) -> Outcome:
-
-    progress = Progress(quiet=args.quiet)
-    # dbt's own lines are progress: on stderr when stdout holds the JSON document, none when quiet
-    dbt_output = io.StringIO() if args.quiet else sys.stderr if args.json else None
-    if args.database is not None:
-        return check_main(None, args.formats, args.select, args.work_dir, args.database, catalog_conf(args),
-                          progress, args.master, dbt_output)
-    return check_main(args.dataset, args.formats, args.select, args.work_dir, progress=progress,
-                      dbt_output=dbt_output)  # settles the folder first
-
-
-def run_verify(args: argparse.Namespace) -> Outcome:
-    # pyspark (the "spark" extra) only once the options are settled: bad input refused without it
-    from synth_spark.checks.verify import main as verify_main
-
-    return verify_main(args.dataset, args.master, args.database, catalog_conf(args), args.formats,
-                       Progress(quiet=args.quiet))
 
 
 def main(argv: list[str] | None = None, default_master: str | None = "local[*]") -> int:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from synth_spark.checks.selection import selection
 from synth_spark.config import config_from_manifest
 from synth_spark.extras import require
 from synth_spark.failures import ConfigError, EnvironmentProblem, quoted
@@ -42,14 +43,6 @@ from synth_spark.publish.readers import being_written
 PROJECT_DIR = Path(__file__).resolve().parent / "dbt_project"
 #: dbt's progress lines announcing a test, left out of the output (its result line follows)
 _START_LINE = re.compile(r"\d+ of \d+ START ")
-#: dbt's selector methods (METHOD:VALUE), as dbt-core 1.11 names them (dbt.graph.selector_methods.MethodName)
-SELECT_METHODS = ("fqn", "tag", "group", "access", "source", "path", "file", "package", "config", "test_name",
-                  "test_type", "resource_type", "state", "exposure", "metric", "result", "source_status", "version",
-                  "semantic_model", "saved_query", "unit_test")
-#: one selector of a selection, as dbt reads it: @, N+ before, METHOD[.ARG]:VALUE, +N after
-_SELECTOR = re.compile(r"^@?(?:\d*\+)?(?:(?P<method>[\w.]+):)?(?P<value>.*?)(?:\+\d*)?$")
-
-
 @dataclass
 class TestResult:
     name: str
@@ -89,26 +82,6 @@ def _sql_string(text: str) -> str:
 def _template(text: str) -> str:
     """Text as it goes into dbt-duckdb's external_location, which is formatted with str.format_map."""
     return text.replace("{", "{{").replace("}", "}}")
-
-
-def selection(select: str) -> str:
-    """``--select`` checked before dbt starts: dbt's own answer to a method it does not know is to
-    run no test. Spaces join selectors (any of them), commas intersect them."""
-    words = select.split()
-    if not words:
-        raise ConfigError("--select: an empty selection is not allowed; give e.g. source:synth.pledges, or leave it out")
-    for part in (p for word in words for p in word.split(",")):
-        found = _SELECTOR.match(part)
-        method = (found.group("method") or "").split(".")[0] if found else ""
-        if method and method not in SELECT_METHODS:
-            problem = f"{quoted(method)} (in {quoted(part)}) is not a dbt selector method"
-        elif found is None or not found.group("value"):
-            problem = f"{quoted(part)} names no test"
-        else:
-            continue
-        raise ConfigError(f"--select: {problem}; give a test's name or METHOD:VALUE with METHOD one of "
-                          f"{', '.join(SELECT_METHODS)}")
-    return select
 
 
 def check_format(dataset: Path | None, fmt: str, manifest: dict) -> None:

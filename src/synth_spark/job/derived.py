@@ -14,11 +14,10 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
+from synth_spark.job.chunk_state import NEEDS, STATE_DDL
 from synth_spark.job.emitters import (
     HISTORY_DDL,
-    NEEDS,
     PATRON_PARTS_DDL,
-    STATE_DDL,
     RunConstants,
     decoded,
     events_batch,

@@ -1,5 +1,6 @@
-"""Pledge lifecycles: arrivals, monthly billing with retries, churn, pauses, tier changes and
-whether the patron engaged, simulated month by month for every pledge of a batch of creators.
+"""Pledge lifecycles: monthly billing with retries, churn, pauses, tier changes and whether the
+patron engaged, simulated month by month for every pledge of a batch of creators (the pledges
+themselves, and when they start, are ``arrivals.py``'s).
 
 Everything is vectorised over the pledges of the batch, and every draw is keyed by the pledge (or
 patron) id and the month, so a creator's pledges come out the same in any batch.
@@ -11,20 +12,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synth_spark import vocabulary
 from synth_spark.config import Config
 from synth_spark.simulation import billing, rhythm, streams
 from synth_spark.simulation.anomalies import NO_ANOMALIES, AnomalyPlan
+from synth_spark.simulation.arrivals import draw_arrivals
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.churn import (
     engagement_multipliers,
     posting_multiplier,
-    stock_age_cdf,
     tenure_hazard,
 )
-from synth_spark.simulation.creators import open_rank, tier_open
-from synth_spark.simulation.growth import arrival_rates
-from synth_spark.simulation.rng import categorical, normal, poisson, uniform
+from synth_spark.simulation.creators import tier_open
+from synth_spark.simulation.rng import normal, poisson, uniform
 from synth_spark.vocabulary import DAY, NEVER
 
 #: churn reason codes: 0 while a pledge runs, then 1 + the reason's index in CHURN_REASONS
@@ -43,103 +42,6 @@ class Lifecycle:
     #: every tier change: the pledge, when, and the rank it left (its new rank is the next move's
     #: from_rank, or the pledge's final rank)
     moves: dict[str, np.ndarray]
-
-
-def _draw_patrons(seed: int, pledge_id: np.ndarray, creator_idx: np.ndarray, pool: int) -> np.ndarray:
-    """Patron ids drawn uniformly from the pool; a patron pledges to a creator at most once."""
-    patron = 1 + np.floor(uniform(seed, streams.PLEDGE_PATRON, pledge_id) * pool).astype(np.int64)
-    for attempt in range(1, 16):
-        key = creator_idx.astype(np.int64) * (pool + 1) + patron
-        order = np.lexsort((pledge_id, key))
-        dup_sorted = np.zeros(key.size, dtype=bool)
-        dup_sorted[1:] = key[order][1:] == key[order][:-1]
-        dup = np.zeros(key.size, dtype=bool)
-        dup[order] = dup_sorted
-        if not dup.any():
-            return patron
-        patron[dup] = 1 + np.floor(uniform(seed, streams.PLEDGE_PATRON, pledge_id[dup], attempt) * pool).astype(np.int64)
-    return np.where(dup, 0, patron)  # 0 marks a pledge with no free patron left; dropped by the caller
-
-
-def draw_arrivals(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], pool: int,
-                  churn_norm: float = 1.0, anomalies: AnomalyPlan = NO_ANOMALIES) -> dict[str, np.ndarray]:
-    """Every pledge of the batch: those running when the window opens and those arriving in it."""
-    seed, ids, n_m = cfg.seed, cre["creator_id"], cal.months
-    departs = anomalies.departure_of(ids)
-    existing = cre["joined_month"] < 0
-    stock = np.where(existing, poisson(uniform(seed, streams.STOCK_N, ids), cre["audience"], normal(seed, streams.STOCK_N_Z, ids)), 0)
-
-    m = np.arange(n_m)[None, :]
-    vol = cre["volatility"][:, None]
-    noise = np.exp(vol * normal(seed, streams.ARRIVALS_NOISE, ids[:, None], m) - vol**2 / 2)
-    lam = arrival_rates(cfg, cal, cre, churn_norm) * noise
-    # A collapsing category attracts fewer patrons; a departed creator none.
-    lam = lam * anomalies.collapse_arrival_factor(cre["category_code"][:, None], m)
-    lam = np.where(cal.month_start(m) >= departs[:, None], 0.0, lam)
-    u = (cre["stratum"][:, None] + uniform(seed, streams.ARRIVALS_SHIFT, m)) % 1.0
-    arrivals = poisson(u, lam, normal(seed, streams.ARRIVALS_N_Z, ids[:, None], m))
-
-    counts = np.concatenate([stock[:, None], arrivals], axis=1)
-    per_creator = counts.sum(axis=1)
-    cell = np.repeat(np.arange(counts.size), counts.ravel())
-    c_idx, col = cell // (n_m + 1), cell % (n_m + 1)
-    seq = np.arange(cell.size) - np.repeat(np.cumsum(per_creator) - per_creator, per_creator)
-    pledge_id = vocabulary.pledge_id(ids[c_idx], seq + 1)
-    created = cre["created_t"][c_idx]
-
-    # Pledges already running: ages from the steady state of the tenure curve for the creator's
-    # growth, never older than the creator.
-    g_bin, cdf = stock_age_cdf(cfg, cre["growth"])
-    rows = cdf[g_bin[c_idx]]
-    oldest = np.clip(-cal.month_index(created), 1, Calendar.HISTORY)
-    target = uniform(seed, streams.STOCK_AGE, pledge_id) * rows[np.arange(rows.shape[0]), oldest]
-    age = np.clip((rows <= target[:, None]).sum(axis=1), 1, oldest)
-    start_m = np.where(col == 0, -age, col - 1)
-    lo = np.maximum(cal.month_start(start_m), created + 3600)
-    hi = cal.month_end(start_m)
-    start_t = lo + (uniform(seed, streams.PLEDGE_START, pledge_id) * np.maximum(hi - lo, 1)).astype(np.int64)
-    fits = lo < hi  # a creator created in the last hour of a month gets that month's arrivals dropped
-
-    viral = np.nonzero(ids == anomalies.viral_creator)[0]
-    if viral.size and anomalies.viral_patrons:
-        # The viral wave: extra patrons joining the one creator. Word spreads, peaks and fades: the
-        # wait from the start is a gamma(2) draw (a sum of two exponentials) peaking on the peak day,
-        # so at the default most arrive inside the two weeks and a thin tail comes after.
-        v = viral[0]
-        k = np.arange(anomalies.viral_patrons)
-        v_id = vocabulary.pledge_id(ids[v], per_creator[v] + k + 1)
-        theta = anomalies.viral_peak_days * DAY
-        wait = -theta * (np.log1p(-uniform(seed, streams.ANOMALY_VIRAL_TIME, v_id, 0))
-                         + np.log1p(-uniform(seed, streams.ANOMALY_VIRAL_TIME, v_id, 1)))
-        v_t = np.minimum(anomalies.viral_start + wait.astype(np.int64), cal.end - 1)
-        c_idx = np.concatenate([c_idx, np.full(k.size, v)])
-        pledge_id = np.concatenate([pledge_id, v_id])
-        start_t = np.concatenate([start_t, v_t])
-        # the wave's day holds; its hour moves to the patron's evening like any other pledge
-        lo = np.concatenate([lo, np.maximum(v_t - DAY // 2, anomalies.viral_start)])
-        hi = np.concatenate([hi, np.minimum(v_t + DAY // 2, cal.end)])
-        fits = np.concatenate([fits, anomalies.viral_start + wait < cal.end])
-
-    n_tiers = cre["n_tiers"][c_idx].astype(np.int64)
-    shares = np.zeros((5, 4))
-    for k, s in cfg.tiers.patron_share_by_tier_count.items():
-        shares[k, : len(s)] = s
-    rank = 1 + categorical(uniform(seed, streams.PLEDGE_TIER, pledge_id), shares[n_tiers])
-    patron = _draw_patrons(seed, pledge_id, c_idx, pool)
-    # A pledge starts at a time of day (and on a day of the week) that suits its patron.
-    start_t = rhythm.in_rhythm(start_t, lo, hi, rhythm.patron_zone(seed, patron), rhythm.Rhythm.of(cfg.rhythm.patrons),
-                               rhythm.clock_for(cal), uniform(seed, streams.RHYTHM_PLEDGE_DAY, pledge_id),
-                               uniform(seed, streams.RHYTHM_PLEDGE_HOUR, pledge_id))
-    start_m = cal.month_index(start_t)
-    fits &= start_t < departs[c_idx]
-    # a patron joins a tier open at the time: added later, or archived, it is not on offer
-    rank = open_rank(cre, c_idx, rank, start_t)
-    keep = (patron > 0) & fits
-    out = {
-        "pledge_id": pledge_id, "creator_idx": c_idx, "patron_id": patron, "start_t": start_t,
-        "start_m": start_m, "rank": rank.astype(np.int64), "n_tiers": n_tiers,
-    }
-    return {k: v[keep] for k, v in out.items()}
 
 
 def _first_post_by_rank(posts: dict[str, np.ndarray], n_creators: int) -> np.ndarray:

@@ -3,7 +3,8 @@ per anomaly for the control run."""
 
 from __future__ import annotations
 
-from synth_spark.validation.scoring import Z_DETECTED, Score
+from synth_spark.validation.robust import Z_DETECTED
+from synth_spark.validation.scoring import Score
 from synth_spark.validation.verdicts import FAIL, NOISY, PASS, Check
 
 

@@ -14,7 +14,8 @@ import pandas as pd
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-TENURE_BUCKETS = ("month_1", "months_2_3", "months_4_12", "months_13_plus")
+from synth_spark.validation.panel import month_index, pledge_month_panel
+
 #: the ground truth's anomaly whose creators leave the platform
 EXODUS = "creator_exodus"
 
@@ -22,11 +23,6 @@ EXODUS = "creator_exodus"
 def posting_group() -> Column:
     """The creator's posting in a pledge-month: "4+", "1-3" or "<1" posts."""
     return F.when(F.col("posts") >= 4, "4+").when(F.col("posts") >= 1, "1-3").otherwise("<1")
-
-
-def month_index(ts: Column, start: dt.date) -> Column:
-    """Calendar month of a timestamp, counted from the window's first month (0)."""
-    return (F.year(ts) - start.year) * 12 + F.month(ts) - start.month
 
 
 @dataclass
@@ -89,57 +85,11 @@ class Dataset:
     def month_frame(self) -> DataFrame:
         return self.spark.range(self.months).select(F.col("id").cast("int").alias("m"))
 
-    # -- the pledge-month panel: one row per pledge and window month in which it was active --
-
     def panel(self) -> DataFrame:
-        if hasattr(self, "_panel"):
-            return self._panel
-        big = F.lit(10_000)
-        pl = self.tables["pledges"].select(
-            "pledge_id", "patron_id", "creator_id", "tier_id", "pledge_amount_usd",
-            month_index(F.col("started_at"), self.start).alias("start_m"),
-            F.coalesce(month_index(F.col("ended_at"), self.start), big).alias("end_m"),
-            F.coalesce(month_index(F.col("pause_started_at"), self.start), big).alias("pause_m"),
-            F.col("ended_at").isNotNull().alias("ended"), "churn_reason",
-            F.coalesce(self.left_with_creator(), F.lit(False)).alias("left_with_creator"))
-        months = F.broadcast(self.month_frame())
-        # Active in m: started by the month's end, not ended before it began, not paused before it began.
-        panel = pl.join(months, (F.col("m") >= F.col("start_m")) & (F.col("m") <= F.col("end_m"))
-                        & (F.col("m") <= F.col("pause_m")))
-        tiers = self.tables["tiers"].select("tier_id", "tier_rank")
-        # A month's events count for that month and, as the month before, for the next one: one join
-        # gives both, where a window over each pledge's months would shuffle and sort the whole panel.
-        events = (self.tables["engagement_events"]
-                  .select("patron_id", "creator_id", month_index(F.col("event_at"), self.start).alias("event_m"))
-                  .select("*", F.explode(F.array(F.col("event_m"), F.col("event_m") + 1)).alias("m"))
-                  .groupBy("patron_id", "creator_id", "m")
-                  .agg(F.sum((F.col("event_m") == F.col("m")).cast("long")).alias("events"),
-                       F.sum((F.col("event_m") < F.col("m")).cast("long")).alias("events_before")))
-        posts = (self.tables["posts"].select("creator_id", month_index(F.col("published_at"), self.start).alias("m"))
-                 .groupBy("creator_id", "m").agg(F.count(F.lit(1)).alias("posts")))
-        age = F.col("m") - F.col("start_m")
-        panel = (panel.join(F.broadcast(tiers), "tier_id")
-                 .join(events, ["patron_id", "creator_id", "m"], "left")
-                 .join(posts, ["creator_id", "m"], "left")
-                 .withColumn("events", F.coalesce("events", F.lit(0)))
-                 .withColumn("events_before", F.coalesce("events_before", F.lit(0)))
-                 .withColumn("posts", F.coalesce("posts", F.lit(0)))
-                 .withColumn("ended_here", F.col("end_m") == F.col("m"))
-                 # Patron churn: a creator leaving the platform ends its pledges, but that is the
-                 # creator's decision, not the patron's, so it is counted apart (see churn_reasons).
-                 .withColumn("churned", (F.col("ended_here") & ~F.col("left_with_creator")).cast("int"))
-                 .withColumn("engaged", (F.col("events") > 0).cast("int"))
-                 .withColumn("tenure", F.when(age <= 0, TENURE_BUCKETS[0]).when(age <= 2, TENURE_BUCKETS[1])
-                             .when(age <= 11, TENURE_BUCKETS[2]).otherwise(TENURE_BUCKETS[3]))
-                 # The pledge's engagement in the month before (-1: it was not running then, or
-                 # that month is outside the window) and whether it churns in the month after
-                 # (null: it is not running then, or that month is outside the window).
-                 .withColumn("engaged_before", F.when((F.col("m") > F.col("start_m")) & (F.col("m") >= 1),
-                                                      (F.col("events_before") > 0).cast("int")).otherwise(-1))
-                 .withColumn("churned_next", F.when((F.col("m") + 1 <= F.least("end_m", "pause_m")) & (F.col("m") + 1 < self.months),
-                                                    ((F.col("end_m") == F.col("m") + 1) & ~F.col("left_with_creator")).cast("int"))))
-        # cached without the columns only its own construction needed: writing the cache is half its cost
-        self._panel = panel.drop("patron_id", "tier_id", "pledge_id", "ended", "events_before", "left_with_creator").persist()
+        """The pledge-month panel (validation/panel.py), built once and kept."""
+        if not hasattr(self, "_panel"):
+            self._panel = pledge_month_panel(self.tables, self.start, self.months, self.month_frame(),
+                                             self.left_with_creator())
         return self._panel
 
     def creator_months(self) -> DataFrame:

@@ -25,10 +25,9 @@ from pyspark.sql import functions as F
 from synth_spark.validation.aggregates import PATRON_REASONS, Aggregates
 from synth_spark.validation.drilldown import Drilldown, rank, rank_in_spark
 from synth_spark.validation.metrics import Dataset
+from synth_spark.validation.robust import Z_DETECTED, count_ratio_spread, robust_z
 from synth_spark.validation.shapes import shape
 
-#: robust z-score a signal needs to count as detected
-Z_DETECTED = 3.0
 #: how a failing payment processor shows in the data: a decline reason the platform sees on any day
 OUTAGE_SIGNATURE = "processing_error"
 
@@ -65,26 +64,6 @@ class Score:
         out.pop("window")
         out.pop("shape")
         return out
-
-
-def robust_spread(values: pd.Series) -> float:
-    """The standard deviation a normal sample with this median absolute deviation would have."""
-    values = values.dropna().astype(float)
-    return float((values - values.median()).abs().median()) * 1.4826
-
-
-def count_ratio_spread(ordinary: pd.Series, expected: float) -> float:
-    """The spread of a count's ratio to its expectation (observed / expected - 1): the robust spread
-    of the ordinary months, but never below the Poisson noise of a count with this expectation
-    (1 / sqrt(expected)). With a dozen ordinary months their spread can come out far smaller than
-    any month's sampling noise allows, and a random month would then look like a signal."""
-    return max(robust_spread(ordinary), 1.0 / np.sqrt(max(expected, 1.0)))
-
-
-def robust_z(value: float, others: pd.Series) -> float:
-    others = others.dropna().astype(float)
-    med, mad = float(others.median()), robust_spread(others)
-    return (value - med) / mad if mad > 0 else float("inf") * np.sign(value - med)
 
 
 # -- one scorer per anomaly type ------------------------------------------------------------------

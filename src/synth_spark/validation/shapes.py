@@ -8,7 +8,8 @@ import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from synth_spark.validation.metrics import Dataset, month_index
+from synth_spark.validation.metrics import Dataset
+from synth_spark.validation.panel import month_index
 
 
 def _daily(df: DataFrame, ts: str, value, name: str, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from synth_spark.config import Config
-from synth_spark.validation.metrics import TENURE_BUCKETS, Dataset
+from synth_spark.validation.metrics import Dataset
+from synth_spark.validation.panel import TENURE_BUCKETS
 from synth_spark.validation.size_tiers import size_tier_checks
 from synth_spark.validation.verdicts import FAIL, INFO, PASS, Check, _pct, _within
 from synth_spark.vocabulary import CATEGORIES, SIZE_TIERS
