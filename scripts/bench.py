@@ -40,7 +40,8 @@ SAMPLE_SECONDS = 0.5
 MIB = 1024 * 1024
 
 
-# ----------------------------------------------------------------------------- memory and CPU of the process tree
+# ----------------------------------------------------------------------------- memory and CPU of the
+# process tree
 
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -61,7 +62,7 @@ def _proc_tree(root: int) -> tuple[int, float]:
         except OSError:
             continue  # the process ended meanwhile
         # "pid (comm) state ppid ...": comm may hold spaces or parentheses, so split after the last ')'
-        fields = stat[stat.rfind(b")") + 2:].split()
+        fields = stat[stat.rfind(b")") + 2 :].split()
         pid = int(entry.name)
         children.setdefault(int(fields[1]), []).append(pid)
         cpu[pid] = sum(int(x) for x in fields[11:15]) / _TICKS  # utime stime cutime cstime
@@ -154,6 +155,7 @@ class MemorySampler(threading.Thread):
 
 # ----------------------------------------------------------------------------- value ranges from schemas.py
 
+
 def primary_keys(tables) -> dict[str, str]:
     """Each table's key: its first column (creator_id, patron_id, ... as in schemas.py)."""
     from synth_spark.vocabulary import columns
@@ -169,8 +171,8 @@ def parent_of(column: str, table: str, keys: dict[str, str]) -> str | None:
     return None
 
 
-MONEY_RANGE = (1.00, 500.00)     # decimals: dollars and cents
-SMALL_INT_RANGE = (1, 10)        # non-key ints (tier_rank)
+MONEY_RANGE = (1.00, 500.00)  # decimals: dollars and cents
+SMALL_INT_RANGE = (1, 10)  # non-key ints (tier_rank)
 
 
 def column_plan(table: str, rows: dict[str, int]) -> list[tuple[str, str, dict]]:
@@ -187,7 +189,11 @@ def column_plan(table: str, rows: dict[str, int]) -> list[tuple[str, str, dict]]
             plan.append((name, "key", {"type": t, "max": rows[table]}))
         elif t in ("bigint", "int"):
             parent = parent_of(name, table, keys)
-            hi = max(rows[parent], 1) if parent else (max(rows[table], 1) if t == "bigint" else SMALL_INT_RANGE[1])
+            hi = (
+                max(rows[parent], 1)
+                if parent
+                else (max(rows[table], 1) if t == "bigint" else SMALL_INT_RANGE[1])
+            )
             plan.append((name, "int", {"type": t, "min": 1, "max": hi, "parent": parent}))
         elif t.startswith("decimal"):
             plan.append((name, "decimal", {"type": t, "min": MONEY_RANGE[0], "max": MONEY_RANGE[1]}))
@@ -196,8 +202,17 @@ def column_plan(table: str, rows: dict[str, int]) -> list[tuple[str, str, dict]]
         elif t == "boolean":
             plan.append((name, "boolean", {"type": t}))
         elif t == "string":
-            plan.append((name, "string", {"type": t, "values": list(CLOSED_SETS.get((table, name), ())),
-                                          "max": max(rows[table], 1)}))
+            plan.append(
+                (
+                    name,
+                    "string",
+                    {
+                        "type": t,
+                        "values": list(CLOSED_SETS.get((table, name), ())),
+                        "max": max(rows[table], 1),
+                    },
+                )
+            )
         else:
             raise ValueError(f"{table}.{name}: no bench generator for type {t}")
     return plan
@@ -205,7 +220,10 @@ def column_plan(table: str, rows: dict[str, int]) -> list[tuple[str, str, dict]]
 
 # ----------------------------------------------------------------------------- stage 2: the floor
 
-def floor_frame(spark, table: str, rows: dict[str, int], partitions: int, start: dt.datetime, end: dt.datetime):
+
+def floor_frame(
+    spark, table: str, rows: dict[str, int], partitions: int, start: dt.datetime, end: dt.datetime
+):
     """``spark.range(n)`` and one hash of (id, column name) per column, cast or reduced to the column's type.
 
     Status and type columns get as many distinct strings as their closed set has (``status-1`` .. ``status-3``):
@@ -230,15 +248,25 @@ def floor_frame(spark, table: str, rows: dict[str, int], partitions: int, start:
         elif kind == "boolean":
             c = F.pmod(h, F.lit(2)) == 0
         else:  # string: a prefix and a number; as many distinct values as a closed set has, else up to n
-            c = F.concat(F.lit(name + "-"), (F.pmod(h, F.lit(len(p["values"]) or p["max"])) + 1).cast("string"))
+            c = F.concat(
+                F.lit(name + "-"), (F.pmod(h, F.lit(len(p["values"]) or p["max"])) + 1).cast("string")
+            )
         cols.append(c.cast(p["type"]).alias(name))
     return spark.range(0, n, 1, partitions).select(*cols)
 
 
 # ----------------------------------------------------------------------------- stage 3: dbldatagen
 
-def dbldatagen_spec(spark, table: str, rows: dict[str, int], partitions: int, start: dt.datetime, end: dt.datetime,
-                    seed: int = 42):
+
+def dbldatagen_spec(
+    spark,
+    table: str,
+    rows: dict[str, int],
+    partitions: int,
+    start: dt.datetime,
+    end: dt.datetime,
+    seed: int = 42,
+):
     """A ``dbldatagen.DataGenerator`` for ``table``: ``withSchema`` from schemas.py, then one ``withColumnSpec``
     per field with random values (keys 1..n in order, foreign keys within the parent's rows, money in cents,
     timestamps inside the window, closed sets from their values, other strings a prefix and a number)."""
@@ -247,8 +275,14 @@ def dbldatagen_spec(spark, table: str, rows: dict[str, int], partitions: int, st
     from synth_spark.runtime.tables import schema
 
     window = dg.DateRange(start, end - dt.timedelta(seconds=1), dt.timedelta(seconds=1))
-    gen = dg.DataGenerator(spark, name=f"bench_{table}", rows=rows[table], partitions=partitions,
-                           randomSeedMethod="hash_fieldname", randomSeed=seed).withSchema(schema(table))
+    gen = dg.DataGenerator(
+        spark,
+        name=f"bench_{table}",
+        rows=rows[table],
+        partitions=partitions,
+        randomSeedMethod="hash_fieldname",
+        randomSeed=seed,
+    ).withSchema(schema(table))
     for name, kind, p in column_plan(table, rows):
         if kind == "key":
             gen = gen.withColumnSpec(name, minValue=1, maxValue=max(p["max"], 1))
@@ -278,6 +312,7 @@ def dbldatagen_unavailable() -> str | None:
 
 # ----------------------------------------------------------------------------- the run
 
+
 def _versions(spark) -> dict[str, str]:
     out = {"python": platform.python_version()}
     for pkg in ("synth-spark", "pyspark", "dbldatagen", "numpy", "pyarrow"):
@@ -296,8 +331,14 @@ def machine() -> dict:
         meminfo = Path("/proc/meminfo").read_text()
         kb = int(next(line.split()[1] for line in meminfo.splitlines() if line.startswith("MemTotal:")))
         info["ram_gib"] = round(kb / 1024 / 1024, 1)
-        cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                    if line.startswith("model name")), None)
+        cpu = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            None,
+        )
         if cpu:
             info["cpu"] = cpu
         info["load_average_at_start"] = [round(x, 2) for x in os.getloadavg()]
@@ -331,8 +372,13 @@ def run_synth_spark(spark, cfg, out: Path, partitions: int | None) -> dict:
     # when each progress line was printed: the tables are not timed one by one (patrons and creators are
     # derived from the simulated tables, and two jobs run at once)
     timeline = [{"at_seconds": round(at, 2), "progress": msg} for at, msg in steps]
-    return {"seconds": seconds, "tables": {t: {"rows": n} for t, n in result.rows.items()},
-            "partitions": result.manifest["partitions"], "steps": timeline, "path": str(out / "parquet")}
+    return {
+        "seconds": seconds,
+        "tables": {t: {"rows": n} for t, n in result.rows.items()},
+        "partitions": result.manifest["partitions"],
+        "steps": timeline,
+        "path": str(out / "parquet"),
+    }
 
 
 def run_changes(spark, cfg, out: Path, first: dt.date, last: dt.date, partitions: int | None) -> dict:
@@ -343,8 +389,12 @@ def run_changes(spark, cfg, out: Path, first: dt.date, last: dt.date, partitions
     started = time.monotonic()
     with Claim(out, True, Progress(quiet=True)):
         m = write_changes(spark, cfg, out, ["parquet"], first, last, partitions, Progress(quiet=True))
-    return {"seconds": round(time.monotonic() - started, 2), "days": (last - first).days + 1,
-            "rows": sum(t["rows"] for t in m["tables"].values()), "path": str(out)}
+    return {
+        "seconds": round(time.monotonic() - started, 2),
+        "days": (last - first).days + 1,
+        "rows": sum(t["rows"] for t in m["tables"].values()),
+        "path": str(out),
+    }
 
 
 def prepare_snapshot(spark, cfg, out: Path, day: dt.date, partitions: int | None) -> Path:
@@ -363,9 +413,13 @@ def run_advance(spark, snapshot: Path, last: dt.date, partitions: int | None) ->
     started = time.monotonic()
     m = advance(spark, snapshot, last, partitions, Progress(quiet=True))
     days = (last - dt.date.fromisoformat(before)).days
-    return {"seconds": round(time.monotonic() - started, 2), "days": days,
-            "rows": sum(t["rows"] for t in m["tables"].values() if isinstance(t, dict) and "rows" in t),
-            "commits": sum(len(set(v.values())) for v in m["delta_versions"].values()), "path": str(snapshot)}
+    return {
+        "seconds": round(time.monotonic() - started, 2),
+        "days": days,
+        "rows": sum(t["rows"] for t in m["tables"].values() if isinstance(t, dict) and "rows" in t),
+        "commits": sum(len(set(v.values())) for v in m["delta_versions"].values()),
+        "path": str(snapshot),
+    }
 
 
 def run_tables(make_frame, tables: list[str], out: Path) -> dict:
@@ -380,8 +434,9 @@ def run_tables(make_frame, tables: list[str], out: Path) -> dict:
     return {"seconds": time.monotonic() - started, "tables": per_table, "path": str(out)}
 
 
-def warm_up(spark, cfg, partitions: int | None, start: dt.datetime, end: dt.datetime, scratch: Path,
-            skip: list[str]) -> float:
+def warm_up(
+    spark, cfg, partitions: int | None, start: dt.datetime, end: dt.datetime, scratch: Path, skip: list[str]
+) -> float:
     """Every stage once, small and untimed, so that all timed stages run in an equally warm JVM. Returns the
     CPU seconds of its synth-spark generate (the session's first: it pays the JVM's warm-up)."""
     from synth_spark.vocabulary import OUTPUT_TABLES
@@ -392,11 +447,18 @@ def warm_up(spark, cfg, partitions: int | None, start: dt.datetime, end: dt.date
     rows = {t: stage["tables"][t]["rows"] for t in OUTPUT_TABLES}
     tables = list(OUTPUT_TABLES)
     if "floor" not in skip:
-        run_tables(lambda tb: floor_frame(spark, tb, rows, stage["partitions"], start, end), tables, scratch / "floor")
+        run_tables(
+            lambda tb: floor_frame(spark, tb, rows, stage["partitions"], start, end),
+            tables,
+            scratch / "floor",
+        )
     if "dbldatagen" not in skip and not dbldatagen_unavailable():
         try:
-            run_tables(lambda tb: dbldatagen_spec(spark, tb, rows, stage["partitions"], start, end).build(),
-                       tables, scratch / "dbldatagen")
+            run_tables(
+                lambda tb: dbldatagen_spec(spark, tb, rows, stage["partitions"], start, end).build(),
+                tables,
+                scratch / "dbldatagen",
+            )
         except Exception:  # reported by the timed stage
             pass
     shutil.rmtree(scratch, ignore_errors=True)
@@ -418,23 +480,53 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         return items
 
     p = argparse.ArgumentParser(prog="bench.py", description=__doc__.split("\n\n")[0])
-    p.add_argument("--scale", type=scale, required=True, help="synth-spark scale factor (1 = the seed's volumes)")
+    p.add_argument(
+        "--scale", type=scale, required=True, help="synth-spark scale factor (1 = the seed's volumes)"
+    )
     p.add_argument("--out", type=Path, default=None, help="output folder (default: out/bench-S)")
-    p.add_argument("--partitions", type=int, default=None,
-                   help="Spark tasks and files per table, for all three stages (default: synth-spark's default)")
+    p.add_argument(
+        "--partitions",
+        type=int,
+        default=None,
+        help="Spark tasks and files per table, for all three stages (default: synth-spark's default)",
+    )
     p.add_argument("--driver-memory", default=None, help="driver JVM memory, e.g. 8g")
     p.add_argument("--seed", type=int, default=None, help="synth-spark run seed (default from config: 42)")
-    p.add_argument("--no-warmup", action="store_true",
-                   help="time a cold JVM: skip the untimed warm-up round (at scale min(S, 1)) before the stages")
-    p.add_argument("--skip", type=skips, action="extend", default=[], help="stages to skip: floor, dbldatagen")
-    p.add_argument("--changes-days", type=int, default=0, metavar="N",
-                   help="also time 'changes' over the window's last N days (one simulation for the range)")
-    p.add_argument("--profile", action="store_true",
-                   help="also take a generate apart: each kernel, pass, encoding, checksum and derived table alone (bench_profile.py)")
-    p.add_argument("--advance-days", type=int, default=0, metavar="N",
-                   help="also time 'advance' of a Delta snapshot over the window's last N days")
-    p.add_argument("--layouts", action="store_true",
-                   help="also compare the file layouts: a generate and a month's query with each (bench_layout.py)")
+    p.add_argument(
+        "--no-warmup",
+        action="store_true",
+        help="time a cold JVM: skip the untimed warm-up round (at scale min(S, 1)) before the stages",
+    )
+    p.add_argument(
+        "--skip", type=skips, action="extend", default=[], help="stages to skip: floor, dbldatagen"
+    )
+    p.add_argument(
+        "--changes-days",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time 'changes' over the window's last N days (one simulation for the range)",
+    )
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help=(
+            "also take a generate apart: each kernel, pass, encoding, checksum and derived table alone "
+            "(bench_profile.py)"
+        ),
+    )
+    p.add_argument(
+        "--advance-days",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time 'advance' of a Delta snapshot over the window's last N days",
+    )
+    p.add_argument(
+        "--layouts",
+        action="store_true",
+        help="also compare the file layouts: a generate and a month's query with each (bench_layout.py)",
+    )
     args = p.parse_args(argv)
     if args.partitions is not None and args.partitions < 1:
         p.error("--partitions: give 1 or more")
@@ -459,10 +551,14 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
 
-    _say(f"bench: scale {args.scale:g}, {partitions or 'default'} partitions, local[*] on {os.cpu_count()} cores, into {out}")
+    _say(
+        f"bench: scale {args.scale:g}, {partitions or 'default'} partitions, local[*] on {os.cpu_count()} "
+        f"cores, into {out}"
+    )
     t = time.monotonic()
-    spark = build_session("local[*]", app_name="synth-spark-bench", partitions=partitions,
-                          driver_memory=args.driver_memory)
+    spark = build_session(
+        "local[*]", app_name="synth-spark-bench", partitions=partitions, driver_memory=args.driver_memory
+    )
     session_seconds = time.monotonic() - t
     # The JVM's JIT compiler spends some 30 CPU-seconds on its first minute of Spark work whatever the
     # scale: without a warm-up, the first timed stage pays it and the later ones ride on it.
@@ -472,15 +568,30 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"warm-up: every stage once at scale {warm_cfg.scale:g}, untimed ...")
         t = time.monotonic()
         warm_cpu = warm_up(spark, warm_cfg, args.partitions, start, end, out / ".warmup", args.skip)
-        warmup = {"scale": warm_cfg.scale, "seconds": round(time.monotonic() - t, 2), "generate_cpu_seconds": round(warm_cpu, 2)}
+        warmup = {
+            "scale": warm_cfg.scale,
+            "seconds": round(time.monotonic() - t, 2),
+            "generate_cpu_seconds": round(warm_cpu, 2),
+        }
 
     report: dict = {
-        "scale": args.scale, "seed": cfg.seed, "partitions": partitions, "master": "local[*]",
-        "driver_memory": args.driver_memory, "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "machine": machine(), "versions": _versions(spark), "session_start_seconds": round(session_seconds, 2),
+        "scale": args.scale,
+        "seed": cfg.seed,
+        "partitions": partitions,
+        "master": "local[*]",
+        "driver_memory": args.driver_memory,
+        "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "versions": _versions(spark),
+        "session_start_seconds": round(session_seconds, 2),
         "warmup": warmup,
-        "memory_sampling": {"method": f"{sampler.method}, sum over this process and all its descendants; CPU: utime+stime+cutime+cstime over the same tree",
-                            "interval_seconds": SAMPLE_SECONDS},
+        "memory_sampling": {
+            "method": (
+                f"{sampler.method}, sum over this process and all its descendants; CPU: "
+                "utime+stime+cutime+cstime over the same tree"
+            ),
+            "interval_seconds": SAMPLE_SECONDS,
+        },
         "stages": {},
     }
 
@@ -504,7 +615,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         _say("[floor] spark.range + hashes, same tables, rows and schemas ...")
         sampler.begin("floor")
-        stage = run_tables(lambda tb: floor_frame(spark, tb, rows, partitions, start, end), tables, out / "floor")
+        stage = run_tables(
+            lambda tb: floor_frame(spark, tb, rows, partitions, start, end), tables, out / "floor"
+        )
         sampler.end()
         report["stages"]["floor"] = {"status": "ok", **stage}
         _say(f"[floor] {sum(rows.values()):,} rows in {stage['seconds']:.1f}s")
@@ -518,8 +631,11 @@ def main(argv: list[str] | None = None) -> int:
         _say("[dbldatagen] DataGenerator per table from schemas.py, random values ...")
         sampler.begin("dbldatagen")
         try:
-            stage = run_tables(lambda tb: dbldatagen_spec(spark, tb, rows, partitions, start, end).build(),
-                               tables, out / "dbldatagen")
+            stage = run_tables(
+                lambda tb: dbldatagen_spec(spark, tb, rows, partitions, start, end).build(),
+                tables,
+                out / "dbldatagen",
+            )
             report["stages"]["dbldatagen"] = {"status": "ok", **stage}
             _say(f"[dbldatagen] {sum(rows.values()):,} rows in {stage['seconds']:.1f}s")
         except Exception as exc:  # an incompatibility with this Spark shows up here; reported, not hidden
@@ -548,7 +664,10 @@ def main(argv: list[str] | None = None) -> int:
         feeds["advance"] = run_advance(spark, snapshot, last, partitions)
         sampler.end()
     for name, st in feeds.items():
-        st.update(cpu_seconds=round(sampler.stage_cpu.get(name, 0.0), 1), peak_rss_mib=round(sampler.stage_peak.get(name, 0) / MIB))
+        st.update(
+            cpu_seconds=round(sampler.stage_cpu.get(name, 0.0), 1),
+            peak_rss_mib=round(sampler.stage_peak.get(name, 0) / MIB),
+        )
         _say(f"[{name}] {st['days']} days, {st['rows']:,} changed rows in {st['seconds']:.1f}s")
     report["change_feeds"] = feeds
 
@@ -557,9 +676,14 @@ def main(argv: list[str] | None = None) -> int:
         import bench_profile
 
         _say("[profile] each step of a generate alone ...")
-        report["profile"] = bench_profile.profile(spark, cfg, partitions, out / "profile", tree_usage,
-                                                  warm_cfg=load_config(scale=min(args.scale, 1.0), seed=args.seed)
-                                                  if warmup else None)
+        report["profile"] = bench_profile.profile(
+            spark,
+            cfg,
+            partitions,
+            out / "profile",
+            tree_usage,
+            warm_cfg=load_config(scale=min(args.scale, 1.0), seed=args.seed) if warmup else None,
+        )
 
     # 6. the file layouts (optional): what --layout time costs and saves
     if args.layouts:
@@ -597,11 +721,18 @@ def main(argv: list[str] | None = None) -> int:
 
     def cpu_ratio(other: str) -> float | None:
         st = report["stages"][other]
-        return (round(report["stages"]["synth-spark"]["cpu_seconds"] / st["cpu_seconds"], 2)
-                if st["status"] == "ok" and st["cpu_seconds"] else None)
+        return (
+            round(report["stages"]["synth-spark"]["cpu_seconds"] / st["cpu_seconds"], 2)
+            if st["status"] == "ok" and st["cpu_seconds"]
+            else None
+        )
 
-    report["ratios"] = {"synth-spark/floor": ratio("floor"), "synth-spark/dbldatagen": ratio("dbldatagen"),
-                        "cpu synth-spark/floor": cpu_ratio("floor"), "cpu synth-spark/dbldatagen": cpu_ratio("dbldatagen")}
+    report["ratios"] = {
+        "synth-spark/floor": ratio("floor"),
+        "synth-spark/dbldatagen": ratio("dbldatagen"),
+        "cpu synth-spark/floor": cpu_ratio("floor"),
+        "cpu synth-spark/dbldatagen": cpu_ratio("dbldatagen"),
+    }
     report["peak_rss_mib"] = round(sampler.peak / MIB)
     report["memory_sampling"]["samples"] = sampler.samples
     report["wall_seconds"] = round(time.monotonic() - wall_started, 2)
@@ -624,16 +755,22 @@ def render_markdown(report: dict) -> str:
     lines = [
         f"# Benchmark, scale {report['scale']:g}",
         "",
-        f"{m.get('cores')} cores, {m.get('ram_gib', '?')} GiB RAM ({m.get('cpu', 'cpu unknown')}), load average at start "
+        f"{m.get('cores')} cores, {m.get('ram_gib', '?')} GiB RAM ({m.get('cpu', 'cpu unknown')}), load "
+        "average at start "
         f"{m.get('load_average_at_start', '?')}; local[*], {report['partitions']} partitions, driver memory "
-        f"{report['driver_memory'] or 'default'}; seed {report['seed']}. Spark {v['spark']}, Java {v['java']}, Python "
+        f"{report['driver_memory'] or 'default'}; seed {report['seed']}. Spark {v['spark']}, Java "
+        f"{v['java']}, Python "
         f"{v['python']}, synth-spark {v['synth-spark']}, dbldatagen {v['dbldatagen']}. Session start "
         f"{report['session_start_seconds']:.1f}s (not in any stage). "
-        + (f"Warm-up: every stage once at scale {report['warmup']['scale']:g} first, untimed "
-           f"({report['warmup']['seconds']:.1f}s), so no stage pays the JVM's JIT warm-up for the others."
-           if report.get("warmup") else "No warm-up (--no-warmup): the first stage pays the JVM's JIT warm-up."),
+        + (
+            f"Warm-up: every stage once at scale {report['warmup']['scale']:g} first, untimed "
+            f"({report['warmup']['seconds']:.1f}s), so no stage pays the JVM's JIT warm-up for the others."
+            if report.get("warmup")
+            else "No warm-up (--no-warmup): the first stage pays the JVM's JIT warm-up."
+        ),
         "",
-        "| stage | wall s | rows | rows/s | CPU s, process tree | peak RSS, process tree (MiB) | RSS at stage start (MiB) |",
+        "| stage | wall s | rows | rows/s | CPU s, process tree | peak RSS, process tree (MiB) | RSS at "
+        "stage start (MiB) |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name in STAGES:
@@ -641,8 +778,10 @@ def render_markdown(report: dict) -> str:
         if st["status"] != "ok":
             lines.append(f"| {name} | {st['status']} | | | | | |")
             continue
-        lines.append(f"| {name} | {st['seconds']:.1f} | {st['rows']:,} | {_fmt(st['rows_per_second'])} | "
-                     f"{st['cpu_seconds']:.1f} | {st['peak_rss_mib']:,} | {st['rss_at_start_mib']:,} |")
+        lines.append(
+            f"| {name} | {st['seconds']:.1f} | {st['rows']:,} | {_fmt(st['rows_per_second'])} | "
+            f"{st['cpu_seconds']:.1f} | {st['peak_rss_mib']:,} | {st['rss_at_start_mib']:,} |"
+        )
     r = report["ratios"]
     lines += [
         "",
@@ -658,21 +797,38 @@ def render_markdown(report: dict) -> str:
     for table, entry in report["stages"]["synth-spark"]["tables"].items():
         f = floor["tables"][table] if floor["status"] == "ok" else {}
         d = dbl["tables"][table] if dbl["status"] == "ok" else {}
-        lines.append(f"| {table} | {entry['rows']:,} | {_fmt(f.get('seconds'), '.2f')} | {_fmt(f.get('rows_per_second'))} | "
-                     f"{_fmt(d.get('seconds'), '.2f')} | {_fmt(d.get('rows_per_second'))} |")
-    lines += ["", "synth-spark's progress lines (its tables are not timed one by one: patrons and creators are "
-              "derived from the simulated tables, and two tables are written at once):", "",
-              "| s into the stage | progress |", "|---:|---|"]
-    lines += [f"| {s['at_seconds']:.1f} | {s['progress']} |" for s in report["stages"]["synth-spark"]["steps"]]
+        lines.append(
+            f"| {table} | {entry['rows']:,} | {_fmt(f.get('seconds'), '.2f')} | "
+            f"{_fmt(f.get('rows_per_second'))} | "
+            f"{_fmt(d.get('seconds'), '.2f')} | {_fmt(d.get('rows_per_second'))} |"
+        )
+    lines += [
+        "",
+        "synth-spark's progress lines (its tables are not timed one by one: patrons and creators are "
+        "derived from the simulated tables, and two tables are written at once):",
+        "",
+        "| s into the stage | progress |",
+        "|---:|---|",
+    ]
+    lines += [
+        f"| {s['at_seconds']:.1f} | {s['progress']} |" for s in report["stages"]["synth-spark"]["steps"]
+    ]
     feeds = report.get("change_feeds") or {}
     if feeds:
         generate_s = report["stages"]["synth-spark"]["seconds"]
-        lines += ["", "Change feeds (the window's last days, same session):", "",
-                  "| stage | days | wall s | CPU s | vs a full generate (wall) | rows |", "|---|---:|---:|---:|---:|---:|"]
+        lines += [
+            "",
+            "Change feeds (the window's last days, same session):",
+            "",
+            "| stage | days | wall s | CPU s | vs a full generate (wall) | rows |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
         for name, st in feeds.items():
             rows = "changed rows" if name == "changes" else "rows of the advanced tables"
-            lines.append(f"| {name} | {st['days']} | {st['seconds']:.1f} | {st['cpu_seconds']:.1f} | "
-                         f"{st['seconds'] / generate_s:.2f}x | {st['rows']:,} {rows} |")
+            lines.append(
+                f"| {name} | {st['days']} | {st['seconds']:.1f} | {st['cpu_seconds']:.1f} | "
+                f"{st['seconds'] / generate_s:.2f}x | {st['rows']:,} {rows} |"
+            )
     if report.get("layouts"):
         import bench_layout
 
@@ -681,11 +837,18 @@ def render_markdown(report: dict) -> str:
         import bench_profile
 
         warm = report.get("warmup") or {}
-        lines += bench_profile.render(report["profile"], report["stages"]["synth-spark"]["cpu_seconds"],
-                                      warm.get("generate_cpu_seconds"))
-    lines += ["", "RSS is the sum of VmRSS over the bench process, the driver JVM and the Python workers; pages shared "
-              "between forked workers are counted in each, and the JVM keeps its heap between stages, so a later "
-              "stage's peak includes what earlier stages left (see 'RSS at stage start').", ""]
+        lines += bench_profile.render(
+            report["profile"],
+            report["stages"]["synth-spark"]["cpu_seconds"],
+            warm.get("generate_cpu_seconds"),
+        )
+    lines += [
+        "",
+        "RSS is the sum of VmRSS over the bench process, the driver JVM and the Python workers; pages shared "
+        "between forked workers are counted in each, and the JVM keeps its heap between stages, so a later "
+        "stage's peak includes what earlier stages left (see 'RSS at stage start').",
+        "",
+    ]
     return "\n".join(lines)
 
 

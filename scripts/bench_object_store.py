@@ -24,7 +24,11 @@ from pathlib import Path
 
 HADOOP_AWS = "org.apache.hadoop:hadoop-aws:3.5.0"
 BUCKET = "bench"
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench-secret", "AWS_REGION": "us-east-1"}
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench-secret",
+    "AWS_REGION": "us-east-1",
+}
 PROGRESS = re.compile(r"^\[\s*([\d.]+)s\] (.*)$")
 
 
@@ -39,8 +43,12 @@ def _start_moto(log: Path) -> tuple[subprocess.Popen, str]:
     server = Path(sys.executable).with_name("moto_server")
     if not server.exists():
         sys.exit("moto_server not found: pip install -c constraints.txt -e '.[test]'")
-    proc = subprocess.Popen([str(server), "-H", "127.0.0.1", "-p", str(port)], stdout=log.open("wb"),
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(server), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -51,23 +59,43 @@ def _start_moto(log: Path) -> tuple[subprocess.Popen, str]:
     endpoint = f"http://127.0.0.1:{port}"
     import boto3
 
-    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="bench",
-                 aws_secret_access_key="bench-secret").create_bucket(Bucket=BUCKET)
+    boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench-secret",
+    ).create_bucket(Bucket=BUCKET)
     return proc, endpoint
 
 
 def _objects(endpoint: str, prefix: str) -> int:
     import boto3
 
-    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="bench",
-                          aws_secret_access_key="bench-secret")
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench-secret",
+    )
     pages = client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
     return sum(len(p.get("Contents", [])) for p in pages)
 
 
 def _generate(target: str, args: argparse.Namespace, extra: list[str], env: dict) -> dict:
-    cmd = [str(Path(sys.executable).with_name("synth-spark")), "generate", target, "--scale", str(args.scale),
-           "--format", args.format, "--master", args.master, *extra]
+    cmd = [
+        str(Path(sys.executable).with_name("synth-spark")),
+        "generate",
+        target,
+        "--scale",
+        str(args.scale),
+        "--format",
+        args.format,
+        "--master",
+        args.master,
+        *extra,
+    ]
     started = time.monotonic()
     done = subprocess.run(cmd, capture_output=True, text=True, env=env)
     wall = time.monotonic() - started
@@ -89,20 +117,35 @@ def main() -> int:
     proc, endpoint = _start_moto(work / "moto.log")
     try:
         env = {**os.environ, **CREDENTIALS}
-        s3 = ["--spark-conf", f"spark.jars.packages={HADOOP_AWS}", "--spark-conf", f"spark.hadoop.fs.s3a.endpoint={endpoint}",
-              "--spark-conf", "spark.hadoop.fs.s3a.path.style.access=true",
-              "--spark-conf", "spark.hadoop.fs.s3a.endpoint.region=us-east-1"]
-        rows = {"local folder": _generate(str(work / "local"), args, [], env),
-                "s3a:// (moto, loopback)": _generate(f"s3a://{BUCKET}/run", args, s3, env)}
+        s3 = [
+            "--spark-conf",
+            f"spark.jars.packages={HADOOP_AWS}",
+            "--spark-conf",
+            f"spark.hadoop.fs.s3a.endpoint={endpoint}",
+            "--spark-conf",
+            "spark.hadoop.fs.s3a.path.style.access=true",
+            "--spark-conf",
+            "spark.hadoop.fs.s3a.endpoint.region=us-east-1",
+        ]
+        rows = {
+            "local folder": _generate(str(work / "local"), args, [], env),
+            "s3a:// (moto, loopback)": _generate(f"s3a://{BUCKET}/run", args, s3, env),
+        }
         objects = _objects(endpoint, "run/")
     finally:
         proc.terminate()
         proc.wait()
         shutil.rmtree(work, ignore_errors=True)
-    print(f"generate --scale {args.scale:g} --format {args.format} --master {args.master}; {objects} objects on S3")
+    print(
+        f"generate --scale {args.scale:g} --format {args.format} --master {args.master}; {objects} objects "
+        "on S3"
+    )
     print("| target | wall s | tables written at s | publish s | publish share |\n|---|---:|---:|---:|---:|")
     for name, r in rows.items():
-        print(f"| {name} | {r['wall']:.1f} | {r['staged']:.1f} | {r['publish']:.1f} | {r['publish'] / r['wall']:.0%} |")
+        print(
+            f"| {name} | {r['wall']:.1f} | {r['staged']:.1f} | {r['publish']:.1f} | "
+            f"{r['publish'] / r['wall']:.0%} |"
+        )
     return 0
 
 

@@ -36,10 +36,20 @@ def _cpu_of_child(argv: list[str]) -> float:
 def driver_kernels(plan, partitions: int) -> list[dict]:
     """CPU seconds of each kernel over every chunk of the run, on the driver (one chunk at a time)."""
     from synth_spark.job import emitters as E
+
     shared = E.CreatorsByTask.of(plan, partitions)
-    emit = {"emit posts": E.posts_batch, "emit pledges": E.pledges_batch, "emit transactions": E.transactions_batch,
-            "emit engagement_events": E.events_batch, "emit patron parts": E.patron_parts_batch}
-    cpu = {"simulate (posts, lifecycle)": 0.0, **{k: 0.0 for k in emit}, "pickle + unpickle a chunk's state": 0.0}
+    emit = {
+        "emit posts": E.posts_batch,
+        "emit pledges": E.pledges_batch,
+        "emit transactions": E.transactions_batch,
+        "emit engagement_events": E.events_batch,
+        "emit patron parts": E.patron_parts_batch,
+    }
+    cpu = {
+        "simulate (posts, lifecycle)": 0.0,
+        **{k: 0.0 for k in emit},
+        "pickle + unpickle a chunk's state": 0.0,
+    }
     state_bytes = 0
     for task in range(partitions):
         for creators in shared.chunks(task):
@@ -56,12 +66,15 @@ def driver_kernels(plan, partitions: int) -> list[dict]:
             cpu["pickle + unpickle a chunk's state"] += time.process_time() - t
             state_bytes += len(blob)
     out = [{"step": f"driver: {k}", "cpu": round(v, 2)} for k, v in cpu.items()]
-    out.append({"step": "driver: state of every chunk (MiB)", "cpu": None, "note": f"{state_bytes / 2**20:,.0f} MiB"})
+    out.append(
+        {"step": "driver: state of every chunk (MiB)", "cpu": None, "note": f"{state_bytes / 2**20:,.0f} MiB"}
+    )
     return out
 
 
-def profile(spark, cfg, partitions: int, scratch: Path, usage: Callable[[], tuple[int, float]],
-            warm_cfg=None) -> list[dict]:
+def profile(
+    spark, cfg, partitions: int, scratch: Path, usage: Callable[[], tuple[int, float]], warm_cfg=None
+) -> list[dict]:
     """The steps with their wall and CPU seconds, in the order measured."""
     from synth_spark.job.derived import chunk_states, creators_frame, emitted_table, patrons_frame
     from synth_spark.job.emitters import CreatorsByTask
@@ -78,19 +91,31 @@ def profile(spark, cfg, partitions: int, scratch: Path, usage: Callable[[], tupl
         wall, (_, cpu) = time.monotonic(), usage()
         action()
         _, cpu_after = usage()
-        steps.append({"step": step, "wall": round(time.monotonic() - wall, 2), "cpu": round(cpu_after - cpu, 2)})
+        steps.append(
+            {"step": step, "wall": round(time.monotonic() - wall, 2), "cpu": round(cpu_after - cpu, 2)}
+        )
         print(f"[profile] {step}: {steps[-1]['wall']:.1f}s wall, {steps[-1]['cpu']:.1f}s CPU", flush=True)
 
     shutil.rmtree(scratch, ignore_errors=True)
     if warm_cfg is not None:
-        timed("JVM warm: a second generate at the warm-up scale (against the warm-up's first, below)",
-              lambda: generate(spark, warm_cfg, scratch / "warm", ["parquet"], partitions, Progress(quiet=True)))
+        timed(
+            "JVM warm: a second generate at the warm-up scale (against the warm-up's first, below)",
+            lambda: generate(
+                spark, warm_cfg, scratch / "warm", ["parquet"], partitions, Progress(quiet=True)
+            ),
+        )
     t = time.process_time()
     plan = Plan.make(cfg)
-    steps.append({"step": "driver: plan (creators, tiers, anomalies)", "cpu": round(time.process_time() - t, 2)})
+    steps.append(
+        {"step": "driver: plan (creators, tiers, anomalies)", "cpu": round(time.process_time() - t, 2)}
+    )
     steps += driver_kernels(plan, partitions)
-    steps.append({"step": "a fresh Python importing the executor code (per Python worker)",
-                  "cpu": round(_cpu_of_child([sys.executable, "-c", "import synth_spark.job.derived"]), 2)})
+    steps.append(
+        {
+            "step": "a fresh Python importing the executor code (per Python worker)",
+            "cpu": round(_cpu_of_child([sys.executable, "-c", "import synth_spark.job.derived"]), 2),
+        }
+    )
 
     job = plan.constants
     tasks = task_frame(spark, CreatorsByTask.of(plan, partitions), partitions)
@@ -99,27 +124,67 @@ def profile(spark, cfg, partitions: int, scratch: Path, usage: Callable[[], tupl
     try:
         timed("spark: simulating pass (states kept on disk)", states.count)
         for table in SIMULATED:
-            timed(f"spark: {table} to noop (unpickle, emit, Arrow to JVM rows)",
-                  lambda: emitted_table(states, job, table).write.format("noop").mode("overwrite").save())
-            timed(f"spark: {table} to Parquet", lambda: staging.write_parquet(emitted_table(states, job, table), table, "plain"))
-            timed(f"spark: {table} to Parquet + checksum", lambda: staging.write_parquet(emitted_table(states, job, table), table))
-        timed("spark: patrons (parts, totals, identity, unique emails) + checksum",
-              lambda: staging.write_parquet(patrons_frame(job, emitted_table(states, job, "patron_parts"))
-                                            .repartition(partitions, "patron_id"), "patrons"))
+            timed(
+                f"spark: {table} to noop (unpickle, emit, Arrow to JVM rows)",
+                lambda: emitted_table(states, job, table).write.format("noop").mode("overwrite").save(),
+            )
+            timed(
+                f"spark: {table} to Parquet",
+                lambda: staging.write_parquet(emitted_table(states, job, table), table, "plain"),
+            )
+            timed(
+                f"spark: {table} to Parquet + checksum",
+                lambda: staging.write_parquet(emitted_table(states, job, table), table),
+            )
+        timed(
+            "spark: patrons (parts, totals, identity, unique emails) + checksum",
+            lambda: staging.write_parquet(
+                patrons_frame(job, emitted_table(states, job, "patron_parts")).repartition(
+                    partitions, "patron_id"
+                ),
+                "patrons",
+            ),
+        )
         pledges, posts = (read_parquet(spark, staging.path("parquet", t)) for t in ("pledges", "posts"))
-        timed("spark: creators + checksum",
-              lambda: staging.write_parquet(creators_frame(spark, job, plan.creators, pledges, posts).coalesce(1), "creators"))
-        timed("spark: a Python task doing nothing, per generation task",
-              lambda: tasks.select("task").mapInArrow(lambda batches: batches, "task long").write.format("noop").mode("overwrite").save())
+        timed(
+            "spark: creators + checksum",
+            lambda: staging.write_parquet(
+                creators_frame(spark, job, plan.creators, pledges, posts).coalesce(1), "creators"
+            ),
+        )
+        timed(
+            "spark: a Python task doing nothing, per generation task",
+            lambda: (
+                tasks.select("task")
+                .mapInArrow(lambda batches: batches, "task long")
+                .write.format("noop")
+                .mode("overwrite")
+                .save()
+            ),
+        )
         staged = [t for t in OUTPUT_TABLES if staging.path("parquet", t).exists()]
-        timed("spark: read the staged Parquet (noop)", lambda: [read_parquet(spark, staging.path("parquet", t))
-                                                                .write.format("noop").mode("overwrite").save() for t in staged])
-        timed("spark: Delta from the staged Parquet", lambda: [staging.write_delta(read_parquet(spark, staging.path("parquet", t)), t)
-                                                               for t in staged])
-        timed("spark: CSV from the staged Parquet", lambda: [staging.write_csv(
-            read_parquet(spark, staging.path("parquet", t)), t, staging.checksums[t][0]) for t in staged])
-        timed("spark: checksum alone, every staged table (read + hash)", lambda: [
-            checksum(read_parquet(spark, staging.path("parquet", t))) for t in staged])
+        timed(
+            "spark: read the staged Parquet (noop)",
+            lambda: [
+                read_parquet(spark, staging.path("parquet", t)).write.format("noop").mode("overwrite").save()
+                for t in staged
+            ],
+        )
+        timed(
+            "spark: Delta from the staged Parquet",
+            lambda: [staging.write_delta(read_parquet(spark, staging.path("parquet", t)), t) for t in staged],
+        )
+        timed(
+            "spark: CSV from the staged Parquet",
+            lambda: [
+                staging.write_csv(read_parquet(spark, staging.path("parquet", t)), t, staging.checksums[t][0])
+                for t in staged
+            ],
+        )
+        timed(
+            "spark: checksum alone, every staged table (read + hash)",
+            lambda: [checksum(read_parquet(spark, staging.path("parquet", t))) for t in staged],
+        )
     finally:
         states.unpersist()
         staging.discard()
@@ -128,19 +193,28 @@ def profile(spark, cfg, partitions: int, scratch: Path, usage: Callable[[], tupl
 
 
 def render(steps: list[dict], generate_cpu: float, warmup_cpu: float | None) -> list[str]:
-    lines = ["", "Profile (`--profile`): each step alone, after the stages; CPU of the whole process tree "
-             "(driver steps: this process). Shares are of the synth-spark stage's CPU.", "",
-             "| step | wall s | CPU s | share |", "|---|---:|---:|---:|"]
+    lines = [
+        "",
+        "Profile (`--profile`): each step alone, after the stages; CPU of the whole process tree "
+        "(driver steps: this process). Shares are of the synth-spark stage's CPU.",
+        "",
+        "| step | wall s | CPU s | share |",
+        "|---|---:|---:|---:|",
+    ]
     for s in steps:
         cpu = s.get("cpu")
         share = f"{cpu / generate_cpu:.0%}" if cpu is not None and generate_cpu else "-"
         # the tree's CPU counts a Python worker's once its daemon reaps it; a daemon that exits takes its
         # reaped workers' seconds along, and the step's difference can come out negative: not a figure
-        cpu_text = s.get("note") or ("-" if cpu is None else "n/a (a Python daemon exited)" if cpu < 0 else f"{cpu:.2f}")
+        cpu_text = s.get("note") or (
+            "-" if cpu is None else "n/a (a Python daemon exited)" if cpu < 0 else f"{cpu:.2f}"
+        )
         share = "-" if cpu is not None and cpu < 0 else share
         wall = "-" if s.get("wall") is None else f"{s['wall']:.1f}"
         lines.append(f"| {s['step']} | {wall} | {cpu_text} | {share} |")
     if warmup_cpu is not None:
-        lines.append(f"| JVM cold: the session's first generate at the warm-up scale (in the warm-up round) | - | "
-                     f"{warmup_cpu:.2f} | - |")
+        lines.append(
+            f"| JVM cold: the session's first generate at the warm-up scale (in the warm-up round) | - | "
+            f"{warmup_cpu:.2f} | - |"
+        )
     return lines

@@ -108,7 +108,9 @@ def format_comparisons(package: Path) -> list[str]:
     out = []
     for p in sorted(package.rglob("*.py")):
         for node in ast.walk(ast.parse(p.read_text())):
-            if isinstance(node, ast.Compare) and any(_names_a_format(n) for n in [node.left, *node.comparators]):
+            if isinstance(node, ast.Compare) and any(
+                _names_a_format(n) for n in [node.left, *node.comparators]
+            ):
                 out.append(f"{p.relative_to(package.parent)}:{node.lineno}")
     return out
 
@@ -117,8 +119,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--src", type=Path, default=Path(__file__).parents[1] / "src" / "synth_spark")
     package = parser.parse_args().src.resolve()
-    in_functions = [(p, i, line) for p in sorted(package.rglob("*.py"))
-                    for i, in_fn, line in own_imports(p, package) if in_fn and i.count(".") >= 1]
+    in_functions = [
+        (p, i, line)
+        for p in sorted(package.rglob("*.py"))
+        for i, in_fn, line in own_imports(p, package)
+        if in_fn and i.count(".") >= 1
+    ]
     by_module: dict[str, int] = {}
     seen = set()
     for p, _, line in in_functions:
@@ -127,18 +133,25 @@ def main() -> None:
             key = str(p.relative_to(package))
             by_module[key] = by_module.get(key, 0) + 1
     job = f"{package.name}.job"
-    outside = sorted(m for m, targets in import_graph(package).items()
-                     if not m.startswith(job) and any(t == job or t.startswith(job + ".") for t in targets))
+    outside = sorted(
+        m
+        for m, targets in import_graph(package).items()
+        if not m.startswith(job) and any(t == job or t.startswith(job + ".") for t in targets)
+    )
     found = cycles(import_graph(package))
     compared = format_comparisons(package)
-    print(f"imports of own modules inside functions: {len(seen)}"
-          f" ({', '.join(f'{k} {v}' for k, v in sorted(by_module.items(), key=lambda kv: -kv[1])[:6])})")
+    print(
+        f"imports of own modules inside functions: {len(seen)}"
+        f" ({', '.join(f'{k} {v}' for k, v in sorted(by_module.items(), key=lambda kv: -kv[1])[:6])})"
+    )
     print(f"modules outside job/ importing job/: {len(outside)} ({', '.join(outside)})")
     print(f"import cycles, imports inside functions counted: {len(found)}")
     for group in found:
         print("  " + " <-> ".join(group))
-    print(f"places a format name is compared as a string: {len(compared)} in"
-          f" {len({c.split(':')[0] for c in compared})} files")
+    print(
+        f"places a format name is compared as a string: {len(compared)} in"
+        f" {len({c.split(':')[0] for c in compared})} files"
+    )
 
 
 if __name__ == "__main__":

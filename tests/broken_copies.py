@@ -39,8 +39,10 @@ class BrokenCopy:
             folder = self.dst / "parquet" / table
             folder.unlink()
             folder.mkdir()
-            pq.write_table(pa.Table.from_pandas(df, schema=self.schemas[table], preserve_index=False),
-                           folder / "part-00000.parquet")
+            pq.write_table(
+                pa.Table.from_pandas(df, schema=self.schemas[table], preserve_index=False),
+                folder / "part-00000.parquet",
+            )
         return self.dst
 
 
@@ -97,10 +99,15 @@ def break_everything(copy: BrokenCopy) -> dict[str, str]:
     pl.loc[i, "pledge_status"] = "frozen"
     expect["pledges__pledge_status__accepted_values"] = "pledge_status 'frozen'"
 
-    # out of order: a pledge that ends before it starts (one without engagement, charged in its first days only)
+    # out of order: a pledge that ends before it starts (one without engagement, charged in its first
+    # days only)
     last_charge = tr.groupby("pledge_id").transaction_at.max()
-    quiet = pl[pl.ended_at.notna() & pl.pause_started_at.isna() & ~pl.pledge_id.isin(_pledge_ids_of(ev, pl))
-               & (pl.pledge_id.map(last_charge) < pl.started_at + 10 * day)]
+    quiet = pl[
+        pl.ended_at.notna()
+        & pl.pause_started_at.isna()
+        & ~pl.pledge_id.isin(_pledge_ids_of(ev, pl))
+        & (pl.pledge_id.map(last_charge) < pl.started_at + 10 * day)
+    ]
     i = _pick(quiet, used_pl)
     pl.loc[i, "ended_at"] = pl.loc[i, "started_at"] - hour
     expect["pledges__started_at__not_after_ended_at"] = "pledge ended an hour before it started"
@@ -116,7 +123,10 @@ def break_everything(copy: BrokenCopy) -> dict[str, str]:
     expect["pledges__patron_id_creator_id__one_at_a_time"] = "a comeback while the earlier pledge still ran"
 
     # engagement after the patron's pledge to that creator ended
-    churned = pl.loc[(pl.ended_at < window_end - day) & ~pl.index.isin(list(used_pl)), ["patron_id", "creator_id", "ended_at"]]
+    churned = pl.loc[
+        (pl.ended_at < window_end - day) & ~pl.index.isin(list(used_pl)),
+        ["patron_id", "creator_id", "ended_at"],
+    ]
     on_churned = ev.reset_index().merge(churned, on=["patron_id", "creator_id"]).set_index("index")
     i = on_churned.index[0]
     ev.loc[i, "event_at"] = on_churned.loc[i, "ended_at"] + hour
@@ -134,11 +144,15 @@ def break_everything(copy: BrokenCopy) -> dict[str, str]:
     expect["posts__minimum_tier_id__tier_of_same_creator"] = "(same row: no such tier of its creator)"
 
     # a post before its creator existed (the creator's first post of several, so last_post_at holds)
-    firsts = po[po.creator_id.duplicated(keep=False)].sort_values("published_at").drop_duplicates("creator_id")
+    firsts = (
+        po[po.creator_id.duplicated(keep=False)].sort_values("published_at").drop_duplicates("creator_id")
+    )
     i = _pick(firsts[~firsts.creator_id.isin(po.loc[list(used_po), "creator_id"])], used_po)
     created = cr.set_index("creator_id").created_at[po.loc[i, "creator_id"]]
     po.loc[i, "published_at"] = created - day
-    expect["posts__published_at__after_creator_created"] = "post published the day before its creator was created"
+    expect["posts__published_at__after_creator_created"] = (
+        "post published the day before its creator was created"
+    )
 
     # rule 3: a patron's first_pledge_at an hour after the patron's earliest pledge
     pa_.loc[0, "first_pledge_at"] += hour
@@ -146,9 +160,13 @@ def break_everything(copy: BrokenCopy) -> dict[str, str]:
 
     # lifetime spend that forgets a month paid before the window (a patron whose pledge began before it)
     window_start = pd.Timestamp("2023-01-01", tz="UTC")
-    early = pl.loc[pl.started_at < window_start - 40 * day, ["patron_id", "pledge_amount_usd"]].drop_duplicates("patron_id")
+    early = pl.loc[
+        pl.started_at < window_start - 40 * day, ["patron_id", "pledge_amount_usd"]
+    ].drop_duplicates("patron_id")
     i = pa_.index[pa_.patron_id.isin(early.patron_id) & (pa_.index != 0)][0]
-    pa_.loc[i, "lifetime_spend_usd"] -= early.set_index("patron_id").pledge_amount_usd[pa_.loc[i, "patron_id"]]
+    pa_.loc[i, "lifetime_spend_usd"] -= early.set_index("patron_id").pledge_amount_usd[
+        pa_.loc[i, "patron_id"]
+    ]
     expect["patrons__lifetime_spend_usd__matches_transactions"] = "a month paid before the window left out"
 
     # a tier taken off sale without saying when
@@ -160,10 +178,17 @@ def break_everything(copy: BrokenCopy) -> dict[str, str]:
     # rule 4: a creator's first_pledge_received_at an hour after the earliest pledge
     i = cr.index[cr.first_pledge_received_at.notna()][0]
     cr.loc[i, "first_pledge_received_at"] += hour
-    expect["creators__first_pledge_received_at__is_earliest_pledge"] = "first_pledge_received_at later than the earliest pledge"
+    expect["creators__first_pledge_received_at__is_earliest_pledge"] = (
+        "first_pledge_received_at later than the earliest pledge"
+    )
     return expect
 
 
 def _pledge_ids_of(events: pd.DataFrame, pledges: pd.DataFrame) -> pd.Series:
     """Pledges whose patron engaged with their creator (any of the pair's pledges, one at a time)."""
-    return events[["patron_id", "creator_id"]].drop_duplicates().merge(pledges, on=["patron_id", "creator_id"]).pledge_id
+    return (
+        events[["patron_id", "creator_id"]]
+        .drop_duplicates()
+        .merge(pledges, on=["patron_id", "creator_id"])
+        .pledge_id
+    )

@@ -17,14 +17,23 @@ SMALL_SEED = 11
 
 #: modules that share session fixtures taking minutes to build (the as-of snapshots and the change
 #: feed): one xdist group, so one worker builds them once
-SHARED_GROUPS = {"tests/test_advance.py": "change data", "tests/test_change_feed.py": "change data",
-                 "tests/test_connect.py": "change data"}
+SHARED_GROUPS = {
+    "tests/test_advance.py": "change data",
+    "tests/test_change_feed.py": "change data",
+    "tests/test_connect.py": "change data",
+}
 #: the longest groups (minutes each, measured with --durations), sent to the workers first: a long
 #: group left to the end would run alone while the other worker idles
-LONGEST_FIRST = ("change data", "tests/test_documented_commands.py[docs/change-feeds.md]", "tests/test_object_store.py",
-                 "tests/test_documented_commands.py[README.md]", "tests/test_documented_commands.py[docs/object-stores.md]",
-                 "tests/test_documented_commands.py[docs/validation-report.md]",
-                 "tests/test_documented_commands.py[docs/checks.md]", "tests/test_bench.py")
+LONGEST_FIRST = (
+    "change data",
+    "tests/test_documented_commands.py[docs/change-feeds.md]",
+    "tests/test_object_store.py",
+    "tests/test_documented_commands.py[README.md]",
+    "tests/test_documented_commands.py[docs/object-stores.md]",
+    "tests/test_documented_commands.py[docs/validation-report.md]",
+    "tests/test_documented_commands.py[docs/checks.md]",
+    "tests/test_bench.py",
+)
 
 
 def xdist_group(item) -> str:
@@ -60,10 +69,12 @@ def spark(tmp_path_factory):
     from synth_spark.runtime.session import build_session
 
     home = tmp_path_factory.mktemp("metastore")
-    catalog = {"spark.sql.catalogImplementation": "hive",
-               "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={home / 'metastore_db'};create=true",
-               "spark.sql.warehouse.dir": str(home / "warehouse"),
-               "spark.driver.extraJavaOptions": f"-Dderby.stream.error.file={home / 'derby.log'}"}
+    catalog = {
+        "spark.sql.catalogImplementation": "hive",
+        "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={home / 'metastore_db'};create=true",
+        "spark.sql.warehouse.dir": str(home / "warehouse"),
+        "spark.driver.extraJavaOptions": f"-Dderby.stream.error.file={home / 'derby.log'}",
+    }
     session = build_session("local[2]", app_name="synth-spark-tests", partitions=4, extra=catalog)
     yield session
     session.stop()
@@ -74,8 +85,10 @@ def small_config():
     from synth_spark.config import load_config
 
     # All five anomalies on, so the pipeline and its ground-truth table are exercised end to end.
-    on = {name: {"enabled": True} for name in
-          ("viral_spike", "payment_outage", "holiday_churn", "creator_exodus", "category_collapse")}
+    on = {
+        name: {"enabled": True}
+        for name in ("viral_spike", "payment_outage", "holiday_churn", "creator_exodus", "category_collapse")
+    }
     return load_config(scale=SMALL_SCALE, seed=SMALL_SEED, anomalies=on)
 
 
@@ -98,7 +111,6 @@ def s3_endpoint(tmp_path_factory):
         yield url
 
 
-
 def parquet_only(manifest: dict) -> dict:
     """``manifest`` as it would read had its run written Parquet alone (a second dataset to publish)."""
     manifest = json.loads(json.dumps(manifest))
@@ -116,24 +128,39 @@ def validate_report(folder: Path) -> None:
     names = ["report.json", "report.md", "report.html", "mrr.png"]
     write_report_record(folder, names)
     for name in names:
-        (folder / name).write_text(json.dumps({"generator": "synth-spark"}) if name == "report.json" else name)
+        (folder / name).write_text(
+            json.dumps({"generator": "synth-spark"}) if name == "report.json" else name
+        )
 
 
-def manifest_only(folder: Path, formats: tuple[str, ...] = ("parquet",), /, text: str | None = None, **fields) -> str:
+def manifest_only(
+    folder: Path, formats: tuple[str, ...] = ("parquet",), /, text: str | None = None, **fields
+) -> str:
     """``folder`` as a dataset of ours holding a manifest as generate writes one, and no table: for
     the checks that refuse a dataset before any table is read. ``fields`` replace the manifest's
     (None removes one); ``text`` replaces the whole file."""
     from synth_spark.manifest import KNOWN_TABLES
 
     paths = {"parquet": "parquet/{}", "delta": "delta/{}", "csv": "csv/{}.csv"}
-    manifest = {"generator": "synth-spark", "seed": 42, "scale": 1.0, "partitions": 2, "layout": "tasks",
-                "window": {"start": "2023-01-01", "end": "2024-12-31", "months": 24, "timezone": "UTC"},
-                "formats": list(formats), "config": {},
-                "tables": {t: {"rows": 1, "checksum": "0" * 16, "paths": {f: paths[f].format(t) for f in formats}}
-                           for t in KNOWN_TABLES}}
+    manifest = {
+        "generator": "synth-spark",
+        "seed": 42,
+        "scale": 1.0,
+        "partitions": 2,
+        "layout": "tasks",
+        "window": {"start": "2023-01-01", "end": "2024-12-31", "months": 24, "timezone": "UTC"},
+        "formats": list(formats),
+        "config": {},
+        "tables": {
+            t: {"rows": 1, "checksum": "0" * 16, "paths": {f: paths[f].format(t) for f in formats}}
+            for t in KNOWN_TABLES
+        },
+    }
     manifest = {k: v for k, v in {**manifest, **fields}.items() if v is not None}
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "_manifest.json").write_text(text if text is not None else json.dumps(manifest))  # fields may hold formats
+    (folder / "_manifest.json").write_text(
+        text if text is not None else json.dumps(manifest)
+    )  # fields may hold formats
     (folder / ".synth-spark-dataset").write_text("{}")
     return str(folder)
 
@@ -151,6 +178,7 @@ def copied_in_part(source: Path, target: Path, copied: int, deleted: int = 0) ->
     for obj in objects[:deleted]:
         obj.unlink()
 
+
 @pytest.fixture(scope="session")
 def small_dataset(spark, small_config, tmp_path_factory) -> Path:
     """A dataset in all three formats at scale 0.1, generated once with 2 partitions."""
@@ -158,7 +186,9 @@ def small_dataset(spark, small_config, tmp_path_factory) -> Path:
     from synth_spark.progress import Progress
 
     out = tmp_path_factory.mktemp("small") / "out"
-    generate(spark, small_config, out, ["parquet", "delta", "csv"], partitions=2, progress=Progress(quiet=True))
+    generate(
+        spark, small_config, out, ["parquet", "delta", "csv"], partitions=2, progress=Progress(quiet=True)
+    )
     return out
 
 
@@ -182,8 +212,11 @@ def small_control(spark, small_config, tmp_path_factory) -> Path:
     from synth_spark.progress import Progress
     from synth_spark.vocabulary import ANOMALY_TYPES
 
-    cfg = load_config(scale=small_config.scale, seed=small_config.seed,
-                      anomalies={name: {"enabled": False} for name in ANOMALY_TYPES})
+    cfg = load_config(
+        scale=small_config.scale,
+        seed=small_config.seed,
+        anomalies={name: {"enabled": False} for name in ANOMALY_TYPES},
+    )
     out = tmp_path_factory.mktemp("control") / "out"
     generate(spark, cfg, out, ["parquet"], partitions=2, progress=Progress(quiet=True))
     return out
@@ -207,7 +240,9 @@ def snapshots(spark, small_config, tmp_path_factory) -> dict:
     for text in (SNAPSHOT_DAY, LAST_DAY, WINDOW_LAST_DAY):
         day = dt.date.fromisoformat(text)
         out[day] = root / text
-        generate(spark, small_config, out[day], ["parquet"], partitions=2, progress=Progress(quiet=True), as_of=day)
+        generate(
+            spark, small_config, out[day], ["parquet"], partitions=2, progress=Progress(quiet=True), as_of=day
+        )
     return out
 
 
@@ -220,8 +255,16 @@ def feed(spark, small_config, tmp_path_factory) -> Path:
     from synth_spark.progress import Progress
 
     out = tmp_path_factory.mktemp("feed") / "changes"
-    write_changes(spark, small_config, out, ["parquet"], dt.date.fromisoformat(SNAPSHOT_DAY) + dt.timedelta(days=1),
-                  dt.date.fromisoformat(LAST_DAY), 2, Progress(quiet=True))
+    write_changes(
+        spark,
+        small_config,
+        out,
+        ["parquet"],
+        dt.date.fromisoformat(SNAPSHOT_DAY) + dt.timedelta(days=1),
+        dt.date.fromisoformat(LAST_DAY),
+        2,
+        Progress(quiet=True),
+    )
     return out
 
 

@@ -16,10 +16,18 @@ from synth_spark.manifest import MANIFEST
 CLI = [sys.executable, "-m", "synth_spark.cli"]
 
 
-def run_cli(*args, env: dict | None = None, cwd: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+def run_cli(
+    *args, env: dict | None = None, cwd: Path | None = None, timeout: int = 600
+) -> subprocess.CompletedProcess:
     """``synth-spark ARGS`` in a process of its own (``env`` added to this one's environment)."""
-    return subprocess.run([*CLI, *(str(a) for a in args)], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})}, cwd=cwd)
+    return subprocess.run(
+        [*CLI, *(str(a) for a in args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+    )
 
 
 def run_main(capsys, *args: str) -> tuple[int, str]:
@@ -34,7 +42,9 @@ def assert_refused(code: int, err: str, *expected: str) -> str:
     """Exit 2 and one short line that starts like every error and holds each of ``expected``."""
     lines = err.strip().splitlines()
     assert code == 2, err[-3000:]
-    assert len(lines) == 1 and lines[0].startswith("synth-spark: error: ") and "Traceback" not in err, err[-3000:]
+    assert len(lines) == 1 and lines[0].startswith("synth-spark: error: ") and "Traceback" not in err, err[
+        -3000:
+    ]
     assert len(lines[0]) <= 500, f"{len(lines[0]):,} characters: {lines[0][:300]}"
     assert all(part in lines[0] for part in expected), lines[0]
     return lines[0]

@@ -67,7 +67,9 @@ def main(endpoint: str, prefix: str, conditional: bool) -> dict:
 
     # a dead run's lease, read by two runs: the first takes it over, the second's swap is refused
     stale = root / "stale"
-    (stale / LOCK).write_text(json.dumps({**owner_record(), "pid": 999_999_999, "lease_until": time.time() - 1}) + "\n")
+    (stale / LOCK).write_text(
+        json.dumps({**owner_record(), "pid": 999_999_999, "lease_until": time.time() - 1}) + "\n"
+    )
     seen = (stale / LOCK).etag()
     first = DatasetLock(stale)
     first.acquire()

@@ -45,7 +45,15 @@ def world(scale: float, seed: int) -> World:
     counts = monthly_post_counts(cfg, cal, plan)
     posts = draw_posts(cfg, cal, plan, counts)
     life = lifecycle.simulate(cfg, cal, plan, posts, window_post_counts(counts), pool)
-    return World(cfg, cal, creators, plan, pool, counts, posts, arrivals.draw_arrivals(cfg, cal, plan, pool), life,
-                 draw_events(cfg, cal, posts, life))
-
-
+    return World(
+        cfg,
+        cal,
+        creators,
+        plan,
+        pool,
+        counts,
+        posts,
+        arrivals.draw_arrivals(cfg, cal, plan, pool),
+        life,
+        draw_events(cfg, cal, posts, life),
+    )

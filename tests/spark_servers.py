@@ -48,8 +48,14 @@ def connect_server(log: Path, master: str = "local[2]"):
     env = {**os.environ, "PORT": str(port), "MASTER": master, "PYTHON": sys.executable}
     env.pop("SPARK_REMOTE", None)
     with open(log, "wb") as out:
-        proc = subprocess.Popen(["bash", str(CONNECT_SCRIPT)], cwd=ROOT, env=env, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            ["bash", str(CONNECT_SCRIPT)],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         _wait_listening(proc, port, log, "the Spark Connect server")
         yield f"sc://127.0.0.1:{port}"
@@ -73,8 +79,11 @@ def _stop(proc: subprocess.Popen) -> None:
 
 #: the bucket the S3 server starts with, and the credentials it accepts (any are; these are named)
 S3_BUCKET = "synth"
-S3_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "synth-test", "AWS_SECRET_ACCESS_KEY": "synth-test-secret",
-                  "AWS_REGION": "us-east-1"}
+S3_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "synth-test",
+    "AWS_SECRET_ACCESS_KEY": "synth-test-secret",
+    "AWS_REGION": "us-east-1",
+}
 
 
 @contextmanager
@@ -83,8 +92,12 @@ def s3_server(log: Path):
     bucket ``S3_BUCKET``: yields its endpoint URL."""
     port = free_port()
     with open(log, "wb") as out:
-        proc = subprocess.Popen([str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         _wait_listening(proc, port, log, "the S3 server")
         endpoint = f"http://127.0.0.1:{port}"
@@ -98,9 +111,13 @@ def s3_client(endpoint: str):
     """boto3's S3 client on the test server (to look into the bucket as a second reader would)."""
     import boto3
 
-    return boto3.client("s3", endpoint_url=endpoint, region_name=S3_CREDENTIALS["AWS_REGION"],
-                        aws_access_key_id=S3_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                        aws_secret_access_key=S3_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name=S3_CREDENTIALS["AWS_REGION"],
+        aws_access_key_id=S3_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=S3_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
 
 
 #: the S3A connector, as a user adds it to reach a store
@@ -109,8 +126,10 @@ HADOOP_AWS = "org.apache.hadoop:hadoop-aws:3.5.0"
 
 def s3_settings(endpoint: str) -> list[str]:
     """What a user passes to reach an S3-compatible store that is not AWS (path-style, its own endpoint)."""
-    conf = {"spark.jars.packages": HADOOP_AWS,
-            "spark.hadoop.fs.s3a.endpoint": endpoint,
-            "spark.hadoop.fs.s3a.path.style.access": "true",
-            "spark.hadoop.fs.s3a.endpoint.region": S3_CREDENTIALS["AWS_REGION"]}
+    conf = {
+        "spark.jars.packages": HADOOP_AWS,
+        "spark.hadoop.fs.s3a.endpoint": endpoint,
+        "spark.hadoop.fs.s3a.path.style.access": "true",
+        "spark.hadoop.fs.s3a.endpoint.region": S3_CREDENTIALS["AWS_REGION"],
+    }
     return [arg for key, value in conf.items() for arg in ("--spark-conf", f"{key}={value}")]

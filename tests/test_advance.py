@@ -45,10 +45,18 @@ def _delta(spark, out, table, version=None):
 
 def test_advanced_tables_are_the_snapshot_of_the_last_day(spark, advanced, snapshots):
     out, _, after = advanced
-    assert after["as_of"] == TO.isoformat() and list(after["delta_versions"]) == ["2024-02-13", "2024-02-14", "2024-02-15", "2024-02-16"]
+    assert after["as_of"] == TO.isoformat() and list(after["delta_versions"]) == [
+        "2024-02-13",
+        "2024-02-14",
+        "2024-02-15",
+        "2024-02-16",
+    ]
     expected = read_manifest(snapshots[TO])["tables"]
     for table in TABLE_ORDER:
-        assert checksum(_delta(spark, out, table)) == (expected[table]["rows"], expected[table]["checksum"]), table
+        assert checksum(_delta(spark, out, table)) == (
+            expected[table]["rows"],
+            expected[table]["checksum"],
+        ), table
         assert after["tables"][table]["checksum"] == expected[table]["checksum"]
 
 
@@ -64,36 +72,56 @@ def test_time_travel_to_a_day_and_the_change_feed_of_a_day(spark, advanced, feed
         on_day = replay(first, batches.where(F.col(BATCH_DATE).between("2024-02-14", day)), table)
         assert checksum(_delta(spark, out, table, versions[day][table])) == checksum(on_day), table
         # readChangeFeed between the two days' versions: that day's batch, row for row
-        cdf = (spark.read.format("delta").option("readChangeFeed", "true")
-               .option("startingVersion", versions["2024-02-13"][table] + 1).option("endingVersion", versions[day][table])
-               .load(str(out / "delta" / table)).where(F.col("_change_type").isin("insert", "update_postimage")))
+        cdf = (
+            spark.read.format("delta")
+            .option("readChangeFeed", "true")
+            .option("startingVersion", versions["2024-02-13"][table] + 1)
+            .option("endingVersion", versions[day][table])
+            .load(str(out / "delta" / table))
+            .where(F.col("_change_type").isin("insert", "update_postimage"))
+        )
         batch = batches.where(F.col(BATCH_DATE) == day)
-        assert checksum(cdf.select(*columns(table), "_change_type")) == checksum(batch.select(*columns(table), CHANGE_TYPE))
+        assert checksum(cdf.select(*columns(table), "_change_type")) == checksum(
+            batch.select(*columns(table), CHANGE_TYPE)
+        )
 
 
 def test_a_killed_advance_is_undone_before_anything_reads_on(spark, advanced):
     out, _, after = advanced
     path = out / "delta" / "posts"
     version = int(spark.sql(f"DESCRIBE HISTORY delta.`{path.resolve()}` LIMIT 1").first()["version"])
-    (out / ADVANCING).write_text(json.dumps({"run": after["run_id"], "from": "2024-02-16", "to": "2024-02-20",
-                                             "versions": {"posts": version}}))
+    (out / ADVANCING).write_text(
+        json.dumps(
+            {"run": after["run_id"], "from": "2024-02-16", "to": "2024-02-20", "versions": {"posts": version}}
+        )
+    )
     # what a killed run might have merged already
     _delta(spark, out, "posts").limit(1).write.format("delta").mode("append").save(str(path))
     restore_interrupted(spark, out, progress=lambda _: None)
     assert not (out / ADVANCING).exists()
-    assert checksum(_delta(spark, out, "posts")) == (after["tables"]["posts"]["rows"], after["tables"]["posts"]["checksum"])
+    assert checksum(_delta(spark, out, "posts")) == (
+        after["tables"]["posts"]["rows"],
+        after["tables"]["posts"]["checksum"],
+    )
 
 
-@pytest.mark.parametrize("fmt, as_of, to, message", [
-    ("parquet", "2024-02-13", "2024-02-14", "has no Delta tables"),
-    ("delta", None, "2024-02-14", "is not a snapshot (no as_of)"),
-    ("delta", "2024-02-13", "2024-02-13", "--to: 2024-02-13 is not after the snapshot's day 2024-02-13"),
-])
+@pytest.mark.parametrize(
+    "fmt, as_of, to, message",
+    [
+        ("parquet", "2024-02-13", "2024-02-14", "has no Delta tables"),
+        ("delta", None, "2024-02-14", "is not a snapshot (no as_of)"),
+        ("delta", "2024-02-13", "2024-02-13", "--to: 2024-02-13 is not after the snapshot's day 2024-02-13"),
+    ],
+)
 def test_advance_refuses_what_it_cannot_advance(tmp_path, capsys, fmt, as_of, to, message):
     folder = tmp_path / "ds"
     folder.mkdir()
-    manifest = {"generator": "synth-spark", "formats": [fmt], "window": {"start": "2023-01-01", "end": "2024-12-31"},
-                **({"as_of": as_of} if as_of else {})}
+    manifest = {
+        "generator": "synth-spark",
+        "formats": [fmt],
+        "window": {"start": "2023-01-01", "end": "2024-12-31"},
+        **({"as_of": as_of} if as_of else {}),
+    }
     (folder / "_manifest.json").write_text(json.dumps(manifest))
     assert main(["advance", str(folder), "--to", to]) == 2
     err = capsys.readouterr().err

@@ -49,7 +49,9 @@ def test_a_viral_wave_too_large_for_one_creators_pledge_ids_is_refused_as_bad_co
     at_the_limit = {**ON, "viral_spike": {"enabled": True, "new_patrons": VIRAL_PATRONS_MAX // 2}}
     assert load_config(scale=2, seed=5, anomalies=at_the_limit).scale == 2
     over = {**ON, "viral_spike": {"enabled": True, "new_patrons": VIRAL_PATRONS_MAX // 2 + 1}}
-    with pytest.raises(ConfigError, match=r"^config: anomalies\.viral_spike\.new_patrons: .* at most 450000 "):
+    with pytest.raises(
+        ConfigError, match=r"^config: anomalies\.viral_spike\.new_patrons: .* at most 450000 "
+    ):
         load_config(scale=2, seed=5, anomalies=over)
     with pytest.raises(ConfigError, match=r"at most 499 "):
         load_config(scale=1801, seed=5)  # the default wave, 500 per unit of scale, fits up to 1800x
@@ -76,7 +78,9 @@ def test_viral_wave_rises_peaks_and_fades_with_a_tail_past_its_two_weeks():
 
     extra = daily(life) - daily(control)
     inside = extra[:14].sum()
-    assert inside == pytest.approx(0.9 * plan.viral_patrons, rel=0.15)  # most of the wave inside the two weeks
+    assert inside == pytest.approx(
+        0.9 * plan.viral_patrons, rel=0.15
+    )  # most of the wave inside the two weeks
     assert extra[14:].sum() > 0.04 * plan.viral_patrons  # and a tail after them
     peak = int(np.argmax(np.convolve(extra, np.ones(3) / 3, mode="same")))
     assert 1 <= peak <= 6  # not day 0: it builds up
@@ -92,7 +96,9 @@ def test_an_outage_is_processing_errors_between_two_hours_on_first_attempts_and_
     cfg, _, _, job, _, life = run(True)
     *_, control = run(False)
     plan, po = job.anomalies, cfg.anomalies.payment_outage
-    assert plan.outage_start % DAY == po.start_hour * 3600 and plan.outage_end % DAY == po.end_hour % 24 * 3600
+    assert (
+        plan.outage_start % DAY == po.start_hour * 3600 and plan.outage_end % DAY == po.end_hour % 24 * 3600
+    )
 
     def declines(lf, attempt_is, reason=None):
         at = lf.attempts
@@ -102,9 +108,11 @@ def test_an_outage_is_processing_errors_between_two_hours_on_first_attempts_and_
             failed &= at["reason"][sel] == FAILURE_CODES.index(reason)
         return failed.mean()
 
-    first = (lambda a: a == 0)
+    first = lambda a: a == 0
     # 40% of the attempts that would have gone through decline: on top of the usual ~8% of first attempts
-    assert declines(life, first) == pytest.approx(declines(control, first) + 0.40 * (1 - declines(control, first)), abs=0.05)
+    assert declines(life, first) == pytest.approx(
+        declines(control, first) + 0.40 * (1 - declines(control, first)), abs=0.05
+    )
     assert declines(life, first, "processing_error") > 0.3
 
     def retries_in_outage(lf):
@@ -112,7 +120,12 @@ def test_an_outage_is_processing_errors_between_two_hours_on_first_attempts_and_
         at = lf.attempts
         sel = (at["attempt"] > 0) & (at["t"] >= plan.outage_start) & (at["t"] < plan.outage_end)
         pid = lf.pledges["pledge_id"][at["pledge_idx"][sel]]
-        return dict(zip(zip(pid.tolist(), at["month"][sel].tolist(), at["attempt"][sel].tolist()), at["ok"][sel].astype(bool)))
+        return dict(
+            zip(
+                zip(pid.tolist(), at["month"][sel].tolist(), at["attempt"][sel].tolist()),
+                at["ok"][sel].astype(bool),
+            )
+        )
 
     # The same retries with and without the outage: none goes through that would not have, and of
     # those that would have, about 40% decline.
@@ -194,8 +207,20 @@ def test_the_category_decline_builds_over_months():
     arrivals = [float(plan.collapse_arrival_factor(np.array([plan.collapse_category]), m)[0]) for m in months]
     churn = [float(plan.collapse_churn_factor(np.array([plan.collapse_category]), m)[0]) for m in months]
     assert arrivals[0] == 1.0 and churn[0] == 1.0  # the month before: untouched
-    assert arrivals[1] > arrivals[2] > arrivals[3] == arrivals[4] == pytest.approx(cfg.anomalies.category_collapse.arrival_multiplier)
-    assert churn[1] < churn[2] < churn[3] == churn[4] == pytest.approx(cfg.anomalies.category_collapse.churn_multiplier)
+    assert (
+        arrivals[1]
+        > arrivals[2]
+        > arrivals[3]
+        == arrivals[4]
+        == pytest.approx(cfg.anomalies.category_collapse.arrival_multiplier)
+    )
+    assert (
+        churn[1]
+        < churn[2]
+        < churn[3]
+        == churn[4]
+        == pytest.approx(cfg.anomalies.category_collapse.churn_multiplier)
+    )
     other = (CATEGORIES.index("games") + 1) % len(CATEGORIES)
     assert float(plan.collapse_churn_factor(np.array([other]), plan.collapse_month + 3)[0]) == 1.0
 
@@ -218,11 +243,23 @@ def test_no_two_anomalies_share_a_creator(seed):
     assert category[plan.viral_creator] != games
     assert all(category[c] != games for c in plan.departures)
     assert plan.viral_creator not in plan.departures
-    assert len({t // DAY for t in plan.departures.values()}) == len(plan.departures)  # each leaves on its own day
+    assert len({t // DAY for t in plan.departures.values()}) == len(
+        plan.departures
+    )  # each leaves on its own day
     # the exodus takes the three largest top creators outside games
-    top = [c for c, s, a, k in sorted(zip(creators["creator_id"].tolist(), creators["size_code"].tolist(),
-                                          creators["audience"].tolist(), creators["category_code"].tolist()),
-                                      key=lambda r: (-r[2], r[0])) if s == 2 and k != games]
+    top = [
+        c
+        for c, s, a, k in sorted(
+            zip(
+                creators["creator_id"].tolist(),
+                creators["size_code"].tolist(),
+                creators["audience"].tolist(),
+                creators["category_code"].tolist(),
+            ),
+            key=lambda r: (-r[2], r[0]),
+        )
+        if s == 2 and k != games
+    ]
     assert sorted(plan.departures) == sorted(top[:3])
 
 
@@ -234,16 +271,30 @@ def test_a_configuration_that_makes_two_anomalies_share_a_creator_is_refused():
     games = creators["creator_id"][creators["category_code"] == CATEGORIES.index("games")]
     cases = [
         ({"creator_exodus": {"enabled": True, "creator_ids": [viral]}}, "is also the viral_spike's creator"),
-        ({"creator_exodus": {"enabled": True, "creator_ids": [int(games[0])]}}, "in games, the category_collapse's category"),
-        ({"viral_spike": {"enabled": True, "creator_id": int(games[0])}}, "in games, the category_collapse's category"),
+        (
+            {"creator_exodus": {"enabled": True, "creator_ids": [int(games[0])]}},
+            "in games, the category_collapse's category",
+        ),
+        (
+            {"viral_spike": {"enabled": True, "creator_id": int(games[0])}},
+            "in games, the category_collapse's category",
+        ),
     ]
     for change, message in cases:
         setting = {**ON, **change}
         with pytest.raises(ConfigError, match=message):
             refuse_unplannable(load_config(seed=5, anomalies=setting))
     # without the collapse, a games creator may depart
-    refuse_unplannable(load_config(seed=5, anomalies={**ON, "category_collapse": {"enabled": False},
-                                                       "creator_exodus": {"enabled": True, "creator_ids": [int(games[0])]}}))
+    refuse_unplannable(
+        load_config(
+            seed=5,
+            anomalies={
+                **ON,
+                "category_collapse": {"enabled": False},
+                "creator_exodus": {"enabled": True, "creator_ids": [int(games[0])]},
+            },
+        )
+    )
 
 
 def test_ground_truth_names_each_scenario_with_its_question():

@@ -12,8 +12,18 @@ from synth_spark.validation.verdicts import FAIL, NOISY, PASS
 def _holiday(z_detected: bool, root_cause_found: bool, noise_floor: float | None):
     from synth_spark.validation.scoring import Score
 
-    return Score(3, "holiday_churn", "Why did January churn spike?", "budget cuts", "voluntary churn +9%", 0.09,
-                 z_detected, "churn_reason", root_cause_found, noise_floor=noise_floor)
+    return Score(
+        3,
+        "holiday_churn",
+        "Why did January churn spike?",
+        "budget cuts",
+        "voluntary churn +9%",
+        0.09,
+        z_detected,
+        "churn_reason",
+        root_cause_found,
+        noise_floor=noise_floor,
+    )
 
 
 def _verdict(score, injected=0.15):
@@ -61,6 +71,6 @@ def test_a_count_ratio_is_never_spread_less_than_its_poisson_noise():
     from synth_spark.validation.robust import count_ratio_spread
 
     calm = pd.Series([-0.01, 0.0, 0.01, -0.005, 0.004, 0.0, -0.01, 0.012, 0.003, -0.002])
-    assert count_ratio_spread(calm, expected=300) == pytest.approx(1 / 300 ** 0.5)  # ~5.8%, not ~1%
+    assert count_ratio_spread(calm, expected=300) == pytest.approx(1 / 300**0.5)  # ~5.8%, not ~1%
     wide = pd.Series([-0.2, 0.15, -0.1, 0.2, 0.05, -0.15, 0.1, -0.05])
     assert count_ratio_spread(wide, expected=3_000) > 0.1  # the months' own spread when it is wider

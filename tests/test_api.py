@@ -39,14 +39,22 @@ def test_write_takes_a_plain_string_path_and_matches_the_cli(spark, small_config
     assert table_checksums(out) == table_checksums(small_dataset)
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"scale": 0}, "scale: '0' is not allowed; give a factor above 0 and up to 10,000"),
-    ({"seed": -3}, "seed: '-3' is not a whole number; give 0 to 2**63-1"),
-    ({"partitions": 0}, "partitions: 0 is not allowed; give 1 to 10,000"),
-    ({"as_of": "2031-01-01"}, "as_of: 2031-01-01 is outside the window; give a day from 2023-01-01 to 2024-12-31"),
-    ({"settings": {"anomalies.viral_spike.enabled": "maybe"}},
-     "config: anomalies.viral_spike.enabled: Input should be a valid boolean (got 'maybe')"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"scale": 0}, "scale: '0' is not allowed; give a factor above 0 and up to 10,000"),
+        ({"seed": -3}, "seed: '-3' is not a whole number; give 0 to 2**63-1"),
+        ({"partitions": 0}, "partitions: 0 is not allowed; give 1 to 10,000"),
+        (
+            {"as_of": "2031-01-01"},
+            "as_of: 2031-01-01 is outside the window; give a day from 2023-01-01 to 2024-12-31",
+        ),
+        (
+            {"settings": {"anomalies.viral_spike.enabled": "maybe"}},
+            "config: anomalies.viral_spike.enabled: Input should be a valid boolean (got 'maybe')",
+        ),
+    ],
+)
 def test_bad_options_are_refused_in_one_line(spark, options, message):
     with pytest.raises(synth_spark.ConfigError) as err:
         synth_spark.Generator(spark, **options)
@@ -63,7 +71,9 @@ def test_a_bad_format_is_refused_before_anything_runs_or_is_written(spark, small
 
 
 def test_an_unknown_table_is_refused(spark, small_config):
-    with pytest.raises(synth_spark.ConfigError, match=r"^tables: 'pledge' is not a table; give some of creators, "):
+    with pytest.raises(
+        synth_spark.ConfigError, match=r"^tables: 'pledge' is not a table; give some of creators, "
+    ):
         synth_spark.Generator(spark, config=small_config).build(["pledge"])
 
 
@@ -84,7 +94,9 @@ def test_the_api_leaves_the_callers_session_as_it_found_it(spark, small_config, 
         gen.build(["creators"])
         gen.write(tmp_path / "out", formats="parquet")
         after = {**spark.conf.getAll, "pythonExec": sc.pythonExec}
-        assert {k: (before.get(k), after.get(k)) for k in {*before, *after} if before.get(k) != after.get(k)} == {}
+        assert {
+            k: (before.get(k), after.get(k)) for k in {*before, *after} if before.get(k) != after.get(k)
+        } == {}
     finally:
         sc.pythonExec = own_python
         for key, value in given.items():
@@ -106,11 +118,14 @@ def test_verify_and_check_judge_a_dataset_from_python(spark, small_dataset):
     assert checked.document["formats"]["parquet"]["passed"] > 0
 
 
-@pytest.mark.parametrize(("call", "message"), [
-    (lambda spark, tmp: synth_spark.verify(spark, tmp / "none"), "path: "),
-    (lambda spark, tmp: synth_spark.verify(spark, tmp, formats="orc"), "formats: 'orc' is not a format"),
-    (lambda spark, tmp: synth_spark.check(tmp / "none"), "path: "),
-])
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda spark, tmp: synth_spark.verify(spark, tmp / "none"), "path: "),
+        (lambda spark, tmp: synth_spark.verify(spark, tmp, formats="orc"), "formats: 'orc' is not a format"),
+        (lambda spark, tmp: synth_spark.check(tmp / "none"), "path: "),
+    ],
+)
 def test_verify_and_check_refuse_bad_input_in_one_line(spark, tmp_path, call, message):
     with pytest.raises(synth_spark.ConfigError) as err:
         call(spark, tmp_path)
@@ -122,7 +137,9 @@ def test_validate_measures_from_python_and_leaves_the_session_as_it_was(spark, s
     before = dict(spark.conf.getAll)
     outcome = synth_spark.validate(spark, small_dataset, report=tmp_path / "report")
     after = dict(spark.conf.getAll)
-    assert {k: (before.get(k), after.get(k)) for k in {*before, *after} if before.get(k) != after.get(k)} == {}
+    assert {
+        k: (before.get(k), after.get(k)) for k in {*before, *after} if before.get(k) != after.get(k)
+    } == {}
     assert outcome.code == (0 if outcome.document["passed"] else 1)
     assert outcome.lines[-1].startswith("synth-spark: ") and (tmp_path / "report" / "report.json").is_file()
     assert len(outcome.document["checks"]) == len(outcome.lines) - 1  # a line per check, then the summary

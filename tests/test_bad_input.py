@@ -19,7 +19,8 @@ from .helpers import assert_refused
 
 #: 9 levels of 9 aliases: 9**9 values once expanded, from a few hundred bytes
 ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8))
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8)
+)
 #: nested brackets far past any setting's depth
 DEEP = "[" * 60_000 + "]" * 60_000
 #: a JSON document nested deeper than Python's stack
@@ -29,7 +30,9 @@ DEEP_JSON = '{"generator": "synth-spark", "x": ' + "[" * 100_000 + "]" * 100_000
 def alias_bomb_value(levels: int) -> str:
     """The same bomb as one flow value for --set: ``levels`` lists of 9 aliases to the one before."""
     names = [chr(97 + i) for i in range(levels)]
-    lists = [f"&a [{', '.join(['1'] * 9)}]"] + [f"&{n} [{', '.join(['*' + p] * 9)}]" for p, n in zip(names, names[1:])]
+    lists = [f"&a [{', '.join(['1'] * 9)}]"] + [
+        f"&{n} [{', '.join(['*' + p] * 9)}]" for p, n in zip(names, names[1:])
+    ]
     return f"[{', '.join(lists)}]"
 
 
@@ -53,38 +56,89 @@ def _inside_a_dataset(tmp_path: Path) -> str:
     return str(dataset / "parquet" / "creators")
 
 
-# (id, arguments after "generate" given tmp_path (DATASET tmp_path/out unless they give one), text the one line must hold)
+# (id, arguments after "generate" given tmp_path (DATASET tmp_path/out unless they give one), text the one
+# line must hold)
 CASES = [
-    ("scale-too-small-for-the-exodus", lambda t: ["--scale", "0.01"], ("anomalies.creator_exodus", "no top creators", "--scale")),
-    ("no-top-creators-for-the-exodus", lambda t: ["--config", _yaml(t, "creators:\n  size_tiers:\n    top_creator: {share: 0}\n"
-                                                                      "    established: {share: 0.4}\n")],
-     ("anomalies.creator_exodus", "no top creators")),
+    (
+        "scale-too-small-for-the-exodus",
+        lambda t: ["--scale", "0.01"],
+        ("anomalies.creator_exodus", "no top creators", "--scale"),
+    ),
+    (
+        "no-top-creators-for-the-exodus",
+        lambda t: [
+            "--config",
+            _yaml(
+                t, "creators:\n  size_tiers:\n    top_creator: {share: 0}\n    established: {share: 0.4}\n"
+            ),
+        ],
+        ("anomalies.creator_exodus", "no top creators"),
+    ),
     ("scale-overflowing", lambda t: ["--scale", "4e305"], ("--scale", "up to 10,000")),
     ("scale-with-underscore", lambda t: ["--scale", "1_0"], ("--scale", "'1_0'", "not a number")),
-    ("scale-in-file-too-large", lambda t: ["--config", _yaml(t, "scale: 1.0e+300\n")], ("scale", "less than or equal to 10000")),
+    (
+        "scale-in-file-too-large",
+        lambda t: ["--config", _yaml(t, "scale: 1.0e+300\n")],
+        ("scale", "less than or equal to 10000"),
+    ),
     ("master-unknown", lambda t: ["--master", "moon://x"], ("--master", "'moon://x'", "local[*]")),
     ("master-zero-cores", lambda t: ["--master", "local[0]"], ("--master", "local[0]")),
-    ("remote-not-spark-connect", lambda t: ["--remote", "http://host:15002"], ("--remote", "'http://host:15002'", "sc://HOST:PORT")),
-    ("remote-and-master", lambda t: ["--remote", "sc://127.0.0.1:15002", "--master", "local[2]"],
-     ("--remote", "--master local[2]", "give one")),
-    ("remote-and-driver-memory", lambda t: ["--remote", "sc://127.0.0.1:15002", "--driver-memory", "8g"],
-     ("--driver-memory", "--remote")),
+    (
+        "remote-not-spark-connect",
+        lambda t: ["--remote", "http://host:15002"],
+        ("--remote", "'http://host:15002'", "sc://HOST:PORT"),
+    ),
+    (
+        "remote-and-master",
+        lambda t: ["--remote", "sc://127.0.0.1:15002", "--master", "local[2]"],
+        ("--remote", "--master local[2]", "give one"),
+    ),
+    (
+        "remote-and-driver-memory",
+        lambda t: ["--remote", "sc://127.0.0.1:15002", "--driver-memory", "8g"],
+        ("--driver-memory", "--remote"),
+    ),
     ("memory-no-unit", lambda t: ["--driver-memory", "8"], ("--driver-memory", "'8'", "512m or more")),
     ("memory-words", lambda t: ["--driver-memory", "lots"], ("--driver-memory", "'lots'")),
     ("memory-too-small", lambda t: ["--driver-memory", "100m"], ("--driver-memory", "'100m'")),
     ("partitions-absurd", lambda t: ["--partitions", "100000"], ("--partitions", "100000", "1 to 10,000")),
-    ("partitions-more-than-creators", lambda t: ["--partitions", "600"], ("--partitions", "500 creators", "1 to 500")),
+    (
+        "partitions-more-than-creators",
+        lambda t: ["--partitions", "600"],
+        ("--partitions", "500 creators", "1 to 500"),
+    ),
     ("seed-with-underscore", lambda t: ["--seed", "4_2"], ("--seed", "'4_2'")),
-    ("seed-boolean-in-file", lambda t: ["--config", _yaml(t, "seed: true\n")], ("seed", "valid integer", "True")),
-    ("integer-as-text-in-file", lambda t: ["--config", _yaml(t, "volumes:\n  creators: '500'\n")], ("volumes.creators", "'500'")),
-    ("boolean-as-number", lambda t: ["--config", _yaml(t, "anomalies:\n  holiday_churn: {enabled: 1}\n")],
-     ("anomalies.holiday_churn.enabled", "boolean")),
-    ("boolean-as-word", lambda t: ["--config", _yaml(t, "anomalies:\n  holiday_churn: {enabled: 'yes'}\n")],
-     ("anomalies.holiday_churn.enabled", "boolean")),
-    ("duplicate-key", lambda t: ["--config", _yaml(t, "seed: 1\nscale: 1\nseed: 2\n")],
-     ("--config", "duplicate key 'seed'", "line 3")),
+    (
+        "seed-boolean-in-file",
+        lambda t: ["--config", _yaml(t, "seed: true\n")],
+        ("seed", "valid integer", "True"),
+    ),
+    (
+        "integer-as-text-in-file",
+        lambda t: ["--config", _yaml(t, "volumes:\n  creators: '500'\n")],
+        ("volumes.creators", "'500'"),
+    ),
+    (
+        "boolean-as-number",
+        lambda t: ["--config", _yaml(t, "anomalies:\n  holiday_churn: {enabled: 1}\n")],
+        ("anomalies.holiday_churn.enabled", "boolean"),
+    ),
+    (
+        "boolean-as-word",
+        lambda t: ["--config", _yaml(t, "anomalies:\n  holiday_churn: {enabled: 'yes'}\n")],
+        ("anomalies.holiday_churn.enabled", "boolean"),
+    ),
+    (
+        "duplicate-key",
+        lambda t: ["--config", _yaml(t, "seed: 1\nscale: 1\nseed: 2\n")],
+        ("--config", "duplicate key 'seed'", "line 3"),
+    ),
     ("yaml-alias-bomb", lambda t: ["--config", _yaml(t, ALIAS_BOMB)], ("--config", "aliases", "100,000")),
-    ("config-too-large", lambda t: ["--config", _yaml(t, "# padding\n" * 200_000)], ("--config", "bytes", "1,048,576")),
+    (
+        "config-too-large",
+        lambda t: ["--config", _yaml(t, "# padding\n" * 200_000)],
+        ("--config", "bytes", "1,048,576"),
+    ),
     ("config-empty-path", lambda t: ["--config", ""], ("--config", "empty path")),
     ("out-empty", lambda t: [""], ("DATASET", "empty path")),
     ("out-blank", lambda t: ["  "], ("DATASET",)),
@@ -94,30 +148,65 @@ CASES = [
     ("set-seed", lambda t: ["--set", "seed=5", "--partitions", "600"], ("--partitions", "500 creators")),
     ("set-scale", lambda t: ["--set", "scale=0.01"], ("anomalies.creator_exodus", "no top creators")),
     ("set-seed-and-seed", lambda t: ["--seed", "3", "--set", "seed=4"], ("--seed", "seed=4", "give it once")),
-    ("set-a-list-for-a-number", lambda t: ["--set", "seed=[1, 2]"], ("config: seed", "valid integer", "[1, 2]")),
+    (
+        "set-a-list-for-a-number",
+        lambda t: ["--set", "seed=[1, 2]"],
+        ("config: seed", "valid integer", "[1, 2]"),
+    ),
     ("set-a-map-for-a-number", lambda t: ["--set", "scale={a: 1}"], ("config: scale", "valid number")),
-    ("key-a-list-in-file", lambda t: ["--config", _yaml(t, "? [a, b]\n: 1\n")], ("--config", "line 1", "is a list")),
-    ("key-a-map-in-file", lambda t: ["--config", _yaml(t, "volumes:\n  ? {a: 1}\n  : 1\n")],
-     ("--config", "line 2", "is a mapping")),
+    (
+        "key-a-list-in-file",
+        lambda t: ["--config", _yaml(t, "? [a, b]\n: 1\n")],
+        ("--config", "line 1", "is a list"),
+    ),
+    (
+        "key-a-map-in-file",
+        lambda t: ["--config", _yaml(t, "volumes:\n  ? {a: 1}\n  : 1\n")],
+        ("--config", "line 2", "is a mapping"),
+    ),
     ("key-a-list-in-set", lambda t: ["--set", "volumes={[a]: 1}"], ("--set", "'volumes'", "is a list")),
     ("set-nested-deep", lambda t: ["--set", f"x={DEEP}"], ("--set", "nests more than 32 levels")),
-    ("set-nested-past-the-stack", lambda t: ["--set", "seed=" + "- " * 60_000 + "1"], ("--set", "nests more than 32")),
-    ("set-key-deep", lambda t: ["--set", ".".join(["a"] * 100) + "=1"], ("--set", "100 levels", "at most 32")),
-    ("config-nested-deep", lambda t: ["--config", _yaml(t, f"x: {DEEP}\n")], ("--config", "nests more than 32")),
+    (
+        "set-nested-past-the-stack",
+        lambda t: ["--set", "seed=" + "- " * 60_000 + "1"],
+        ("--set", "nests more than 32"),
+    ),
+    (
+        "set-key-deep",
+        lambda t: ["--set", ".".join(["a"] * 100) + "=1"],
+        ("--set", "100 levels", "at most 32"),
+    ),
+    (
+        "config-nested-deep",
+        lambda t: ["--config", _yaml(t, f"x: {DEEP}\n")],
+        ("--config", "nests more than 32"),
+    ),
     ("scale-arabic-indic-digit", lambda t: ["--scale", "\u0663"], ("--scale", "not a number")),
-    ("set-alias-bomb", lambda t: ["--set", f"volumes.creators={alias_bomb_value(10)}"],
-     ("--set", "'volumes.creators'", "aliases", "100,000")),
+    (
+        "set-alias-bomb",
+        lambda t: ["--set", f"volumes.creators={alias_bomb_value(10)}"],
+        ("--set", "'volumes.creators'", "aliases", "100,000"),
+    ),
     ("set-value-of-120-kB", lambda t: ["--set", "x=[" + "a" * 120_000], ("--set", "'x'", "not valid YAML")),
     ("master-of-120-kB", lambda t: ["--master", "a" * 120_000], ("--master", "120,002 characters")),
     ("layout-of-120-kB", lambda t: ["--layout", "a" * 120_000], ("--layout", "120,002 characters", "tasks")),
-    ("set-no-such-day", lambda t: ["--set", "window.start=2024-02-30"],
-     ("--set", "'window.start'", "2024-02-30", "day is out of range for month")),
-    ("no-such-day-in-file", lambda t: ["--config", _yaml(t, "window:\n  start: 2024-02-30\n")],
-     ("--config", "line 2", "day is out of range for month")),
+    (
+        "set-no-such-day",
+        lambda t: ["--set", "window.start=2024-02-30"],
+        ("--set", "'window.start'", "2024-02-30", "day is out of range for month"),
+    ),
+    (
+        "no-such-day-in-file",
+        lambda t: ["--config", _yaml(t, "window:\n  start: 2024-02-30\n")],
+        ("--config", "line 2", "day is out of range for month"),
+    ),
     ("config-a-device", lambda t: ["--config", "/dev/zero"], ("--config", "'/dev/zero'", "a device")),
     ("config-a-folder", lambda t: ["--config", str(t)], ("--config", "a folder")),
-    ("overwrite-a-manifest-too-deep", lambda t: [manifest_only(t / "old", text=DEEP_JSON), "--overwrite"],
-     ("DATASET", "holds a _manifest.json that synth-spark did not write")),
+    (
+        "overwrite-a-manifest-too-deep",
+        lambda t: [manifest_only(t / "old", text=DEEP_JSON), "--overwrite"],
+        ("DATASET", "holds a _manifest.json that synth-spark did not write"),
+    ),
 ]
 
 
@@ -157,53 +246,130 @@ def _pledges_at(path: str):
     """A manifest whose Parquet pledges are at ``path`` (the others where generate puts them)."""
     from synth_spark.manifest import KNOWN_TABLES
 
-    return {t: {"rows": 1, "checksum": "0" * 16, "paths": {"parquet": path if t == "pledges" else f"parquet/{t}"}}
-            for t in KNOWN_TABLES}
+    return {
+        t: {"rows": 1, "checksum": "0" * 16, "paths": {"parquet": path if t == "pledges" else f"parquet/{t}"}}
+        for t in KNOWN_TABLES
+    }
 
 
 # (id, the whole command line given tmp_path, text the one line must hold): the commands that read a dataset
 COMMAND_CASES = [
-    ("advance-manifest-without-window", lambda t: ["advance", _snapshot(t, window=None), "--to", "2024-03-03"],
-     ("DATASET", "without its window")),
-    ("advance-as-of-yesterday", lambda t: ["advance", _snapshot(t, as_of="yesterday"), "--to", "2024-03-03"],
-     ("DATASET", "as_of 'yesterday'", "YYYY-MM-DD")),
-    ("advance-as-of-outside-the-window", lambda t: ["advance", _snapshot(t, as_of="2031-01-01"), "--to", "2031-01-03"],
-     ("DATASET", "as_of '2031-01-01'", "of its window")),
-    ("advance-huge-partitions", lambda t: ["advance", _snapshot(t, partitions=10**12), "--to", "2024-03-03"],
-     ("DATASET", "partitions 1000000000000", "1 to 10,000")),
-    ("advance-formats-a-string", lambda t: ["advance", _snapshot(t, formats="delta"), "--to", "2024-03-03"],
-     ("DATASET", "formats 'delta'", "a list of parquet, delta, csv")),
-    ("advance-manifest-too-deep", lambda t: ["advance", _snapshot(t, text=DEEP_JSON), "--to", "2024-03-03"],
-     ("DATASET", "nests too deeply")),
+    (
+        "advance-manifest-without-window",
+        lambda t: ["advance", _snapshot(t, window=None), "--to", "2024-03-03"],
+        ("DATASET", "without its window"),
+    ),
+    (
+        "advance-as-of-yesterday",
+        lambda t: ["advance", _snapshot(t, as_of="yesterday"), "--to", "2024-03-03"],
+        ("DATASET", "as_of 'yesterday'", "YYYY-MM-DD"),
+    ),
+    (
+        "advance-as-of-outside-the-window",
+        lambda t: ["advance", _snapshot(t, as_of="2031-01-01"), "--to", "2031-01-03"],
+        ("DATASET", "as_of '2031-01-01'", "of its window"),
+    ),
+    (
+        "advance-huge-partitions",
+        lambda t: ["advance", _snapshot(t, partitions=10**12), "--to", "2024-03-03"],
+        ("DATASET", "partitions 1000000000000", "1 to 10,000"),
+    ),
+    (
+        "advance-formats-a-string",
+        lambda t: ["advance", _snapshot(t, formats="delta"), "--to", "2024-03-03"],
+        ("DATASET", "formats 'delta'", "a list of parquet, delta, csv"),
+    ),
+    (
+        "advance-manifest-too-deep",
+        lambda t: ["advance", _snapshot(t, text=DEEP_JSON), "--to", "2024-03-03"],
+        ("DATASET", "nests too deeply"),
+    ),
     ("advance-empty-path", lambda t: ["advance", "", "--to", "2024-03-03"], ("DATASET", "empty path")),
-    ("validate-as-of-yesterday", lambda t: ["validate", _dataset(t, as_of="yesterday")], ("DATASET", "as_of 'yesterday'")),
-    ("validate-huge-partitions", lambda t: ["validate", _dataset(t, partitions=10**12)], ("DATASET", "partitions", "10,000")),
-    ("validate-config-a-list", lambda t: ["validate", _dataset(t, config=[1])], ("DATASET", "config [1]", "mapping")),
-    ("validate-manifest-too-deep", lambda t: ["validate", _dataset(t, text=DEEP_JSON)], ("DATASET", "nests too deeply")),
-    ("validate-report-a-file", lambda t: ["validate", _dataset(t), "--report", _a_file(t)],
-     ("--report", "is a file", "give a folder")),  # a long path is quoted cut short
+    (
+        "validate-as-of-yesterday",
+        lambda t: ["validate", _dataset(t, as_of="yesterday")],
+        ("DATASET", "as_of 'yesterday'"),
+    ),
+    (
+        "validate-huge-partitions",
+        lambda t: ["validate", _dataset(t, partitions=10**12)],
+        ("DATASET", "partitions", "10,000"),
+    ),
+    (
+        "validate-config-a-list",
+        lambda t: ["validate", _dataset(t, config=[1])],
+        ("DATASET", "config [1]", "mapping"),
+    ),
+    (
+        "validate-manifest-too-deep",
+        lambda t: ["validate", _dataset(t, text=DEEP_JSON)],
+        ("DATASET", "nests too deeply"),
+    ),
+    (
+        "validate-report-a-file",
+        lambda t: ["validate", _dataset(t), "--report", _a_file(t)],
+        ("--report", "is a file", "give a folder"),
+    ),  # a long path is quoted cut short
     ("validate-empty-path", lambda t: ["validate", ""], ("DATASET", "empty path")),
-    ("check-as-of-yesterday", lambda t: ["check", _dataset(t, as_of="yesterday")], ("DATASET", "as_of 'yesterday'")),
-    ("check-huge-partitions", lambda t: ["check", _dataset(t, partitions=10**12)], ("DATASET", "partitions", "10,000")),
-    ("check-manifest-too-deep", lambda t: ["check", _dataset(t, text=DEEP_JSON)], ("DATASET", "nests too deeply")),
-    ("check-a-path-outside", lambda t: ["check", _dataset(t, tables=_pledges_at("../elsewhere/pledges"))],
-     ("DATASET", "'../elsewhere/pledges'", "allowed: parquet/pledges")),
-    ("check-an-absolute-path", lambda t: ["check", _dataset(t, tables=_pledges_at(str(t / "elsewhere")))],
-     ("DATASET", "for pledges (parquet)", "allowed: parquet/pledges")),
-    ("check-work-dir-a-file", lambda t: ["check", _dataset(t), "--work-dir", _a_file(t)], ("--work-dir", "is a file")),
-    ("check-work-dir-under-a-file", lambda t: ["check", _dataset(t), "--work-dir", _a_file(t) + "/dbt"],
-     ("--work-dir", "is a file")),
-    ("check-select-no-such-method", lambda t: ["check", _dataset(t), "--select", "nosuchmethod:thing"],
-     ("--select", "'nosuchmethod'", "not a dbt selector method", "test_name")),
-    ("check-select-nothing", lambda t: ["check", _dataset(t), "--select", "+"], ("--select", "'+'", "names no test")),
+    (
+        "check-as-of-yesterday",
+        lambda t: ["check", _dataset(t, as_of="yesterday")],
+        ("DATASET", "as_of 'yesterday'"),
+    ),
+    (
+        "check-huge-partitions",
+        lambda t: ["check", _dataset(t, partitions=10**12)],
+        ("DATASET", "partitions", "10,000"),
+    ),
+    (
+        "check-manifest-too-deep",
+        lambda t: ["check", _dataset(t, text=DEEP_JSON)],
+        ("DATASET", "nests too deeply"),
+    ),
+    (
+        "check-a-path-outside",
+        lambda t: ["check", _dataset(t, tables=_pledges_at("../elsewhere/pledges"))],
+        ("DATASET", "'../elsewhere/pledges'", "allowed: parquet/pledges"),
+    ),
+    (
+        "check-an-absolute-path",
+        lambda t: ["check", _dataset(t, tables=_pledges_at(str(t / "elsewhere")))],
+        ("DATASET", "for pledges (parquet)", "allowed: parquet/pledges"),
+    ),
+    (
+        "check-work-dir-a-file",
+        lambda t: ["check", _dataset(t), "--work-dir", _a_file(t)],
+        ("--work-dir", "is a file"),
+    ),
+    (
+        "check-work-dir-under-a-file",
+        lambda t: ["check", _dataset(t), "--work-dir", _a_file(t) + "/dbt"],
+        ("--work-dir", "is a file"),
+    ),
+    (
+        "check-select-no-such-method",
+        lambda t: ["check", _dataset(t), "--select", "nosuchmethod:thing"],
+        ("--select", "'nosuchmethod'", "not a dbt selector method", "test_name"),
+    ),
+    (
+        "check-select-nothing",
+        lambda t: ["check", _dataset(t), "--select", "+"],
+        ("--select", "'+'", "names no test"),
+    ),
     ("check-empty-path", lambda t: ["check", ""], ("DATASET", "empty path")),
-    ("verify-manifest-too-deep", lambda t: ["verify", _dataset(t, text=DEEP_JSON)], ("DATASET", "nests too deeply")),
+    (
+        "verify-manifest-too-deep",
+        lambda t: ["verify", _dataset(t, text=DEEP_JSON)],
+        ("DATASET", "nests too deeply"),
+    ),
     ("verify-empty-path", lambda t: ["verify", ""], ("DATASET", "empty path")),
 ]
 
 
 @pytest.mark.parametrize(("args", "expected"), [pytest.param(a, e, id=i) for i, a, e in COMMAND_CASES])
-def test_a_bad_dataset_or_option_of_a_reading_command_is_one_line_exit_2(capsys, tmp_path, monkeypatch, args, expected):
+def test_a_bad_dataset_or_option_of_a_reading_command_is_one_line_exit_2(
+    capsys, tmp_path, monkeypatch, args, expected
+):
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)  # an empty path must not mean this folder
@@ -220,18 +386,26 @@ def test_a_bad_dataset_or_option_of_a_reading_command_is_one_line_exit_2(capsys,
 #: runs the command line in a grandchild and prints its CPU seconds and peak RSS (KiB): a child
 #: forked straight from this test process would report this process's own peak (Linux keeps the
 #: larger of the two across fork and exec), hundreds of MB once a Spark test ran in the worker
-MEASURED = ("import os, sys\n"
-            "pid = os.fork()\n"
-            "if pid == 0:\n"
-            "    os.execv(sys.executable, [sys.executable, '-m', 'synth_spark.cli', *sys.argv[1:]])\n"
-            "_, status, usage = os.wait4(pid, 0)\n"
-            "print(usage.ru_utime + usage.ru_stime, usage.ru_maxrss)\n"
-            "sys.exit(os.waitstatus_to_exitcode(status))\n")
+MEASURED = (
+    "import os, sys\n"
+    "pid = os.fork()\n"
+    "if pid == 0:\n"
+    "    os.execv(sys.executable, [sys.executable, '-m', 'synth_spark.cli', *sys.argv[1:]])\n"
+    "_, status, usage = os.wait4(pid, 0)\n"
+    "print(usage.ru_utime + usage.ru_stime, usage.ru_maxrss)\n"
+    "sys.exit(os.waitstatus_to_exitcode(status))\n"
+)
 #: the inputs built to cost time or memory, each run as a user runs it
 COSTLY = [
-    pytest.param(["generate", "{out}", "--set", f"volumes.creators={alias_bomb_value(10)}"], "aliases", id="set-alias-bomb"),
+    pytest.param(
+        ["generate", "{out}", "--set", f"volumes.creators={alias_bomb_value(10)}"],
+        "aliases",
+        id="set-alias-bomb",
+    ),
     pytest.param(["generate", "{out}", "--set", f"x={DEEP}"], "nests", id="set-nested-deep"),
-    pytest.param(["generate", "{out}", "--set", "x=[" + "a" * 120_000], "not valid YAML", id="set-value-of-120-kB"),
+    pytest.param(
+        ["generate", "{out}", "--set", "x=[" + "a" * 120_000], "not valid YAML", id="set-value-of-120-kB"
+    ),
     pytest.param(["verify", "{deep}"], "nests too deeply", id="verify-manifest-too-deep"),
 ]
 
@@ -239,15 +413,20 @@ COSTLY = [
 def run_measured(tmp_path, argv):
     """Runs the command line as a user does; returns what it finished with and its CPU seconds and
     peak RSS in KiB."""
-    done = subprocess.run([sys.executable, "-c", MEASURED, *argv], capture_output=True, text=True,
-                          env={**os.environ, "SYNTH_SPARK_CACHE": str(tmp_path / "cache")})
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURED, *argv],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SYNTH_SPARK_CACHE": str(tmp_path / "cache")},
+    )
     cpu, rss_kb = done.stdout.split()[-2:]
     return done, float(cpu), int(rss_kb)
 
 
 @pytest.mark.parametrize(("argv", "expected"), COSTLY)
 def test_a_costly_input_is_refused_in_under_half_a_second_of_cpu_more_than_a_plain_one_and_200_mb(
-        tmp_path, argv, expected):
+    tmp_path, argv, expected
+):
     deep = manifest_only(tmp_path / "deep", text=DEEP_JSON)
     argv = [a.format(out=tmp_path / "out", deep=deep) if a in ("{out}", "{deep}") else a for a in argv]
     # the cost of starting Python and the command line, on this machine at this moment: a shared

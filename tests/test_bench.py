@@ -35,8 +35,24 @@ def parquet_table(path: Path) -> tuple[int, list[tuple[str, str]]]:
 def bench_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "out"
     skip = [] if HAVE_DBLDATAGEN else ["--skip", "dbldatagen"]
-    done = subprocess.run([sys.executable, str(BENCH), "--scale", "0.02", "--out", str(out), "--partitions", "2", "--profile", *skip],
-                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH),
+            "--scale",
+            "0.02",
+            "--out",
+            str(out),
+            "--partitions",
+            "2",
+            "--profile",
+            *skip,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return out, json.loads((out / "bench.json").read_text()), done.stdout
 
@@ -62,9 +78,15 @@ def test_the_profile_takes_a_generate_apart_step_by_step(bench_run):
     for table in SIMULATED:
         for how in ("to noop (unpickle, emit, Arrow to JVM rows)", "to Parquet", "to Parquet + checksum"):
             assert steps[f"spark: {table} {how}"]["cpu"] > 0, (table, how)
-    for step in ("driver: simulate (posts, lifecycle)", "driver: emit engagement_events", "spark: simulating pass (states kept on disk)",
-                 "spark: patrons (parts, totals, identity, unique emails) + checksum", "spark: Delta from the staged Parquet",
-                 "spark: CSV from the staged Parquet", "a fresh Python importing the executor code (per Python worker)"):
+    for step in (
+        "driver: simulate (posts, lifecycle)",
+        "driver: emit engagement_events",
+        "spark: simulating pass (states kept on disk)",
+        "spark: patrons (parts, totals, identity, unique emails) + checksum",
+        "spark: Delta from the staged Parquet",
+        "spark: CSV from the staged Parquet",
+        "a fresh Python importing the executor code (per Python worker)",
+    ):
         assert steps[step]["cpu"] > 0, step
     assert "| spark: transactions to Parquet + checksum |" in (out / "bench.md").read_text()
     assert not (out / "profile").exists()  # its scratch tables are gone
@@ -91,15 +113,21 @@ def test_ratios_time_and_memory(bench_run):
     _, report, _ = bench_run
     stages = report["stages"]
     synth, floor = stages["synth-spark"], stages["floor"]
-    assert report["ratios"]["synth-spark/floor"] == pytest.approx(synth["seconds"] / floor["seconds"], rel=0.02)
+    assert report["ratios"]["synth-spark/floor"] == pytest.approx(
+        synth["seconds"] / floor["seconds"], rel=0.02
+    )
     if HAVE_DBLDATAGEN:
         dbl = stages["dbldatagen"]
-        assert report["ratios"]["synth-spark/dbldatagen"] == pytest.approx(synth["seconds"] / dbl["seconds"], rel=0.02)
+        assert report["ratios"]["synth-spark/dbldatagen"] == pytest.approx(
+            synth["seconds"] / dbl["seconds"], rel=0.02
+        )
     else:
         assert report["ratios"]["synth-spark/dbldatagen"] is None
     assert floor["seconds"] >= sum(t["seconds"] for t in floor["tables"].values()) - 0.05
     assert synth["rows_per_second"] > 0 and synth["steps"][0]["progress"].startswith("planning")
-    assert report["ratios"]["cpu synth-spark/floor"] == pytest.approx(synth["cpu_seconds"] / floor["cpu_seconds"], rel=0.05)
+    assert report["ratios"]["cpu synth-spark/floor"] == pytest.approx(
+        synth["cpu_seconds"] / floor["cpu_seconds"], rel=0.05
+    )
     # a driver JVM is hundreds of MiB, and the Python process alone uses little CPU: the sampler must have
     # seen the descendants, not only the bench's own process
     for name, st in stages.items():
@@ -120,7 +148,9 @@ def test_column_plan_covers_every_column_and_foreign_key(spark):  # schemas.py's
         assert plan[0][1] == "key"
     fk = {name: p["parent"] for name, kind, p in bench.column_plan("posts", rows) if kind == "int"}
     assert fk == {"creator_id": "creators", "minimum_tier_id": "tiers"}
-    closed = {name: p["values"] for name, kind, p in bench.column_plan("transactions", rows) if kind == "string"}
+    closed = {
+        name: p["values"] for name, kind, p in bench.column_plan("transactions", rows) if kind == "string"
+    }
     assert closed["transaction_status"] == ["succeeded", "failed"]
 
 

@@ -44,8 +44,14 @@ def test_the_snapshot_of_the_last_day_is_the_full_dataset(snapshots, small_manif
 def test_a_snapshot_holds_only_what_existed_by_the_end_of_its_day(spark, snapshots):
     folder = snapshots[SNAPSHOT_DAY]
     end = dt.datetime(2024, 1, 28, tzinfo=dt.timezone.utc)
-    for table, column in (("transactions", "transaction_at"), ("posts", "published_at"), ("pledges", "started_at"),
-                          ("engagement_events", "event_at"), ("creators", "created_at"), ("tiers", "created_at")):
+    for table, column in (
+        ("transactions", "transaction_at"),
+        ("posts", "published_at"),
+        ("pledges", "started_at"),
+        ("engagement_events", "event_at"),
+        ("creators", "created_at"),
+        ("tiers", "created_at"),
+    ):
         df = spark.read.parquet(str(folder / "parquet" / table))
         assert df.where(F.col(column) >= F.lit(end)).count() == 0, table
     pledges = spark.read.parquet(str(folder / "parquet" / "pledges"))
@@ -59,7 +65,9 @@ def test_snapshot_plus_daily_batches_is_the_later_snapshot(spark, snapshots, fee
     for table in TABLE_ORDER:
         before = spark.read.parquet(str(snapshots[SNAPSHOT_DAY] / "parquet" / table))
         after = replay(before, _batches(spark, feed, table), table)
-        assert checksum(after) == (target["tables"][table]["rows"], target["tables"][table]["checksum"]), table
+        assert checksum(after) == (target["tables"][table]["rows"], target["tables"][table]["checksum"]), (
+            table
+        )
         # and the batches did something: the snapshots differ
         assert start["tables"][table]["checksum"] != target["tables"][table]["checksum"] or table == "tiers"
 
@@ -93,21 +101,50 @@ def test_every_day_has_a_batch_and_the_manifest_counts_them(spark, feed):
             assert (feed / "parquet" / table / f"{BATCH_DATE}={day}").is_dir()
             assert stats["rows"] == stats["insert"] + stats["update_postimage"] + stats["delete"]
         counted = _batches(spark, feed, table).groupBy(BATCH_DATE).count().collect()
-        assert {r[BATCH_DATE]: r["count"] for r in counted} == {d: s["rows"] for d, s in days.items() if s["rows"]}
+        assert {r[BATCH_DATE]: r["count"] for r in counted} == {
+            d: s["rows"] for d, s in days.items() if s["rows"]
+        }
 
 
-def test_a_days_batch_is_the_same_alone_or_in_a_range_on_other_partitions(small_config, feed, tmp_path, capsys):
+def test_a_days_batch_is_the_same_alone_or_in_a_range_on_other_partitions(
+    small_config, feed, tmp_path, capsys
+):
     """Also the older form of the command (the settings given, not read from a snapshot): still run,
     with one note, its batches naming the day and settings they continue."""
     day = "2024-02-01"
-    assert main(["changes", "--out", str(tmp_path), "--from", day, "--to", day, "--scale", str(SMALL_SCALE),
-                 "--seed", str(SMALL_SEED), "--partitions", "3", "--format", "parquet", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "changes",
+                "--out",
+                str(tmp_path),
+                "--from",
+                day,
+                "--to",
+                day,
+                "--scale",
+                str(SMALL_SCALE),
+                "--seed",
+                str(SMALL_SEED),
+                "--partitions",
+                "3",
+                "--format",
+                "parquet",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().err.count("with --seed/--scale/--config is the older form") == 1
     alone, ranged = _manifest(tmp_path / "changes"), _manifest(feed)
     for table in TABLE_ORDER:
         assert alone["tables"][table]["days"][day] == ranged["tables"][table]["days"][day]
-    assert alone["continues"] == {"as_of": "2024-01-31", "seed": SMALL_SEED, "scale": SMALL_SCALE,
-                                  "config_sha256": config_digest(small_config)}
+    assert alone["continues"] == {
+        "as_of": "2024-01-31",
+        "seed": SMALL_SEED,
+        "scale": SMALL_SCALE,
+        "config_sha256": config_digest(small_config),
+    }
 
 
 def test_changes_continue_their_snapshot_and_name_it(snapshots, feed, tmp_path, capsys):
@@ -115,8 +152,24 @@ def test_changes_continue_their_snapshot_and_name_it(snapshots, feed, tmp_path, 
     repeats them. Its batches are those of the same days cut from the same settings, and its manifest
     names the snapshot, so that the batches are refused beside any other dataset."""
     snapshot, last = snapshots[SNAPSHOT_DAY], SNAPSHOT_DAY + dt.timedelta(days=3)
-    assert main(["changes", str(snapshot), "--to", last.isoformat(), "--out", str(tmp_path), "--format", "parquet",
-                 "--partitions", "2", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "changes",
+                str(snapshot),
+                "--to",
+                last.isoformat(),
+                "--out",
+                str(tmp_path),
+                "--format",
+                "parquet",
+                "--partitions",
+                "2",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert "older form" not in capsys.readouterr().err
     ours, ranged, snapped = _manifest(tmp_path / "changes"), _manifest(feed), _manifest(snapshot)
     assert (ours["from"], ours["to"]) == ("2024-01-28", "2024-01-30")
@@ -130,8 +183,10 @@ def test_changes_continue_their_snapshot_and_name_it(snapshots, feed, tmp_path, 
     check_continues(snapshot, feed)  # the older form's batches: the same day and settings
     with pytest.raises(ConfigError, match="continue the snapshot of 2024-01-27, and .* is as of 2024-02-16"):
         check_continues(snapshots[LAST_DAY], tmp_path / "changes")
-    for change, refusal in [(("tables", "pledges", "checksum"), "its pledges had checksum"),
-                            (("config", "seed"), "continue another dataset .seed 11")]:
+    for change, refusal in [
+        (("tables", "pledges", "checksum"), "its pledges had checksum"),
+        (("config", "seed"), "continue another dataset .seed 11"),
+    ]:
         other = json.loads(json.dumps(snapped))
         *where, key = change
         reduce(dict.__getitem__, where, other)[key] = 12 if key == "seed" else "0" * 16
@@ -141,32 +196,42 @@ def test_changes_continue_their_snapshot_and_name_it(snapshots, feed, tmp_path, 
             check_continues(tmp_path / "other", tmp_path / "changes")
 
 
-def test_the_library_writes_the_same_batches_and_leaves_the_session_as_it_was(spark, snapshots, feed, tmp_path):
+def test_the_library_writes_the_same_batches_and_leaves_the_session_as_it_was(
+    spark, snapshots, feed, tmp_path
+):
     """synth_spark.changes is the command's request and run: the same days, counted the same, and
     the caller's session settings unchanged after."""
     import synth_spark
 
     before = dict(spark.conf.getAll)
-    done = synth_spark.changes(spark, snapshots[SNAPSHOT_DAY], "2024-01-29", out=tmp_path, formats="parquet",
-                               partitions=2)
+    done = synth_spark.changes(
+        spark, snapshots[SNAPSHOT_DAY], "2024-01-29", out=tmp_path, formats="parquet", partitions=2
+    )
     assert dict(spark.conf.getAll) == before
     ours, ranged = _manifest(tmp_path / "changes"), _manifest(feed)
     assert done.code == 0 and done.document["feed"] == str(tmp_path / "changes")
     assert (done.document["first"], done.document["last"]) == ("2024-01-28", "2024-01-29")
     for table in TABLE_ORDER:
         days = ours["tables"][table]["days"]
-        assert days == {d: ranged["tables"][table]["days"][d] for d in days} == done.document["tables"][table]["days"]
+        assert (
+            days
+            == {d: ranged["tables"][table]["days"][d] for d in days}
+            == done.document["tables"][table]["days"]
+        )
     with pytest.raises(ConfigError, match=r"^to: 2024-01-20 is not after the snapshot's day 2024-01-27"):
         synth_spark.changes(spark, snapshots[SNAPSHOT_DAY], dt.date(2024, 1, 20), out=tmp_path / "never")
     assert not (tmp_path / "never").exists()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--from", "2022-12-31", "--to", "2023-01-05"], "--from: 2022-12-31 is outside the window"),
-    (["--from", "2024-02-10", "--to", "2024-02-01"], "--from: 2024-02-10 is after --to 2024-02-01"),
-    (["--from", "2024-02-30", "--to", "2024-03-01"], "--from: '2024-02-30' is not a day"),
-    (["--from", "2024-02-01"], "--to"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--from", "2022-12-31", "--to", "2023-01-05"], "--from: 2022-12-31 is outside the window"),
+        (["--from", "2024-02-10", "--to", "2024-02-01"], "--from: 2024-02-10 is after --to 2024-02-01"),
+        (["--from", "2024-02-30", "--to", "2024-03-01"], "--from: '2024-02-30' is not a day"),
+        (["--from", "2024-02-01"], "--to"),
+    ],
+)
 def test_changes_refuses_bad_days_in_one_line(tmp_path, capsys, args, message):
     assert main(["changes", "--out", str(tmp_path / "feed"), "--scale", "0.05", *args]) == 2
     err = capsys.readouterr().err
@@ -176,7 +241,10 @@ def test_changes_refuses_bad_days_in_one_line(tmp_path, capsys, args, message):
 
 def test_generate_refuses_an_as_of_outside_the_window(tmp_path, capsys):
     assert main(["generate", str(tmp_path / "out"), "--scale", "0.05", "--as-of", "2025-01-01"]) == 2
-    assert "--as-of: 2025-01-01 is outside the window; give a day from 2023-01-01 to 2024-12-31" in capsys.readouterr().err
+    assert (
+        "--as-of: 2025-01-01 is outside the window; give a day from 2023-01-01 to 2024-12-31"
+        in capsys.readouterr().err
+    )
     assert not (tmp_path / "out").exists()
 
 

@@ -17,7 +17,14 @@ def cfg():
 def test_tenure_curve_steps_at_the_seeds_ages(cfg):
     t = cfg.churn.by_tenure
     assert churn.tenure_hazard(cfg, np.array([0, 1, 2, 3, 11, 12, 40])).tolist() == [
-        t.month_1, t.months_2_3, t.months_2_3, t.months_4_12, t.months_4_12, t.months_13_plus, t.months_13_plus]
+        t.month_1,
+        t.months_2_3,
+        t.months_2_3,
+        t.months_4_12,
+        t.months_4_12,
+        t.months_13_plus,
+        t.months_13_plus,
+    ]
 
 
 def test_a_growing_base_churns_more_than_a_steady_one(cfg):

@@ -101,39 +101,95 @@ def test_missing_dataset(capsys):
 @pytest.mark.parametrize(
     ("yaml_text", "expected"),
     [
-        pytest.param("payments:\n  retry_dayz: [1]\n", ("unknown key 'payments.retry_dayz'", "allowed here:", "retry_days"),
-                     id="unknown-nested-key"),
-        pytest.param("volumes:\n  creators: many\n", ("volumes.creators", "'many'", "integer"), id="wrong-type"),
+        pytest.param(
+            "payments:\n  retry_dayz: [1]\n",
+            ("unknown key 'payments.retry_dayz'", "allowed here:", "retry_days"),
+            id="unknown-nested-key",
+        ),
+        pytest.param(
+            "volumes:\n  creators: many\n", ("volumes.creators", "'many'", "integer"), id="wrong-type"
+        ),
         pytest.param("seed: [1, 2]\n", ("seed", "[1, 2]"), id="wrong-type-list"),
-        pytest.param("posts:\n  pinned_share: -0.1\n", ("posts.pinned_share", "-0.1", "greater than or equal to 0"),
-                     id="probability-negative"),
-        pytest.param("churn:\n  paused_churn: .nan\n", ("churn.paused_churn", "nan", "finite"), id="probability-nan"),
-        pytest.param("creators:\n  size_tiers:\n    emerging: {monthly_growth: .inf}\n",
-                     ("creators.size_tiers.emerging.monthly_growth", "inf", "finite"), id="unbounded-float-inf"),
-        pytest.param("payments:\n  methods: {card: 0.5}\n", ("payments", "methods", "sum to 1", "0.82"), id="weights-not-one"),
-        pytest.param("creators:\n  categories: []\n", ("creators.categories", "[]", "dictionary"), id="empty-category-list"),
-        pytest.param("creators:\n  subcategories: {games: []}\n", ("subcategories", "'games'", "at least one"),
-                     id="empty-subcategory-list"),
-        pytest.param("payments:\n  retry_days: []\n  retry_success: []\n", ("retry_days", "non-empty"), id="empty-retry-list"),
-        pytest.param("tiers:\n  prices: {1: []}\n", ("tiers.prices.1", "at least 1 item"), id="empty-price-list"),
-        pytest.param("tiers:\n  prices: {3: [20, 80]}\n", ("tiers", "prices", "tier 3 prices [20, 80]", "tier 4 prices"),
-                     id="prices-out-of-order"),
-        pytest.param("window: {months: 0}\n", ("window.months", "0", "greater than or equal to 1"), id="window-months-zero"),
+        pytest.param(
+            "posts:\n  pinned_share: -0.1\n",
+            ("posts.pinned_share", "-0.1", "greater than or equal to 0"),
+            id="probability-negative",
+        ),
+        pytest.param(
+            "churn:\n  paused_churn: .nan\n", ("churn.paused_churn", "nan", "finite"), id="probability-nan"
+        ),
+        pytest.param(
+            "creators:\n  size_tiers:\n    emerging: {monthly_growth: .inf}\n",
+            ("creators.size_tiers.emerging.monthly_growth", "inf", "finite"),
+            id="unbounded-float-inf",
+        ),
+        pytest.param(
+            "payments:\n  methods: {card: 0.5}\n",
+            ("payments", "methods", "sum to 1", "0.82"),
+            id="weights-not-one",
+        ),
+        pytest.param(
+            "creators:\n  categories: []\n",
+            ("creators.categories", "[]", "dictionary"),
+            id="empty-category-list",
+        ),
+        pytest.param(
+            "creators:\n  subcategories: {games: []}\n",
+            ("subcategories", "'games'", "at least one"),
+            id="empty-subcategory-list",
+        ),
+        pytest.param(
+            "payments:\n  retry_days: []\n  retry_success: []\n",
+            ("retry_days", "non-empty"),
+            id="empty-retry-list",
+        ),
+        pytest.param(
+            "tiers:\n  prices: {1: []}\n", ("tiers.prices.1", "at least 1 item"), id="empty-price-list"
+        ),
+        pytest.param(
+            "tiers:\n  prices: {3: [20, 80]}\n",
+            ("tiers", "prices", "tier 3 prices [20, 80]", "tier 4 prices"),
+            id="prices-out-of-order",
+        ),
+        pytest.param(
+            "window: {months: 0}\n",
+            ("window.months", "0", "greater than or equal to 1"),
+            id="window-months-zero",
+        ),
         pytest.param("window: {months: -6}\n", ("window.months", "-6"), id="window-end-before-start"),
-        pytest.param("window: {start: 2023-03-15}\n", ("window.start", "2023-03-15", "first day"), id="window-start-mid-month"),
-        pytest.param("anomalies:\n  payment_outage: {start: 2025-02-14}\n",
-                     ("anomalies.payment_outage.start", "2025-02-14", "outside the window 2023-01-01 to 2024-12-31"),
-                     id="anomaly-after-window"),
-        pytest.param("window: {months: 6}\n", ("anomalies.viral_spike.start", "outside the window"), id="window-shrunk-under-anomaly"),
-        pytest.param("anomalies:\n  viral_spike: {creator_id: 5000}\n", ("anomalies.viral_spike.creator_id", "5000", "1 to 500"),
-                     id="anomaly-creator-not-in-run"),
+        pytest.param(
+            "window: {start: 2023-03-15}\n",
+            ("window.start", "2023-03-15", "first day"),
+            id="window-start-mid-month",
+        ),
+        pytest.param(
+            "anomalies:\n  payment_outage: {start: 2025-02-14}\n",
+            ("anomalies.payment_outage.start", "2025-02-14", "outside the window 2023-01-01 to 2024-12-31"),
+            id="anomaly-after-window",
+        ),
+        pytest.param(
+            "window: {months: 6}\n",
+            ("anomalies.viral_spike.start", "outside the window"),
+            id="window-shrunk-under-anomaly",
+        ),
+        pytest.param(
+            "anomalies:\n  viral_spike: {creator_id: 5000}\n",
+            ("anomalies.viral_spike.creator_id", "5000", "1 to 500"),
+            id="anomaly-creator-not-in-run",
+        ),
         pytest.param("scale: 0\n", ("scale", "0", "greater than 0"), id="scale-zero-in-file"),
         pytest.param("scale: .nan\n", ("scale", "nan"), id="scale-nan-in-file"),
         pytest.param("scale: lots\n", ("scale", "'lots'"), id="scale-not-a-number-in-file"),
-        pytest.param("creators:\n  subcategories: {games: ['=HYPERLINK(1)']}\n",
-                     ("creators.subcategories.games.0", "'=HYPERLINK(1)'", "formula"), id="formula-in-a-name"),
-        pytest.param("payments:\n  first_attempt_failure: 1.5\n", ("payments.first_attempt_failure", "1.5", "less than or equal to 1"),
-                     id="probability-above-one"),
+        pytest.param(
+            "creators:\n  subcategories: {games: ['=HYPERLINK(1)']}\n",
+            ("creators.subcategories.games.0", "'=HYPERLINK(1)'", "formula"),
+            id="formula-in-a-name",
+        ),
+        pytest.param(
+            "payments:\n  first_attempt_failure: 1.5\n",
+            ("payments.first_attempt_failure", "1.5", "less than or equal to 1"),
+            id="probability-above-one",
+        ),
         pytest.param("seed: 1\n\tscale: 2\n", ("--config", "not valid YAML", "line 2"), id="yaml-tab"),
         pytest.param("- seed\n", ("--config", "mapping", "list"), id="yaml-not-a-mapping"),
     ],
@@ -148,12 +204,20 @@ def test_bad_config_in_process(capsys, tmp_path, yaml_text, expected):
 
 def test_unreadable_config_file(capsys, tmp_path):
     out = tmp_path / "out"
-    assert_refused(*run_main(capsys, "generate", str(out), "--config", str(tmp_path / "nope.yaml")),
-                     "--config", "nope.yaml", "cannot read")
-    assert_refused(*run_main(capsys, "generate", str(out), "--config", str(tmp_path)), "--config", "cannot read")
+    assert_refused(
+        *run_main(capsys, "generate", str(out), "--config", str(tmp_path / "nope.yaml")),
+        "--config",
+        "nope.yaml",
+        "cannot read",
+    )
+    assert_refused(
+        *run_main(capsys, "generate", str(out), "--config", str(tmp_path)), "--config", "cannot read"
+    )
     binary = tmp_path / "binary.yaml"
     binary.write_bytes(b"\xff\xfe\x00bad")
-    assert_refused(*run_main(capsys, "generate", str(out), "--config", str(binary)), "--config", "binary.yaml")
+    assert_refused(
+        *run_main(capsys, "generate", str(out), "--config", str(binary)), "--config", "binary.yaml"
+    )
     assert not out.exists()
 
 
@@ -162,7 +226,9 @@ def test_output_under_a_file_is_not_writable(capsys, tmp_path):
     is a path below a regular file: nothing can ever be created there, whoever runs."""
     blocker = tmp_path / "file.txt"
     blocker.write_text("x")
-    line = assert_refused(*run_main(capsys, "generate", str(blocker / "sub" / "out")), "DATASET", "not writable")
+    line = assert_refused(
+        *run_main(capsys, "generate", str(blocker / "sub" / "out")), "DATASET", "not writable"
+    )
     assert "file.txt" in line and "is a file" in line
     assert blocker.read_text() == "x" and sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
 
@@ -173,7 +239,9 @@ def test_output_in_a_read_only_folder_is_not_writable(capsys, tmp_path, monkeypa
 
     real = os.access
     monkeypatch.setattr(cli.os, "access", lambda p, mode: False if Path(p) == tmp_path else real(p, mode))
-    assert_refused(*run_main(capsys, "generate", str(tmp_path / "out")), "DATASET", "not writable", "permission")
+    assert_refused(
+        *run_main(capsys, "generate", str(tmp_path / "out")), "DATASET", "not writable", "permission"
+    )
     assert not (tmp_path / "out").exists()
 
 
@@ -182,15 +250,24 @@ def test_folder_with_format_folders_but_no_manifest_is_never_replaced(capsys, tm
     (tmp_path / "parquet" / "creators").mkdir(parents=True)
     (tmp_path / "parquet" / "creators" / "part-0.parquet").write_text("not ours")
     for extra in ([], ["--overwrite"]):
-        assert_refused(*run_main(capsys, "generate", str(tmp_path), *extra), "DATASET", "parquet/creators",
-                         "did not write")
+        assert_refused(
+            *run_main(capsys, "generate", str(tmp_path), *extra),
+            "DATASET",
+            "parquet/creators",
+            "did not write",
+        )
     assert (tmp_path / "parquet" / "creators" / "part-0.parquet").read_text() == "not ours"
 
 
 def test_existing_dataset_needs_overwrite_in_process(capsys, tmp_path):
     (tmp_path / "_manifest.json").write_text(OUR_MANIFEST)
     (tmp_path / "parquet").mkdir()
-    assert_refused(*run_main(capsys, "generate", str(tmp_path), "--scale", "0.1"), "DATASET", "already holds", "--overwrite")
+    assert_refused(
+        *run_main(capsys, "generate", str(tmp_path), "--scale", "0.1"),
+        "DATASET",
+        "already holds",
+        "--overwrite",
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["_manifest.json", "parquet"]
 
 
@@ -219,54 +296,94 @@ def test_version_and_a_bare_command(capsys):
 
 def test_set_overrides_one_setting_validated_like_the_file(capsys, tmp_path):
     out = str(tmp_path / "out")
-    assert_refused(*run_main(capsys, "generate", out, "--set", "churn.pause_rate=1.5"), "churn.pause_rate", "1.5")
-    assert_refused(*run_main(capsys, "generate", out, "--set", "churn.pause_rat=0.1"), "unknown key 'churn.pause_rat'")
+    assert_refused(
+        *run_main(capsys, "generate", out, "--set", "churn.pause_rate=1.5"), "churn.pause_rate", "1.5"
+    )
+    assert_refused(
+        *run_main(capsys, "generate", out, "--set", "churn.pause_rat=0.1"), "unknown key 'churn.pause_rat'"
+    )
     assert_refused(*run_main(capsys, "generate", out, "--set", "seed"), "--set", "KEY.PATH=VALUE")
-    assert_refused(*run_main(capsys, "generate", out, "--spark-conf", "memory=8g"), "--spark-conf", "spark.KEY=VALUE")
+    assert_refused(
+        *run_main(capsys, "generate", out, "--spark-conf", "memory=8g"), "--spark-conf", "spark.KEY=VALUE"
+    )
     from synth_spark.options import setting
 
-    assert setting("anomalies.holiday_churn.enabled=false") == {"anomalies": {"holiday_churn": {"enabled": False}}}
+    assert setting("anomalies.holiday_churn.enabled=false") == {
+        "anomalies": {"holiday_churn": {"enabled": False}}
+    }
     assert setting("tiers.prices.1=[2, 3]") == {"tiers": {"prices": {"1": [2, 3]}}}
 
 
 def _snapshot_manifest(folder: Path, as_of: str | None = "2024-11-30") -> Path:
-    """A snapshot's manifest alone (seed 7, scale 0.05, anomalies on): what changes SNAPSHOT reads before Spark."""
+    """A snapshot's manifest alone (seed 7, scale 0.05, anomalies on): what changes SNAPSHOT reads before
+    Spark."""
     import json
 
     from synth_spark.config import load_config
 
     folder.mkdir()
     cfg = load_config(scale=0.05, seed=7)
-    (folder / "_manifest.json").write_text(json.dumps({
-        "generator": "synth-spark", "formats": ["parquet"], "seed": 7, "scale": 0.05, "tables": {},
-        "window": {"start": "2023-01-01", "end": "2024-12-31"}, "config": cfg.fingerprint(),
-        **({"as_of": as_of} if as_of else {})}))
+    (folder / "_manifest.json").write_text(
+        json.dumps(
+            {
+                "generator": "synth-spark",
+                "formats": ["parquet"],
+                "seed": 7,
+                "scale": 0.05,
+                "tables": {},
+                "window": {"start": "2023-01-01", "end": "2024-12-31"},
+                "config": cfg.fingerprint(),
+                **({"as_of": as_of} if as_of else {}),
+            }
+        )
+    )
     return folder
 
 
-@pytest.mark.parametrize(("changed", "expected"), [
-    pytest.param({"--seed": "8"}, ("--seed: 8 is not the snapshot's seed 7",), id="seed"),
-    pytest.param({"--scale": "1"}, ("--scale: 1 is not the snapshot's scale 0.05",), id="scale"),
-    pytest.param({"--no-anomalies": True}, ("--no-anomalies: the snapshot was generated with anomalies on",),
-                 id="no-anomalies"),
-    pytest.param({"--set": "anomalies.viral_spike.enabled=false"},
-                 ("--set: gives anomalies.viral_spike.enabled = false, and the snapshot has true",), id="set"),
-    pytest.param({"--config": "c.yaml"}, ("--config: gives churn.pause_rate = 0.5",), id="config"),
-    pytest.param({"--from": "2024-12-02"}, ("--from: 2024-12-02 is not the day after the snapshot's day 2024-11-30",
-                                            "give 2024-12-01"), id="from"),
-    pytest.param({"--to": "2024-11-30"}, ("--to: 2024-11-30 is not after the snapshot's day",
-                                          "2024-12-01 to 2024-12-31"), id="to-not-after"),
-    pytest.param({"--out": "snap"}, ("--out:", "is inside the dataset"), id="out-inside-the-snapshot"),
-])
-def test_changes_refuses_an_option_that_disagrees_with_its_snapshot(capsys, tmp_path, monkeypatch, changed, expected):
+@pytest.mark.parametrize(
+    ("changed", "expected"),
+    [
+        pytest.param({"--seed": "8"}, ("--seed: 8 is not the snapshot's seed 7",), id="seed"),
+        pytest.param({"--scale": "1"}, ("--scale: 1 is not the snapshot's scale 0.05",), id="scale"),
+        pytest.param(
+            {"--no-anomalies": True},
+            ("--no-anomalies: the snapshot was generated with anomalies on",),
+            id="no-anomalies",
+        ),
+        pytest.param(
+            {"--set": "anomalies.viral_spike.enabled=false"},
+            ("--set: gives anomalies.viral_spike.enabled = false, and the snapshot has true",),
+            id="set",
+        ),
+        pytest.param({"--config": "c.yaml"}, ("--config: gives churn.pause_rate = 0.5",), id="config"),
+        pytest.param(
+            {"--from": "2024-12-02"},
+            ("--from: 2024-12-02 is not the day after the snapshot's day 2024-11-30", "give 2024-12-01"),
+            id="from",
+        ),
+        pytest.param(
+            {"--to": "2024-11-30"},
+            ("--to: 2024-11-30 is not after the snapshot's day", "2024-12-01 to 2024-12-31"),
+            id="to-not-after",
+        ),
+        pytest.param({"--out": "snap"}, ("--out:", "is inside the dataset"), id="out-inside-the-snapshot"),
+    ],
+)
+def test_changes_refuses_an_option_that_disagrees_with_its_snapshot(
+    capsys, tmp_path, monkeypatch, changed, expected
+):
     """changes SNAPSHOT runs with the snapshot's settings and day: an option saying otherwise would write
     batches that replay onto no snapshot of these, so it is refused before any work, and nothing is written."""
     monkeypatch.chdir(tmp_path)
     _snapshot_manifest(tmp_path / "snap")
     (tmp_path / "c.yaml").write_text("churn:\n  pause_rate: 0.5\n")
     given = {"--to": "2024-12-03", "--out": "feed", **changed}
-    args = [a for option, value in given.items() if value is not None
-            for a in ([option] if value is True else [option, value])]
+    args = [
+        a
+        for option, value in given.items()
+        if value is not None
+        for a in ([option] if value is True else [option, value])
+    ]
     assert_refused(*run_main(capsys, "changes", "snap", *args), *expected)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml", "snap"]
     assert [p.name for p in (tmp_path / "snap").iterdir()] == ["_manifest.json"]
@@ -286,6 +403,10 @@ def test_changes_refuses_what_is_no_snapshot(capsys, tmp_path):
     _snapshot_manifest(tmp_path / "whole", as_of=None)
     feed = ("--to", "2024-12-03", "--out", str(tmp_path / "f"))
     assert_refused(*run_main(capsys, "changes", str(tmp_path / "whole"), *feed), "SNAPSHOT:", "no as_of")
-    assert_refused(*run_main(capsys, "changes", str(tmp_path / "none"), *feed), "SNAPSHOT:", "is not a folder")
-    assert_refused(*run_main(capsys, "changes", "--to", "2024-12-03"), "SNAPSHOT: give the snapshot to continue")
+    assert_refused(
+        *run_main(capsys, "changes", str(tmp_path / "none"), *feed), "SNAPSHOT:", "is not a folder"
+    )
+    assert_refused(
+        *run_main(capsys, "changes", "--to", "2024-12-03"), "SNAPSHOT: give the snapshot to continue"
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["whole"]

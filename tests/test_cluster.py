@@ -40,8 +40,9 @@ def _processes_mentioning(text: str) -> list[str]:
 def test_standalone_cluster_and_local_mode_write_the_same_tables():
     env = {**os.environ, "PYTHON": sys.executable}
     env.pop("KEEP", None)
-    proc = subprocess.Popen(["bash", str(SCRIPT)], cwd=ROOT, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        ["bash", str(SCRIPT)], cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     try:
         output, _ = proc.communicate(timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
@@ -52,7 +53,11 @@ def test_standalone_cluster_and_local_mode_write_the_same_tables():
 
     assert proc.returncode == 0, output[-4000:]
     assert "rows and checksums match between the standalone cluster and local[2]" in output
-    table_lines = [line for line in output.splitlines() if re.match(r"^  \w+ +\d+ +[0-9a-f]{16} +\d+ +[0-9a-f]{16} ", line)]
+    table_lines = [
+        line
+        for line in output.splitlines()
+        if re.match(r"^  \w+ +\d+ +[0-9a-f]{16} +\d+ +[0-9a-f]{16} ", line)
+    ]
     assert len(table_lines) == 8 and all(line.endswith(" ok") for line in table_lines), output[-4000:]
     assert "both workers ran executors in the shipped environment" in output
 

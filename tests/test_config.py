@@ -34,8 +34,13 @@ def test_defaults_load_with_the_seeds_numbers():
     assert cfg.window.end == dt.date(2025, 1, 1)
     assert cfg.n_creators == 500 and cfg.n_patrons == 15_000
     assert cfg.creators.categories == {
-        "podcasts": 0.25, "video": 0.20, "visual_art": 0.18, "education": 0.15,
-        "writing": 0.10, "music": 0.07, "games": 0.05,
+        "podcasts": 0.25,
+        "video": 0.20,
+        "visual_art": 0.18,
+        "education": 0.15,
+        "writing": 0.10,
+        "music": 0.07,
+        "games": 0.05,
     }
     assert set(cfg.creators.categories) == set(CATEGORIES)
     assert [cfg.creators.size_tiers[t].share for t in SIZE_TIERS] == [0.60, 0.30, 0.10]
@@ -119,17 +124,44 @@ def test_unknown_top_level_key(tmp_path):
 @pytest.mark.parametrize(
     ("yaml_text", "expected"),
     [
-        pytest.param("payments:\n  retry_dayz: [1, 2]\n", ("unknown key", "payments.retry_dayz"), id="unknown-nested-key"),
-        pytest.param("payments:\n  first_attempt_failure: 1.5\n", ("payments.first_attempt_failure", "1.5"), id="probability-above-one"),
-        pytest.param("churn:\n  by_tenure:\n    month_1: -0.1\n", ("churn.by_tenure.month_1",), id="negative-probability"),
-        pytest.param("creators:\n  categories:\n    podcasts: 0.35\n", ("categories", "sum to 1", "1.1"), id="weights-not-one"),
-        pytest.param("creators:\n  categories:\n    anime: 0.0\n", ("categories", "anime"), id="unknown-category"),
-        pytest.param("tiers:\n  prices:\n    2: [4, 8, 10]\n", ("prices", "tier 1", "tier 2"), id="prices-out-of-order"),
-        pytest.param("tiers:\n  patron_share_by_tier_count:\n    3: [0.5, 0.5]\n", ("patron_share_by_tier_count.3",),
-                     id="shares-wrong-length"),
+        pytest.param(
+            "payments:\n  retry_dayz: [1, 2]\n",
+            ("unknown key", "payments.retry_dayz"),
+            id="unknown-nested-key",
+        ),
+        pytest.param(
+            "payments:\n  first_attempt_failure: 1.5\n",
+            ("payments.first_attempt_failure", "1.5"),
+            id="probability-above-one",
+        ),
+        pytest.param(
+            "churn:\n  by_tenure:\n    month_1: -0.1\n",
+            ("churn.by_tenure.month_1",),
+            id="negative-probability",
+        ),
+        pytest.param(
+            "creators:\n  categories:\n    podcasts: 0.35\n",
+            ("categories", "sum to 1", "1.1"),
+            id="weights-not-one",
+        ),
+        pytest.param(
+            "creators:\n  categories:\n    anime: 0.0\n", ("categories", "anime"), id="unknown-category"
+        ),
+        pytest.param(
+            "tiers:\n  prices:\n    2: [4, 8, 10]\n", ("prices", "tier 1", "tier 2"), id="prices-out-of-order"
+        ),
+        pytest.param(
+            "tiers:\n  patron_share_by_tier_count:\n    3: [0.5, 0.5]\n",
+            ("patron_share_by_tier_count.3",),
+            id="shares-wrong-length",
+        ),
         pytest.param("scale: -2.5\n", ("scale", "-2.5"), id="negative-scale-in-file"),
-        pytest.param("window:\n  start: 2023-01-15\n", ("window.start", "first day"), id="window-not-on-first"),
-        pytest.param("payments:\n  retry_days: [3, 1, 5, 12]\n", ("retry_days",), id="retry-days-not-increasing"),
+        pytest.param(
+            "window:\n  start: 2023-01-15\n", ("window.start", "first day"), id="window-not-on-first"
+        ),
+        pytest.param(
+            "payments:\n  retry_days: [3, 1, 5, 12]\n", ("retry_days",), id="retry-days-not-increasing"
+        ),
         pytest.param("volumes:\n  creators: lots\n", ("volumes.creators", "lots"), id="wrong-type"),
     ],
 )

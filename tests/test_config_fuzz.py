@@ -54,17 +54,23 @@ def _find(node, path):
 
 
 DICT_PATHS = [()] + [p for p in PATHS if isinstance(_get(DEFAULT, p), dict)]
-NUMBER_PATHS = [p for p in PATHS if isinstance(_get(DEFAULT, p), float | int) and not isinstance(_get(DEFAULT, p), bool)]
+NUMBER_PATHS = [
+    p for p in PATHS if isinstance(_get(DEFAULT, p), float | int) and not isinstance(_get(DEFAULT, p), bool)
+]
 
 BAD_VALUES = st.one_of(
     st.sampled_from(["abc", "", "0.5", "yes", "=1+1", "2023-13-01", None, True, [], {}, [1, "x"], {"a": 1}]),
-    st.sampled_from([-1, -0.5, -(10**30), 0, 10**30, 1e300, -1e-9, 2**63, float("nan"), float("inf"), float("-inf")]),
+    st.sampled_from(
+        [-1, -0.5, -(10**30), 0, 10**30, 1e300, -1e-9, 2**63, float("nan"), float("inf"), float("-inf")]
+    ),
     st.integers(min_value=-(10**20), max_value=10**20),
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=12),
     st.lists(st.integers(-5, 200), max_size=3),
 )
-KEYS = st.one_of(st.sampled_from(["colour", "enabled", "share", "1", "x\ny", ""]), st.text(min_size=1, max_size=10))
+KEYS = st.one_of(
+    st.sampled_from(["colour", "enabled", "share", "1", "x\ny", ""]), st.text(min_size=1, max_size=10)
+)
 
 
 @st.composite
@@ -145,4 +151,6 @@ def test_the_fuzzer_reaches_both_outcomes():
     with tempfile.TemporaryDirectory() as tmp:
         assert _outcome(lambda: load_config(_dump(nudged, Path(tmp), "ok.yaml"))) is None
         nudged["creators"]["categories"]["video"] = math.nan
-        assert "creators.categories.video" in _outcome(lambda: load_config(_dump(nudged, Path(tmp), "bad.yaml")))
+        assert "creators.categories.video" in _outcome(
+            lambda: load_config(_dump(nudged, Path(tmp), "bad.yaml"))
+        )

@@ -27,13 +27,20 @@ from synth_spark.vocabulary import ANOMALY_TYPES, MAX_RETRIES, MAX_WINDOW_MONTHS
 
 #: single probabilities of the config, each drawn at 0, its default or 1
 PROBABILITIES = (
-    ("creators", "nsfw_share"), ("creators", "anniversary_billing_share"),
-    ("tiers", "change_per_month"), ("tiers", "upgrade_share"), ("tiers", "added_later_share"),
+    ("creators", "nsfw_share"),
+    ("creators", "anniversary_billing_share"),
+    ("tiers", "change_per_month"),
+    ("tiers", "upgrade_share"),
+    ("tiers", "added_later_share"),
     ("tiers", "archive_share"),
-    ("churn", "creator_removed_share"), ("churn", "pause_rate"), ("churn", "paused_churn"),
-    ("churn", "return_share"), ("churn", "pause_resume_rate"),
+    ("churn", "creator_removed_share"),
+    ("churn", "pause_rate"),
+    ("churn", "paused_churn"),
+    ("churn", "return_share"),
+    ("churn", "pause_resume_rate"),
     ("payments", "first_attempt_failure"),
-    ("engagement", "old_post_share"), ("posts", "pinned_share"),
+    ("engagement", "old_post_share"),
+    ("posts", "pinned_share"),
 )
 TENURE = ("month_1", "months_2_3", "months_4_12", "months_13_plus")
 #: what the runs of this module did, for the summary line
@@ -51,8 +58,11 @@ def configs(draw) -> dict:
     """Overrides of the default config: the keyword arguments of ``load_config``."""
     # the scenarios' dates are in 2023-2024: elsewhere in time a window runs without them
     anywhere = draw(st.booleans())
-    start = draw(st.dates(dt.date(1971, 1, 1), dt.date(2190, 12, 1))).replace(day=1) if anywhere \
+    start = (
+        draw(st.dates(dt.date(1971, 1, 1), dt.date(2190, 12, 1))).replace(day=1)
+        if anywhere
         else dt.date(2023, 1, 1)
+    )
     out: dict = {
         "seed": draw(st.integers(0, 2**63 - 1)),
         "scale": draw(st.sampled_from([0.002, 0.005, 0.01, 0.02, 0.04])),
@@ -95,8 +105,11 @@ def _by_key(keys: np.ndarray, table: pa.Table, key: str, column: str) -> np.ndar
     """``column`` of the rows of ``table`` whose ``key`` is each of ``keys``."""
     own = table.column(key).to_numpy()
     order = np.argsort(own)
-    values = _seconds(table, column) if pa.types.is_timestamp(table.schema.field(column).type) \
+    values = (
+        _seconds(table, column)
+        if pa.types.is_timestamp(table.schema.field(column).type)
         else table.column(column).to_numpy()
+    )
     return values[order][np.searchsorted(own[order], keys)]
 
 
@@ -139,7 +152,9 @@ def check_tables(plan: Plan) -> dict[str, int]:
     p_end = _by_key(p_of, pledges, "pledge_id", "ended_at")
     assert np.all((p_end == -1) | (t <= p_end)), "a charge after its pledge ended"
     for column in ("patron_id", "creator_id"):
-        assert np.array_equal(_by_key(p_of, pledges, "pledge_id", column), tx.column(column).to_numpy()), column
+        assert np.array_equal(_by_key(p_of, pledges, "pledge_id", column), tx.column(column).to_numpy()), (
+            column
+        )
 
     # posts come out while their creator's page is open; events follow the post, inside the window
     published = _seconds(posts, "published_at")
@@ -173,6 +188,8 @@ def test_the_config_space_was_explored():
     """Most drawn configs must run: a space refused whole would prove nothing."""
     if not TRIED:
         pytest.skip("the property test did not run in this process")
-    print(f"\nconfig space: {TRIED['ran']} configs ran the kernels ({TRIED['rows']:,} rows checked), "
-          f"{TRIED['refused']} refused")
+    print(
+        f"\nconfig space: {TRIED['ran']} configs ran the kernels ({TRIED['rows']:,} rows checked), "
+        f"{TRIED['refused']} refused"
+    )
     assert TRIED["ran"] >= 2 * TRIED["refused"] and TRIED["rows"] > 0

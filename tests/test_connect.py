@@ -21,8 +21,13 @@ from tests.spark_servers import free_port
 from .helpers import read_manifest, run_cli
 
 #: the small dataset's config, as command-line options
-SMALL = ["--scale", str(SMALL_SCALE), "--seed", str(SMALL_SEED),
-         *[a for name in ANOMALY_TYPES for a in ("--set", f"anomalies.{name}.enabled=true")]]
+SMALL = [
+    "--scale",
+    str(SMALL_SCALE),
+    "--seed",
+    str(SMALL_SEED),
+    *[a for name in ANOMALY_TYPES for a in ("--set", f"anomalies.{name}.enabled=true")],
+]
 
 
 def tables_of(manifest: dict) -> dict:
@@ -54,8 +59,20 @@ def test_change_batches_over_spark_connect_equal_the_classic_ones(connect_server
 
     out = tmp_path / "feed"
     env = {**os.environ, "SPARK_REMOTE": connect_server}  # the address from the environment this time
-    done = run_cli("changes", "--out", str(out), *SMALL, "--from", "2024-02-15", "--to", LAST_DAY,
-                   "--format", "parquet", "--quiet", env=env)
+    done = run_cli(
+        "changes",
+        "--out",
+        str(out),
+        *SMALL,
+        "--from",
+        "2024-02-15",
+        "--to",
+        LAST_DAY,
+        "--format",
+        "parquet",
+        "--quiet",
+        env=env,
+    )
     assert done.returncode == 0, done.stderr
     ours = read_manifest(out / "changes")["tables"]
     classic = read_manifest(feed)["tables"]
@@ -85,5 +102,7 @@ def test_an_unreachable_server_is_refused_in_one_line_before_any_work(small_data
     port = free_port()  # nothing listens there
     done = run_cli("verify", str(small_dataset), "--remote", f"sc://127.0.0.1:{port}", timeout=60)
     assert done.returncode == 2
-    assert done.stderr.strip() == (f"synth-spark: error: --remote: cannot reach a Spark Connect server at "
-                                   f"127.0.0.1:{port} (Connection refused)")
+    assert done.stderr.strip() == (
+        f"synth-spark: error: --remote: cannot reach a Spark Connect server at "
+        f"127.0.0.1:{port} (Connection refused)"
+    )

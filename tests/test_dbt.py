@@ -49,6 +49,7 @@ def _all_test_names() -> set[str]:
 
 # -- the project agrees with schemas.py ------------------------------------------------------------
 
+
 def test_accepted_values_are_the_closed_sets():
     found = {}
     for name, table in _tables().items():
@@ -60,7 +61,13 @@ def test_accepted_values_are_the_closed_sets():
 
 
 def _duckdb_type(spark_type: str) -> str:
-    simple = {"bigint": "BIGINT", "int": "INTEGER", "string": "VARCHAR", "boolean": "BOOLEAN", "timestamp": "TIMESTAMPTZ"}
+    simple = {
+        "bigint": "BIGINT",
+        "int": "INTEGER",
+        "string": "VARCHAR",
+        "boolean": "BOOLEAN",
+        "timestamp": "TIMESTAMPTZ",
+    }
     return simple.get(spark_type) or re.sub(r"^decimal(\(\d+,\d+\))$", r"DECIMAL\1", spark_type)
 
 
@@ -86,6 +93,7 @@ def test_test_names_are_unique_and_name_their_table():
 
 
 # -- bad input: one line, exit 2, before dbt starts ----------------------------------------------
+
 
 def _bad(argv: list[str], capsys) -> str:
     assert cli.main(argv) == 2
@@ -124,6 +132,7 @@ def dbt_vars_of(folder: Path, manifest: dict) -> dict:
 
 # -- every test passes on generated data ------------------------------------------------------------
 
+
 def test_all_checks_pass_on_generated_parquet(small_dataset, capsys):
     assert cli.main(["check", str(small_dataset)]) == 0
     out = capsys.readouterr().out
@@ -150,20 +159,28 @@ def test_delta_is_checked_as_of_its_latest_version(spark, small_dataset, tmp_pat
     shutil.copytree(small_dataset / "delta", copy / "delta")
     shutil.copy(small_dataset / "_manifest.json", copy / "_manifest.json")
     pledges = DeltaTable.forPath(spark, str(copy / "delta" / "pledges"))
-    first = spark.read.format("delta").load(str(copy / "delta" / "pledges")).agg({"pledge_id": "min"}).first()[0]
-    pledges.update(f"pledge_id = {first}", {"pledge_status": "'frozen'"})  # a new commit; the old file stays on disk
+    first = (
+        spark.read.format("delta").load(str(copy / "delta" / "pledges")).agg({"pledge_id": "min"}).first()[0]
+    )
+    pledges.update(
+        f"pledge_id = {first}", {"pledge_status": "'frozen'"}
+    )  # a new commit; the old file stays on disk
     result = run_check(copy, "delta", select="pledges__pledge_status__accepted_values", out=io.StringIO())
     assert {r.name: r.failures for r in result.failed} == {"pledges__pledge_status__accepted_values": 1}
 
 
 # -- each rule bites ----------------------------------------------------------------------------------
 
+
 def test_each_rule_fails_on_data_that_breaks_it(small_dataset, tmp_path):
     copy = BrokenCopy(small_dataset, tmp_path / "broken")
     expect = break_everything(copy)
     result = run_check(copy.write(), "parquet", out=io.StringIO())
     failed = {r.name: r.failures for r in result.failed}
-    assert set(failed) == set(expect), {"missed": set(expect) - set(failed), "unexpected": set(failed) - set(expect)}
+    assert set(failed) == set(expect), {
+        "missed": set(expect) - set(failed),
+        "unexpected": set(failed) - set(expect),
+    }
     assert all(result.status(name) == "fail" for name in expect)  # failed on rows, not with an error
     assert not result.passed and result.dbt_exit_code == 1
 
@@ -185,16 +202,36 @@ def test_an_installed_wheel_runs_check_without_the_source_tree(small_dataset, tm
     root = Path(__file__).resolve().parents[1]
     wheels, target, elsewhere = tmp_path / "wheels", tmp_path / "site", tmp_path / "cwd"
     elsewhere.mkdir()
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(root)],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(root)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     (wheel,) = wheels.glob("synth_spark-*.whl")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     env = {**os.environ, "PYTHONPATH": str(target)}
-    where = subprocess.run([sys.executable, "-c", "import synth_spark; print(synth_spark.__file__)"], cwd=elsewhere,
-                           env=env, capture_output=True, text=True, check=True).stdout.strip()
+    where = subprocess.run(
+        [sys.executable, "-c", "import synth_spark; print(synth_spark.__file__)"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert where.startswith(str(target)), where
-    done = subprocess.run([*CLI, "check", str(small_dataset), "--select",
-                           "source:synth.tiers"], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [*CLI, "check", str(small_dataset), "--select", "source:synth.tiers"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert re.search(r"PASS=\d+ WARN=0 ERROR=0", done.stdout), done.stdout[-2000:]

@@ -87,9 +87,11 @@ def shown_on(page: Path) -> list[Shown]:
     found = []
     for m in re.finditer(r"^```(\w*)( [\w-]+)?\n(.*?)^```", text, re.S | re.M):
         lang, tag, body = m.group(1), (m.group(2) or "").strip(), m.group(3)
-        first = text[:m.start(3)].count("\n") + 1
+        first = text[: m.start(3)].count("\n") + 1
         if tag == "cluster-smoke":  # the cluster smoke test runs this block itself, on a real cluster
-            found += [Shown(name, n, "smoke", line) for n, line in _logical_lines(body, first) if line.strip()]
+            found += [
+                Shown(name, n, "smoke", line) for n, line in _logical_lines(body, first) if line.strip()
+            ]
         elif lang in ("python", "sql"):
             found.append(Shown(name, first, lang, body))
         elif lang in ("bash", "sh"):
@@ -113,6 +115,7 @@ ALL = [s for page in PAGES for s in shown_on(page)]
 
 # -- the sandbox a page's commands run in ----------------------------------------------------------
 
+
 class Sandbox:
     """A folder per page, with what the commands expect beside them (the repository's jobs/, the
     package, the venv) and a prepared dataset for the placeholders."""
@@ -127,18 +130,33 @@ class Sandbox:
         import pyspark
 
         bin_dir = str(Path(sys.executable).parent)
-        self.env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "PYSPARK_PYTHON": sys.executable,
-                    "SPARK_HOME": str(Path(pyspark.__file__).parent), "PYTHONPATH": str(ROOT)}
+        self.env = {
+            **os.environ,
+            "PATH": f"{bin_dir}:{os.environ['PATH']}",
+            "PYSPARK_PYTHON": sys.executable,
+            "SPARK_HOME": str(Path(pyspark.__file__).parent),
+            "PYTHONPATH": str(ROOT),
+        }
         self.results: dict[str, subprocess.CompletedProcess] = {}
         #: the Spark Connect server a page started (scripts/spark-connect-server.sh): its address
         self.remote: str | None = None
         self.request = None  # the test's, to start the session's Connect server when a page asks
 
-    def run(self, argv: list[str], env: dict | None = None, timeout: int = 900) -> subprocess.CompletedProcess:
+    def run(
+        self, argv: list[str], env: dict | None = None, timeout: int = 900
+    ) -> subprocess.CompletedProcess:
         key = shlex.join(argv)
-        if key not in self.results:  # a page may show the same command twice (in a block, then with its output)
-            self.results[key] = subprocess.run(argv, cwd=self.root, capture_output=True, text=True, timeout=timeout,
-                                               env={**self.env, **(env or {})})
+        if (
+            key not in self.results
+        ):  # a page may show the same command twice (in a block, then with its output)
+            self.results[key] = subprocess.run(
+                argv,
+                cwd=self.root,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                env={**self.env, **(env or {})},
+            )
         return self.results[key]
 
 
@@ -160,10 +178,10 @@ def _small(args: list[str], refused: bool) -> list[str]:
         return args
     if "--partitions" in args:  # a cluster's task count; 0.05x has 25 creators, and a task needs one
         i = args.index("--partitions")
-        args = [*args[:i + 1], "4", *args[i + 2:]]
+        args = [*args[: i + 1], "4", *args[i + 2 :]]
     if "--scale" in args:
         i = args.index("--scale")
-        return [*args[:i + 1], SCALE, *args[i + 2:]]
+        return [*args[: i + 1], SCALE, *args[i + 2 :]]
     return [*args, "--scale", SCALE]
 
 
@@ -192,10 +210,13 @@ def _local_cluster(args: list[str], box: Sandbox, line: int) -> list[str]:
 
 # -- how each kind of command runs -------------------------------------------------------------------
 
+
 def _refused(shown: Shown) -> bool:
     """Shown refusing its input (exit 2): the error names an option or the dataset."""
-    return any(re.match(r"synth-spark: error: ((--[a-z-]+|DATASET):|'[^']*' is not (a command|an option))", line)
-               for line in shown.output)
+    return any(
+        re.match(r"synth-spark: error: ((--[a-z-]+|DATASET):|'[^']*' is not (a command|an option))", line)
+        for line in shown.output
+    )
 
 
 def run_synth_spark(shown: Shown, box: Sandbox) -> subprocess.CompletedProcess:
@@ -226,8 +247,11 @@ def _on_test_store(args: list[str], box: Sandbox, shown: Shown) -> list[str]:
     endpoint = box.request.getfixturevalue("s3_endpoint")
     prefix = Path(shown.page).stem
     args = [re.sub(r"^s3a://BUCKET/", f"s3a://{S3_BUCKET}/{prefix}/", a) for a in args]
-    settings = {"spark.hadoop.fs.s3a.endpoint": endpoint, "spark.hadoop.fs.s3a.path.style.access": "true",
-                "spark.hadoop.fs.s3a.endpoint.region": S3_CREDENTIALS["AWS_REGION"]}
+    settings = {
+        "spark.hadoop.fs.s3a.endpoint": endpoint,
+        "spark.hadoop.fs.s3a.path.style.access": "true",
+        "spark.hadoop.fs.s3a.endpoint.region": S3_CREDENTIALS["AWS_REGION"],
+    }
     for key, value in settings.items():
         given = [i for i, a in enumerate(args) if a.startswith(f"{key}=")]
         if given:
@@ -237,9 +261,13 @@ def _on_test_store(args: list[str], box: Sandbox, shown: Shown) -> list[str]:
     return args
 
 
-def _cli_run(box: Sandbox, args: list[str], shown: Shown, env: dict | None = None) -> subprocess.CompletedProcess:
+def _cli_run(
+    box: Sandbox, args: list[str], shown: Shown, env: dict | None = None
+) -> subprocess.CompletedProcess:
     done = box.run([str(Path(sys.executable).parent / "synth-spark"), *args[1:]], env)
-    expected = 2 if _refused(shown) else 3 if any("synth-spark: error:" in ln for ln in shown.output) else None
+    expected = (
+        2 if _refused(shown) else 3 if any("synth-spark: error:" in ln for ln in shown.output) else None
+    )
     if expected is not None:
         assert done.returncode == expected, f"{shown}\n{done.stderr[-3000:]}"
     elif args[1] == "validate" or "dbt-broken" in shown.text:
@@ -257,16 +285,20 @@ def _comment(shown: Shown) -> str:
 
 def _offline(box: Sandbox) -> dict:
     """No cached Delta jars and no way to Maven Central (a proxy that refuses)."""
-    return {"SYNTH_SPARK_CACHE": str(box.root / "cache"),
-            "PYSPARK_SUBMIT_ARGS": f"--conf spark.jars.ivy={box.root / 'ivy'} --driver-java-options "
-                                   "'-Dhttps.proxyHost=127.0.0.1 -Dhttps.proxyPort=9' pyspark-shell"}
+    return {
+        "SYNTH_SPARK_CACHE": str(box.root / "cache"),
+        "PYSPARK_SUBMIT_ARGS": f"--conf spark.jars.ivy={box.root / 'ivy'} --driver-java-options "
+        "'-Dhttps.proxyHost=127.0.0.1 -Dhttps.proxyPort=9' pyspark-shell",
+    }
 
 
 @contextmanager
 def tiny_disk(mount: Path):
     """A 256 KiB file system (tmpfs; the tests run as root, as CI does)."""
     mount.mkdir(parents=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True, text=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True, text=True
+    )
     assert done.returncode == 0, f"cannot mount a tmpfs here: {done.stderr}"
     try:
         yield mount
@@ -277,9 +309,11 @@ def tiny_disk(mount: Path):
 def run_synopsis(shown: Shown, box: Sandbox) -> subprocess.CompletedProcess:
     """A usage line (``[--option VALUE]``): every option it shows is one the command accepts."""
     args = shlex.split(shown.text)
-    program = {"synth-spark": [str(Path(sys.executable).parent / "synth-spark"), args[1]],
-               "spark-submit": [sys.executable, args[1]],
-               "python": [sys.executable, args[1]]}[args[0]]
+    program = {
+        "synth-spark": [str(Path(sys.executable).parent / "synth-spark"), args[1]],
+        "spark-submit": [sys.executable, args[1]],
+        "python": [sys.executable, args[1]],
+    }[args[0]]
     done = box.run([*program, "--help"])
     assert done.returncode == 0, f"{shown}\n{done.stderr[-2000:]}"
     for option in re.findall(r"--[a-z][a-z-]*", shown.text):
@@ -296,15 +330,29 @@ def run_make(shown: Shown, box: Sandbox) -> subprocess.CompletedProcess:
         # the front door is make setup (CI's first step, for real) and then a synth-spark line the
         # same page runs for real: that line, as the page shows it, with make's scale and --overwrite
         # (under another make, as in CI, make -n also prints the folders it enters: not asked for here)
-        done = subprocess.run(["make", "--no-print-directory", "-n", "generate"], cwd=ROOT, capture_output=True, text=True)
+        done = subprocess.run(
+            ["make", "--no-print-directory", "-n", "generate"], cwd=ROOT, capture_output=True, text=True
+        )
         line = done.stdout.strip().splitlines()[-1]
         assert line == ".venv/bin/synth-spark generate out/1x --scale 1 --overwrite", done.stdout
-        assert any(s.page == shown.page and s.text == "synth-spark generate out/1x" for s in ALL), \
+        assert any(s.page == shown.page and s.text == "synth-spark generate out/1x" for s in ALL), (
             f"{shown}: the page does not run the command make generate runs"
+        )
     else:  # another make target: the front door's variants, at a small scale into the sandbox
-        done = subprocess.run(["make", *args[1:], f"OUT={box.root / 'out' / 'make'}", f"SCALE={SCALE}",
-                               f"BIN={Path(sys.executable).parent}"], cwd=ROOT, capture_output=True, text=True,
-                              timeout=900, env=box.env)
+        done = subprocess.run(
+            [
+                "make",
+                *args[1:],
+                f"OUT={box.root / 'out' / 'make'}",
+                f"SCALE={SCALE}",
+                f"BIN={Path(sys.executable).parent}",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            env=box.env,
+        )
     assert done.returncode == 0, f"{shown}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
     return done
 
@@ -345,8 +393,14 @@ def run_dbt(shown: Shown, box: Sandbox) -> subprocess.CompletedProcess:
     project = Path(shutil.copytree(PROJECT_DIR, box.root / "dbt_project"))
     args = _placeholders(shlex.split(shown.text), box)
     args[0] = str(Path(sys.executable).parent / "dbt")
-    done = subprocess.run(args, cwd=project, capture_output=True, text=True, timeout=600,
-                          env={**box.env, "SYNTH_SPARK_DUCKDB_EXTENSIONS": duckdb_extension_dir()})
+    done = subprocess.run(
+        args,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**box.env, "SYNTH_SPARK_DUCKDB_EXTENSIONS": duckdb_extension_dir()},
+    )
     assert done.returncode == 0, f"{shown}\n{done.stdout[-3000:]}"
     assert "Completed successfully" in done.stdout
     return done
@@ -355,7 +409,9 @@ def run_dbt(shown: Shown, box: Sandbox) -> subprocess.CompletedProcess:
 def run_cluster_smoke(shown: Shown, box: Sandbox) -> subprocess.CompletedProcess:
     """Minutes long, with a cluster of its own: tests/test_cluster.py runs it (make test-cluster, in CI)."""
     assert "scripts/cluster-smoke.sh" in (ROOT / "tests" / "test_cluster.py").read_text()
-    done = subprocess.run(["bash", "-n", str(ROOT / "scripts" / "cluster-smoke.sh")], capture_output=True, text=True)
+    done = subprocess.run(
+        ["bash", "-n", str(ROOT / "scripts" / "cluster-smoke.sh")], capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
     return done
 
@@ -378,8 +434,13 @@ def run_databricks_bundle(shown: Shown, box: Sandbox) -> subprocess.CompletedPro
 
     page = (ROOT / shown.page).read_text()
     bundles = [yaml.safe_load(b) for b in re.findall(r"^```yaml\n(.*?)^```", page, re.S | re.M)]
-    tasks = [t["python_wheel_task"] for b in bundles for job in b["resources"]["jobs"].values()
-             for t in job["tasks"] if "python_wheel_task" in t]
+    tasks = [
+        t["python_wheel_task"]
+        for b in bundles
+        for job in b["resources"]["jobs"].values()
+        for t in job["tasks"]
+        if "python_wheel_task" in t
+    ]
     assert tasks, f"{shown}: no python_wheel_task in the page's bundle"
     scripts = {ep.name: ep.value for ep in importlib.metadata.distribution("synth-spark").entry_points}
     done = None
@@ -387,7 +448,9 @@ def run_databricks_bundle(shown: Shown, box: Sandbox) -> subprocess.CompletedPro
         assert task["package_name"] == "synth_spark", task
         assert task["entry_point"] in scripts, f"{task['entry_point']} is not one of {sorted(scripts)}"
         params = [re.sub(r"^/Volumes/", f"{box.root}/tmp/volumes/", p) for p in task["parameters"]]
-        done = box.run([str(Path(sys.executable).parent / task["entry_point"]), *_small(params, refused=False)])
+        done = box.run(
+            [str(Path(sys.executable).parent / task["entry_point"]), *_small(params, refused=False)]
+        )
         assert done.returncode == 0, f"{shown}: the task's parameters\n{done.stderr[-3000:]}"
     return done
 
@@ -480,12 +543,15 @@ def _check_output(shown: Shown, done, box: Sandbox) -> None:
             continue
         if "..." in line:  # shown abridged: its start must be printed
             start = _mask(line.split("...")[0], box)
-            assert any(p.startswith(start) for p in printed), f"{shown}: nothing printed starts with {start!r}"
+            assert any(p.startswith(start) for p in printed), (
+                f"{shown}: nothing printed starts with {start!r}"
+            )
             continue
         assert _mask(line, box) in printed, f"{shown}: {line.strip()!r} was not printed"
 
 
 # -- the tests ------------------------------------------------------------------------------------
+
 
 def test_every_shown_command_has_a_rule():
     assert ALL, "no command found in the pages"
@@ -521,7 +587,10 @@ def _prose(page: Path) -> str:
 def _anchors(page: Path) -> set[str]:
     """GitHub's anchors of a page's headings: lower case, punctuation dropped, spaces to hyphens."""
     text = _prose(page)
-    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in re.findall(r"^#+ (.+)$", text, re.M)}
+    return {
+        re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
+        for h in re.findall(r"^#+ (.+)$", text, re.M)
+    }
 
 
 def test_every_link_between_the_pages_resolves():

@@ -26,7 +26,13 @@ def _addresses(n: int, kind: str = "reserved", seed: int = 8):
     country, first, last, rng = _people(n, seed)
     local = emails.person_locals(first, last, rng.random(n), rng.random(n))
     ids = np.arange(10_000, 10_000 + n, dtype=np.int64)
-    return country, first, last, ids, emails.deduplicated(emails.addresses(local, rng.random(n), country, kind), ids)
+    return (
+        country,
+        first,
+        last,
+        ids,
+        emails.deduplicated(emails.addresses(local, rng.random(n), country, kind), ids),
+    )
 
 
 def test_by_default_every_address_is_on_a_reserved_domain():
@@ -66,7 +72,9 @@ def test_no_address_ends_in_its_row_id():
 def test_people_use_several_patterns_some_with_a_number():
     n = 4_000
     rng = np.random.default_rng(9)
-    local = emails.person_locals(np.full(n, "Maria", dtype=object), np.full(n, "Garcia", dtype=object), rng.random(n), rng.random(n))
+    local = emails.person_locals(
+        np.full(n, "Maria", dtype=object), np.full(n, "Garcia", dtype=object), rng.random(n), rng.random(n)
+    )
     shapes = {re.sub(r"\d+$", "", x) for x in local}
     assert shapes == {"maria.garcia", "mariagarcia", "mgarcia", "maria_garcia", "garcia.maria", "maria"}
     numbered = np.mean([x[-1].isdigit() for x in local])
@@ -75,8 +83,12 @@ def test_people_use_several_patterns_some_with_a_number():
 
 
 def test_names_are_transliterated():
-    local = emails.person_locals(np.array(["Łukasz", "Jürgen", "太郎", "Anne-Marie"], dtype=object),
-                                 np.array(["Żółć", "Groß", "山田", "O'Neill"], dtype=object), np.zeros(4), np.full(4, 0.9))
+    local = emails.person_locals(
+        np.array(["Łukasz", "Jürgen", "太郎", "Anne-Marie"], dtype=object),
+        np.array(["Żółć", "Groß", "山田", "O'Neill"], dtype=object),
+        np.zeros(4),
+        np.full(4, 0.9),
+    )
     assert local.tolist() == ["lukasz.zolc", "jurgen.gross", "user.user", "annemarie.oneill"]
 
 
@@ -87,8 +99,10 @@ def test_a_brand_writes_from_its_own_name():
 
 
 def test_the_lowest_id_keeps_a_shared_address_and_the_others_are_numbered():
-    out = emails.deduplicated(np.array(["a@x.example", "b@x.example", "a@x.example", "a@x.example"], dtype=object),
-                              np.array([5, 1, 3, 9]))
+    out = emails.deduplicated(
+        np.array(["a@x.example", "b@x.example", "a@x.example", "a@x.example"], dtype=object),
+        np.array([5, 1, 3, 9]),
+    )
     assert out.tolist() == ["a.2@x.example", "b@x.example", "a@x.example", "a.3@x.example"]
 
 
@@ -96,7 +110,9 @@ def test_renaming_cannot_meet_a_drawn_address():
     # 2,000 people with one name: many draw the same address, and no drawn one ends in ".<digits>"
     n = 2_000
     rng = np.random.default_rng(3)
-    local = emails.person_locals(np.full(n, "Ann", dtype=object), np.full(n, "Lee", dtype=object), rng.random(n), rng.random(n))
+    local = emails.person_locals(
+        np.full(n, "Ann", dtype=object), np.full(n, "Lee", dtype=object), rng.random(n), rng.random(n)
+    )
     drawn = emails.addresses(local, rng.random(n), np.full(n, "US", dtype=object))
     assert len(set(drawn.tolist())) < n
     assert not any(re.search(r"\.\d+@", e) for e in drawn)
@@ -108,10 +124,14 @@ def test_spark_makes_the_same_addresses_unique_the_same_way(spark):
 
     n = 3_000
     rng = np.random.default_rng(4)
-    local = emails.person_locals(np.full(n, "Ann", dtype=object), np.full(n, "Lee", dtype=object), rng.random(n), rng.random(n))
+    local = emails.person_locals(
+        np.full(n, "Ann", dtype=object), np.full(n, "Lee", dtype=object), rng.random(n), rng.random(n)
+    )
     drawn = emails.addresses(local, rng.random(n), np.full(n, "US", dtype=object))
     ids = rng.permutation(n).astype(np.int64) + 1
-    df = spark.createDataFrame(list(zip(ids.tolist(), drawn.tolist())), "patron_id bigint, email string").repartition(3)
+    df = spark.createDataFrame(
+        list(zip(ids.tolist(), drawn.tolist())), "patron_id bigint, email string"
+    ).repartition(3)
     got = dict(_unique_emails(df, "patron_id").collect())
     assert got == dict(zip(ids.tolist(), emails.deduplicated(drawn, ids).tolist()))
 
@@ -124,8 +144,10 @@ def test_creators_write_from_an_address_that_matches_their_name():
     cfg = load_config(scale=1, seed=42)
     cre = draw_creators(cfg, Calendar(cfg.window))
     local = [e.split("@")[0] for e in cre["email"].tolist()]
-    words = [[w for w in idn.ascii_slug(np.array(n.split(), dtype=object)).tolist() if len(w) >= 3]
-             for n in cre["creator_name"].tolist()]
+    words = [
+        [w for w in idn.ascii_slug(np.array(n.split(), dtype=object)).tolist() if len(w) >= 3]
+        for n in cre["creator_name"].tolist()
+    ]
     agree = np.mean([any(w in x for w in ws) for x, ws in zip(local, words)])
     assert agree > 0.9, agree
     assert len(set(cre["email"].tolist())) == len(local)

@@ -17,7 +17,14 @@ from .helpers import assert_refused, run_main
 
 DOC = Path(__file__).parents[1] / "docs" / "command-line.md"
 #: the commands and whether each starts a Spark session (check only with --database)
-STARTS_SPARK = {"generate": True, "changes": True, "advance": True, "validate": True, "check": True, "verify": True}
+STARTS_SPARK = {
+    "generate": True,
+    "changes": True,
+    "advance": True,
+    "validate": True,
+    "check": True,
+    "verify": True,
+}
 
 
 def _parsers() -> dict[str, argparse.ArgumentParser]:
@@ -26,8 +33,11 @@ def _parsers() -> dict[str, argparse.ArgumentParser]:
 
 
 def _options(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
-    return {a.option_strings[0]: a for a in parser._actions
-            if a.option_strings and a.help != argparse.SUPPRESS and a.option_strings[0] != "-h"}
+    return {
+        a.option_strings[0]: a
+        for a in parser._actions
+        if a.option_strings and a.help != argparse.SUPPRESS and a.option_strings[0] != "-h"
+    }
 
 
 def option_table() -> list[str]:
@@ -35,8 +45,10 @@ def option_table() -> list[str]:
     parsers = _parsers()
     every = sorted({o for p in parsers.values() for o in _options(p)})
     rows = ["| option | " + " | ".join(COMMANDS) + " |", "| --- |" + " --- |" * len(COMMANDS)]
-    positional = {c: next((a.metavar for a in p._actions if not a.option_strings and a.dest != "help"), "")
-                  for c, p in parsers.items()}
+    positional = {
+        c: next((a.metavar for a in p._actions if not a.option_strings and a.dest != "help"), "")
+        for c, p in parsers.items()
+    }
     rows.append("| argument | " + " | ".join(positional[c] for c in COMMANDS) + " |")
     for option in every:
         cells = []
@@ -53,7 +65,9 @@ def option_table() -> list[str]:
 
 
 def test_every_command_takes_quiet_and_json():
-    assert {c: {"--quiet", "--json"} <= set(_options(p)) for c, p in _parsers().items()} == dict.fromkeys(COMMANDS, True)
+    assert {c: {"--quiet", "--json"} <= set(_options(p)) for c, p in _parsers().items()} == dict.fromkeys(
+        COMMANDS, True
+    )
 
 
 def test_every_command_that_starts_spark_takes_master_and_spark_conf():
@@ -62,8 +76,10 @@ def test_every_command_that_starts_spark_takes_master_and_spark_conf():
 
 
 def test_the_dataset_is_the_argument_of_every_command():
-    positional = {c: [a.metavar for a in p._actions if not a.option_strings and a.dest != "help"]
-                  for c, p in _parsers().items()}
+    positional = {
+        c: [a.metavar for a in p._actions if not a.option_strings and a.dest != "help"]
+        for c, p in _parsers().items()
+    }
     assert positional == {c: ["SNAPSHOT" if c == "changes" else "DATASET"] for c in COMMANDS}
 
 
@@ -75,10 +91,20 @@ def test_format_is_a_comma_list_wherever_it_appears(command):
 
 
 def test_metavars_are_upper_case_names():
-    bad = {f"{c} {o}": a.metavar for c, p in _parsers().items() for o, a in _options(p).items()
-           if a.nargs != 0 and a.metavar is not None and not re.fullmatch(r"[A-Z][A-Z.=_-]*|YYYY-MM-DD|sc://HOST:PORT", a.metavar)}
-    bad |= {f"{c} {o}": None for c, p in _parsers().items() for o, a in _options(p).items()
-            if a.nargs != 0 and a.metavar is None and not a.choices}
+    bad = {
+        f"{c} {o}": a.metavar
+        for c, p in _parsers().items()
+        for o, a in _options(p).items()
+        if a.nargs != 0
+        and a.metavar is not None
+        and not re.fullmatch(r"[A-Z][A-Z.=_-]*|YYYY-MM-DD|sc://HOST:PORT", a.metavar)
+    }
+    bad |= {
+        f"{c} {o}": None
+        for c, p in _parsers().items()
+        for o, a in _options(p).items()
+        if a.nargs != 0 and a.metavar is None and not a.choices
+    }
     assert bad == {}
 
 
@@ -89,19 +115,27 @@ def test_the_documented_table_is_the_parsers():
     assert shown == option_table(), "docs/command-line.md: regenerate with python -m tests.test_grammar"
 
 
-@pytest.mark.parametrize(("args", "expected"), [
-    (["generat", "out"], ("'generat' is not a command (did you mean generate?)",)),
-    (["generate", "out", "--qiet"], ("'--qiet' is not an option of generate (did you mean --quiet?)",)),
-    (["verify", "out", "--formt", "parquet"], ("'--formt' is not an option of verify (did you mean --format?)",)),
-])
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["generat", "out"], ("'generat' is not a command (did you mean generate?)",)),
+        (["generate", "out", "--qiet"], ("'--qiet' is not an option of generate (did you mean --quiet?)",)),
+        (
+            ["verify", "out", "--formt", "parquet"],
+            ("'--formt' is not an option of verify (did you mean --format?)",),
+        ),
+    ],
+)
 def test_a_mistyped_command_or_option_is_answered_with_the_nearest(capsys, args, expected):
     assert_refused(*run_main(capsys, *args), *expected)
 
 
 def test_verify_refuses_a_format_the_dataset_does_not_hold(capsys, tmp_path):
     dataset = manifest_only(tmp_path / "d")
-    assert_refused(*run_main(capsys, "verify", dataset, "--format", "csv"),
-                     "--format: the dataset holds no csv tables; give some of parquet")
+    assert_refused(
+        *run_main(capsys, "verify", dataset, "--format", "csv"),
+        "--format: the dataset holds no csv tables; give some of parquet",
+    )
 
 
 if __name__ == "__main__":

@@ -72,8 +72,7 @@ def test_no_output_starts_with_formula_character():
 
 
 def test_full_names_strip_formula_prefix_from_foreign_input():
-    out = idn.full_names(np.array(["=cmd", "Ann"], dtype=object),
-                         np.array(["x", "Lee"], dtype=object))
+    out = idn.full_names(np.array(["=cmd", "Ann"], dtype=object), np.array(["x", "Lee"], dtype=object))
     assert out.tolist() == ["cmd x", "Ann Lee"]
 
 
@@ -88,7 +87,17 @@ def test_draw_country_frequencies_match_weights():
 def test_currency_mapping():
     codes = np.array(["US", "DE", "FR", "NL", "GB", "JP", "SE", "PL", "IN", "BR"], dtype=object)
     assert idn.currency_for(codes).tolist() == [
-        "USD", "EUR", "EUR", "EUR", "GBP", "JPY", "SEK", "PLN", "INR", "BRL"]
+        "USD",
+        "EUR",
+        "EUR",
+        "EUR",
+        "GBP",
+        "JPY",
+        "SEK",
+        "PLN",
+        "INR",
+        "BRL",
+    ]
     with pytest.raises(ValueError):
         idn.currency_for(np.array(["XX"], dtype=object))
 
@@ -135,8 +144,9 @@ def test_creator_names_mix_and_categories():
     assert 0.40 < person_share < 0.50
     assert any(re.fullmatch(r"The \w+ Podcast", x) for x in out)
     with pytest.raises(ValueError):
-        idn.creator_names(country[:1], np.array(["cooking"], dtype=object),
-                          u[1][:1], u[2][:1], u[3][:1], u[4][:1])
+        idn.creator_names(
+            country[:1], np.array(["cooking"], dtype=object), u[1][:1], u[2][:1], u[3][:1], u[4][:1]
+        )
 
 
 def test_post_titles_fit_the_category_and_the_post_type():
@@ -145,13 +155,17 @@ def test_post_titles_fit_the_category_and_the_post_type():
     nums = np.arange(n, dtype=np.int64) + 1
     audio, image = np.full(n, POST_TYPES.index("audio")), np.full(n, POST_TYPES.index("image"))
     pods = idn.post_titles(np.full(n, "podcasts", dtype=object), audio, nums, *u)
-    assert any(t == f"Episode {k}: " + t.split(": ", 1)[1] for t, k in zip(pods, nums)
-               if t.startswith("Episode"))
+    assert any(
+        t == f"Episode {k}: " + t.split(": ", 1)[1] for t, k in zip(pods, nums) if t.startswith("Episode")
+    )
     games = idn.post_titles(np.full(n, "games", dtype=object), np.full(n, POST_TYPES.index("text")), nums, *u)
     assert any(re.fullmatch(r"Devlog #\d+ - new [a-z]+ [a-z]+", t) for t in games)
     # no video or audio words on a still image, no "Episode" on an artist's print
     art = idn.post_titles(np.full(n, "visual_art", dtype=object), image, nums, *u)
-    assert not any(re.match(r"(vlog|video|episode|process video|speedpaint|new track|demo|audio)\b", t, re.I) for t in art)
+    assert not any(
+        re.match(r"(vlog|video|episode|process video|speedpaint|new track|demo|audio)\b", t, re.I)
+        for t in art
+    )
     polls = idn.post_titles(np.full(n, "music", dtype=object), np.full(n, POST_TYPES.index("poll")), nums, *u)
     assert all(re.search(r"poll|vote", t, re.I) for t in polls)
 
@@ -160,6 +174,7 @@ def test_every_category_has_titles_for_every_post_type():
     for category, by_type in TITLE_TEMPLATES.items():
         assert set(by_type) == set(POST_TYPES), category
         assert all(len(t) >= 2 for t in by_type.values()), category
+
 
 def test_tier_names_follow_rank():
     n = 1_000
@@ -191,8 +206,10 @@ def test_performance_1_5m_patron_names_and_emails():
     country = idn.draw_country(u[0])
     first, last = idn.person_names(country, u[1], u[2])
     full = idn.full_names(first, last)
-    mail = emails.deduplicated(emails.addresses(emails.person_locals(first, last, u[3], u[4]), u[4], country),
-                               np.arange(n, dtype=np.int64))
+    mail = emails.deduplicated(
+        emails.addresses(emails.person_locals(first, last, u[3], u[4]), u[4], country),
+        np.arange(n, dtype=np.int64),
+    )
     elapsed = time.perf_counter() - start
     print(f"\n1.5M patron names + emails: {elapsed:.2f} s")
     assert len(full) == len(mail) == n

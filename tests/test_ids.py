@@ -58,19 +58,29 @@ def test_what_the_simulation_makes_fits_its_ids():
     assert MAX_RETRIES + 1 == TRANSACTION_ID.size("attempt")
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"window": {"months": MAX_WINDOW_MONTHS + 1}},
-     r"^config: window\.months: at most 100 months \(event ids are pledge_id \* 10,000 \+ month \* 100 "
-     r"\+ number, with room for months 0-99\) \(got 101\)$"),
-    ({"payments": {"retry_days": list(range(1, 9)), "retry_success": [0.1] * 8}},
-     r"^config: payments: retry_days: at most 7 retries \(transaction ids are "),
-], ids=["window-longer-than-the-event-ids-hold", "more-retries-than-the-transaction-ids-hold"])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (
+            {"window": {"months": MAX_WINDOW_MONTHS + 1}},
+            r"^config: window\.months: at most 100 months \(event ids are pledge_id \* 10,000 \+ month \* 100 "
+            r"\+ number, with room for months 0-99\) \(got 101\)$",
+        ),
+        (
+            {"payments": {"retry_days": list(range(1, 9)), "retry_success": [0.1] * 8}},
+            r"^config: payments: retry_days: at most 7 retries \(transaction ids are ",
+        ),
+    ],
+    ids=["window-longer-than-the-event-ids-hold", "more-retries-than-the-transaction-ids-hold"],
+)
 def test_a_config_that_would_outgrow_an_id_is_refused_in_one_line(overrides, message):
     with pytest.raises(ConfigError, match=message):
         load_config(**overrides)
 
 
 def test_the_longest_window_and_the_most_retries_are_accepted():
-    cfg = load_config(window={"months": MAX_WINDOW_MONTHS},
-                      payments={"retry_days": list(range(1, MAX_RETRIES + 1)), "retry_success": [0.1] * MAX_RETRIES})
+    cfg = load_config(
+        window={"months": MAX_WINDOW_MONTHS},
+        payments={"retry_days": list(range(1, MAX_RETRIES + 1)), "retry_success": [0.1] * MAX_RETRIES},
+    )
     assert cfg.window.months == 100 and len(cfg.payments.retry_days) == 7

@@ -25,18 +25,9 @@ from synth_spark.job.emitters import (
 )
 from synth_spark.simulation import billing, lifecycle
 from synth_spark.simulation.calendar import Calendar
-from synth_spark.simulation.creators import (
-    PLAN_COLUMNS,
-    draw_creators,
-    draw_tiers,
-    stratified,
-    tier_open,
-)
+from synth_spark.simulation.creators import PLAN_COLUMNS, draw_creators, draw_tiers, stratified, tier_open
 from synth_spark.simulation.engagement import MAX_EVENTS_PER_MONTH, events_per_month
-from synth_spark.simulation.posts import (
-    BACK_CATALOGUE_MONTHS,
-    MAX_POSTS_PER_MONTH,
-)
+from synth_spark.simulation.posts import BACK_CATALOGUE_MONTHS, MAX_POSTS_PER_MONTH
 from synth_spark.simulation.rng import uniform
 from synth_spark.vocabulary import (
     CATEGORIES,
@@ -91,7 +82,9 @@ def _largest_remainder(n: int, shares: list[float]) -> list[int]:
 
 def _row_of(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
     pos = np.searchsorted(sorted_keys, keys)
-    assert np.all(pos < sorted_keys.size) and np.all(sorted_keys[np.minimum(pos, sorted_keys.size - 1)] == keys)
+    assert np.all(pos < sorted_keys.size) and np.all(
+        sorted_keys[np.minimum(pos, sorted_keys.size - 1)] == keys
+    )
     return pos
 
 
@@ -160,7 +153,9 @@ def test_many_small_batches_including_single_creators_give_the_same_rows(small):
     ww, whole = small
     n = ww.plan["creator_id"].size
     perm = np.random.default_rng(7).permutation(n)
-    parts = np.split(perm, np.cumsum([1, 1, 2, 3, 5, 8, 13]))  # batches of 1, 1, 2, 3, 5, 8, 13 and 17 creators
+    parts = np.split(
+        perm, np.cumsum([1, 1, 2, 3, 5, 8, 13])
+    )  # batches of 1, 1, 2, 3, 5, 8, 13 and 17 creators
     assert [p.size for p in parts] == [1, 1, 2, 3, 5, 8, 13, 17]
     split = _tables(ww.constants, [_subset(ww.plan, p) for p in parts])
     _assert_same_tables(whole, split)
@@ -182,8 +177,11 @@ def test_the_seed_changes_the_rows():
 @pytest.mark.parametrize("what", ["category", "size"])
 def test_stratified_counts_are_the_largest_remainder_apportionment(n, what):
     cfg = load_config()
-    shares = ([cfg.creators.categories[c] for c in CATEGORIES] if what == "category"
-              else [cfg.creators.size_tiers[t].share for t in SIZE_TIERS])
+    shares = (
+        [cfg.creators.categories[c] for c in CATEGORIES]
+        if what == "category"
+        else [cfg.creators.size_tiers[t].share for t in SIZE_TIERS]
+    )
     labels = stratified(n, shares, uniform(1, "test.stratified", np.arange(n)))
     counts = np.bincount(labels, minlength=len(shares)).tolist()
     assert counts == _largest_remainder(n, shares)
@@ -280,7 +278,9 @@ def test_tier_prices_are_in_the_seeds_bands_and_rise_with_rank(creators_and_tier
     same_creator = cid[1:] == cid[:-1]
     assert np.all(np.diff(price)[same_creator] > 0)
     assert np.all(np.diff(rank)[same_creator] == 1)
-    np.testing.assert_array_equal(price, np.choose(rank - 1, [cre[f"price_{r}"][cid - 1] for r in (1, 2, 3, 4)]))
+    np.testing.assert_array_equal(
+        price, np.choose(rank - 1, [cre[f"price_{r}"][cid - 1] for r in (1, 2, 3, 4)])
+    )
 
 
 def test_tiers_open_with_the_page_or_later_and_some_are_archived(creators_and_tiers):
@@ -357,7 +357,9 @@ def test_posts_follow_their_creator_and_stay_within_the_back_catalogue_and_windo
     np.testing.assert_array_equal(p["post_id"] // 10_000, p["creator_id"])
     assert np.unique(p["post_id"]).size == p["post_id"].size
     assert w.counts.max() <= MAX_POSTS_PER_MONTH
-    np.testing.assert_array_equal(np.bincount(p["creator_idx"], minlength=len(plan["creator_id"])), w.counts.sum(axis=1))
+    np.testing.assert_array_equal(
+        np.bincount(p["creator_idx"], minlength=len(plan["creator_id"])), w.counts.sum(axis=1)
+    )
 
 
 def test_posts_are_numbered_in_publishing_order(w):
@@ -384,7 +386,9 @@ def test_pledge_ids_are_unique_and_name_their_creator(w):
     pl = w.life.pledges
     assert pl["pledge_id"].size > 1_000
     assert np.unique(pl["pledge_id"]).size == pl["pledge_id"].size
-    np.testing.assert_array_equal(pl["pledge_id"] // PLEDGES_PER_CREATOR, w.plan["creator_id"][pl["creator_idx"]])
+    np.testing.assert_array_equal(
+        pl["pledge_id"] // PLEDGES_PER_CREATOR, w.plan["creator_id"][pl["creator_idx"]]
+    )
 
 
 def test_pledges_start_after_the_creator_exists(w):
@@ -393,10 +397,9 @@ def test_pledges_start_after_the_creator_exists(w):
     assert np.all(pl["start_t"] < w.cal.end)
 
 
-@pytest.mark.parametrize("scale, seed", [
-    pytest.param(0.2, 7, id="0.2x-seed7"),
-    pytest.param(1.0, 1, id="1x-seed1"),
-])
+@pytest.mark.parametrize(
+    "scale, seed", [pytest.param(0.2, 7, id="0.2x-seed7"), pytest.param(1.0, 1, id="1x-seed1")]
+)
 def test_ended_pledges_end_after_they_start(scale, seed):
     pl = world(scale, seed).life.pledges
     ended = pl["end_t"] < NEVER
@@ -614,7 +617,12 @@ def test_pledges_are_billed_every_month_they_run_unpaused(w):
     m = np.arange(cal.months)[None, :]
     ms, me = cal.month_start(m), cal.month_end(m)
     # started before the month, runs to its end, unpaused at its start, not in dunning (ended by then)
-    should = (start_m < m) & (pl["end_t"][:, None] >= me) & (pl["pause_t"][:, None] >= ms) & ~_paused_at_month_start(w)
+    should = (
+        (start_m < m)
+        & (pl["end_t"][:, None] >= me)
+        & (pl["pause_t"][:, None] >= ms)
+        & ~_paused_at_month_start(w)
+    )
     assert should.sum() > 10_000
     assert np.all(billed[should])
     # a pledge that resumed is billed again from the month after
@@ -671,7 +679,9 @@ def test_transaction_rows_charge_fees_only_on_success(small):
     def cents(column: str) -> np.ndarray:
         return np.array([int(v * 100) for v in t.column(column).to_pylist()], dtype=np.int64)
 
-    gross, plat, proc, net = (cents(c) for c in ("gross_amount_usd", "platform_fee_usd", "processing_fee_usd", "net_amount_usd"))
+    gross, plat, proc, net = (
+        cents(c) for c in ("gross_amount_usd", "platform_fee_usd", "processing_fee_usd", "net_amount_usd")
+    )
     assert np.all(gross > 0)
     np.testing.assert_array_equal(net[ok], gross[ok] - plat[ok] - proc[ok])
     assert np.all(net[ok] > 0)
@@ -787,6 +797,12 @@ def test_volumes_at_scale_one(seed):
         "posts": posts_batch(job, plan).num_rows,
         "events": events_batch(job, plan).num_rows,
     }
-    target = {"patrons": 15_000, "pledges": 25_000, "transactions": 200_000, "posts": 8_000, "events": 500_000}
+    target = {
+        "patrons": 15_000,
+        "pledges": 25_000,
+        "transactions": 200_000,
+        "posts": 8_000,
+        "events": 500_000,
+    }
     off = {k: round(got[k] / target[k] - 1, 3) for k in target if abs(got[k] / target[k] - 1) > 0.10}
     assert not off, f"outside +-10%: {off} (got {got})"

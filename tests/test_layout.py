@@ -12,17 +12,30 @@ from pathlib import Path
 import synth_spark
 
 PACKAGE = Path(synth_spark.__file__).parent
-WITHOUT_SPARK = ["synth_spark.vocabulary", "synth_spark.config", "synth_spark.manifest", "synth_spark.failures",
-                 *(f"synth_spark.simulation.{p.stem}" for p in sorted((PACKAGE / "simulation").glob("*.py"))),
-                 *(f"synth_spark.publish.{p.stem}" for p in sorted((PACKAGE / "publish").glob("*.py"))),
-                 # the command line and the dbt checks run without pyspark (it is the "spark" extra)
-                 "synth_spark.cli", "synth_spark.commands", "synth_spark.grammar", "synth_spark.request", "synth_spark.checking", "synth_spark.checks.dbt", "synth_spark.runtime.connect",
-                 "synth_spark.runtime.data_settings"]
+WITHOUT_SPARK = [
+    "synth_spark.vocabulary",
+    "synth_spark.config",
+    "synth_spark.manifest",
+    "synth_spark.failures",
+    *(f"synth_spark.simulation.{p.stem}" for p in sorted((PACKAGE / "simulation").glob("*.py"))),
+    *(f"synth_spark.publish.{p.stem}" for p in sorted((PACKAGE / "publish").glob("*.py"))),
+    # the command line and the dbt checks run without pyspark (it is the "spark" extra)
+    "synth_spark.cli",
+    "synth_spark.commands",
+    "synth_spark.grammar",
+    "synth_spark.request",
+    "synth_spark.checking",
+    "synth_spark.checks.dbt",
+    "synth_spark.runtime.connect",
+    "synth_spark.runtime.data_settings",
+]
 
 
 def test_the_simulation_imports_without_pyspark():
-    code = ("import sys; sys.modules['pyspark'] = None\n"  # any import of pyspark now fails
-            + "".join(f"import {m}\n" for m in WITHOUT_SPARK))
+    code = (
+        "import sys; sys.modules['pyspark'] = None\n"  # any import of pyspark now fails
+        + "".join(f"import {m}\n" for m in WITHOUT_SPARK)
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 
@@ -38,7 +51,17 @@ def _house():
 HOUSE = _house()
 GRAPH = HOUSE.import_graph(PACKAGE)
 #: the pieces every wing may use: names, settings, the manifest, errors, progress and results
-BASE = {"vocabulary", "failures", "config", "manifest", "column_notes", "extras", "progress", "outcome", "continuation"}
+BASE = {
+    "vocabulary",
+    "failures",
+    "config",
+    "manifest",
+    "column_notes",
+    "extras",
+    "progress",
+    "outcome",
+    "continuation",
+}
 #: what each wing may import besides itself and BASE; the commands (cli, commands, grammar, api,
 #: checking, options, request, changes_options and the package's own __init__) sit on top and may
 #: import any wing
@@ -50,7 +73,17 @@ WINGS = {
     "validation": {"runtime", "publish"},
     "checks": {"runtime", "publish"},
 }
-COMMANDS = {"cli", "commands", "grammar", "api", "checking", "options", "request", "changes_options", "synth_spark"}
+COMMANDS = {
+    "cli",
+    "commands",
+    "grammar",
+    "api",
+    "checking",
+    "options",
+    "request",
+    "changes_options",
+    "synth_spark",
+}
 
 
 def _wing(module: str) -> str:
@@ -63,15 +96,24 @@ def test_no_import_cycles_counting_the_imports_inside_functions():
 
 
 def test_each_wing_imports_only_the_wings_below_it():
-    wrong = sorted(f"{m} -> {t}" for m, targets in GRAPH.items() for t in targets
-                   if _wing(m) not in COMMANDS and _wing(t) != _wing(m)
-                   and _wing(t) not in BASE | WINGS.get(_wing(m), set()))
+    wrong = sorted(
+        f"{m} -> {t}"
+        for m, targets in GRAPH.items()
+        for t in targets
+        if _wing(m) not in COMMANDS
+        and _wing(t) != _wing(m)
+        and _wing(t) not in BASE | WINGS.get(_wing(m), set())
+    )
     assert wrong == []
 
 
 def test_the_base_pieces_import_no_wing():
-    wrong = sorted(f"{m} -> {t}" for m, targets in GRAPH.items() for t in targets
-                   if _wing(m) in BASE and _wing(t) not in BASE)
+    wrong = sorted(
+        f"{m} -> {t}"
+        for m, targets in GRAPH.items()
+        for t in targets
+        if _wing(m) in BASE and _wing(t) not in BASE
+    )
     assert wrong == []
 
 

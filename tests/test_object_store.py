@@ -52,9 +52,16 @@ def _manifest(endpoint: str, prefix: str) -> dict:
 
 
 def _keys(endpoint: str, prefix: str) -> list[str]:
-    pages = s3_client(endpoint).get_paginator("list_objects_v2").paginate(Bucket=S3_BUCKET, Prefix=f"{prefix}/")
+    pages = (
+        s3_client(endpoint).get_paginator("list_objects_v2").paginate(Bucket=S3_BUCKET, Prefix=f"{prefix}/")
+    )
     # without the folder markers S3A leaves (``prefix/``, ``prefix/delta/``)
-    return [o["Key"][len(prefix) + 1:] for page in pages for o in page.get("Contents", []) if not o["Key"].endswith("/")]
+    return [
+        o["Key"][len(prefix) + 1 :]
+        for page in pages
+        for o in page.get("Contents", [])
+        if not o["Key"].endswith("/")
+    ]
 
 
 def _checksums(manifest: dict) -> dict[str, str]:
@@ -65,8 +72,19 @@ def _checksums(manifest: dict) -> dict[str, str]:
 def written(endpoint):
     """``small_dataset``'s run (seed, scale, tasks, the three formats) written to the bucket; the
     module's last test replaces it (the killed run, then the run after it)."""
-    done = _cli(endpoint, "generate", f"s3a://{S3_BUCKET}/small", "--scale", str(SMALL_SCALE), "--seed", str(SMALL_SEED),
-                "--partitions", "2", "--format", "parquet,delta,csv")
+    done = _cli(
+        endpoint,
+        "generate",
+        f"s3a://{S3_BUCKET}/small",
+        "--scale",
+        str(SMALL_SCALE),
+        "--seed",
+        str(SMALL_SEED),
+        "--partitions",
+        "2",
+        "--format",
+        "parquet,delta,csv",
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return f"s3a://{S3_BUCKET}/small"
 
@@ -86,8 +104,13 @@ def test_verify_reads_every_table_back_from_s3(endpoint, written):
 
 
 def _lock_cases(endpoint: str, prefix: str, *args: str) -> dict:
-    done = subprocess.run([sys.executable, str(LOCK_HARNESS), endpoint, prefix, *args], capture_output=True, text=True,
-                          env={**_env(), "PYTHONPATH": str(LOCK_HARNESS.parent.parent)}, timeout=RUN_TIMEOUT)
+    done = subprocess.run(
+        [sys.executable, str(LOCK_HARNESS), endpoint, prefix, *args],
+        capture_output=True,
+        text=True,
+        env={**_env(), "PYTHONPATH": str(LOCK_HARNESS.parent.parent)},
+        timeout=RUN_TIMEOUT,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -99,7 +122,9 @@ def test_on_s3_the_lock_is_a_conditional_write_so_one_run_wins(endpoint):
     cases = _lock_cases(endpoint, "lock")
     assert cases["conditional_writes"]
     assert cases["race"] == {"won": 1, "refused": LOCK_RACERS - 1}  # eight runs at the same instant
-    assert cases["create_over_existing"] is False and cases["store_refuses_existing"] and cases["existing_kept"]
+    assert (
+        cases["create_over_existing"] is False and cases["store_refuses_existing"] and cases["existing_kept"]
+    )
     assert cases["second_takeover"] is False and cases["first_holds"]  # two runs read the dead lease
     assert cases["renewed_after_losing"] is False and cases["successor_kept"]  # a lease that ran out
 
@@ -119,7 +144,9 @@ def _upload(endpoint: str, folder: Path, prefix: str) -> None:
         client.upload_file(str(path), S3_BUCKET, f"{prefix}/{path.relative_to(folder)}")
 
 
-def test_a_table_half_renamed_in_s3_when_its_run_died_is_moved_whole_by_the_next_reader(endpoint, small_dataset, tmp_path):
+def test_a_table_half_renamed_in_s3_when_its_run_died_is_moved_whole_by_the_next_reader(
+    endpoint, small_dataset, tmp_path
+):
     """S3A renames a folder object by object (copies, then deletes the sources), so a run killed
     in one leaves the table partly at both places. This builds that state as the connector leaves
     it: the publish of a Parquet-only dataset over the three-format one, killed while the first new
@@ -150,14 +177,26 @@ def test_a_table_half_renamed_in_s3_when_its_run_died_is_moved_whole_by_the_next
     assert {k.split("/")[0] for k in _keys(endpoint, "half")} == {"parquet", MANIFEST, MARKER}
 
 
-def test_a_run_killed_while_publishing_to_s3_leaves_a_dataset_that_verifies(endpoint, written, small_manifest, tmp_path):
+def test_a_run_killed_while_publishing_to_s3_leaves_a_dataset_that_verifies(
+    endpoint, written, small_manifest, tmp_path
+):
     """An --overwrite run killed once its publish has begun (its journal is the publish's first
     write) leaves the old dataset or the new one, whole: the next reader (verify) finishes or undoes
     the swap. The next run takes over the dead run's lock and replaces the dataset."""
     small = ("--scale", "0.05", "--format", "parquet")
     log = tmp_path / "killed.log"
-    cmd = [*CLI, "generate", written, *small, "--seed", "2", "--overwrite",
-           "--master", "local[2]", *s3_settings(endpoint)]
+    cmd = [
+        *CLI,
+        "generate",
+        written,
+        *small,
+        "--seed",
+        "2",
+        "--overwrite",
+        "--master",
+        "local[2]",
+        *s3_settings(endpoint),
+    ]
     with open(log, "w") as fh:
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=_env(), start_new_session=True)
     try:
@@ -172,7 +211,9 @@ def test_a_run_killed_while_publishing_to_s3_leaves_a_dataset_that_verifies(endp
     done = _cli(endpoint, "verify", written)
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
     after = _manifest(endpoint, "small")
-    assert after["seed"] == 2 or _checksums(after) == _checksums(small_manifest)  # the new dataset, or the old one
+    assert after["seed"] == 2 or _checksums(after) == _checksums(
+        small_manifest
+    )  # the new dataset, or the old one
     assert JOURNAL not in _keys(endpoint, "small")
 
     rerun = _cli(endpoint, "generate", written, *small, "--seed", "3", "--overwrite")

@@ -22,8 +22,18 @@ from .conftest import SMALL_SCALE, SMALL_SEED, validate_report
 from .helpers import CLI, strace
 from .publish_harness import HARNESS
 
-GENERATE = ["generate", "--scale", str(SMALL_SCALE), "--seed", str(SMALL_SEED), "--format", "parquet", "--partitions", "2",
-            "--quiet"]
+GENERATE = [
+    "generate",
+    "--scale",
+    str(SMALL_SCALE),
+    "--seed",
+    str(SMALL_SEED),
+    "--format",
+    "parquet",
+    "--partitions",
+    "2",
+    "--quiet",
+]
 
 
 def _run(capsys, *args: str) -> tuple[int, str, str]:
@@ -63,8 +73,9 @@ def test_the_user_files_trap(capsys, spark, small_manifest, tmp_path):
     assert _run(capsys, *GENERATE, str(out), "--overwrite")[0] == 0
     assert sorted(p.name for p in out.iterdir()) == sorted([MANIFEST, MARKER, "parquet"])
     manifest = json.loads((out / MANIFEST).read_text())
-    assert {t: v["checksum"] for t, v in manifest["tables"].items()} == \
-           {t: v["checksum"] for t, v in small_manifest["tables"].items()}
+    assert {t: v["checksum"] for t, v in manifest["tables"].items()} == {
+        t: v["checksum"] for t, v in small_manifest["tables"].items()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -92,16 +103,21 @@ def _user_file_beside_the_report(d: Path) -> None:
 def _a_report_folder_validate_never_wrote(d: Path) -> None:
     (d / "report").mkdir()
     (d / "report" / "notes.md").write_text("mine")
-    (d / "report" / "report.json").write_text(json.dumps({"dataset": "mine", "checks": [], "generator": "synth-spark"}))
+    (d / "report" / "report.json").write_text(
+        json.dumps({"dataset": "mine", "checks": [], "generator": "synth-spark"})
+    )
 
 
 def _a_staging_folder_copied_from_another_dataset(d: Path) -> None:
     name = f"{STAGING_PREFIX}{'a' * 32}"
     (d / name).mkdir()
     (d / name / "keep.txt").write_text("mine")
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    (d / name / OWNER_FILE).write_text(json.dumps(owner_record(staging=name, pid=int(dead.stdout),
-                                                               dataset=str(d.parent / "another"))))
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    (d / name / OWNER_FILE).write_text(
+        json.dumps(owner_record(staging=name, pid=int(dead.stdout), dataset=str(d.parent / "another")))
+    )
 
 
 #: what a user keeps inside the folders of a dataset, and what the refusal names
@@ -110,8 +126,10 @@ USER_FILES: dict[str, tuple[Callable[[Path], None], str]] = {
     "a folder in a table's folder": (_user_folder_in_a_table, "parquet/pledges/mine/"),
     "a file beside validate's report": (_user_file_beside_the_report, "report/my-analysis.md"),
     "a report folder validate never wrote": (_a_report_folder_validate_never_wrote, "(report)"),
-    "a staging folder copied from another dataset": (_a_staging_folder_copied_from_another_dataset,
-                                                     f"({STAGING_PREFIX}{'a' * 32})"),
+    "a staging folder copied from another dataset": (
+        _a_staging_folder_copied_from_another_dataset,
+        f"({STAGING_PREFIX}{'a' * 32})",
+    ),
 }
 
 
@@ -123,7 +141,9 @@ def test_overwrite_refuses_before_any_work_when_a_users_file_is_inside(capsys, p
     put(d)
     before = _files(d)
     code, _, err = _run(capsys, *GENERATE, str(d), "--overwrite")
-    assert code == 2 and err.count("\n") == 1 and "holds files synth-spark did not write" in err and named in err, err
+    assert (
+        code == 2 and err.count("\n") == 1 and "holds files synth-spark did not write" in err and named in err
+    ), err
     assert _files(d) == before
 
 
@@ -153,7 +173,9 @@ def test_two_runs_on_one_folder_the_second_is_refused_naming_the_first(capsys, s
             time.sleep(0.05)
         for extra in ([], ["--overwrite"]):
             code, _, err = _run(capsys, *GENERATE, str(out), *extra)
-            assert code == 2 and f"pid {first.pid}" in err and "being written by another synth-spark run" in err, err
+            assert (
+                code == 2 and f"pid {first.pid}" in err and "being written by another synth-spark run" in err
+            ), err
         output = first.communicate(timeout=600)[0]
     finally:
         if first.poll() is None:
@@ -163,7 +185,9 @@ def test_two_runs_on_one_folder_the_second_is_refused_naming_the_first(capsys, s
     assert main(["verify", str(out)]) == 0
 
 
-def test_verify_completes_a_publish_cut_short_before_reading(capsys, spark, small_control, small_dataset, tmp_path):
+def test_verify_completes_a_publish_cut_short_before_reading(
+    capsys, spark, small_control, small_dataset, tmp_path
+):
     """A run killed in the middle of its publish (SIGKILL at its eighth rename: three whole-writes and the journal's,
     then the fourth step of the swap) leaves a journal;
     ``verify`` completes it, says so in one line, and finds the new dataset whole."""
@@ -176,12 +200,29 @@ def test_verify_completes_a_publish_cut_short_before_reading(capsys, spark, smal
     for entry in manifest["tables"].values():
         entry["paths"] = {"parquet": entry["paths"]["parquet"]}
     (new / MANIFEST).write_text(json.dumps(manifest))
-    done = subprocess.run([strace(), "-qq", "-e", "trace=rename", "-e", "inject=rename:signal=SIGKILL:when=8",
-                           sys.executable, str(HARNESS), str(out), str(new)], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            strace(),
+            "-qq",
+            "-e",
+            "trace=rename",
+            "-e",
+            "inject=rename:signal=SIGKILL:when=8",
+            sys.executable,
+            str(HARNESS),
+            str(out),
+            str(new),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode != 0 and (out / JOURNAL).exists() and not (out / MANIFEST).exists()
 
     code, stdout, err = _run(capsys, "verify", str(out))
     assert code == 0, stdout + err
     assert "completed an interrupted publish" in err
-    assert json.loads((out / MANIFEST).read_text())["tables"]["pledges"]["checksum"] == \
-        manifest["tables"]["pledges"]["checksum"]
+    assert (
+        json.loads((out / MANIFEST).read_text())["tables"]["pledges"]["checksum"]
+        == manifest["tables"]["pledges"]["checksum"]
+    )

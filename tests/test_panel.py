@@ -12,18 +12,26 @@ T = dt.datetime
 
 
 def test_each_pledge_month_knows_the_month_before_and_after(spark):
-    pledges = spark.createDataFrame([
-        # January to April, cancelled in April
-        (1, 10, 1, 100, Decimal("5.00"), T(2024, 1, 15), T(2024, 4, 10), None, "voluntary"),
-        # started before the window, paused in February
-        (2, 11, 1, 100, Decimal("5.00"), T(2023, 12, 1), None, T(2024, 2, 5), None),
-    ], "pledge_id long, patron_id long, creator_id long, tier_id long, pledge_amount_usd decimal(10,2), "
-       "started_at timestamp, ended_at timestamp, pause_started_at timestamp, churn_reason string")
-    events = spark.createDataFrame([(10, 1, T(2024, 2, 3)), (10, 1, T(2024, 4, 2)), (10, 1, T(2024, 4, 3))],
-                                   "patron_id long, creator_id long, event_at timestamp")
-    tables = {"pledges": pledges, "engagement_events": events,
-              "tiers": spark.createDataFrame([(100, 1)], "tier_id long, tier_rank int"),
-              "posts": spark.createDataFrame([(1, T(2024, 3, 1))], "creator_id long, published_at timestamp")}
+    pledges = spark.createDataFrame(
+        [
+            # January to April, cancelled in April
+            (1, 10, 1, 100, Decimal("5.00"), T(2024, 1, 15), T(2024, 4, 10), None, "voluntary"),
+            # started before the window, paused in February
+            (2, 11, 1, 100, Decimal("5.00"), T(2023, 12, 1), None, T(2024, 2, 5), None),
+        ],
+        "pledge_id long, patron_id long, creator_id long, tier_id long, pledge_amount_usd decimal(10,2), "
+        "started_at timestamp, ended_at timestamp, pause_started_at timestamp, churn_reason string",
+    )
+    events = spark.createDataFrame(
+        [(10, 1, T(2024, 2, 3)), (10, 1, T(2024, 4, 2)), (10, 1, T(2024, 4, 3))],
+        "patron_id long, creator_id long, event_at timestamp",
+    )
+    tables = {
+        "pledges": pledges,
+        "engagement_events": events,
+        "tiers": spark.createDataFrame([(100, 1)], "tier_id long, tier_rank int"),
+        "posts": spark.createDataFrame([(1, T(2024, 3, 1))], "creator_id long, published_at timestamp"),
+    }
     ds = Dataset(spark, tables, dt.date(2024, 1, 1), 24)
     pledge = {0: 1, -1: 2}  # told apart by their first month (the panel keeps no ids it does not need)
     rows = {(pledge[r["start_m"]], r["m"]): r for r in ds.panel().collect()}

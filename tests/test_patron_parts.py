@@ -36,8 +36,12 @@ def test_parts_from_any_split_of_creators_add_up_to_the_whole():
     halves = [parts_of(slice(None, 40)), parts_of(slice(40, None))]
     ids = np.concatenate([h["patron_id"] for h in halves])
     assert set(ids) == set(whole["patron_id"])
-    for column, add in (("first_t", np.minimum), ("any_active", np.maximum), ("any_paused", np.maximum),
-                        ("spend_cents", np.add)):
+    for column, add in (
+        ("first_t", np.minimum),
+        ("any_active", np.maximum),
+        ("any_paused", np.maximum),
+        ("spend_cents", np.add),
+    ):
         combined = dict(zip(whole["patron_id"], [None] * whole["patron_id"].size))
         for half in halves:
             for pid, value in zip(half["patron_id"], half[column]):
@@ -57,7 +61,9 @@ def test_a_pledge_spends_its_successful_charges_and_before_the_window_its_first_
         charged = int(at["amount_cents"][mine & at["ok"].astype(bool)].sum())
         expected = charged
         if pl["start_t"][i] < cal.start:
-            first = at["amount_cents"][mine][np.argmin(at["t"][mine])] if mine.any() else pl["amount_cents"][i]
+            first = (
+                at["amount_cents"][mine][np.argmin(at["t"][mine])] if mine.any() else pl["amount_cents"][i]
+            )
             start = np.datetime64(int(pl["start_t"][i]), "s").astype("datetime64[M]")
             months = int((np.datetime64(int(cal.start), "s").astype("datetime64[M]") - start).astype(int))
             expected += int(first) * months

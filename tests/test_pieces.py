@@ -30,8 +30,10 @@ def _table(batches, key: str) -> pa.Table:
     return pa.Table.from_batches(batches).sort_by(key)
 
 
-@pytest.mark.parametrize("table, emit, key", [("engagement_events", events_batch, "event_id"),
-                                              ("transactions", transactions_batch, "transaction_id")])
+@pytest.mark.parametrize(
+    "table, emit, key",
+    [("engagement_events", events_batch, "event_id"), ("transactions", transactions_batch, "transaction_id")],
+)
 def test_a_chunk_in_pieces_makes_exactly_the_rows_of_the_whole_chunk(plan, viral_chunk, table, emit, key):
     whole = _table([emit(plan.constants, viral_chunk)], key)
     most = whole.num_rows // 7

@@ -14,8 +14,14 @@ from synth_spark.vocabulary import CLOSED_SETS, GROUND_TRUTH, OUTPUT_TABLES, TAB
 from .conftest import SMALL_SCALE
 from .helpers import CLI, read_manifest
 
-ONE_X = {"creators": 500, "patrons": 15_000, "pledges": 25_000, "transactions": 200_000, "posts": 8_000,
-         "engagement_events": 500_000}
+ONE_X = {
+    "creators": 500,
+    "patrons": 15_000,
+    "pledges": 25_000,
+    "transactions": 200_000,
+    "posts": 8_000,
+    "engagement_events": 500_000,
+}
 
 
 def test_every_table_has_the_seeds_columns_in_order_with_exact_types(tables):
@@ -32,8 +38,15 @@ def test_status_and_type_columns_stay_in_their_closed_sets(tables):
 
 
 def test_primary_keys_are_unique_and_not_null(tables):
-    keys = {"creators": "creator_id", "patrons": "patron_id", "tiers": "tier_id", "pledges": "pledge_id",
-            "transactions": "transaction_id", "posts": "post_id", "engagement_events": "event_id"}
+    keys = {
+        "creators": "creator_id",
+        "patrons": "patron_id",
+        "tiers": "tier_id",
+        "pledges": "pledge_id",
+        "transactions": "transaction_id",
+        "posts": "post_id",
+        "engagement_events": "event_id",
+    }
     for table, key in keys.items():
         df = tables[table]
         assert df.where(F.col(key).isNull()).count() == 0
@@ -42,7 +55,11 @@ def test_primary_keys_are_unique_and_not_null(tables):
 
 def _orphans(child, key, parent, parent_key=None):
     parent_key = parent_key or key
-    return child.where(F.col(key).isNotNull()).join(parent.select(F.col(parent_key).alias(key)), key, "left_anti").count()
+    return (
+        child.where(F.col(key).isNotNull())
+        .join(parent.select(F.col(parent_key).alias(key)), key, "left_anti")
+        .count()
+    )
 
 
 def test_rule_1_pledges_reference_patrons_and_creators(tables):
@@ -54,8 +71,13 @@ def test_rule_1_pledges_reference_patrons_and_creators(tables):
 def test_rule_2_transactions_reference_pledges_and_agree_on_patron_and_creator(tables):
     tx, pl = tables["transactions"], tables["pledges"]
     assert _orphans(tx, "pledge_id", pl) == 0
-    mismatched = tx.join(pl.select("pledge_id", F.col("patron_id").alias("p"), F.col("creator_id").alias("c")), "pledge_id") \
-                   .where((F.col("patron_id") != F.col("p")) | (F.col("creator_id") != F.col("c"))).count()
+    mismatched = (
+        tx.join(
+            pl.select("pledge_id", F.col("patron_id").alias("p"), F.col("creator_id").alias("c")), "pledge_id"
+        )
+        .where((F.col("patron_id") != F.col("p")) | (F.col("creator_id") != F.col("c")))
+        .count()
+    )
     assert mismatched == 0
 
 
@@ -71,18 +93,32 @@ def test_rule_4_creator_first_pledge_received_at_is_the_earliest_pledge(tables):
     earliest = tables["pledges"].groupBy("creator_id").agg(F.min("started_at").alias("earliest"))
     joined = tables["creators"].join(earliest, "creator_id", "left")
     assert joined.where(~F.col("first_pledge_received_at").eqNullSafe(F.col("earliest"))).count() == 0
-    assert tables["pledges"].join(tables["creators"].select("creator_id", "created_at"), "creator_id") \
-        .where(F.col("started_at") < F.col("created_at")).count() == 0
+    assert (
+        tables["pledges"]
+        .join(tables["creators"].select("creator_id", "created_at"), "creator_id")
+        .where(F.col("started_at") < F.col("created_at"))
+        .count()
+        == 0
+    )
 
 
 def test_rule_5_transaction_amounts_are_tier_prices_and_fees_add_up(tables):
     tx, tiers = tables["transactions"], tables["tiers"]
     prices = tiers.select("creator_id", "price_usd").distinct()
-    off_price = tx.join(prices, (tx.creator_id == prices.creator_id) & (tx.gross_amount_usd == prices.price_usd), "left_anti")
+    off_price = tx.join(
+        prices, (tx.creator_id == prices.creator_id) & (tx.gross_amount_usd == prices.price_usd), "left_anti"
+    )
     assert off_price.count() == 0
     assert tx.where(F.col("gross_amount_usd") <= 0).count() == 0
-    assert tx.where(F.col("net_amount_usd") != F.col("gross_amount_usd") - F.col("platform_fee_usd")
-                    - F.col("processing_fee_usd")).where(F.col("transaction_status") == "succeeded").count() == 0
+    assert (
+        tx.where(
+            F.col("net_amount_usd")
+            != F.col("gross_amount_usd") - F.col("platform_fee_usd") - F.col("processing_fee_usd")
+        )
+        .where(F.col("transaction_status") == "succeeded")
+        .count()
+        == 0
+    )
     # the pledge's amount is its current tier's price
     pl = tables["pledges"].join(tiers.select("tier_id", "price_usd"), "tier_id")
     assert pl.where(F.col("pledge_amount_usd") != F.col("price_usd")).count() == 0
@@ -94,21 +130,36 @@ def test_rule_5_transaction_amounts_are_tier_prices_and_fees_add_up(tables):
 def test_rule_6_engagement_only_while_the_patrons_pledge_to_that_creator_runs(tables):
     ev, pl, posts = tables["engagement_events"], tables["pledges"], tables["posts"]
     assert _orphans(ev, "post_id", posts) == 0
-    running = pl.select("patron_id", "creator_id", "started_at",
-                        F.least(F.coalesce("ended_at", F.lit("9999-01-01").cast("timestamp")),
-                                F.coalesce("pause_started_at", F.lit("9999-01-01").cast("timestamp"))).alias("until"))
-    covered = ev.join(running, ["patron_id", "creator_id"]) \
-                .where((F.col("event_at") >= F.col("started_at")) & (F.col("event_at") < F.col("until"))) \
-                .select("event_id").distinct().count()
+    running = pl.select(
+        "patron_id",
+        "creator_id",
+        "started_at",
+        F.least(
+            F.coalesce("ended_at", F.lit("9999-01-01").cast("timestamp")),
+            F.coalesce("pause_started_at", F.lit("9999-01-01").cast("timestamp")),
+        ).alias("until"),
+    )
+    covered = (
+        ev.join(running, ["patron_id", "creator_id"])
+        .where((F.col("event_at") >= F.col("started_at")) & (F.col("event_at") < F.col("until")))
+        .select("event_id")
+        .distinct()
+        .count()
+    )
     assert covered == ev.count()
-    on_own_posts = ev.join(posts.select("post_id", F.col("creator_id").alias("pc"), "published_at"), "post_id")
+    on_own_posts = ev.join(
+        posts.select("post_id", F.col("creator_id").alias("pc"), "published_at"), "post_id"
+    )
     assert on_own_posts.where(F.col("pc") != F.col("creator_id")).count() == 0
     assert on_own_posts.where(F.col("event_at") < F.col("published_at")).count() == 0
 
 
 def test_rule_7_posts_are_published_after_their_creator_exists(tables):
-    late = tables["posts"].join(tables["creators"].select("creator_id", "created_at"), "creator_id") \
-                          .where(F.col("published_at") <= F.col("created_at"))
+    late = (
+        tables["posts"]
+        .join(tables["creators"].select("creator_id", "created_at"), "creator_id")
+        .where(F.col("published_at") <= F.col("created_at"))
+    )
     assert late.count() == 0
     assert _orphans(tables["posts"], "minimum_tier_id", tables["tiers"], "tier_id") == 0
 
@@ -149,8 +200,13 @@ def test_first_pledge_flag_marks_exactly_one_pledge_per_patron(tables):
 
 def test_ground_truth_table_lists_each_enabled_anomaly(tables, small_manifest):
     truth = tables[GROUND_TRUTH].orderBy("anomaly_id").collect()
-    assert [r["anomaly_type"] for r in truth] == ["viral_spike", "payment_outage", "holiday_churn", "creator_exodus",
-                                                   "category_collapse"]
+    assert [r["anomaly_type"] for r in truth] == [
+        "viral_spike",
+        "payment_outage",
+        "holiday_churn",
+        "creator_exodus",
+        "category_collapse",
+    ]
     assert len(small_manifest["anomalies"]) == len(truth)
     exodus = next(r for r in truth if r["anomaly_type"] == "creator_exodus")
     departed = {int(c) for c in exodus["creator_ids"].split(";")}
@@ -184,34 +240,54 @@ def test_output_layout_and_manifest(small_dataset, small_manifest, small_config)
 
 def test_manifest_checksums_match_what_was_written(spark, small_dataset, small_manifest, tables):
     for table, df in tables.items():
-        assert checksum(df) == (small_manifest["tables"][table]["rows"], small_manifest["tables"][table]["checksum"])
+        assert checksum(df) == (
+            small_manifest["tables"][table]["rows"],
+            small_manifest["tables"][table]["checksum"],
+        )
 
 
 def test_delta_tables_read_back_identical_to_parquet(spark, small_dataset, small_manifest):
     for table in OUTPUT_TABLES:
         df = spark.read.format("delta").load(str(small_dataset / "delta" / table))
-        assert checksum(df) == (small_manifest["tables"][table]["rows"], small_manifest["tables"][table]["checksum"]), table
+        assert checksum(df) == (
+            small_manifest["tables"][table]["rows"],
+            small_manifest["tables"][table]["checksum"],
+        ), table
 
 
 def test_csv_reads_back_identical_with_the_documented_schema(spark, small_dataset, small_manifest):
     for table in OUTPUT_TABLES:
-        df = spark.read.csv(str(small_dataset / "csv" / f"{table}.csv"), header=True, schema=schema(table),
-                            timestampFormat="yyyy-MM-dd'T'HH:mm:ss'Z'", mode="FAILFAST")
-        assert checksum(df) == (small_manifest["tables"][table]["rows"], small_manifest["tables"][table]["checksum"]), table
+        df = spark.read.csv(
+            str(small_dataset / "csv" / f"{table}.csv"),
+            header=True,
+            schema=schema(table),
+            timestampFormat="yyyy-MM-dd'T'HH:mm:ss'Z'",
+            mode="FAILFAST",
+        )
+        assert checksum(df) == (
+            small_manifest["tables"][table]["rows"],
+            small_manifest["tables"][table]["checksum"],
+        ), table
 
 
 def _checksums(manifest: dict) -> dict[str, str]:
     return {t: v["checksum"] for t, v in manifest["tables"].items()}
 
 
-def test_same_seed_gives_identical_tables_with_other_partitioning(spark, small_config, small_manifest, tmp_path):
-    result = generate(spark, small_config, tmp_path / "p7", ["parquet"], partitions=7, progress=Progress(quiet=True))
+def test_same_seed_gives_identical_tables_with_other_partitioning(
+    spark, small_config, small_manifest, tmp_path
+):
+    result = generate(
+        spark, small_config, tmp_path / "p7", ["parquet"], partitions=7, progress=Progress(quiet=True)
+    )
     assert result.checksums == _checksums(small_manifest)
 
 
 def test_a_different_seed_gives_different_tables(spark, small_config, small_manifest, tmp_path):
     other = small_config.model_copy(update={"seed": small_config.seed + 1})
-    result = generate(spark, other, tmp_path / "seed", ["parquet"], partitions=2, progress=Progress(quiet=True))
+    result = generate(
+        spark, other, tmp_path / "seed", ["parquet"], partitions=2, progress=Progress(quiet=True)
+    )
     ours = _checksums(small_manifest)
     assert all(result.checksums[t] != ours[t] for t in TABLE_ORDER)
 
@@ -223,11 +299,31 @@ def test_same_seed_gives_identical_tables_on_another_master(small_config, small_
 
     out = tmp_path / "cli"
     conf = tmp_path / "anomalies-on.yaml"
-    conf.write_text("anomalies:\n" + "".join(f"  {a}: {{enabled: true}}\n" for a in (
-        "viral_spike", "payment_outage", "holiday_churn", "creator_exodus", "category_collapse")))
-    cmd = [*CLI, "generate", str(out), "--config", str(conf),
-           "--scale", str(small_config.scale),
-           "--seed", str(small_config.seed), "--format", "parquet", "--partitions", "3", "--master", master, "--quiet"]
+    conf.write_text(
+        "anomalies:\n"
+        + "".join(
+            f"  {a}: {{enabled: true}}\n"
+            for a in ("viral_spike", "payment_outage", "holiday_churn", "creator_exodus", "category_collapse")
+        )
+    )
+    cmd = [
+        *CLI,
+        "generate",
+        str(out),
+        "--config",
+        str(conf),
+        "--scale",
+        str(small_config.scale),
+        "--seed",
+        str(small_config.seed),
+        "--format",
+        "parquet",
+        "--partitions",
+        "3",
+        "--master",
+        master,
+        "--quiet",
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "rows" in done.stdout

@@ -34,14 +34,20 @@ TABLES = ("creators", "pledges")
 
 
 def _dead_pid() -> int:
-    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     return int(done.stdout)
 
 
 def _manifest(tag: str, formats=("parquet",)) -> dict:
     paths = {t: {f: (f"csv/{t}.csv" if f == "csv" else f"{f}/{t}") for f in formats} for t in TABLES}
-    return {"generator": "synth-spark", "tag": tag, "formats": list(formats),
-            "tables": {t: {"rows": 1, "checksum": "0", "paths": paths[t]} for t in TABLES}}
+    return {
+        "generator": "synth-spark",
+        "tag": tag,
+        "formats": list(formats),
+        "tables": {t: {"rows": 1, "checksum": "0", "paths": paths[t]} for t in TABLES},
+    }
 
 
 def _entries(manifest: dict) -> list[str]:
@@ -81,7 +87,11 @@ def _files(folder: Path) -> dict[str, str]:
 def test_a_staging_folder_records_its_owner_and_its_own_name(tmp_path):
     folder = make_staging(tmp_path)
     owner = json.loads((folder / OWNER_FILE).read_text())
-    assert owner["pid"] == os.getpid() and owner["staging"] == folder.name and owner["generator"] == "synth-spark"
+    assert (
+        owner["pid"] == os.getpid()
+        and owner["staging"] == folder.name
+        and owner["generator"] == "synth-spark"
+    )
     assert len(folder.name) == len(STAGING_PREFIX) + 32
 
 
@@ -91,20 +101,28 @@ def test_only_our_staging_folders_of_dead_runs_are_stale(tmp_path):
     (dead / OWNER_FILE).write_text(json.dumps(owner_record(staging=dead.name, dataset=here, pid=_dead_pid())))
     running = make_staging(tmp_path)
     elsewhere = make_staging(tmp_path)
-    (elsewhere / OWNER_FILE).write_text(json.dumps(owner_record(staging=elsewhere.name, dataset=here,
-                                                                host="another-host", pid=1)))
+    (elsewhere / OWNER_FILE).write_text(
+        json.dumps(owner_record(staging=elsewhere.name, dataset=here, host="another-host", pid=1))
+    )
     # Folders that merely look like ours: a user's archive, our prefix without an owner record, an
     # owner record copied from another staging folder, and a staging folder copied from another
     # dataset with its owner record. None may ever be removed.
     copied = f"{STAGING_PREFIX}{'1' * 32}"
-    lookalikes = [tmp_path / ".staging-2024-archive", tmp_path / f"{STAGING_PREFIX}{'0' * 32}",
-                  tmp_path / f"{STAGING_PREFIX}notes", tmp_path / copied]
+    lookalikes = [
+        tmp_path / ".staging-2024-archive",
+        tmp_path / f"{STAGING_PREFIX}{'0' * 32}",
+        tmp_path / f"{STAGING_PREFIX}notes",
+        tmp_path / copied,
+    ]
     for folder in lookalikes:
         folder.mkdir()
         (folder / "keep.txt").write_text("mine")
-    (lookalikes[2] / OWNER_FILE).write_text(json.dumps(owner_record(staging=dead.name, dataset=here, pid=_dead_pid())))
-    (lookalikes[3] / OWNER_FILE).write_text(json.dumps(owner_record(staging=copied, dataset=str(tmp_path / "other"),
-                                                                    pid=_dead_pid())))
+    (lookalikes[2] / OWNER_FILE).write_text(
+        json.dumps(owner_record(staging=dead.name, dataset=here, pid=_dead_pid()))
+    )
+    (lookalikes[3] / OWNER_FILE).write_text(
+        json.dumps(owner_record(staging=copied, dataset=str(tmp_path / "other"), pid=_dead_pid()))
+    )
     an_hour_ago = time.time() - 3600
     for folder in lookalikes:
         os.utime(folder, (an_hour_ago, an_hour_ago))
@@ -116,11 +134,11 @@ def test_only_our_staging_folders_of_dead_runs_are_stale(tmp_path):
 def test_overwrite_replaces_exactly_the_listed_entries_and_keeps_the_users_files(tmp_path):
     out = tmp_path / "out"
     _dataset(out, "old", formats=("parquet", "csv"))
-    (out / "NOTES.md").write_text("mine")                   # a user's file beside the dataset
-    validate_report(out / "report")                          # our validate report of the old data
+    (out / "NOTES.md").write_text("mine")  # a user's file beside the dataset
+    validate_report(out / "report")  # our validate report of the old data
     staging, manifest = _stage(out, "new")
     with pytest.raises(ConfigError, match="NOTES.md"):
-        check_target(out, overwrite=True)                    # a foreign file: refused, even with --overwrite
+        check_target(out, overwrite=True)  # a foreign file: refused, even with --overwrite
     (out / "NOTES.md").unlink()
     check_target(out, overwrite=True)
 

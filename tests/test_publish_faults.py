@@ -39,8 +39,11 @@ FAULTS = {
 
 
 def _snapshot(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in folder.rglob("*") if p.is_file() and p.name not in (MARKER, LOCK)}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in folder.rglob("*")
+        if p.is_file() and p.name not in (MARKER, LOCK)
+    }
 
 
 @pytest.fixture(scope="module")
@@ -56,9 +59,20 @@ def old_and_new(small_control, small_dataset, tmp_path_factory):
     return small_control, new
 
 
-def _run(old: Path, new: Path, out: Path, *strace_args: str, claimed: bool = False) -> subprocess.CompletedProcess:
+def _run(
+    old: Path, new: Path, out: Path, *strace_args: str, claimed: bool = False
+) -> subprocess.CompletedProcess:
     shutil.copytree(old, out, copy_function=os.link)
-    cmd = [strace(), "-qq", *strace_args, sys.executable, str(HARNESS), str(out), str(new), *(["--claimed"] * claimed)]
+    cmd = [
+        strace(),
+        "-qq",
+        *strace_args,
+        sys.executable,
+        str(HARNESS),
+        str(out),
+        str(new),
+        *(["--claimed"] * claimed),
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, cwd=HARNESS.parent.parent, timeout=120)
 
 
@@ -67,7 +81,9 @@ def _publish_calls(old: Path, new: Path, work: Path, before: bool = False) -> di
     of each rename, write and fsync the publish makes (``before``: those a run holding the lock
     makes before it, its staging folder's)."""
     log = work / "count.log"
-    done = _run(old, new, work / "count", "-o", str(log), "-e", "trace=rename,write,fsync,access", claimed=before)
+    done = _run(
+        old, new, work / "count", "-o", str(log), "-e", "trace=rename,write,fsync,access", claimed=before
+    )
     assert done.returncode == 0, done.stderr
     seen, calls, begun = Counter(), {name: [] for name in FAULTS}, before
     for line in log.read_text().splitlines():
@@ -99,12 +115,17 @@ def test_every_fault_in_the_publish_leaves_the_old_or_the_new_dataset(spark, old
             for n in calls[syscall]:
                 case = f"{fault} at {syscall} #{n}"
                 out = tmp_path / re.sub(r"\W+", "-", case)
-                done = _run(old, new, out, "-e", f"trace={syscall}", "-e", f"inject={syscall}:{fault}:when={n}")
+                done = _run(
+                    old, new, out, "-e", f"trace={syscall}", "-e", f"inject={syscall}:{fault}:when={n}"
+                )
                 said: list[str] = []
                 with Claim(out, overwrite=True, progress=said.append, say=said.append):
                     pass
-                left = sorted(p.name for p in out.iterdir()
-                              if p.name in (JOURNAL, LOCK) or p.name.startswith((STAGING_PREFIX, PARTIAL_PREFIX)))
+                left = sorted(
+                    p.name
+                    for p in out.iterdir()
+                    if p.name in (JOURNAL, LOCK) or p.name.startswith((STAGING_PREFIX, PARTIAL_PREFIX))
+                )
                 now = _snapshot(out)
                 which = "old" if now == before else "new" if now == after else None
                 marked = (out / MARKER).is_file()
@@ -115,12 +136,18 @@ def test_every_fault_in_the_publish_leaves_the_old_or_the_new_dataset(spark, old
                 else:
                     statuses = verified[which]
                 if left or which is None or not marked or any(status != OK for status in statuses):
-                    problems.append(f"{case}: exit {done.returncode}, left {left}, holds {which or 'a mix'}, "
-                                    f"marker {marked}, verify {statuses}, recovery said {said}")
-                outcomes[(fault.split('=')[1], which, bool(said))] += 1
+                    problems.append(
+                        f"{case}: exit {done.returncode}, left {left}, holds {which or 'a mix'}, "
+                        f"marker {marked}, verify {statuses}, recovery said {said}"
+                    )
+                outcomes[(fault.split("=")[1], which, bool(said))] += 1
                 shutil.rmtree(out)
-    print("\npublish faults: " + ", ".join(f"{f}->{w}{' after recovery' if r else ''}: {c}"
-                                            for (f, w, r), c in sorted(outcomes.items())))
+    print(
+        "\npublish faults: "
+        + ", ".join(
+            f"{f}->{w}{' after recovery' if r else ''}: {c}" for (f, w, r), c in sorted(outcomes.items())
+        )
+    )
     assert not problems, "\n".join(problems)
     # the faults that cut a publish short were each completed or undone by the next command
     assert any(recovered for (_, _, recovered) in outcomes)
@@ -128,7 +155,8 @@ def test_every_fault_in_the_publish_leaves_the_old_or_the_new_dataset(spark, old
 
 
 def test_a_run_killed_or_out_of_space_as_it_makes_its_staging_folder_leaves_nothing_the_next_refuses(
-        old_and_new, tmp_path):
+    old_and_new, tmp_path
+):
     """The staging folder is named in the run's lock file before it is made, and its owner record
     is written whole: whatever a fault there leaves, the next claim knows it for ours and removes it."""
     old, new = old_and_new
@@ -138,10 +166,14 @@ def test_a_run_killed_or_out_of_space_as_it_makes_its_staging_folder_leaves_noth
     for fault in ("error=ENOSPC", "signal=SIGKILL"):
         for n in calls["write"]:
             out = tmp_path / f"{fault.split('=')[1]}-{n}"
-            done = _run(old, new, out, "-e", "trace=write", "-e", f"inject=write:{fault}:when={n}", claimed=True)
+            done = _run(
+                old, new, out, "-e", "trace=write", "-e", f"inject=write:{fault}:when={n}", claimed=True
+            )
             with Claim(out, overwrite=True, progress=lambda _: None, say=lambda _: None):
                 pass
-            left = sorted(p.name for p in out.iterdir() if p.name.startswith((STAGING_PREFIX, PARTIAL_PREFIX)))
+            left = sorted(
+                p.name for p in out.iterdir() if p.name.startswith((STAGING_PREFIX, PARTIAL_PREFIX))
+            )
             if left or _snapshot(out) != before:
                 problems.append(f"{fault} at write #{n}: exit {done.returncode}, left {left}")
     assert not problems, "\n".join(problems)

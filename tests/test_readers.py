@@ -29,12 +29,16 @@ BEING_WRITTEN = "by another synth-spark run"
 
 
 def _generate(out: Path, seed: str, *extra: str) -> None:
-    assert main(["generate", str(out), "--scale", SCALE, "--seed", seed, "--partitions", "2", "--quiet", *extra]) == 0
+    assert (
+        main(["generate", str(out), "--scale", SCALE, "--seed", seed, "--partitions", "2", "--quiet", *extra])
+        == 0
+    )
 
 
 def _reader(*argv: str) -> subprocess.Popen:
-    return subprocess.Popen([*CLI, *argv, "--master", "local[1]"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    return subprocess.Popen(
+        [*CLI, *argv, "--master", "local[1]"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def _judged(proc: subprocess.Popen) -> tuple[int, str, str]:
@@ -91,18 +95,35 @@ def _has_started_spark(proc: subprocess.Popen) -> bool:
     return False
 
 
-def test_verify_and_validate_during_publishes_judge_one_dataset_or_say_it_is_being_written(two_datasets, tmp_path):
-    """~2 min: two reader JVMs; once they opened the dataset, a writer swaps datasets some ten times a second."""
+def test_verify_and_validate_during_publishes_judge_one_dataset_or_say_it_is_being_written(
+    two_datasets, tmp_path
+):
+    """~2 min: two reader JVMs; once they opened the dataset, a writer swaps datasets some ten times a
+    second."""
     import shutil
 
     a, b = two_datasets
     out, go, stop = tmp_path / "out", tmp_path / "go", tmp_path / "stop"
     shutil.copytree(a, out)
-    swapper = subprocess.Popen([sys.executable, "-c", SWAPPER.format(tests=str(HARNESS.parent)),
-                                str(out), str(b), str(a), str(go), str(stop)], stdout=subprocess.PIPE, text=True)
+    swapper = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            SWAPPER.format(tests=str(HARNESS.parent)),
+            str(out),
+            str(b),
+            str(a),
+            str(go),
+            str(stop),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
-        readers = [_reader("verify", str(out)),
-                   _reader("validate", str(out), "--report", str(tmp_path / "report"), "--quiet")]
+        readers = [
+            _reader("verify", str(out)),
+            _reader("validate", str(out), "--report", str(tmp_path / "report"), "--quiet"),
+        ]
         # the swaps begin once both readers have opened the dataset: they happen under their reads
         deadline = time.monotonic() + 300
         while not all(_has_started_spark(r) or r.poll() is not None for r in readers):
@@ -129,8 +150,12 @@ def snapshot(spark, tmp_path_factory):
 def test_verify_during_an_advance_reads_the_versions_its_manifest_describes(snapshot, tmp_path):
     """~4 min here (2 shared cores): an advance over three days in one process, verify started once it
     merged its first day, in another (the Delta tables then hold commits the manifest does not describe)."""
-    advance = subprocess.Popen([*CLI, "advance", str(snapshot), "--to", "2024-03-04", "--master", "local[1]"],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    advance = subprocess.Popen(
+        [*CLI, "advance", str(snapshot), "--to", "2024-03-04", "--master", "local[1]"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     said = []
     for line in advance.stdout:
         said.append(line)
@@ -162,10 +187,16 @@ def test_a_dead_advances_tables_are_read_where_its_manifest_left_them(spark, sna
 def _catalog_argv(home: Path) -> list[str]:
     """A metastore and warehouse of the test's own (Derby allows one process at a time on each)."""
     derby = f"jdbc:derby:;databaseName={home / 'ms'};create=true"
-    return ["--master", "local[2]",
-            "--spark-conf", f"spark.hadoop.javax.jdo.option.ConnectionURL={derby}",
-            "--spark-conf", f"spark.sql.warehouse.dir={home / 'wh'}",
-            "--spark-conf", f"spark.driver.extraJavaOptions=-Dderby.stream.error.file={home / 'derby.log'}"]
+    return [
+        "--master",
+        "local[2]",
+        "--spark-conf",
+        f"spark.hadoop.javax.jdo.option.ConnectionURL={derby}",
+        "--spark-conf",
+        f"spark.sql.warehouse.dir={home / 'wh'}",
+        "--spark-conf",
+        f"spark.driver.extraJavaOptions=-Dderby.stream.error.file={home / 'derby.log'}",
+    ]
 
 
 def _latest_version(table: Path) -> int:
@@ -184,21 +215,31 @@ def test_a_catalog_replace_killed_between_tables_is_undone_by_the_next_command(t
     assert first.returncode == 0, first.stderr[-3000:]
     folder = tmp_path / "wh" / f"{db}.db"
     before = {t.name: _latest_version(t) for t in folder.iterdir()}
-    proc = subprocess.Popen([*generate, "--seed", OTHER_SEED, "--overwrite"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [*generate, "--seed", OTHER_SEED, "--overwrite"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 900
-        while not any(_latest_version(folder / t) > v for t, v in before.items() if t != "synth_spark_manifest"):
+        while not any(
+            _latest_version(folder / t) > v for t, v in before.items() if t != "synth_spark_manifest"
+        ):
             assert proc.poll() is None, "the replace ended before it was killed"
             assert time.monotonic() < deadline
             time.sleep(0.05)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-    replaced = [t for t, v in before.items() if _latest_version(folder / t) > v and t != "synth_spark_manifest"]
+    replaced = [
+        t for t, v in before.items() if _latest_version(folder / t) > v and t != "synth_spark_manifest"
+    ]
     assert replaced and len(replaced) < len(before) - 1, replaced  # killed between tables
 
-    verify = subprocess.run([*CLI, "verify", "--database", db, *conf], capture_output=True, text=True, timeout=900)
+    verify = subprocess.run(
+        [*CLI, "verify", "--database", db, *conf], capture_output=True, text=True, timeout=900
+    )
     assert verify.returncode == 0, verify.stdout[-3000:] + verify.stderr[-3000:]
     assert f"restored {db} to the dataset it held before a replace that did not finish" in verify.stderr
     # with the note gone, verify read each table's latest version: the old run's rows again

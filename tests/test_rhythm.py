@@ -26,7 +26,10 @@ def test_the_clock_follows_daylight_saving():
     clock = rhythm.Clock(1672531200, 1735689600)
     ny, tokyo = rhythm.ZONES.index("America/New_York"), rhythm.ZONES.index("Asia/Tokyo")
     jan, jul = np.array([1673784000]), np.array([1689422400])  # mid-January, mid-July 2023
-    assert clock.offset(np.array([ny]), jan)[0] == -5 * 3600 and clock.offset(np.array([ny]), jul)[0] == -4 * 3600
+    assert (
+        clock.offset(np.array([ny]), jan)[0] == -5 * 3600
+        and clock.offset(np.array([ny]), jul)[0] == -4 * 3600
+    )
     assert clock.offset(np.array([tokyo]), jan)[0] == clock.offset(np.array([tokyo]), jul)[0] == 9 * 3600
 
 
@@ -39,7 +42,9 @@ def test_a_moved_time_stays_inside_its_interval():
     zone = (rng.random(n) * len(rhythm.ZONES)).astype(np.int64)
     afternoons = np.r_[np.zeros(12), np.ones(12)]
     week = rhythm.Rhythm(afternoons, afternoons, np.ones(7))
-    t = rhythm.in_rhythm(t0, lo, hi, zone, week, rhythm.Clock(int(lo.min()), int(hi.max())), rng.random(n), rng.random(n))
+    t = rhythm.in_rhythm(
+        t0, lo, hi, zone, week, rhythm.Clock(int(lo.min()), int(hi.max())), rng.random(n), rng.random(n)
+    )
     assert np.all((t >= lo) & (t < hi))
     moved = t != t0
     assert moved.mean() > 0.5
@@ -70,7 +75,9 @@ def test_pledges_start_when_patrons_are_awake(w):
 
 def test_creators_post_in_working_hours_on_weekdays(w):
     p, clock = w.posts, rhythm.clock_for(w.cal)
-    hour, weekday = _local(p["published_t"], rhythm.creator_zone(w.cfg.seed, w.plan["creator_id"][p["creator_idx"]]), clock)
+    hour, weekday = _local(
+        p["published_t"], rhythm.creator_zone(w.cfg.seed, w.plan["creator_id"][p["creator_idx"]]), clock
+    )
     assert ((hour >= 8) & (hour < 18)).mean() > 0.6
     assert (weekday < 5).mean() > 0.78
 

@@ -59,6 +59,7 @@ def test_stream_id_is_stable_across_processes():
     sid = rng.stream_id("pledge.patron")
     assert sid.dtype == np.uint64
     import hashlib
+
     expected = int.from_bytes(hashlib.blake2b(b"pledge.patron", digest_size=8).digest(), "little")
     assert int(sid) == expected
 
@@ -272,7 +273,12 @@ def test_every_stream_is_registered_once_and_drawn_only_by_its_name():
         if path.name == "streams.py":
             continue
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and shape.match(node.value) \
-                    and node.value.split(".")[0] in prefixes and not node.value.endswith((".png", ".json", ".md")):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and shape.match(node.value)
+                and node.value.split(".")[0] in prefixes
+                and not node.value.endswith((".png", ".json", ".md"))
+            ):
                 inline.append(f"{path.relative_to(package)}:{node.lineno} {node.value!r}")
     assert not inline, inline

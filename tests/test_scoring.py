@@ -55,10 +55,10 @@ def test_strong_anomalies_are_found_even_at_a_tenth_of_the_scale(scores, truth, 
 def test_exodus_drilldown_names_the_departed_creators(scores, truth):
     expected = set(truth.loc[truth["anomaly_type"] == "creator_exodus", "creator_ids"].iloc[0].split(";"))
     top = scores["creator_exodus"].drilldowns[0].top
-    assert {c.value for c in top[:len(expected)]} == expected
+    assert {c.value for c in top[: len(expected)]} == expected
     # and the pledges that ended are theirs, found without any reason value that names the cause
     ended = scores["creator_exodus"].drilldowns[1]
-    assert {c.value for c in ended.top[:len(expected)]} == expected
+    assert {c.value for c in ended.top[: len(expected)]} == expected
 
 
 def test_control_run_shows_no_signal(control_scores):
@@ -66,11 +66,16 @@ def test_control_run_shows_no_signal(control_scores):
         assert not s.detected, f"{kind}: {s.signal}"
 
 
-def test_report_has_a_section_and_chart_per_anomaly(spark, small_dataset, small_config, small_manifest, scores,
-                                                    control_scores, tmp_path):
-    checks, frames = evaluate(_load(spark, small_dataset, small_config), small_config, latent_creators(small_manifest))
+def test_report_has_a_section_and_chart_per_anomaly(
+    spark, small_dataset, small_config, small_manifest, scores, control_scores, tmp_path
+):
+    checks, frames = evaluate(
+        _load(spark, small_dataset, small_config), small_config, latent_creators(small_manifest)
+    )
     checks += anomaly_verdicts.judge(list(scores.values()), list(control_scores.values()))
-    write_report(checks, frames, tmp_path, small_manifest, list(scores.values()), list(control_scores.values()))
+    write_report(
+        checks, frames, tmp_path, small_manifest, list(scores.values()), list(control_scores.values())
+    )
     data = json.loads((tmp_path / "report.json").read_text())
     assert len(data["anomalies"]) == 5 and len(data["control_run"]) == 5
     md = (tmp_path / "report.md").read_text()
@@ -80,8 +85,12 @@ def test_report_has_a_section_and_chart_per_anomaly(spark, small_dataset, small_
 
 
 def test_validate_refuses_a_control_with_anomalies(small_dataset):
-    done = subprocess.run([*CLI, "validate", str(small_dataset), "--control",
-                           str(small_dataset)], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [*CLI, "validate", str(small_dataset), "--control", str(small_dataset)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2 and "--control" in done.stderr and "--no-anomalies" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
 
@@ -100,5 +109,5 @@ def test_each_anomaly_has_the_chart_an_analyst_draws_first(scores, tmp_path):
         assert s.shape is not None and s.shape.iloc[:, 1].sum() > 0, kind
     wave = scores["viral_spike"].shape.set_index("x").iloc[:, 0]
     start = scores["viral_spike"].window[0].normalize()
-    inside = wave[start:start + pd.Timedelta(days=13)]
+    inside = wave[start : start + pd.Timedelta(days=13)]
     assert inside.iloc[0] < inside.max() and inside.iloc[-1] < inside.max()

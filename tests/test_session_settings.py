@@ -14,10 +14,13 @@ from synth_spark.options import DATA_SETTINGS
 from .helpers import read_manifest
 
 TINY = ["--scale", "0.02", "--format", "parquet,csv", "--partitions", "2", "--quiet"]
-OTHER_VALUES = {"spark.sql.session.timeZone": "America/New_York", "spark.sql.timestampType": "TIMESTAMP_NTZ",
-                "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MILLIS",
-                "spark.sql.parquet.datetimeRebaseModeInWrite": "LEGACY",
-                "spark.sql.parquet.int96RebaseModeInWrite": "LEGACY"}
+OTHER_VALUES = {
+    "spark.sql.session.timeZone": "America/New_York",
+    "spark.sql.timestampType": "TIMESTAMP_NTZ",
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MILLIS",
+    "spark.sql.parquet.datetimeRebaseModeInWrite": "LEGACY",
+    "spark.sql.parquet.int96RebaseModeInWrite": "LEGACY",
+}
 
 
 def written(out: Path) -> tuple[dict, str]:
@@ -39,13 +42,21 @@ def test_a_setting_the_values_depend_on_is_refused_unless_at_ours(tmp_path, caps
     out = tmp_path / "out"
     assert main(["generate", str(out), *TINY, "--spark-conf", f"{key}={OTHER_VALUES[key]}"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1].endswith(f"--spark-conf: {key} is fixed at {DATA_SETTINGS[key]} (the dataset's values depend on it); "
-                            "leave it out"), err
+    assert err[-1].endswith(
+        f"--spark-conf: {key} is fixed at {DATA_SETTINGS[key]} (the dataset's values depend on it); "
+        "leave it out"
+    ), err
     assert not out.exists()
 
 
-@pytest.mark.parametrize("key, value", [("spark.sql.session.timeZone", "utc"), ("spark.sql.ansi.enabled", "false"),
-                                        ("spark.sql.legacy.timeParserPolicy", "LEGACY")])
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("spark.sql.session.timeZone", "utc"),
+        ("spark.sql.ansi.enabled", "false"),
+        ("spark.sql.legacy.timeParserPolicy", "LEGACY"),
+    ],
+)
 def test_other_settings_leave_the_data_as_they_are(spark, plain, tmp_path, key, value):
     out = tmp_path / "out"
     before = spark.conf.get(key, None)  # the in-process command sets it on the tests' shared session

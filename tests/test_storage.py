@@ -18,7 +18,9 @@ from .helpers import CLI, read_manifest
 
 
 def test_uris_and_paths_are_told_apart(tmp_path):
-    assert is_uri("s3a://bucket/x") and is_uri("file:///tmp/x") and is_uri("abfss://c@a.dfs.core.windows.net/p")
+    assert (
+        is_uri("s3a://bucket/x") and is_uri("file:///tmp/x") and is_uri("abfss://c@a.dfs.core.windows.net/p")
+    )
     assert not is_uri("out/1x") and not is_uri("/tmp/x") and not is_uri("s3a:/bucket")
     assert location("s3a://bucket/x") == "s3a://bucket/x"
     assert location(str(tmp_path)) == tmp_path
@@ -58,20 +60,39 @@ def test_generate_to_a_uri_matches_the_local_dataset(spark, small_config, small_
     from synth_spark.progress import Progress
 
     out = HadoopPath.of(spark, (tmp_path / "uri-out").as_uri())
-    result = generate(spark, small_config, out, ["parquet", "csv"], partitions=3, progress=Progress(quiet=True))
+    result = generate(
+        spark, small_config, out, ["parquet", "csv"], partitions=3, progress=Progress(quiet=True)
+    )
     manifest = read_manifest(tmp_path / "uri-out")
     assert result.checksums == {t: v["checksum"] for t, v in small_manifest["tables"].items()}
     assert {t: v["checksum"] for t, v in manifest["tables"].items()} == result.checksums
-    assert sorted(p.name for p in (tmp_path / "uri-out").iterdir() if not p.name.startswith(".")) == \
-        ["_manifest.json", "csv", "parquet"]
+    assert sorted(p.name for p in (tmp_path / "uri-out").iterdir() if not p.name.startswith(".")) == [
+        "_manifest.json",
+        "csv",
+        "parquet",
+    ]
     assert not list((tmp_path / "uri-out").glob(".synth-spark-staging-*"))
     assert (tmp_path / "uri-out" / "csv" / "creators.csv").is_file()
 
 
 def test_cli_refuses_to_replace_a_dataset_at_a_uri_without_overwrite(small_dataset, tmp_path):
-    run = subprocess.run([*CLI, "generate", small_dataset.as_uri(),
-                          "--scale", "0.02", "--format", "parquet", "--master", "local[1]", "--quiet"],
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [
+            *CLI,
+            "generate",
+            small_dataset.as_uri(),
+            "--scale",
+            "0.02",
+            "--format",
+            "parquet",
+            "--master",
+            "local[1]",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 2, run.stderr[-2000:]
     last = run.stderr.strip().splitlines()[-1]
     assert "DATASET" in last and "already holds a dataset" in last and "--overwrite" in last
@@ -91,7 +112,9 @@ def test_a_lock_on_a_hadoop_uri_is_a_lease_one_writer_at_a_time(spark, tmp_path)
             DatasetLock(out).acquire()
     assert not (tmp_path / LOCK).exists()
     # a holder that died without releasing: its lease ran out, so the lock is taken over
-    (tmp_path / LOCK).write_text(json.dumps({**owner_record(), "pid": 999_999_999, "lease_until": time.time() - 1}))
+    (tmp_path / LOCK).write_text(
+        json.dumps({**owner_record(), "pid": 999_999_999, "lease_until": time.time() - 1})
+    )
     with DatasetLock(out):
         assert json.loads((tmp_path / LOCK).read_text())["lease_until"] > time.time()
 
@@ -102,6 +125,7 @@ def test_a_lock_on_a_hadoop_uri_is_a_lease_one_writer_at_a_time(spark, tmp_path)
 # in each state such a rename can be cut short in, through Hadoop's local file system (the same
 # code path), and check that the next reader completes or undoes the swap whole.
 
+
 def _tagged_dataset(root: Path, tag: str) -> tuple[list[str], str]:
     """Two tables of three objects each, every object holding ``tag``; its entries and manifest."""
     tables = ("creators", "pledges")
@@ -109,26 +133,39 @@ def _tagged_dataset(root: Path, tag: str) -> tuple[list[str], str]:
         (root / "parquet" / table).mkdir(parents=True)
         for part in range(3):
             (root / "parquet" / table / f"part-{part}").write_text(f"{tag} {table} {part}")
-    manifest = {"generator": "synth-spark", "tag": tag, "formats": ["parquet"],
-                "tables": {t: {"rows": 3, "checksum": "0", "paths": {"parquet": f"parquet/{t}"}} for t in tables}}
+    manifest = {
+        "generator": "synth-spark",
+        "tag": tag,
+        "formats": ["parquet"],
+        "tables": {t: {"rows": 3, "checksum": "0", "paths": {"parquet": f"parquet/{t}"}} for t in tables},
+    }
     return [f"parquet/{t}" for t in tables], json.dumps(manifest)
 
 
 def _contents(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): p.read_text() for p in sorted((folder / "parquet").rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): p.read_text()
+        for p in sorted((folder / "parquet").rglob("*"))
+        if p.is_file()
+    }
 
 
 CUT_SHORT = {
-    # (the step cut short: the old manifest going aside, or the first new table coming in), objects copied, deleted
+    # (the step cut short: the old manifest going aside, or the first new table coming in), objects
+    # copied, deleted
     "the old manifest copied aside, not yet deleted": ("manifest", 1, 0),
     "a new table two thirds copied in, nothing deleted": ("table", 2, 0),
     "a new table copied in, one source object deleted": ("table", 3, 1),
 }
 
 
-@pytest.mark.parametrize("rollback", [False, True], ids=["then killed", "then killed while putting the old one back"])
+@pytest.mark.parametrize(
+    "rollback", [False, True], ids=["then killed", "then killed while putting the old one back"]
+)
 @pytest.mark.parametrize("state", CUT_SHORT)
-def test_a_rename_an_object_store_left_half_done_is_completed_or_undone_whole(spark, tmp_path, state, rollback):
+def test_a_rename_an_object_store_left_half_done_is_completed_or_undone_whole(
+    spark, tmp_path, state, rollback
+):
     from synth_spark.publish.dataset_folder import JOURNAL, MARKER, make_staging
     from synth_spark.publish.journal import begin, recover
 
@@ -142,7 +179,11 @@ def test_a_rename_an_object_store_left_half_done_is_completed_or_undone_whole(sp
     _tagged_dataset(Path(str(staging).removeprefix("file:")), "new")
     journal = begin(root, staging, entries, manifest_text.replace('"old"', '"new"'))
     what, copied, deleted = CUT_SHORT[state]
-    cut = 0 if what == "manifest" else next(i for i, (src, _) in enumerate(journal.steps) if src.startswith(staging.name))
+    cut = (
+        0
+        if what == "manifest"
+        else next(i for i, (src, _) in enumerate(journal.steps) if src.startswith(staging.name))
+    )
     for i in range(cut):
         journal.take(i)
     journal.record(step=cut)

@@ -26,12 +26,33 @@ def evaluated(spark, small_dataset, small_config, small_manifest):
 def test_every_seed_target_is_measured(evaluated):
     checks, _ = evaluated
     names = " | ".join(c.name for c in checks)
-    for needle in ("monthly churn", "tenure: month 1", "tenure: months 13 plus", "reason share: payment_failed",
-                   "first-attempt payment success", "within 7 days", "days 1-3", "card-expired", "platform MRR",
-                   "top 10%", "Q4 new pledges", "January new patrons", "June-August engagement",
-                   "pricing tier 3+", "not engaged / engaged", "correlation", "posting 4+", "posting <1",
-                   "highest engagement", "category games", "latent size top_creator", "pledges in pricing tier 4",
-                   "growth of running pledges, established tier", "size band of top_creator", "emerging creators below"):
+    for needle in (
+        "monthly churn",
+        "tenure: month 1",
+        "tenure: months 13 plus",
+        "reason share: payment_failed",
+        "first-attempt payment success",
+        "within 7 days",
+        "days 1-3",
+        "card-expired",
+        "platform MRR",
+        "top 10%",
+        "Q4 new pledges",
+        "January new patrons",
+        "June-August engagement",
+        "pricing tier 3+",
+        "not engaged / engaged",
+        "correlation",
+        "posting 4+",
+        "posting <1",
+        "highest engagement",
+        "category games",
+        "latent size top_creator",
+        "pledges in pricing tier 4",
+        "growth of running pledges, established tier",
+        "size band of top_creator",
+        "emerging creators below",
+    ):
         assert needle in names, needle
     assert {c.verdict for c in checks} <= {PASS, FAIL, INFO, UNATTAINABLE}
     assert all(c.verdict == UNATTAINABLE for c in checks if c.name.startswith("size band"))
@@ -67,19 +88,37 @@ def test_the_html_report_opens_in_a_real_browser_with_its_charts(evaluated, smal
     write_report(checks, frames, tmp_path / "report", small_manifest, samples=samples)
     page = tmp_path / "report" / "report.html"
     html = page.read_text()
-    assert 'src="http' not in html and "<link" not in html and html.count('src="data:image/png;base64,') == len(CHARTS)
+    assert (
+        'src="http' not in html
+        and "<link" not in html
+        and html.count('src="data:image/png;base64,') == len(CHARTS)
+    )
     alone = tmp_path / "elsewhere" / "report.html"  # no chart files beside it
     alone.parent.mkdir()
     shutil.copy(page, alone)
 
     browser = shutil.which("chromium-headless-shell") or shutil.which("chromium")
-    assert browser, "a headless Chromium is needed (apt-get install chromium-headless-shell; .ci/run installs it)"
-    common = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--user-data-dir={tmp_path / 'profile'}"]
+    assert browser, (
+        "a headless Chromium is needed (apt-get install chromium-headless-shell; .ci/run installs it)"
+    )
+    common = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
     dom = subprocess.run([*common, "--dump-dom", alone.as_uri()], capture_output=True, text=True, timeout=120)
     assert "monthly patron churn" in dom.stdout and "Ada Studio" in dom.stdout, dom.stderr[-2000:]
     shot = tmp_path / "shot.png"
-    subprocess.run([*common, f"--screenshot={shot}", "--window-size=1200,6000", alone.as_uri()],
-                   capture_output=True, text=True, timeout=120, check=True)
+    subprocess.run(
+        [*common, f"--screenshot={shot}", "--window-size=1200,6000", alone.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     assert drawn_share(shot) > 0.01  # the charts, drawn in colour, are on the page
 
 
@@ -97,8 +136,7 @@ def test_an_empty_chart_is_told_from_a_drawn_one(tmp_path):
 
 
 def test_validate_command_refuses_a_folder_without_a_dataset(tmp_path):
-    done = subprocess.run([*CLI, "validate", str(tmp_path)],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run([*CLI, "validate", str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "_manifest.json" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
 
@@ -115,16 +153,18 @@ def test_the_latent_sizes_validate_measures_are_the_ones_the_run_planned(small_c
         assert (published[column] == planned[column]).all(), column
 
 
-def test_an_older_manifest_without_latent_sizes_is_measured_without_replanning(evaluated, spark, small_dataset,
-                                                                                small_config):
+def test_an_older_manifest_without_latent_sizes_is_measured_without_replanning(
+    evaluated, spark, small_dataset, small_config
+):
     ds = Dataset.load(spark, str(small_dataset), small_config.window.start, small_config.window.months)
     checks, _ = evaluate(ds, small_config, None)
     assert not any("latent size" in c.name for c in checks)
     assert any(c.name == "latent creator sizes and growth by size" and c.verdict == INFO for c in checks)
 
 
-def test_validate_reads_a_csv_only_dataset_and_measures_the_same(capsys, spark, small_dataset, small_config,
-                                                                  small_manifest, tmp_path):
+def test_validate_reads_a_csv_only_dataset_and_measures_the_same(
+    capsys, spark, small_dataset, small_config, small_manifest, tmp_path
+):
     """A dataset published only as CSV (or only as Delta) is validated from what it has: the checks
     measure exactly what they measure on the Parquet tables."""
     import shutil
@@ -147,7 +187,9 @@ def test_validate_reads_a_csv_only_dataset_and_measures_the_same(capsys, spark, 
     from synth_spark.validation.scoring import anomaly_months, ground_truth
 
     ds = Dataset.load(spark, str(small_dataset), small_config.window.start, small_config.window.months)
-    checks, _ = evaluate(ds, small_config, latent_creators(small_manifest), anomaly_months(ds, ground_truth(ds)))
+    checks, _ = evaluate(
+        ds, small_config, latent_creators(small_manifest), anomaly_months(ds, ground_truth(ds))
+    )
     assert from_csv == {c.name: c.measured for c in checks}
 
 
@@ -156,12 +198,16 @@ def test_a_failed_check_that_its_quarters_scatter_over_is_too_noisy_not_failed()
     from synth_spark.validation.verdicts import NOISY, Check, _within
 
     def check(name, value):
-        return Check("churn", name, "6-8%", "6.0% to 8.0%", f"{100 * value:.1f}%", _within(value, 0.06, 0.08), value)
+        return Check(
+            "churn", name, "6-8%", "6.0% to 8.0%", f"{100 * value:.1f}%", _within(value, 0.06, 0.08), value
+        )
 
     whole = [check("wide", 0.085), check("tight", 0.085), check("fine", 0.07)]
-    quarters = [[check("wide", w), check("tight", t), check("fine", 0.07)]
-                for w, t in ((0.05, 0.084), (0.12, 0.086), (0.07, 0.085), (0.10, 0.085))]
+    quarters = [
+        [check("wide", w), check("tight", t), check("fine", 0.07)]
+        for w, t in ((0.05, 0.084), (0.12, 0.086), (0.07, 0.085), (0.10, 0.085))
+    ]
     judged = {c.name: c for c in judge(whole, quarters)}
     assert judged["wide"].verdict == NOISY and "2 s.e." in judged["wide"].tolerance
-    assert judged["tight"].verdict == FAIL       # its quarters agree: a real miss
+    assert judged["tight"].verdict == FAIL  # its quarters agree: a real miss
     assert judged["fine"].verdict == PASS

@@ -52,8 +52,9 @@ def _alter_a_parquet_file(spark, root: Path, tmp: Path) -> tuple[str, str]:
     df = spark.read.parquet(str(part))
     first = df.agg(F.min("pledge_id")).first()[0]
     status = F.when(F.col("pledge_status") == "active", "churned").otherwise("active")
-    df.withColumn("pledge_status", F.when(F.col("pledge_id") == first, status).otherwise(F.col("pledge_status"))) \
-        .coalesce(1).write.parquet(str(tmp / "rewritten"))
+    df.withColumn(
+        "pledge_status", F.when(F.col("pledge_id") == first, status).otherwise(F.col("pledge_status"))
+    ).coalesce(1).write.parquet(str(tmp / "rewritten"))
     (rewritten,) = (tmp / "rewritten").glob("part-*.parquet")
     rewritten.replace(part)
     # with its Hadoop checksum file: otherwise Spark refuses the file before verify compares anything
@@ -86,27 +87,43 @@ def test_verify_detects_each_damage(capsys, spark, copy, tmp_path):
     failed = {tuple(ln.split()[1:3]): ln for ln in lines if ln.startswith("  ") and ln.split()[0] != "ok"}
     assert set(failed) == {deleted, altered, truncated, removed}, lines
     assert failed[deleted].split()[0] == "MISMATCH" and "rows" in failed[deleted]
-    assert failed[altered].split()[0] == "MISMATCH" and "checksum" in failed[altered] and "rows" not in failed[altered]
+    assert (
+        failed[altered].split()[0] == "MISMATCH"
+        and "checksum" in failed[altered]
+        and "rows" not in failed[altered]
+    )
     assert failed[truncated].split()[0] in ("MISMATCH", "UNREADABLE")
     assert failed[removed].split()[0] == "MISSING"
-    assert lines[-1].startswith(f"synth-spark: {len(OUTPUT_TABLES) * 3 - 4} of {len(OUTPUT_TABLES) * 3} ok, 4 failed")
+    assert lines[-1].startswith(
+        f"synth-spark: {len(OUTPUT_TABLES) * 3 - 4} of {len(OUTPUT_TABLES) * 3} ok, 4 failed"
+    )
 
 
 @pytest.mark.parametrize(
     ("setup", "expected"),
     [
         pytest.param(lambda d: None, "holds no _manifest.json", id="no-manifest"),
-        pytest.param(lambda d: (d / "_manifest.json").write_text("{half"), "cannot read", id="manifest-not-json"),
-        pytest.param(lambda d: (d / "_manifest.json").write_text(json.dumps({"formats": ["parquet"]})), "lists no tables",
-                     id="manifest-without-tables"),
-        pytest.param(lambda d: (d / "_manifest.json").write_text(json.dumps({"formats": ["xml"], "tables": {}})), "formats",
-                     id="manifest-unknown-format"),
+        pytest.param(
+            lambda d: (d / "_manifest.json").write_text("{half"), "cannot read", id="manifest-not-json"
+        ),
+        pytest.param(
+            lambda d: (d / "_manifest.json").write_text(json.dumps({"formats": ["parquet"]})),
+            "lists no tables",
+            id="manifest-without-tables",
+        ),
+        pytest.param(
+            lambda d: (d / "_manifest.json").write_text(json.dumps({"formats": ["xml"], "tables": {}})),
+            "formats",
+            id="manifest-unknown-format",
+        ),
     ],
 )
 def test_verify_bad_input_is_one_line_exit_2(capsys, tmp_path, setup, expected):
     setup(tmp_path)
     code, lines, err = _verify(capsys, tmp_path)
-    assert code == 2 and len(err.strip().splitlines()) == 1 and expected in err and "Traceback" not in err, err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and expected in err and "Traceback" not in err, (
+        err
+    )
     assert lines == []
 
 
@@ -125,13 +142,24 @@ def _tamper(small_dataset: Path, target: Path, change) -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        pytest.param(lambda m: m["tables"]["creators"]["paths"].update(parquet="../other/parquet/creators"),
-                     "'../other/parquet/creators' for creators (parquet) is not one synth-spark writes", id="path-outside"),
-        pytest.param(lambda m: m["tables"]["creators"]["paths"].update(parquet="/etc"), "'/etc' for creators",
-                     id="path-absolute"),
-        pytest.param(lambda m: m["tables"].pop("pledges"), "no entry for 'pledges'", id="table-entry-removed"),
-        pytest.param(lambda m: m["tables"]["posts"]["paths"].pop("csv"), "lists posts in delta, parquet",
-                     id="format-entry-removed"),
+        pytest.param(
+            lambda m: m["tables"]["creators"]["paths"].update(parquet="../other/parquet/creators"),
+            "'../other/parquet/creators' for creators (parquet) is not one synth-spark writes",
+            id="path-outside",
+        ),
+        pytest.param(
+            lambda m: m["tables"]["creators"]["paths"].update(parquet="/etc"),
+            "'/etc' for creators",
+            id="path-absolute",
+        ),
+        pytest.param(
+            lambda m: m["tables"].pop("pledges"), "no entry for 'pledges'", id="table-entry-removed"
+        ),
+        pytest.param(
+            lambda m: m["tables"]["posts"]["paths"].pop("csv"),
+            "lists posts in delta, parquet",
+            id="format-entry-removed",
+        ),
     ],
 )
 def test_verify_checks_the_manifest_itself(capsys, small_dataset, tmp_path, change, expected):
@@ -144,13 +172,18 @@ def test_verify_checks_the_manifest_itself(capsys, small_dataset, tmp_path, chan
 
 
 def test_verify_json_is_one_document_of_every_verdict_for_the_formats_asked(capsys, copy):
-    code = main(["verify", str(copy), "--master", "local[2]", "--format", "parquet,delta", "--json", "--quiet"])
+    code = main(
+        ["verify", str(copy), "--master", "local[2]", "--format", "parquet,delta", "--json", "--quiet"]
+    )
     captured = capsys.readouterr()
     document = json.loads(captured.out)  # stdout holds the document and nothing else
     manifest = read_manifest(copy)
     assert code == document["exit_code"] == 0 and document["ok"], captured.out
-    assert sorted((t["table"], t["format"]) for t in document["tables"]) == \
-        sorted((t, f) for t in OUTPUT_TABLES for f in ("parquet", "delta"))
-    assert all(t["status"] == "ok" and manifest["tables"][t["table"]]["checksum"] in t["detail"]
-               for t in document["tables"])
+    assert sorted((t["table"], t["format"]) for t in document["tables"]) == sorted(
+        (t, f) for t in OUTPUT_TABLES for f in ("parquet", "delta")
+    )
+    assert all(
+        t["status"] == "ok" and manifest["tables"][t["table"]]["checksum"] in t["detail"]
+        for t in document["tables"]
+    )
     assert captured.err == ""  # --quiet: no progress lines

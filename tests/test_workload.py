@@ -81,8 +81,8 @@ def test_chunks_bound_the_work_simulated_at_once(creators_1x):
 def test_default_tasks_follow_the_rows_and_the_cores():
     per_task_work = ROWS_PER_TASK / ROWS_PER_PLEDGE_MONTH
     small = np.full(50, 10.0)
-    assert default_tasks(small, 2) == 2          # little work: one task per core
-    assert default_tasks(np.full(10, per_task_work), 2) == 10    # 10 tasks' worth on 2 cores
-    assert default_tasks(np.full(10, per_task_work), 64) == 10   # never more tasks than creators
+    assert default_tasks(small, 2) == 2  # little work: one task per core
+    assert default_tasks(np.full(10, per_task_work), 2) == 10  # 10 tasks' worth on 2 cores
+    assert default_tasks(np.full(10, per_task_work), 64) == 10  # never more tasks than creators
     assert default_tasks(np.full(1000, per_task_work / 100), 2) == 10
     assert default_tasks(np.full(1000, per_task_work / 100), 3) % 3 == 0

@@ -10,8 +10,19 @@ use, so ``import synth_spark.simulation`` (numpy only) does not import PySpark.
 """
 
 __version__ = "0.1.0"
-__all__ = ["Config", "ConfigError", "Generator", "Outcome", "Result", "__version__", "changes", "check", "load_config",
-           "validate", "verify"]
+__all__ = [
+    "Config",
+    "ConfigError",
+    "Generator",
+    "Outcome",
+    "Result",
+    "__version__",
+    "changes",
+    "check",
+    "load_config",
+    "validate",
+    "verify",
+]
 
 
 def __getattr__(name: str):

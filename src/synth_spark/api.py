@@ -54,7 +54,8 @@ __all__ = ["Generator", "Result", "changes", "validate", "verify"]
 
 
 def _nested(settings: Mapping[str, Any]) -> dict:
-    """``{"anomalies.holiday_churn.enabled": False}`` (or already nested) as the nested mapping a YAML file holds."""
+    """``{"anomalies.holiday_churn.enabled": False}`` (or already nested) as the nested mapping a YAML file
+    holds."""
     out: dict = {}
     for key, value in settings.items():
         node = out
@@ -62,15 +63,19 @@ def _nested(settings: Mapping[str, Any]) -> dict:
         for part in parents:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
-                raise ConfigError(f"settings: {key!r} sets a value under one already given; give each key once")
+                raise ConfigError(
+                    f"settings: {key!r} sets a value under one already given; give each key once"
+                )
         node[leaf] = _nested(value) if isinstance(value, Mapping) else value
     return out
 
 
 #: how the files are written, not what they hold: set for the library's own writes only, the
 #: caller's session unchanged after
-_WRITTEN_AS = {k: SESSION_SETTINGS[k] for k in ("spark.sql.parquet.outputTimestampType",
-                                                "spark.sql.sources.partitionOverwriteMode")}
+_WRITTEN_AS = {
+    k: SESSION_SETTINGS[k]
+    for k in ("spark.sql.parquet.outputTimestampType", "spark.sql.sources.partitionOverwriteMode")
+}
 
 
 def _delta_configured(spark: SparkSession) -> bool:
@@ -84,8 +89,12 @@ def workers_python(spark: SparkSession) -> Iterator[None]:
     ``spark.pyspark.python``); the session's own is put back after (a DataFrame keeps the
     interpreter it was made with). On a cluster the executors' Python is the cluster's: ship the
     package there (docs/notebook.md)."""
-    if is_connect(spark) or os.environ.get("PYSPARK_PYTHON") or spark.conf.get("spark.pyspark.python", None) \
-            or not spark.sparkContext.master.startswith("local"):
+    if (
+        is_connect(spark)
+        or os.environ.get("PYSPARK_PYTHON")
+        or spark.conf.get("spark.pyspark.python", None)
+        or not spark.sparkContext.master.startswith("local")
+    ):
         yield
         return
     sc = spark.sparkContext
@@ -104,14 +113,29 @@ class Generator:
     turns all five injected anomalies off (a control run); ``partitions``: simulation tasks (the
     output is the same for any value); ``as_of``: the tables as they stood at the end of that day."""
 
-    def __init__(self, spark: SparkSession, scale: float | None = None, seed: int | None = None,
-                 config: str | Path | Config | None = None, settings: Mapping[str, Any] | None = None,
-                 anomalies: bool = True, partitions: int | None = None, as_of: dt.date | str | None = None,
-                 progress: bool = False):
+    def __init__(
+        self,
+        spark: SparkSession,
+        scale: float | None = None,
+        seed: int | None = None,
+        config: str | Path | Config | None = None,
+        settings: Mapping[str, Any] | None = None,
+        anomalies: bool = True,
+        partitions: int | None = None,
+        as_of: dt.date | str | None = None,
+        progress: bool = False,
+    ):
         self.spark = spark
-        self.request = DataRequest.make(LIBRARY, scale=scale, seed=seed, config=config,
-                                        settings=[_nested(settings)] if settings else [], anomalies=anomalies,
-                                        partitions=partitions, as_of=as_of)
+        self.request = DataRequest.make(
+            LIBRARY,
+            scale=scale,
+            seed=seed,
+            config=config,
+            settings=[_nested(settings)] if settings else [],
+            anomalies=anomalies,
+            partitions=partitions,
+            as_of=as_of,
+        )
         self.cfg, self.partitions, self.as_of = self.request.cfg, self.request.partitions, self.request.as_of
         self.progress = Progress(quiet=not progress)
         self._plan: Plan | None = None
@@ -133,11 +157,15 @@ class Generator:
         wanted = list(OUTPUT_TABLES) if tables is None else list(tables)
         unknown = [t for t in wanted if t not in OUTPUT_TABLES]
         if unknown:
-            raise ConfigError(f"tables: {unknown[0]!r} is not a table; give some of {', '.join(OUTPUT_TABLES)}")
+            raise ConfigError(
+                f"tables: {unknown[0]!r} is not a table; give some of {', '.join(OUTPUT_TABLES)}"
+            )
         with workers_python(self.spark):
             if self._states is None:
                 tasks = self._tasks()
-                self._states = chunk_states(task_frame(self.spark, CreatorsByTask.of(self.plan, tasks), tasks), self.plan.constants)
+                self._states = chunk_states(
+                    task_frame(self.spark, CreatorsByTask.of(self.plan, tasks), tasks), self.plan.constants
+                )
             full = table_frames(self.spark, self.plan, self._states, history=self.as_of is not None)
         tables_now = full if self.as_of is None else snapshots(full, self.as_of)
         return {t: tables_now[t] for t in wanted}
@@ -148,41 +176,79 @@ class Generator:
             self._states.unpersist()
             self._states = None
 
-    def write(self, path: str | Path | None = None, formats: Iterable[str] | str | None = None,
-              overwrite: bool = False, database: str | None = None, layout: str = "tasks"):
+    def write(
+        self,
+        path: str | Path | None = None,
+        formats: Iterable[str] | str | None = None,
+        overwrite: bool = False,
+        database: str | None = None,
+        layout: str = "tasks",
+    ):
         """Write the dataset to ``path`` (a folder, or a URI such as ``s3a://bucket/prefix``) exactly as
         ``synth-spark generate`` does: staged, checksummed, published with its manifest last (``formats``:
         default all three). Or, with ``database``, as Delta tables of the session's catalog, as
         ``generate --database`` does. ``layout``: "tasks" or "time" (files for time-range queries).
         Returns the run's result (rows, checksums, manifest)."""
-        asked = WriteRequest.make(LIBRARY, dataset=path, database=database, formats=formats, layout=layout,
-                                  overwrite=overwrite)
+        asked = WriteRequest.make(
+            LIBRARY, dataset=path, database=database, formats=formats, layout=layout, overwrite=overwrite
+        )
         fmts, where, name = list(asked.formats), asked.folder, asked.database
         if Format.DELTA in fmts and not _delta_configured(self.spark):
-            raise ConfigError("formats: delta needs Delta Lake configured in the session (spark.sql.extensions and "
-                              "spark.sql.catalog.spark_catalog, e.g. delta-spark's configure_spark_with_delta_pip); "
-                              "or leave delta out")
+            raise ConfigError(
+                "formats: delta needs Delta Lake configured in the session (spark.sql.extensions and "
+                "spark.sql.catalog.spark_catalog, e.g. delta-spark's configure_spark_with_delta_pip); "
+                "or leave delta out"
+            )
         if isinstance(where, Path):
             check_writable(where)
         if name is not None and is_connect(self.spark):
-            raise ConfigError("database: catalog tables are not written over Spark Connect yet; write a folder")
+            raise ConfigError(
+                "database: catalog tables are not written over Spark Connect yet; write a folder"
+            )
         with workers_python(self.spark), own_settings(self.spark, _WRITTEN_AS):
             if name is not None:
                 started = time.monotonic()
-                published = generate_tables(self.spark, self.cfg, Database(self.spark, name), self.partitions,
-                                            self.progress, asked.overwrite, self.as_of, asked.layout)
+                published = generate_tables(
+                    self.spark,
+                    self.cfg,
+                    Database(self.spark, name),
+                    self.partitions,
+                    self.progress,
+                    asked.overwrite,
+                    self.as_of,
+                    asked.layout,
+                )
                 tables = published["tables"]
-                return Result(None, {t: e["rows"] for t, e in tables.items()},
-                              {t: e["checksum"] for t, e in tables.items()}, time.monotonic() - started, published)
+                return Result(
+                    None,
+                    {t: e["rows"] for t, e in tables.items()},
+                    {t: e["checksum"] for t, e in tables.items()},
+                    time.monotonic() - started,
+                    published,
+                )
             check_server_sees(self.spark, where)
             out = resolve(self.spark, where)
             with Claim(out, asked.overwrite, self.progress) as claim:
-                return generate(self.spark, self.cfg, out, fmts, self.partitions, self.progress, claim=claim,
-                                as_of=self.as_of, layout=asked.layout)
+                return generate(
+                    self.spark,
+                    self.cfg,
+                    out,
+                    fmts,
+                    self.partitions,
+                    self.progress,
+                    claim=claim,
+                    as_of=self.as_of,
+                    layout=asked.layout,
+                )
 
 
-def verify(spark: SparkSession, path: str | Path | None = None, *, database: str | None = None,
-           formats: Iterable[str] | str | None = None) -> Outcome:
+def verify(
+    spark: SparkSession,
+    path: str | Path | None = None,
+    *,
+    database: str | None = None,
+    formats: Iterable[str] | str | None = None,
+) -> Outcome:
     """Re-read a dataset with ``spark`` and compare each table's rows and checksum with its manifest,
     as ``synth-spark verify`` does.
 
@@ -209,13 +275,20 @@ def verify(spark: SparkSession, path: str | Path | None = None, *, database: str
         where = options.dataset(path, "path")
         opened = open_folder(where if isinstance(where, Path) else resolve(spark, where), "path")
     if Format.DELTA in (only or opened.formats) and not _delta_configured(spark):
-        raise ConfigError("formats: the dataset's Delta tables need Delta Lake configured in the session; "
-                          "or give formats without delta")
+        raise ConfigError(
+            "formats: the dataset's Delta tables need Delta Lake configured in the session; "
+            "or give formats without delta"
+        )
     return verified(spark, opened, only)
 
 
-def validate(spark: SparkSession, path: str | Path, *, control: str | Path | None = None,
-             report: str | Path | None = None) -> Outcome:
+def validate(
+    spark: SparkSession,
+    path: str | Path,
+    *,
+    control: str | Path | None = None,
+    report: str | Path | None = None,
+) -> Outcome:
     """Measure every statistical target of the platform on a dataset with ``spark``, score each
     injected anomaly blind against its ground truth and write the report, as ``synth-spark validate``
     does. The session's settings are as they were once it is done.
@@ -241,9 +314,16 @@ def validate(spark: SparkSession, path: str | Path, *, control: str | Path | Non
     return measured(spark, opened, control_opened, report_dir, Progress(quiet=True))
 
 
-def changes(spark: SparkSession, snapshot: str | Path, to: dt.date | str, *, out: str | Path | None = None,
-            formats: Iterable[str] | str | None = None, partitions: int | None = None,
-            overwrite: bool = False) -> Outcome:
+def changes(
+    spark: SparkSession,
+    snapshot: str | Path,
+    to: dt.date | str,
+    *,
+    out: str | Path | None = None,
+    formats: Iterable[str] | str | None = None,
+    partitions: int | None = None,
+    overwrite: bool = False,
+) -> Outcome:
     """Write the daily change batches that continue a snapshot up to the end of ``to``, as
     ``synth-spark changes`` does: with the snapshot's seed, scale and config (from its manifest),
     published whole or not at all into ``OUT/changes``.
@@ -265,18 +345,31 @@ def changes(spark: SparkSession, snapshot: str | Path, to: dt.date | str, *, out
         ConfigError: a field that is not allowed, a folder that holds no snapshot, or a feed
             folder that may not be written (inside the snapshot, say).
     """
-    asked = ChangesFields(to=options.day(to, "to"), snapshot=snapshot,
-                          out=None if out is None else options.destination(out, "out"),
-                          formats=ALL_FORMATS if formats is None else tuple(options.formats(formats, "formats")),
-                          partitions=None if partitions is None else options.positive_int(partitions, "partitions",
-                                                                                          MAX_PARTITIONS),
-                          overwrite=overwrite)
+    asked = ChangesFields(
+        to=options.day(to, "to"),
+        snapshot=snapshot,
+        out=None if out is None else options.destination(out, "out"),
+        formats=ALL_FORMATS if formats is None else tuple(options.formats(formats, "formats")),
+        partitions=None
+        if partitions is None
+        else options.positive_int(partitions, "partitions", MAX_PARTITIONS),
+        overwrite=overwrite,
+    )
     run = changes_request(asked, LIBRARY)
     if Format.DELTA in run.formats and not _delta_configured(spark):
         raise ConfigError("formats: delta needs Delta Lake configured in the session; or leave delta out")
     progress = Progress(quiet=True)
     with workers_python(spark), own_settings(spark, _WRITTEN_AS), Claim(run.feed, run.overwrite, progress):
         check_server_sees(spark, run.feed)
-        published = write_changes(spark, run.cfg, run.feed, list(run.formats), run.first, run.last,
-                                  run.partitions, progress, snapshot=run.snapshot)
+        published = write_changes(
+            spark,
+            run.cfg,
+            run.feed,
+            list(run.formats),
+            run.first,
+            run.last,
+            run.partitions,
+            progress,
+            snapshot=run.snapshot,
+        )
     return changes_outcome(run, published)

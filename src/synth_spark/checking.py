@@ -17,8 +17,14 @@ from synth_spark.progress import Progress
 __all__ = ["check"]
 
 
-def check(path: str | Path, *, formats: list[str] | str | None = None, select: str | None = None,
-          work_dir: str | Path | None = None, dbt_output: TextIO | None = None) -> Outcome:
+def check(
+    path: str | Path,
+    *,
+    formats: list[str] | str | None = None,
+    select: str | None = None,
+    work_dir: str | Path | None = None,
+    dbt_output: TextIO | None = None,
+) -> Outcome:
     """Run the platform's data-quality rules (the dbt tests) on a dataset's files with DuckDB, as
     ``synth-spark check`` does; no Spark session is needed.
 
@@ -43,5 +49,12 @@ def check(path: str | Path, *, formats: list[str] | str | None = None, select: s
     work = None if work_dir is None else options.folder(work_dir, "work_dir")
     if select is not None:
         selection(select, "select")
-    return dbt.main(folder, fmts, select, work, progress=Progress(quiet=True),
-                    dbt_output=dbt_output or io.StringIO(), name="path")
+    return dbt.main(
+        folder,
+        fmts,
+        select,
+        work,
+        progress=Progress(quiet=True),
+        dbt_output=dbt_output or io.StringIO(),
+        name="path",
+    )

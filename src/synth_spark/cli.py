@@ -33,9 +33,14 @@ def _settle_remote(args: argparse.Namespace, argv: list[str]) -> None:
     if args.remote is None:
         return
     if given_master:
-        raise ConfigError(f"--remote: {args.remote} and --master {args.master} both say where Spark runs; give one")
+        raise ConfigError(
+            f"--remote: {args.remote} and --master {args.master} both say where Spark runs; give one"
+        )
     if getattr(args, "driver_memory", None):
-        raise ConfigError("--driver-memory: the Spark Connect server's memory is set where it starts; leave it out with --remote")
+        raise ConfigError(
+            "--driver-memory: the Spark Connect server's memory is set where it starts; leave it out with "
+            "--remote"
+        )
     args.master = args.remote
 
 
@@ -48,29 +53,47 @@ def _settle_destination(args: argparse.Namespace, argv: list[str]) -> None:
         raise ConfigError("DATASET: given twice (as the argument and as --out); give it once")
     if args.out is not None:
         args.dataset = args.out
-        print("synth-spark: note: --out DIR is the older form; give the folder as the argument: synth-spark generate DIR",
-              file=sys.stderr)
+        print(
+            "synth-spark: note: --out DIR is the older form; give the folder as the argument: synth-spark "
+            "generate DIR",
+            file=sys.stderr,
+        )
     _conf_note(argv)
 
 
 def _conf_note(argv: list[str]) -> None:
     if any(a == "--conf" or a.startswith("--conf=") for a in argv):
-        print("synth-spark: note: --conf is the older name of --config (spark-submit has a --conf of its own)", file=sys.stderr)
+        print(
+            "synth-spark: note: --conf is the older name of --config (spark-submit has a --conf of its own)",
+            file=sys.stderr,
+        )
 
 
 def _settle_dataset(args: argparse.Namespace) -> None:
     """A command that reads a dataset reads one: a folder, or a database of the catalog."""
     if args.dataset is not None and args.database is not None:
-        raise ConfigError(f"--database: {args.database} and the folder {str(args.dataset)!r} both name the dataset; give one")
+        raise ConfigError(
+            f"--database: {args.database} and the folder {str(args.dataset)!r} both name the dataset; give "
+            "one"
+        )
     if args.dataset is None and args.database is None:
-        raise ConfigError(f"DATASET: give the dataset's folder (or --database NAME), e.g. synth-spark {args.command} out/1x")
+        raise ConfigError(
+            f"DATASET: give the dataset's folder (or --database NAME), e.g. synth-spark {args.command} out/1x"
+        )
     if args.command == "check":
         args.formats = args.formats or (["delta"] if args.database else ["parquet"])
 
 
 def main(argv: list[str] | None = None, default_master: str | None = "local[*]") -> int:
     parser = build_parser(default_master)
-    commands = {"generate": run_generate, "changes": run_changes, "advance": run_advance, "validate": run_validate, "check": run_check, "verify": run_verify}
+    commands = {
+        "generate": run_generate,
+        "changes": run_changes,
+        "advance": run_advance,
+        "validate": run_validate,
+        "check": run_check,
+        "verify": run_verify,
+    }
     command = "synth-spark"
     JvmLog.mark()
     try:
@@ -88,9 +111,13 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
             _settle_dataset(args)
         if hasattr(args, "remote"):
             _settle_remote(args, argv)
-        if getattr(args, "database", None) is not None and (getattr(args, "master", None) or "").startswith("sc://"):
-            raise ConfigError("--database: catalog tables are not written or read over Spark Connect yet (they are "
-                              "staged through the driver's file system); run with --master")
+        if getattr(args, "database", None) is not None and (getattr(args, "master", None) or "").startswith(
+            "sc://"
+        ):
+            raise ConfigError(
+                "--database: catalog tables are not written or read over Spark Connect yet (they are "
+                "staged through the driver's file system); run with --master"
+            )
         if getattr(args, "remote", None) is not None:
             reachable(args.remote)  # a server that does not answer: one line, before any work or progress
         code = commands[args.command](args).show(getattr(args, "json", False))

@@ -21,28 +21,53 @@ NOTES: dict[str, dict[str, str]] = {
     "creators": {
         "creator_id": "The creator's id, from 1 to the number of creators.",
         "creator_name": "Display name: a person's name, a surname with a category word, or a brand.",
-        "email": "Unique address built from the creator's name (the brand's for a brand page); reserved example domains by default (identities.email_domains).",
+        "email": (
+            "Unique address built from the creator's name (the brand's for a brand page); reserved example "
+            "domains by default (identities.email_domains)."
+        ),
         "category": "Content category (closed set); drives post types and engagement.",
         "subcategory": "One of the category's subcategories in the config, e.g. true_crime for podcasts.",
         "country_code": "ISO 3166 alpha-2 country, one of 15 (US most common).",
-        "currency_code": "ISO 4217 currency of the country (EUR for euro countries); amounts are still in USD.",
-        "plan_type": "The creator's platform plan (lite, pro or premium by default), which sets the platform fee.",
+        "currency_code": (
+            "ISO 4217 currency of the country (EUR for euro countries); amounts are still in USD."
+        ),
+        "plan_type": (
+            "The creator's platform plan (lite, pro or premium by default), which sets the platform fee."
+        ),
         "is_nsfw": "Adult content flag, true for about 4% of creators.",
         "is_verified": "Verified page; more likely the larger the creator (5%, 35%, 90% by latent size).",
-        "created_at": "Page creation, mostly before the window (up to 9 years); about 1% join during it with no patrons.",
-        "first_pledge_received_at": "Earliest started_at of the creator's pledges; null if the creator never had a pledge.",
+        "created_at": (
+            "Page creation, mostly before the window (up to 9 years); about 1% join during it with no "
+            "patrons."
+        ),
+        "first_pledge_received_at": (
+            "Earliest started_at of the creator's pledges; null if the creator never had a pledge."
+        ),
         "last_post_at": "Latest published_at of the creator's posts; null if the creator never posted.",
-        "status": "At the window's end: active (active pledge or post in last 90 days), else inactive (a creator who left too).",
+        "status": (
+            "At the window's end: active (active pledge or post in last 90 days), else inactive (a creator "
+            "who left too)."
+        ),
     },
     "patrons": {
         "patron_id": "The patron's id, drawn from a pool of ids, so ids are not contiguous.",
         "patron_name": "First and last name from the patron's country.",
-        "email": "Unique address built from the name in a pattern people use; reserved example domains by default (identities.email_domains).",
+        "email": (
+            "Unique address built from the name in a pattern people use; reserved example domains by "
+            "default (identities.email_domains)."
+        ),
         "country_code": "ISO 3166 alpha-2 country, the same 15 countries as creators.",
-        "created_at": "Account sign-up, never after first_pledge_at; about 35% sign up within the hour before it.",
+        "created_at": (
+            "Account sign-up, never after first_pledge_at; about 35% sign up within the hour before it."
+        ),
         "first_pledge_at": "Earliest started_at of the patron's pledges (can be before the window).",
-        "lifetime_spend_usd": "All the patron has paid: succeeded transactions in the window plus, for pledges begun before it, a monthly charge from their start month at their price when the window opened.",
-        "status": "active if any of the patron's pledges is active, else paused if any is paused, else churned.",
+        "lifetime_spend_usd": (
+            "All the patron has paid: succeeded transactions in the window plus, for pledges begun before "
+            "it, a monthly charge from their start month at their price when the window opened."
+        ),
+        "status": (
+            "active if any of the patron's pledges is active, else paused if any is paused, else churned."
+        ),
     },
     "tiers": {
         "tier_id": "The tier's id: creator_id * 10 + tier_rank.",
@@ -59,11 +84,19 @@ NOTES: dict[str, dict[str, str]] = {
         "pledge_id": "The pledge's id: creator_id * 1,000,000 + n, n counting the creator's pledges from 1.",
         "patron_id": "The pledging patron, references patrons.",
         "creator_id": "The creator pledged to, references creators.",
-        "tier_id": "The pledge's current tier, one of its creator's tiers (a few pledges move tier over time).",
+        "tier_id": (
+            "The pledge's current tier, one of its creator's tiers (a few pledges move tier over time)."
+        ),
         "pledge_amount_usd": "Monthly amount: the current tier's price_usd.",
-        "pledge_status": "At the window's end: churned if ended_at is set, paused if pause_started_at is set, else active.",
-        "is_first_pledge": "True on the patron's earliest pledge (by started_at, then pledge_id), false on the others.",
-        "started_at": "Start of the pledge; pledges already running when the window opened started before it.",
+        "pledge_status": (
+            "At the window's end: churned if ended_at is set, paused if pause_started_at is set, else active."
+        ),
+        "is_first_pledge": (
+            "True on the patron's earliest pledge (by started_at, then pledge_id), false on the others."
+        ),
+        "started_at": (
+            "Start of the pledge; pledges already running when the window opened started before it."
+        ),
         "ended_at": "End of the pledge; null while it runs.",
         "pause_started_at": "Start of a pause, which is not billed and never resumes; null if never paused.",
         "churn_reason": "Why it ended: voluntary, payment_failed or creator_removed; null while it runs.",
@@ -75,10 +108,14 @@ NOTES: dict[str, dict[str, str]] = {
         "creator_id": "The pledge's creator.",
         "transaction_type": "payment for the first attempt of a billing, retry for a later attempt.",
         "transaction_status": "Whether the attempt succeeded or failed.",
-        "gross_amount_usd": "Amount charged, or attempted if it failed: the pledge's tier price at billing time.",
+        "gross_amount_usd": (
+            "Amount charged, or attempted if it failed: the pledge's tier price at billing time."
+        ),
         "platform_fee_usd": "Gross times the creator's plan fee, rounded to the cent; 0.00 when failed.",
         "processing_fee_usd": "2.9% + $0.30, or 5% + $0.10 for charges of $3.00 or less; 0.00 when failed.",
-        "net_amount_usd": "Gross minus platform and processing fees, above 0 when succeeded; 0.00 when failed.",
+        "net_amount_usd": (
+            "Gross minus platform and processing fees, above 0 when succeeded; 0.00 when failed."
+        ),
         "payment_method": "The patron's payment method, the same on all the patron's pledges.",
         "failure_reason": "Why the attempt declined; null when it succeeded.",
         "transaction_at": "Time of the attempt, always inside the window.",
@@ -87,10 +124,17 @@ NOTES: dict[str, dict[str, str]] = {
         "post_id": "The post's id: creator_id * 10,000 + n, n counting the creator's posts from 1.",
         "creator_id": "The publishing creator, references creators.",
         "title": "Title that fits the category, numbered in publishing order, e.g. Episode 12: ...",
-        "post_type": "Format of the post (text, image, video, audio, poll, link); the mix depends on the category.",
+        "post_type": (
+            "Format of the post (text, image, video, audio, poll, link); the mix depends on the category."
+        ),
         "access_level": "Who can see the post: public, patrons_only or tier_locked.",
-        "minimum_tier_id": "Lowest tier that can see the post (rank 1 for patrons_only, 2+ for tier_locked); null for public.",
-        "published_at": "Publication time, from six months before the window to its end, while the creator exists.",
+        "minimum_tier_id": (
+            "Lowest tier that can see the post (rank 1 for patrons_only, 2+ for tier_locked); null for "
+            "public."
+        ),
+        "published_at": (
+            "Publication time, from six months before the window to its end, while the creator exists."
+        ),
         "is_pinned": "Pinned to the creator's page (3% of posts).",
     },
     "engagement_events": {
@@ -106,7 +150,9 @@ NOTES: dict[str, dict[str, str]] = {
         "anomaly_type": "Which scenario was injected.",
         "start_at": "First second of the anomaly (creator_exodus: the first departure).",
         "end_at": "Last second of the anomaly (creator_exodus: the last departure).",
-        "creator_ids": "The creators involved, separated by ';' (viral_spike, creator_exodus); null for the other types.",
+        "creator_ids": (
+            "The creators involved, separated by ';' (viral_spike, creator_exodus); null for the other types."
+        ),
         "category": "The collapsing category (category_collapse); null for the other types.",
         "metric": "The metric the anomaly moves, e.g. new pledges, MRR.",
         "expected_effect": "The size of the effect, in words.",

@@ -25,15 +25,28 @@ from synth_spark.runtime.connect import check_server_sees
 
 def data_request(args: argparse.Namespace) -> DataRequest:
     """The data a generate or changes run asks for: file, --set overrides, --no-anomalies, checked."""
-    return DataRequest.make(CLI, scale=args.scale, seed=args.seed, config=args.config, settings=args.settings,
-                            anomalies=not args.no_anomalies, partitions=args.partitions,
-                            as_of=getattr(args, "as_of", None))
+    return DataRequest.make(
+        CLI,
+        scale=args.scale,
+        seed=args.seed,
+        config=args.config,
+        settings=args.settings,
+        anomalies=not args.no_anomalies,
+        partitions=args.partitions,
+        as_of=getattr(args, "as_of", None),
+    )
 
 
 def run_generate(args: argparse.Namespace) -> Outcome:
     data = data_request(args)
-    write = WriteRequest.make(CLI, dataset=args.dataset, database=args.database, formats=args.formats,
-                              layout=args.layout, overwrite=args.overwrite)
+    write = WriteRequest.make(
+        CLI,
+        dataset=args.dataset,
+        database=args.database,
+        formats=args.formats,
+        layout=args.layout,
+        overwrite=args.overwrite,
+    )
     progress = Progress(quiet=args.quiet)
     if write.database is not None:
         return _generate_tables(args, data, write, progress)
@@ -60,60 +73,140 @@ def _generate_tables(args: argparse.Namespace, data: DataRequest, write: WriteRe
     from synth_spark.runtime.session import build_session
 
     progress(f"starting Spark ({args.master or 'spark-submit master'})")
-    spark = build_session(args.master, partitions=args.partitions, driver_memory=args.driver_memory,
-                          extra=catalog_conf(args))
-    published = generate_tables(spark, data.cfg, Database(spark, write.database), data.partitions, progress,
-                                overwrite=write.overwrite, as_of=data.as_of, layout=write.layout)
+    spark = build_session(
+        args.master, partitions=args.partitions, driver_memory=args.driver_memory, extra=catalog_conf(args)
+    )
+    published = generate_tables(
+        spark,
+        data.cfg,
+        Database(spark, write.database),
+        data.partitions,
+        progress,
+        overwrite=write.overwrite,
+        as_of=data.as_of,
+        layout=write.layout,
+    )
     tables = published["tables"]
     width = max(len(t) for t in tables)
     as_of = f" as of the end of {data.as_of.isoformat()}" if data.as_of else ""
     seconds = time.monotonic() - progress.started
-    lines = [f"synth-spark: wrote Delta tables to the database {write.database}{as_of} in {seconds:.1f}s",
-             *(f"  {table:<{width}}  {e['rows']:>12,} rows  checksum {e['checksum']}  version {e['data_version']}"
-               for table, e in tables.items())]
-    return Outcome(0, lines, {"command": "generate", "database": write.database, "formats": ["delta"],
-                              "as_of": published.get("as_of"), "seconds": round(seconds, 1),
-                              "tables": {t: {"rows": e["rows"], "checksum": e["checksum"], "path": e["paths"]["delta"],
-                                             "version": e["data_version"]} for t, e in tables.items()}})
+    lines = [
+        f"synth-spark: wrote Delta tables to the database {write.database}{as_of} in {seconds:.1f}s",
+        *(
+            f"  {table:<{width}}  {e['rows']:>12,} rows  checksum {e['checksum']}  version "
+            f"{e['data_version']}"
+            for table, e in tables.items()
+        ),
+    ]
+    return Outcome(
+        0,
+        lines,
+        {
+            "command": "generate",
+            "database": write.database,
+            "formats": ["delta"],
+            "as_of": published.get("as_of"),
+            "seconds": round(seconds, 1),
+            "tables": {
+                t: {
+                    "rows": e["rows"],
+                    "checksum": e["checksum"],
+                    "path": e["paths"]["delta"],
+                    "version": e["data_version"],
+                }
+                for t, e in tables.items()
+            },
+        },
+    )
 
 
-def _generate(args: argparse.Namespace, data: DataRequest, write: WriteRequest, progress, out, claim) -> Outcome:
+def _generate(
+    args: argparse.Namespace, data: DataRequest, write: WriteRequest, progress, out, claim
+) -> Outcome:
     # pyspark (the "spark" extra) only once the options are settled: bad input refused without it
     from synth_spark.job.generate import generate
     from synth_spark.runtime.session import build_session
 
     progress(f"starting Spark ({args.master or 'spark-submit master'})")
-    spark = build_session(args.master, partitions=args.partitions, driver_memory=args.driver_memory,
-                          delta=Format.DELTA in write.formats, extra=dict(args.spark_conf))
+    spark = build_session(
+        args.master,
+        partitions=args.partitions,
+        driver_memory=args.driver_memory,
+        delta=Format.DELTA in write.formats,
+        extra=dict(args.spark_conf),
+    )
     check_server_sees(spark, out or write.folder)
     if out is None:  # a URI: claimed once Spark can reach its file system
         out = resolve(spark, write.folder)
         with Claim(out, write.overwrite, progress) as claim:
-            result = generate(spark, data.cfg, out, list(write.formats), data.partitions, progress, claim=claim,
-                              as_of=data.as_of, layout=write.layout)
+            result = generate(
+                spark,
+                data.cfg,
+                out,
+                list(write.formats),
+                data.partitions,
+                progress,
+                claim=claim,
+                as_of=data.as_of,
+                layout=write.layout,
+            )
     else:
-        result = generate(spark, data.cfg, out, list(write.formats), data.partitions, progress, claim=claim,
-                          as_of=data.as_of, layout=write.layout)
+        result = generate(
+            spark,
+            data.cfg,
+            out,
+            list(write.formats),
+            data.partitions,
+            progress,
+            claim=claim,
+            as_of=data.as_of,
+            layout=write.layout,
+        )
     width = max(len(t) for t in result.rows)
     as_of = f" as of the end of {data.as_of.isoformat()}" if data.as_of else ""
     where = result.out.resolve()
-    lines = [f"synth-spark: wrote {', '.join(write.formats)} to {where}{as_of} in {result.seconds:.1f}s",
-             *(f"  {table:<{width}}  {rows:>12,} rows  checksum {result.checksums[table]}"
-               for table, rows in result.rows.items())]
+    lines = [
+        f"synth-spark: wrote {', '.join(write.formats)} to {where}{as_of} in {result.seconds:.1f}s",
+        *(
+            f"  {table:<{width}}  {rows:>12,} rows  checksum {result.checksums[table]}"
+            for table, rows in result.rows.items()
+        ),
+    ]
     paths = {t: e["paths"] for t, e in result.manifest["tables"].items()}
-    return Outcome(0, lines, {"command": "generate", "dataset": str(where), "formats": list(write.formats),
-                              "as_of": result.manifest.get("as_of"), "seconds": round(result.seconds, 1),
-                              "tables": {t: {"rows": rows, "checksum": result.checksums[t], "paths": paths.get(t, {})}
-                                         for t, rows in result.rows.items()}})
+    return Outcome(
+        0,
+        lines,
+        {
+            "command": "generate",
+            "dataset": str(where),
+            "formats": list(write.formats),
+            "as_of": result.manifest.get("as_of"),
+            "seconds": round(result.seconds, 1),
+            "tables": {
+                t: {"rows": rows, "checksum": result.checksums[t], "paths": paths.get(t, {})}
+                for t, rows in result.rows.items()
+            },
+        },
+    )
 
 
 def run_changes(args: argparse.Namespace) -> Outcome:
     """Daily change batches into DIR/changes (published whole, or not at all): those continuing
     SNAPSHOT, or, the older way, of --from..--to with the settings given."""
-    asked = ChangesFields(to=args.last, snapshot=args.snapshot, out=args.out, formats=tuple(args.formats),
-                          partitions=args.partitions, overwrite=args.overwrite, first=args.first, scale=args.scale,
-                          seed=args.seed, config=args.config, settings=tuple(args.settings),
-                          anomalies=not args.no_anomalies)
+    asked = ChangesFields(
+        to=args.last,
+        snapshot=args.snapshot,
+        out=args.out,
+        formats=tuple(args.formats),
+        partitions=args.partitions,
+        overwrite=args.overwrite,
+        first=args.first,
+        scale=args.scale,
+        seed=args.seed,
+        config=args.config,
+        settings=tuple(args.settings),
+        anomalies=not args.no_anomalies,
+    )
     run = changes_request(asked, CLI)  # all of it checked before Spark starts
     # pyspark (the "spark" extra) only once the options are settled: bad input refused without it
     from synth_spark.job.change_feed import write_changes
@@ -122,11 +215,25 @@ def run_changes(args: argparse.Namespace) -> Outcome:
     progress = Progress(quiet=args.quiet)
     with Claim(run.feed, run.overwrite, progress):
         progress(f"starting Spark ({args.master or 'spark-submit master'})")
-        spark = build_session(args.master, partitions=run.partitions, driver_memory=args.driver_memory,
-                              delta=Format.DELTA in run.formats, extra=dict(args.spark_conf))
+        spark = build_session(
+            args.master,
+            partitions=run.partitions,
+            driver_memory=args.driver_memory,
+            delta=Format.DELTA in run.formats,
+            extra=dict(args.spark_conf),
+        )
         check_server_sees(spark, run.feed)
-        published = write_changes(spark, run.cfg, run.feed, list(run.formats), run.first, run.last,
-                                  run.partitions, progress, snapshot=run.snapshot)
+        published = write_changes(
+            spark,
+            run.cfg,
+            run.feed,
+            list(run.formats),
+            run.first,
+            run.last,
+            run.partitions,
+            progress,
+            snapshot=run.snapshot,
+        )
     return changes_outcome(run, published)
 
 
@@ -142,24 +249,42 @@ def run_advance(args: argparse.Namespace) -> Outcome:
     progress = Progress(quiet=args.quiet)
     with Claim(args.dataset, True, progress):
         progress(f"starting Spark ({args.master or 'spark-submit master'})")
-        spark = build_session(args.master, partitions=args.partitions, driver_memory=args.driver_memory, delta=True,
-                              extra=dict(args.spark_conf))
+        spark = build_session(
+            args.master,
+            partitions=args.partitions,
+            driver_memory=args.driver_memory,
+            delta=True,
+            extra=dict(args.spark_conf),
+        )
         updated = advance(spark, args.dataset, args.to, args.partitions, progress)
     days = updated["delta_versions"]
-    lines = [f"synth-spark: advanced {args.dataset.resolve()} to the end of {updated['as_of']}: "
-             f"{len(days)} days merged so far, one commit per table and day",
-             *(f"  {day}  " + ", ".join(f"{t} v{v}" for t, v in days[day].items()) for day in list(days)[-3:])]
-    return Outcome(0, lines, {"command": "advance", "dataset": str(args.dataset.resolve()), "as_of": updated["as_of"],
-                              "delta_versions": days,
-                              "tables": {t: {"rows": e["rows"], "checksum": e["checksum"]}
-                                         for t, e in updated["tables"].items()}})
+    lines = [
+        f"synth-spark: advanced {args.dataset.resolve()} to the end of {updated['as_of']}: "
+        f"{len(days)} days merged so far, one commit per table and day",
+        *(f"  {day}  " + ", ".join(f"{t} v{v}" for t, v in days[day].items()) for day in list(days)[-3:]),
+    ]
+    return Outcome(
+        0,
+        lines,
+        {
+            "command": "advance",
+            "dataset": str(args.dataset.resolve()),
+            "as_of": updated["as_of"],
+            "delta_versions": days,
+            "tables": {
+                t: {"rows": e["rows"], "checksum": e["checksum"]} for t, e in updated["tables"].items()
+            },
+        },
+    )
 
 
 def run_validate(args: argparse.Namespace) -> Outcome:
     # the "spark" and "validate" extras, loaded once the options are settled
     from synth_spark.validation.run import main as validate_main
 
-    return validate_main(args.dataset, args.control, args.report, args.master, args.quiet, args.database, catalog_conf(args))
+    return validate_main(
+        args.dataset, args.control, args.report, args.master, args.quiet, args.database, catalog_conf(args)
+    )
 
 
 def run_check(args: argparse.Namespace) -> Outcome:
@@ -168,15 +293,26 @@ def run_check(args: argparse.Namespace) -> Outcome:
     # dbt's own lines are progress: on stderr when stdout holds the JSON document, none when quiet
     dbt_output = io.StringIO() if args.quiet else sys.stderr if args.json else None
     if args.database is not None:
-        return check_main(None, args.formats, args.select, args.work_dir, args.database, catalog_conf(args),
-                          progress, args.master, dbt_output)
-    return check_main(args.dataset, args.formats, args.select, args.work_dir, progress=progress,
-                      dbt_output=dbt_output)  # settles the folder first
+        return check_main(
+            None,
+            args.formats,
+            args.select,
+            args.work_dir,
+            args.database,
+            catalog_conf(args),
+            progress,
+            args.master,
+            dbt_output,
+        )
+    return check_main(
+        args.dataset, args.formats, args.select, args.work_dir, progress=progress, dbt_output=dbt_output
+    )  # settles the folder first
 
 
 def run_verify(args: argparse.Namespace) -> Outcome:
     # pyspark (the "spark" extra) only once the options are settled: bad input refused without it
     from synth_spark.checks.verify import main as verify_main
 
-    return verify_main(args.dataset, args.master, args.database, catalog_conf(args), args.formats,
-                       Progress(quiet=args.quiet))
+    return verify_main(
+        args.dataset, args.master, args.database, catalog_conf(args), args.formats, Progress(quiet=args.quiet)
+    )

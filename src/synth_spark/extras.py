@@ -21,7 +21,11 @@ def require(command: str, extra: str | None = None) -> None:
     """Refuse ``command`` in one line if a module of its extra (by default the one named after it) is
     not installed."""
     extra = extra or command
-    missing = [m for m in (*EXTRAS[extra], *ALSO.get((command, extra), ())) if importlib.util.find_spec(m) is None]
+    missing = [
+        m for m in (*EXTRAS[extra], *ALSO.get((command, extra), ())) if importlib.util.find_spec(m) is None
+    ]
     if missing:
-        raise EnvironmentProblem(f"synth-spark {command} needs {' and '.join(missing)}, not installed here: "
-                                 f"pip install 'synth-spark[{extra}]'")
+        raise EnvironmentProblem(
+            f"synth-spark {command} needs {' and '.join(missing)}, not installed here: "
+            f"pip install 'synth-spark[{extra}]'"
+        )

@@ -22,10 +22,26 @@ import sys
 import traceback
 from pathlib import Path
 
-EXIT_OK, EXIT_CHECKS_FAILED, EXIT_BAD_INPUT, EXIT_ENVIRONMENT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+EXIT_OK, EXIT_CHECKS_FAILED, EXIT_BAD_INPUT, EXIT_ENVIRONMENT, EXIT_INTERNAL, EXIT_INTERRUPTED = (
+    0,
+    1,
+    2,
+    3,
+    4,
+    130,
+)
 
 #: errno values that say the machine, not synth-spark, is at fault
-_ENV_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO, errno.EMFILE, errno.ENFILE}
+_ENV_ERRNOS = {
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EROFS,
+    errno.EACCES,
+    errno.EPERM,
+    errno.EIO,
+    errno.EMFILE,
+    errno.ENFILE,
+}
 #: text in a (Java) error that says the same
 _ENV_TEXT = (
     ("No space left on device", "the disk is full"),
@@ -47,7 +63,11 @@ MAX_LINE = 1000
 #: a value's repr, a few of its items deep (never the whole of a list a YAML alias repeats 9**9 times)
 _ECHO = reprlib.Repr()
 _ECHO.maxlevel, _ECHO.maxlist, _ECHO.maxdict, _ECHO.maxtuple, _ECHO.maxset = 3, 6, 6, 6, 6
-_ECHO.maxlong, _ECHO.maxother, _ECHO.maxstring = ECHO_LIMIT, ECHO_LIMIT, 1 << 30  # text is cut below, saying how long
+_ECHO.maxlong, _ECHO.maxother, _ECHO.maxstring = (
+    ECHO_LIMIT,
+    ECHO_LIMIT,
+    1 << 30,
+)  # text is cut below, saying how long
 
 
 def quoted(value: object, limit: int = ECHO_LIMIT) -> str:
@@ -61,7 +81,7 @@ def quoted(value: object, limit: int = ECHO_LIMIT) -> str:
         return text
     # the quote closed again, so that a line holding two cut values still reads (and parses) as two
     closing = text[0] if text[0] in "'\"" else ""
-    return f"{text[:limit - 3 - len(closing)]}...{closing} ({len(text):,} characters)"
+    return f"{text[: limit - 3 - len(closing)]}...{closing} ({len(text):,} characters)"
 
 
 def shortened(message: str) -> str:
@@ -75,7 +95,7 @@ class ConfigError(ValueError):
     def __init__(self, message: object = ""):
         # one line whatever went into it (a key or a file name may hold a line break), and a short one
         line = str(message).replace("\r", "\\r").replace("\n", "\\n")
-        super().__init__(line if len(line) <= MAX_LINE else line[:MAX_LINE - 3] + "...")
+        super().__init__(line if len(line) <= MAX_LINE else line[: MAX_LINE - 3] + "...")
 
 
 class EnvironmentProblem(RuntimeError):
@@ -98,7 +118,11 @@ def one_line(exc: BaseException) -> str:
     """The root cause of an error in one line (for a Java error, its last "Caused by")."""
     lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
     causes = [ln.removeprefix("Caused by:").strip() for ln in lines if ln.startswith("Caused by:")]
-    plain = [ln.lstrip(": ") for ln in lines if not ln.startswith(("An error occurred while calling", "at ", "..."))]
+    plain = [
+        ln.lstrip(": ")
+        for ln in lines
+        if not ln.startswith(("An error occurred while calling", "at ", "..."))
+    ]
     line = (causes[-1] if causes else plain[0] if plain else "") or type(exc).__name__
     line = re.sub(r"\b(?:[a-z][a-z0-9_]*\.)+(?=[A-Z]\w*(?:Exception|Error)\b)", "", line)
     return line if len(line) <= 200 else line[:197] + "..."
@@ -131,7 +155,10 @@ def reported(err: BaseException, command: str) -> int:
         return EXIT_ENVIRONMENT
     log = write_trace(err, command)
     where = f"; the full trace is in {log}" if log else ""
-    print(f"synth-spark: internal error: {type(err).__name__}: {one_line(err)}{where}{JvmLog.named()}", file=sys.stderr)
+    print(
+        f"synth-spark: internal error: {type(err).__name__}: {one_line(err)}{where}{JvmLog.named()}",
+        file=sys.stderr,
+    )
     return EXIT_INTERNAL
 
 
@@ -154,8 +181,12 @@ def write_trace(exc: BaseException, command: str) -> Path | None:
 #: JVM logs kept in the log folder: the oldest go as a new one starts
 KEEP_JVM_LOGS = 20
 #: what the JVM prints as it gives up, around the line that says why
-_JVM_GAVE_UP = ("Error: Could not create the Java Virtual Machine", "Error: A fatal exception has occurred",
-                "Error occurred during initialization of VM", "WARNING: Using incubator modules")
+_JVM_GAVE_UP = (
+    "Error: Could not create the Java Virtual Machine",
+    "Error: A fatal exception has occurred",
+    "Error occurred during initialization of VM",
+    "WARNING: Using incubator modules",
+)
 
 
 class JvmLog:
@@ -185,7 +216,9 @@ class JvmLog:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.touch()
-            for old in sorted(path.parent.glob("spark-*.log"), key=lambda p: p.stat().st_mtime)[:-KEEP_JVM_LOGS]:
+            for old in sorted(path.parent.glob("spark-*.log"), key=lambda p: p.stat().st_mtime)[
+                :-KEEP_JVM_LOGS
+            ]:
                 old.unlink(missing_ok=True)
         except OSError:
             return None
@@ -198,7 +231,9 @@ class JvmLog:
         """Why the JVM did not start, in its own words: the first line it wrote that is not one of
         the lines it always adds when it gives up."""
         try:
-            lines = [ln.strip() for ln in cls.path.read_text(errors="replace").splitlines()] if cls.path else []
+            lines = (
+                [ln.strip() for ln in cls.path.read_text(errors="replace").splitlines()] if cls.path else []
+            )
         except OSError:
             lines = []
         said = [ln for ln in lines if ln and not ln.startswith(_JVM_GAVE_UP)]

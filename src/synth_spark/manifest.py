@@ -66,13 +66,25 @@ def header(plan) -> dict:
         "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "seed": cfg.seed,
         "scale": cfg.scale,
-        "window": {"start": cfg.window.start.isoformat(), "end": (cfg.window.end - dt.timedelta(days=1)).isoformat(),
-                   "months": cfg.window.months, "timezone": "UTC"},
+        "window": {
+            "start": cfg.window.start.isoformat(),
+            "end": (cfg.window.end - dt.timedelta(days=1)).isoformat(),
+            "months": cfg.window.months,
+            "timezone": "UTC",
+        },
     }
 
 
-def build(plan, formats: list[str], partitions: int, rows: dict[str, int], checksums: dict[str, str],
-          paths: dict[str, dict[str, str]], as_of: dt.date | None = None, layout: str = "tasks") -> dict:
+def build(
+    plan,
+    formats: list[str],
+    partitions: int,
+    rows: dict[str, int],
+    checksums: dict[str, str],
+    paths: dict[str, dict[str, str]],
+    as_of: dt.date | None = None,
+    layout: str = "tasks",
+) -> dict:
     """The manifest of a generated dataset (``plan``: the run's simulation.plan.Plan)."""
     cfg, job = plan.cfg, plan.constants
     creators = plan.creators
@@ -94,8 +106,12 @@ def build(plan, formats: list[str], partitions: int, rows: dict[str, int], check
         # inside the window joined in.
         "latent_creators": {
             "size_tiers": list(SIZE_TIERS),
-            "size_code": (np.asarray(creators["size_code"], dtype=np.uint8) + ord("0")).tobytes().decode("ascii"),
-            "joined_month": {str(int(c)): int(m) for c, m in zip(creators["creator_id"][joined >= 0], joined[joined >= 0])},
+            "size_code": (np.asarray(creators["size_code"], dtype=np.uint8) + ord("0"))
+            .tobytes()
+            .decode("ascii"),
+            "joined_month": {
+                str(int(c)): int(m) for c, m in zip(creators["creator_id"][joined >= 0], joined[joined >= 0])
+            },
         },
         "versions": versions(),
         "config": cfg.fingerprint(),
@@ -119,10 +135,14 @@ def read(folder, name: str = "DATASET") -> dict:
     """The manifest of the dataset in ``folder``, its header checked (header_problem); a one-line
     ConfigError when there is none or it is not one of ours."""
     if not folder.is_dir():
-        raise ConfigError(f"{name}: {str(folder)!r} is not a folder; give a folder written by 'synth-spark generate'")
+        raise ConfigError(
+            f"{name}: {str(folder)!r} is not a folder; give a folder written by 'synth-spark generate'"
+        )
     path = folder / MANIFEST
     if not path.is_file():
-        raise ConfigError(f"{name}: {str(folder)!r} holds no {MANIFEST}; give a folder written by 'synth-spark generate'")
+        raise ConfigError(
+            f"{name}: {str(folder)!r} holds no {MANIFEST}; give a folder written by 'synth-spark generate'"
+        )
     try:
         manifest = json.loads(path.read_text())
     except RecursionError:  # JSON nested deeper than Python's stack: no manifest of ours
@@ -132,8 +152,10 @@ def read(folder, name: str = "DATASET") -> dict:
     if not isinstance(manifest, dict):
         raise ConfigError(f"{name}: {str(path)!r} is not a manifest (a JSON object)")
     if manifest.get("kind") == "changes":
-        raise ConfigError(f"{name}: {str(folder)!r} holds daily change batches (synth-spark changes), not a dataset; "
-                          "give a folder written by 'synth-spark generate'")
+        raise ConfigError(
+            f"{name}: {str(folder)!r} holds daily change batches (synth-spark changes), not a dataset; "
+            "give a folder written by 'synth-spark generate'"
+        )
     problem = header_problem(manifest)
     if problem:
         raise ConfigError(f"{name}: {str(path)!r} is not a manifest synth-spark writes: {problem}")
@@ -153,7 +175,9 @@ def header_problem(manifest: dict) -> str | None:
     manifest is refused in one line rather than failing deep in a run."""
     window, start, end = manifest.get("window"), dt.date.min, dt.date.max
     if window is not None:
-        start, end = (_day(window.get("start")), _day(window.get("end"))) if isinstance(window, dict) else (None, None)
+        start, end = (
+            (_day(window.get("start")), _day(window.get("end"))) if isinstance(window, dict) else (None, None)
+        )
         if start is None or end is None or end < start:
             return f"its window {quoted(window)} is not a start and an end day (YYYY-MM-DD)"
     as_of = manifest.get("as_of")
@@ -164,7 +188,9 @@ def header_problem(manifest: dict) -> str | None:
     if partitions is not None and (type(partitions) is not int or not 1 <= partitions <= MAX_PARTITIONS):
         return f"its partitions {quoted(partitions)} is not a number of tasks from 1 to {MAX_PARTITIONS:,}"
     formats = manifest.get("formats")
-    if formats is not None and (not isinstance(formats, list) or not formats or any(f not in FORMATS for f in formats)):
+    if formats is not None and (
+        not isinstance(formats, list) or not formats or any(f not in FORMATS for f in formats)
+    ):
         return f"its formats {quoted(formats)} are not a list of {', '.join(FORMATS)}"
     if not isinstance(manifest.get("config", {}), dict):
         return f"its config {quoted(manifest['config'])} is not a mapping of settings"
@@ -180,7 +206,9 @@ def entries(manifest: dict, where: str = "DATASET") -> list[str]:
     out = []
     for table, entry in tables.items():
         if table not in KNOWN_TABLES:
-            raise ConfigError(f"{where}: the manifest lists table {table!r}; known tables: {', '.join(KNOWN_TABLES)}")
+            raise ConfigError(
+                f"{where}: the manifest lists table {table!r}; known tables: {', '.join(KNOWN_TABLES)}"
+            )
         paths = entry.get("paths") if isinstance(entry, dict) else None
         if not isinstance(paths, dict):
             raise ConfigError(f"{where}: the manifest's entry for {table!r} lists no paths")
@@ -188,8 +216,10 @@ def entries(manifest: dict, where: str = "DATASET") -> list[str]:
             allowed = {f"{fmt}/{table}"} | ({f"csv/{table}.csv"} if fmt == Format.CSV else set())
             if fmt not in FORMATS or not isinstance(rel, str) or rel not in allowed:
                 what = " or ".join(sorted(allowed)) if fmt in FORMATS else "a format of " + ", ".join(FORMATS)
-                raise ConfigError(f"{where}: the manifest's path {quoted(rel)} for {table} ({fmt}) is not one synth-spark "
-                                  f"writes; allowed: {what}")
+                raise ConfigError(
+                    f"{where}: the manifest's path {quoted(rel)} for {table} ({fmt}) is not one synth-spark "
+                    f"writes; allowed: {what}"
+                )
             out.append(rel)
     return out
 
@@ -199,7 +229,9 @@ def check(manifest: dict, where: str = "DATASET") -> tuple[list[str], dict[str, 
     format it names, at paths of ours, each with rows and a checksum."""
     formats, tables = manifest.get("formats"), manifest.get("tables")
     if not isinstance(formats, list) or not formats or any(f not in FORMATS for f in formats):
-        raise ConfigError(f"{where}: the manifest's formats {quoted(formats)} are not a list of {', '.join(FORMATS)}")
+        raise ConfigError(
+            f"{where}: the manifest's formats {quoted(formats)} are not a list of {', '.join(FORMATS)}"
+        )
     if not isinstance(tables, dict) or not tables:
         raise ConfigError(f"{where}: the manifest lists no tables")
     entries(manifest, where)
@@ -208,12 +240,16 @@ def check(manifest: dict, where: str = "DATASET") -> tuple[list[str], dict[str, 
             raise ConfigError(f"{where}: the manifest's entry for {table!r} has no rows and checksum")
     missing = [t for t in KNOWN_TABLES if t not in tables]
     if missing:
-        raise ConfigError(f"{where}: the manifest lists no entry for {missing[0]!r}; "
-                          f"a dataset has all of {', '.join(KNOWN_TABLES)}")
+        raise ConfigError(
+            f"{where}: the manifest lists no entry for {missing[0]!r}; "
+            f"a dataset has all of {', '.join(KNOWN_TABLES)}"
+        )
     for table, entry in tables.items():
         if sorted(entry["paths"]) != sorted(formats):
-            raise ConfigError(f"{where}: the manifest lists {table} in {', '.join(sorted(entry['paths'])) or 'no format'}, "
-                              f"not in its formats {', '.join(formats)}")
+            raise ConfigError(
+                f"{where}: the manifest lists {table} in {', '.join(sorted(entry['paths'])) or 'no format'}, "
+                f"not in its formats {', '.join(formats)}"
+            )
     return formats, tables
 
 
@@ -224,14 +260,20 @@ def latent_creators(manifest: dict) -> dict[str, np.ndarray] | None:
     if not isinstance(latent, dict) or list(latent.get("size_tiers", [])) != list(SIZE_TIERS):
         return None
     try:
-        size_code = np.frombuffer(latent["size_code"].encode("ascii"), dtype=np.uint8).astype(np.int64) - ord("0")
+        size_code = np.frombuffer(latent["size_code"].encode("ascii"), dtype=np.uint8).astype(np.int64) - ord(
+            "0"
+        )
         creator_id = np.arange(1, size_code.size + 1, dtype=np.int64)
         joined_month = np.full(size_code.size, -1, dtype=np.int64)
         for cid, month in latent.get("joined_month", {}).items():
             joined_month[int(cid) - 1] = int(month)
     except (AttributeError, KeyError, TypeError, ValueError, IndexError, UnicodeError):
-        raise ConfigError("DATASET: the manifest's latent_creators are not the size codes and joining months "
-                          "synth-spark writes") from None
+        raise ConfigError(
+            "DATASET: the manifest's latent_creators are not the size codes and joining months "
+            "synth-spark writes"
+        ) from None
     if size_code.size and not 0 <= size_code.min() <= size_code.max() < len(SIZE_TIERS):
-        raise ConfigError(f"DATASET: the manifest's latent_creators hold size codes other than 0 to {len(SIZE_TIERS) - 1}")
+        raise ConfigError(
+            f"DATASET: the manifest's latent_creators hold size codes other than 0 to {len(SIZE_TIERS) - 1}"
+        )
     return {"creator_id": creator_id, "size_code": size_code, "joined_month": joined_month}

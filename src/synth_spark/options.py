@@ -19,8 +19,10 @@ from synth_spark.manifest import FORMATS, Format
 from synth_spark.publish.storage import location
 from synth_spark.runtime.data_settings import DATA_SETTINGS
 
-_MASTER = re.compile(r"^(local(\[(\*|[1-9][0-9]{0,3})(,[0-9]{1,3})?\])?|local-cluster\[[1-9][0-9]*,[1-9][0-9]*,[1-9][0-9]*\]"
-                     r"|spark://[A-Za-z0-9.\-]+:[0-9]{1,5}(,[A-Za-z0-9.\-]+:[0-9]{1,5})*|yarn|k8s://\S+)$")
+_MASTER = re.compile(
+    r"^(local(\[(\*|[1-9][0-9]{0,3})(,[0-9]{1,3})?\])?|local-cluster\[[1-9][0-9]*,[1-9][0-9]*,[1-9][0-9]*\]"
+    r"|spark://[A-Za-z0-9.\-]+:[0-9]{1,5}(,[A-Za-z0-9.\-]+:[0-9]{1,5})*|yarn|k8s://\S+)$"
+)
 _MEMORY = re.compile(r"^([1-9][0-9]{0,6})([kmgt])b?$", re.IGNORECASE)
 _MIB = {"k": 1 / 1024, "m": 1, "g": 1024, "t": 1024 * 1024}
 
@@ -36,9 +38,13 @@ def scale(value: str | float, name: str = "--scale") -> float:
     except ValueError:
         factor = None
     if factor is None:
-        raise ConfigError(f"{name}: {quoted(text)} is not a number; give a positive factor such as 0.1, 1 or 10")
+        raise ConfigError(
+            f"{name}: {quoted(text)} is not a number; give a positive factor such as 0.1, 1 or 10"
+        )
     if not 0 < factor <= MAX_SCALE:
-        raise ConfigError(f"{name}: {quoted(text)} is not allowed; give a factor above 0 and up to {MAX_SCALE:,}")
+        raise ConfigError(
+            f"{name}: {quoted(text)} is not allowed; give a factor above 0 and up to {MAX_SCALE:,}"
+        )
     return factor
 
 
@@ -81,21 +87,27 @@ def in_window(name: str, value, window) -> None:
     """Refuse a day outside the config's window (one line naming the option and the window)."""
     last = window.end - dt.timedelta(days=1)
     if not window.start <= value <= last:
-        raise ConfigError(f"{name}: {value.isoformat()} is outside the window; give a day from "
-                          f"{window.start.isoformat()} to {last.isoformat()}")
+        raise ConfigError(
+            f"{name}: {value.isoformat()} is outside the window; give a day from "
+            f"{window.start.isoformat()} to {last.isoformat()}"
+        )
 
 
 def within_creators(name: str, partitions: int, cfg) -> None:
     """Refuse more simulation tasks than there are creators to spread over them."""
     if partitions > cfg.n_creators:
-        raise ConfigError(f"{name}: {partitions:,} is more than the {cfg.n_creators:,} creators to spread over "
-                          f"tasks; give 1 to {cfg.n_creators:,}")
+        raise ConfigError(
+            f"{name}: {partitions:,} is more than the {cfg.n_creators:,} creators to spread over "
+            f"tasks; give 1 to {cfg.n_creators:,}"
+        )
 
 
 def master(text: str, name: str = "--master") -> str:
     if not _MASTER.match(text):
-        raise ConfigError(f"{name}: {quoted(text)} is not a Spark master; give local[*], local[N], "
-                          "spark://HOST:PORT, yarn or k8s://URL")
+        raise ConfigError(
+            f"{name}: {quoted(text)} is not a Spark master; give local[*], local[N], "
+            "spark://HOST:PORT, yarn or k8s://URL"
+        )
     return text
 
 
@@ -105,8 +117,10 @@ _REMOTE = re.compile(r"^sc://[A-Za-z0-9.\-]+(:[0-9]{1,5})?/?(;[A-Za-z0-9_\-]+=[^
 def remote(text: str, name: str = "--remote") -> str:
     """A Spark Connect endpoint: sc://HOST[:PORT][/;key=value...]."""
     if not _REMOTE.match(text.strip()):
-        raise ConfigError(f"{name}: {quoted(text)} is not a Spark Connect address; give sc://HOST:PORT, "
-                          "e.g. sc://localhost:15002")
+        raise ConfigError(
+            f"{name}: {quoted(text)} is not a Spark Connect address; give sc://HOST:PORT, "
+            "e.g. sc://localhost:15002"
+        )
     return text.strip()
 
 
@@ -118,16 +132,19 @@ def database(value: str, name: str = "--database") -> str:
     """A schema of the session's catalog, or CATALOG.SCHEMA; letters, digits and _."""
     text = _text(value)
     if not _DATABASE.match(text.strip()):
-        raise ConfigError(f"{name}: {quoted(text)} is not a database name; give NAME or CATALOG.NAME, each "
-                          "of letters, digits and _ (e.g. synth or spark_catalog.synth)")
+        raise ConfigError(
+            f"{name}: {quoted(text)} is not a database name; give NAME or CATALOG.NAME, each "
+            "of letters, digits and _ (e.g. synth or spark_catalog.synth)"
+        )
     return text.strip()
 
 
 def memory(text: str, name: str = "--driver-memory") -> str:
     m = _MEMORY.match(text.strip())
     if not m or int(m.group(1)) * _MIB[m.group(2).lower()] < 512:
-        raise ConfigError(f"{name}: {quoted(text)} is not allowed; give a size of 512m or more, "
-                          "such as 2g or 8g")
+        raise ConfigError(
+            f"{name}: {quoted(text)} is not allowed; give a size of 512m or more, such as 2g or 8g"
+        )
     return text.strip().lower()
 
 
@@ -138,7 +155,9 @@ def destination(value: str | Path, name: str = "DATASET") -> Path | str:
     if not text.strip():
         raise ConfigError(f"{name}: an empty path is not allowed; give a folder, e.g. out/1x")
     if text != text.strip() or any(not c.isprintable() for c in text):
-        raise ConfigError(f"{name}: {quoted(text)} has surrounding spaces or control characters; give a plain path")
+        raise ConfigError(
+            f"{name}: {quoted(text)} has surrounding spaces or control characters; give a plain path"
+        )
     where = location(text)
     if isinstance(where, str):
         return where
@@ -190,7 +209,9 @@ def formats(value: str | Iterable[str], name: str = "--format") -> list[Format]:
     bad = [f for f in items if f not in FORMATS]
     if bad or not items:
         raise ConfigError(
-            f"{name}: {quoted(bad[0] if bad else text)} is not a format; allowed: a comma list of {', '.join(FORMATS)}")
+            f"{name}: {quoted(bad[0] if bad else text)} is not a format; allowed: a comma list of "
+            f"{', '.join(FORMATS)}"
+        )
     return [Format(f) for f in dict.fromkeys(items)]
 
 
@@ -204,10 +225,14 @@ def setting(text: str) -> dict:
     key, sep, value = text.partition("=")
     key = key.strip()
     if not sep or not _KEY_PATH.match(key):
-        raise ConfigError(f"--set: {quoted(text)} is not KEY.PATH=VALUE; e.g. --set anomalies.holiday_churn.enabled=false")
+        raise ConfigError(
+            f"--set: {quoted(text)} is not KEY.PATH=VALUE; e.g. --set anomalies.holiday_churn.enabled=false"
+        )
     parts = key.split(".")
     if len(parts) > MAX_DEPTH:
-        raise ConfigError(f"--set: {quoted(key)} names {len(parts):,} levels; settings nest at most {MAX_DEPTH}")
+        raise ConfigError(
+            f"--set: {quoted(key)} names {len(parts):,} levels; settings nest at most {MAX_DEPTH}"
+        )
     parsed = parse_yaml(value, f"--set: the value of {quoted(key)}") if value.strip() else None
     if parsed is None:
         raise ConfigError(f"--set: {quoted(key)} has no value; give KEY.PATH=VALUE")
@@ -222,9 +247,14 @@ def spark_setting(text: str) -> tuple[str, str]:
     depend on (DATA_SETTINGS) only at synth-spark's own value."""
     key, sep, value = text.partition("=")
     if not sep or not re.fullmatch(r"spark\.[A-Za-z0-9_.\-]+", key.strip()) or not value.strip():
-        raise ConfigError(f"--spark-conf: {text!r} is not spark.KEY=VALUE; e.g. --spark-conf spark.sql.shuffle.partitions=64")
+        raise ConfigError(
+            f"--spark-conf: {text!r} is not spark.KEY=VALUE; e.g. --spark-conf "
+            "spark.sql.shuffle.partitions=64"
+        )
     fixed = DATA_SETTINGS.get(key.strip())
     if fixed is not None and value.strip().upper() != fixed.upper():
-        raise ConfigError(f"--spark-conf: {key.strip()} is fixed at {fixed} (the dataset's values depend "
-                          f"on it); leave it out")
+        raise ConfigError(
+            f"--spark-conf: {key.strip()} is fixed at {fixed} (the dataset's values depend "
+            f"on it); leave it out"
+        )
     return key.strip(), value.strip()

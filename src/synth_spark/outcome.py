@@ -20,7 +20,9 @@ class Outcome:
 
     def show(self, as_json: bool = False) -> int:
         if as_json:
-            sys.stdout.write(json.dumps({**self.document, "exit_code": self.code}, indent=2, default=str) + "\n")
+            sys.stdout.write(
+                json.dumps({**self.document, "exit_code": self.code}, indent=2, default=str) + "\n"
+            )
         else:
             for line in self.lines:
                 print(line)

@@ -35,33 +35,57 @@ class Names:
 #: what a run writes when no format is named, in the order it writes them
 ALL_FORMATS = (Format.PARQUET, Format.CSV, Format.DELTA)
 
-CLI = Names("option", {"dataset": "DATASET", "snapshot": "SNAPSHOT", "formats": "--format", "settings": "--set",
-                       "anomalies": "--no-anomalies", "first": "--from"})
+CLI = Names(
+    "option",
+    {
+        "dataset": "DATASET",
+        "snapshot": "SNAPSHOT",
+        "formats": "--format",
+        "settings": "--set",
+        "anomalies": "--no-anomalies",
+        "first": "--from",
+    },
+)
 LIBRARY = Names("argument", {"dataset": "path"})
 
 
 def _merged(base: dict, more: Mapping) -> dict:
     out = dict(base)
     for key, value in more.items():
-        out[key] = _merged(out[key], value) if isinstance(value, Mapping) and isinstance(out.get(key), dict) else value
+        out[key] = (
+            _merged(out[key], value)
+            if isinstance(value, Mapping) and isinstance(out.get(key), dict)
+            else value
+        )
     return out
 
 
-def requested_config(names: Names, *, scale: Any = None, seed: Any = None, config: Any = None,
-                     settings: Iterable[Mapping] = (), anomalies: bool = True) -> Config:
+def requested_config(
+    names: Names,
+    *,
+    scale: Any = None,
+    seed: Any = None,
+    config: Any = None,
+    settings: Iterable[Mapping] = (),
+    anomalies: bool = True,
+) -> Config:
     """The config the fields ask for: the defaults, a YAML file, settings over it (each a nested
     mapping, the later winning), all anomalies off for a control run, then scale and seed, which
     a setting may not also give."""
     if isinstance(config, Config):
         if scale is not None or seed is not None or list(settings) or not anomalies:
-            raise ConfigError(f"{names('config')}: a Config object is complete; give scale, seed and settings "
-                              "in it, or give a YAML file instead")
+            raise ConfigError(
+                f"{names('config')}: a Config object is complete; give scale, seed and settings "
+                "in it, or give a YAML file instead"
+            )
         return config
     overrides: dict = {} if anomalies else {"anomalies": {name: {"enabled": False} for name in ANOMALY_TYPES}}
     for setting in settings:
         overrides = _merged(overrides, setting)
-    named = {"scale": None if scale is None else options.scale(scale, names("scale")),
-             "seed": None if seed is None else options.seed(seed, names("seed"))}
+    named = {
+        "scale": None if scale is None else options.scale(scale, names("scale")),
+        "seed": None if seed is None else options.seed(seed, names("seed")),
+    }
     path = None if config is None else options.conf_file(config, names("config"))
     return load_config(path, **given_once(overrides, named, names("{}")))
 
@@ -76,7 +100,9 @@ class DataRequest:
     as_of: dt.date | None = None
 
     @classmethod
-    def make(cls, names: Names, *, partitions: Any = None, as_of: Any = None, **config_fields: Any) -> DataRequest:
+    def make(
+        cls, names: Names, *, partitions: Any = None, as_of: Any = None, **config_fields: Any
+    ) -> DataRequest:
         cfg = requested_config(names, **config_fields)
         if partitions is not None:
             partitions = options.positive_int(partitions, names("partitions"), MAX_PARTITIONS)
@@ -101,19 +127,31 @@ class WriteRequest:
     overwrite: bool = False
 
     @classmethod
-    def make(cls, names: Names, *, dataset: Any = None, database: Any = None, formats: Any = None,
-             layout: str = "tasks", overwrite: bool = False) -> WriteRequest:
+    def make(
+        cls,
+        names: Names,
+        *,
+        dataset: Any = None,
+        database: Any = None,
+        formats: Any = None,
+        layout: str = "tasks",
+        overwrite: bool = False,
+    ) -> WriteRequest:
         if layout not in LAYOUTS:
             raise ConfigError(f"{names('layout')}: {layout!r} is not a layout; give {' or '.join(LAYOUTS)}")
         chosen = None if formats is None else options.formats(formats, names("formats"))
         if database is not None:
             name = options.database(database, names("database"))
             if dataset is not None:
-                raise ConfigError(f"{names('database')}: {name} and the folder {str(dataset)!r} both say where the "
-                                  "dataset goes; give one")
+                raise ConfigError(
+                    f"{names('database')}: {name} and the folder {str(dataset)!r} both say where the "
+                    "dataset goes; give one"
+                )
             if chosen is not None and chosen != [Format.DELTA]:
-                raise ConfigError(f"{names('formats')}: {','.join(chosen)} with {names('database')}; catalog tables "
-                                  f"are Delta tables: leave {names('formats')} out or give delta")
+                raise ConfigError(
+                    f"{names('formats')}: {','.join(chosen)} with {names('database')}; catalog tables "
+                    f"are Delta tables: leave {names('formats')} out or give delta"
+                )
             return cls((Format.DELTA,), None, name, layout, overwrite)
         if dataset is None:
             raise ConfigError(f"{names('dataset')}: give the output folder (or a database), e.g. out/1x")

@@ -46,6 +46,7 @@ DAY = 86_400
 #: "never" as an epoch second: far beyond any window, and safe to add a few days to
 NEVER = (2**63 - 1) // 4
 
+
 # -- ids: built from their owner, so they are the same whatever the partitioning -------------------
 class IdOverflow(ValueError):
     """A counter outgrew its field of an id: the id would be another row's."""
@@ -84,8 +85,10 @@ class IdLayout:
         for (name, size), value in zip(self.fields, values, strict=True):
             value = np.asarray(value, dtype=np.int64)
             if value.size and (value.min() < 0 or value.max() >= size):
-                raise IdOverflow(f"{self.column}: {name} {int(value.max()) if value.max() >= size else int(value.min())} "
-                                 f"is outside 0..{size - 1}; its ids would be another {self.owner}'s")
+                raise IdOverflow(
+                    f"{self.column}: {name} {int(value.max()) if value.max() >= size else int(value.min())} "
+                    f"is outside 0..{size - 1}; its ids would be another {self.owner}'s"
+                )
             place //= size
             out = out + value * place
         return out
@@ -175,8 +178,12 @@ NULLABLE: dict[str, tuple[str, ...]] = {
     GROUND_TRUTH: ("creator_ids", "category"),
 }
 #: the time each row of the large tables happened at: what time-range queries filter on
-EVENT_TIME = {"transactions": "transaction_at", "engagement_events": "event_at", "pledges": "started_at",
-              "posts": "published_at"}
+EVENT_TIME = {
+    "transactions": "transaction_at",
+    "engagement_events": "event_at",
+    "pledges": "started_at",
+    "posts": "published_at",
+}
 
 
 def ddl(table: str) -> str:

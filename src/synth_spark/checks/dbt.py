@@ -43,6 +43,8 @@ from synth_spark.publish.readers import being_written
 PROJECT_DIR = Path(__file__).resolve().parent / "dbt_project"
 #: dbt's progress lines announcing a test, left out of the output (its result line follows)
 _START_LINE = re.compile(r"\d+ of \d+ START ")
+
+
 @dataclass
 class TestResult:
     name: str
@@ -89,10 +91,14 @@ def check_format(dataset: Path | None, fmt: str, manifest: dict) -> None:
     if fmt not in FORMATS:
         raise ConfigError(f"--format: {fmt!r} is not allowed; give {' or '.join(FORMATS)}")
     if fmt not in manifest.get("formats", []):
-        raise ConfigError(f"DATASET: {str(dataset)!r} has no {fmt} output; generate with --format including {fmt}")
+        raise ConfigError(
+            f"DATASET: {str(dataset)!r} has no {fmt} output; generate with --format including {fmt}"
+        )
 
 
-def dbt_vars(dataset: Path | None, fmt: str, manifest: dict | None = None, delta_paths: dict[str, str] | None = None) -> dict:
+def dbt_vars(
+    dataset: Path | None, fmt: str, manifest: dict | None = None, delta_paths: dict[str, str] | None = None
+) -> dict:
     """The dbt vars of the project for this dataset, from its manifest, checked whole (a path outside
     the dataset is never followed). For a dataset in a catalog, no folder: its ``manifest`` and
     ``delta_paths``, where each table's Delta files are."""
@@ -109,7 +115,11 @@ def dbt_vars(dataset: Path | None, fmt: str, manifest: dict | None = None, delta
         if path:  # one file, or a folder of part files for a large table
             csv_paths[table] = _sql_string(path if path.endswith(".csv") else f"{path}/part-*.csv")
     # a snapshot's "now" is the end of its as-of day: nothing in it may be later
-    end = (dt.date.fromisoformat(manifest["as_of"]) + dt.timedelta(days=1)) if manifest.get("as_of") else cfg.window.end
+    end = (
+        (dt.date.fromisoformat(manifest["as_of"]) + dt.timedelta(days=1))
+        if manifest.get("as_of")
+        else cfg.window.end
+    )
     return {
         "data_dir": _template(_sql_string(root)),
         "format": fmt,
@@ -138,19 +148,24 @@ def require_delta_extension(extension_dir: str) -> None:
     import duckdb
 
     try:
-        with duckdb.connect(config={"extension_directory": extension_dir, "autoinstall_known_extensions": False}) as con:
+        with duckdb.connect(
+            config={"extension_directory": extension_dir, "autoinstall_known_extensions": False}
+        ) as con:
             con.execute("LOAD delta")
     except duckdb.Error as exc:
         raise EnvironmentProblem(
             f"DuckDB's delta extension is not installed ({str(exc).splitlines()[0]}); on Linux x86-64 "
             "pip install duckdb-ext-delta (synth-spark's dependencies include it), elsewhere run "
-            "\"INSTALL delta\" once in duckdb with network, or check --format parquet") from exc
+            '"INSTALL delta" once in duckdb with network, or check --format parquet'
+        ) from exc
 
 
 def project_dir() -> Path:
     if not (PROJECT_DIR / "dbt_project.yml").is_file():
-        raise EnvironmentProblem(f"the dbt project of the checks is missing from the installed package ({PROJECT_DIR}); "
-                                 "reinstall synth-spark")
+        raise EnvironmentProblem(
+            f"the dbt project of the checks is missing from the installed package ({PROJECT_DIR}); "
+            "reinstall synth-spark"
+        )
     return PROJECT_DIR
 
 
@@ -166,9 +181,15 @@ def _results(run_results: Path) -> list[TestResult]:
     return sorted(out, key=lambda r: r.name)
 
 
-def run_check(dataset: Path | None, fmt: str = "parquet", select: str | None = None, out: TextIO | None = None,
-              work_dir: Path | None = None, catalog: tuple[dict, dict[str, str]] | None = None,
-              manifest: dict | None = None) -> CheckResult:
+def run_check(
+    dataset: Path | None,
+    fmt: str = "parquet",
+    select: str | None = None,
+    out: TextIO | None = None,
+    work_dir: Path | None = None,
+    catalog: tuple[dict, dict[str, str]] | None = None,
+    manifest: dict | None = None,
+) -> CheckResult:
     """Run the dbt tests over ``dataset`` and return each test's result. dbt's output goes to ``out``
     (default stdout). ``select`` is a dbt node selection (``--select``); ``work_dir`` keeps dbt's
     target and logs there (default: a temporary folder, removed afterwards). ``catalog``: the
@@ -187,18 +208,38 @@ def run_check(dataset: Path | None, fmt: str = "parquet", select: str | None = N
         work = Path(work_dir) if work_dir else Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         project = Path(shutil.copytree(project, work / "project", dirs_exist_ok=True))
-        cmd = [sys.executable, "-c", "from dbt.cli.main import cli; cli(prog_name='dbt')", "test",
-               "--project-dir", str(project), "--profiles-dir", str(project),
-               "--target-path", str(work / "target"), "--log-path", str(work / "logs"),
-               "--vars", json.dumps(dbt_vars_),
-               "--no-version-check", "--no-send-anonymous-usage-stats", "--no-use-colors", "--no-partial-parse"]
+        cmd = [
+            sys.executable,
+            "-c",
+            "from dbt.cli.main import cli; cli(prog_name='dbt')",
+            "test",
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+            "--target-path",
+            str(work / "target"),
+            "--log-path",
+            str(work / "logs"),
+            "--vars",
+            json.dumps(dbt_vars_),
+            "--no-version-check",
+            "--no-send-anonymous-usage-stats",
+            "--no-use-colors",
+            "--no-partial-parse",
+        ]
         if select:
             cmd += ["--select", select]
-        env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1",
-               "SYNTH_SPARK_DUCKDB_EXTENSIONS": extension_dir}
+        env = {
+            **os.environ,
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "DO_NOT_TRACK": "1",
+            "SYNTH_SPARK_DUCKDB_EXTENSIONS": extension_dir,
+        }
         started = time.monotonic()
-        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                              cwd=work) as proc:
+        with subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=work
+        ) as proc:
             assert proc.stdout is not None
             for line in proc.stdout:
                 if not _START_LINE.search(line):
@@ -217,8 +258,10 @@ def catalog_dataset(spark, name: str, db=None) -> tuple[dict, dict[str, str]]:
     for table in manifest["tables"]:
         location = db.location(table)
         if not location.startswith("file:"):
-            raise ConfigError(f"--database: {name}.{table} is at {location}; check reads Delta files on this machine's "
-                              "disk with DuckDB: run verify or validate for a database elsewhere")
+            raise ConfigError(
+                f"--database: {name}.{table} is at {location}; check reads Delta files on this machine's "
+                "disk with DuckDB: run verify or validate for a database elsewhere"
+            )
         folders[table] = location.removeprefix("file:").replace("///", "/", 1)
     return manifest, folders
 
@@ -226,8 +269,10 @@ def catalog_dataset(spark, name: str, db=None) -> tuple[dict, dict[str, str]]:
 def _refuse_advancing(dataset: Path, fmt: str) -> None:
     """DuckDB reads a Delta table's latest version: during an advance, some tables' next days."""
     if fmt == Format.DELTA and (dataset / ADVANCING).exists():
-        raise ConfigError(f"DATASET: {dataset} is being advanced by another synth-spark run (or one that did not finish "
-                          "left its Delta tables ahead of its manifest); run check when it ends, or after the next advance")
+        raise ConfigError(
+            f"DATASET: {dataset} is being advanced by another synth-spark run (or one that did not finish "
+            "left its Delta tables ahead of its manifest); run check when it ends, or after the next advance"
+        )
 
 
 def _refuse_replacing(db, manifest: dict) -> None:
@@ -236,10 +281,18 @@ def _refuse_replacing(db, manifest: dict) -> None:
         raise being_written("--database", db.name)
 
 
-def main(dataset: Path | None, formats: list[str], select: str | None = None, work_dir: Path | None = None,
-         database: str | None = None, spark_conf: dict[str, str] | None = None,
-         progress: Progress | None = None, master: str | None = "local[*]",
-         dbt_output: TextIO | None = None, name: str = "DATASET") -> Outcome:
+def main(
+    dataset: Path | None,
+    formats: list[str],
+    select: str | None = None,
+    work_dir: Path | None = None,
+    database: str | None = None,
+    spark_conf: dict[str, str] | None = None,
+    progress: Progress | None = None,
+    master: str | None = "local[*]",
+    dbt_output: TextIO | None = None,
+    name: str = "DATASET",
+) -> Outcome:
     """The CLI's ``check``: the dbt tests on the files of each of ``formats`` in turn; exit code 0
     when every test passes, 1 otherwise (bad input raises ConfigError). With ``database``, the Delta
     tables of a dataset in the session's catalog (Spark finds them)."""
@@ -250,7 +303,9 @@ def main(dataset: Path | None, formats: list[str], select: str | None = None, wo
     catalog = manifest = None
     if database is not None:
         if formats != [Format.DELTA]:
-            raise ConfigError(f"--format: a database holds Delta tables; give --format delta (not {','.join(formats)})")
+            raise ConfigError(
+                f"--format: a database holds Delta tables; give --format delta (not {','.join(formats)})"
+            )
         from synth_spark.runtime.session import build_session  # the "spark" extra: needed for a database only
 
         progress("starting Spark to find the database's tables")
@@ -267,7 +322,9 @@ def main(dataset: Path | None, formats: list[str], select: str | None = None, wo
     results = {}
     for fmt in formats:
         progress(f"running the dbt tests on the {fmt} files")
-        results[fmt] = run_check(dataset, fmt, select, dbt_output, work_dir=work_dir, catalog=catalog, manifest=manifest)
+        results[fmt] = run_check(
+            dataset, fmt, select, dbt_output, work_dir=work_dir, catalog=catalog, manifest=manifest
+        )
     # DuckDB reads the latest files: the verdicts stand only if no other run wrote meanwhile
     opened.still()
     if database is None:
@@ -275,25 +332,42 @@ def main(dataset: Path | None, formats: list[str], select: str | None = None, wo
             _refuse_advancing(dataset, fmt)
     else:
         _refuse_replacing(opened.db, catalog[0])
-    if any(not r.results for r in results.values()) and select is not None \
-            and all(r.dbt_exit_code == 0 for r in results.values()):
-        raise ConfigError(f"--select: {quoted(select)} selects none of the checks' tests; give a test's name, "
-                          "e.g. pledges__pledge_status__accepted_values, or source:synth.TABLE")
+    if (
+        any(not r.results for r in results.values())
+        and select is not None
+        and all(r.dbt_exit_code == 0 for r in results.values())
+    ):
+        raise ConfigError(
+            f"--select: {quoted(select)} selects none of the checks' tests; give a test's name, "
+            "e.g. pledges__pledge_status__accepted_values, or source:synth.TABLE"
+        )
     where = str(dataset) if database is None else f"the database {database}"
     lines, document = [], {"command": "check", "dataset": where, "formats": {}}
     for fmt, result in results.items():
         n_ok = sum(r.ok for r in result.results)
-        document["formats"][fmt] = {"passed": n_ok, "failed": [{"test": r.name, "status": r.status, "rows": r.failures}
-                                                               for r in result.failed],
-                                    "dbt_exit_code": result.dbt_exit_code, "seconds": round(result.seconds, 1)}
+        document["formats"][fmt] = {
+            "passed": n_ok,
+            "failed": [{"test": r.name, "status": r.status, "rows": r.failures} for r in result.failed],
+            "dbt_exit_code": result.dbt_exit_code,
+            "seconds": round(result.seconds, 1),
+        }
         if not result.results:
-            lines.append(f"synth-spark: dbt ran no test on the {fmt} files (exit {result.dbt_exit_code}); its output "
-                         "is above")
+            lines.append(
+                f"synth-spark: dbt ran no test on the {fmt} files (exit {result.dbt_exit_code}); its output "
+                "is above"
+            )
             continue
-        lines.append(f"synth-spark: {n_ok} passed, {len(result.failed)} failed; dbt tests on the {fmt} files of "
-                     f"{where} in {result.seconds:.1f}s")
-        lines += [f"  {r.status.upper():<5} {r.name}" + (f" ({r.failures} row{'s' * (r.failures != 1)})" if r.failures else "")
-                  for r in result.failed]
+        lines.append(
+            f"synth-spark: {n_ok} passed, {len(result.failed)} failed; dbt tests on the {fmt} files of "
+            f"{where} in {result.seconds:.1f}s"
+        )
+        lines += [
+            f"  {r.status.upper():<5} {r.name}"
+            + (f" ({r.failures} row{'s' * (r.failures != 1)})" if r.failures else "")
+            for r in result.failed
+        ]
     if any(r.failed for r in results.values()) and work_dir is None:
-        lines.append("  (dbt's compiled SQL went with its temporary folder: rerun with --work-dir DIR to keep it)")
+        lines.append(
+            "  (dbt's compiled SQL went with its temporary folder: rerun with --work-dir DIR to keep it)"
+        )
     return Outcome(0 if all(r.passed for r in results.values()) else 1, lines, document)

@@ -51,7 +51,9 @@ class Line:
         return f"  {self.status:<10} {self.fmt:<7} {self.table:<{width}}  {self.detail}"
 
 
-def check_one(spark: SparkSession, root: Path, table: str, fmt: str, entry: dict, version: int | None = None) -> Line:
+def check_one(
+    spark: SparkSession, root: Path, table: str, fmt: str, entry: dict, version: int | None = None
+) -> Line:
     rel = entry["paths"][fmt]
     path = root / rel
     if not path.exists():
@@ -65,7 +67,9 @@ def judged(table: str, fmt: str, rel: str, read: Callable[[], DataFrame], entry:
     try:
         df = read()
         if df.columns != columns(table):
-            return Line(table, fmt, rel, MISMATCH, f"columns {df.columns} differ from the documented {columns(table)}")
+            return Line(
+                table, fmt, rel, MISMATCH, f"columns {df.columns} differ from the documented {columns(table)}"
+            )
         rows, total = checksum(df)
     except Exception as exc:  # noqa: BLE001 - any read failure is a verdict on the files, not a crash
         return Line(table, fmt, rel, UNREADABLE, f"{rel}: {one_line(exc)}")
@@ -80,9 +84,15 @@ def judged(table: str, fmt: str, rel: str, read: Callable[[], DataFrame], entry:
     return Line(table, fmt, rel, OK, f"{rows:>12,} rows  checksum {total}")
 
 
-def verify(spark: SparkSession, dataset: Path, emit: Callable[[str], None] = print,
-           manifest: dict | None = None, database: str | None = None,
-           versions: dict[str, int] | None = None, only: list[str] | None = None) -> list[Line]:
+def verify(
+    spark: SparkSession,
+    dataset: Path,
+    emit: Callable[[str], None] = print,
+    manifest: dict | None = None,
+    database: str | None = None,
+    versions: dict[str, int] | None = None,
+    only: list[str] | None = None,
+) -> list[Line]:
     """Check every table of every format of ``dataset`` (or of the catalog's ``database``), or of the
     formats in ``only``, against its manifest, printing a line each; a Delta table at its version in
     ``versions`` when there is one."""
@@ -101,10 +111,13 @@ def verify(spark: SparkSession, dataset: Path, emit: Callable[[str], None] = pri
         manifest = manifest if manifest is not None else read_manifest(dataset)
         formats, tables = check_manifest(manifest)
         formats = chosen(formats, only)
-        root = dataset.absolute()  # Spark resolves a relative path in its own working folder: a Connect server's is not ours
+        root = (
+            dataset.absolute()
+        )  # Spark resolves a relative path in its own working folder: a Connect server's is not ours
 
         def check(table: str, fmt: str, entry: dict) -> Line:
             return check_one(spark, root, table, fmt, entry, versions.get(table))
+
     width = max(len(t) for t in tables)
     lines = []
     # A generated Delta table's log is one commit: rebuilding its snapshot over Delta's default 50
@@ -114,7 +127,9 @@ def verify(spark: SparkSession, dataset: Path, emit: Callable[[str], None] = pri
     try:
         # a few reads at once: each is a small Spark job whose time is mostly fixed overhead
         with ThreadPoolExecutor(max_workers=PARALLEL_READS) as pool:
-            futures = [pool.submit(check, table, fmt, entry) for table, entry in tables.items() for fmt in formats]
+            futures = [
+                pool.submit(check, table, fmt, entry) for table, entry in tables.items() for fmt in formats
+            ]
             for future in futures:  # printed in manifest order
                 line = future.result()
                 emit(line.render(width))
@@ -133,13 +148,20 @@ def chosen(formats: list[str], only: list[str] | None) -> list[str]:
         return formats
     missing = [f for f in only if f not in formats]
     if missing:
-        raise ConfigError(f"--format: the dataset holds no {missing[0]} tables; give some of {', '.join(formats)}")
+        raise ConfigError(
+            f"--format: the dataset holds no {missing[0]} tables; give some of {', '.join(formats)}"
+        )
     return [f for f in formats if f in only]
 
 
-def main(dataset: Path | None, master: str | None, database: str | None = None,
-         spark_conf: dict[str, str] | None = None, formats: list[str] | None = None,
-         progress: Progress | None = None) -> Outcome:
+def main(
+    dataset: Path | None,
+    master: str | None,
+    database: str | None = None,
+    spark_conf: dict[str, str] | None = None,
+    formats: list[str] | None = None,
+    progress: Progress | None = None,
+) -> Outcome:
     """The command line's ``verify``: exit code 0 when every table of every format (or of
     ``formats``) holds the rows and checksum its manifest lists, 1 otherwise."""
     progress = progress or Progress()
@@ -163,8 +185,13 @@ def main(dataset: Path | None, master: str | None, database: str | None = None,
     return verified(spark, opened, formats, progress, started)
 
 
-def verified(spark: SparkSession, opened: Opened, formats: list[str] | None = None, progress: Progress | None = None,
-             started: float | None = None) -> Outcome:
+def verified(
+    spark: SparkSession,
+    opened: Opened,
+    formats: list[str] | None = None,
+    progress: Progress | None = None,
+    started: float | None = None,
+) -> Outcome:
     """The verdicts on the opened dataset's tables in every format it holds, or in ``formats``,
     once the dataset is known to be still the publish that was opened."""
     progress = progress or Progress(quiet=True)
@@ -173,8 +200,15 @@ def verified(spark: SparkSession, opened: Opened, formats: list[str] | None = No
     progress(f"reading the tables of {opened.name}")
     database = None if opened.db is None else opened.db.name
     with opened.guarded():
-        lines = verify(spark, opened.reading.dataset if opened.reading else None, emit=lambda _: None,
-                       manifest=opened.manifest, database=database, versions=opened.versions, only=formats)
+        lines = verify(
+            spark,
+            opened.reading.dataset if opened.reading else None,
+            emit=lambda _: None,
+            manifest=opened.manifest,
+            database=database,
+            versions=opened.versions,
+            only=formats,
+        )
     opened.still()  # the lines stand only once the dataset is known to be the publish its manifest describes
     return _summary(lines, opened.reading.dataset.resolve() if opened.reading else database, started)
 
@@ -183,10 +217,25 @@ def _summary(lines: list[Line], what, started: float) -> Outcome:
     bad = [line for line in lines if line.status != OK]
     width = max((len(line.table) for line in lines), default=0)
     seconds = time.monotonic() - started
-    text = [*(line.render(width) for line in lines),
-            f"synth-spark: {len(lines) - len(bad)} of {len(lines)} ok, {len(bad)} failed; verified {what} "
-            f"against its manifest in {seconds:.1f}s"]
-    document = {"command": "verify", "dataset": str(what), "ok": not bad, "seconds": round(seconds, 1),
-                "tables": [{"table": line.table, "format": line.fmt, "path": line.path, "status": line.status,
-                            "detail": line.detail} for line in lines]}
+    text = [
+        *(line.render(width) for line in lines),
+        f"synth-spark: {len(lines) - len(bad)} of {len(lines)} ok, {len(bad)} failed; verified {what} "
+        f"against its manifest in {seconds:.1f}s",
+    ]
+    document = {
+        "command": "verify",
+        "dataset": str(what),
+        "ok": not bad,
+        "seconds": round(seconds, 1),
+        "tables": [
+            {
+                "table": line.table,
+                "format": line.fmt,
+                "path": line.path,
+                "status": line.status,
+                "detail": line.detail,
+            }
+            for line in lines
+        ],
+    }
     return Outcome(1 if bad else 0, text, document)

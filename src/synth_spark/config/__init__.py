@@ -5,5 +5,14 @@ from synth_spark.config.loading import DEFAULT_CONFIG, config_from_manifest, giv
 from synth_spark.config.settings import MAX_CREATORS, MAX_SCALE, Config, Window
 from synth_spark.failures import ConfigError
 
-__all__ = ["DEFAULT_CONFIG", "MAX_CREATORS", "MAX_SCALE", "Config", "ConfigError", "Window", "config_from_manifest",
-           "given_once", "load_config"]
+__all__ = [
+    "DEFAULT_CONFIG",
+    "MAX_CREATORS",
+    "MAX_SCALE",
+    "Config",
+    "ConfigError",
+    "Window",
+    "config_from_manifest",
+    "given_once",
+    "load_config",
+]

@@ -13,11 +13,17 @@ from synth_spark.config.fields import MonthStart, NoCoercion, Probability, Stric
 class ViralSpike(Strict):
     enabled: StrictBool
     start: dt.date
-    days: Annotated[int, NoCoercion(), Field(ge=1, le=60)]          # the window the ground truth names
-    peak_day: Annotated[float, NoCoercion(), Field(ge=0.25, le=30)]  # arrivals peak this many days after start
-    new_patrons: Annotated[int, NoCoercion(), Field(ge=0)]          # at scale 1; scales with --scale
-    creator_id: Annotated[int, NoCoercion(), Field(ge=1)] | None     # default: an established creator chosen by the run seed
-    posts_per_month: Annotated[float, NoCoercion(), Field(ge=0, le=30)]  # the creator's posting rate from the spike's month on
+    days: Annotated[int, NoCoercion(), Field(ge=1, le=60)]  # the window the ground truth names
+    peak_day: Annotated[
+        float, NoCoercion(), Field(ge=0.25, le=30)
+    ]  # arrivals peak this many days after start
+    new_patrons: Annotated[int, NoCoercion(), Field(ge=0)]  # at scale 1; scales with --scale
+    creator_id: (
+        Annotated[int, NoCoercion(), Field(ge=1)] | None
+    )  # default: an established creator chosen by the run seed
+    posts_per_month: Annotated[
+        float, NoCoercion(), Field(ge=0, le=30)
+    ]  # the creator's posting rate from the spike's month on
 
     def patrons_at(self, scale: float) -> int:
         """The wave's new patrons at ``scale``."""
@@ -27,15 +33,18 @@ class ViralSpike(Strict):
 class PaymentOutage(Strict):
     enabled: StrictBool
     start: dt.date
-    days: Annotated[int, NoCoercion(), Field(ge=1, le=31)]   # calendar days it touches
+    days: Annotated[int, NoCoercion(), Field(ge=1, le=31)]  # calendar days it touches
     start_hour: Annotated[int, NoCoercion(), Field(ge=0, le=23)]  # UTC hour it begins on its first day
-    end_hour: Annotated[int, NoCoercion(), Field(ge=1, le=24)]    # UTC hour it ends on its last day
+    end_hour: Annotated[int, NoCoercion(), Field(ge=1, le=24)]  # UTC hour it ends on its last day
     decline_rate: Probability  # share of the attempts inside it that would have gone through but decline
 
     @model_validator(mode="after")
     def _ends_after_it_starts(self):
         if self.days == 1 and self.end_hour <= self.start_hour:
-            raise ValueError(f"end_hour ({self.end_hour}) must come after start_hour ({self.start_hour}) on a one-day outage")
+            raise ValueError(
+                f"end_hour ({self.end_hour}) must come after start_hour ({self.start_hour}) on a one-day "
+                "outage"
+            )
         return self
 
 
@@ -50,8 +59,12 @@ class CreatorExodus(Strict):
     month: MonthStart
     creators: Annotated[int, NoCoercion(), Field(ge=1)]
     creator_ids: list[Annotated[int, NoCoercion(), Field(ge=1)]] | None  # default: the largest top creators
-    notice_days: Annotated[float, NoCoercion(), Field(gt=0, le=60)]  # mean wait before a patron cancels after the creator leaves
-    close_days: Annotated[float, NoCoercion(), Field(gt=0, le=90)]   # the page closes then; the pledges left end as creator_removed
+    notice_days: Annotated[
+        float, NoCoercion(), Field(gt=0, le=60)
+    ]  # mean wait before a patron cancels after the creator leaves
+    close_days: Annotated[
+        float, NoCoercion(), Field(gt=0, le=90)
+    ]  # the page closes then; the pledges left end as creator_removed
 
 
 class CategoryCollapse(Strict):
@@ -60,7 +73,9 @@ class CategoryCollapse(Strict):
     category: str
     arrival_multiplier: Annotated[float, NoCoercion(), Field(ge=0.0, le=1.0)]
     churn_multiplier: Annotated[float, NoCoercion(), Field(ge=1.0, le=10.0)]
-    ramp_months: Annotated[int, NoCoercion(), Field(ge=1, le=24)]  # months until the multipliers reach full strength
+    ramp_months: Annotated[
+        int, NoCoercion(), Field(ge=1, le=24)
+    ]  # months until the multipliers reach full strength
 
 
 class Anomalies(Strict):

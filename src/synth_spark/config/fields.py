@@ -12,8 +12,18 @@ from pydantic import Strict as NoCoercion  # an int is an int: not a bool, not "
 
 from synth_spark.vocabulary import UNSAFE_TEXT_START
 
-__all__ = ["MonthStart", "NoCoercion", "NonNegFloat", "PositiveFloat", "Probability", "SafeText", "Strict",
-           "check_keys", "check_mix", "check_weights"]
+__all__ = [
+    "MonthStart",
+    "NoCoercion",
+    "NonNegFloat",
+    "PositiveFloat",
+    "Probability",
+    "SafeText",
+    "Strict",
+    "check_keys",
+    "check_mix",
+    "check_weights",
+]
 
 Probability = Annotated[float, NoCoercion(), Field(ge=0.0, le=1.0)]
 PositiveFloat = Annotated[float, NoCoercion(), Field(gt=0.0)]
@@ -51,13 +61,14 @@ def _first_of_month(v: dt.date) -> dt.date:
 MonthStart = Annotated[dt.date, AfterValidator(_first_of_month)]
 
 
-
 def _safe_text(v: str) -> str:
     if not v.strip():
         raise ValueError("must not be empty")
     if v.startswith(UNSAFE_TEXT_START) or v != v.strip() or "\n" in v:
-        raise ValueError("must start with a letter or digit, without surrounding spaces or line breaks "
-                         "(a cell starting with = + - @ is a formula in a spreadsheet)")
+        raise ValueError(
+            "must start with a letter or digit, without surrounding spaces or line breaks "
+            "(a cell starting with = + - @ is a formula in a spreadsheet)"
+        )
     return v
 
 

@@ -115,8 +115,10 @@ def given_once(settings: dict, named: dict[str, Any], option: str = "--{}") -> d
         if value is None:
             continue
         if key in out:
-            raise ConfigError(f"{option.format(key)}: {value} and the setting {key}={quoted(out[key])} both give "
-                              f"the {key}; give it once")
+            raise ConfigError(
+                f"{option.format(key)}: {value} and the setting {key}={quoted(out[key])} both give "
+                f"the {key}; give it once"
+            )
         out[key] = value
     return out
 
@@ -129,8 +131,10 @@ def config_from_manifest(recorded: dict) -> Config:
     """The config a dataset was generated with, as its manifest records it. Settings added to
     synth-spark since then take their defaults, which leave older datasets as they were; settings
     since replaced are dropped (RETIRED)."""
-    recorded = {k: ({kk: vv for kk, vv in v.items() if (k, kk) not in RETIRED} if isinstance(v, dict) else v)
-                for k, v in recorded.items()}
+    recorded = {
+        k: ({kk: vv for kk, vv in v.items() if (k, kk) not in RETIRED} if isinstance(v, dict) else v)
+        for k, v in recorded.items()
+    }
     try:
         return Config.model_validate(_deep_merge(read_yaml(DEFAULT_CONFIG), recorded))
     except ValidationError as err:

@@ -57,8 +57,10 @@ class Window(Strict):
     def _ids_hold_it(cls, v: int) -> int:
         # a month is a field of the transaction and event ids: a longer window would reuse ids
         if v > MAX_WINDOW_MONTHS:
-            raise ValueError(f"at most {MAX_WINDOW_MONTHS} months (event ids are "
-                             f"{EVENT_ID.formula()}, with room for months 0-{MAX_WINDOW_MONTHS - 1})")
+            raise ValueError(
+                f"at most {MAX_WINDOW_MONTHS} months (event ids are "
+                f"{EVENT_ID.formula()}, with room for months 0-{MAX_WINDOW_MONTHS - 1})"
+            )
         return v
 
     @field_validator("start")
@@ -90,7 +92,9 @@ class SizeTier(Strict):
     churn_multiplier: PositiveFloat
     posts_per_month: NonNegFloat
     joined_in_window: Probability
-    tiers: tuple[Annotated[int, NoCoercion(), Field(ge=2, le=4)], Annotated[int, NoCoercion(), Field(ge=2, le=4)]]
+    tiers: tuple[
+        Annotated[int, NoCoercion(), Field(ge=2, le=4)], Annotated[int, NoCoercion(), Field(ge=2, le=4)]
+    ]
 
     @field_validator("tiers")
     @classmethod
@@ -118,7 +122,9 @@ class Creators(Strict):
     def _consistent(self) -> "Creators":
         unknown = set(self.categories) - set(CATEGORIES)
         if unknown:
-            raise ValueError(f"categories: unknown category {sorted(unknown)[0]!r}; allowed: {', '.join(CATEGORIES)}")
+            raise ValueError(
+                f"categories: unknown category {sorted(unknown)[0]!r}; allowed: {', '.join(CATEGORIES)}"
+            )
         _check_weights(self.categories, "categories weights")
         for cat in self.categories:
             if not self.subcategories.get(cat):
@@ -131,12 +137,14 @@ class Creators(Strict):
 
 
 class Tiers(Strict):
-    prices: dict[int, Annotated[list[Annotated[int, NoCoercion(), Field(gt=0, le=99_999)]], Field(min_length=1)]]
+    prices: dict[
+        int, Annotated[list[Annotated[int, NoCoercion(), Field(gt=0, le=99_999)]], Field(min_length=1)]
+    ]
     patron_share_by_tier_count: dict[int, list[Probability]]
     change_per_month: Probability
     upgrade_share: Probability
     added_later_share: Probability  # creators (3+ tiers) whose top tier came after their page
-    archive_share: Probability      # creators (3+ tiers) who archive their second tier during the window
+    archive_share: Probability  # creators (3+ tiers) who archive their second tier during the window
 
     @model_validator(mode="after")
     def _bands(self) -> "Tiers":
@@ -144,10 +152,14 @@ class Tiers(Strict):
             raise ValueError("prices: must give price points for tiers 1, 2, 3 and 4")
         for rank in (1, 2, 3):
             if max(self.prices[rank]) >= min(self.prices[rank + 1]):
-                raise ValueError(f"prices: tier {rank} prices {self.prices[rank]} must all be below "
-                                 f"tier {rank + 1} prices {self.prices[rank + 1]}")
+                raise ValueError(
+                    f"prices: tier {rank} prices {self.prices[rank]} must all be below "
+                    f"tier {rank + 1} prices {self.prices[rank + 1]}"
+                )
         if sorted(self.patron_share_by_tier_count) != [2, 3, 4]:
-            raise ValueError("patron_share_by_tier_count: must give shares for creators with 2, 3 and 4 tiers")
+            raise ValueError(
+                "patron_share_by_tier_count: must give shares for creators with 2, 3 and 4 tiers"
+            )
         for n, shares in self.patron_share_by_tier_count.items():
             if len(shares) != n:
                 raise ValueError(f"patron_share_by_tier_count.{n}: needs {n} shares, got {len(shares)}")
@@ -213,8 +225,10 @@ class Payments(Strict):
         if self.retry_days != sorted(set(self.retry_days)):
             raise ValueError("retry_days must be strictly increasing")
         if len(self.retry_days) > MAX_RETRIES:
-            raise ValueError(f"retry_days: at most {MAX_RETRIES} retries (transaction ids are "
-                             f"{TRANSACTION_ID.formula()}, with room for attempts 0-{MAX_RETRIES})")
+            raise ValueError(
+                f"retry_days: at most {MAX_RETRIES} retries (transaction ids are "
+                f"{TRANSACTION_ID.formula()}, with room for attempts 0-{MAX_RETRIES})"
+            )
         if len(self.billing_day_weights) != 3:
             raise ValueError("billing_day_weights must give 3 weights (days 1, 2, 3)")
         _check_weights(self.billing_day_weights, "billing_day_weights")
@@ -232,10 +246,16 @@ class Engagement(Strict):
     category_multiplier: dict[str, PositiveFloat]
     events_per_engaged_month: Annotated[float, NoCoercion(), Field(ge=1.0)]
     event_types: dict[str, Probability]
-    delay_days: Annotated[float, NoCoercion(), Field(gt=0.0, le=60.0)]   # mean wait from a post to an event on it
-    recent_days: Annotated[float, NoCoercion(), Field(ge=0.0, le=60.0)]  # posts this long before the month count as new
-    old_post_share: Probability                                         # events that go back to an older post
-    events_without_new_posts: Annotated[int, NoCoercion(), Field(ge=1, le=99)]  # at most, in a month with nothing new
+    delay_days: Annotated[
+        float, NoCoercion(), Field(gt=0.0, le=60.0)
+    ]  # mean wait from a post to an event on it
+    recent_days: Annotated[
+        float, NoCoercion(), Field(ge=0.0, le=60.0)
+    ]  # posts this long before the month count as new
+    old_post_share: Probability  # events that go back to an older post
+    events_without_new_posts: Annotated[
+        int, NoCoercion(), Field(ge=1, le=99)
+    ]  # at most, in a month with nothing new
 
     @model_validator(mode="after")
     def _consistent(self) -> "Engagement":
@@ -282,7 +302,7 @@ class DailyRhythm(Strict):
 
 
 class RhythmCfg(Strict):
-    patrons: DailyRhythm   # pledges, cancellations, pauses, sign-ups and engagement, in the patron's time zone
+    patrons: DailyRhythm  # pledges, cancellations, pauses, sign-ups and engagement, in the patron's time zone
     creators: DailyRhythm  # posts and sign-ups, in the creator's time zone
     processor_hours: list[NonNegFloat]  # the payment processor's renewal run over the UTC day
 
@@ -326,17 +346,23 @@ class Config(Strict):
     def _ids_fit(self) -> "Config":
         creators = self.volumes.creators * self.scale
         if not math.isfinite(creators) or creators > MAX_CREATORS:
-            raise ValueError(f"scale x volumes.creators: {creators:,.0f} creators is too many; allowed: up to "
-                             f"{MAX_CREATORS:,} (the plan keeps every creator on the driver)")
+            raise ValueError(
+                f"scale x volumes.creators: {creators:,.0f} creators is too many; allowed: up to "
+                f"{MAX_CREATORS:,} (the plan keeps every creator on the driver)"
+            )
         if self.volumes.patrons * self.scale > 100 * MAX_CREATORS:
-            raise ValueError(f"scale x volumes.patrons: {self.volumes.patrons * self.scale:,.0f} patrons is too many; "
-                             f"allowed: up to {100 * MAX_CREATORS:,}")
+            raise ValueError(
+                f"scale x volumes.patrons: {self.volumes.patrons * self.scale:,.0f} patrons is too many; "
+                f"allowed: up to {100 * MAX_CREATORS:,}"
+            )
         vs = self.anomalies.viral_spike
         if vs.enabled and vs.patrons_at(self.scale) > VIRAL_PATRONS_MAX:
-            raise ValueError(f"anomalies.viral_spike.new_patrons: {vs.new_patrons} x scale {self.scale:g} is "
-                             f"{vs.patrons_at(self.scale):,} new patrons to one creator, more than its "
-                             f"{VIRAL_PATRONS_MAX:,} free pledge ids; at this scale use at most "
-                             f"{int(VIRAL_PATRONS_MAX // self.scale)} (or disable the anomaly)")
+            raise ValueError(
+                f"anomalies.viral_spike.new_patrons: {vs.new_patrons} x scale {self.scale:g} is "
+                f"{vs.patrons_at(self.scale):,} new patrons to one creator, more than its "
+                f"{VIRAL_PATRONS_MAX:,} free pledge ids; at this scale use at most "
+                f"{int(VIRAL_PATRONS_MAX // self.scale)} (or disable the anomaly)"
+            )
         return self
 
     @model_validator(mode="after")
@@ -349,8 +375,10 @@ class Config(Strict):
             named += [("anomalies.creator_exodus.creator_ids", c) for c in a.creator_exodus.creator_ids or ()]
         for name, cid in named:
             if cid > n:
-                raise ValueError(f"{name}: {cid} is not a creator; allowed: 1 to {n:,} "
-                                 f"({self.volumes.creators:,} creators x scale {self.scale:g})")
+                raise ValueError(
+                    f"{name}: {cid} is not a creator; allowed: 1 to {n:,} "
+                    f"({self.volumes.creators:,} creators x scale {self.scale:g})"
+                )
         return self
 
     @model_validator(mode="after")
@@ -366,11 +394,15 @@ class Config(Strict):
         }
         for name, (anomaly, day) in dates.items():
             if anomaly.enabled and not w.start <= day <= last:
-                raise ValueError(f"anomalies.{name}: {day} is outside the window {w.start} to {last}; "
-                                 "move it into the window or disable the anomaly")
+                raise ValueError(
+                    f"anomalies.{name}: {day} is outside the window {w.start} to {last}; "
+                    "move it into the window or disable the anomaly"
+                )
         if a.category_collapse.enabled and a.category_collapse.category not in self.creators.categories:
-            raise ValueError(f"anomalies.category_collapse.category: {a.category_collapse.category!r} is not a "
-                             f"configured category; allowed: {', '.join(self.creators.categories)}")
+            raise ValueError(
+                f"anomalies.category_collapse.category: {a.category_collapse.category!r} is not a "
+                f"configured category; allowed: {', '.join(self.creators.categories)}"
+            )
         return self
 
     @property

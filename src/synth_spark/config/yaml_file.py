@@ -33,8 +33,10 @@ class _Loader(yaml.SafeLoader):
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
             if isinstance(key, (list, dict, set)):
-                raise ConfigError(f"the key at {_line(key_node)} is a {'list' if isinstance(key, list) else 'mapping'}; "
-                                  "a key is a setting's name")
+                raise ConfigError(
+                    f"the key at {_line(key_node)} is a {'list' if isinstance(key, list) else 'mapping'}; "
+                    "a key is a setting's name"
+                )
             if isinstance(key, (str, int, float, bool)) and key in seen:
                 raise ConfigError(f"duplicate key {key!r} at {_line(key_node)}")
             seen.add(key)
@@ -44,8 +46,10 @@ class _Loader(yaml.SafeLoader):
         try:
             return super().construct_yaml_timestamp(node)
         except ValueError as exc:  # 2024-02-30 looks like a date to YAML, and is none
-            raise ConfigError(f"{node.value!r} at {_line(node)} is not a date ({exc}); give a day of the calendar, "
-                              "YYYY-MM-DD") from None
+            raise ConfigError(
+                f"{node.value!r} at {_line(node)} is not a date ({exc}); give a day of the calendar, "
+                "YYYY-MM-DD"
+            ) from None
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
@@ -115,8 +119,10 @@ def parse_yaml(text: str, where: str):
         try:
             root = loader.get_single_node()
             if root is not None and _expanded_size(root) > MAX_EXPANDED_NODES:
-                raise ConfigError(f"expands to more than {MAX_EXPANDED_NODES:,} values through YAML aliases; "
-                                  "write the settings out")
+                raise ConfigError(
+                    f"expands to more than {MAX_EXPANDED_NODES:,} values through YAML aliases; "
+                    "write the settings out"
+                )
             return loader.construct_document(root) if root is not None else None
         finally:
             loader.dispose()
@@ -136,7 +142,13 @@ def _kind(mode: int) -> str | None:
         return "a folder"
     if stat.S_ISREG(mode) or stat.S_ISFIFO(mode):  # a pipe: --config <(...), read within the bound
         return None
-    return "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a file"
+    return (
+        "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "not a file"
+    )
 
 
 def _read_text(path: Path | resources.abc.Traversable, where: str) -> str:
@@ -151,8 +163,10 @@ def _read_text(path: Path | resources.abc.Traversable, where: str) -> str:
     except OSError as exc:
         raise ConfigError(f"--config: cannot read {str(path)!r}: {exc.strerror or exc}") from None
     if len(data) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"{where} holds more than {MAX_CONFIG_BYTES:,} bytes; a config file may be up to "
-                          f"{MAX_CONFIG_BYTES:,}")
+        raise ConfigError(
+            f"{where} holds more than {MAX_CONFIG_BYTES:,} bytes; a config file may be up to "
+            f"{MAX_CONFIG_BYTES:,}"
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -40,21 +40,33 @@ from synth_spark.vocabulary import TABLE_ORDER, columns
 def refuse_unadvanceable(dataset: Path, m: dict, to: dt.date) -> dt.date:
     """The snapshot's day, or one line saying why this dataset cannot be advanced to ``to``."""
     if Format.DELTA not in m.get("formats", []):
-        raise ConfigError(f"DATASET: {str(dataset)!r} has no Delta tables; generate it with --format delta and --as-of")
+        raise ConfigError(
+            f"DATASET: {str(dataset)!r} has no Delta tables; generate it with --format delta and --as-of"
+        )
     if m["formats"] != [Format.DELTA]:
         others = ", ".join(f for f in m["formats"] if f != Format.DELTA)
-        raise ConfigError(f"DATASET: {str(dataset)!r} also holds {others}, which advance would leave behind; "
-                          "generate the snapshot with --format delta only")
+        raise ConfigError(
+            f"DATASET: {str(dataset)!r} also holds {others}, which advance would leave behind; "
+            "generate the snapshot with --format delta only"
+        )
     if not m.get("as_of"):
-        raise ConfigError(f"DATASET: {str(dataset)!r} is not a snapshot (no as_of); generate it with --as-of DAY")
+        raise ConfigError(
+            f"DATASET: {str(dataset)!r} is not a snapshot (no as_of); generate it with --as-of DAY"
+        )
     if "window" not in m:
-        raise ConfigError(f"DATASET: {str(dataset)!r} has a manifest without its window; advance moves a snapshot "
-                          "within it: give a folder written by 'synth-spark generate --as-of DAY'")
-    as_of = dt.date.fromisoformat(m["as_of"])  # both checked when the manifest was read (manifest.header_problem)
+        raise ConfigError(
+            f"DATASET: {str(dataset)!r} has a manifest without its window; advance moves a snapshot "
+            "within it: give a folder written by 'synth-spark generate --as-of DAY'"
+        )
+    as_of = dt.date.fromisoformat(
+        m["as_of"]
+    )  # both checked when the manifest was read (manifest.header_problem)
     last = dt.date.fromisoformat(m["window"]["end"])
     if not as_of < to <= last:
-        raise ConfigError(f"--to: {to.isoformat()} is not after the snapshot's day {as_of.isoformat()} and within the "
-                          f"window; give a day from {(as_of + dt.timedelta(days=1)).isoformat()} to {last.isoformat()}")
+        raise ConfigError(
+            f"--to: {to.isoformat()} is not after the snapshot's day {as_of.isoformat()} and within the "
+            f"window; give a day from {(as_of + dt.timedelta(days=1)).isoformat()} to {last.isoformat()}"
+        )
     manifest.check(m)  # every table at a path of ours, before any is read or merged
     return as_of
 
@@ -85,8 +97,10 @@ def restore_interrupted(spark: SparkSession, dataset: Path, progress=print) -> N
     m = manifest.read(dataset)
     if "run" in recorded and recorded["run"] != run_of(m):  # a note without one: an older synth-spark's
         note.unlink()
-        progress(f"removed the note of an advance of {dataset} that did not finish: the dataset it was advancing "
-                 "has been replaced since")
+        progress(
+            f"removed the note of an advance of {dataset} that did not finish: the dataset it was advancing "
+            "has been replaced since"
+        )
         return
     if m.get("as_of") == recorded.get("to"):  # killed once its manifest was in: that advance is done
         note.unlink()
@@ -97,10 +111,15 @@ def restore_interrupted(spark: SparkSession, dataset: Path, progress=print) -> N
         if _version(spark, path) != version:
             _delta(spark, path).restoreToVersion(version)
     note.unlink()
-    progress(f"restored the Delta tables of {dataset} to {m['as_of']}, where an advance that did not finish had left them")
+    progress(
+        f"restored the Delta tables of {dataset} to {m['as_of']}, where an advance that did not finish had "
+        "left them"
+    )
 
 
-def advance(spark: SparkSession, dataset: Path, to: dt.date, partitions: int | None, progress: Progress) -> dict:
+def advance(
+    spark: SparkSession, dataset: Path, to: dt.date, partitions: int | None, progress: Progress
+) -> dict:
     """Merge the days after the snapshot's up to ``to`` into its Delta tables; the new manifest."""
     m = manifest.read(dataset)
     as_of = refuse_unadvanceable(dataset, m, to)
@@ -115,21 +134,31 @@ def advance(spark: SparkSession, dataset: Path, to: dt.date, partitions: int | N
     try:
         batches = stage_batches(spark, plan, staging, partitions, progress, first, to, "changes")
         started = {t: _version(spark, p) for t, p in paths.items()}
-        write_synced(dataset / ADVANCING, json.dumps({"run": run_of(m), "from": as_of.isoformat(), "to": to.isoformat(),
-                                                      "versions": started}))
+        write_synced(
+            dataset / ADVANCING,
+            json.dumps(
+                {"run": run_of(m), "from": as_of.isoformat(), "to": to.isoformat(), "versions": started}
+            ),
+        )
         for table, path in paths.items():
             if _delta(spark, path).detail().first()["properties"].get("delta.enableChangeDataFeed") != "true":
                 spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES (delta.enableChangeDataFeed = true)")
                 started[table] = _version(spark, path)
         versions = dict(m.get("delta_versions", {}))
-        changed = {(t, r[BATCH_DATE]) for t in TABLE_ORDER for r in batches[t].select(BATCH_DATE).distinct().collect()}
+        changed = {
+            (t, r[BATCH_DATE])
+            for t in TABLE_ORDER
+            for r in batches[t].select(BATCH_DATE).distinct().collect()
+        }
         current = dict(started)
         versions.setdefault(as_of.isoformat(), dict(started))  # time travel to the snapshot's own day
         for day in days_between(first, to):
             # a day without changes to a table makes no commit: its version stays the day before's;
             # the tables are independent, so a day's MERGEs run side by side
             todo = [t for t in TABLE_ORDER if (t, day.isoformat()) in changed]
-            with ThreadPoolExecutor(max_workers=CONCURRENT_JOBS, thread_name_prefix="synth-spark-merge") as pool:
+            with ThreadPoolExecutor(
+                max_workers=CONCURRENT_JOBS, thread_name_prefix="synth-spark-merge"
+            ) as pool:
                 done = pool.map(lambda t: (t, _merge_day(spark, paths[t], batches[t], t, day)), todo)
                 current.update(dict(done))
             versions[day.isoformat()] = dict(current)
@@ -147,7 +176,8 @@ def advance(spark: SparkSession, dataset: Path, to: dt.date, partitions: int | N
 
 
 def _merge_day(spark: SparkSession, path: Path, batches, table: str, day: dt.date) -> int:
-    """One commit of the day's batch: updates replace, inserts add, deletes remove. The table's version after it."""
+    """One commit of the day's batch: updates replace, inserts add, deletes remove. The table's version after
+    it."""
     key, cols = KEYS[table], columns(table)
     source = batches.where(F.col(BATCH_DATE) == day.isoformat())
     if table in APPEND_ONLY:
@@ -156,9 +186,13 @@ def _merge_day(spark: SparkSession, path: Path, batches, table: str, day: dt.dat
         # the MERGE's join against every file of the table, which grew with each day merged.
         source.select(*cols).write.format("delta").mode("append").save(str(path))
         return _version(spark, path)
-    (_delta(spark, path).alias("t").merge(source.alias("s"), f"t.{key} = s.{key}")
+    (
+        _delta(spark, path)
+        .alias("t")
+        .merge(source.alias("s"), f"t.{key} = s.{key}")
         .whenMatchedDelete(condition=f"s.{CHANGE_TYPE} = 'delete'")
         .whenMatchedUpdate(set={c: f"s.{c}" for c in cols})
         .whenNotMatchedInsert(condition=f"s.{CHANGE_TYPE} != 'delete'", values={c: f"s.{c}" for c in cols})
-        .execute())
+        .execute()
+    )
     return _version(spark, path)

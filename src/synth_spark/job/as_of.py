@@ -23,8 +23,15 @@ from synth_spark.vocabulary import DAY, GROUND_TRUTH, columns
 
 T = "_t"
 #: the columns that name a row of each table (its primary key)
-KEYS = {"creators": "creator_id", "patrons": "patron_id", "tiers": "tier_id", "pledges": "pledge_id",
-        "transactions": "transaction_id", "posts": "post_id", "engagement_events": "event_id"}
+KEYS = {
+    "creators": "creator_id",
+    "patrons": "patron_id",
+    "tiers": "tier_id",
+    "pledges": "pledge_id",
+    "transactions": "transaction_id",
+    "posts": "post_id",
+    "engagement_events": "event_id",
+}
 #: tables whose rows never change once written: their state at t is "written before t"
 APPEND_ONLY = {"transactions": "transaction_at", "posts": "published_at", "engagement_events": "event_at"}
 
@@ -45,10 +52,12 @@ def append_only_at(rows: DataFrame, table: str) -> DataFrame:
 
 def tiers_at(rows: DataFrame) -> DataFrame:
     archived = F.when(before("archived_at"), F.col("archived_at"))
-    return (rows.where(before("created_at"))
-                .withColumn("archived_at", archived)
-                .withColumn("is_active", archived.isNull())
-                .select(*columns("tiers"), T))
+    return (
+        rows.where(before("created_at"))
+        .withColumn("archived_at", archived)
+        .withColumn("is_active", archived.isNull())
+        .select(*columns("tiers"), T)
+    )
 
 
 def pledges_at(rows: DataFrame, history: DataFrame) -> DataFrame:
@@ -56,22 +65,40 @@ def pledges_at(rows: DataFrame, history: DataFrame) -> DataFrame:
     paused if a pause had begun and not ended."""
     p = rows.where(before("started_at"))
     h = history.join(p.select("pledge_id", T), "pledge_id")
-    pause = (h.where((F.col("kind") == "pause") & before("at") & (F.col("until").isNull() | (F.col("until") >= F.col(T))))
-              .groupBy("pledge_id", T).agg(F.max("at").alias("_pause")))
+    pause = (
+        h.where(
+            (F.col("kind") == "pause")
+            & before("at")
+            & (F.col("until").isNull() | (F.col("until") >= F.col(T)))
+        )
+        .groupBy("pledge_id", T)
+        .agg(F.max("at").alias("_pause"))
+    )
     # the first tier change still to come says which tier the pledge is on until then
-    move = (h.where((F.col("kind") == "move") & (F.col("at") >= F.col(T)))
-             .groupBy("pledge_id", T).agg(F.min_by(F.struct("from_tier_id", "from_amount_usd"), "at").alias("_from")))
+    move = (
+        h.where((F.col("kind") == "move") & (F.col("at") >= F.col(T)))
+        .groupBy("pledge_id", T)
+        .agg(F.min_by(F.struct("from_tier_id", "from_amount_usd"), "at").alias("_from"))
+    )
     ended = F.when(before("ended_at"), F.col("ended_at"))
-    status = (F.when(F.col("ended_at").isNotNull(), "churned").when(F.col("pause_started_at").isNotNull(), "paused")
-               .otherwise("active"))
-    return (p.join(pause, ["pledge_id", T], "left").join(move, ["pledge_id", T], "left")
-             .withColumn("tier_id", F.coalesce(F.col("_from.from_tier_id"), F.col("tier_id")))
-             .withColumn("pledge_amount_usd", F.coalesce(F.col("_from.from_amount_usd"), F.col("pledge_amount_usd")))
-             .withColumn("churn_reason", F.when(before("ended_at"), F.col("churn_reason")))
-             .withColumn("ended_at", ended)
-             .withColumn("pause_started_at", F.col("_pause"))
-             .withColumn("pledge_status", status)
-             .select(*columns("pledges"), T))
+    status = (
+        F.when(F.col("ended_at").isNotNull(), "churned")
+        .when(F.col("pause_started_at").isNotNull(), "paused")
+        .otherwise("active")
+    )
+    return (
+        p.join(pause, ["pledge_id", T], "left")
+        .join(move, ["pledge_id", T], "left")
+        .withColumn("tier_id", F.coalesce(F.col("_from.from_tier_id"), F.col("tier_id")))
+        .withColumn(
+            "pledge_amount_usd", F.coalesce(F.col("_from.from_amount_usd"), F.col("pledge_amount_usd"))
+        )
+        .withColumn("churn_reason", F.when(before("ended_at"), F.col("churn_reason")))
+        .withColumn("ended_at", ended)
+        .withColumn("pause_started_at", F.col("_pause"))
+        .withColumn("pledge_status", status)
+        .select(*columns("pledges"), T)
+    )
 
 
 def _pledges_of(points: DataFrame, key: str, pledges: DataFrame, history: DataFrame) -> DataFrame:
@@ -83,38 +110,78 @@ def creators_at(rows: DataFrame, pledges: DataFrame, posts: DataFrame, history: 
     """A creator's page exists from its creation; its last post and its status move with time (a
     creator with no running pledge turns inactive ``ACTIVE_POSTING_DAYS`` after its last post)."""
     c = rows.where(before("created_at"))
-    lasts = (c.select("creator_id", T).join(posts.select("creator_id", "published_at"), "creator_id")
-              .where(before("published_at")).groupBy("creator_id", T).agg(F.max("published_at").alias("_last_post")))
-    running = (_pledges_of(c, "creator_id", pledges, history)
-               .groupBy("creator_id", T).agg(F.max((F.col("pledge_status") == "active").cast("int")).alias("_active")))
+    lasts = (
+        c.select("creator_id", T)
+        .join(posts.select("creator_id", "published_at"), "creator_id")
+        .where(before("published_at"))
+        .groupBy("creator_id", T)
+        .agg(F.max("published_at").alias("_last_post"))
+    )
+    running = (
+        _pledges_of(c, "creator_id", pledges, history)
+        .groupBy("creator_id", T)
+        .agg(F.max((F.col("pledge_status") == "active").cast("int")).alias("_active"))
+    )
     recent = F.timestamp_seconds(F.unix_timestamp(T) - ACTIVE_POSTING_DAYS * DAY)
-    status = F.when((F.col("_active") == 1) | (F.col("last_post_at") >= recent), "active").otherwise("inactive")
-    return (c.join(lasts, ["creator_id", T], "left").join(running, ["creator_id", T], "left")
-             .withColumn("first_pledge_received_at", F.when(before("first_pledge_received_at"), F.col("first_pledge_received_at")))
-             .withColumn("last_post_at", F.col("_last_post"))
-             .withColumn("status", status)
-             .select(*columns("creators"), T))
+    status = F.when((F.col("_active") == 1) | (F.col("last_post_at") >= recent), "active").otherwise(
+        "inactive"
+    )
+    return (
+        c.join(lasts, ["creator_id", T], "left")
+        .join(running, ["creator_id", T], "left")
+        .withColumn(
+            "first_pledge_received_at",
+            F.when(before("first_pledge_received_at"), F.col("first_pledge_received_at")),
+        )
+        .withColumn("last_post_at", F.col("_last_post"))
+        .withColumn("status", status)
+        .select(*columns("creators"), T)
+    )
 
 
 def patrons_at(rows: DataFrame, pledges: DataFrame, transactions: DataFrame, history: DataFrame) -> DataFrame:
     """A patron is in the table from the first pledge on (the table holds accounts that pledged);
     lifetime spend is what was paid before the window plus the window's charges so far."""
     p = rows.where(before("first_pledge_at"))
-    paid = transactions.where(F.col("transaction_status") == "succeeded").select("patron_id", "gross_amount_usd", "transaction_at")
+    paid = transactions.where(F.col("transaction_status") == "succeeded").select(
+        "patron_id", "gross_amount_usd", "transaction_at"
+    )
     in_window = paid.groupBy("patron_id").agg(F.sum("gross_amount_usd").alias("_window_total"))
-    so_far = (p.select("patron_id", T).join(paid, "patron_id").where(before("transaction_at"))
-               .groupBy("patron_id", T).agg(F.sum("gross_amount_usd").alias("_so_far")))
-    states = (_pledges_of(p, "patron_id", pledges, history).groupBy("patron_id", T)
-              .agg(F.max((F.col("pledge_status") == "active").cast("int")).alias("_any_active"),
-                   F.max((F.col("pledge_status") == "paused").cast("int")).alias("_any_paused")))
+    so_far = (
+        p.select("patron_id", T)
+        .join(paid, "patron_id")
+        .where(before("transaction_at"))
+        .groupBy("patron_id", T)
+        .agg(F.sum("gross_amount_usd").alias("_so_far"))
+    )
+    states = (
+        _pledges_of(p, "patron_id", pledges, history)
+        .groupBy("patron_id", T)
+        .agg(
+            F.max((F.col("pledge_status") == "active").cast("int")).alias("_any_active"),
+            F.max((F.col("pledge_status") == "paused").cast("int")).alias("_any_paused"),
+        )
+    )
     zero = F.lit(0).cast("decimal(14,2)")
     # the final row's spend is everything; what came before the window is that less the window's charges
-    spend = (F.col("lifetime_spend_usd") - F.coalesce(F.col("_window_total"), zero) + F.coalesce(F.col("_so_far"), zero))
-    status = F.when(F.col("_any_active") == 1, "active").when(F.col("_any_paused") == 1, "paused").otherwise("churned")
-    return (p.join(in_window, "patron_id", "left").join(so_far, ["patron_id", T], "left").join(states, ["patron_id", T], "left")
-             .withColumn("lifetime_spend_usd", spend.cast("decimal(14,2)"))
-             .withColumn("status", status)
-             .select(*columns("patrons"), T))
+    spend = (
+        F.col("lifetime_spend_usd")
+        - F.coalesce(F.col("_window_total"), zero)
+        + F.coalesce(F.col("_so_far"), zero)
+    )
+    status = (
+        F.when(F.col("_any_active") == 1, "active")
+        .when(F.col("_any_paused") == 1, "paused")
+        .otherwise("churned")
+    )
+    return (
+        p.join(in_window, "patron_id", "left")
+        .join(so_far, ["patron_id", T], "left")
+        .join(states, ["patron_id", T], "left")
+        .withColumn("lifetime_spend_usd", spend.cast("decimal(14,2)"))
+        .withColumn("status", status)
+        .select(*columns("patrons"), T)
+    )
 
 
 def states_at(table: str, rows: DataFrame, full: dict[str, DataFrame]) -> DataFrame:
@@ -143,8 +210,7 @@ def snapshots(full: dict[str, DataFrame], day: dt.date) -> dict[str, DataFrame]:
     """Every table of ``full`` (the final rows and the pledges' history) as it stood at the end of
     ``day``; the ground truth as it is."""
     moment = end_of_day(day)
-    return {t: (full[t] if t == GROUND_TRUTH else snapshot(t, full, moment))
-            for t in full if t != "history"}
+    return {t: (full[t] if t == GROUND_TRUTH else snapshot(t, full, moment)) for t in full if t != "history"}
 
 
 def day_number(ts: str | Column) -> Column:

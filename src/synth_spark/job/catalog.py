@@ -36,14 +36,30 @@ def warehouse(spark: SparkSession) -> HadoopPath:
 def table_facts(published: dict, table: str) -> dict[str, str]:
     """What a table's properties record of the run that wrote it."""
     entry = published["tables"][table]
-    return {"generator": manifests.GENERATOR, "generator_version": published["generator_version"],
-            "run_id": published["run_id"], "generated_at": published["generated_at"],
-            "seed": str(published["seed"]), "scale": f"{published['scale']:g}", "layout": published["layout"],
-            "as_of": published.get("as_of") or "", "rows": str(entry["rows"]), "checksum": entry["checksum"]}
+    return {
+        "generator": manifests.GENERATOR,
+        "generator_version": published["generator_version"],
+        "run_id": published["run_id"],
+        "generated_at": published["generated_at"],
+        "seed": str(published["seed"]),
+        "scale": f"{published['scale']:g}",
+        "layout": published["layout"],
+        "as_of": published.get("as_of") or "",
+        "rows": str(entry["rows"]),
+        "checksum": entry["checksum"],
+    }
 
 
-def generate_tables(spark: SparkSession, cfg: Config, db: Database, partitions: int | None, progress: Progress,
-                    overwrite: bool = False, as_of: dt.date | None = None, layout: str = "tasks") -> dict:
+def generate_tables(
+    spark: SparkSession,
+    cfg: Config,
+    db: Database,
+    partitions: int | None,
+    progress: Progress,
+    overwrite: bool = False,
+    as_of: dt.date | None = None,
+    layout: str = "tasks",
+) -> dict:
     """Generate every table into the database ``db`` (checked first: ``Database.check_target``);
     returns the published manifest."""
     from synth_spark.job.generate import concurrently, planned, stage
@@ -59,8 +75,16 @@ def generate_tables(spark: SparkSession, cfg: Config, db: Database, partitions: 
     try:
         staged = stage(spark, plan, staging, partitions, progress, as_of, layout)
         rows, sums = staging.counts(OUTPUT_TABLES)
-        published = manifests.build(plan, ["delta"], partitions, rows, sums,
-                                    {t: {"delta": f"{db.name}.{t}"} for t in OUTPUT_TABLES}, as_of, layout)
+        published = manifests.build(
+            plan,
+            ["delta"],
+            partitions,
+            rows,
+            sums,
+            {t: {"delta": f"{db.name}.{t}"} for t in OUTPUT_TABLES},
+            as_of,
+            layout,
+        )
         published["run_id"] = uuid.uuid4().hex
         published["database"] = db.name
         db.create()
@@ -69,16 +93,21 @@ def generate_tables(spark: SparkSession, cfg: Config, db: Database, partitions: 
         def publish(table: str) -> Callable[[], dict]:
             def step() -> dict:
                 db.create_table(table)
-                df = arranged(read_parquet(spark, staged[table]), table, partitions, layout, cfg.window.months)
+                df = arranged(
+                    read_parquet(spark, staged[table]), table, partitions, layout, cfg.window.months
+                )
                 note = f"synth-spark run {published['run_id']}: seed {cfg.seed}, scale {cfg.scale:g}"
                 df.writeTo(db.table(table)).option("userMetadata", note).overwrite(F.lit(True))
                 data_version = db.version(table)
                 db.set_properties(table, table_facts(published, table))
                 return {"data_version": data_version, "location": db.location(table)}
+
             return step
 
         # mostly catalog and Delta log round trips on the driver, each with little Spark work
-        written = concurrently(spark, progress, {t: publish(t) for t in OUTPUT_TABLES}, at_once=PUBLISHING_AT_ONCE)
+        written = concurrently(
+            spark, progress, {t: publish(t) for t in OUTPUT_TABLES}, at_once=PUBLISHING_AT_ONCE
+        )
         for table, where in written.items():
             published["tables"][table].update(where)
         _write_manifest(spark, db, published)
@@ -92,5 +121,7 @@ def generate_tables(spark: SparkSession, cfg: Config, db: Database, partitions: 
 def _write_manifest(spark: SparkSession, db: Database, published: dict) -> None:
     db.create_manifest_table()
     generated = dt.datetime.fromisoformat(published["generated_at"])
-    row = spark.createDataFrame([(published["run_id"], generated, manifests.text(published))], MANIFEST_DDL.replace(" NOT NULL", ""))
+    row = spark.createDataFrame(
+        [(published["run_id"], generated, manifests.text(published))], MANIFEST_DDL.replace(" NOT NULL", "")
+    )
     row.writeTo(db.table(MANIFEST_TABLE)).overwrite(F.lit(True))

@@ -37,16 +37,30 @@ def days_between(first: dt.date, last: dt.date) -> list[dt.date]:
     return [first + dt.timedelta(days=k) for k in range((last - first).days + 1)]
 
 
-def stage_batches(spark: SparkSession, plan: Plan, staging: Staging, partitions: int, progress: Progress,
-                  first: dt.date, last: dt.date, fmt: str = "parquet") -> dict[str, DataFrame]:
+def stage_batches(
+    spark: SparkSession,
+    plan: Plan,
+    staging: Staging,
+    partitions: int,
+    progress: Progress,
+    first: dt.date,
+    last: dt.date,
+    fmt: str = "parquet",
+) -> dict[str, DataFrame]:
     """Simulate once, then write every table's daily batches of ``first``..``last`` to ``staging``'s
     ``fmt`` folder (partitioned by day): the batches, read back, by table. CreatorsByTask by ``changes``
     and ``advance``."""
-    full = {t: read_parquet(spark, p) for t, p in
-            stage_simulation(spark, plan, staging, partitions, progress, "history", history=True).items()}
+    full = {
+        t: read_parquet(spark, p)
+        for t, p in stage_simulation(
+            spark, plan, staging, partitions, progress, "history", history=True
+        ).items()
+    }
     progress("finding each day's changes")
-    steps = {t: (lambda t=t: _write_batches(change_batches(t, full, first, last), staging.path(fmt, t)))
-             for t in TABLE_ORDER}
+    steps = {
+        t: (lambda t=t: _write_batches(change_batches(t, full, first, last), staging.path(fmt, t)))
+        for t in TABLE_ORDER
+    }
     written = concurrently(spark, progress, steps)
     return {t: spark.read.schema(change_schema(t)).parquet(str(written[t])) for t in TABLE_ORDER}
 
@@ -55,13 +69,24 @@ def run_partitions(spark: SparkSession, plan: Plan, partitions: int | None) -> i
     return partitions or default_tasks(plan.expected_work(), cores(spark))
 
 
-def write_changes(spark: SparkSession, cfg: Config, out: Path, formats: list[str], first: dt.date, last: dt.date,
-                  partitions: int | None, progress: Progress, snapshot: dict | None = None) -> dict:
+def write_changes(
+    spark: SparkSession,
+    cfg: Config,
+    out: Path,
+    formats: list[str],
+    first: dt.date,
+    last: dt.date,
+    partitions: int | None,
+    progress: Progress,
+    snapshot: dict | None = None,
+) -> dict:
     """Write the daily change batches of ``first``..``last`` into ``out`` (claimed by the caller)
     and return the published manifest, which names what they continue: ``snapshot`` (the manifest
     of the snapshot of the day before ``first``), or any snapshot of ``cfg`` as of that day."""
-    progress(f"planning: {cfg.n_creators:,} creators, seed {cfg.seed}, scale {cfg.scale:g}, "
-             f"changes of {first.isoformat()} to {last.isoformat()}")
+    progress(
+        f"planning: {cfg.n_creators:,} creators, seed {cfg.seed}, scale {cfg.scale:g}, "
+        f"changes of {first.isoformat()} to {last.isoformat()}"
+    )
     plan = Plan.make(cfg)
     partitions = run_partitions(spark, plan, partitions)
     staging = Staging(out)
@@ -88,8 +113,9 @@ def write_changes(spark: SparkSession, cfg: Config, out: Path, formats: list[str
             tables[table]["paths"] = paths[table]
             if Format.CSV in formats:
                 _fill_empty_csv_days(staging.path("csv", table), change_schema(table), tables[table]["days"])
-        published = _manifest(plan, formats, partitions, first, last, tables,
-                              seconds=time.monotonic() - progress.started)
+        published = _manifest(
+            plan, formats, partitions, first, last, tables, seconds=time.monotonic() - progress.started
+        )
         published[CONTINUES] = continued(cfg, first - dt.timedelta(days=1), snapshot)
         staging.publish([paths[t][f] for t in TABLE_ORDER for f in formats], manifest.text(published))
     except BaseException:
@@ -110,14 +136,20 @@ def _copy(df: DataFrame, path: Path, fmt: str) -> None:
     else:
         from synth_spark.runtime.tables import CSV_TIME_ZONE, CSV_TIMESTAMP_FORMAT
 
-        (writer.option("header", True).option("timestampFormat", CSV_TIMESTAMP_FORMAT)
-         .option("timeZone", CSV_TIME_ZONE).csv(str(path)))
+        (
+            writer.option("header", True)
+            .option("timestampFormat", CSV_TIMESTAMP_FORMAT)
+            .option("timeZone", CSV_TIME_ZONE)
+            .csv(str(path))
+        )
 
 
 def _describe(df: DataFrame, days: list[dt.date]) -> dict:
     """Rows per day and change type, and each day's checksum (of its rows with the change columns)."""
-    counts = {(r[BATCH_DATE], r[CHANGE_TYPE]): int(r["n"]) for r in
-              df.groupBy(BATCH_DATE, CHANGE_TYPE).agg(F.count(F.lit(1)).alias("n")).collect()}
+    counts = {
+        (r[BATCH_DATE], r[CHANGE_TYPE]): int(r["n"])
+        for r in df.groupBy(BATCH_DATE, CHANGE_TYPE).agg(F.count(F.lit(1)).alias("n")).collect()
+    }
     sums = {day: digest for day, (_, digest) in checksums_by(df, BATCH_DATE).items()}
     per_day = {}
     for day in days:
@@ -151,8 +183,24 @@ def _fill_empty_days(path: Path, schema, days: dict) -> None:
             pq.write_table(arrow.empty_table(), folder / "part-00000-empty.parquet")
 
 
-def _manifest(plan: Plan, formats: list[str], partitions: int, first: dt.date, last: dt.date, tables: dict,
-              seconds: float) -> dict:
-    return {**manifest.header(plan), "kind": KIND, "from": first.isoformat(), "to": last.isoformat(),
-            "formats": formats, "partitions": partitions, "seconds": round(seconds, 1), "tables": tables,
-            "versions": manifest.versions(), "config": plan.cfg.fingerprint()}
+def _manifest(
+    plan: Plan,
+    formats: list[str],
+    partitions: int,
+    first: dt.date,
+    last: dt.date,
+    tables: dict,
+    seconds: float,
+) -> dict:
+    return {
+        **manifest.header(plan),
+        "kind": KIND,
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "formats": formats,
+        "partitions": partitions,
+        "seconds": round(seconds, 1),
+        "tables": tables,
+        "versions": manifest.versions(),
+        "config": plan.cfg.fingerprint(),
+    }

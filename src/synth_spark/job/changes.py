@@ -55,16 +55,24 @@ def candidate_events(table: str, full: dict[str, DataFrame]) -> DataFrame:
     if table == "creators":
         posts = full["posts"]
         quiet = F.timestamp_seconds(F.unix_timestamp("published_at") + ACTIVE_POSTING_DAYS * DAY)
-        return reduce(DataFrame.unionByName, [
-            _events(full["creators"], key, "created_at"),
-            _events(posts, key, "published_at", quiet),
-            pledge.select(key, "_e")])
+        return reduce(
+            DataFrame.unionByName,
+            [
+                _events(full["creators"], key, "created_at"),
+                _events(posts, key, "published_at", quiet),
+                pledge.select(key, "_e"),
+            ],
+        )
     if table == "patrons":
         paid = full["transactions"].where(F.col("transaction_status") == "succeeded")
-        return reduce(DataFrame.unionByName, [
-            _events(full["patrons"], key, "first_pledge_at"),
-            _events(paid, key, "transaction_at"),
-            pledge.select(key, "_e")])
+        return reduce(
+            DataFrame.unionByName,
+            [
+                _events(full["patrons"], key, "first_pledge_at"),
+                _events(paid, key, "transaction_at"),
+                pledge.select(key, "_e"),
+            ],
+        )
     raise ValueError(f"no candidate events for table {table!r}")
 
 
@@ -76,38 +84,66 @@ def change_batches(table: str, full: dict[str, DataFrame], first: dt.date, last:
     key = KEYS[table]
     if table in APPEND_ONLY:
         at = APPEND_ONLY[table]
-        out = (full[table].withColumn(_DAY, day_number(at)).where(F.col(_DAY).between(lo, hi))
-               .withColumn(CHANGE_TYPE, F.lit(INSERT)).withColumn(COMMIT_TIMESTAMP, F.col(at)))
+        out = (
+            full[table]
+            .withColumn(_DAY, day_number(at))
+            .where(F.col(_DAY).between(lo, hi))
+            .withColumn(CHANGE_TYPE, F.lit(INSERT))
+            .withColumn(COMMIT_TIMESTAMP, F.col(at))
+        )
         return _finish(out, table)
-    cand = (candidate_events(table, full).withColumn(_DAY, day_number("_e")).where(F.col(_DAY).between(lo, hi))
-            .groupBy(key, _DAY).agg(F.max("_e").alias(_COMMIT)))
+    cand = (
+        candidate_events(table, full)
+        .withColumn(_DAY, day_number("_e"))
+        .where(F.col(_DAY).between(lo, hi))
+        .groupBy(key, _DAY)
+        .agg(F.max("_e").alias(_COMMIT))
+    )
     # each candidate as it stood when its day began and when it ended (the end of one day is the
     # start of the next: one moment, cut once)
-    moments = cand.select(key, (F.col(_DAY) + 1).alias(_TDAY)).unionByName(cand.select(key, F.col(_DAY).alias(_TDAY))).distinct()
+    moments = (
+        cand.select(key, (F.col(_DAY) + 1).alias(_TDAY))
+        .unionByName(cand.select(key, F.col(_DAY).alias(_TDAY)))
+        .distinct()
+    )
     points = full[table].join(moments, key).withColumn(T, F.timestamp_seconds(F.col(_TDAY) * DAY)).drop(_TDAY)
     published = columns(table)
-    states = (states_at(table, points, full)
-              .withColumn(_TDAY, (F.unix_timestamp(T) / DAY).cast("int")).withColumn("_h", F.xxhash64(*published)))
+    states = (
+        states_at(table, points, full)
+        .withColumn(_TDAY, (F.unix_timestamp(T) / DAY).cast("int"))
+        .withColumn("_h", F.xxhash64(*published))
+    )
     # the state at a day's start is the key's previous moment when that moment is the day before's
     # end (a window over each key's moments: the states are cut once, where a self-join cut them twice)
     by_key = Window.partitionBy(key).orderBy(_TDAY)
     before_it = F.when(F.lag(_TDAY).over(by_key) == F.col(_TDAY) - 1, F.lag("_h").over(by_key))
     after = states.withColumn("_h0", before_it).withColumn(_DAY, F.col(_TDAY) - 1).join(cand, [key, _DAY])
     changed = after.where(F.col("_h0").isNull() | (F.col("_h0") != F.col("_h")))
-    out = (changed.withColumn(CHANGE_TYPE, F.when(F.col("_h0").isNull(), INSERT).otherwise(UPDATE))
-                  .withColumn(COMMIT_TIMESTAMP, F.col(_COMMIT)))
+    out = changed.withColumn(CHANGE_TYPE, F.when(F.col("_h0").isNull(), INSERT).otherwise(UPDATE)).withColumn(
+        COMMIT_TIMESTAMP, F.col(_COMMIT)
+    )
     return _finish(out, table)
 
 
 def change_schema(table: str) -> StructType:
     """A change batch's columns: the table's, the two change columns, and the day (the partition)."""
-    return StructType([*schema(table).fields, StructField(CHANGE_TYPE, StringType()),
-                       StructField(COMMIT_TIMESTAMP, TimestampType()), StructField(BATCH_DATE, StringType())])
+    return StructType(
+        [
+            *schema(table).fields,
+            StructField(CHANGE_TYPE, StringType()),
+            StructField(COMMIT_TIMESTAMP, TimestampType()),
+            StructField(BATCH_DATE, StringType()),
+        ]
+    )
 
 
 def _finish(df: DataFrame, table: str) -> DataFrame:
-    return df.select(*columns(table), CHANGE_TYPE, COMMIT_TIMESTAMP,
-                     F.date_from_unix_date(F.col(_DAY)).cast("string").alias(BATCH_DATE))
+    return df.select(
+        *columns(table),
+        CHANGE_TYPE,
+        COMMIT_TIMESTAMP,
+        F.date_from_unix_date(F.col(_DAY)).cast("string").alias(BATCH_DATE),
+    )
 
 
 def replay(snapshot: DataFrame, batches: DataFrame, table: str) -> DataFrame:
@@ -115,7 +151,8 @@ def replay(snapshot: DataFrame, batches: DataFrame, table: str) -> DataFrame:
     replaces the row with its key, a delete removes it. Each batch row is a whole post-image, so
     the result is every key's last change, or the snapshot's row where the key did not change."""
     key = KEYS[table]
-    last = (batches.withColumn("_n", F.row_number().over(Window.partitionBy(key).orderBy(F.col(BATCH_DATE).desc())))
-            .where(F.col("_n") == 1))
+    last = batches.withColumn(
+        "_n", F.row_number().over(Window.partitionBy(key).orderBy(F.col(BATCH_DATE).desc()))
+    ).where(F.col("_n") == 1)
     kept = snapshot.join(last.select(key), key, "left_anti")
     return kept.unionByName(last.where(F.col(CHANGE_TYPE) != "delete").select(*columns(table)))

@@ -25,12 +25,19 @@ import numpy as np
 import pyarrow as pa
 
 #: the simulated tables whose primary key each chunk checks
-CHUNK_KEYS = {"pledges": "pledge_id", "posts": "post_id", "transactions": "transaction_id",
-              "engagement_events": "event_id"}
+CHUNK_KEYS = {
+    "pledges": "pledge_id",
+    "posts": "post_id",
+    "transactions": "transaction_id",
+    "engagement_events": "event_id",
+}
 #: the references each chunk checks against the parents it made or simulates: child column -> parent table
-CHUNK_REFERENCES = {"pledges": {"creator_id": "creators", "tier_id": "tiers"},
-                    "posts": {"creator_id": "creators", "minimum_tier_id": "tiers"},
-                    "transactions": {"pledge_id": "pledges"}, "engagement_events": {"post_id": "posts"}}
+CHUNK_REFERENCES = {
+    "pledges": {"creator_id": "creators", "tier_id": "tiers"},
+    "posts": {"creator_id": "creators", "minimum_tier_id": "tiers"},
+    "transactions": {"pledge_id": "pledges"},
+    "engagement_events": {"post_id": "posts"},
+}
 #: the references checked before the staged files exist: in the chunks, and the plan's tiers
 CHECKED_REFERENCES = {**CHUNK_REFERENCES, "tiers": {"creator_id": "creators"}}
 #: marks the failure so the driver can find its one line inside Spark's report of the failed task
@@ -79,13 +86,20 @@ class ChunkKeys:
         rows = len(keys) + self.nulls
         out = []
         if self.nulls:
-            out.append(f"{self.table}.{self.key}: {self.nulls:,} of {rows:,} rows of a chunk have no {self.key}")
+            out.append(
+                f"{self.table}.{self.key}: {self.nulls:,} of {rows:,} rows of a chunk have no {self.key}"
+            )
         if repeats:
-            out.append(f"{self.table}.{self.key}: {rows:,} rows of a chunk but {len(keys) - repeats:,} distinct values")
+            out.append(
+                f"{self.table}.{self.key}: {rows:,} rows of a chunk but {len(keys) - repeats:,} distinct "
+                "values"
+            )
         for column, n in self.orphans.items():
             if n:
-                out.append(f"{self.table}.{column}: {n:,} of {rows:,} rows of a chunk name a {column} "
-                           f"that {self.references[column]} does not hold")
+                out.append(
+                    f"{self.table}.{column}: {n:,} of {rows:,} rows of a chunk name a {column} "
+                    f"that {self.references[column]} does not hold"
+                )
         return out
 
     def check(self) -> None:
@@ -107,22 +121,29 @@ def one_line(err: BaseException) -> str | None:
     at = text.rfind(MARK)
     if at < 0:
         return None
-    return text[at + len(MARK):].splitlines()[0].strip()
+    return text[at + len(MARK) :].splitlines()[0].strip()
 
 
-def planned_rows(creator_ids: np.ndarray, tier_ids: np.ndarray, tier_creators: np.ndarray,
-                 anomaly_ids: list) -> dict[str, int]:
+def planned_rows(
+    creator_ids: np.ndarray, tier_ids: np.ndarray, tier_creators: np.ndarray, anomaly_ids: list
+) -> dict[str, int]:
     """The rows of the tables the driver makes from the plan (creators, tiers, the ground truth),
     their keys and the tiers' creators checked here; the staged tables must hold exactly these."""
     problems = []
-    for table, key, ids in (("creators", "creator_id", creator_ids), ("tiers", "tier_id", tier_ids),
-                            ("anomalies", "anomaly_id", np.asarray(anomaly_ids, dtype=np.int64))):
+    for table, key, ids in (
+        ("creators", "creator_id", creator_ids),
+        ("tiers", "tier_id", tier_ids),
+        ("anomalies", "anomaly_id", np.asarray(anomaly_ids, dtype=np.int64)),
+    ):
         distinct = len(np.unique(ids))
         if distinct != len(ids):
             problems.append(f"{table}.{key}: {len(ids):,} rows but {distinct:,} distinct values")
     orphans = int(np.count_nonzero(~np.isin(tier_creators, creator_ids)))
     if orphans:
-        problems.append(f"tiers.creator_id: {orphans:,} of {len(tier_ids):,} rows name a creator_id that creators does not hold")
+        problems.append(
+            f"tiers.creator_id: {orphans:,} of {len(tier_ids):,} rows name a creator_id that creators does "
+            "not hold"
+        )
     if problems:
         raise BrokenKeys(said(problems))
     return {"creators": len(creator_ids), "tiers": len(tier_ids), "anomalies": len(anomaly_ids)}
@@ -133,4 +154,8 @@ def check_chunks(chunks: Iterable[np.ndarray], creators: int) -> None:
     ids = np.concatenate([np.asarray(c, dtype=np.int64) for c in chunks] or [np.empty(0, np.int64)])
     distinct = len(np.unique(ids))
     if len(ids) != creators or distinct != creators:
-        raise BrokenKeys(said([f"the chunks hold {len(ids):,} creators ({distinct:,} distinct) of the plan's {creators:,}"]))
+        raise BrokenKeys(
+            said(
+                [f"the chunks hold {len(ids):,} creators ({distinct:,} distinct) of the plan's {creators:,}"]
+            )
+        )

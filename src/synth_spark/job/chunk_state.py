@@ -35,7 +35,9 @@ class Simulated:
 def simulate_chunk(job: RunConstants, cre: dict[str, np.ndarray]) -> Simulated:
     counts = monthly_post_counts(job.cfg, job.cal, cre, job.anomalies)
     posts = draw_posts(job.cfg, job.cal, cre, counts, job.anomalies.departure_of(cre["creator_id"]))
-    life = simulate(job.cfg, job.cal, cre, posts, window_post_counts(counts), job.pool, job.churn_norm, job.anomalies)
+    life = simulate(
+        job.cfg, job.cal, cre, posts, window_post_counts(counts), job.pool, job.churn_norm, job.anomalies
+    )
     return Simulated(cre, posts, counts, life)
 
 
@@ -45,9 +47,14 @@ def simulate_chunk(job: RunConstants, cre: dict[str, np.ndarray]) -> Simulated:
 STATE_PARTS = ("creators", "posts", "pledges", "attempts", "engaged", "history")
 STATE_DDL = ", ".join(f"{part} binary" for part in STATE_PARTS)
 #: the parts of the state each table is made from
-NEEDS = {"posts": ("creators", "posts"), "pledges": ("creators", "pledges"),
-         "transactions": ("creators", "pledges", "attempts"), "engagement_events": ("creators", "posts", "pledges", "engaged"),
-         "history": ("creators", "pledges", "history"), "patron_parts": ("pledges", "attempts")}
+NEEDS = {
+    "posts": ("creators", "posts"),
+    "pledges": ("creators", "pledges"),
+    "transactions": ("creators", "pledges", "attempts"),
+    "engagement_events": ("creators", "posts", "pledges", "engaged"),
+    "history": ("creators", "pledges", "history"),
+    "patron_parts": ("pledges", "attempts"),
+}
 
 
 def pieces(sim: Simulated, table: str, most: int = PIECE_ROWS) -> Iterator[Simulated]:
@@ -71,7 +78,7 @@ def pieces(sim: Simulated, table: str, most: int = PIECE_ROWS) -> Iterator[Simul
         n = len(life.attempts["t"])
         if n > most:
             for start in range(0, n, most):
-                attempts = {c: v[start:start + most] for c, v in life.attempts.items()}
+                attempts = {c: v[start : start + most] for c, v in life.attempts.items()}
                 yield replace(sim, life=replace(life, attempts=attempts))
             return
     yield sim
@@ -83,9 +90,14 @@ def pickled(value) -> bytes:
 
 def state_row(sim: Simulated) -> dict[str, bytes]:
     life = sim.life
-    return {"creators": pickled(sim.creators), "posts": pickled((sim.posts, sim.post_counts)),
-            "pledges": pickled(life.pledges), "attempts": pickled(life.attempts), "engaged": pickled(life.engaged),
-            "history": pickled((life.pauses, life.moves))}
+    return {
+        "creators": pickled(sim.creators),
+        "posts": pickled((sim.posts, sim.post_counts)),
+        "pledges": pickled(life.pledges),
+        "attempts": pickled(life.attempts),
+        "engaged": pickled(life.engaged),
+        "history": pickled((life.pauses, life.moves)),
+    }
 
 
 def from_state(row: dict[str, bytes]) -> Simulated:
@@ -93,5 +105,9 @@ def from_state(row: dict[str, bytes]) -> Simulated:
     part = {name: pickle.loads(value) for name, value in row.items()}
     posts, counts = part.get("posts", ({}, None))
     pauses, moves = part.get("history", ({}, {}))
-    return Simulated(part.get("creators", {}), posts, counts,
-                     Lifecycle(part.get("pledges", {}), part.get("attempts", {}), part.get("engaged", {}), pauses, moves))
+    return Simulated(
+        part.get("creators", {}),
+        posts,
+        counts,
+        Lifecycle(part.get("pledges", {}), part.get("attempts", {}), part.get("engaged", {}), pauses, moves),
+    )

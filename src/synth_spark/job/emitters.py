@@ -73,8 +73,12 @@ class CreatorsByTask:
         """One row per task: its number and its chunks of creators, pickled. The plan travels to the
         executors as data (a table Spark joins to the tasks), so the job needs no broadcast variable
         and runs the same over Spark Connect."""
-        return pa.table({TASK: pa.array(range(tasks), type=pa.int64()),
-                         CHUNKS: pa.array([pickled(list(self.chunks(t))) for t in range(tasks)], type=pa.binary())})
+        return pa.table(
+            {
+                TASK: pa.array(range(tasks), type=pa.int64()),
+                CHUNKS: pa.array([pickled(list(self.chunks(t))) for t in range(tasks)], type=pa.binary()),
+            }
+        )
 
 
 def timestamps(seconds: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
@@ -108,19 +112,27 @@ def posts_batch(job: RunConstants, chunk: Simulated | dict[str, np.ndarray]) -> 
     sim = _simulated(job, chunk)
     cre, p = sim.creators, sim.posts
     category = np.array(CATEGORIES, dtype=object)[cre["category_code"][p["creator_idx"]].astype(np.int64)]
-    title = identity.post_titles(category, p["post_type"], p["number"], uniform(seed, streams.POST_TITLE, p["post_id"]),
-                                 uniform(seed, streams.POST_W1, p["post_id"]), uniform(seed, streams.POST_W2, p["post_id"]))
+    title = identity.post_titles(
+        category,
+        p["post_type"],
+        p["number"],
+        uniform(seed, streams.POST_TITLE, p["post_id"]),
+        uniform(seed, streams.POST_W1, p["post_id"]),
+        uniform(seed, streams.POST_W2, p["post_id"]),
+    )
     min_tier = vocabulary.tier_id(p["creator_id"], p["min_rank"])
-    return pa.RecordBatch.from_pydict({
-        "post_id": p["post_id"],
-        "creator_id": p["creator_id"],
-        "title": pa.array(title, type=pa.string()),
-        "post_type": decoded(p["post_type"], POST_TYPES),
-        "access_level": decoded(p["access"], ACCESS_LEVELS),
-        "minimum_tier_id": pa.array(min_tier, mask=p["min_rank"] == 0),
-        "published_at": timestamps(p["published_t"]),
-        "is_pinned": p["is_pinned"],
-    })
+    return pa.RecordBatch.from_pydict(
+        {
+            "post_id": p["post_id"],
+            "creator_id": p["creator_id"],
+            "title": pa.array(title, type=pa.string()),
+            "post_type": decoded(p["post_type"], POST_TYPES),
+            "access_level": decoded(p["access"], ACCESS_LEVELS),
+            "minimum_tier_id": pa.array(min_tier, mask=p["min_rank"] == 0),
+            "published_at": timestamps(p["published_t"]),
+            "is_pinned": p["is_pinned"],
+        }
+    )
 
 
 def pledges_batch(job: RunConstants, chunk: Simulated | dict[str, np.ndarray]) -> pa.RecordBatch:
@@ -131,24 +143,28 @@ def pledges_batch(job: RunConstants, chunk: Simulated | dict[str, np.ndarray]) -
     creator_id = cre["creator_id"][pl["creator_idx"]]
     ended = pl["end_t"] < cal.end
     paused = pl["pause_t"] < cal.end
-    return pa.RecordBatch.from_pydict({
-        "pledge_id": pl["pledge_id"],
-        "patron_id": pl["patron_id"],
-        "creator_id": creator_id,
-        "tier_id": vocabulary.tier_id(creator_id, pl["rank"]),
-        "pledge_amount_usd": money(pl["amount_cents"]),
-        "pledge_status": decoded(pl["status"], PLEDGE_STATUSES),
-        "started_at": timestamps(pl["start_t"]),
-        "ended_at": timestamps(np.where(ended, pl["end_t"], 0), ended),
-        "pause_started_at": timestamps(np.where(paused, pl["pause_t"], 0), paused),
-        "churn_reason": decoded(np.where(ended, pl["reason"], 0), (None, *CHURN_REASONS)),
-    })
+    return pa.RecordBatch.from_pydict(
+        {
+            "pledge_id": pl["pledge_id"],
+            "patron_id": pl["patron_id"],
+            "creator_id": creator_id,
+            "tier_id": vocabulary.tier_id(creator_id, pl["rank"]),
+            "pledge_amount_usd": money(pl["amount_cents"]),
+            "pledge_status": decoded(pl["status"], PLEDGE_STATUSES),
+            "started_at": timestamps(pl["start_t"]),
+            "ended_at": timestamps(np.where(ended, pl["end_t"], 0), ended),
+            "pause_started_at": timestamps(np.where(paused, pl["pause_t"], 0), paused),
+            "churn_reason": decoded(np.where(ended, pl["reason"], 0), (None, *CHURN_REASONS)),
+        }
+    )
 
 
 #: what a pledge's row does not show of its past: each pause (``until`` null while it lasts) and
 #: each tier change (the tier and amount it left); internal, for snapshots and change feeds
-HISTORY_DDL = ("pledge_id bigint, kind string, at timestamp, until timestamp, from_tier_id bigint, "
-               "from_amount_usd decimal(10,2)")
+HISTORY_DDL = (
+    "pledge_id bigint, kind string, at timestamp, until timestamp, from_tier_id bigint, "
+    "from_amount_usd decimal(10,2)"
+)
 
 
 def history_batch(job: RunConstants, chunk: Simulated | dict[str, np.ndarray]) -> pa.RecordBatch:
@@ -158,20 +174,32 @@ def history_batch(job: RunConstants, chunk: Simulated | dict[str, np.ndarray]) -
     ended = pauses["end_t"] < NEVER
     mv = moves["pledge_idx"]
     creator_id = cre["creator_id"][pl["creator_idx"][mv]]
-    from_amount = np.stack([np.zeros(len(cre["creator_id"]), dtype=np.int64)]
-                           + [cre[f"price_{r}"] for r in (1, 2, 3, 4)], axis=1)[pl["creator_idx"][mv], moves["from_rank"]]
+    from_amount = np.stack(
+        [np.zeros(len(cre["creator_id"]), dtype=np.int64)] + [cre[f"price_{r}"] for r in (1, 2, 3, 4)], axis=1
+    )[pl["creator_idx"][mv], moves["from_rank"]]
     n_p, n_m = pauses["pledge_idx"].size, mv.size
-    return pa.RecordBatch.from_pydict({
-        "pledge_id": np.concatenate([pl["pledge_id"][pauses["pledge_idx"]], pl["pledge_id"][mv]]),
-        "kind": pa.array(["pause"] * n_p + ["move"] * n_m, type=pa.string()),
-        "at": timestamps(np.concatenate([pauses["start_t"], moves["t"]])),
-        "until": timestamps(np.concatenate([np.where(ended, pauses["end_t"], 0), np.zeros(n_m, dtype=np.int64)]),
-                            np.concatenate([ended, np.zeros(n_m, dtype=bool)])),
-        "from_tier_id": pa.array(np.concatenate([np.zeros(n_p, dtype=np.int64), vocabulary.tier_id(creator_id, moves["from_rank"])]),
-                                 mask=np.arange(n_p + n_m) < n_p),
-        "from_amount_usd": pc.if_else(pa.array(np.arange(n_p + n_m) < n_p), pa.scalar(None, pa.decimal128(10, 2)),
-                                      money(np.concatenate([np.zeros(n_p, dtype=np.int64), from_amount]))),
-    })
+    return pa.RecordBatch.from_pydict(
+        {
+            "pledge_id": np.concatenate([pl["pledge_id"][pauses["pledge_idx"]], pl["pledge_id"][mv]]),
+            "kind": pa.array(["pause"] * n_p + ["move"] * n_m, type=pa.string()),
+            "at": timestamps(np.concatenate([pauses["start_t"], moves["t"]])),
+            "until": timestamps(
+                np.concatenate([np.where(ended, pauses["end_t"], 0), np.zeros(n_m, dtype=np.int64)]),
+                np.concatenate([ended, np.zeros(n_m, dtype=bool)]),
+            ),
+            "from_tier_id": pa.array(
+                np.concatenate(
+                    [np.zeros(n_p, dtype=np.int64), vocabulary.tier_id(creator_id, moves["from_rank"])]
+                ),
+                mask=np.arange(n_p + n_m) < n_p,
+            ),
+            "from_amount_usd": pc.if_else(
+                pa.array(np.arange(n_p + n_m) < n_p),
+                pa.scalar(None, pa.decimal128(10, 2)),
+                money(np.concatenate([np.zeros(n_p, dtype=np.int64), from_amount])),
+            ),
+        }
+    )
 
 
 def transactions_batch(job: RunConstants, chunk: Simulated | dict[str, np.ndarray]) -> pa.RecordBatch:
@@ -188,50 +216,58 @@ def transactions_batch(job: RunConstants, chunk: Simulated | dict[str, np.ndarra
     platform, processing, net = billing.fees(job.cfg, gross, cre["platform_fee"][c_idx])
     ok = at["ok"].astype(bool)
     pay = billing.PatronPayment(job.cfg, pl["patron_id"][p_idx])
-    return pa.RecordBatch.from_pydict({
-        "transaction_id": vocabulary.transaction_id(pledge_id, at["month"], at["attempt"]),
-        "pledge_id": pledge_id,
-        "patron_id": pl["patron_id"][p_idx],
-        "creator_id": cre["creator_id"][c_idx],
-        "transaction_type": decoded(at["attempt"] > 0, TRANSACTION_TYPES),
-        "transaction_status": decoded(~ok, TRANSACTION_STATUSES),
-        "gross_amount_usd": money(gross),
-        "platform_fee_usd": money(np.where(ok, platform, 0)),
-        "processing_fee_usd": money(np.where(ok, processing, 0)),
-        "net_amount_usd": money(np.where(ok, net, 0)),
-        "payment_method": decoded(pay.method, PAYMENT_METHODS),
-        "failure_reason": decoded(at["reason"], FAILURE_CODES),
-        "transaction_at": timestamps(at["t"]),
-    })
+    return pa.RecordBatch.from_pydict(
+        {
+            "transaction_id": vocabulary.transaction_id(pledge_id, at["month"], at["attempt"]),
+            "pledge_id": pledge_id,
+            "patron_id": pl["patron_id"][p_idx],
+            "creator_id": cre["creator_id"][c_idx],
+            "transaction_type": decoded(at["attempt"] > 0, TRANSACTION_TYPES),
+            "transaction_status": decoded(~ok, TRANSACTION_STATUSES),
+            "gross_amount_usd": money(gross),
+            "platform_fee_usd": money(np.where(ok, platform, 0)),
+            "processing_fee_usd": money(np.where(ok, processing, 0)),
+            "net_amount_usd": money(np.where(ok, net, 0)),
+            "payment_method": decoded(pay.method, PAYMENT_METHODS),
+            "failure_reason": decoded(at["reason"], FAILURE_CODES),
+            "transaction_at": timestamps(at["t"]),
+        }
+    )
 
 
 def events_batch(job: RunConstants, chunk: Simulated | dict[str, np.ndarray]) -> pa.RecordBatch:
     sim = _simulated(job, chunk)
     cre = sim.creators
     ev = draw_events(job.cfg, job.cal, sim.posts, sim.life)
-    return pa.RecordBatch.from_pydict({
-        "event_id": ev["event_id"],
-        "patron_id": ev["patron_id"],
-        "creator_id": cre["creator_id"][ev["creator_idx"]],
-        "post_id": ev["post_id"],
-        "event_type": decoded(ev["event_type"], EVENT_TYPES),
-        "event_at": timestamps(ev["event_t"]),
-    })
+    return pa.RecordBatch.from_pydict(
+        {
+            "event_id": ev["event_id"],
+            "patron_id": ev["patron_id"],
+            "creator_id": cre["creator_id"][ev["creator_idx"]],
+            "post_id": ev["post_id"],
+            "event_type": decoded(ev["event_type"], EVENT_TYPES),
+            "event_at": timestamps(ev["event_t"]),
+        }
+    )
 
 
 #: a chunk's part of each of its patrons' derived columns (simulation/patron_parts.py); internal
-PATRON_PARTS_DDL = "patron_id bigint, first_pledge_at timestamp, any_active int, any_paused int, spend_cents bigint"
+PATRON_PARTS_DDL = (
+    "patron_id bigint, first_pledge_at timestamp, any_active int, any_paused int, spend_cents bigint"
+)
 
 
 def patron_parts_batch(job: RunConstants, chunk: Simulated | dict[str, np.ndarray]) -> pa.RecordBatch:
     parts = patron_parts(job.cal, _simulated(job, chunk).life)
-    return pa.RecordBatch.from_pydict({
-        "patron_id": parts["patron_id"],
-        "first_pledge_at": timestamps(parts["first_t"]),
-        "any_active": parts["any_active"],
-        "any_paused": parts["any_paused"],
-        "spend_cents": parts["spend_cents"],
-    })
+    return pa.RecordBatch.from_pydict(
+        {
+            "patron_id": parts["patron_id"],
+            "first_pledge_at": timestamps(parts["first_t"]),
+            "any_active": parts["any_active"],
+            "any_paused": parts["any_paused"],
+            "spend_cents": parts["spend_cents"],
+        }
+    )
 
 
 def simulating_mapper(job: RunConstants):
@@ -243,7 +279,9 @@ def simulating_mapper(job: RunConstants):
             for blob in batch.column(CHUNKS):
                 for creators in pickle.loads(blob.as_buffer()):
                     row = state_row(simulate_chunk(job, creators))
-                    yield pa.RecordBatch.from_pydict({k: pa.array([v], type=pa.binary()) for k, v in row.items()})
+                    yield pa.RecordBatch.from_pydict(
+                        {k: pa.array([v], type=pa.binary()) for k, v in row.items()}
+                    )
 
     return run
 
@@ -252,13 +290,19 @@ def chunk_keys(table: str, sim: Simulated) -> ChunkKeys | None:
     """The check of ``table``'s keys in this chunk, with the parents it made that the table names."""
     if table not in CHUNK_KEYS:
         return None
-    made = {"pledges": lambda: sim.life.pledges["pledge_id"], "posts": lambda: sim.posts["post_id"],
-            "creators": lambda: sim.creators["creator_id"], "tiers": lambda: tier_ranks(sim.creators)[2]}
+    made = {
+        "pledges": lambda: sim.life.pledges["pledge_id"],
+        "posts": lambda: sim.posts["post_id"],
+        "creators": lambda: sim.creators["creator_id"],
+        "tiers": lambda: tier_ranks(sim.creators)[2],
+    }
     parents = {parent: made[parent]() for parent in CHUNK_REFERENCES.get(table, {}).values()}
     return ChunkKeys(table, int(sim.creators["creator_id"][0]), parents)
 
 
-def mapper(job: RunConstants, emit: Callable[[RunConstants, Simulated], pa.RecordBatch], table: str, tally=None):
+def mapper(
+    job: RunConstants, emit: Callable[[RunConstants, Simulated], pa.RecordBatch], table: str, tally=None
+):
     """A ``mapInArrow`` function over the simulating pass's rows (some of their parts): runs ``emit``
     on each piece of each chunk (:func:`pieces` of ``table``), and checks the chunk's keys once all
     its pieces are made (job/chunk_keys.py), adding its rows to ``tally`` (an accumulator) if given."""

@@ -72,8 +72,13 @@ def task_frame(spark: SparkSession, spread: CreatorsByTask, tasks: int) -> DataF
     return spark.range(0, tasks, 1, tasks).withColumnRenamed("id", TASK).join(F.broadcast(chunks), TASK)
 
 
-def concurrently(spark: SparkSession, progress: Progress, steps: dict[str, Callable[[], T]],
-                 after: dict[str, tuple[str, ...]] | None = None, at_once: int = CONCURRENT_JOBS) -> dict[str, T]:
+def concurrently(
+    spark: SparkSession,
+    progress: Progress,
+    steps: dict[str, Callable[[], T]],
+    after: dict[str, tuple[str, ...]] | None = None,
+    at_once: int = CONCURRENT_JOBS,
+) -> dict[str, T]:
     """Run the steps (functions submitting Spark jobs) in order, ``at_once`` at a time, each in
     a driver thread; a step named in ``after`` waits for the steps it needs, which must come before
     it. Results by name. The first failure cancels the other jobs and is raised once they have
@@ -100,8 +105,9 @@ def concurrently(spark: SparkSession, progress: Progress, steps: dict[str, Calla
         return {name: f.result() for name, f in futures.items()}
 
 
-def _announced(spark: SparkSession, tag: str, progress: Progress, name: str, step: Callable[[], T],
-               needs: list[Future]) -> T:
+def _announced(
+    spark: SparkSession, tag: str, progress: Progress, name: str, step: Callable[[], T], needs: list[Future]
+) -> T:
     for need in needs:
         need.result()  # a failed input fails this step too
     progress(f"writing {name}")
@@ -120,9 +126,18 @@ def _announced(spark: SparkSession, tag: str, progress: Progress, name: str, ste
     return result
 
 
-def generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], partitions: int | None = None,
-             progress: Progress | None = None, overwrite: bool = False, claim: Claim | None = None,
-             as_of: dt.date | None = None, layout: str = "tasks") -> Result:
+def generate(
+    spark: SparkSession,
+    cfg: Config,
+    out: Path,
+    formats: list[str],
+    partitions: int | None = None,
+    progress: Progress | None = None,
+    overwrite: bool = False,
+    claim: Claim | None = None,
+    as_of: dt.date | None = None,
+    layout: str = "tasks",
+) -> Result:
     """Generate every table into ``out``. ``partitions`` is the number of generation tasks; by
     default it follows the expected rows and the cores Spark has (``workload.default_tasks``).
     ``out`` must be empty, missing, or (with ``overwrite``) one of our datasets; the run holds the
@@ -136,8 +151,9 @@ def generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], pa
     return _generate(spark, cfg, out, formats, partitions, progress, as_of, layout)
 
 
-def table_frames(spark: SparkSession, plan: Plan, states: DataFrame, history: bool = False,
-                 tally=None) -> dict[str, DataFrame]:
+def table_frames(
+    spark: SparkSession, plan: Plan, states: DataFrame, history: bool = False, tally=None
+) -> dict[str, DataFrame]:
     """Every output table (and, with ``history``, the pledges' pauses and tier changes) as a
     DataFrame over the :func:`chunk_states`'s states, in the published schemas; nothing runs yet.
     ``tally``: the accumulator each chunk adds its simulated tables' rows to (job/keys.py)."""
@@ -152,18 +168,34 @@ def table_frames(spark: SparkSession, plan: Plan, states: DataFrame, history: bo
     return frames
 
 
-def stage_simulation(spark: SparkSession, plan: Plan, staging: Staging, partitions: int, progress: Progress,
-                     fmt: str = "parquet", history: bool = False, layout: str = "tasks", tally=None) -> dict[str, Path]:
+def stage_simulation(
+    spark: SparkSession,
+    plan: Plan,
+    staging: Staging,
+    partitions: int,
+    progress: Progress,
+    fmt: str = "parquet",
+    history: bool = False,
+    layout: str = "tasks",
+    tally=None,
+) -> dict[str, Path]:
     """Simulate every table and write its final rows to ``staging``'s ``fmt`` folder (checksums
     kept for "parquet"), with the pledges' history when asked: where each table went. Each chunk
     checks its simulated tables' keys as it makes them (rows counted in ``tally`` when given)."""
     job, creators = plan.constants, plan.creators
     spread = CreatorsByTask.of(plan, partitions)
-    check_chunks((spread.creators["creator_id"][rows] for task in range(partitions)
-                  for rows in spread.workload.chunks_of(task)), len(creators["creator_id"]))
+    check_chunks(
+        (
+            spread.creators["creator_id"][rows]
+            for task in range(partitions)
+            for rows in spread.workload.chunks_of(task)
+        ),
+        len(creators["creator_id"]),
+    )
     progress(f"{partitions} tasks, busiest expected at {spread.workload.imbalance:.2f}x the mean")
     states = chunk_states(task_frame(spark, spread, partitions), job)
     try:
+
         def write(df: DataFrame, table: str) -> Path:
             return staging.write_parquet(df, table, fmt)
 
@@ -174,29 +206,44 @@ def stage_simulation(spark: SparkSession, plan: Plan, staging: Staging, partitio
         # files per table as the published layout has them; the creators from the staged pledges and
         # posts, not from a second pass over the states
         steps: dict[str, Callable[[], object]] = {
-            table: (lambda t=table: write(arranged(frames[t], t, partitions, layout, plan.cfg.window.months), t)) for table in SIMULATED}
+            table: (
+                lambda t=table: write(arranged(frames[t], t, partitions, layout, plan.cfg.window.months), t)
+            )
+            for table in SIMULATED
+        }
         if history:
             steps[HISTORY] = lambda: write(frames[HISTORY], HISTORY)
         steps["tiers"] = lambda: write(frames["tiers"].coalesce(1), "tiers")
         steps[GROUND_TRUTH] = lambda: write(frames[GROUND_TRUTH].coalesce(1), GROUND_TRUTH)
         steps["patrons"] = lambda: write(frames["patrons"].repartition(partitions, "patron_id"), "patrons")
         steps["creators"] = lambda: write(
-            creators_frame(spark, job, creators, staged_table("pledges"), staged_table("posts")).coalesce(1), "creators")
-        return concurrently(spark, progress, steps,
-                            after={"creators": ("pledges", "posts")})
+            creators_frame(spark, job, creators, staged_table("pledges"), staged_table("posts")).coalesce(1),
+            "creators",
+        )
+        return concurrently(spark, progress, steps, after={"creators": ("pledges", "posts")})
     finally:
         states.unpersist()
 
 
 def planned(spark: SparkSession, cfg: Config, partitions: int | None, progress: Progress) -> tuple[Plan, int]:
     """The run's plan and its number of generation tasks."""
-    progress(f"planning: {cfg.n_creators:,} creators, {cfg.n_patrons:,} patrons target, seed {cfg.seed}, scale {cfg.scale:g}")
+    progress(
+        f"planning: {cfg.n_creators:,} creators, {cfg.n_patrons:,} patrons target, seed {cfg.seed}, scale "
+        f"{cfg.scale:g}"
+    )
     plan = Plan.make(cfg)
     return plan, partitions or default_tasks(plan.expected_work(), cores(spark))
 
 
-def stage(spark: SparkSession, plan: Plan, staging: Staging, partitions: int, progress: Progress,
-          as_of: dt.date | None, layout: str) -> dict[str, Path]:
+def stage(
+    spark: SparkSession,
+    plan: Plan,
+    staging: Staging,
+    partitions: int,
+    progress: Progress,
+    as_of: dt.date | None,
+    layout: str,
+) -> dict[str, Path]:
     """Every output table's final rows in ``staging``'s Parquet folder, their checksums kept, and
     their keys checked (job/keys.py: a dataset that breaks them is never published)."""
     # the chunks count what they made where the session has accumulators (not over Spark Connect),
@@ -212,29 +259,63 @@ def stage(spark: SparkSession, plan: Plan, staging: Staging, partitions: int, pr
     started = time.monotonic()
     made = None
     if tally is not None:
-        made = {**made_by_table(tally), **planned_rows(plan.creators["creator_id"], plan.tiers["tier_id"],
-                                                      plan.tiers["creator_id"], [a["anomaly_id"] for a in plan.truth])}
+        made = {
+            **made_by_table(tally),
+            **planned_rows(
+                plan.creators["creator_id"],
+                plan.tiers["tier_id"],
+                plan.tiers["creator_id"],
+                [a["anomaly_id"] for a in plan.truth],
+            ),
+        }
     check_keys(spark, staged, {t: n for t, (n, _) in staging.checksums.items()}, made=made)
     progress(f"checked every table's keys in {time.monotonic() - started:.1f}s")
     return staged
 
 
-def _staged(spark: SparkSession, plan: Plan, staging: Staging, partitions: int, progress: Progress,
-            as_of: dt.date | None, layout: str, tally=None) -> dict[str, Path]:
+def _staged(
+    spark: SparkSession,
+    plan: Plan,
+    staging: Staging,
+    partitions: int,
+    progress: Progress,
+    as_of: dt.date | None,
+    layout: str,
+    tally=None,
+) -> dict[str, Path]:
     if as_of is None:
         return stage_simulation(spark, plan, staging, partitions, progress, layout=layout, tally=tally)
     # the whole history first, then each table cut at the end of the day
-    full = {t: read_parquet(spark, p) for t, p in
-            stage_simulation(spark, plan, staging, partitions, progress, "history", history=True).items()}
+    full = {
+        t: read_parquet(spark, p)
+        for t, p in stage_simulation(
+            spark, plan, staging, partitions, progress, "history", history=True
+        ).items()
+    }
     cut = snapshots(full, as_of)
-    steps = {t: (lambda t=t: staging.write_parquet(_files(cut[t], t, partitions, layout, plan.cfg.window.months), t)) for t in TABLE_ORDER}
+    steps = {
+        t: (
+            lambda t=t: staging.write_parquet(
+                _files(cut[t], t, partitions, layout, plan.cfg.window.months), t
+            )
+        )
+        for t in TABLE_ORDER
+    }
     steps[GROUND_TRUTH] = lambda: staging.write_parquet(cut[GROUND_TRUTH], GROUND_TRUTH)
     progress(f"cutting every table at the end of {as_of.isoformat()}")
     return concurrently(spark, progress, steps)
 
 
-def _generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], partitions: int | None,
-              progress: Progress, as_of: dt.date | None, layout: str) -> Result:
+def _generate(
+    spark: SparkSession,
+    cfg: Config,
+    out: Path,
+    formats: list[str],
+    partitions: int | None,
+    progress: Progress,
+    as_of: dt.date | None,
+    layout: str,
+) -> Result:
     plan, partitions = planned(spark, cfg, partitions, progress)
     staging = Staging(out)
     try:
@@ -248,10 +329,13 @@ def _generate(spark: SparkSession, cfg: Config, out: Path, formats: list[str], p
             # a copy reads the staged files packed into fewer tasks: laid out again
             df = arranged(read_parquet(spark, staged[table]), table, partitions, layout, cfg.window.months)
             if Format.DELTA in formats:
-                copies[f"delta/{table}"] = lambda df=df, t=table: str(staging.write_delta(df, t).relative_to(staging.root))
+                copies[f"delta/{table}"] = lambda df=df, t=table: str(
+                    staging.write_delta(df, t).relative_to(staging.root)
+                )
             if Format.CSV in formats:
-                copies[f"csv/{table}"] = (lambda df=df, t=table:
-                                          str(staging.write_csv(df, t, rows[t]).relative_to(staging.root)))
+                copies[f"csv/{table}"] = lambda df=df, t=table: str(
+                    staging.write_csv(df, t, rows[t]).relative_to(staging.root)
+                )
         for name, path in concurrently(spark, progress, copies).items():
             fmt, table = name.split("/", 1)
             paths[table][fmt] = path

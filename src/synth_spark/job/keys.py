@@ -37,9 +37,16 @@ from synth_spark.runtime.connect import is_connect
 from synth_spark.vocabulary import GROUND_TRUTH
 
 #: each table's primary key
-PRIMARY_KEYS = {"creators": "creator_id", "patrons": "patron_id", "tiers": "tier_id", "pledges": "pledge_id",
-                "transactions": "transaction_id", "posts": "post_id", "engagement_events": "event_id",
-                GROUND_TRUTH: "anomaly_id"}
+PRIMARY_KEYS = {
+    "creators": "creator_id",
+    "patrons": "patron_id",
+    "tiers": "tier_id",
+    "pledges": "pledge_id",
+    "transactions": "transaction_id",
+    "posts": "post_id",
+    "engagement_events": "event_id",
+    GROUND_TRUTH: "anomaly_id",
+}
 #: the references checked: a child's column and the parent table whose key it names
 FOREIGN_KEYS: dict[str, dict[str, str]] = {
     "tiers": {"creator_id": "creators"},
@@ -106,15 +113,25 @@ def summarise(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         lo, hi, n = keys[first], keys[last], last - first + 1
     rows = max(len(n), 1)
     once = np.zeros(rows, np.int64)
-    yield pa.RecordBatch.from_pydict({
-        "lo": pa.array(lo, pa.int64()) if len(n) else pa.nulls(1, pa.int64()),
-        "hi": pa.array(hi, pa.int64()) if len(n) else pa.nulls(1, pa.int64()),
-        "keys": np.r_[n, once[len(n):]].astype(np.int64),
-        "repeats": np.r_[repeats, once[1:]], "nulls": np.r_[nulls, once[1:]]}, schema=SUMMARY_SCHEMA)
+    yield pa.RecordBatch.from_pydict(
+        {
+            "lo": pa.array(lo, pa.int64()) if len(n) else pa.nulls(1, pa.int64()),
+            "hi": pa.array(hi, pa.int64()) if len(n) else pa.nulls(1, pa.int64()),
+            "keys": np.r_[n, once[len(n) :]].astype(np.int64),
+            "repeats": np.r_[repeats, once[1:]],
+            "nulls": np.r_[nulls, once[1:]],
+        },
+        schema=SUMMARY_SCHEMA,
+    )
 
 
-def _with_orphans(spark: SparkSession, table: str, staged: Mapping[str, Path | HadoopPath],
-                  rows: Mapping[str, int], skip: tuple[str, ...] = ()) -> tuple[DataFrame, Observation | None, list[str]]:
+def _with_orphans(
+    spark: SparkSession,
+    table: str,
+    staged: Mapping[str, Path | HadoopPath],
+    rows: Mapping[str, int],
+    skip: tuple[str, ...] = (),
+) -> tuple[DataFrame, Observation | None, list[str]]:
     """The staged table joined to each parent small enough to broadcast, observed: the rows whose
     reference is set and names no key of its parent, per reference checked (in the same scan as the
     keys, in the JVM); the references in ``skip`` were checked where their rows were made."""
@@ -159,8 +176,12 @@ def _union(frames: list[DataFrame]) -> DataFrame:
     return union
 
 
-def check_keys(spark: SparkSession, staged: Mapping[str, Path | HadoopPath], rows: Mapping[str, int],
-               made: Mapping[str, int] | None = None) -> None:
+def check_keys(
+    spark: SparkSession,
+    staged: Mapping[str, Path | HadoopPath],
+    rows: Mapping[str, int],
+    made: Mapping[str, int] | None = None,
+) -> None:
     """Raise :class:`BrokenKeys` (one line: the table, the key, the count) if a staged table repeats
     or leaves unset its primary key, or names a parent key its parent does not hold. ``rows``: each
     staged table's rows, which say which parents are small enough to broadcast. ``made``: the rows
@@ -168,17 +189,29 @@ def check_keys(spark: SparkSession, staged: Mapping[str, Path | HadoopPath], row
     chunk set (job/chunk_keys.py): such a table is not read again, its staged rows must only be
     exactly those."""
     made = {t: n for t, n in (made or {}).items() if t in staged}
-    problems = [_made_problem(t, PRIMARY_KEYS[t], rows.get(t, 0), n) for t, n in made.items() if rows.get(t, 0) != n]
+    problems = [
+        _made_problem(t, PRIMARY_KEYS[t], rows.get(t, 0), n) for t, n in made.items() if rows.get(t, 0) != n
+    ]
     tables = [t for t in PRIMARY_KEYS if t in staged]
-    scans = [_with_orphans(spark, t, staged, rows, tuple(CHECKED_REFERENCES.get(t, {})) if t in made else ())
-             for t in tables]
+    scans = [
+        _with_orphans(spark, t, staged, rows, tuple(CHECKED_REFERENCES.get(t, {})) if t in made else ())
+        for t in tables
+    ]
     read = [(i, t, df) for i, (t, (df, _, _)) in enumerate(zip(tables, scans)) if t not in made]
     # the made tables' keys are known; their references to tables made later, counted in one scan
-    observed = [scans[i][0].select(F.lit(1).alias("one")) for i, t in enumerate(tables) if t in made and scans[i][1]]
+    observed = [
+        scans[i][0].select(F.lit(1).alias("one")) for i, t in enumerate(tables) if t in made and scans[i][1]
+    ]
     with ThreadPoolExecutor(2) as pool:  # two small jobs at once: each leaves a core idle at its ends
-        references = pool.submit(lambda: _union(observed).agg(F.count(F.lit(1))).collect()) if observed else None
+        references = (
+            pool.submit(lambda: _union(observed).agg(F.count(F.lit(1))).collect()) if observed else None
+        )
         if made:  # the few tables left (patrons): hash-partitioned at once, as their files are by hash
-            totals = _totals(_union([_summary(df, t, i, _partitions(rows.get(t, 0))) for i, t, df in read])) if read else {}
+            totals = (
+                _totals(_union([_summary(df, t, i, _partitions(rows.get(t, 0))) for i, t, df in read]))
+                if read
+                else {}
+            )
         else:
             totals = _totals(_union([_summary(df, t, i) for i, t, df in read]))
         if references is not None:
@@ -191,8 +224,17 @@ def check_keys(spark: SparkSession, staged: Mapping[str, Path | HadoopPath], row
     if spread:
         # spans of different partitions meet (files arranged by hash or by time): again with the keys
         # hash-partitioned, so that equal keys meet in one partition
-        again = _union([_summary(spark.read.parquet(str(staged[tables[i]])), tables[i], i,
-                                 _partitions(rows.get(tables[i], 0))) for i in spread])
+        again = _union(
+            [
+                _summary(
+                    spark.read.parquet(str(staged[tables[i]])),
+                    tables[i],
+                    i,
+                    _partitions(rows.get(tables[i], 0)),
+                )
+                for i in spread
+            ]
+        )
         for i, total in _totals(again).items():
             totals[i]["repeats"] = total["repeats"]
     for i, table in enumerate(tables):
@@ -203,12 +245,16 @@ def check_keys(spark: SparkSession, staged: Mapping[str, Path | HadoopPath], row
         if total["nulls"]:
             problems.append(f"{table}.{key}: {total['nulls']:,} of {keys:,} rows have no {key}")
         if total["repeats"]:
-            problems.append(f"{table}.{key}: {keys:,} rows but {total['keys'] - total['repeats']:,} distinct values")
+            problems.append(
+                f"{table}.{key}: {keys:,} rows but {total['keys'] - total['repeats']:,} distinct values"
+            )
         orphans = seen.get if seen is not None else {}
         for column in checked:
             if orphans.get(column):
-                problems.append(f"{table}.{column}: {orphans[column]:,} of {keys:,} rows name a {column} "
-                                f"that {FOREIGN_KEYS[table][column]} does not hold")
+                problems.append(
+                    f"{table}.{column}: {orphans[column]:,} of {keys:,} rows name a {column} "
+                    f"that {FOREIGN_KEYS[table][column]} does not hold"
+                )
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise BrokenKeys(f"the dataset breaks its own keys, so nothing was published: {problems[0]}{more}")

@@ -4,8 +4,8 @@
 window, so a query on a day range reads every file. ``time``: the rows are range-partitioned on
 the table's event time (``vocabulary.EVENT_TIME``) into as many files as tasks, and at least one
 per month of the window, each covering a stretch of time that no other file covers; the min/max
-statistics of Parquet and of the Delta log then let a query on a day range skip the files outside it. No column is added to the schemas, and the
-rows (so the checksums) are the same in both layouts.
+statistics of Parquet and of the Delta log then let a query on a day range skip the files outside
+it. No column is added to the schemas, and the rows (so the checksums) are the same in both layouts.
 """
 
 from __future__ import annotations

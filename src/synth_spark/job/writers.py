@@ -62,8 +62,13 @@ class Staging:
     def write_csv(self, df: DataFrame, table: str, rows: int) -> Path:
         folder = self.path("csv", table)
         writer_df = df.coalesce(1) if rows <= CSV_SINGLE_FILE_MAX_ROWS else df
-        (writer_df.write.mode("overwrite").option("header", True)
-            .option("timestampFormat", CSV_TIMESTAMP_FORMAT).option("timeZone", CSV_TIME_ZONE).csv(str(folder)))
+        (
+            writer_df.write.mode("overwrite")
+            .option("header", True)
+            .option("timestampFormat", CSV_TIMESTAMP_FORMAT)
+            .option("timeZone", CSV_TIME_ZONE)
+            .csv(str(folder))
+        )
         if rows > CSV_SINGLE_FILE_MAX_ROWS:
             return folder
         (part,) = folder.glob("part-*.csv")

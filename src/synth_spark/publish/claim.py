@@ -30,8 +30,13 @@ def _say(message: str) -> None:
 
 
 class Claim:
-    def __init__(self, out, overwrite: bool = False, progress: Callable[[str], None] = _say,
-                 say: Callable[[str], None] = _say):
+    def __init__(
+        self,
+        out,
+        overwrite: bool = False,
+        progress: Callable[[str], None] = _say,
+        say: Callable[[str], None] = _say,
+    ):
         # what was recovered is said even in a --quiet run (``say``); the rest is progress
         self.out, self.overwrite, self.progress, self.say = out, overwrite, progress, say
         self.lock = DatasetLock(out)
@@ -83,10 +88,14 @@ def settle(dataset, name: str = "DATASET", progress: Callable[[str], None] = _sa
     try:
         lock.acquire()
     except LockHeld:
-        raise ConfigError(f"{name}: {dataset} is being published by another synth-spark run; try again when it ends") from None
+        raise ConfigError(
+            f"{name}: {dataset} is being published by another synth-spark run; try again when it ends"
+        ) from None
     except PermissionError:
-        raise ConfigError(f"{name}: {dataset} holds an unfinished publish and is not writable here; "
-                          "run this command as a user who can write it") from None
+        raise ConfigError(
+            f"{name}: {dataset} holds an unfinished publish and is not writable here; "
+            "run this command as a user who can write it"
+        ) from None
     try:
         message = recover(dataset)
         if message:

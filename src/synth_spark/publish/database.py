@@ -62,13 +62,17 @@ class Database:
 
     def create(self) -> None:
         if not self.exists():  # "IF NOT EXISTS" alone has the Hive metastore log an error when it does
-            self.spark.sql(f"CREATE DATABASE IF NOT EXISTS {quoted(self.name)} COMMENT "
-                           f"{_literal('Synthetic creator-economy data written by synth-spark')}")
+            self.spark.sql(
+                f"CREATE DATABASE IF NOT EXISTS {quoted(self.name)} COMMENT "
+                f"{_literal('Synthetic creator-economy data written by synth-spark')}"
+            )
 
     def create_manifest_table(self) -> None:
-        self.spark.sql(f"CREATE TABLE IF NOT EXISTS {self.table(MANIFEST_TABLE)} ({MANIFEST_DDL}) USING delta "
-                       f"COMMENT {_literal('The manifest of the synth-spark dataset in this database: written last')} "
-                       f"TBLPROPERTIES ('{PREFIX}generator' = 'synth-spark')")
+        self.spark.sql(
+            f"CREATE TABLE IF NOT EXISTS {self.table(MANIFEST_TABLE)} ({MANIFEST_DDL}) USING delta "
+            f"COMMENT {_literal('The manifest of the synth-spark dataset in this database: written last')} "
+            f"TBLPROPERTIES ('{PREFIX}generator' = 'synth-spark')"
+        )
 
     def exists(self) -> bool:
         """Whether the database exists; a name the catalog rejects is a one-line ConfigError."""
@@ -78,7 +82,9 @@ class Database:
         except Exception as exc:  # noqa: BLE001 - the catalog's own words say what is wrong
             if any(k in str(exc) for k in ("SCHEMA_NOT_FOUND", "NoSuchNamespace", "NoSuchDatabase")):
                 return False
-            raise ConfigError(f"--database: {self.name!r} is refused by the catalog: {one_line(exc)}") from None
+            raise ConfigError(
+                f"--database: {self.name!r} is refused by the catalog: {one_line(exc)}"
+            ) from None
 
     def has(self, table: str) -> bool:
         return bool(self.spark.catalog.tableExists(f"{self.name}.{table}"))
@@ -96,30 +102,45 @@ class Database:
             if not self.has(table):
                 continue
             if self.properties(table).get(f"{PREFIX}generator") != manifests.GENERATOR:
-                raise ConfigError(f"--database: {self.name}.{table} exists and synth-spark did not write it; "
-                                  "give another database (synth-spark never replaces a table it did not write)")
-            want = MANIFEST_DDL.replace(" NOT NULL", "") if table == MANIFEST_TABLE else ", ".join(
-                f"{c} {t}" for c, t in column_types(table).items())
-            have = ", ".join(f"{f.name} {f.dataType.simpleString()}" for f in self.spark.table(self.table(table)).schema)
+                raise ConfigError(
+                    f"--database: {self.name}.{table} exists and synth-spark did not write it; "
+                    "give another database (synth-spark never replaces a table it did not write)"
+                )
+            want = (
+                MANIFEST_DDL.replace(" NOT NULL", "")
+                if table == MANIFEST_TABLE
+                else ", ".join(f"{c} {t}" for c, t in column_types(table).items())
+            )
+            have = ", ".join(
+                f"{f.name} {f.dataType.simpleString()}" for f in self.spark.table(self.table(table)).schema
+            )
             if have != want:
-                raise ConfigError(f"--database: {self.name}.{table} has other columns than synth-spark writes now "
-                                  f"({have}); drop it or give another database")
+                raise ConfigError(
+                    f"--database: {self.name}.{table} has other columns than synth-spark writes now "
+                    f"({have}); drop it or give another database"
+                )
             found.append(table)
         return found
 
     def check_target(self, overwrite: bool) -> None:
         """Refuse, before any work, a database we must not write (one line, exit 2)."""
         if self.ours() and not overwrite:
-            raise ConfigError(f"--database: {self.name} already holds a synth-spark dataset; pass --overwrite to "
-                              "replace it (a new Delta version of each table: the history stays)")
+            raise ConfigError(
+                f"--database: {self.name} already holds a synth-spark dataset; pass --overwrite to "
+                "replace it (a new Delta version of each table: the history stays)"
+            )
 
     def create_table(self, table: str) -> None:
         types = column_types(table)
         notes = NOTES[table]
-        columns = ", ".join(f"`{c}` {t}{'' if c in NULLABLE[table] else ' NOT NULL'} COMMENT {_literal(notes[c])}"
-                            for c, t in types.items())
-        self.spark.sql(f"CREATE TABLE IF NOT EXISTS {self.table(table)} ({columns}) USING delta "
-                       f"COMMENT {_literal(TABLE_NOTES[table])} TBLPROPERTIES ('{PREFIX}generator' = 'synth-spark')")
+        columns = ", ".join(
+            f"`{c}` {t}{'' if c in NULLABLE[table] else ' NOT NULL'} COMMENT {_literal(notes[c])}"
+            for c, t in types.items()
+        )
+        self.spark.sql(
+            f"CREATE TABLE IF NOT EXISTS {self.table(table)} ({columns}) USING delta "
+            f"COMMENT {_literal(TABLE_NOTES[table])} TBLPROPERTIES ('{PREFIX}generator' = 'synth-spark')"
+        )
 
     def set_properties(self, table: str, props: dict[str, str]) -> None:
         pairs = ", ".join(f"{_literal(PREFIX + k)} = {_literal(v)}" for k, v in props.items())
@@ -153,11 +174,15 @@ class Database:
         latest = {t: self.version(t) for t in manifest["tables"] if self.has(t)}
         if self.replacing() is None:  # looked at after: a replace begun before has its note by now
             return latest
-        return {t: e["data_version"] for t, e in manifest["tables"].items()
-                if isinstance(e.get("data_version"), int)}
+        return {
+            t: e["data_version"]
+            for t, e in manifest["tables"].items()
+            if isinstance(e.get("data_version"), int)
+        }
 
     def recover(self, say: Callable[[str], None]) -> None:
-        """Finish or undo a replace that a dead run left (see the module's notes); a live run's is left alone."""
+        """Finish or undo a replace that a dead run left (see the module's notes); a live run's is left
+        alone."""
         note = self.replacing()
         if note is None or owner_running(note.get("owner") or {}):
             return
@@ -181,23 +206,29 @@ class Database:
         say(f"restored {self.name} to the dataset it held before a replace that did not finish")
 
     def begin_replace(self, run_id: str) -> None:
-        """Record the versions the tables have before a replace, on the manifest table (created if need be)."""
+        """Record the versions the tables have before a replace, on the manifest table (created if
+        need be)."""
         existed = self.has(MANIFEST_TABLE)
         self.create_manifest_table()
         versions = {t: self.version(t) if self.has(t) else None for t in OUTPUT_TABLES}
         note = {"run_id": run_id, "owner": owner_record(), "manifest_existed": existed, "versions": versions}
-        self.spark.sql(f"ALTER TABLE {self.table(MANIFEST_TABLE)} SET TBLPROPERTIES "
-                       f"({_literal(REPLACING)} = {_literal(json.dumps(note))})")
+        self.spark.sql(
+            f"ALTER TABLE {self.table(MANIFEST_TABLE)} SET TBLPROPERTIES "
+            f"({_literal(REPLACING)} = {_literal(json.dumps(note))})"
+        )
 
     def end_replace(self) -> None:
-        self.spark.sql(f"ALTER TABLE {self.table(MANIFEST_TABLE)} UNSET TBLPROPERTIES IF EXISTS "
-                       f"({_literal(REPLACING)})")
+        self.spark.sql(
+            f"ALTER TABLE {self.table(MANIFEST_TABLE)} UNSET TBLPROPERTIES IF EXISTS ({_literal(REPLACING)})"
+        )
 
     def manifest(self, name: str = "--database") -> dict:
         """The manifest of the dataset the database holds; a one-line ConfigError when it holds none."""
         if not self.exists() or not self.has(MANIFEST_TABLE):
-            raise ConfigError(f"{name}: {self.name} holds no synth-spark dataset (no {MANIFEST_TABLE} table); "
-                              f"write one with 'synth-spark generate --database {self.name}'")
+            raise ConfigError(
+                f"{name}: {self.name} holds no synth-spark dataset (no {MANIFEST_TABLE} table); "
+                f"write one with 'synth-spark generate --database {self.name}'"
+            )
         row = self.spark.table(self.table(MANIFEST_TABLE)).first()
         try:
             manifest = json.loads(row["manifest"]) if row else None

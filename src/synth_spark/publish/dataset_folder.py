@@ -54,13 +54,18 @@ def process_start(pid: int) -> str | None:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    fields = stat[stat.rindex(")") + 2:].split()
+    fields = stat[stat.rindex(")") + 2 :].split()
     return "Z" if fields[0] in ("Z", "X") else fields[19]
 
 
 def owner_record(**extra) -> dict:
-    return {"generator": GENERATOR, "host": socket.gethostname(), "pid": os.getpid(),
-            "start": process_start(os.getpid()), **extra}
+    return {
+        "generator": GENERATOR,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "start": process_start(os.getpid()),
+        **extra,
+    }
 
 
 def owner_running(owner: dict) -> bool:
@@ -127,8 +132,11 @@ def lock_record(out) -> list[dict]:
 
 def _ours(owner: dict) -> bool:
     """Whether an owner record is this very process's."""
-    return owner.get("host") == socket.gethostname() and owner.get("pid") == os.getpid() \
+    return (
+        owner.get("host") == socket.gethostname()
+        and owner.get("pid") == os.getpid()
         and owner.get("start") == process_start(os.getpid())
+    )
 
 
 def note_in_lock(out, name: str) -> None:
@@ -169,8 +177,12 @@ def staging_owner(folder) -> dict | None:
     if not _STAGING_NAME.fullmatch(folder.name):
         return None
     owner = read_json(folder / OWNER_FILE)
-    if owner is None or owner.get("generator") != GENERATOR or owner.get("staging") != folder.name \
-            or owner.get("dataset") != dataset_id(folder.parent):
+    if (
+        owner is None
+        or owner.get("generator") != GENERATOR
+        or owner.get("staging") != folder.name
+        or owner.get("dataset") != dataset_id(folder.parent)
+    ):
         return None
     return owner
 
@@ -225,8 +237,10 @@ def refuse_foreign(out, manifest: dict | None, name: str = "DATASET") -> None:
     foreign = foreign_entries(out, manifest)
     if foreign:
         shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
-        raise ConfigError(f"{name}: {str(out)!r} holds files synth-spark did not write ({shown}); "
-                          "give an empty folder or one of synth-spark's datasets")
+        raise ConfigError(
+            f"{name}: {str(out)!r} holds files synth-spark did not write ({shown}); "
+            "give an empty folder or one of synth-spark's datasets"
+        )
 
 
 def enclosing_dataset(path: Path) -> Path | None:
@@ -246,14 +260,18 @@ def check_target(out, overwrite: bool, name: str = "DATASET") -> None:
     if isinstance(out, Path):
         inside = enclosing_dataset(out)
         if inside is not None:
-            raise ConfigError(f"{name}: {str(out)!r} is inside the dataset {str(inside)!r}; give a folder outside it")
+            raise ConfigError(
+                f"{name}: {str(out)!r} is inside the dataset {str(inside)!r}; give a folder outside it"
+            )
     if not out.exists():
         return
     if (out / JOURNAL).exists():
         return  # a publish of ours was cut short: judged again once it is completed or undone
     manifest = read_manifest(out)
     if manifest is None and (out / MANIFEST).exists():
-        raise ConfigError(f"{name}: {str(out)!r} holds a {MANIFEST} that synth-spark did not write; give another folder")
+        raise ConfigError(
+            f"{name}: {str(out)!r} holds a {MANIFEST} that synth-spark did not write; give another folder"
+        )
     refuse_foreign(out, manifest, name)
     if manifest is not None and not overwrite:
         raise ConfigError(f"{name}: {str(out)!r} already holds a dataset; pass --overwrite to replace it")

@@ -22,7 +22,14 @@ from pathlib import Path, PurePosixPath
 
 from synth_spark import manifest
 from synth_spark.manifest import FORMATS, GENERATOR, MANIFEST
-from synth_spark.publish.dataset_folder import JOURNAL, MARKER, REPORT, own_report, owner_record, refuse_foreign
+from synth_spark.publish.dataset_folder import (
+    JOURNAL,
+    MARKER,
+    REPORT,
+    own_report,
+    owner_record,
+    refuse_foreign,
+)
 from synth_spark.publish.storage import HadoopPath, remove_tree, sync_folder, write_synced
 from synth_spark.publish.written import with_files
 
@@ -115,8 +122,10 @@ class Journal:
             # a local rename is atomic, and there both means someone else put one of them there.
             s.finish_move(d)
         elif not (d.exists() and not s.exists()):
-            raise JournalError(f"cannot move {src} to {dst} in {self.out}: "
-                               f"{'both are there' if s.exists() else 'neither is there'}")
+            raise JournalError(
+                f"cannot move {src} to {dst} in {self.out}: "
+                f"{'both are there' if s.exists() else 'neither is there'}"
+            )
 
     def take(self, i: int, resumed: bool = False) -> None:
         """Step ``i`` of the swap: recorded as begun, then carried out."""
@@ -200,13 +209,24 @@ def begin(out, staging, new_entries: list[str], manifest_text: str) -> Journal:
         (out / fmt).mkdir()
     if not (out / MARKER).exists():
         write_synced(out / MARKER, json.dumps({"generator": GENERATOR}) + "\n")
-    steps = ([(MANIFEST, f"{aside}/{MANIFEST}")] if old else []) + \
-        [(e, f"{aside}/{e}") for e in old_entries] + \
-        [(f"{staging.name}/{e}", e) for e in new_entries] + [(f"{staging.name}/{MANIFEST}", MANIFEST)]
-    journal = Journal(out, {"generator": GENERATOR, "staging": staging.name, "owner": owner_record(),
-                            "formats_before": _formats_of(old_entries), "formats_after": _formats_of(new_entries),
-                            "formats_made": made,
-                            "steps": steps})
+    steps = (
+        ([(MANIFEST, f"{aside}/{MANIFEST}")] if old else [])
+        + [(e, f"{aside}/{e}") for e in old_entries]
+        + [(f"{staging.name}/{e}", e) for e in new_entries]
+        + [(f"{staging.name}/{MANIFEST}", MANIFEST)]
+    )
+    journal = Journal(
+        out,
+        {
+            "generator": GENERATOR,
+            "staging": staging.name,
+            "owner": owner_record(),
+            "formats_before": _formats_of(old_entries),
+            "formats_after": _formats_of(new_entries),
+            "formats_made": made,
+            "steps": steps,
+        },
+    )
     journal.create()
     return journal
 

@@ -43,7 +43,10 @@ class LockHeld(ConfigError):
 
 def _held_message(out, holder: dict | None) -> str:
     who = describe_owner(holder) if holder else "another process"
-    return f"DATASET: {out} is being written by another synth-spark run ({who}); wait for it to finish or choose another folder"
+    return (
+        f"DATASET: {out} is being written by another synth-spark run ({who}); "
+        "wait for it to finish or choose another folder"
+    )
 
 
 class DatasetLock:
@@ -114,8 +117,12 @@ class DatasetLock:
                 holder = json.loads(self.path.read_text())
             except (OSError, ValueError):
                 holder = None
-            expired = not isinstance(holder, dict) or not isinstance(holder.get("lease_until"), (int, float)) \
-                or holder["lease_until"] < time.time() or not owner_running(holder)
+            expired = (
+                not isinstance(holder, dict)
+                or not isinstance(holder.get("lease_until"), (int, float))
+                or holder["lease_until"] < time.time()
+                or not owner_running(holder)
+            )
             if not expired:
                 raise LockHeld(_held_message(self.out, holder))
             # a dead holder's lease: take it over (where the store can, only if nobody did first)

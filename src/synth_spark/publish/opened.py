@@ -77,8 +77,13 @@ def open_database(spark, name: str, tell: Callable[[str], None] = say) -> Opened
     return Opened(db.manifest(), [Format.DELTA], db=db)
 
 
-def open_dataset(folder: Path | None = None, database: str | None = None, spark=None, name: str = "DATASET",
-                 tell: Callable[[str], None] = say) -> Opened:
+def open_dataset(
+    folder: Path | None = None,
+    database: str | None = None,
+    spark=None,
+    name: str = "DATASET",
+    tell: Callable[[str], None] = say,
+) -> Opened:
     """``folder`` or ``database`` (exactly one; a database needs the session ``spark``)."""
     if (folder is None) == (database is None):
         raise ValueError("open_dataset: give a folder or a database, one of the two")

@@ -34,8 +34,10 @@ class BeingWritten(ConfigError):
 
 
 def being_written(name: str, dataset) -> BeingWritten:
-    return BeingWritten(f"{name}: {dataset} is being written by another synth-spark run (it changed while this "
-                        "command read it); run this command again when that run ends")
+    return BeingWritten(
+        f"{name}: {dataset} is being written by another synth-spark run (it changed while this "
+        "command read it); run this command again when that run ends"
+    )
 
 
 def _digest(path) -> str | None:
@@ -60,6 +62,7 @@ def _stamp(path) -> tuple | None:
 @dataclass(frozen=True)
 class Seen:
     """What identifies one publish of a dataset, as a reader sees it."""
+
     manifest: str | None  # the manifest's bytes, hashed: a publish writes a new one (its run's time in it)
     stamp: tuple | None  # and which file holds them
     journal: bool
@@ -74,8 +77,11 @@ class Seen:
 def latest_delta_version(table) -> int | None:
     """A Delta table's latest version, from its log's commit files (no Spark); None if it has none."""
     try:
-        commits = [int(p.name.split(".")[0]) for p in (table / "_delta_log").glob("*.json")
-                   if p.name.split(".")[0].isdigit()]
+        commits = [
+            int(p.name.split(".")[0])
+            for p in (table / "_delta_log").glob("*.json")
+            if p.name.split(".")[0].isdigit()
+        ]
     except OSError:
         return None
     return max(commits) if commits else None
@@ -111,9 +117,14 @@ class Reading:
     def _delta_versions(self, manifest: dict) -> dict[str, int]:
         if Format.DELTA not in manifest.get("formats", []):
             return {}
-        tables = {t: e.get("paths", {}).get("delta") for t, e in manifest.get("tables", {}).items()
-                  if isinstance(e, dict) and isinstance(e.get("paths"), dict)}
-        latest = {t: latest_delta_version(self.dataset / rel) for t, rel in tables.items() if isinstance(rel, str)}
+        tables = {
+            t: e.get("paths", {}).get("delta")
+            for t, e in manifest.get("tables", {}).items()
+            if isinstance(e, dict) and isinstance(e.get("paths"), dict)
+        }
+        latest = {
+            t: latest_delta_version(self.dataset / rel) for t, rel in tables.items() if isinstance(rel, str)
+        }
         # looked at after the versions: an advance that began before them has its note there by now
         note = read_json(self.dataset / ADVANCING)
         started = note.get("versions") if note else None

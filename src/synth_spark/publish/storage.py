@@ -146,7 +146,7 @@ class HadoopPath:
         prefix = str(other) + "/"
         if not self._uri.startswith(prefix):
             raise ValueError(f"{self} is not under {other}")
-        return Path(self._uri[len(prefix):])
+        return Path(self._uri[len(prefix) :])
 
     def exists(self) -> bool:
         return bool(self._fs.exists(self._path))
@@ -294,7 +294,11 @@ class HadoopPath:
         """Write whole if the object is absent (``etag`` None) or still has ``etag``; False if the
         store refused because that no longer held. The store checks when the object is committed
         (on close), so two writers racing cannot both succeed."""
-        builder = self._fs.createFile(self._path).overwrite(etag is not None).must("fs.s3a.create.performance", True)
+        builder = (
+            self._fs.createFile(self._path)
+            .overwrite(etag is not None)
+            .must("fs.s3a.create.performance", True)
+        )
         if etag is not None:
             builder = builder.must("fs.option.create.conditional.overwrite.etag", etag)
         stream = builder.build()

@@ -28,8 +28,10 @@ REPORT_RECORD = ".synth-spark-report.json"
 
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 #: what Delta's writers put in a table's folder (relative paths)
-_DELTA_OWN = re.compile(rf"(_delta_log|_change_data)(/.*)?|(.*/)?\.?part-\d{{5}}-{_UUID}[^/]*|"
-                        rf"(.*/)?\.?deletion_vector_{_UUID}\.bin(\.crc)?")
+_DELTA_OWN = re.compile(
+    rf"(_delta_log|_change_data)(/.*)?|(.*/)?\.?part-\d{{5}}-{_UUID}[^/]*|"
+    rf"(.*/)?\.?deletion_vector_{_UUID}\.bin(\.crc)?"
+)
 
 
 def listing(folder) -> list[str]:
@@ -85,7 +87,9 @@ def is_delta(entry: str) -> bool:
 
 def write_report_record(folder, names: list[str]) -> None:
     """Before ``validate`` writes ``names`` into ``folder``: the record that says they are ours."""
-    write_synced(folder / REPORT_RECORD, json.dumps({"generator": GENERATOR, "files": sorted(names)}, indent=2) + "\n")
+    write_synced(
+        folder / REPORT_RECORD, json.dumps({"generator": GENERATOR, "files": sorted(names)}, indent=2) + "\n"
+    )
 
 
 def report_files(folder) -> list[str] | None:

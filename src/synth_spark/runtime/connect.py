@@ -26,22 +26,28 @@ def check_server_sees(spark, folder: Path | str) -> None:
     if not is_connect(spark):
         return
     if not isinstance(folder, Path):
-        raise ConfigError(f"DATASET: {folder} is a URI; over Spark Connect give a folder this machine and the server "
-                          "share (object stores over Spark Connect: see docs/spark-connect.md)")
+        raise ConfigError(
+            f"DATASET: {folder} is a URI; over Spark Connect give a folder this machine and the server "
+            "share (object stores over Spark Connect: see docs/spark-connect.md)"
+        )
     token = f"synth-spark {uuid.uuid4().hex}"
     probe = folder / f".synth-spark-probe-{uuid.uuid4().hex}"
     try:
         probe.mkdir(parents=True)
         (probe / "probe.txt").write_text(token, encoding="utf-8")
         try:
-            seen = [r[0] for r in spark.read.text(str((probe / "probe.txt").resolve()), wholetext=True).collect()]
+            seen = [
+                r[0] for r in spark.read.text(str((probe / "probe.txt").resolve()), wholetext=True).collect()
+            ]
         except Exception:  # noqa: BLE001 - whatever the server says, it does not see the file
             seen = []
     finally:
         shutil.rmtree(probe, ignore_errors=True)
     if seen != [token]:
-        raise ConfigError(f"DATASET: the Spark Connect server does not see {str(folder.resolve())!r} as this machine does; "
-                          "give a folder both share (the same path on a shared mount)")
+        raise ConfigError(
+            f"DATASET: the Spark Connect server does not see {str(folder.resolve())!r} as this machine does; "
+            "give a folder both share (the same path on a shared mount)"
+        )
 
 
 #: Spark Connect's port when the address names none
@@ -58,5 +64,7 @@ def reachable(remote: str) -> None:
     try:
         socket.create_connection((host, port), timeout=CONNECT_TIMEOUT).close()
     except OSError as exc:
-        raise ConfigError(f"--remote: cannot reach a Spark Connect server at {host}:{port} "
-                          f"({exc.strerror or type(exc).__name__})") from None
+        raise ConfigError(
+            f"--remote: cannot reach a Spark Connect server at {host}:{port} "
+            f"({exc.strerror or type(exc).__name__})"
+        ) from None

@@ -3,7 +3,8 @@ for with --spark-conf, so that the same seed writes the same bytes on any sessio
 
 from __future__ import annotations
 
-#: the session settings the written values depend on, fixed for every run (runtime/session.py applies them last, over a user's): a
+#: the session settings the written values depend on, fixed for every run (runtime/session.py applies them
+#: last, over a user's): a
 #: dataset's timestamps are UTC instants in microseconds whatever a session would make of them
 DATA_SETTINGS = {
     "spark.sql.session.timeZone": "UTC",

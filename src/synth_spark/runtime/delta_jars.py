@@ -56,17 +56,36 @@ def ensure_delta_jars() -> list[str]:
     if jars:
         return jars
     try:
-        done = subprocess.run([sys.executable, "-m", "synth_spark.runtime.fetch_delta_jars"], capture_output=True, text=True,
-                              timeout=RESOLVE_TIMEOUT_SECONDS)
+        done = subprocess.run(
+            [sys.executable, "-m", "synth_spark.runtime.fetch_delta_jars"],
+            capture_output=True,
+            text=True,
+            timeout=RESOLVE_TIMEOUT_SECONDS,
+        )
     except subprocess.TimeoutExpired:
-        raise EnvironmentProblem(f"fetching Delta Lake's jar {delta_package()} took over {RESOLVE_TIMEOUT_SECONDS}s "
-                                 "(is Maven Central reachable?); leave delta out of --format to run without it") from None
+        raise EnvironmentProblem(
+            f"fetching Delta Lake's jar {delta_package()} took over {RESOLVE_TIMEOUT_SECONDS}s "
+            "(is Maven Central reachable?); leave delta out of --format to run without it"
+        ) from None
     jars = cached_delta_jars()
     if done.returncode != 0 or not jars:
         output = done.stderr + done.stdout
-        cause = next((ln.strip() for ln in output.splitlines() if "unresolved dependency" in ln or "UnknownHost" in ln
-                      or "Connection refused" in ln or "timed out" in ln.lower()), None)
-        cause = cause or one_line(RuntimeError(output.strip().splitlines()[-1] if output.strip() else "no output"))
-        raise EnvironmentProblem(f"Delta Lake's jar {delta_package()} could not be fetched from Maven Central "
-                                 f"({cause[:160]}); run 'make setup' once with network, or leave delta out of --format")
+        cause = next(
+            (
+                ln.strip()
+                for ln in output.splitlines()
+                if "unresolved dependency" in ln
+                or "UnknownHost" in ln
+                or "Connection refused" in ln
+                or "timed out" in ln.lower()
+            ),
+            None,
+        )
+        cause = cause or one_line(
+            RuntimeError(output.strip().splitlines()[-1] if output.strip() else "no output")
+        )
+        raise EnvironmentProblem(
+            f"Delta Lake's jar {delta_package()} could not be fetched from Maven Central "
+            f"({cause[:160]}); run 'make setup' once with network, or leave delta out of --format"
+        )
     return jars

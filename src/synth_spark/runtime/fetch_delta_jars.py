@@ -16,8 +16,12 @@ from synth_spark.runtime.session import build_session
 def main() -> int:
     started = time.monotonic()
     print(f"resolving {delta_package()} ...", flush=True)
-    spark = build_session("local[1]", app_name="synth-spark-fetch-jars", extra={"spark.jars.packages": delta_package()},
-                          delta_jars=[])
+    spark = build_session(
+        "local[1]",
+        app_name="synth-spark-fetch-jars",
+        extra={"spark.jars.packages": delta_package()},
+        delta_jars=[],
+    )
     jars = spark.sparkContext.getConf().get("spark.jars", "")
     probe = Path(os.environ.get("TMPDIR", "/tmp")) / f"synth-spark-delta-probe-{os.getpid()}"
     spark.range(1).write.format("delta").mode("overwrite").save(str(probe))

@@ -1,4 +1,5 @@
-"""The SparkSession: UTC, no UI in local mode, Delta Lake when a format needs it, Arrow batches sized for the kernels."""
+"""The SparkSession: UTC, no UI in local mode, Delta Lake when a format needs it, Arrow batches sized for the
+kernels."""
 
 from __future__ import annotations
 
@@ -21,8 +22,15 @@ from synth_spark.runtime.delta_jars import (
 )
 from synth_spark.runtime.jvm_output import launch_gateway
 
-__all__ = ["build_session", "cached_delta_jars", "connect_session", "cores", "delta_package", "is_connect",
-           "remember_delta_jars"]
+__all__ = [
+    "build_session",
+    "cached_delta_jars",
+    "connect_session",
+    "cores",
+    "delta_package",
+    "is_connect",
+    "remember_delta_jars",
+]
 
 #: log4j2 at ERROR for the JVM synth-spark starts
 QUIET_LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
@@ -48,10 +56,14 @@ def _require_submitted_delta() -> None:
 
     SparkContext._ensure_initialized()  # the JVM spark-submit started, with its classpath
     try:
-        SparkContext._jvm.org.apache.spark.util.Utils.classForName(DELTA_EXTENSIONS["spark.sql.extensions"], True, False)
+        SparkContext._jvm.org.apache.spark.util.Utils.classForName(
+            DELTA_EXTENSIONS["spark.sql.extensions"], True, False
+        )
     except Exception:  # noqa: BLE001 - py4j wraps the ClassNotFoundException
-        raise EnvironmentProblem(f"Delta Lake is not on this Spark's classpath; add --packages {delta_package()} to "
-                                 "spark-submit, or leave delta out of --format") from None
+        raise EnvironmentProblem(
+            f"Delta Lake is not on this Spark's classpath; add --packages {delta_package()} to "
+            "spark-submit, or leave delta out of --format"
+        ) from None
 
 
 def _start_jvm(master: str, app_name: str, conf: dict[str, str]) -> None:
@@ -61,7 +73,9 @@ def _start_jvm(master: str, app_name: str, conf: dict[str, str]) -> None:
 
     if SparkContext._active_spark_context is not None or SparkContext._gateway is not None:
         return
-    spark_conf = SparkConf(loadDefaults=False).setMaster(master).setAppName(app_name).setAll(list(conf.items()))
+    spark_conf = (
+        SparkConf(loadDefaults=False).setMaster(master).setAppName(app_name).setAll(list(conf.items()))
+    )
     SparkContext(conf=spark_conf, gateway=launch_gateway(spark_conf))
 
 
@@ -76,9 +90,16 @@ SESSION_SETTINGS = {
 }
 
 
-def build_session(master: str | None = "local[*]", app_name: str = "synth-spark", partitions: int | None = None,
-                  driver_memory: str | None = None, extra: dict[str, str] | None = None, delta: bool = True,
-                  delta_jars: list[str] | None = None, remote: str | None = None) -> SparkSession:
+def build_session(
+    master: str | None = "local[*]",
+    app_name: str = "synth-spark",
+    partitions: int | None = None,
+    driver_memory: str | None = None,
+    extra: dict[str, str] | None = None,
+    delta: bool = True,
+    delta_jars: list[str] | None = None,
+    remote: str | None = None,
+) -> SparkSession:
     """A session for generation. ``master=None`` keeps what ``spark-submit`` chose (and its ``--packages``).
     Delta Lake is configured only when ``delta``: a Parquet or CSV run needs no Delta jar. ``remote``
     (``sc://host:port``, or such a ``master``): a Spark Connect session instead, on the server's settings."""
@@ -119,7 +140,9 @@ def build_session(master: str | None = "local[*]", app_name: str = "synth-spark"
         conf["spark.driver.extraJavaOptions"] = f"-Dlog4j.configurationFile={QUIET_LOG_CONFIG.as_uri()}"
     extra = dict(extra or {})
     if "spark.driver.extraJavaOptions" in extra and "spark.driver.extraJavaOptions" in conf:
-        extra["spark.driver.extraJavaOptions"] = f"{conf['spark.driver.extraJavaOptions']} {extra['spark.driver.extraJavaOptions']}"
+        extra["spark.driver.extraJavaOptions"] = (
+            f"{conf['spark.driver.extraJavaOptions']} {extra['spark.driver.extraJavaOptions']}"
+        )
     conf.update(extra)
     conf.update(DATA_SETTINGS)
     for key, value in conf.items():
@@ -144,7 +167,9 @@ def set_unless_given(spark: SparkSession, key: str, value: str) -> None:
 
 
 @contextmanager
-def own_settings(spark: SparkSession, settings: dict[str, str], forced: dict[str, str] | None = None) -> Iterator[None]:
+def own_settings(
+    spark: SparkSession, settings: dict[str, str], forced: dict[str, str] | None = None
+) -> Iterator[None]:
     """Our values for the work done inside, on a session that is the caller's (the library API):
     each of ``settings`` the caller did not give is set for the duration and unset after (one the
     caller gave stands); each of ``forced`` is set whatever the caller gave, and put back after.
@@ -174,11 +199,18 @@ def cores(spark: SparkSession) -> int:
         return spark.sparkContext.defaultParallelism
     from pyspark.sql import functions as F
 
-    return int(spark.range(0, 1 << 16).select(F.spark_partition_id().alias("p")).agg(F.max("p")).first()[0]) + 1
+    return (
+        int(spark.range(0, 1 << 16).select(F.spark_partition_id().alias("p")).agg(F.max("p")).first()[0]) + 1
+    )
 
 
-def connect_session(remote: str, app_name: str = "synth-spark", partitions: int | None = None,
-                    extra: dict[str, str] | None = None, delta: bool = True) -> SparkSession:
+def connect_session(
+    remote: str,
+    app_name: str = "synth-spark",
+    partitions: int | None = None,
+    extra: dict[str, str] | None = None,
+    delta: bool = True,
+) -> SparkSession:
     """A Spark Connect session on ``remote``, reached before any work (one line if it cannot be),
     with our session settings on top of the server's. The server brings its own jars and Python:
     Delta must be configured there when a format needs it."""
@@ -187,14 +219,22 @@ def connect_session(remote: str, app_name: str = "synth-spark", partitions: int 
         spark = SparkSession.builder.remote(remote).appName(app_name).create()
         spark.range(1).collect()  # the builder is lazy: reach the server now
     except Exception as exc:  # noqa: BLE001 - grpc's errors are many and long
-        raise ConfigError(f"--remote: cannot reach a Spark Connect server at {remote} ({one_line(exc)})") from None
-    for key, value in {**SESSION_SETTINGS, **({"spark.sql.shuffle.partitions": str(partitions)} if partitions else {}),
-                       **(extra or {}), **DATA_SETTINGS}.items():
+        raise ConfigError(
+            f"--remote: cannot reach a Spark Connect server at {remote} ({one_line(exc)})"
+        ) from None
+    for key, value in {
+        **SESSION_SETTINGS,
+        **({"spark.sql.shuffle.partitions": str(partitions)} if partitions else {}),
+        **(extra or {}),
+        **DATA_SETTINGS,
+    }.items():
         spark.conf.set(key, value)
     if delta and "DeltaSparkSessionExtension" not in (spark.conf.get("spark.sql.extensions", None) or ""):
-        raise EnvironmentProblem(f"Delta Lake is not configured on the Spark Connect server at {remote}; start it with "
-                                 f"--packages {delta_package()} and the settings of docs/spark-connect.md, or leave "
-                                 "delta out of --format")
+        raise EnvironmentProblem(
+            f"Delta Lake is not configured on the Spark Connect server at {remote}; start it with "
+            f"--packages {delta_package()} and the settings of docs/spark-connect.md, or leave "
+            "delta out of --format"
+        )
     if delta:
         set_unless_given(spark, DELTA_STATE_TASKS, "2")
     return spark

@@ -23,23 +23,27 @@ CSV_TIME_ZONE = "UTC"
 
 
 def read_table(spark: SparkSession, fmt: str, path, table: str, version: int | None = None) -> DataFrame:
-    """A published table as Spark reads it: CSV with the documented schema, as the data dictionary documents it;
-    a Delta table at ``version`` when given (time travel), else its latest."""
+    """A published table as Spark reads it: CSV with the documented schema, as the data dictionary
+    documents it; a Delta table at ``version`` when given (time travel), else its latest."""
     if fmt == Format.PARQUET:
         return spark.read.parquet(str(path))
     if fmt == Format.DELTA:
         reader = spark.read.format("delta")
         return (reader if version is None else reader.option("versionAsOf", version)).load(str(path))
-    return spark.read.option("timeZone", CSV_TIME_ZONE).csv(str(path), header=True, schema=schema(table),
-                                                           timestampFormat=CSV_TIMESTAMP_FORMAT, mode="FAILFAST")
+    return spark.read.option("timeZone", CSV_TIME_ZONE).csv(
+        str(path), header=True, schema=schema(table), timestampFormat=CSV_TIMESTAMP_FORMAT, mode="FAILFAST"
+    )
 
 
 def checksum_aggregates(df: DataFrame) -> list:
     # The sum of 64-bit hashes, taken as two sums of 32-bit halves: long sums that cannot overflow
     # below 2**31 rows, and far cheaper than summing as decimals.
     h = F.xxhash64(*df.columns)
-    return [F.count(F.lit(1)).alias("n"), F.sum(h.bitwiseAND(0xFFFFFFFF)).alias("lo"),
-            F.sum(F.shiftright(h, 32)).alias("hi")]
+    return [
+        F.count(F.lit(1)).alias("n"),
+        F.sum(h.bitwiseAND(0xFFFFFFFF)).alias("lo"),
+        F.sum(F.shiftright(h, 32)).alias("hi"),
+    ]
 
 
 def checksum_of(row) -> tuple[int, str]:

@@ -91,7 +91,8 @@ def _collapsing(cfg: Config, creators: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def _pick_viral(cfg: Config, creators: dict[str, np.ndarray]) -> int:
-    """An established creator that exists before the window, outside the collapsing category, picked by the seed."""
+    """An established creator that exists before the window, outside the collapsing category, picked by the
+    seed."""
     ids = creators["creator_id"]
     free = ~_collapsing(cfg, creators)
     ok = (creators["size_code"] == SIZE_TIERS.index("established")) & (creators["joined_month"] < 0) & free
@@ -102,10 +103,15 @@ def _pick_viral(cfg: Config, creators: dict[str, np.ndarray]) -> int:
 
 
 def _pick_departing(cfg: Config, creators: dict[str, np.ndarray], n: int, taken: set[int]) -> list[int]:
-    """The largest top creators by audience, outside the collapsing category and not already another anomaly's."""
+    """The largest top creators by audience, outside the collapsing category and not already another
+    anomaly's."""
     top = (creators["size_code"] == SIZE_TIERS.index("top_creator")) & ~_collapsing(cfg, creators)
     order = np.lexsort((creators["creator_id"], -creators["audience"]))
-    return [int(creators["creator_id"][i]) for i in order if top[i] and int(creators["creator_id"][i]) not in taken][:n]
+    return [
+        int(creators["creator_id"][i])
+        for i in order
+        if top[i] and int(creators["creator_id"][i]) not in taken
+    ][:n]
 
 
 def _refuse_shared_causes(cfg: Config, creators: dict[str, np.ndarray], plan: dict) -> None:
@@ -116,15 +122,21 @@ def _refuse_shared_causes(cfg: Config, creators: dict[str, np.ndarray], plan: di
     departing = set(plan.get("departures", {}))
     category = cfg.anomalies.category_collapse.category
     if viral in departing:
-        raise ValueError(f"anomalies.creator_exodus.creator_ids: creator {viral} is also the viral_spike's creator; "
-                         "no two anomalies may share a creator")
+        raise ValueError(
+            f"anomalies.creator_exodus.creator_ids: creator {viral} is also the viral_spike's creator; "
+            "no two anomalies may share a creator"
+        )
     if viral in collapsing:
-        raise ValueError(f"anomalies.viral_spike.creator_id: creator {viral} is in {category}, the category_collapse's "
-                         "category; no two anomalies may share a creator")
+        raise ValueError(
+            f"anomalies.viral_spike.creator_id: creator {viral} is in {category}, the category_collapse's "
+            "category; no two anomalies may share a creator"
+        )
     shared = sorted(departing & collapsing)
     if shared:
-        raise ValueError(f"anomalies.creator_exodus.creator_ids: creator {shared[0]} is in {category}, the "
-                         "category_collapse's category; no two anomalies may share a creator")
+        raise ValueError(
+            f"anomalies.creator_exodus.creator_ids: creator {shared[0]} is in {category}, the "
+            "category_collapse's category; no two anomalies may share a creator"
+        )
 
 
 def resolve(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray]) -> AnomalyPlan:
@@ -135,11 +147,19 @@ def resolve(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray]) -> Anom
         vs = a.viral_spike
         creator = vs.creator_id or _pick_viral(cfg, creators)
         if creator not in ids:
-            raise ValueError(f"anomalies.viral_spike.creator_id: {creator} is not a creator (1 to {len(ids)})")
+            raise ValueError(
+                f"anomalies.viral_spike.creator_id: {creator} is not a creator (1 to {len(ids)})"
+            )
         start = _epoch(vs.start)
-        plan.update(viral_creator=creator, viral_start=start, viral_end=min(start + vs.days * DAY, cal.end),
-                    viral_patrons=vs.patrons_at(cfg.scale), viral_month=int(cal.month_index(start)),
-                    viral_posts=vs.posts_per_month, viral_peak_days=vs.peak_day)
+        plan.update(
+            viral_creator=creator,
+            viral_start=start,
+            viral_end=min(start + vs.days * DAY, cal.end),
+            viral_patrons=vs.patrons_at(cfg.scale),
+            viral_month=int(cal.month_index(start)),
+            viral_posts=vs.posts_per_month,
+            viral_peak_days=vs.peak_day,
+        )
     if a.payment_outage.enabled:
         po = a.payment_outage
         # From an hour of its first day to an hour of its last: processors fail and recover mid-day.
@@ -147,33 +167,47 @@ def resolve(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray]) -> Anom
         end = _epoch(po.start) + (po.days - 1) * DAY + po.end_hour * 3600
         plan.update(outage_start=start, outage_end=min(end, cal.end), outage_decline=po.decline_rate)
     if a.holiday_churn.enabled:
-        plan.update(holiday_month=int(cal.month_index(_epoch(a.holiday_churn.month))),
-                    holiday_uplift=a.holiday_churn.voluntary_uplift)
+        plan.update(
+            holiday_month=int(cal.month_index(_epoch(a.holiday_churn.month))),
+            holiday_uplift=a.holiday_churn.voluntary_uplift,
+        )
     if a.creator_exodus.enabled:
         ce = a.creator_exodus
         # The count scales with --scale like the patrons they take (3 at 1x, 30 at 10x, at least 1).
         taken = {plan["viral_creator"]} if "viral_creator" in plan else set()
-        chosen = ce.creator_ids or _pick_departing(cfg, creators, max(1, round(ce.creators * cfg.scale)), taken)
+        chosen = ce.creator_ids or _pick_departing(
+            cfg, creators, max(1, round(ce.creators * cfg.scale)), taken
+        )
         if not chosen:
-            raise ValueError(f"anomalies.creator_exodus: the plan has no top creators to leave ({len(ids)} creators at "
-                             f"scale {cfg.scale:g}); give a larger --scale, name creator_ids, or disable the anomaly")
+            raise ValueError(
+                f"anomalies.creator_exodus: the plan has no top creators to leave ({len(ids)} creators at "
+                f"scale {cfg.scale:g}); give a larger --scale, name creator_ids, or disable the anomaly"
+            )
         unknown = [c for c in chosen if c not in ids]
         if unknown:
-            raise ValueError(f"anomalies.creator_exodus.creator_ids: {unknown[0]} is not a creator (1 to {len(ids)})")
+            raise ValueError(
+                f"anomalies.creator_exodus.creator_ids: {unknown[0]} is not a creator (1 to {len(ids)})"
+            )
         month = int(cal.month_index(_epoch(ce.month)))
         start, days = int(cal.month_start(month)), int(cal.days_in_month(month))
         # Each leaves on a day of its own in the month (after the month-start charges have run):
         # the days after the 5th in a seeded order, repeating only when there are more creators than days.
         candidates = np.arange(5, days - 1)
-        order = candidates[np.argsort(uniform(seed, streams.ANOMALY_EXODUS_DAY, candidates + 100 * month), kind="stable")]
+        order = candidates[
+            np.argsort(uniform(seed, streams.ANOMALY_EXODUS_DAY, candidates + 100 * month), kind="stable")
+        ]
         day = order[np.arange(len(chosen)) % order.size]
         plan["departures"] = {c: start + int(d) * DAY + 12 * 3600 for c, d in zip(chosen, day)}
         plan.update(exodus_notice_days=ce.notice_days, exodus_close_days=ce.close_days)
     if a.category_collapse.enabled:
         cc = a.category_collapse
-        plan.update(collapse_category=CATEGORIES.index(cc.category), collapse_month=int(cal.month_index(_epoch(cc.start))),
-                    collapse_arrivals=cc.arrival_multiplier, collapse_churn=cc.churn_multiplier,
-                    collapse_ramp=cc.ramp_months)
+        plan.update(
+            collapse_category=CATEGORIES.index(cc.category),
+            collapse_month=int(cal.month_index(_epoch(cc.start))),
+            collapse_arrivals=cc.arrival_multiplier,
+            collapse_churn=cc.churn_multiplier,
+            collapse_ramp=cc.ramp_months,
+        )
     _refuse_shared_causes(cfg, creators, plan)
     return AnomalyPlan(**plan)
 
@@ -189,48 +223,104 @@ def ground_truth(cfg: Config, cal: Calendar, plan: AnomalyPlan) -> list[dict]:
         return ts(t - 1)
 
     if a.viral_spike.enabled:
-        rows.append(dict(
-            anomaly_type="viral_spike", start_at=ts(plan.viral_start), end_at=until(plan.viral_end),
-            creator_ids=str(plan.viral_creator), category=None, metric="new pledges, MRR",
-            expected_effect=(f"{plan.viral_patrons} extra new patrons to one creator, rising to a peak on day "
-                             f"{a.viral_spike.peak_day:g} and fading, most inside {a.viral_spike.days} days; about +8% platform MRR"),
-            investigation_question="Why did platform MRR jump 8% in Month 8?",
-            expected_root_cause=f"Single creator acquisition: creator {plan.viral_creator} went viral"))
+        rows.append(
+            dict(
+                anomaly_type="viral_spike",
+                start_at=ts(plan.viral_start),
+                end_at=until(plan.viral_end),
+                creator_ids=str(plan.viral_creator),
+                category=None,
+                metric="new pledges, MRR",
+                expected_effect=(
+                    f"{plan.viral_patrons} extra new patrons to one creator, rising to a peak on day "
+                    f"{a.viral_spike.peak_day:g} and fading, most inside {a.viral_spike.days} days; about "
+                    "+8% platform MRR"
+                ),
+                investigation_question="Why did platform MRR jump 8% in Month 8?",
+                expected_root_cause=f"Single creator acquisition: creator {plan.viral_creator} went viral",
+            )
+        )
     if a.payment_outage.enabled:
-        rows.append(dict(
-            anomaly_type="payment_outage", start_at=ts(plan.outage_start), end_at=until(plan.outage_end),
-            creator_ids=None, category=None, metric="first-attempt payment success, daily revenue",
-            expected_effect=(f"{plan.outage_decline:.0%} of the payment attempts (first attempts and retries) that would have "
-                             "gone through decline as processing errors, so the days' revenue falls by about as much; "
-                             "the usual retries recover part of it afterwards"),
-            investigation_question=f"Why did revenue drop 40% on {a.payment_outage.start:%B} {a.payment_outage.start.day}?",
-            expected_root_cause="Payment processor failure: processing-error declines on every payment method for a few hours"))
+        rows.append(
+            dict(
+                anomaly_type="payment_outage",
+                start_at=ts(plan.outage_start),
+                end_at=until(plan.outage_end),
+                creator_ids=None,
+                category=None,
+                metric="first-attempt payment success, daily revenue",
+                expected_effect=(
+                    f"{plan.outage_decline:.0%} of the payment attempts (first attempts and retries) that "
+                    "would have "
+                    "gone through decline as processing errors, so the days' revenue falls by about as much; "
+                    "the usual retries recover part of it afterwards"
+                ),
+                investigation_question=(
+                    f"Why did revenue drop 40% on {a.payment_outage.start:%B} {a.payment_outage.start.day}?"
+                ),
+                expected_root_cause=(
+                    "Payment processor failure: processing-error declines on every payment method for a few "
+                    "hours"
+                ),
+            )
+        )
     if a.holiday_churn.enabled:
         m = plan.holiday_month
-        rows.append(dict(
-            anomaly_type="holiday_churn", start_at=ts(int(cal.month_start(m))), end_at=until(int(cal.month_end(m))),
-            creator_ids=None, category=None, metric="voluntary churn",
-            expected_effect=f"voluntary churn +{plan.holiday_uplift:.0%} relative in the month",
-            investigation_question="Why did January churn spike?",
-            expected_root_cause="Post-holiday budget cuts: more voluntary cancellations across the platform"))
+        rows.append(
+            dict(
+                anomaly_type="holiday_churn",
+                start_at=ts(int(cal.month_start(m))),
+                end_at=until(int(cal.month_end(m))),
+                creator_ids=None,
+                category=None,
+                metric="voluntary churn",
+                expected_effect=f"voluntary churn +{plan.holiday_uplift:.0%} relative in the month",
+                investigation_question="Why did January churn spike?",
+                expected_root_cause=(
+                    "Post-holiday budget cuts: more voluntary cancellations across the platform"
+                ),
+            )
+        )
     if a.creator_exodus.enabled:
         ce_close = a.creator_exodus.close_days
         times = sorted(plan.departures.values())
-        rows.append(dict(
-            # from the first departure until the last page closes: the audiences end over those weeks
-            anomaly_type="creator_exodus", start_at=ts(times[0]), end_at=ts(min(times[-1] + int(ce_close * DAY), cal.end - 1)),
-            creator_ids=";".join(str(c) for c in sorted(plan.departures)), category=None, metric="MRR, pledges ended",
-            expected_effect=("each creator leaves on its own day: billing stops, patrons cancel over the following days "
-                             f"and weeks, and the pledges left when the page closes {ce_close:g} days later end as creator_removed"),
-            investigation_question="Why is Q2 2024 MRR declining?",
-            expected_root_cause="Top creator departures"))
+        rows.append(
+            dict(
+                # from the first departure until the last page closes: the audiences end over those weeks
+                anomaly_type="creator_exodus",
+                start_at=ts(times[0]),
+                end_at=ts(min(times[-1] + int(ce_close * DAY), cal.end - 1)),
+                creator_ids=";".join(str(c) for c in sorted(plan.departures)),
+                category=None,
+                metric="MRR, pledges ended",
+                expected_effect=(
+                    "each creator leaves on its own day: billing stops, patrons cancel over the following "
+                    "days "
+                    f"and weeks, and the pledges left when the page closes {ce_close:g} days later end as "
+                    "creator_removed"
+                ),
+                investigation_question="Why is Q2 2024 MRR declining?",
+                expected_root_cause="Top creator departures",
+            )
+        )
     if a.category_collapse.enabled:
-        rows.append(dict(
-            anomaly_type="category_collapse", start_at=ts(int(cal.month_start(plan.collapse_month))), end_at=until(cal.end),
-            creator_ids=None, category=a.category_collapse.category, metric="category MRR",
-            expected_effect=f"{a.category_collapse.category} MRR about -30% through fewer new pledges and more churn",
-            investigation_question="Why is gaming category underperforming?",
-            expected_root_cause=f"Market/competition shift in the {a.category_collapse.category} category"))
+        rows.append(
+            dict(
+                anomaly_type="category_collapse",
+                start_at=ts(int(cal.month_start(plan.collapse_month))),
+                end_at=until(cal.end),
+                creator_ids=None,
+                category=a.category_collapse.category,
+                metric="category MRR",
+                expected_effect=(
+                    f"{a.category_collapse.category} MRR about -30% through fewer new pledges and more churn"
+                ),
+                investigation_question="Why is gaming category underperforming?",
+                expected_root_cause=(
+                    f"Market/competition shift in the {a.category_collapse.category} category"
+                ),
+            )
+        )
     for i, row in enumerate(rows, start=1):
         row["anomaly_id"] = i
     return rows

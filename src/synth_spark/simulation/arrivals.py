@@ -34,17 +34,29 @@ def _draw_patrons(seed: int, pledge_id: np.ndarray, creator_idx: np.ndarray, poo
         dup[order] = dup_sorted
         if not dup.any():
             return patron
-        patron[dup] = 1 + np.floor(uniform(seed, streams.PLEDGE_PATRON, pledge_id[dup], attempt) * pool).astype(np.int64)
+        patron[dup] = 1 + np.floor(
+            uniform(seed, streams.PLEDGE_PATRON, pledge_id[dup], attempt) * pool
+        ).astype(np.int64)
     return np.where(dup, 0, patron)  # 0 marks a pledge with no free patron left; dropped by the caller
 
 
-def draw_arrivals(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], pool: int,
-                  churn_norm: float = 1.0, anomalies: AnomalyPlan = NO_ANOMALIES) -> dict[str, np.ndarray]:
+def draw_arrivals(
+    cfg: Config,
+    cal: Calendar,
+    cre: dict[str, np.ndarray],
+    pool: int,
+    churn_norm: float = 1.0,
+    anomalies: AnomalyPlan = NO_ANOMALIES,
+) -> dict[str, np.ndarray]:
     """Every pledge of the batch: those running when the window opens and those arriving in it."""
     seed, ids, n_m = cfg.seed, cre["creator_id"], cal.months
     departs = anomalies.departure_of(ids)
     existing = cre["joined_month"] < 0
-    stock = np.where(existing, poisson(uniform(seed, streams.STOCK_N, ids), cre["audience"], normal(seed, streams.STOCK_N_Z, ids)), 0)
+    stock = np.where(
+        existing,
+        poisson(uniform(seed, streams.STOCK_N, ids), cre["audience"], normal(seed, streams.STOCK_N_Z, ids)),
+        0,
+    )
 
     m = np.arange(n_m)[None, :]
     vol = cre["volatility"][:, None]
@@ -86,8 +98,10 @@ def draw_arrivals(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], pool: 
         k = np.arange(anomalies.viral_patrons)
         v_id = vocabulary.pledge_id(ids[v], per_creator[v] + k + 1)
         theta = anomalies.viral_peak_days * DAY
-        wait = -theta * (np.log1p(-uniform(seed, streams.ANOMALY_VIRAL_TIME, v_id, 0))
-                         + np.log1p(-uniform(seed, streams.ANOMALY_VIRAL_TIME, v_id, 1)))
+        wait = -theta * (
+            np.log1p(-uniform(seed, streams.ANOMALY_VIRAL_TIME, v_id, 0))
+            + np.log1p(-uniform(seed, streams.ANOMALY_VIRAL_TIME, v_id, 1))
+        )
         v_t = np.minimum(anomalies.viral_start + wait.astype(np.int64), cal.end - 1)
         c_idx = np.concatenate([c_idx, np.full(k.size, v)])
         pledge_id = np.concatenate([pledge_id, v_id])
@@ -104,16 +118,28 @@ def draw_arrivals(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], pool: 
     rank = 1 + categorical(uniform(seed, streams.PLEDGE_TIER, pledge_id), shares[n_tiers])
     patron = _draw_patrons(seed, pledge_id, c_idx, pool)
     # A pledge starts at a time of day (and on a day of the week) that suits its patron.
-    start_t = rhythm.in_rhythm(start_t, lo, hi, rhythm.patron_zone(seed, patron), rhythm.Rhythm.of(cfg.rhythm.patrons),
-                               rhythm.clock_for(cal), uniform(seed, streams.RHYTHM_PLEDGE_DAY, pledge_id),
-                               uniform(seed, streams.RHYTHM_PLEDGE_HOUR, pledge_id))
+    start_t = rhythm.in_rhythm(
+        start_t,
+        lo,
+        hi,
+        rhythm.patron_zone(seed, patron),
+        rhythm.Rhythm.of(cfg.rhythm.patrons),
+        rhythm.clock_for(cal),
+        uniform(seed, streams.RHYTHM_PLEDGE_DAY, pledge_id),
+        uniform(seed, streams.RHYTHM_PLEDGE_HOUR, pledge_id),
+    )
     start_m = cal.month_index(start_t)
     fits &= start_t < departs[c_idx]
     # a patron joins a tier open at the time: added later, or archived, it is not on offer
     rank = open_rank(cre, c_idx, rank, start_t)
     keep = (patron > 0) & fits
     out = {
-        "pledge_id": pledge_id, "creator_idx": c_idx, "patron_id": patron, "start_t": start_t,
-        "start_m": start_m, "rank": rank.astype(np.int64), "n_tiers": n_tiers,
+        "pledge_id": pledge_id,
+        "creator_idx": c_idx,
+        "patron_id": patron,
+        "start_t": start_t,
+        "start_m": start_m,
+        "rank": rank.astype(np.int64),
+        "n_tiers": n_tiers,
     }
     return {k: v[keep] for k, v in out.items()}

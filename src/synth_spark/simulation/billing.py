@@ -15,13 +15,7 @@ from synth_spark.config import Config
 from synth_spark.simulation import rhythm, streams
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.rng import categorical, uniform
-from synth_spark.vocabulary import (
-    DAY,
-    FAILURE_CODES,
-    FAILURE_REASONS,
-    NEVER,
-    PAYMENT_METHODS,
-)
+from synth_spark.vocabulary import DAY, FAILURE_CODES, FAILURE_REASONS, NEVER, PAYMENT_METHODS
 
 #: failure_reason codes: 0 is "no failure"; the first three follow FAILURE_REASONS
 CARD_EXPIRED = FAILURE_CODES.index("card_expired")
@@ -37,9 +31,18 @@ class PatronPayment:
 
     def __init__(self, cfg: Config, patron_id: np.ndarray):
         seed, ce = cfg.seed, cfg.payments.card_expiry
-        self.method = categorical(uniform(seed, streams.PATRON_METHOD, patron_id), [cfg.payments.methods[k] for k in PAYMENT_METHODS])
-        moy_w = np.array([ce.peak_share / len(ce.peak_months) if m in ce.peak_months
-                          else (1 - ce.peak_share) / (12 - len(set(ce.peak_months))) for m in range(1, 13)])
+        self.method = categorical(
+            uniform(seed, streams.PATRON_METHOD, patron_id),
+            [cfg.payments.methods[k] for k in PAYMENT_METHODS],
+        )
+        moy_w = np.array(
+            [
+                ce.peak_share / len(ce.peak_months)
+                if m in ce.peak_months
+                else (1 - ce.peak_share) / (12 - len(set(ce.peak_months)))
+                for m in range(1, 13)
+            ]
+        )
         moy = categorical(uniform(seed, streams.PATRON_CARD_MONTH, patron_id), moy_w)
         year = np.floor(uniform(seed, streams.PATRON_CARD_YEAR, patron_id) * 3).astype(np.int64)
         self.card_phase = year * 12 + moy
@@ -47,7 +50,9 @@ class PatronPayment:
         self.stale = uniform(seed, streams.PATRON_CARD_STALE, patron_id) < ce.not_updated
         self.fixes = uniform(seed, streams.PATRON_CARD_FIX, patron_id) < ce.updated_within_week
         n_week = max(1, sum(d <= 7 for d in cfg.payments.retry_days))
-        self.fix_retry = np.floor(uniform(seed, streams.PATRON_CARD_FIX_RETRY, patron_id) * n_week).astype(np.int64)
+        self.fix_retry = np.floor(uniform(seed, streams.PATRON_CARD_FIX_RETRY, patron_id) * n_week).astype(
+            np.int64
+        )
 
     def copy_rows(self, rows: np.ndarray, source: np.ndarray) -> None:
         """Rows that turned out to be another row's patron take that row's payment profile."""
@@ -70,7 +75,9 @@ def expected_payment_churn(cfg: Config) -> float:
     pc = cfg.payments
     expiry = expected_expiry_failure(cfg)
     other = max(pc.first_attempt_failure - expiry, 0.0)
-    return other * float(np.prod([1 - s for s in pc.retry_success])) + expiry * (1 - pc.card_expiry.updated_within_week)
+    return other * float(np.prod([1 - s for s in pc.retry_success])) + expiry * (
+        1 - pc.card_expiry.updated_within_week
+    )
 
 
 def billing_day(cfg: Config, pledge_id: np.ndarray, m: int) -> np.ndarray:
@@ -90,9 +97,19 @@ class Charges:
     last_attempt: np.ndarray  # per billed pledge: time of its last attempt this billing
 
 
-def charge(cfg: Config, cal: Calendar, m: int, pay: PatronPayment, idx: np.ndarray, pledge_id: np.ndarray,
-           bill_t: np.ndarray, amount: np.ndarray, first: np.ndarray, anomalies=None,
-           stop_t: np.ndarray | None = None) -> Charges:
+def charge(
+    cfg: Config,
+    cal: Calendar,
+    m: int,
+    pay: PatronPayment,
+    idx: np.ndarray,
+    pledge_id: np.ndarray,
+    bill_t: np.ndarray,
+    amount: np.ndarray,
+    first: np.ndarray,
+    anomalies=None,
+    stop_t: np.ndarray | None = None,
+) -> Charges:
     """First attempts for the billed pledges ``idx`` in month ``m`` and their retries.
     During a processor outage (``anomalies``) a share of the attempts that would have gone through,
     first attempts and retries alike, decline as processing errors. No retry is made at or after
@@ -101,13 +118,17 @@ def charge(cfg: Config, cal: Calendar, m: int, pay: PatronPayment, idx: np.ndarr
     lapsed = pay.card_lapses(cal, m)[idx]
     base = max(pc.first_attempt_failure - expected_expiry_failure(cfg), 0.0)
     declined = lapsed | (uniform(seed, streams.PAY_FAIL, pledge_id, m) < base)
-    generic = 1 + categorical(uniform(seed, streams.PAY_REASON, pledge_id, m), [pc.failure_reasons[r] for r in FAILURE_REASONS])
+    generic = 1 + categorical(
+        uniform(seed, streams.PAY_REASON, pledge_id, m), [pc.failure_reasons[r] for r in FAILURE_REASONS]
+    )
     reason = np.where(lapsed, CARD_EXPIRED, np.where(declined, generic, 0)).astype(np.int8)
 
     def outage(t: np.ndarray, pid: np.ndarray, attempt: int) -> np.ndarray:
         if anomalies is None:
             return np.zeros(t.shape, dtype=bool)
-        return anomalies.in_outage(t) & (uniform(seed, streams.ANOMALY_OUTAGE, pid, m, attempt) < anomalies.outage_decline)
+        return anomalies.in_outage(t) & (
+            uniform(seed, streams.ANOMALY_OUTAGE, pid, m, attempt) < anomalies.outage_decline
+        )
 
     down = outage(bill_t, pledge_id, 0) & ~declined
     declined |= down
@@ -133,7 +154,11 @@ def charge(cfg: Config, cal: Calendar, m: int, pay: PatronPayment, idx: np.ndarr
         if pending.size == 0:
             break
         pid = pledge_id[pending]
-        t = bill_t[pending] + days * DAY + (uniform(seed, streams.PAY_RETRY_TIME, pid, m, j) * 6 * 3600).astype(np.int64)
+        t = (
+            bill_t[pending]
+            + days * DAY
+            + (uniform(seed, streams.PAY_RETRY_TIME, pid, m, j) * 6 * 3600).astype(np.int64)
+        )
         if stop_t is not None:
             keep = t < stop_t[pending]
             pending, pid, t = pending[keep], pid[keep], t[keep]
@@ -143,7 +168,11 @@ def charge(cfg: Config, cal: Calendar, m: int, pay: PatronPayment, idx: np.ndarr
         fixed = pay.fixes[idx[pending]] & (j >= pay.fix_retry[idx[pending]])
         # A billing the outage declined would have gone through: its retries succeed as the first
         # attempt would have, unless they land in the outage too.
-        ok = np.where(down[pending], True, np.where(is_card, fixed, uniform(seed, streams.PAY_RETRY, pid, m, j) < success))
+        ok = np.where(
+            down[pending],
+            True,
+            np.where(is_card, fixed, uniform(seed, streams.PAY_RETRY, pid, m, j) < success),
+        )
         blocked = outage(t, pid, j + 1) & ok
         ok &= ~blocked
         why = np.where(down[pending], PROCESSING_ERROR, reason[pending])
@@ -155,12 +184,17 @@ def charge(cfg: Config, cal: Calendar, m: int, pay: PatronPayment, idx: np.ndarr
     return Charges({f: np.concatenate(v) for f, v in cols.items()}, end, last_t)
 
 
-def fees(cfg: Config, gross_cents: np.ndarray, platform_rate: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def fees(
+    cfg: Config, gross_cents: np.ndarray, platform_rate: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Platform fee, processing fee and net payout in whole cents, so net = gross - fees exactly."""
     pf = cfg.payments.processing_fee
     gross = np.asarray(gross_cents, dtype=np.int64)
     platform = np.rint(gross * platform_rate).astype(np.int64)
     micro = gross <= pf.micro_limit_cents
-    processing = np.where(micro, np.rint(gross * pf.micro_rate) + pf.micro_fixed_cents,
-                          np.rint(gross * pf.rate) + pf.fixed_cents).astype(np.int64)
+    processing = np.where(
+        micro,
+        np.rint(gross * pf.micro_rate) + pf.micro_fixed_cents,
+        np.rint(gross * pf.rate) + pf.fixed_cents,
+    ).astype(np.int64)
     return platform, processing, gross - platform - processing

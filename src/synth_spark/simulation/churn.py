@@ -24,7 +24,9 @@ def tenure_hazard(cfg: Config, ages: np.ndarray) -> np.ndarray:
     """Total monthly churn by age in whole calendar months since the pledge started (0 = 1st month)."""
     t = cfg.churn.by_tenure
     ages = np.asarray(ages)
-    return np.select([ages <= 0, ages <= 2, ages <= 11], [t.month_1, t.months_2_3, t.months_4_12], t.months_13_plus)
+    return np.select(
+        [ages <= 0, ages <= 2, ages <= 11], [t.month_1, t.months_2_3, t.months_4_12], t.months_13_plus
+    )
 
 
 def survival(cfg: Config) -> np.ndarray:

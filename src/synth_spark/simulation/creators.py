@@ -20,10 +20,32 @@ from synth_spark.vocabulary import CATEGORIES, DAY, NEVER, SIZE_TIERS
 
 #: columns the simulation kernels read; the public creators table is derived from these later
 PLAN_COLUMNS = (
-    "creator_id", "category_code", "size_code", "created_t", "joined_month", "audience", "growth",
-    "volatility", "posts_rate", "churn_multiplier", "stratum", "n_tiers", "price_1", "price_2", "price_3",
-    "price_4", "anniversary_billing", "platform_fee", "tier_from_1", "tier_from_2", "tier_from_3", "tier_from_4",
-    "tier_until_1", "tier_until_2", "tier_until_3", "tier_until_4",
+    "creator_id",
+    "category_code",
+    "size_code",
+    "created_t",
+    "joined_month",
+    "audience",
+    "growth",
+    "volatility",
+    "posts_rate",
+    "churn_multiplier",
+    "stratum",
+    "n_tiers",
+    "price_1",
+    "price_2",
+    "price_3",
+    "price_4",
+    "anniversary_billing",
+    "platform_fee",
+    "tier_from_1",
+    "tier_from_2",
+    "tier_from_3",
+    "tier_from_4",
+    "tier_until_1",
+    "tier_until_2",
+    "tier_until_3",
+    "tier_until_4",
 )
 
 
@@ -64,19 +86,28 @@ def draw_creators(cfg: Config, cal: Calendar) -> dict[str, np.ndarray]:
     ids = np.arange(1, n + 1, dtype=np.int64)
     cc = cfg.creators
     cat_names = [c for c in CATEGORIES if c in cc.categories]
-    cat_local = stratified(n, [cc.categories[c] for c in cat_names], uniform(seed, streams.CREATOR_CATEGORY, ids))
+    cat_local = stratified(
+        n, [cc.categories[c] for c in cat_names], uniform(seed, streams.CREATOR_CATEGORY, ids)
+    )
     category_code = np.array([CATEGORIES.index(c) for c in cat_names])[cat_local]
-    size_code = stratified(n, [cc.size_tiers[t].share for t in SIZE_TIERS], uniform(seed, streams.CREATOR_SIZE, ids))
+    size_code = stratified(
+        n, [cc.size_tiers[t].share for t in SIZE_TIERS], uniform(seed, streams.CREATOR_SIZE, ids)
+    )
     tiers = [cc.size_tiers[t] for t in SIZE_TIERS]
 
     def per_size(attr: str) -> np.ndarray:
         return np.array([getattr(t, attr) for t in tiers], dtype=np.float64)[size_code]
 
     audience = per_size("audience_median") * np.exp(
-        per_size("audience_sigma") * stratified_normal(seed, streams.CREATOR_AUDIENCE, ids, size_code))
-    growth = per_size("monthly_growth") + per_size("growth_sd") * stratified_normal(seed, streams.CREATOR_GROWTH, ids, size_code)
+        per_size("audience_sigma") * stratified_normal(seed, streams.CREATOR_AUDIENCE, ids, size_code)
+    )
+    growth = per_size("monthly_growth") + per_size("growth_sd") * stratified_normal(
+        seed, streams.CREATOR_GROWTH, ids, size_code
+    )
     growth = np.clip(growth, -0.12, 0.15)  # a creator doubling every five months is already a breakout
-    posts_rate = per_size("posts_per_month") * np.exp(0.6 * stratified_normal(seed, streams.CREATOR_POSTS, ids, size_code))
+    posts_rate = per_size("posts_per_month") * np.exp(
+        0.6 * stratified_normal(seed, streams.CREATOR_POSTS, ids, size_code)
+    )
 
     lo = np.array([t.tiers[0] for t in tiers])[size_code]
     hi = np.array([t.tiers[1] for t in tiers])[size_code]
@@ -85,22 +116,40 @@ def draw_creators(cfg: Config, cal: Calendar) -> dict[str, np.ndarray]:
     prices = {}
     for rank in (1, 2, 3, 4):
         points = np.asarray(cfg.tiers.prices[rank], dtype=np.int64) * 100
-        pick = np.minimum((uniform(seed, streams.tier_price(rank), ids) * len(points)).astype(np.int64), len(points) - 1)
+        pick = np.minimum(
+            (uniform(seed, streams.tier_price(rank), ids) * len(points)).astype(np.int64), len(points) - 1
+        )
         prices[rank] = np.where(n_tiers >= rank, points[pick], 0)
 
     joined_month = joining_months(seed, ids, size_code, per_size("joined_in_window"), cal.months)
     joins = joined_month >= 0
-    years_before = np.array([3.0, 5.0, 7.0])[size_code] * uniform(seed, streams.CREATOR_AGE, ids) + np.array([0.25, 1.0, 2.0])[size_code]
+    years_before = (
+        np.array([3.0, 5.0, 7.0])[size_code] * uniform(seed, streams.CREATOR_AGE, ids)
+        + np.array([0.25, 1.0, 2.0])[size_code]
+    )
     before = cal.start - (years_before * 365.25 * DAY).astype(np.int64)
     join_m = np.maximum(joined_month, 0)
-    in_window = cal.month_start(join_m) + (uniform(seed, streams.CREATOR_JOIN_DAY, ids) * (cal.days_in_month(join_m) - 1) * DAY).astype(np.int64)
+    in_window = cal.month_start(join_m) + (
+        uniform(seed, streams.CREATOR_JOIN_DAY, ids) * (cal.days_in_month(join_m) - 1) * DAY
+    ).astype(np.int64)
     created_t = np.where(joins, in_window, before)
     # signing up is something people do in their own evenings and weekends too
     lo = np.where(joins, cal.month_start(join_m), created_t - 3 * DAY)
-    hi = np.where(joins, cal.month_start(join_m) + (cal.days_in_month(join_m) - 1) * DAY, np.minimum(created_t + 3 * DAY, cal.start))
-    created_t = rhythm.in_rhythm(created_t, lo, hi, rhythm.creator_zone(seed, ids), rhythm.Rhythm.of(cfg.rhythm.patrons),
-                                 rhythm.clock_for(cal), uniform(seed, streams.RHYTHM_CREATOR_JOIN_DAY, ids),
-                                 uniform(seed, streams.RHYTHM_CREATOR_JOIN_HOUR, ids))
+    hi = np.where(
+        joins,
+        cal.month_start(join_m) + (cal.days_in_month(join_m) - 1) * DAY,
+        np.minimum(created_t + 3 * DAY, cal.start),
+    )
+    created_t = rhythm.in_rhythm(
+        created_t,
+        lo,
+        hi,
+        rhythm.creator_zone(seed, ids),
+        rhythm.Rhythm.of(cfg.rhythm.patrons),
+        rhythm.clock_for(cal),
+        uniform(seed, streams.RHYTHM_CREATOR_JOIN_DAY, ids),
+        uniform(seed, streams.RHYTHM_CREATOR_JOIN_HOUR, ids),
+    )
 
     plans = list(cc.plan_types)
     plan_idx = categorical(uniform(seed, streams.CREATOR_PLAN, ids), [cc.plan_types[p].share for p in plans])
@@ -120,7 +169,9 @@ def draw_creators(cfg: Config, cal: Calendar) -> dict[str, np.ndarray]:
     # The person behind the page: a creator named after themselves (or "<Last> Studio") writes from
     # their own address, a brand from the brand's.
     u_kind = uniform(seed, streams.CREATOR_NAME_KIND, ids)
-    name = identity.creator_names(country, category, u_kind, u_first, u_last, uniform(seed, streams.CREATOR_NAME_WORD, ids))
+    name = identity.creator_names(
+        country, category, u_kind, u_first, u_last, uniform(seed, streams.CREATOR_NAME_WORD, ids)
+    )
     brand = identity.is_brand_name(u_kind)
     verified = np.array([cc.verified_share[t] for t in SIZE_TIERS])[size_code]
 
@@ -137,7 +188,11 @@ def draw_creators(cfg: Config, cal: Calendar) -> dict[str, np.ndarray]:
         "churn_multiplier": per_size("churn_multiplier"),
         # Each creator's place in an even spread of [0, 1): arrival draws are stratified across
         # creators, so platform totals per month carry little sampling noise (seasonality shows).
-        "stratum": (np.argsort(np.argsort(uniform(seed, streams.CREATOR_STRATUM, ids), kind="stable"), kind="stable") + 0.5) / n,
+        "stratum": (
+            np.argsort(np.argsort(uniform(seed, streams.CREATOR_STRATUM, ids), kind="stable"), kind="stable")
+            + 0.5
+        )
+        / n,
         "n_tiers": n_tiers.astype(np.int8),
         **tier_lives(cfg, cal, ids, created_t, n_tiers),
         **{f"price_{r}": prices[r] for r in (1, 2, 3, 4)},
@@ -156,7 +211,9 @@ def draw_creators(cfg: Config, cal: Calendar) -> dict[str, np.ndarray]:
     }
 
 
-def joining_months(seed: int, ids: np.ndarray, size_code: np.ndarray, share: np.ndarray, months: int) -> np.ndarray:
+def joining_months(
+    seed: int, ids: np.ndarray, size_code: np.ndarray, share: np.ndarray, months: int
+) -> np.ndarray:
     """The window month each creator's page opens in, or -1 for a creator older than the window.
 
     Exactly ``round(share * n)`` creators of each size tier join (chosen in a seeded order), and the
@@ -172,7 +229,9 @@ def joining_months(seed: int, ids: np.ndarray, size_code: np.ndarray, share: np.
     joiners = np.nonzero(joins)[0]
     if joiners.size:
         rank = np.empty(joiners.size, dtype=np.int64)
-        rank[np.argsort(uniform(seed, streams.CREATOR_JOIN_MONTH, ids[joiners]), kind="stable")] = np.arange(joiners.size)
+        rank[np.argsort(uniform(seed, streams.CREATOR_JOIN_MONTH, ids[joiners]), kind="stable")] = np.arange(
+            joiners.size
+        )
         out[joiners] = np.minimum(((rank + 0.5) / joiners.size * months).astype(np.int64), months - 1)
     return out
 
@@ -198,8 +257,11 @@ def draw_tiers(cfg: Config, creators: dict[str, np.ndarray]) -> dict[str, np.nda
         "tier_name": identity.tier_names(rank, uniform(seed, streams.TIER_NAME, tier_id)),
         "tier_rank": rank.astype(np.int32),
         "price_cents": price,
-        "description": identity.tier_descriptions(rank, np.array(CATEGORIES, dtype=object)[creators["category_code"][owner]],
-                                                  uniform(seed, streams.TIER_DESCRIPTION, tier_id)),
+        "description": identity.tier_descriptions(
+            rank,
+            np.array(CATEGORIES, dtype=object)[creators["category_code"][owner]],
+            uniform(seed, streams.TIER_DESCRIPTION, tier_id),
+        ),
         # open to new patrons from created_t; archived (is_active false) at archived_t when that is
         # inside the window; pledges start only while their tier is open
         "is_active": until >= NEVER,
@@ -208,17 +270,33 @@ def draw_tiers(cfg: Config, creators: dict[str, np.ndarray]) -> dict[str, np.nda
     }
 
 
-def _creator_emails(cfg: Config, ids: np.ndarray, name: np.ndarray, brand: np.ndarray, first: np.ndarray,
-                    last: np.ndarray, country: np.ndarray) -> np.ndarray:
+def _creator_emails(
+    cfg: Config,
+    ids: np.ndarray,
+    name: np.ndarray,
+    brand: np.ndarray,
+    first: np.ndarray,
+    last: np.ndarray,
+    country: np.ndarray,
+) -> np.ndarray:
     seed = cfg.seed
     u_style = uniform(seed, streams.CREATOR_EMAIL_STYLE, ids)
-    local = np.where(brand, emails.brand_locals(name, u_style),
-                     emails.person_locals(first, last, u_style, uniform(seed, streams.CREATOR_EMAIL_NUMBER, ids)))
-    return emails.deduplicated(emails.addresses(local, uniform(seed, streams.CREATOR_EMAIL_DOMAIN, ids), country,
-                                                cfg.identities.email_domains), ids)
+    local = np.where(
+        brand,
+        emails.brand_locals(name, u_style),
+        emails.person_locals(first, last, u_style, uniform(seed, streams.CREATOR_EMAIL_NUMBER, ids)),
+    )
+    return emails.deduplicated(
+        emails.addresses(
+            local, uniform(seed, streams.CREATOR_EMAIL_DOMAIN, ids), country, cfg.identities.email_domains
+        ),
+        ids,
+    )
 
 
-def tier_lives(cfg: Config, cal: Calendar, ids: np.ndarray, created_t: np.ndarray, n_tiers: np.ndarray) -> dict[str, np.ndarray]:
+def tier_lives(
+    cfg: Config, cal: Calendar, ids: np.ndarray, created_t: np.ndarray, n_tiers: np.ndarray
+) -> dict[str, np.ndarray]:
     """When each rank's tier opens to new patrons and when it is archived (NEVER if it is not):
     ``tier_from_r`` and ``tier_until_r``. The first tier opens with the page and stays; ranks a
     creator does not have never open."""
@@ -230,7 +308,9 @@ def tier_lives(cfg: Config, cal: Calendar, ids: np.ndarray, created_t: np.ndarra
     rich = n_tiers >= 3
     # the top tier added later in the creator's life (before or during the window)
     later = rich & (uniform(seed, streams.TIER_ADDED, ids) < tc.added_later_share)
-    added = created_t + (0.6 * uniform(seed, streams.TIER_ADDED_AT, ids) * (cal.end - created_t)).astype(np.int64)
+    added = created_t + (0.6 * uniform(seed, streams.TIER_ADDED_AT, ids) * (cal.end - created_t)).astype(
+        np.int64
+    )
     for n in (3, 4):
         sel = later & (n_tiers == n)
         out[f"tier_from_{n}"] = np.where(sel, added, out[f"tier_from_{n}"])

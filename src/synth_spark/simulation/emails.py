@@ -13,15 +13,35 @@ from __future__ import annotations
 import numpy as np
 
 from synth_spark.simulation import identity
-from synth_spark.simulation.identity import COUNTRIES, _email_domains, _factorize, _groups, _index, _obj, _slug
+from synth_spark.simulation.identity import (
+    COUNTRIES,
+    _email_domains,
+    _factorize,
+    _groups,
+    _index,
+    _obj,
+    _slug,
+)
 
 #: (domain, weight): example.com/.net/.org and names under them are reserved for documentation
-RESERVED_DOMAINS = (("example.com", 0.40), ("example.net", 0.20), ("example.org", 0.15),
-                    ("mail.example.com", 0.10), ("inbox.example.net", 0.08), ("webmail.example.org", 0.07))
+RESERVED_DOMAINS = (
+    ("example.com", 0.40),
+    ("example.net", 0.20),
+    ("example.org", 0.15),
+    ("mail.example.com", 0.10),
+    ("inbox.example.net", 0.08),
+    ("webmail.example.org", 0.07),
+)
 EMAIL_DOMAIN_KINDS = ("reserved", "lookalike")
 #: (pattern, weight) of a person's local part: f first name, l last name, i initial
-PERSON_STYLES = (("{f}.{l}", 0.30), ("{f}{l}", 0.20), ("{i}{l}", 0.15), ("{f}_{l}", 0.10), ("{l}.{f}", 0.10),
-                 ("{f}", 0.15))
+PERSON_STYLES = (
+    ("{f}.{l}", 0.30),
+    ("{f}{l}", 0.20),
+    ("{i}{l}", 0.15),
+    ("{f}_{l}", 0.10),
+    ("{l}.{f}", 0.10),
+    ("{f}", 0.15),
+)
 #: share of person addresses with a number after the name (always, for the first name alone)
 NUMBER_SHARE = 0.40
 #: brand addresses: the brand's words run together or dotted, or a role address
@@ -48,7 +68,9 @@ def person_locals(first, last, u_style, u_number) -> np.ndarray:
     l_codes, l_distinct = _factorize(np.asarray(last, dtype=object).tolist())
     f = _obj([_slug(str(v)) for v in f_distinct])[f_codes]
     ln = _obj([_slug(str(v)) for v in l_distinct])[l_codes]
-    style = np.searchsorted(_cumulative([w for _, w in PERSON_STYLES]), np.asarray(u_style, dtype=np.float64), side="right")
+    style = np.searchsorted(
+        _cumulative([w for _, w in PERSON_STYLES]), np.asarray(u_style, dtype=np.float64), side="right"
+    )
     style = np.minimum(style, len(PERSON_STYLES) - 1)
     u_number = np.asarray(u_number, dtype=np.float64)
     alone = style == len(PERSON_STYLES) - 1
@@ -57,7 +79,9 @@ def person_locals(first, last, u_style, u_number) -> np.ndarray:
     out = np.empty(len(f), dtype=object)
     for s, rows in _groups(style, len(PERSON_STYLES)):
         pattern = PERSON_STYLES[s][0]
-        out[rows] = _obj([pattern.format(f=a, l=b, i=a[0]) for a, b in zip(f[rows].tolist(), ln[rows].tolist())])
+        out[rows] = _obj(
+            [pattern.format(f=a, l=b, i=a[0]) for a, b in zip(f[rows].tolist(), ln[rows].tolist())]
+        )
     tail = _obj([str(n) for n in number.tolist()])
     return np.where(numbered, out + tail, out)
 
@@ -65,8 +89,10 @@ def person_locals(first, last, u_style, u_number) -> np.ndarray:
 def brand_locals(names, u_style) -> np.ndarray:
     """Local parts of a brand: "The Harbor Podcast" -> harborpodcast, harbor.podcast, hello.harborpodcast."""
     codes, distinct = _factorize(np.asarray(names, dtype=object).tolist())
-    words = [[w for w in map(_slug, str(v).split()) if w not in _BRAND_FILLER and w != "user"] or ["studio"]
-             for v in distinct]
+    words = [
+        [w for w in map(_slug, str(v).split()) if w not in _BRAND_FILLER and w != "user"] or ["studio"]
+        for v in distinct
+    ]
     table = _obj([style.format(w="".join(ws), d=".".join(ws)) for ws in words for style in BRAND_STYLES])
     return table[codes * len(BRAND_STYLES) + _index(u_style, len(BRAND_STYLES))]
 

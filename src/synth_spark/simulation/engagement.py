@@ -37,7 +37,9 @@ def _after_publication(u: np.ndarray, since: np.ndarray, until: np.ndarray, mean
     return since + np.minimum(offset.astype(np.int64), until - since - 1)
 
 
-def _once_per_post(patron: np.ndarray, post: np.ndarray, kind: np.ndarray, t: np.ndarray, event_id: np.ndarray) -> np.ndarray:
+def _once_per_post(
+    patron: np.ndarray, post: np.ndarray, kind: np.ndarray, t: np.ndarray, event_id: np.ndarray
+) -> np.ndarray:
     """The event types with each repeated like or share of a patron on a post (after the first, in
     time) turned into a view."""
     kind = kind.copy()
@@ -45,8 +47,11 @@ def _once_per_post(patron: np.ndarray, post: np.ndarray, kind: np.ndarray, t: np
     sel = np.nonzero(once)[0]
     order = sel[np.lexsort((event_id[sel], t[sel], kind[sel], post[sel], patron[sel]))]
     repeat = np.zeros(order.size, dtype=bool)
-    repeat[1:] = ((patron[order][1:] == patron[order][:-1]) & (post[order][1:] == post[order][:-1])
-                  & (kind[order][1:] == kind[order][:-1]))
+    repeat[1:] = (
+        (patron[order][1:] == patron[order][:-1])
+        & (post[order][1:] == post[order][:-1])
+        & (kind[order][1:] == kind[order][:-1])
+    )
     kind[order[repeat]] = _VIEW
     return kind
 
@@ -68,22 +73,30 @@ def _new_posts(by_rank: dict, eg: dict[str, np.ndarray], c_idx: np.ndarray, sinc
         sel = np.nonzero(eg["rank"] == r)[0]
         _, p_key = by_rank[r]
         base = c_idx[sel] * _KEY
-        out[sel] = np.searchsorted(p_key, base + eg["hi"][sel], side="left") - np.searchsorted(p_key, base + since[sel], side="left")
+        out[sel] = np.searchsorted(p_key, base + eg["hi"][sel], side="left") - np.searchsorted(
+            p_key, base + since[sel], side="left"
+        )
     return out
 
 
-def events_per_month(cfg: Config, posts: dict[str, np.ndarray], life: Lifecycle, by_rank: dict | None = None) -> np.ndarray:
+def events_per_month(
+    cfg: Config, posts: dict[str, np.ndarray], life: Lifecycle, by_rank: dict | None = None
+) -> np.ndarray:
     """Events of each engaged pledge-month: its drawn count, but in a month with nothing new for
     the patron's tier only a look back at an older post or two."""
     eg, ec = life.engaged, cfg.engagement
     c_idx = life.pledges["creator_idx"][eg["pledge_idx"]]
     by_rank = by_rank or _visible_by_rank(posts)
     fresh = _new_posts(by_rank, eg, c_idx, eg["lo"] - int(ec.recent_days * DAY)) > 0
-    return np.minimum(np.where(fresh, eg["n_events"], np.minimum(eg["n_events"], ec.events_without_new_posts)),
-                      MAX_EVENTS_PER_MONTH)
+    return np.minimum(
+        np.where(fresh, eg["n_events"], np.minimum(eg["n_events"], ec.events_without_new_posts)),
+        MAX_EVENTS_PER_MONTH,
+    )
 
 
-def draw_events(cfg: Config, cal: Calendar, posts: dict[str, np.ndarray], life: Lifecycle) -> dict[str, np.ndarray]:
+def draw_events(
+    cfg: Config, cal: Calendar, posts: dict[str, np.ndarray], life: Lifecycle
+) -> dict[str, np.ndarray]:
     seed, eg, pl, ec = cfg.seed, life.engaged, life.pledges, cfg.engagement
     by_rank = _visible_by_rank(posts)
     counts = events_per_month(cfg, posts, life, by_rank)
@@ -108,27 +121,44 @@ def draw_events(cfg: Config, cal: Calendar, posts: dict[str, np.ndarray], life: 
             continue
         visible, p_key = by_rank[r]
         base = c_idx[sel] * _KEY
-        newest = np.searchsorted(p_key, base + hi[sel], side="left") - 1        # published before hi
+        newest = np.searchsorted(p_key, base + hi[sel], side="left") - 1  # published before hi
         first_recent = np.searchsorted(p_key, base + recent_from[sel], side="left")
-        before = np.searchsorted(p_key, base + lo[sel], side="right") - 1      # published by lo
+        before = np.searchsorted(p_key, base + lo[sel], side="right") - 1  # published by lo
         oldest = np.searchsorted(p_key, base, side="left")
         n_recent = newest - first_recent + 1
         old = tail[sel] | (n_recent <= 0)
         # nothing new: the latest post; a tail event: any older one, the recent ones likelier
         back = np.where(tail[sel], np.floor(np.log1p(-u_post[sel]) / np.log(1 - RECENCY)).astype(np.int64), 0)
-        pick = np.where(old, np.maximum(before - back, oldest),
-                        first_recent + np.minimum((u_post[sel] * np.maximum(n_recent, 1)).astype(np.int64), np.maximum(n_recent, 1) - 1))
+        pick = np.where(
+            old,
+            np.maximum(before - back, oldest),
+            first_recent
+            + np.minimum(
+                (u_post[sel] * np.maximum(n_recent, 1)).astype(np.int64), np.maximum(n_recent, 1) - 1
+            ),
+        )
         post_row[sel] = visible[pick]
         tail[sel] = old
 
     published = posts["published_t"][post_row]
-    fresh = _after_publication(u_time, np.maximum(lo - published, 0), hi - published, ec.delay_days * DAY) + published
+    fresh = (
+        _after_publication(u_time, np.maximum(lo - published, 0), hi - published, ec.delay_days * DAY)
+        + published
+    )
     t = np.where(tail, lo + (u_time * (hi - lo)).astype(np.int64), fresh)
     post_id = posts["post_id"][post_row]
     patron = pl["patron_id"][p_idx]
     # ...at an hour that suits the patron where they live, never before the post or outside the month
-    t = rhythm.in_rhythm(t, np.maximum(lo, published), hi, rhythm.patron_zone(seed, patron), rhythm.Rhythm.of(cfg.rhythm.patrons),
-                         rhythm.clock_for(cal), uniform(seed, streams.RHYTHM_EVENT_DAY, event_id), uniform(seed, streams.RHYTHM_EVENT_HOUR, event_id))
+    t = rhythm.in_rhythm(
+        t,
+        np.maximum(lo, published),
+        hi,
+        rhythm.patron_zone(seed, patron),
+        rhythm.Rhythm.of(cfg.rhythm.patrons),
+        rhythm.clock_for(cal),
+        uniform(seed, streams.RHYTHM_EVENT_DAY, event_id),
+        uniform(seed, streams.RHYTHM_EVENT_HOUR, event_id),
+    )
     kind = categorical(uniform(seed, streams.EVENT_TYPE, event_id), [ec.event_types[e] for e in EVENT_TYPES])
     return {
         "event_id": event_id,

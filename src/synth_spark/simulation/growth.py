@@ -32,11 +32,17 @@ def audience_path(creators: dict[str, np.ndarray], cal: Calendar) -> np.ndarray:
     g = creators["growth"][:, None]
     joined = creators["joined_month"][:, None]
     established = a * np.power(1.0 + g, m)
-    ramping = a * np.clip((m - joined + 1) / RAMP_MONTHS, 0.0, 1.0) * np.power(1.0 + np.maximum(g, 0), np.maximum(m - joined - RAMP_MONTHS, 0))
+    ramping = (
+        a
+        * np.clip((m - joined + 1) / RAMP_MONTHS, 0.0, 1.0)
+        * np.power(1.0 + np.maximum(g, 0), np.maximum(m - joined - RAMP_MONTHS, 0))
+    )
     return np.where(joined < 0, established, np.where(m >= joined, ramping, 0.0))
 
 
-def arrival_rates(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray], churn_norm: float = 1.0) -> np.ndarray:
+def arrival_rates(
+    cfg: Config, cal: Calendar, creators: dict[str, np.ndarray], churn_norm: float = 1.0
+) -> np.ndarray:
     """Expected new pledges per creator and window month, shape (creators, months), so that each
     creator's audience follows its growth path given the churn it will actually see."""
     path = audience_path(creators, cal)
@@ -45,7 +51,9 @@ def arrival_rates(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray], c
     # plus the growth itself; a creator ramping up after joining has an all-new base.
     growth = np.where(creators["joined_month"] < 0, creators["growth"], 1.0 / RAMP_MONTHS)
     pay = expected_payment_churn(cfg)
-    voluntary = np.maximum(growing_base_churn(cfg, growth) - pay, 0.0) * creator_churn_multiplier(cfg, creators, churn_norm)
+    voluntary = np.maximum(growing_base_churn(cfg, growth) - pay, 0.0) * creator_churn_multiplier(
+        cfg, creators, churn_norm
+    )
     churn = (pay + voluntary)[:, None]
     lam = path * churn + np.maximum(nxt - path, 0.0)
     # Nobody pledges to a creator before the creator's page exists.
@@ -58,7 +66,9 @@ def expected_pledge_months(cal: Calendar, creators: dict[str, np.ndarray]) -> np
     return audience_path(creators, cal).sum(axis=1)
 
 
-def expected_pledges(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray], churn_norm: float = 1.0) -> float:
+def expected_pledges(
+    cfg: Config, cal: Calendar, creators: dict[str, np.ndarray], churn_norm: float = 1.0
+) -> float:
     """Expected pledge rows over all creators: the stock at the window's start plus arrivals."""
     stock = np.where(creators["joined_month"] < 0, creators["audience"], 0.0).sum()
     return float(stock + arrival_rates(cfg, cal, creators, churn_norm).sum())

@@ -72,11 +72,24 @@ _NAME_ATTRS = {
     "pl_PL": ("first_names", "unisex_last_names"),
 }
 # NFKD leaves these letters intact, so without this table "Łukasz" -> "ukasz".
-_TRANSLIT = str.maketrans({
-    "ß": "ss", "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE",
-    "œ": "oe", "Œ": "OE", "đ": "d", "Đ": "D", "ı": "i", "þ": "th", "ð": "d",
-})
-
+_TRANSLIT = str.maketrans(
+    {
+        "ß": "ss",
+        "ł": "l",
+        "Ł": "L",
+        "ø": "o",
+        "Ø": "O",
+        "æ": "ae",
+        "Æ": "AE",
+        "œ": "oe",
+        "Œ": "OE",
+        "đ": "d",
+        "Đ": "D",
+        "ı": "i",
+        "þ": "th",
+        "ð": "d",
+    }
+)
 
 
 # --------------------------------------------------------------------- helpers
@@ -110,8 +123,7 @@ def _pool(raw) -> tuple[np.ndarray, np.ndarray | None]:
     Drops entries unusable as a person name (Dutch nobility such as
     "Bourgondië, van" or "'s Gravensande", 6-word titles)."""
     items = list(raw.items()) if isinstance(raw, dict) else [(v, 1.0) for v in raw]
-    keep = [(_clean(v), w) for v, w in items
-            if v[:1].isalpha() and "," not in v and len(v.split()) <= 3]
+    keep = [(_clean(v), w) for v, w in items if v[:1].isalpha() and "," not in v and len(v.split()) <= 3]
     values = _obj([v for v, _ in keep])
     if not isinstance(raw, dict):
         return values, None
@@ -142,8 +154,7 @@ def _email_domains(locale: str) -> np.ndarray:
     # Duplicates in Faker's tuples (it_IT lists libero.it 3x) are its way of
     # weighting, so they are kept.
     prov = _provider("internet", locale)
-    domains = getattr(prov, "free_email_domains", None) or _provider(
-        "internet", "en_US").free_email_domains
+    domains = getattr(prov, "free_email_domains", None) or _provider("internet", "en_US").free_email_domains
     return _obj([d.lower() for d in domains])
 
 
@@ -151,8 +162,7 @@ def _email_domains(locale: str) -> np.ndarray:
 def _title_words() -> tuple[np.ndarray, np.ndarray]:
     from faker.providers.lorem.en_US import Provider
 
-    words = [w for w in Provider.word_list
-             if len(w) >= 4 and w.islower() and w not in STOPWORDS]
+    words = [w for w in Provider.word_list if len(w) >= 4 and w.islower() and w not in STOPWORDS]
     return _obj([w.title() for w in words]), _obj(words)
 
 
@@ -195,7 +205,7 @@ def _groups(index: np.ndarray, n_groups: int):
     bounds = np.concatenate(([0], np.cumsum(np.bincount(index, minlength=n_groups))))
     for g in range(n_groups):
         if bounds[g + 1] > bounds[g]:
-            yield g, order[bounds[g]:bounds[g + 1]]
+            yield g, order[bounds[g] : bounds[g + 1]]
 
 
 def _factorize(values: list) -> tuple[np.ndarray, list]:
@@ -207,8 +217,7 @@ def _factorize(values: list) -> tuple[np.ndarray, list]:
 
 
 def _slug(s: str) -> str:
-    ascii_ = unicodedata.normalize("NFKD", s.translate(_TRANSLIT)).encode(
-        "ascii", "ignore").decode()
+    ascii_ = unicodedata.normalize("NFKD", s.translate(_TRANSLIT)).encode("ascii", "ignore").decode()
     return "".join(ch for ch in ascii_.lower() if "a" <= ch <= "z") or "user"
 
 
@@ -245,7 +254,7 @@ def person_names(country_codes, u_first, u_last) -> tuple[np.ndarray, np.ndarray
 
 
 def full_names(first, last) -> np.ndarray:
-    """"First Last". Inputs may come from anywhere, so a leading = + - @ is
+    """ "First Last". Inputs may come from anywhere, so a leading = + - @ is
     stripped; the check runs on distinct first names to keep the common path
     a single concatenation."""
     a = np.asarray(first, dtype=object).tolist()
@@ -302,8 +311,9 @@ def creator_names(country_codes, category, u_kind, u_first, u_last, u_word) -> n
 
         r = rows[band[rows] == 2]
         templates = BRAND_TEMPLATES[name]
-        for t, sub in _groups(_index((u_kind[r] - _BRAND_FROM) / (1 - _BRAND_FROM), len(templates)),
-                              len(templates)):
+        for t, sub in _groups(
+            _index((u_kind[r] - _BRAND_FROM) / (1 - _BRAND_FROM), len(templates)), len(templates)
+        ):
             out[r[sub]] = _obj(list(map(templates[t].format, word[r[sub]].tolist())))
     return out
 
@@ -324,10 +334,18 @@ def post_titles(category, post_type, post_number, u_template, u_w1, u_w2) -> np.
         templates = TITLE_TEMPLATES[CATEGORIES[g // len(POST_TYPES)]][POST_TYPES[g % len(POST_TYPES)]]
         for t, sub in _groups(_index(u_template[rows], len(templates)), len(templates)):
             r = rows[sub]
-            out[r] = _obj(list(map(
-                templates[t].format, numbers[r].tolist(),
-                title_case[i1[r]].tolist(), title_case[i2[r]].tolist(),
-                lower[i1[r]].tolist(), lower[i2[r]].tolist())))
+            out[r] = _obj(
+                list(
+                    map(
+                        templates[t].format,
+                        numbers[r].tolist(),
+                        title_case[i1[r]].tolist(),
+                        title_case[i2[r]].tolist(),
+                        lower[i1[r]].tolist(),
+                        lower[i2[r]].tolist(),
+                    )
+                )
+            )
     return out
 
 
@@ -357,8 +375,13 @@ def tier_descriptions(tier_rank, category, u) -> np.ndarray:
     u = (u - opener) * len(TIER_PERKS[0])
     perk = np.minimum(u.astype(np.int64), len(TIER_PERKS[0]) - 1)
     closer = _index(u - perk, len(TIER_CLOSERS))
-    perks = [[p.format(thing=CATEGORY_WORDS[c][0], extra=CATEGORY_WORDS[c][1]) for p in by_rank]
-             for c in CATEGORIES for by_rank in TIER_PERKS]
-    out = [f"{TIER_OPENERS[o]} {perks[c * len(TIER_PERKS) + r][k]}{TIER_CLOSERS[z]}"
-           for o, c, r, k, z in zip(opener.tolist(), cat.tolist(), rank.tolist(), perk.tolist(), closer.tolist())]
+    perks = [
+        [p.format(thing=CATEGORY_WORDS[c][0], extra=CATEGORY_WORDS[c][1]) for p in by_rank]
+        for c in CATEGORIES
+        for by_rank in TIER_PERKS
+    ]
+    out = [
+        f"{TIER_OPENERS[o]} {perks[c * len(TIER_PERKS) + r][k]}{TIER_CLOSERS[z]}"
+        for o, c, r, k, z in zip(opener.tolist(), cat.tolist(), rank.tolist(), perk.tolist(), closer.tolist())
+    ]
     return _obj(out)

@@ -17,11 +17,7 @@ from synth_spark.simulation import billing, rhythm, streams
 from synth_spark.simulation.anomalies import NO_ANOMALIES, AnomalyPlan
 from synth_spark.simulation.arrivals import draw_arrivals
 from synth_spark.simulation.calendar import Calendar
-from synth_spark.simulation.churn import (
-    engagement_multipliers,
-    posting_multiplier,
-    tenure_hazard,
-)
+from synth_spark.simulation.churn import engagement_multipliers, posting_multiplier, tenure_hazard
 from synth_spark.simulation.creators import tier_open
 from synth_spark.simulation.rng import normal, poisson, uniform
 from synth_spark.vocabulary import DAY, NEVER
@@ -53,9 +49,16 @@ def _first_post_by_rank(posts: dict[str, np.ndarray], n_creators: int) -> np.nda
     return first
 
 
-def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict[str, np.ndarray],
-             post_counts: np.ndarray, pool: int, churn_norm: float = 1.0,
-             anomalies: AnomalyPlan = NO_ANOMALIES) -> Lifecycle:
+def simulate(
+    cfg: Config,
+    cal: Calendar,
+    cre: dict[str, np.ndarray],
+    posts: dict[str, np.ndarray],
+    post_counts: np.ndarray,
+    pool: int,
+    churn_norm: float = 1.0,
+    anomalies: AnomalyPlan = NO_ANOMALIES,
+) -> Lifecycle:
     """``churn_norm`` is the population mean of the size and posting churn multipliers
     (:func:`churn.population_normaliser`), divided out so the tenure curve holds on average."""
     seed = cfg.seed
@@ -63,7 +66,9 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
     n = p["pledge_id"].size
     pid, c_idx, patron = p["pledge_id"], p["creator_idx"], p["patron_id"]
     rank = p["rank"].copy()
-    prices = np.stack([np.zeros(len(cre["creator_id"]), dtype=np.int64)] + [cre[f"price_{r}"] for r in (1, 2, 3, 4)], axis=1)
+    prices = np.stack(
+        [np.zeros(len(cre["creator_id"]), dtype=np.int64)] + [cre[f"price_{r}"] for r in (1, 2, 3, 4)], axis=1
+    )
     amount = prices[c_idx, rank]
     end_t = np.full(n, NEVER, dtype=np.int64)
     pause_t = np.full(n, NEVER, dtype=np.int64)
@@ -80,8 +85,12 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
     post_mult = posting_multiplier(cfg, post_counts)
     first_post = _first_post_by_rank(posts, len(cre["creator_id"]))
     eng_rate = np.array([0.0] + [cfg.engagement.by_tier[r] for r in (1, 2, 3, 4)])
-    cat_mult = np.array([cfg.engagement.category_multiplier.get(c, 1.0) for c in
-                         ("podcasts", "video", "visual_art", "education", "writing", "music", "games")])
+    cat_mult = np.array(
+        [
+            cfg.engagement.category_multiplier.get(c, 1.0)
+            for c in ("podcasts", "video", "visual_art", "education", "writing", "music", "games")
+        ]
+    )
     summer = np.isin(cal.month_of_year(np.arange(cal.months)), (6, 7, 8))
     propensity = np.exp(0.5 * normal(seed, streams.PLEDGE_PROPENSITY, pid) - 0.125)
     # Churn after a month without / with engagement; index 2 (-1) is "no month seen yet".
@@ -90,12 +99,24 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
     mean_extra = cfg.engagement.events_per_engaged_month - 1.0
     departs = anomalies.departure_of(cre["creator_id"])[c_idx]
     removed_share = cfg.churn.creator_removed_share
-    zone, clock, patron_rhythm = rhythm.patron_zone(seed, patron), rhythm.clock_for(cal), rhythm.Rhythm.of(cfg.rhythm.patrons)
+    zone, clock, patron_rhythm = (
+        rhythm.patron_zone(seed, patron),
+        rhythm.clock_for(cal),
+        rhythm.Rhythm.of(cfg.rhythm.patrons),
+    )
 
     def at_patron_time(t, lo, hi, rows, day_stream, hour_stream):
         """Cancellations and pauses happen when it suits the patron, inside [lo, hi)."""
-        return rhythm.in_rhythm(t, lo, hi, zone[rows], patron_rhythm, clock, uniform(seed, day_stream, pid[rows], m),
-                                uniform(seed, hour_stream, pid[rows], m))
+        return rhythm.in_rhythm(
+            t,
+            lo,
+            hi,
+            zone[rows],
+            patron_rhythm,
+            clock,
+            uniform(seed, day_stream, pid[rows], m),
+            uniform(seed, hour_stream, pid[rows], m),
+        )
 
     attempts, engaged_log, pause_log, move_log = [], [], [], []
     # Some new pledges come from a patron who left the creator before and comes back.
@@ -111,7 +132,9 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
         new = p["start_m"][alive] == m
         returning = alive[new & comeback[alive]]
         if returning.size:
-            src = _returning_patrons(seed, pid, c_idx, patron, end_t, reason, came_back, alive, returning, ms, pool)
+            src = _returning_patrons(
+                seed, pid, c_idx, patron, end_t, reason, came_back, alive, returning, ms, pool
+            )
             ok = src >= 0
             rows, src = returning[ok], src[ok]
             patron[rows], came_back[src] = patron[src], True
@@ -119,13 +142,18 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
             zone[rows] = zone[src]
 
         # Billing: the first charge when the pledge starts, then on the billing day each month.
-        day = np.where(anniversary[alive], np.minimum(start_day[alive], int(cal.days_in_month(m)) - 1),
-                       billing.billing_day(cfg, a_pid, m))
+        day = np.where(
+            anniversary[alive],
+            np.minimum(start_day[alive], int(cal.days_in_month(m)) - 1),
+            billing.billing_day(cfg, a_pid, m),
+        )
         bill_t = np.where(new, p["start_t"][alive], ms + day * DAY + billing.processing_time(cfg, a_pid, m))
         # A pledge already in dunning (its end is scheduled) is not charged again.
         bills = ~paused & (end_t[alive] == NEVER) & (bill_t < departs[alive])
         b = alive[bills]
-        rec = billing.charge(cfg, cal, m, pay, b, pid[b], bill_t[bills], amount[b], new[bills], anomalies, departs[b])
+        rec = billing.charge(
+            cfg, cal, m, pay, b, pid[b], bill_t[bills], amount[b], new[bills], anomalies, departs[b]
+        )
         attempts.append(rec.attempts)
         failed_end = rec.unrecovered_end  # per billed pledge, NEVER if paid
         hit = failed_end < NEVER
@@ -141,12 +169,21 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
         # pledges still running then end as creator_removed. Paused and dunning pledges too.
         leaving = (departs[alive] >= ms) & (departs[alive] < me) & (end_t[alive] > departs[alive])
         gone = alive[leaving]
-        wait = -anomalies.exodus_notice_days * DAY * np.log1p(-uniform(seed, streams.ANOMALY_EXODUS_END, pid[gone]))
+        wait = (
+            -anomalies.exodus_notice_days
+            * DAY
+            * np.log1p(-uniform(seed, streams.ANOMALY_EXODUS_END, pid[gone]))
+        )
         closed = wait >= anomalies.exodus_close_days * DAY
         wait = np.where(closed, anomalies.exodus_close_days * DAY, wait).astype(np.int64)
-        heard = at_patron_time(departs[gone] + 60 + wait, departs[gone] + 60,
-                               departs[gone] + int(anomalies.exodus_close_days * DAY), gone,
-                               streams.RHYTHM_EXODUS_DAY, streams.RHYTHM_EXODUS_HOUR)
+        heard = at_patron_time(
+            departs[gone] + 60 + wait,
+            departs[gone] + 60,
+            departs[gone] + int(anomalies.exodus_close_days * DAY),
+            gone,
+            streams.RHYTHM_EXODUS_DAY,
+            streams.RHYTHM_EXODUS_HOUR,
+        )
         end_t[gone] = np.where(closed, departs[gone] + 60 + wait, heard)
         reason[gone] = np.where(closed, REASON_REMOVED, REASON_VOLUNTARY)
 
@@ -162,9 +199,19 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
         # Only pledges with no end scheduled (not in dunning) and settled before the month ends can churn.
         free = (end_t[alive] == NEVER) & (settled < me - 2)
         churned = free & (uniform(seed, streams.CHURN_EVENT, a_pid, m) < h)
-        t_end = settled + 1 + (uniform(seed, streams.CHURN_TIME, a_pid, m) * np.maximum(me - settled - 2, 1)).astype(np.int64)
-        t_end = at_patron_time(t_end, settled + 1, np.full(alive.size, me - 1), alive,
-                               streams.RHYTHM_CHURN_DAY, streams.RHYTHM_CHURN_HOUR)
+        t_end = (
+            settled
+            + 1
+            + (uniform(seed, streams.CHURN_TIME, a_pid, m) * np.maximum(me - settled - 2, 1)).astype(np.int64)
+        )
+        t_end = at_patron_time(
+            t_end,
+            settled + 1,
+            np.full(alive.size, me - 1),
+            alive,
+            streams.RHYTHM_CHURN_DAY,
+            streams.RHYTHM_CHURN_HOUR,
+        )
         removed = uniform(seed, streams.CHURN_REASON, a_pid, m) < removed_share / (1 + holiday)
         idx = alive[churned]
         end_t[idx] = t_end[churned]
@@ -172,18 +219,32 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
 
         # Pauses end for some: the patron comes back (billing resumes next month). New pauses and tier
         # changes among pledges still running at the month's end.
-        resuming = paused & (end_t[alive] == NEVER) & (uniform(seed, streams.PAUSE_RESUME, a_pid, m) < cfg.churn.pause_resume_rate)
+        resuming = (
+            paused
+            & (end_t[alive] == NEVER)
+            & (uniform(seed, streams.PAUSE_RESUME, a_pid, m) < cfg.churn.pause_resume_rate)
+        )
         back = alive[resuming]
         if back.size:
-            t_back = ms + (uniform(seed, streams.PAUSE_RESUME_TIME, pid[back], m) * (me - ms - 2)).astype(np.int64)
-            t_back = at_patron_time(t_back, np.full(back.size, ms), np.full(back.size, me - 1), back,
-                                    streams.RHYTHM_RESUME_DAY, streams.RHYTHM_RESUME_HOUR)
+            t_back = ms + (uniform(seed, streams.PAUSE_RESUME_TIME, pid[back], m) * (me - ms - 2)).astype(
+                np.int64
+            )
+            t_back = at_patron_time(
+                t_back,
+                np.full(back.size, ms),
+                np.full(back.size, me - 1),
+                back,
+                streams.RHYTHM_RESUME_DAY,
+                streams.RHYTHM_RESUME_HOUR,
+            )
             pause_log.append({"pledge_idx": back, "start_t": pause_t[back], "end_t": t_back})
             pause_t[back], active_from[back] = NEVER, t_back
         running = ~paused & (end_t[alive] == NEVER) & (settled < me - 2)
         pausing = running & (uniform(seed, streams.PAUSE_EVENT, a_pid, m) < cfg.churn.pause_rate)
         pause_t[alive[pausing]] = t_end[pausing]
-        moving = running & ~pausing & (uniform(seed, streams.TIER_CHANGE, a_pid, m) < cfg.tiers.change_per_month)
+        moving = (
+            running & ~pausing & (uniform(seed, streams.TIER_CHANGE, a_pid, m) < cfg.tiers.change_per_month)
+        )
         up = uniform(seed, streams.TIER_DIRECTION, a_pid, m) < cfg.tiers.upgrade_share
         step = np.where(up, 1, -1)
         new_rank = np.clip(rank[alive] + step, 1, p["n_tiers"][alive])
@@ -202,25 +263,59 @@ def simulate(cfg: Config, cal: Calendar, cre: dict[str, np.ndarray], posts: dict
         engaged = (uniform(seed, streams.ENGAGE_MONTH, a_pid, m) < np.minimum(rate, 0.97)) & (lo < hi)
         engaged_prev[alive] = engaged.astype(np.int8)
         e = np.nonzero(engaged)[0]
-        n_events = 1 + poisson(uniform(seed, streams.ENGAGE_COUNT, a_pid[e], m), np.full(e.size, mean_extra),
-                               normal(seed, streams.ENGAGE_COUNT_Z, a_pid[e], m))
-        engaged_log.append({"pledge_idx": alive[e], "month": np.full(e.size, m), "n_events": n_events,
-                            "lo": lo[e], "hi": hi[e], "rank": rank[alive[e]]})
+        n_events = 1 + poisson(
+            uniform(seed, streams.ENGAGE_COUNT, a_pid[e], m),
+            np.full(e.size, mean_extra),
+            normal(seed, streams.ENGAGE_COUNT_Z, a_pid[e], m),
+        )
+        engaged_log.append(
+            {
+                "pledge_idx": alive[e],
+                "month": np.full(e.size, m),
+                "n_events": n_events,
+                "lo": lo[e],
+                "hi": hi[e],
+                "rank": rank[alive[e]],
+            }
+        )
 
     status = np.where(end_t < cal.end, 2, np.where(pause_t < cal.end, 1, 0)).astype(np.int8)
     pledges = {
-        "pledge_id": pid, "creator_idx": c_idx, "patron_id": patron, "rank": rank, "amount_cents": amount,
-        "status": status, "start_t": p["start_t"], "end_t": end_t, "pause_t": pause_t, "reason": reason,
+        "pledge_id": pid,
+        "creator_idx": c_idx,
+        "patron_id": patron,
+        "rank": rank,
+        "amount_cents": amount,
+        "status": status,
+        "start_t": p["start_t"],
+        "end_t": end_t,
+        "pause_t": pause_t,
+        "reason": reason,
     }
     still = np.nonzero(pause_t < NEVER)[0]
     pause_log.append({"pledge_idx": still, "start_t": pause_t[still], "end_t": np.full(still.size, NEVER)})
-    return Lifecycle(pledges, _concat(attempts, billing.ATTEMPT_FIELDS), _concat(engaged_log, ENGAGED_FIELDS),
-                     _concat(pause_log, PAUSE_FIELDS), _concat(move_log, MOVE_FIELDS))
+    return Lifecycle(
+        pledges,
+        _concat(attempts, billing.ATTEMPT_FIELDS),
+        _concat(engaged_log, ENGAGED_FIELDS),
+        _concat(pause_log, PAUSE_FIELDS),
+        _concat(move_log, MOVE_FIELDS),
+    )
 
 
-def _returning_patrons(seed: int, pid: np.ndarray, c_idx: np.ndarray, patron: np.ndarray, end_t: np.ndarray,
-                       reason: np.ndarray, came_back: np.ndarray, alive: np.ndarray, returning: np.ndarray, ms: int,
-                       pool: int) -> np.ndarray:
+def _returning_patrons(
+    seed: int,
+    pid: np.ndarray,
+    c_idx: np.ndarray,
+    patron: np.ndarray,
+    end_t: np.ndarray,
+    reason: np.ndarray,
+    came_back: np.ndarray,
+    alive: np.ndarray,
+    returning: np.ndarray,
+    ms: int,
+    pool: int,
+) -> np.ndarray:
     """For each returning pledge, an earlier pledge of the same creator whose patron cancelled it
     (voluntarily, before this month) and has no pledge running to the creator now; -1 where there is
     none, and the pledge keeps the new patron it was drawn with."""
@@ -231,7 +326,9 @@ def _returning_patrons(seed: int, pid: np.ndarray, c_idx: np.ndarray, patron: np
     lo = np.searchsorted(c_idx[left], c_idx[returning], side="left")
     hi = np.searchsorted(c_idx[left], c_idx[returning], side="right")
     u = uniform(seed, streams.RETURN_PATRON, pid[returning])
-    pick = np.where(hi > lo, left[np.minimum(lo + (u * (hi - lo)).astype(np.int64), np.maximum(hi - 1, 0))], -1)
+    pick = np.where(
+        hi > lo, left[np.minimum(lo + (u * (hi - lo)).astype(np.int64), np.maximum(hi - 1, 0))], -1
+    )
     # one comeback per patron and creator at a time, never beside a pledge of theirs still running
     key = np.where(pick >= 0, c_idx[returning] * (pool + 1) + patron[np.maximum(pick, 0)], -1)
     running = c_idx[alive] * (pool + 1) + patron[alive]

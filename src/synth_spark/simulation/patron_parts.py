@@ -23,7 +23,12 @@ def pledge_spend(cal: Calendar, life: Lifecycle) -> np.ndarray:
     its first charge in the window (its pledge amount when it has none)."""
     pl, at = life.pledges, life.attempts
     seen = at["t"] < cal.end
-    p_idx, t, gross, ok = at["pledge_idx"][seen], at["t"][seen], at["amount_cents"][seen], at["ok"][seen].astype(bool)
+    p_idx, t, gross, ok = (
+        at["pledge_idx"][seen],
+        at["t"][seen],
+        at["amount_cents"][seen],
+        at["ok"][seen].astype(bool),
+    )
     n = pl["pledge_id"].size
     # bincount adds in float64: exact for sums below 2**53 cents
     spend = np.bincount(p_idx[ok], weights=gross[ok], minlength=n).astype(np.int64)
@@ -50,4 +55,10 @@ def patron_parts(cal: Calendar, life: Lifecycle) -> dict[str, np.ndarray]:
     paused = np.zeros(patrons.size, dtype=np.int32)
     np.maximum.at(paused, row, (pl["status"] == PAUSED).astype(np.int32))
     spend = np.bincount(row, weights=pledge_spend(cal, life), minlength=patrons.size).astype(np.int64)
-    return {"patron_id": patrons, "first_t": first, "any_active": active, "any_paused": paused, "spend_cents": spend}
+    return {
+        "patron_id": patrons,
+        "first_t": first,
+        "any_active": active,
+        "any_paused": paused,
+        "spend_cents": spend,
+    }

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 # Function / politically loaded words from lorem's frequency list that make
 # silly titles ("The Although Podcast").
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
 about above according across actually after again against ahead almost alone
 along already also although always among another anyone anything around
 because become before behind between beyond both cause certainly clearly could
@@ -21,7 +22,8 @@ something sometimes such suddenly than that their them themselves then there
 these they this those though through throughout thus together toward under
 until upon usually very what whatever when where whether which while whom whose
 will with within without would yeah your yourself
-""".split())
+""".split()
+)
 
 CATEGORY_SUFFIX = {  # "<Last> <Suffix>", e.g. "Okafor Studio"
     "podcasts": ("Podcast", "Radio", "Talks", "Audio", "Show"),
@@ -48,21 +50,36 @@ TITLE_TEMPLATES = {
         "text": ("Show Notes #{0}: {1} {2}", "Transcript: {1} {2}", "Episode {0} Reading List"),
         "image": ("From the Studio: {1} {2}", "Guest Photo - {3} {4}"),
         "video": ("Video Episode {0}: {1} {2}", "Recording Day Clip - {3} {4}"),
-        "audio": ("Episode {0}: {1} {2}", "Ep. {0} - {1} and {2}", "Bonus Episode: {1} {2}", "Listener Q&A #{0}: {1} {2}"),
+        "audio": (
+            "Episode {0}: {1} {2}",
+            "Ep. {0} - {1} and {2}",
+            "Bonus Episode: {1} {2}",
+            "Listener Q&A #{0}: {1} {2}",
+        ),
         "poll": ("Poll: Which Guest Next, {1} or {2}?", "Vote on Episode {0}'s Topic"),
         "link": ("We Were on Another Show: {1} {2}", "Further Listening: {1} {2}"),
     },
     "video": {
         "text": ("Script Draft #{0}: {1} {2}", "Production Update {0}", "Notes on {1} {2}"),
         "image": ("Thumbnail Options: {1} {2}", "Set Photos - {3} {4}"),
-        "video": ("{1} {2} (Part {0})", "Behind the Scenes #{0}: {1} {2}", "Vlog {0}: {1} {2}", "Early Access: {1} {2}"),
+        "video": (
+            "{1} {2} (Part {0})",
+            "Behind the Scenes #{0}: {1} {2}",
+            "Vlog {0}: {1} {2}",
+            "Early Access: {1} {2}",
+        ),
         "audio": ("Director's Commentary: {1} {2}", "Soundtrack Preview {0}"),
         "poll": ("Poll: Next Video, {1} or {2}?", "Vote: Part {0} Ending"),
         "link": ("Now Streaming: {1} {2}", "Collab on Another Channel: {1} {2}"),
     },
     "visual_art": {
         "text": ("Artist Notes #{0}: {1} {2}", "Commission Slots Update {0}", "How I Paint {3} {4}"),
-        "image": ("Sketchbook #{0}: {1} {2}", "WIP: {1} {2}", "Finished Piece: {1} {2}", "Print Drop {0}: {1} {2}"),
+        "image": (
+            "Sketchbook #{0}: {1} {2}",
+            "WIP: {1} {2}",
+            "Finished Piece: {1} {2}",
+            "Print Drop {0}: {1} {2}",
+        ),
         "video": ("Process Video - {3} {4}", "Speedpaint #{0}: {1} {2}"),
         "audio": ("Studio Chat {0}: {1} {2}", "Voice Note: {3} {4}"),
         "poll": ("Poll: Next Piece, {1} or {2}?", "Vote for Print #{0}"),
@@ -88,7 +105,12 @@ TITLE_TEMPLATES = {
         "text": ("Lyrics: {1} {2}", "Studio Diary {0}: {1} {2}", "Tour Notes #{0}"),
         "image": ("Artwork for {1} {2}", "Studio Photos - {3} {4}"),
         "video": ("Live Session #{0}: {1} {2}", "Music Video: {1} {2}", "Tutorial: Playing {1} {2}"),
-        "audio": ("New Track: {1} {2}", "Demo #{0} - {3} {4}", "Stems Pack: {1} {2}", "Acoustic Version: {1} {2}"),
+        "audio": (
+            "New Track: {1} {2}",
+            "Demo #{0} - {3} {4}",
+            "Stems Pack: {1} {2}",
+            "Acoustic Version: {1} {2}",
+        ),
         "poll": ("Poll: Next Single, {1} or {2}?", "Vote for the Setlist #{0}"),
         "link": ("Out Now Everywhere: {1} {2}", "Radio Play: {1} {2}"),
     },
@@ -105,26 +127,39 @@ TIER_NAMES = (
     ("Supporter", "Fan", "Friend", "Backer", "Follower"),
     ("Insider", "Superfan", "Enthusiast", "Crew", "Regular"),
     ("VIP", "Champion", "Producer", "Collaborator", "Studio Pass"),
-    ("Patron Saint", "Executive Producer", "Inner Circle", "Benefactor",
-     "Founding Patron"),
+    ("Patron Saint", "Executive Producer", "Inner Circle", "Benefactor", "Founding Patron"),
 )
 # A tier's description: an opener, the perks of its rank in the words of the creator's category,
 # a closer. {thing}: what the creator makes; {extra}: the category's kind of bonus.
-TIER_OPENERS = ("Thank you for being here!", "Every pledge keeps this going.", "Welcome in.",
-                "You make this possible.", "Pull up a chair.", "Hi, and thank you!")
+TIER_OPENERS = (
+    "Thank you for being here!",
+    "Every pledge keeps this going.",
+    "Welcome in.",
+    "You make this possible.",
+    "Pull up a chair.",
+    "Hi, and thank you!",
+)
 TIER_PERKS = (
-    ("You get patron-only posts and a spot in the community chat.",
-     "Every new {thing} a day before everyone else.",
-     "My thanks, patron-only updates and a look at what's coming next."),
-    ("Everything in the tier below plus early access to every {thing}.",
-     "Early {thing}, monthly behind-the-scenes posts and {extra}.",
-     "All earlier perks plus a bonus {thing} every month."),
-    ("All of the above plus {extra} and a vote on what I make next.",
-     "Bonus {thing}s, {extra} and your name in the credits.",
-     "A monthly live Q&A, {extra} and everything in the lower tiers."),
-    ("Every perk on the page plus a one-on-one call each month.",
-     "A signed thank-you each quarter, credits, {extra} and all other perks.",
-     "A say in upcoming projects, private calls and every other perk."),
+    (
+        "You get patron-only posts and a spot in the community chat.",
+        "Every new {thing} a day before everyone else.",
+        "My thanks, patron-only updates and a look at what's coming next.",
+    ),
+    (
+        "Everything in the tier below plus early access to every {thing}.",
+        "Early {thing}, monthly behind-the-scenes posts and {extra}.",
+        "All earlier perks plus a bonus {thing} every month.",
+    ),
+    (
+        "All of the above plus {extra} and a vote on what I make next.",
+        "Bonus {thing}s, {extra} and your name in the credits.",
+        "A monthly live Q&A, {extra} and everything in the lower tiers.",
+    ),
+    (
+        "Every perk on the page plus a one-on-one call each month.",
+        "A signed thank-you each quarter, credits, {extra} and all other perks.",
+        "A say in upcoming projects, private calls and every other perk.",
+    ),
 )
 TIER_CLOSERS = ("", " Thank you!", " It means the world.", " Cancel any time.", " See you inside!")
 CATEGORY_WORDS = {  # (thing, extra)

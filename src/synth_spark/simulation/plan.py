@@ -79,7 +79,7 @@ class Plan:
         work = creator_work(self.cal, self.creators)
         a = self.constants.anomalies
         if a.viral_patrons:
-            stay = survival(self.cfg)[:max(self.cal.months - a.viral_month, 0)].sum()
+            stay = survival(self.cfg)[: max(self.cal.months - a.viral_month, 0)].sum()
             work[self.creators["creator_id"] == a.viral_creator] += a.viral_patrons * stay
         return work
 

@@ -33,8 +33,9 @@ MAX_POSTS_PER_MONTH = 30
 BACK_CATALOGUE_MONTHS = 6
 
 
-def monthly_post_counts(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray],
-                        anomalies: AnomalyPlan = NO_ANOMALIES) -> np.ndarray:
+def monthly_post_counts(
+    cfg: Config, cal: Calendar, creators: dict[str, np.ndarray], anomalies: AnomalyPlan = NO_ANOMALIES
+) -> np.ndarray:
     """Posts per creator and month, shape (creators, BACK_CATALOGUE_MONTHS + months): column j is
     month j - BACK_CATALOGUE_MONTHS; none before a creator exists."""
     ids = creators["creator_id"][:, None]
@@ -43,12 +44,19 @@ def monthly_post_counts(cfg: Config, cal: Calendar, creators: dict[str, np.ndarr
     # A creator's output drifts month to month around its own rate.
     drift = np.exp(0.35 * normal(cfg.seed, streams.POSTS_DRIFT, ids, m) - 0.06)
     lam = anomalies.posting_rate(creators["creator_id"], m, creators["posts_rate"][:, None]) * drift
-    counts = poisson(uniform(cfg.seed, streams.POSTS_COUNT, ids, m), lam, normal(cfg.seed, streams.POSTS_COUNT_Z, ids, m))
+    counts = poisson(
+        uniform(cfg.seed, streams.POSTS_COUNT, ids, m), lam, normal(cfg.seed, streams.POSTS_COUNT_Z, ids, m)
+    )
     return np.where(exists, np.minimum(counts, MAX_POSTS_PER_MONTH), 0)
 
 
-def draw_posts(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray], counts: np.ndarray,
-               departs: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def draw_posts(
+    cfg: Config,
+    cal: Calendar,
+    creators: dict[str, np.ndarray],
+    counts: np.ndarray,
+    departs: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
     """One row per post, ordered by creator then time; ``creator_idx`` indexes the batch.
     ``counts`` is :func:`monthly_post_counts`."""
     seed = cfg.seed
@@ -56,7 +64,11 @@ def draw_posts(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray], coun
     flat = counts.ravel()
     cell = np.repeat(np.arange(flat.size), flat)
     c_idx, month = cell // n_m, cell % n_m - BACK_CATALOGUE_MONTHS
-    number = np.arange(cell.size) - np.repeat(np.cumsum(counts.sum(axis=1)) - counts.sum(axis=1), counts.sum(axis=1)) + 1
+    number = (
+        np.arange(cell.size)
+        - np.repeat(np.cumsum(counts.sum(axis=1)) - counts.sum(axis=1), counts.sum(axis=1))
+        + 1
+    )
     creator_id = creators["creator_id"][c_idx]
     post_id = vocabulary.post_id(creator_id, number)
 
@@ -64,23 +76,38 @@ def draw_posts(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray], coun
     hi = cal.month_end(month)
     published = lo + (uniform(seed, streams.POSTS_TIME, post_id) * np.maximum(hi - lo, 1)).astype(np.int64)
     # Creators publish in their working hours, mostly on weekdays, where they live.
-    published = rhythm.in_rhythm(published, lo, hi, rhythm.creator_zone(seed, creator_id), rhythm.Rhythm.of(cfg.rhythm.creators),
-                                 rhythm.clock_for(cal), uniform(seed, streams.RHYTHM_POST_DAY, post_id),
-                                 uniform(seed, streams.RHYTHM_POST_HOUR, post_id))
+    published = rhythm.in_rhythm(
+        published,
+        lo,
+        hi,
+        rhythm.creator_zone(seed, creator_id),
+        rhythm.Rhythm.of(cfg.rhythm.creators),
+        rhythm.clock_for(cal),
+        uniform(seed, streams.RHYTHM_POST_DAY, post_id),
+        uniform(seed, streams.RHYTHM_POST_HOUR, post_id),
+    )
     if departs is not None:  # a creator who left the platform publishes nothing after leaving
         stay = published < departs[c_idx]
-        c_idx, month, creator_id, post_id, published = (a[stay] for a in (c_idx, month, creator_id, post_id, published))
+        c_idx, month, creator_id, post_id, published = (
+            a[stay] for a in (c_idx, month, creator_id, post_id, published)
+        )
     order = np.lexsort((post_id, published, c_idx))
-    c_idx, month, creator_id, post_id, published = (a[order] for a in (c_idx, month, creator_id, post_id, published))
+    c_idx, month, creator_id, post_id, published = (
+        a[order] for a in (c_idx, month, creator_id, post_id, published)
+    )
     # Renumber in publishing order so "Episode 12" comes after "Episode 11".
     per_creator = np.bincount(c_idx, minlength=n_c)
     number = np.arange(c_idx.size) - np.repeat(np.cumsum(per_creator) - per_creator, per_creator) + 1
 
     cat = creators["category_code"][c_idx].astype(np.int64)
     post_type = categorical(uniform(seed, streams.POSTS_TYPE, post_id), TYPE_MIX[cat])
-    access = categorical(uniform(seed, streams.POSTS_ACCESS, post_id), [cfg.posts.access[a] for a in ACCESS_LEVELS])
+    access = categorical(
+        uniform(seed, streams.POSTS_ACCESS, post_id), [cfg.posts.access[a] for a in ACCESS_LEVELS]
+    )
     n_tiers = creators["n_tiers"][c_idx].astype(np.int64)
-    locked_rank = 2 + np.floor(uniform(seed, streams.POSTS_MIN_TIER, post_id) * (n_tiers - 1)).astype(np.int64)
+    locked_rank = 2 + np.floor(uniform(seed, streams.POSTS_MIN_TIER, post_id) * (n_tiers - 1)).astype(
+        np.int64
+    )
     locked_rank = np.minimum(locked_rank, n_tiers)
     # a post cannot be locked to a tier the creator has not added yet: the next one down
     added = np.choose(locked_rank - 1, [creators[f"tier_from_{r}"][c_idx] for r in (1, 2, 3, 4)])

@@ -26,10 +26,20 @@ from synth_spark.vocabulary import DAY
 
 #: time zones of each country, with the share of its people in each (US by population)
 COUNTRY_ZONES: dict[str, tuple[tuple[str, float], ...]] = {
-    "US": (("America/New_York", 0.47), ("America/Chicago", 0.29), ("America/Denver", 0.07), ("America/Los_Angeles", 0.17)),
+    "US": (
+        ("America/New_York", 0.47),
+        ("America/Chicago", 0.29),
+        ("America/Denver", 0.07),
+        ("America/Los_Angeles", 0.17),
+    ),
     "GB": (("Europe/London", 1.0),),
     "CA": (("America/Toronto", 0.62), ("America/Vancouver", 0.22), ("America/Edmonton", 0.16)),
-    "AU": (("Australia/Sydney", 0.58), ("Australia/Brisbane", 0.22), ("Australia/Perth", 0.11), ("Australia/Adelaide", 0.09)),
+    "AU": (
+        ("Australia/Sydney", 0.58),
+        ("Australia/Brisbane", 0.22),
+        ("Australia/Perth", 0.11),
+        ("Australia/Adelaide", 0.09),
+    ),
     "DE": (("Europe/Berlin", 1.0),),
     "FR": (("Europe/Paris", 1.0),),
     "ES": (("Europe/Madrid", 1.0),),
@@ -60,8 +70,12 @@ class Rhythm:
 
     @classmethod
     def of(cls, cfg_rhythm) -> "Rhythm":
-        return cls(*(np.asarray(v, dtype=np.float64) for v in (cfg_rhythm.weekday_hours, cfg_rhythm.weekend_hours,
-                                                                cfg_rhythm.days)))
+        return cls(
+            *(
+                np.asarray(v, dtype=np.float64)
+                for v in (cfg_rhythm.weekday_hours, cfg_rhythm.weekend_hours, cfg_rhythm.days)
+            )
+        )
 
 
 def zone_of(u_country: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -122,8 +136,16 @@ def _day_choices(days: tuple[float, ...]) -> np.ndarray:
     return np.stack([np.cumsum(w[(weekday + offsets) % 7]) for weekday in range(7)])
 
 
-def in_rhythm(t0: np.ndarray, lo: np.ndarray, hi: np.ndarray, zone: np.ndarray, rhythm: Rhythm, clock: Clock,
-              u_day: np.ndarray, u_time: np.ndarray) -> np.ndarray:
+def in_rhythm(
+    t0: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    zone: np.ndarray,
+    rhythm: Rhythm,
+    clock: Clock,
+    u_day: np.ndarray,
+    u_time: np.ndarray,
+) -> np.ndarray:
     """``t0`` moved to the actor's rhythm, kept in [lo, hi) (else left as it was)."""
     t0 = np.asarray(t0, dtype=np.int64)
     local_day = (t0 + clock.offset(zone, t0)) // DAY
@@ -156,11 +178,16 @@ def clock_for(cal: Calendar) -> Clock:
 
 
 def patron_zone(seed: int, patron_id: np.ndarray) -> np.ndarray:
-    return zone_of(uniform(seed, streams.PATRON_COUNTRY, patron_id), uniform(seed, streams.RHYTHM_PATRON_ZONE, patron_id))
+    return zone_of(
+        uniform(seed, streams.PATRON_COUNTRY, patron_id), uniform(seed, streams.RHYTHM_PATRON_ZONE, patron_id)
+    )
 
 
 def creator_zone(seed: int, creator_id: np.ndarray) -> np.ndarray:
-    return zone_of(uniform(seed, streams.CREATOR_COUNTRY, creator_id), uniform(seed, streams.RHYTHM_CREATOR_ZONE, creator_id))
+    return zone_of(
+        uniform(seed, streams.CREATOR_COUNTRY, creator_id),
+        uniform(seed, streams.RHYTHM_CREATOR_ZONE, creator_id),
+    )
 
 
 def utc_hours(weights, u: np.ndarray) -> np.ndarray:

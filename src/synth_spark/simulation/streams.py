@@ -140,7 +140,9 @@ def tier_price(rank: int) -> str:
 
 
 #: every registered name (tier prices: ranks 1 to 4)
-ALL = tuple(v for k, v in sorted(globals().items()) if k.isupper() and isinstance(v, str)) + tuple(tier_price(r) for r in (1, 2, 3, 4))
+ALL = tuple(v for k, v in sorted(globals().items()) if k.isupper() and isinstance(v, str)) + tuple(
+    tier_price(r) for r in (1, 2, 3, 4)
+)
 
 # -- rhythm: the local day and time of day of each kind of action (simulation/rhythm.py)
 RHYTHM_CHURN_DAY = "rhythm.churn_day"

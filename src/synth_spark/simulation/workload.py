@@ -58,11 +58,12 @@ class Workload:
     tasks: int
     order: np.ndarray
     chunks: np.ndarray  # shape (n, 3): task, start, stop
-    load: np.ndarray    # expected work per task
+    load: np.ndarray  # expected work per task
 
     @classmethod
-    def balance(cls, work: np.ndarray, creator_id: np.ndarray, tasks: int,
-                chunk_work: float = CHUNK_PLEDGE_MONTHS) -> "Workload":
+    def balance(
+        cls, work: np.ndarray, creator_id: np.ndarray, tasks: int, chunk_work: float = CHUNK_PLEDGE_MONTHS
+    ) -> "Workload":
         if tasks < 1:
             raise ValueError("tasks must be 1 or more")
         # Largest first, ties by creator id: the same placement on every run.

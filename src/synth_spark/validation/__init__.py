@@ -1,1 +1,2 @@
-"""Validation: metrics measured on a published dataset, the platform's targets, anomaly scoring, the report."""
+"""Validation: metrics measured on a published dataset, the platform's targets, anomaly scoring,
+the report."""

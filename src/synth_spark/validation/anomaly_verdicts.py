@@ -23,11 +23,32 @@ def judge(scores: list[Score], control: list[Score] | None, injected: dict[str, 
         size = (injected or {}).get(sc.anomaly_type)
         if not sc.detected and sc.noise_floor is not None and size is not None and size < sc.noise_floor:
             verdict = NOISY
-            tolerance += (f"; the injected {100 * size:+.0f}% is below the {100 * sc.noise_floor:+.0f}% that "
-                          f"{Z_DETECTED:g} robust spreads of the other months need at this scale")
-        out.append(Check("anomalies", f"{sc.anomaly_type}: signal in its window, root cause ({sc.root_cause_dimension}) ranked first",
-                         sc.expected_root_cause, tolerance, sc.signal, verdict, sc.signal_value))
+            tolerance += (
+                f"; the injected {100 * size:+.0f}% is below the {100 * sc.noise_floor:+.0f}% that "
+                f"{Z_DETECTED:g} robust spreads of the other months need at this scale"
+            )
+        out.append(
+            Check(
+                "anomalies",
+                f"{sc.anomaly_type}: signal in its window, root cause ({sc.root_cause_dimension}) ranked "
+                "first",
+                sc.expected_root_cause,
+                tolerance,
+                sc.signal,
+                verdict,
+                sc.signal_value,
+            )
+        )
     for sc in control or []:
-        out.append(Check("anomalies", f"{sc.anomaly_type}: no signal in the control run", "no signal", "robust z < 3",
-                         sc.signal, PASS if not sc.detected else FAIL, sc.signal_value))
+        out.append(
+            Check(
+                "anomalies",
+                f"{sc.anomaly_type}: no signal in the control run",
+                "no signal",
+                "robust z < 3",
+                sc.signal,
+                PASS if not sc.detected else FAIL,
+                sc.signal_value,
+            )
+        )
     return out

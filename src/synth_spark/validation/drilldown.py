@@ -28,8 +28,10 @@ def rank(contributions: pd.Series, direction: int, n: int = 3) -> list[Contribut
     c = contributions.astype(float) * direction
     positive = c[c > 0].sum()
     top = c.sort_values(ascending=False).head(n)
-    return [Contributor(str(k), float(v * direction), float(v / positive) if positive > 0 else float("nan"))
-            for k, v in top.items()]
+    return [
+        Contributor(str(k), float(v * direction), float(v / positive) if positive > 0 else float("nan"))
+        for k, v in top.items()
+    ]
 
 
 def rank_in_spark(frame: DataFrame, key: str, value: str, direction: int, n: int = 3) -> list[Contributor]:
@@ -38,7 +40,14 @@ def rank_in_spark(frame: DataFrame, key: str, value: str, direction: int, n: int
     ties go to the smaller key."""
     c = F.col(value).cast("double") * direction
     positive = frame.agg(F.sum(F.when(c > 0, c))).first()[0] or 0.0
-    rows = frame.select(key, c.alias("c")).orderBy(F.col("c").desc_nulls_last(), F.col(key)).limit(n).collect()
-    return [Contributor(str(r[key]), float("nan") if r["c"] is None else float(r["c"] * direction),
-                        float(r["c"] / positive) if positive > 0 and r["c"] is not None else float("nan"))
-            for r in rows]
+    rows = (
+        frame.select(key, c.alias("c")).orderBy(F.col("c").desc_nulls_last(), F.col(key)).limit(n).collect()
+    )
+    return [
+        Contributor(
+            str(r[key]),
+            float("nan") if r["c"] is None else float(r["c"] * direction),
+            float(r["c"] / positive) if positive > 0 and r["c"] is not None else float("nan"),
+        )
+        for r in rows
+    ]

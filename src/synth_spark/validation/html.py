@@ -25,7 +25,10 @@ code { background: #f4f4f4; padding: 0 3px; }
 
 def _img(folder: Path, name: str, title: str) -> str:
     data = base64.b64encode((folder / name).read_bytes()).decode("ascii")
-    return f'<figure><img alt="{escape(title)}" src="data:image/png;base64,{data}"><figcaption>{escape(title)}</figcaption></figure>'
+    return (
+        f'<figure><img alt="{escape(title)}" src="data:image/png;base64,{data}">'
+        f"<figcaption>{escape(title)}</figcaption></figure>"
+    )
 
 
 def _table(header: list[str], rows: list[list[str]], classes: list[str | None] | None = None) -> str:
@@ -34,7 +37,9 @@ def _table(header: list[str], rows: list[list[str]], classes: list[str | None] |
     for i, row in enumerate(rows):
         cls = (classes or [None] * len(rows))[i]
         last = f' class="{escape(cls)}"' if cls else ""
-        cells = "".join(f"<td{last if j == len(row) - 1 else ''}>{escape(str(v))}</td>" for j, v in enumerate(row))
+        cells = "".join(
+            f"<td{last if j == len(row) - 1 else ''}>{escape(str(v))}</td>" for j, v in enumerate(row)
+        )
         body.append(f"<tr>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -44,27 +49,46 @@ def write_html(folder: Path, report: dict, charts: dict[str, str], tables: list[
     name, columns (name, type, allowed values, meaning) and sample rows."""
     ds, counts = report["dataset"], report["summary"]
     window = ds.get("window") or {}
-    parts = [f"<!doctype html><html lang=en><head><meta charset=utf-8><title>synth-spark validation report</title>"
-             f"<style>{_STYLE}</style></head><body>",
-             "<h1>synth-spark validation report</h1>",
-             f"<p>Dataset: seed {escape(str(ds.get('seed')))}, scale {escape(str(ds.get('scale')))}, window "
-             f"{escape(str(window.get('start')))} to {escape(str(window.get('end')))}, generated {escape(str(ds.get('generated_at')))}.</p>",
-             f"<p class=summary><b>{counts.get(PASS, 0)} passed</b>, <b class=fail>{counts.get(FAIL, 0)} failed</b>; "
-             + ", ".join(f"{n} {escape(k)}" for k, n in counts.items() if k not in (PASS, FAIL) and n) + "</p>",
-             "<h2>Checks</h2>",
-             _table(["group", "check", "target", "tolerance", "measured", "verdict"],
-                    [[c["group"], c["name"], c["target"], c["tolerance"], c["measured"], c["verdict"]] for c in report["checks"]],
-                    [c["verdict"].split()[0] for c in report["checks"]])]
+    parts = [
+        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>synth-spark validation report</title>"
+        f"<style>{_STYLE}</style></head><body>",
+        "<h1>synth-spark validation report</h1>",
+        f"<p>Dataset: seed {escape(str(ds.get('seed')))}, scale {escape(str(ds.get('scale')))}, window "
+        f"{escape(str(window.get('start')))} to {escape(str(window.get('end')))}, generated "
+        f"{escape(str(ds.get('generated_at')))}.</p>",
+        f"<p class=summary><b>{counts.get(PASS, 0)} passed</b>, <b class=fail>{counts.get(FAIL, 0)} "
+        "failed</b>; "
+        + ", ".join(f"{n} {escape(k)}" for k, n in counts.items() if k not in (PASS, FAIL) and n)
+        + "</p>",
+        "<h2>Checks</h2>",
+        _table(
+            ["group", "check", "target", "tolerance", "measured", "verdict"],
+            [
+                [c["group"], c["name"], c["target"], c["tolerance"], c["measured"], c["verdict"]]
+                for c in report["checks"]
+            ],
+            [c["verdict"].split()[0] for c in report["checks"]],
+        ),
+    ]
     if report.get("anomalies"):
         parts.append("<h2>Injected anomalies</h2>")
         for sc in report["anomalies"]:
-            parts.append(f"<h3>{sc['anomaly_id']}. {escape(sc['anomaly_type'])}: {escape(sc['question'])}</h3>"
-                         f"<p>Expected root cause: {escape(sc['expected_root_cause'])}. Signal: {escape(sc['signal'])}.</p><ul>")
+            parts.append(
+                f"<h3>{sc['anomaly_id']}. {escape(sc['anomaly_type'])}: {escape(sc['question'])}</h3>"
+                f"<p>Expected root cause: {escape(sc['expected_root_cause'])}. Signal: "
+                f"{escape(sc['signal'])}.</p><ul>"
+            )
             for d in sc["drilldowns"]:
-                top = "; ".join(f"{escape(str(c['value']))} ({c['contribution']:,.3g}, {100 * c['share']:.0f}%)" for c in d["top"])
+                top = "; ".join(
+                    f"{escape(str(c['value']))} ({c['contribution']:,.3g}, {100 * c['share']:.0f}%)"
+                    for c in d["top"]
+                )
                 parts.append(f"<li>by {escape(d['dimension'])}, {escape(d['measure'])}: {top}</li>")
             parts.append("</ul>")
-            for suffix, title in (("", sc["anomaly_type"]), ("_shape", f"{sc['anomaly_type']}: the shape around its window")):
+            for suffix, title in (
+                ("", sc["anomaly_type"]),
+                ("_shape", f"{sc['anomaly_type']}: the shape around its window"),
+            ):
                 name = f"anomaly_{sc['anomaly_id']}_{sc['anomaly_type']}{suffix}.png"
                 if (folder / name).is_file():
                     parts.append(_img(folder, name, title))
@@ -74,8 +98,12 @@ def write_html(folder: Path, report: dict, charts: dict[str, str], tables: list[
         parts.append("<h2>Tables</h2>")
         for t in tables:
             parts.append(f"<h3><code>{escape(t['name'])}</code> ({t['rows']:,} rows)</h3>")
-            parts.append(_table(["column", "type", "allowed values", "meaning"],
-                                [[c["name"], c["type"], c["allowed"], c["meaning"]] for c in t["columns"]]))
+            parts.append(
+                _table(
+                    ["column", "type", "allowed values", "meaning"],
+                    [[c["name"], c["type"], c["allowed"], c["meaning"]] for c in t["columns"]],
+                )
+            )
             if t["sample"]:
                 parts.append("<p>Sample rows (the first by key):</p>")
                 parts.append(_table(list(t["sample"][0]), [list(r.values()) for r in t["sample"]]))

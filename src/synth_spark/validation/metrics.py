@@ -33,8 +33,15 @@ class Dataset:
     months: int
 
     @classmethod
-    def load(cls, spark: SparkSession, root: str, start: dt.date, months: int, manifest: dict | None = None,
-             versions: dict[str, int] | None = None) -> "Dataset":
+    def load(
+        cls,
+        spark: SparkSession,
+        root: str,
+        start: dt.date,
+        months: int,
+        manifest: dict | None = None,
+        versions: dict[str, int] | None = None,
+    ) -> "Dataset":
         """The dataset's tables (the ground truth included), read from the first of Parquet, Delta or
         CSV that its manifest lists (Parquet when no manifest is given); Delta at ``versions`` where given."""
         from synth_spark.runtime.tables import read_table
@@ -43,8 +50,10 @@ class Dataset:
         formats = (manifest or {}).get("formats", ["parquet"])
         fmt = next(f for f in ("parquet", "delta", "csv") if f in formats)
         paths = {t: e["paths"][fmt] for t, e in manifest["tables"].items()} if manifest else {}
-        tables = {t: read_table(spark, fmt, f"{root}/{paths.get(t, f'parquet/{t}')}", t, (versions or {}).get(t))
-                  for t in (*TABLE_ORDER, GROUND_TRUTH)}
+        tables = {
+            t: read_table(spark, fmt, f"{root}/{paths.get(t, f'parquet/{t}')}", t, (versions or {}).get(t))
+            for t in (*TABLE_ORDER, GROUND_TRUTH)
+        }
         return cls(spark, tables, start, months)
 
     def of_creators(self, where: Column) -> "Dataset":
@@ -53,8 +62,12 @@ class Dataset:
         are this dataset's, filtered: each of their rows is one creator's, and departures are read
         from the whole ground truth, so filtering commutes with building them, and a part costs a
         filter over the cache instead of a new build."""
-        tables = {name: df.where(where) if "creator_id" in df.columns else df for name, df in self.tables.items()}
-        tables["patrons"] = self.tables["patrons"].join(tables["pledges"].select("patron_id").distinct(), "patron_id", "left_semi")
+        tables = {
+            name: df.where(where) if "creator_id" in df.columns else df for name, df in self.tables.items()
+        }
+        tables["patrons"] = self.tables["patrons"].join(
+            tables["pledges"].select("patron_id").distinct(), "patron_id", "left_semi"
+        )
         part = Dataset(self.spark, tables, self.start, self.months)
         part._departed = self.departed_creators()
         part._panel = self.panel().where(where)
@@ -69,8 +82,11 @@ class Dataset:
             from synth_spark.vocabulary import GROUND_TRUTH
 
             truth = self.tables.get(GROUND_TRUTH)
-            rows = ([] if truth is None else
-                    truth.where(F.col("anomaly_type") == EXODUS).select("creator_ids", "start_at").collect())
+            rows = (
+                []
+                if truth is None
+                else truth.where(F.col("anomaly_type") == EXODUS).select("creator_ids", "start_at").collect()
+            )
             ids = sorted({int(c) for r in rows for c in (r["creator_ids"] or "").split(";") if c})
             self._departed = (ids, min(r["start_at"] for r in rows) if rows else None)
         return self._departed
@@ -80,7 +96,11 @@ class Dataset:
         ids, since = self.departed_creators()
         if not ids:
             return F.lit(False)
-        return F.col("creator_id").isin(ids) & F.col("ended_at").isNotNull() & (F.col("ended_at") >= F.lit(since))
+        return (
+            F.col("creator_id").isin(ids)
+            & F.col("ended_at").isNotNull()
+            & (F.col("ended_at") >= F.lit(since))
+        )
 
     def month_frame(self) -> DataFrame:
         return self.spark.range(self.months).select(F.col("id").cast("int").alias("m"))
@@ -88,8 +108,9 @@ class Dataset:
     def panel(self) -> DataFrame:
         """The pledge-month panel (validation/panel.py), built once and kept."""
         if not hasattr(self, "_panel"):
-            self._panel = pledge_month_panel(self.tables, self.start, self.months, self.month_frame(),
-                                             self.left_with_creator())
+            self._panel = pledge_month_panel(
+                self.tables, self.start, self.months, self.month_frame(), self.left_with_creator()
+            )
         return self._panel
 
     def creator_months(self) -> DataFrame:
@@ -99,10 +120,17 @@ class Dataset:
         if not hasattr(self, "_creator_months"):
             running = ~F.col("ended_here") & (F.col("pause_m") > F.col("m"))
             cats = self.tables["creators"].select("creator_id", "category")
-            self._creator_months = (self.panel().groupBy("creator_id", "m").agg(
-                F.sum(F.when(running, F.col("pledge_amount_usd")).otherwise(0)).alias("mrr"),
-                F.sum((F.col("start_m") == F.col("m")).cast("int")).alias("new_pledges"),
-                F.count(F.lit(1)).alias("active")).join(F.broadcast(cats), "creator_id").persist())
+            self._creator_months = (
+                self.panel()
+                .groupBy("creator_id", "m")
+                .agg(
+                    F.sum(F.when(running, F.col("pledge_amount_usd")).otherwise(0)).alias("mrr"),
+                    F.sum((F.col("start_m") == F.col("m")).cast("int")).alias("new_pledges"),
+                    F.count(F.lit(1)).alias("active"),
+                )
+                .join(F.broadcast(cats), "creator_id")
+                .persist()
+            )
         return self._creator_months
 
     # -- metrics ------------------------------------------------------------------------------
@@ -111,32 +139,65 @@ class Dataset:
         """Per window month: active, churned, engaged pledges, new pledges, new patrons, MRR."""
         p = self.panel()
         by_m = p.groupBy("m").agg(
-            F.count(F.lit(1)).alias("active"), F.sum("churned").alias("churned"), F.sum("engaged").alias("engaged"),
+            F.count(F.lit(1)).alias("active"),
+            F.sum("churned").alias("churned"),
+            F.sum("engaged").alias("engaged"),
             F.sum(F.col("ended_here").cast("int")).alias("ended"),
-            F.sum(F.when(F.col("ended_here"), 0)
-                  .when(F.col("pause_m") <= F.col("m"), 0).otherwise(F.col("pledge_amount_usd"))).alias("mrr"))
-        new_pledges = (self.tables["pledges"].select(month_index(F.col("started_at"), self.start).alias("m"))
-                       .groupBy("m").agg(F.count(F.lit(1)).alias("new_pledges")))
-        new_patrons = (self.tables["patrons"].select(month_index(F.col("first_pledge_at"), self.start).alias("m"))
-                       .groupBy("m").agg(F.count(F.lit(1)).alias("new_patrons")))
-        df = (self.month_frame().join(by_m, "m", "left").join(new_pledges, "m", "left").join(new_patrons, "m", "left")
-              .orderBy("m").toPandas().fillna(0))
+            F.sum(
+                F.when(F.col("ended_here"), 0)
+                .when(F.col("pause_m") <= F.col("m"), 0)
+                .otherwise(F.col("pledge_amount_usd"))
+            ).alias("mrr"),
+        )
+        new_pledges = (
+            self.tables["pledges"]
+            .select(month_index(F.col("started_at"), self.start).alias("m"))
+            .groupBy("m")
+            .agg(F.count(F.lit(1)).alias("new_pledges"))
+        )
+        new_patrons = (
+            self.tables["patrons"]
+            .select(month_index(F.col("first_pledge_at"), self.start).alias("m"))
+            .groupBy("m")
+            .agg(F.count(F.lit(1)).alias("new_patrons"))
+        )
+        df = (
+            self.month_frame()
+            .join(by_m, "m", "left")
+            .join(new_pledges, "m", "left")
+            .join(new_patrons, "m", "left")
+            .orderBy("m")
+            .toPandas()
+            .fillna(0)
+        )
         df["churn_rate"] = df["churned"] / df["active"]
         df["engagement_rate"] = df["engaged"] / df["active"]
         df["month"] = [pd.Timestamp(self.start) + pd.DateOffset(months=int(m)) for m in df["m"]]
         return df
 
     def churn_by(self, column: str) -> pd.DataFrame:
-        return (self.panel().groupBy(column).agg(F.count(F.lit(1)).alias("active"), F.sum("churned").alias("churned"))
-                .toPandas().assign(churn_rate=lambda d: d.churned / d.active).sort_values(column).reset_index(drop=True))
+        return (
+            self.panel()
+            .groupBy(column)
+            .agg(F.count(F.lit(1)).alias("active"), F.sum("churned").alias("churned"))
+            .toPandas()
+            .assign(churn_rate=lambda d: d.churned / d.active)
+            .sort_values(column)
+            .reset_index(drop=True)
+        )
 
     def churn_reasons(self) -> pd.DataFrame:
         """Ended pledges by reason; ``share`` is among patron churn (pledges ended by their creator
         leaving the platform apart)."""
         ended = self.tables["pledges"].where(F.col("ended_at").isNotNull())
-        df = (ended.groupBy("churn_reason").agg(F.count(F.lit(1)).alias("count"),
-                                                F.sum((~self.left_with_creator()).cast("int")).alias("patron_count"))
-              .toPandas())
+        df = (
+            ended.groupBy("churn_reason")
+            .agg(
+                F.count(F.lit(1)).alias("count"),
+                F.sum((~self.left_with_creator()).cast("int")).alias("patron_count"),
+            )
+            .toPandas()
+        )
         df["share"] = df["patron_count"] / df["patron_count"].sum()
         return df.sort_values("churn_reason").reset_index(drop=True)
 
@@ -146,31 +207,58 @@ class Dataset:
 
     def engagement_by_tier(self) -> pd.DataFrame:
         p = self.panel().withColumn("tier_group", F.least(F.col("tier_rank"), F.lit(3)))
-        return (p.groupBy("tier_group").agg(F.avg("engaged").alias("engagement_rate"), F.count(F.lit(1)).alias("pledge_months"))
-                .orderBy("tier_group").toPandas())
+        return (
+            p.groupBy("tier_group")
+            .agg(F.avg("engaged").alias("engagement_rate"), F.count(F.lit(1)).alias("pledge_months"))
+            .orderBy("tier_group")
+            .toPandas()
+        )
 
     def engagement_by_category(self) -> pd.DataFrame:
         cats = self.tables["creators"].select("creator_id", "category")
-        return (self.panel().join(F.broadcast(cats), "creator_id").groupBy("category")
-                .agg(F.avg("engaged").alias("engagement_rate")).orderBy(F.desc("engagement_rate")).toPandas())
+        return (
+            self.panel()
+            .join(F.broadcast(cats), "creator_id")
+            .groupBy("category")
+            .agg(F.avg("engaged").alias("engagement_rate"))
+            .orderBy(F.desc("engagement_rate"))
+            .toPandas()
+        )
 
     def engagement_vs_next_churn(self) -> dict[str, float]:
         churn = F.col("churned_next").cast("double")
-        row = (self.panel().where(F.col("churned_next").isNotNull())
-               .agg(F.avg(F.when(F.col("engaged") == 0, churn)).alias("not_engaged"),
-                    F.avg(F.when(F.col("engaged") == 1, churn)).alias("engaged"),
-                    F.corr(F.col("events").cast("double"), churn).alias("corr")).first())
+        row = (
+            self.panel()
+            .where(F.col("churned_next").isNotNull())
+            .agg(
+                F.avg(F.when(F.col("engaged") == 0, churn)).alias("not_engaged"),
+                F.avg(F.when(F.col("engaged") == 1, churn)).alias("engaged"),
+                F.corr(F.col("events").cast("double"), churn).alias("corr"),
+            )
+            .first()
+        )
         corr = row["corr"]
-        not_engaged, engaged = (math.nan if row[k] is None else float(row[k]) for k in ("not_engaged", "engaged"))
+        not_engaged, engaged = (
+            math.nan if row[k] is None else float(row[k]) for k in ("not_engaged", "engaged")
+        )
         # a small sample (a quarter of 0.05x) can have no churn among the engaged, or no variance
         ratio = not_engaged / engaged if engaged else math.inf if not_engaged else math.nan
-        return {"churn_next_not_engaged": not_engaged, "churn_next_engaged": engaged,
-                "ratio": ratio, "correlation": math.nan if corr is None else float(corr)}
+        return {
+            "churn_next_not_engaged": not_engaged,
+            "churn_next_engaged": engaged,
+            "ratio": ratio,
+            "correlation": math.nan if corr is None else float(corr),
+        }
 
     def churn_by_posting(self) -> pd.DataFrame:
-        return (self.panel().withColumn("posting", posting_group()).groupBy("posting")
-                .agg(F.count(F.lit(1)).alias("active"), F.sum("churned").alias("churned"))
-                .toPandas().assign(churn_rate=lambda d: d.churned / d.active))
+        return (
+            self.panel()
+            .withColumn("posting", posting_group())
+            .groupBy("posting")
+            .agg(F.count(F.lit(1)).alias("active"), F.sum("churned").alias("churned"))
+            .toPandas()
+            .assign(churn_rate=lambda d: d.churned / d.active)
+        )
 
     def billings(self) -> DataFrame:
         """Transactions keyed by their billing: a first attempt and its retries share
@@ -181,39 +269,70 @@ class Dataset:
         tx = self.billings()
         first = tx.where(F.col("transaction_type") == "payment")
         success = first.select(F.avg((F.col("transaction_status") == "succeeded").cast("int"))).first()[0]
-        failed = first.where(F.col("transaction_status") == "failed").select("billing", F.col("transaction_at").alias("t0"))
-        recovered = (tx.where((F.col("transaction_type") == "retry") & (F.col("transaction_status") == "succeeded"))
-                     .join(failed, "billing")
-                     .where(F.col("transaction_at") <= F.col("t0") + F.expr("INTERVAL 7 DAYS"))
-                     .select("billing").distinct().count())
+        failed = first.where(F.col("transaction_status") == "failed").select(
+            "billing", F.col("transaction_at").alias("t0")
+        )
+        recovered = (
+            tx.where((F.col("transaction_type") == "retry") & (F.col("transaction_status") == "succeeded"))
+            .join(failed, "billing")
+            .where(F.col("transaction_at") <= F.col("t0") + F.expr("INTERVAL 7 DAYS"))
+            .select("billing")
+            .distinct()
+            .count()
+        )
         n_failed = failed.count()
         early = tx.select(F.avg((F.dayofmonth("transaction_at") <= 3).cast("int"))).first()[0]
-        return {"first_attempt_success": float(success), "failed_billings": n_failed,
-                "recovered_within_7_days": recovered / n_failed if n_failed else float("nan"),
-                "share_on_days_1_3": float(early)}
+        return {
+            "first_attempt_success": float(success),
+            "failed_billings": n_failed,
+            "recovered_within_7_days": recovered / n_failed if n_failed else float("nan"),
+            "share_on_days_1_3": float(early),
+        }
 
     def payment_success_by_day(self) -> pd.DataFrame:
         first = self.tables["transactions"].where(F.col("transaction_type") == "payment")
-        return (first.groupBy(F.to_date("transaction_at").alias("day"))
-                .agg(F.avg((F.col("transaction_status") == "succeeded").cast("int")).alias("success_rate"),
-                     F.count(F.lit(1)).alias("attempts"))
-                .orderBy("day").toPandas())
+        return (
+            first.groupBy(F.to_date("transaction_at").alias("day"))
+            .agg(
+                F.avg((F.col("transaction_status") == "succeeded").cast("int")).alias("success_rate"),
+                F.count(F.lit(1)).alias("attempts"),
+            )
+            .orderBy("day")
+            .toPandas()
+        )
 
     def card_expiry_by_month(self) -> pd.DataFrame:
         first = self.tables["transactions"].where(F.col("transaction_type") == "payment")
-        return (first.groupBy(F.month("transaction_at").alias("month_of_year"))
-                .agg(F.avg(F.coalesce(F.col("failure_reason") == "card_expired", F.lit(False)).cast("int"))
-                     .alias("card_expired_rate"))
-                .orderBy("month_of_year").toPandas())
+        return (
+            first.groupBy(F.month("transaction_at").alias("month_of_year"))
+            .agg(
+                F.avg(F.coalesce(F.col("failure_reason") == "card_expired", F.lit(False)).cast("int")).alias(
+                    "card_expired_rate"
+                )
+            )
+            .orderBy("month_of_year")
+            .toPandas()
+        )
 
     def revenue_by_creator(self) -> pd.DataFrame:
         ok = self.tables["transactions"].where(F.col("transaction_status") == "succeeded")
-        return (ok.groupBy("creator_id").agg(F.sum("gross_amount_usd").cast("double").alias("revenue"))
-                .orderBy(F.desc("revenue")).toPandas())
+        return (
+            ok.groupBy("creator_id")
+            .agg(F.sum("gross_amount_usd").cast("double").alias("revenue"))
+            .orderBy(F.desc("revenue"))
+            .toPandas()
+        )
 
     def pricing_tier_mix(self) -> pd.DataFrame:
         tiers = self.tables["tiers"].select("tier_id", "tier_rank")
-        df = self.tables["pledges"].join(F.broadcast(tiers), "tier_id").groupBy("tier_rank").count().orderBy("tier_rank").toPandas()
+        df = (
+            self.tables["pledges"]
+            .join(F.broadcast(tiers), "tier_id")
+            .groupBy("tier_rank")
+            .count()
+            .orderBy("tier_rank")
+            .toPandas()
+        )
         df["share"] = df["count"] / df["count"].sum()
         return df
 
@@ -226,5 +345,6 @@ class Dataset:
         """MRR and running pledges per creator with any in the window's last month."""
         last = self.months - 1
         p = self.panel().where((F.col("m") == last) & (F.col("end_m") > last) & (F.col("pause_m") > last))
-        return p.groupBy("creator_id").agg(F.sum("pledge_amount_usd").cast("double").alias("mrr"),
-                                           F.count(F.lit(1)).alias("patrons"))
+        return p.groupBy("creator_id").agg(
+            F.sum("pledge_amount_usd").cast("double").alias("mrr"), F.count(F.lit(1)).alias("patrons")
+        )

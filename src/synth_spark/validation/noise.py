@@ -46,6 +46,8 @@ def judge(checks: list[Check], quarters: list[list[Check]]) -> list[Check]:
             noise = 2 * statistics.stdev(values) / math.sqrt(GROUPS)  # two standard errors of the whole
             if noise >= (band[1] - band[0]) / 2:
                 shown = f"{100 * noise:.1f} pp" if abs(band[1]) <= 1.5 else f"{noise:.2f}"
-                c = replace(c, verdict=NOISY, tolerance=f"{c.tolerance}; measured ±{shown} (2 s.e.) at this scale")
+                c = replace(
+                    c, verdict=NOISY, tolerance=f"{c.tolerance}; measured ±{shown} (2 s.e.) at this scale"
+                )
         out.append(c)
     return out

@@ -52,12 +52,21 @@ def _report_lock(dataset: Path) -> DatasetLock:
 
 def _refuse_snapshot(manifest: dict, name: str, what: str) -> None:
     if manifest.get("as_of"):
-        raise ConfigError(f"{name}: {what} is a snapshot as of {manifest['as_of']}; validate judges the whole "
-                          "window: give a dataset generated without --as-of")
+        raise ConfigError(
+            f"{name}: {what} is a snapshot as of {manifest['as_of']}; validate judges the whole "
+            "window: give a dataset generated without --as-of"
+        )
 
 
-def main(dataset: Path | None, control_dir: Path | None, report_dir: Path | None, master: str | None, quiet: bool,
-         database: str | None = None, spark_conf: dict[str, str] | None = None) -> Outcome:
+def main(
+    dataset: Path | None,
+    control_dir: Path | None,
+    report_dir: Path | None,
+    master: str | None,
+    quiet: bool,
+    database: str | None = None,
+    spark_conf: dict[str, str] | None = None,
+) -> Outcome:
     """Validate the dataset in the folder ``dataset``, or in the catalog's ``database``."""
     require("validate")
     progress = Progress(quiet=quiet)
@@ -74,7 +83,9 @@ def main(dataset: Path | None, control_dir: Path | None, report_dir: Path | None
     manifest = opened.manifest
     control_opened = None if control_dir is None else opened_control(control_dir, manifest)
     control_manifest = None if control_opened is None else control_opened.manifest
-    report_dir = report_dir or (dataset / "report" if database is None else Path(f"report-{database}").absolute())
+    report_dir = report_dir or (
+        dataset / "report" if database is None else Path(f"report-{database}").absolute()
+    )
 
     # here, not at the top: a dataset refused above costs no import of pyspark (1 s of CPU)
     from synth_spark.runtime.connect import check_server_sees
@@ -82,9 +93,14 @@ def main(dataset: Path | None, control_dir: Path | None, report_dir: Path | None
 
     if spark is None:
         progress(f"starting Spark ({master or 'spark-submit master'})")
-        read_as_delta = [m for m in (manifest, control_manifest)
-                         if m and Format.PARQUET not in m["formats"] and Format.DELTA in m["formats"]]
-        spark = build_session(master, app_name="synth-spark-validate", delta=bool(read_as_delta), extra=spark_conf)
+        read_as_delta = [
+            m
+            for m in (manifest, control_manifest)
+            if m and Format.PARQUET not in m["formats"] and Format.DELTA in m["formats"]
+        ]
+        spark = build_session(
+            master, app_name="synth-spark-validate", delta=bool(read_as_delta), extra=spark_conf
+        )
     for folder in (None if database else dataset, control_dir):
         if folder is not None:
             check_server_sees(spark, folder)
@@ -95,15 +111,21 @@ def opened_control(control_dir: Path, manifest: dict, name: str = "--control") -
     """The control run, opened: no anomalies, and the dataset's seed, scale and window."""
     control = opened_whole(control_dir, name)
     if control.manifest.get("anomalies"):
-        raise ConfigError(f"{name}: {str(control_dir)!r} has anomalies injected; generate it with --no-anomalies")
+        raise ConfigError(
+            f"{name}: {str(control_dir)!r} has anomalies injected; generate it with --no-anomalies"
+        )
     for key in ("seed", "scale", "window"):
         if control.manifest.get(key) != manifest.get(key):
-            raise ConfigError(f"{name}: its {key} {control.manifest.get(key)!r} differs from the dataset's "
-                              f"{manifest.get(key)!r}; generate the control with the same --seed and --scale")
+            raise ConfigError(
+                f"{name}: its {key} {control.manifest.get(key)!r} differs from the dataset's "
+                f"{manifest.get(key)!r}; generate the control with the same --seed and --scale"
+            )
     return control
 
 
-def measured(spark, opened: Opened, control_opened: Opened | None, report_dir: Path, progress: Progress) -> Outcome:
+def measured(
+    spark, opened: Opened, control_opened: Opened | None, report_dir: Path, progress: Progress
+) -> Outcome:
     """Every target measured on the opened dataset with ``spark`` (the session's settings as they
     were once done), each anomaly scored, the report written to ``report_dir``."""
     from synth_spark.runtime.session import cores, own_settings  # pyspark: once the input is known good
@@ -116,12 +138,16 @@ def measured(spark, opened: Opened, control_opened: Opened | None, report_dir: P
     # Spark's default 200 shuffle partitions per aggregation are far too many for a small dataset
     # (10x: the panel 6.3 s with 200, 4.1 s with 8) and too few for a large one; the generating
     # run's task count grows with the data.
-    shuffles = {SHUFFLE_PARTITIONS: str(max(SHUFFLES_PER_TASK * int(manifest.get("partitions") or 1), cores(spark)))}
+    shuffles = {
+        SHUFFLE_PARTITIONS: str(max(SHUFFLES_PER_TASK * int(manifest.get("partitions") or 1), cores(spark)))
+    }
     with own_settings(spark, shuffles, forced):  # the session as it was once done: it may be the caller's
         return _measured(spark, opened, control_opened, report_dir, progress)
 
 
-def _measured(spark, opened: Opened, control_opened: Opened | None, report_dir: Path, progress: Progress) -> Outcome:
+def _measured(
+    spark, opened: Opened, control_opened: Opened | None, report_dir: Path, progress: Progress
+) -> Outcome:
     # matplotlib (the "validate" extra) and the Spark side of validation: once the input is known good
     from synth_spark.validation import noise
     from synth_spark.validation.anomaly_verdicts import judge as anomaly_checks
@@ -143,29 +169,54 @@ def _measured(spark, opened: Opened, control_opened: Opened | None, report_dir: 
             guards.enter_context(r.guarded())
         if database is not None:
             versions = opened.versions
-            ds = Dataset(spark, {t: opened.db.read(t, versions.get(t)) for t in manifest["tables"]},
-                         cfg.window.start, cfg.window.months)
+            ds = Dataset(
+                spark,
+                {t: opened.db.read(t, versions.get(t)) for t in manifest["tables"]},
+                cfg.window.start,
+                cfg.window.months,
+            )
         else:
-            ds = Dataset.load(spark, str(dataset.resolve()), cfg.window.start, cfg.window.months, manifest,
-                              opened.versions)
+            ds = Dataset.load(
+                spark, str(dataset.resolve()), cfg.window.start, cfg.window.months, manifest, opened.versions
+            )
         truth = ground_truth(ds)
         latent, months = manifests.latent_creators(manifest), anomaly_months(ds, truth)
         checks, frames = evaluate(ds, cfg, latent, months)
         if any(c.verdict == FAIL for c in checks):
-            progress(f"measuring each check on {noise.GROUPS} quarters of the creators (a failure's noise at scale {cfg.scale:g})")
-            checks = noise.judge(checks, noise.measure_quarters(ds, lambda part: evaluate(part, cfg, latent, months)[0]))
+            progress(
+                f"measuring each check on {noise.GROUPS} quarters of the creators (a failure's noise at "
+                f"scale {cfg.scale:g})"
+            )
+            checks = noise.judge(
+                checks, noise.measure_quarters(ds, lambda part: evaluate(part, cfg, latent, months)[0])
+            )
         progress("scoring the injected anomalies")
         scores = score(ds, truth)
         control = None
         if control_opened is not None:
             progress("scoring the control run with the same ground truth")
-            control = score(Dataset.load(spark, str(control_opened.reading.dataset.resolve()), cfg.window.start, cfg.window.months,
-                                         control_manifest, control_opened.versions), truth)
-        checks += anomaly_checks(scores, control, {"holiday_churn": cfg.anomalies.holiday_churn.voluntary_uplift})
+            control = score(
+                Dataset.load(
+                    spark,
+                    str(control_opened.reading.dataset.resolve()),
+                    cfg.window.start,
+                    cfg.window.months,
+                    control_manifest,
+                    control_opened.versions,
+                ),
+                truth,
+            )
+        checks += anomaly_checks(
+            scores, control, {"holiday_churn": cfg.anomalies.holiday_churn.voluntary_uplift}
+        )
         progress("writing the report")
-        samples = {name: [{k: ("" if v is None else str(v)) for k, v in row.asDict().items()}
-                          for row in df.orderBy(df.columns[0]).limit(SAMPLE_ROWS).collect()]
-                   for name, df in ds.tables.items()}
+        samples = {
+            name: [
+                {k: ("" if v is None else str(v)) for k, v in row.asDict().items()}
+                for row in df.orderBy(df.columns[0]).limit(SAMPLE_ROWS).collect()
+            ]
+            for name, df in ds.tables.items()
+        }
     lock = None
     if database is None and report_dir.resolve().is_relative_to(dataset.resolve()):
         lock = _report_lock(dataset)
@@ -177,13 +228,31 @@ def _measured(spark, opened: Opened, control_opened: Opened | None, report_dir: 
         if lock is not None:
             lock.release()
     width = max(len(c.name) for c in checks)
-    lines = [f"  {SHORT_VERDICT.get(c.verdict, c.verdict):<6} {c.name:<{width}}  measured {c.measured:<12} "
-             f"target {c.target} ({c.tolerance})" for c in checks]
+    lines = [
+        f"  {SHORT_VERDICT.get(c.verdict, c.verdict):<6} {c.name:<{width}}  measured {c.measured:<12} "
+        f"target {c.target} ({c.tolerance})"
+        for c in checks
+    ]
     s = report["summary"]
     noisy = f", {s[NOISY]} too noisy to judge at this scale" if s.get(NOISY) else ""
-    lines.append(f"synth-spark: {s.get('pass', 0)} passed, {s.get(FAIL, 0)} failed{noisy}; report in {report_dir}")
-    document = {"command": "validate", "dataset": str(dataset.resolve()) if database is None else database,
-                "report": str(Path(report_dir).resolve()), "passed": report["passed"], "summary": s,
-                "checks": [{"name": c.name, "verdict": c.verdict, "measured": c.measured, "target": c.target,
-                            "tolerance": c.tolerance} for c in checks]}
+    lines.append(
+        f"synth-spark: {s.get('pass', 0)} passed, {s.get(FAIL, 0)} failed{noisy}; report in {report_dir}"
+    )
+    document = {
+        "command": "validate",
+        "dataset": str(dataset.resolve()) if database is None else database,
+        "report": str(Path(report_dir).resolve()),
+        "passed": report["passed"],
+        "summary": s,
+        "checks": [
+            {
+                "name": c.name,
+                "verdict": c.verdict,
+                "measured": c.measured,
+                "target": c.target,
+                "tolerance": c.tolerance,
+            }
+            for c in checks
+        ],
+    }
     return Outcome(0 if report["passed"] else 1, lines, document)

@@ -38,7 +38,7 @@ class Score:
     anomaly_type: str
     question: str
     expected_root_cause: str
-    signal: str              # what was measured, in words
+    signal: str  # what was measured, in words
     signal_value: float
     detected: bool
     root_cause_dimension: str
@@ -68,6 +68,7 @@ class Score:
 
 # -- one scorer per anomaly type ------------------------------------------------------------------
 
+
 def _month(ds: Dataset, ts) -> int:
     t = pd.Timestamp(ts)
     return (t.year - ds.start.year) * 12 + t.month - ds.start.month
@@ -79,7 +80,12 @@ def _mrr_moves(agg: Aggregates) -> pd.Series:
 
 def _month_dates(ds: Dataset) -> pd.Series:
     # Month-end: MRR is measured at the end of the month, so a month's point sits after its events.
-    return pd.Series([pd.Timestamp(ds.start) + pd.DateOffset(months=i + 1) - pd.Timedelta(days=1) for i in range(ds.months)])
+    return pd.Series(
+        [
+            pd.Timestamp(ds.start) + pd.DateOffset(months=i + 1) - pd.Timedelta(days=1)
+            for i in range(ds.months)
+        ]
+    )
 
 
 def _monthly_series(agg: Aggregates, lines: dict[str, list[str] | None]) -> pd.DataFrame:
@@ -99,19 +105,43 @@ def score_viral(row, agg: Aggregates, skip: set[int]) -> Score:
     growth = new_all.pct_change()
     z = robust_z(growth[m], growth.loc[steady])
     delta = agg.creator_delta(m)
-    by_cat = delta.groupBy("category").agg(F.sum("delta").alias("delta")).toPandas().set_index("category")["delta"].fillna(0.0)
+    by_cat = (
+        delta.groupBy("category")
+        .agg(F.sum("delta").alias("delta"))
+        .toPandas()
+        .set_index("category")["delta"]
+        .fillna(0.0)
+    )
     creators = rank_in_spark(delta, "creator_id", "delta", +1)
-    return Score(int(row.anomaly_id), row.anomaly_type, row.investigation_question, row.expected_root_cause,
-                 f"new pledges {100 * growth[m]:+.1f}% on the month before (steady months: median "
-                 f"{100 * growth.loc[steady].median():+.1f}%), robust z {z:.1f}; platform MRR month-over-month "
-                 f"{100 * moves[m]:+.1f}% (other months: median {100 * moves.drop([0, m]).median():+.1f}%)",
-                 float(moves[m]), bool(z >= Z_DETECTED), "creator",
-                 creators[0].value == str(row.creator_ids),
-                 [Drilldown("creator", "MRR change from the start month to the end's vs its prior average change (USD)", creators),
-                  Drilldown("creator", "new pledges vs its prior 3-month average",
-                            rank_in_spark(agg.new_pledges_change(m), "creator_id", "change", +1)),
-                  Drilldown("category", "MRR change vs prior average (USD)", rank(by_cat, +1))],
-                 _monthly_series(agg, {"platform MRR": None, f"creator {row.creator_ids} MRR": [str(row.creator_ids)]}))
+    return Score(
+        int(row.anomaly_id),
+        row.anomaly_type,
+        row.investigation_question,
+        row.expected_root_cause,
+        f"new pledges {100 * growth[m]:+.1f}% on the month before (steady months: median "
+        f"{100 * growth.loc[steady].median():+.1f}%), robust z {z:.1f}; platform MRR month-over-month "
+        f"{100 * moves[m]:+.1f}% (other months: median {100 * moves.drop([0, m]).median():+.1f}%)",
+        float(moves[m]),
+        bool(z >= Z_DETECTED),
+        "creator",
+        creators[0].value == str(row.creator_ids),
+        [
+            Drilldown(
+                "creator",
+                "MRR change from the start month to the end's vs its prior average change (USD)",
+                creators,
+            ),
+            Drilldown(
+                "creator",
+                "new pledges vs its prior 3-month average",
+                rank_in_spark(agg.new_pledges_change(m), "creator_id", "change", +1),
+            ),
+            Drilldown("category", "MRR change vs prior average (USD)", rank(by_cat, +1)),
+        ],
+        _monthly_series(
+            agg, {"platform MRR": None, f"creator {row.creator_ids} MRR": [str(row.creator_ids)]}
+        ),
+    )
 
 
 def score_outage(row, agg: Aggregates, skip: set[int]) -> Score:
@@ -119,33 +149,64 @@ def score_outage(row, agg: Aggregates, skip: set[int]) -> Score:
     first = d[d["transaction_type"] == "payment"]
     per_day = first.groupby("day")["n"].sum()
     failed = first[first["transaction_status"] == "failed"]
-    fail_rate = (failed.groupby("day")["n"].sum().reindex(per_day.index, fill_value=0) / per_day)
+    fail_rate = failed.groupby("day")["n"].sum().reindex(per_day.index, fill_value=0) / per_day
     days = pd.date_range(pd.Timestamp(row.start_at).normalize(), pd.Timestamp(row.end_at).normalize()).date
     inside = [x for x in per_day.index if x in set(days)]
     # Days with few attempts are noisy: compare against days with at least as many attempts as the
     # window's lightest day has.
     floor = max(20, int(per_day.loc[inside].min() * 0.5)) if inside else 20
     others = fail_rate[(per_day >= floor) & ~fail_rate.index.isin(inside)]
-    window_rate = float(failed[failed["day"].isin(inside)]["n"].sum() / per_day.loc[inside].sum()) if inside else float("nan")
+    window_rate = (
+        float(failed[failed["day"].isin(inside)]["n"].sum() / per_day.loc[inside].sum())
+        if inside
+        else float("nan")
+    )
     z = robust_z(window_rate, others)
-    base = failed[~failed["day"].isin(inside)].groupby("failure_reason")["n"].sum() / per_day.drop(inside).sum()
+    base = (
+        failed[~failed["day"].isin(inside)].groupby("failure_reason")["n"].sum() / per_day.drop(inside).sum()
+    )
     win = failed[failed["day"].isin(inside)].groupby("failure_reason")["n"].sum() / per_day.loc[inside].sum()
-    reasons = rank((win.reindex(base.index.union(win.index), fill_value=0) - base.reindex(base.index.union(win.index), fill_value=0)), +1)
+    reasons = rank(
+        (
+            win.reindex(base.index.union(win.index), fill_value=0)
+            - base.reindex(base.index.union(win.index), fill_value=0)
+        ),
+        +1,
+    )
     # Days by how far their declines exceed the usual rate, in binomial standard errors, so that
     # neither a quiet day's noise nor a billing day's volume wins by itself.
     p0 = float(others.median())
     excess_days = rank((fail_rate - p0) * per_day / np.sqrt(per_day * p0 * (1 - p0)), +1)
-    return Score(int(row.anomaly_id), row.anomaly_type, row.investigation_question, row.expected_root_cause,
-                 f"first-attempt decline rate {100 * window_rate:.1f}% on {len(inside)} day(s) "
-                 f"(other days: median {100 * float(others.median()):.1f}%), robust z {z:.1f}; "
-                 "revenue on {0} {1:+.0%} against the same day of the 3 months before and after".format(
-                     *_first_day_revenue_change(d, days)),
-                 window_rate, bool(z >= Z_DETECTED), "failure_reason",
-                 reasons[0].value == OUTAGE_SIGNATURE,
-                 [Drilldown("failure_reason", "decline rate in the window minus outside (share of first attempts)", reasons),
-                  Drilldown("day", "declines above the usual rate (binomial z)", excess_days)],
-                 pd.DataFrame({"x": pd.to_datetime(pd.Series(per_day.index)), "first-attempt decline rate (%)": 100 * fail_rate.to_numpy(),
-                               "first attempts": per_day.to_numpy()}).pipe(lambda f: f[f["first attempts"] >= floor]))
+    return Score(
+        int(row.anomaly_id),
+        row.anomaly_type,
+        row.investigation_question,
+        row.expected_root_cause,
+        f"first-attempt decline rate {100 * window_rate:.1f}% on {len(inside)} day(s) "
+        f"(other days: median {100 * float(others.median()):.1f}%), robust z {z:.1f}; "
+        "revenue on {0} {1:+.0%} against the same day of the 3 months before and after".format(
+            *_first_day_revenue_change(d, days)
+        ),
+        window_rate,
+        bool(z >= Z_DETECTED),
+        "failure_reason",
+        reasons[0].value == OUTAGE_SIGNATURE,
+        [
+            Drilldown(
+                "failure_reason",
+                "decline rate in the window minus outside (share of first attempts)",
+                reasons,
+            ),
+            Drilldown("day", "declines above the usual rate (binomial z)", excess_days),
+        ],
+        pd.DataFrame(
+            {
+                "x": pd.to_datetime(pd.Series(per_day.index)),
+                "first-attempt decline rate (%)": 100 * fail_rate.to_numpy(),
+                "first attempts": per_day.to_numpy(),
+            }
+        ).pipe(lambda f: f[f["first attempts"] >= floor]),
+    )
 
 
 def _first_day_revenue_change(daily: pd.DataFrame, days) -> tuple[str, float]:
@@ -187,16 +248,34 @@ def score_holiday(row, agg: Aggregates, skip: set[int]) -> Score:
     excess = pd.Series({r: (ratios[r][m] - ratios[r][prev]) * fitted[r][1][m] for r in PATRON_REASONS})
     reasons = rank(excess, +1)
     ratio = ratios["voluntary"]
-    return Score(int(row.anomaly_id), row.anomaly_type, row.investigation_question, row.expected_root_cause,
-                 f"voluntary churn {100 * ratio[m]:+.1f}% against what the month's pledges predict "
-                 f"(other months: median {100 * others(ratio).median():+.1f}%), robust z {z:.1f}",
-                 float(ratio[m]), bool(z >= Z_DETECTED), "churn_reason", reasons[0].value == "voluntary",
-                 [Drilldown("churn_reason", "pledges ended beyond the month before, each against what the month's pledges predict",
-                            reasons)],
-                 pd.DataFrame({"x": _month_dates(ds), "voluntary churn vs expected (%)": 100 * ratio.reindex(range(ds.months)).to_numpy(),
-                               "payment-failed churn vs expected (%)":
-                                   100 * ratios["payment_failed"].reindex(range(ds.months)).to_numpy()}),
-                 noise_floor=Z_DETECTED * spread)
+    return Score(
+        int(row.anomaly_id),
+        row.anomaly_type,
+        row.investigation_question,
+        row.expected_root_cause,
+        f"voluntary churn {100 * ratio[m]:+.1f}% against what the month's pledges predict "
+        f"(other months: median {100 * others(ratio).median():+.1f}%), robust z {z:.1f}",
+        float(ratio[m]),
+        bool(z >= Z_DETECTED),
+        "churn_reason",
+        reasons[0].value == "voluntary",
+        [
+            Drilldown(
+                "churn_reason",
+                "pledges ended beyond the month before, each against what the month's pledges predict",
+                reasons,
+            )
+        ],
+        pd.DataFrame(
+            {
+                "x": _month_dates(ds),
+                "voluntary churn vs expected (%)": 100 * ratio.reindex(range(ds.months)).to_numpy(),
+                "payment-failed churn vs expected (%)": 100
+                * ratios["payment_failed"].reindex(range(ds.months)).to_numpy(),
+            }
+        ),
+        noise_floor=Z_DETECTED * spread,
+    )
 
 
 def score_exodus(row, agg: Aggregates, skip: set[int]) -> Score:
@@ -211,14 +290,27 @@ def score_exodus(row, agg: Aggregates, skip: set[int]) -> Score:
     # Pledges ended this month against the creator's prior 3-month average: the departures show
     # as whole audiences ending, whatever reason each pledge records.
     ended_rank = rank_in_spark(agg.ended_change(m), "creator_id", "change", +1, n=max(3, len(expected)))
-    return Score(int(row.anomaly_id), row.anomaly_type, row.investigation_question, row.expected_root_cause,
-                 f"platform MRR month-over-month {100 * moves[m]:+.1f}% in month {m + 1} "
-                 f"(other months: median {100 * moves.drop([0, m]).median():+.1f}%), robust z {z:.1f}",
-                 float(moves[m]), bool(z <= -Z_DETECTED), "creator",
-                 {c.value for c in creators[:len(expected)]} == expected,
-                 [Drilldown("creator", "MRR change from the start month to the end's vs its prior average change (USD)", creators),
-                  Drilldown("creator", "pledges ended vs its prior 3-month average", ended_rank)],
-                 _monthly_series(agg, {"platform MRR": None, "departing creators' MRR": sorted(expected)}))
+    return Score(
+        int(row.anomaly_id),
+        row.anomaly_type,
+        row.investigation_question,
+        row.expected_root_cause,
+        f"platform MRR month-over-month {100 * moves[m]:+.1f}% in month {m + 1} "
+        f"(other months: median {100 * moves.drop([0, m]).median():+.1f}%), robust z {z:.1f}",
+        float(moves[m]),
+        bool(z <= -Z_DETECTED),
+        "creator",
+        {c.value for c in creators[: len(expected)]} == expected,
+        [
+            Drilldown(
+                "creator",
+                "MRR change from the start month to the end's vs its prior average change (USD)",
+                creators,
+            ),
+            Drilldown("creator", "pledges ended vs its prior 3-month average", ended_rank),
+        ],
+        _monthly_series(agg, {"platform MRR": None, "departing creators' MRR": sorted(expected)}),
+    )
 
 
 def score_collapse(row, agg: Aggregates, skip: set[int]) -> Score:
@@ -232,7 +324,9 @@ def score_collapse(row, agg: Aggregates, skip: set[int]) -> Score:
         g = frame.groupby([frame["m"] >= m0, "category"])[[events, exposure]].sum()
         pre = g.loc[False]
         # a category with no pledges left after the start has no rows there: zero events, zero exposure
-        post = g.loc[True].reindex(pre.index, fill_value=0) if True in g.index.get_level_values(0) else pre * 0
+        post = (
+            g.loc[True].reindex(pre.index, fill_value=0) if True in g.index.get_level_values(0) else pre * 0
+        )
         out = {}
         for cat in pre.index:
             rest_pre, rest_post = pre.drop(cat).sum(), post.drop(cat).sum()
@@ -246,27 +340,53 @@ def score_collapse(row, agg: Aggregates, skip: set[int]) -> Score:
     new = bmc[["m", "category", "new_pledges", "active"]].rename(columns={"active": "exposure"})
     arrivals_z = did(window(new), "new_pledges", "exposure")
     # The size of the effect: the category's MRR in the last month against its log-linear trend before.
-    mrr = bmc[bmc["category"] == row.category].groupby("m")["mrr"].sum().reindex(range(ds.months), fill_value=0.0)
+    mrr = (
+        bmc[bmc["category"] == row.category]
+        .groupby("m")["mrr"]
+        .sum()
+        .reindex(range(ds.months), fill_value=0.0)
+    )
     x = np.array(before, dtype=float)
     slope, icpt = np.polyfit(x, np.log(np.maximum(mrr.loc[list(before)].to_numpy(float), 1.0)), 1)
     gap = float(mrr.loc[last] / np.exp(icpt + slope * last) - 1)
     combined = (churn_z - arrivals_z) / np.sqrt(2)
     categories = rank(combined, +1)
-    return Score(int(row.anomaly_id), row.anomaly_type, row.investigation_question, row.expected_root_cause,
-                 f"{row.category} from month {m0 + 1}: churn z {churn_z.get(row.category, float('nan')):+.1f}, new pledges z "
-                 f"{arrivals_z.get(row.category, float('nan')):+.1f} against its rates before and the other categories; "
-                 f"last month's MRR {100 * gap:+.1f}% against its trend",
-                 float(combined.get(row.category, float("nan"))), bool(combined.get(row.category, 0.0) >= Z_DETECTED),
-                 "category", categories[0].value == str(row.category),
-                 [Drilldown("category", "more churn and fewer new pledges than predicted (combined z)", categories),
-                  Drilldown("category", "churn after the start vs predicted (z)", rank(churn_z, +1)),
-                  Drilldown("category", "new pledges after the start vs predicted (z)", rank(arrivals_z, -1))],
-                 pd.DataFrame({"x": _month_dates(ds), f"{row.category} MRR": mrr.to_numpy(),
-                               "trend before the start": np.exp(icpt + slope * np.arange(ds.months))}))
+    return Score(
+        int(row.anomaly_id),
+        row.anomaly_type,
+        row.investigation_question,
+        row.expected_root_cause,
+        f"{row.category} from month {m0 + 1}: churn z {churn_z.get(row.category, float('nan')):+.1f}, new "
+        "pledges z "
+        f"{arrivals_z.get(row.category, float('nan')):+.1f} against its rates before and the other "
+        "categories; "
+        f"last month's MRR {100 * gap:+.1f}% against its trend",
+        float(combined.get(row.category, float("nan"))),
+        bool(combined.get(row.category, 0.0) >= Z_DETECTED),
+        "category",
+        categories[0].value == str(row.category),
+        [
+            Drilldown("category", "more churn and fewer new pledges than predicted (combined z)", categories),
+            Drilldown("category", "churn after the start vs predicted (z)", rank(churn_z, +1)),
+            Drilldown("category", "new pledges after the start vs predicted (z)", rank(arrivals_z, -1)),
+        ],
+        pd.DataFrame(
+            {
+                "x": _month_dates(ds),
+                f"{row.category} MRR": mrr.to_numpy(),
+                "trend before the start": np.exp(icpt + slope * np.arange(ds.months)),
+            }
+        ),
+    )
 
 
-SCORERS = {"viral_spike": score_viral, "payment_outage": score_outage, "holiday_churn": score_holiday,
-           "creator_exodus": score_exodus, "category_collapse": score_collapse}
+SCORERS = {
+    "viral_spike": score_viral,
+    "payment_outage": score_outage,
+    "holiday_churn": score_holiday,
+    "creator_exodus": score_exodus,
+    "category_collapse": score_collapse,
+}
 
 
 def ground_truth(ds: Dataset) -> pd.DataFrame:
