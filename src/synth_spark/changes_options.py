@@ -24,7 +24,7 @@ from synth_spark.publish.storage import check_writable, is_uri
 from synth_spark.request import ALL_FORMATS, DataRequest, Names
 from synth_spark.simulation.plan import refuse_unplannable
 
-_DATA_OPTIONS = "changes continues the snapshot's seed, scale and config"
+_DATA_OPTIONS = "changes SNAPSHOT continues the snapshot's seed, scale and config"
 
 
 @dataclass(frozen=True)
