@@ -42,10 +42,10 @@ def pledge_month_panel(
         "churn_reason",
         F.coalesce(left_with_creator, F.lit(False)).alias("left_with_creator"),
     )
-    months = F.broadcast(month_frame)
+    window_months = F.broadcast(month_frame)
     # Active in m: started by the month's end, not ended before it began, not paused before it began.
     panel = pl.join(
-        months,
+        window_months,
         (F.col("m") >= F.col("start_m")) & (F.col("m") <= F.col("end_m")) & (F.col("m") <= F.col("pause_m")),
     )
     tiers = tables["tiers"].select("tier_id", "tier_rank")
