@@ -25,13 +25,12 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 
 from synth_spark import options
-from synth_spark.changes_options import ChangesFields, changes_outcome, changes_request
+from synth_spark.changes_options import ChangesFields, changes_request, written_feed
 from synth_spark.checks.verify import verified
 from synth_spark.config import Config, ConfigError
 from synth_spark.extras import require
 from synth_spark.job.as_of import snapshots
 from synth_spark.job.catalog import generate_tables
-from synth_spark.job.change_feed import write_changes
 from synth_spark.job.derived import chunk_states
 from synth_spark.job.emitters import CreatorsByTask
 from synth_spark.job.generate import Result, generate, table_frames, task_frame
@@ -361,15 +360,4 @@ def changes(
     progress = Progress(quiet=True)
     with workers_python(spark), own_settings(spark, _WRITTEN_AS), Claim(run.feed, run.overwrite, progress):
         check_server_sees(spark, run.feed)
-        published = write_changes(
-            spark,
-            run.cfg,
-            run.feed,
-            list(run.formats),
-            run.first,
-            run.last,
-            run.partitions,
-            progress,
-            snapshot=run.snapshot,
-        )
-    return changes_outcome(run, published)
+        return written_feed(spark, run, progress)

@@ -18,6 +18,7 @@ from synth_spark import manifest, options
 from synth_spark.config import Config, ConfigError, config_from_manifest
 from synth_spark.manifest import Format
 from synth_spark.outcome import Outcome
+from synth_spark.progress import Progress
 from synth_spark.publish.claim import settle
 from synth_spark.publish.dataset_folder import check_target
 from synth_spark.publish.storage import check_writable, is_uri
@@ -217,6 +218,26 @@ def changes_request(asked: ChangesFields, names: Names) -> ChangesRequest:
         asked.partitions,
         asked.overwrite,
     )
+
+
+def written_feed(spark, run: ChangesRequest, progress: Progress) -> Outcome:
+    """Write the feed a settled run asks for (its folder claimed, and seen by the session's
+    server, by the caller) and report it."""
+    # pyspark (the "spark" extra) only once a run is settled: changes' bad input is refused without it
+    from synth_spark.job.change_feed import write_changes
+
+    published = write_changes(
+        spark,
+        run.cfg,
+        run.feed,
+        list(run.formats),
+        run.first,
+        run.last,
+        run.partitions,
+        progress,
+        snapshot=run.snapshot,
+    )
+    return changes_outcome(run, published)
 
 
 def changes_outcome(run: ChangesRequest, published: dict) -> Outcome:

@@ -8,9 +8,10 @@ import argparse
 import io
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
-from synth_spark.changes_options import ChangesFields, changes_outcome, changes_request
+from synth_spark.changes_options import ChangesFields, changes_request, written_feed
 from synth_spark.checks.dbt import main as check_main
 from synth_spark.manifest import Format
 from synth_spark.manifest import read as read_manifest
@@ -138,19 +139,7 @@ def _generate(
     check_server_sees(spark, out or write.folder)
     if out is None:  # a URI: claimed once Spark can reach its file system
         out = resolve(spark, write.folder)
-        with Claim(out, write.overwrite, progress) as claim:
-            result = generate(
-                spark,
-                data.cfg,
-                out,
-                list(write.formats),
-                data.partitions,
-                progress,
-                claim=claim,
-                as_of=data.as_of,
-                layout=write.layout,
-            )
-    else:
+    with nullcontext(claim) if claim is not None else Claim(out, write.overwrite, progress) as claimed:
         result = generate(
             spark,
             data.cfg,
@@ -158,7 +147,7 @@ def _generate(
             list(write.formats),
             data.partitions,
             progress,
-            claim=claim,
+            claim=claimed,
             as_of=data.as_of,
             layout=write.layout,
         )
@@ -209,7 +198,6 @@ def run_changes(args: argparse.Namespace) -> Outcome:
     )
     run = changes_request(asked, CLI)  # all of it checked before Spark starts
     # pyspark (the "spark" extra) only once the options are settled: bad input refused without it
-    from synth_spark.job.change_feed import write_changes
     from synth_spark.runtime.session import build_session
 
     progress = Progress(quiet=args.quiet)
@@ -223,18 +211,7 @@ def run_changes(args: argparse.Namespace) -> Outcome:
             extra=dict(args.spark_conf),
         )
         check_server_sees(spark, run.feed)
-        published = write_changes(
-            spark,
-            run.cfg,
-            run.feed,
-            list(run.formats),
-            run.first,
-            run.last,
-            run.partitions,
-            progress,
-            snapshot=run.snapshot,
-        )
-    return changes_outcome(run, published)
+        return written_feed(spark, run, progress)
 
 
 def run_advance(args: argparse.Namespace) -> Outcome:
