@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
 import shutil
 import signal
@@ -25,7 +24,7 @@ from synth_spark.publish.dataset_folder import ADVANCING, JOURNAL, LOCK, MARKER,
 from synth_spark.publish.storage import PARTIAL_PREFIX
 
 from .conftest import SMALL_SCALE, SMALL_SEED
-from .helpers import CLI, strace
+from .helpers import CLI, read_manifest, strace
 
 #: how long a killed run may take to reach its first staged table (Spark's start on a busy machine)
 STAGE_TIMEOUT = 600
@@ -135,7 +134,7 @@ def test_a_killed_run_publishes_nothing_and_the_rerun_equals_an_uninterrupted_on
 
     # 2. the same command again: the leftover is removed, the tables are the uninterrupted run's
     assert _rerun(spark, out) == 0
-    manifest = json.loads((out / MANIFEST).read_text())
+    manifest = read_manifest(out)
     assert {t: v["checksum"] for t, v in manifest["tables"].items()} == {
         t: v["checksum"] for t, v in small_manifest["tables"].items()
     }
@@ -244,16 +243,14 @@ def test_an_advance_cut_short_at_its_manifest_is_finished_or_undone_by_the_next(
         timeout=900,
     )
     assert done.returncode != 0, done.stderr[-3000:]
-    assert (
-        json.loads((out / MANIFEST).read_text())["generator"] == "synth-spark"
-    )  # the old one or the new, whole
+    assert read_manifest(out)["generator"] == "synth-spark"  # the old one or the new, whole
 
     shuffle = spark.conf.get("spark.sql.shuffle.partitions")
     try:
         assert main(["advance", str(out), "--to", NEXT_TO.isoformat(), "--quiet"]) == 0
     finally:
         spark.conf.set("spark.sql.shuffle.partitions", shuffle)
-    manifest = json.loads((out / MANIFEST).read_text())
+    manifest = read_manifest(out)
     assert {t: v["checksum"] for t, v in manifest["tables"].items()} == expected
     assert not (out / ADVANCING).exists() and not list(out.glob(f"{PARTIAL_PREFIX}*"))
     assert main(["verify", str(out)]) == 0
@@ -304,7 +301,7 @@ def test_a_changes_run_killed_in_the_middle_of_its_publish_is_completed_by_the_n
     with Claim(feed, overwrite=True, progress=said.append, say=said.append):
         pass
     assert any("completed an interrupted publish" in line for line in said), said
-    manifest = json.loads((feed / MANIFEST).read_text())
+    manifest = read_manifest(feed)
     for entry in manifest["tables"].values():
         assert spark.read.parquet(str(feed / entry["paths"]["parquet"])).count() == entry["rows"]
     assert sorted(p.name for p in feed.iterdir()) == sorted([MANIFEST, MARKER, "parquet"])

@@ -22,7 +22,7 @@ from synth_spark.publish.dataset_folder import JOURNAL, MARKER, make_staging
 from synth_spark.publish.journal import begin
 
 from .conftest import SMALL_SCALE, SMALL_SEED, copied_in_part, parquet_only
-from .helpers import CLI
+from .helpers import CLI, read_manifest
 from .s3_lock_harness import RACERS as LOCK_RACERS
 from .spark_servers import S3_BUCKET, S3_CREDENTIALS, s3_client, s3_settings
 
@@ -154,7 +154,7 @@ def test_a_table_half_renamed_in_s3_when_its_run_died_is_moved_whole_by_the_next
     S3 through S3A) finishes the publish: every table of the new dataset verifies."""
     local = tmp_path / "half"
     shutil.copytree(small_dataset, local)
-    manifest = parquet_only(json.loads((local / MANIFEST).read_text()))
+    manifest = parquet_only(read_manifest(local))
     new_entries = [entry["paths"]["parquet"] for entry in manifest["tables"].values()]
     staging = make_staging(local)
     for entry in new_entries:

@@ -19,7 +19,7 @@ from synth_spark.manifest import MANIFEST
 from synth_spark.publish.dataset_folder import JOURNAL, LOCK, MARKER, OWNER_FILE, STAGING_PREFIX, owner_record
 
 from .conftest import SMALL_SCALE, SMALL_SEED, validate_report
-from .helpers import CLI, strace
+from .helpers import CLI, read_manifest, strace
 from .publish_harness import HARNESS
 
 GENERATE = [
@@ -72,7 +72,7 @@ def test_the_user_files_trap(capsys, spark, small_manifest, tmp_path):
     shutil.rmtree(archive)
     assert _run(capsys, *GENERATE, str(out), "--overwrite")[0] == 0
     assert sorted(p.name for p in out.iterdir()) == sorted([MANIFEST, MARKER, "parquet"])
-    manifest = json.loads((out / MANIFEST).read_text())
+    manifest = read_manifest(out)
     assert {t: v["checksum"] for t, v in manifest["tables"].items()} == {
         t: v["checksum"] for t, v in small_manifest["tables"].items()
     }
@@ -195,7 +195,7 @@ def test_verify_completes_a_publish_cut_short_before_reading(
     shutil.copytree(small_control, out)
     new = tmp_path / "new"
     shutil.copytree(small_dataset / "parquet", new / "parquet")
-    manifest = json.loads((small_dataset / MANIFEST).read_text())
+    manifest = read_manifest(small_dataset)
     manifest["formats"] = ["parquet"]
     for entry in manifest["tables"].values():
         entry["paths"] = {"parquet": entry["paths"]["parquet"]}
@@ -222,7 +222,4 @@ def test_verify_completes_a_publish_cut_short_before_reading(
     code, stdout, err = _run(capsys, "verify", str(out))
     assert code == 0, stdout + err
     assert "completed an interrupted publish" in err
-    assert (
-        json.loads((out / MANIFEST).read_text())["tables"]["pledges"]["checksum"]
-        == manifest["tables"]["pledges"]["checksum"]
-    )
+    assert read_manifest(out)["tables"]["pledges"]["checksum"] == manifest["tables"]["pledges"]["checksum"]

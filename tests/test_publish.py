@@ -29,6 +29,7 @@ from synth_spark.publish.dataset_folder import (
 from synth_spark.publish.journal import publish
 
 from .conftest import validate_report
+from .helpers import read_manifest
 
 TABLES = ("creators", "pledges")
 
@@ -144,7 +145,7 @@ def test_overwrite_replaces_exactly_the_listed_entries_and_keeps_the_users_files
 
     publish(out, staging, _entries(manifest), json.dumps(manifest))
 
-    assert json.loads((out / MANIFEST).read_text())["tag"] == "new"
+    assert read_manifest(out)["tag"] == "new"
     assert {p.name for p in out.iterdir()} == {MANIFEST, MARKER, "parquet", staging.name}
     assert set(_files(out / "parquet").values()) == {"new"}
     assert not (out / JOURNAL).exists()

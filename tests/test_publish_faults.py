@@ -27,7 +27,7 @@ from synth_spark.publish.storage import PARTIAL_PREFIX
 from synth_spark.publish.written import with_files
 
 from .conftest import parquet_only
-from .helpers import strace
+from .helpers import read_manifest, strace
 from .publish_harness import BEGIN, HARNESS
 
 #: the system calls of a publish, and the faults put at each of them
@@ -52,7 +52,7 @@ def old_and_new(small_control, small_dataset, tmp_path_factory):
     run's Parquet tables, with a manifest of its own listing just those)."""
     new = tmp_path_factory.mktemp("new") / "ds"
     shutil.copytree(small_dataset / "parquet", new / "parquet", copy_function=os.link)
-    manifest = parquet_only(json.loads((small_dataset / MANIFEST).read_text()))
+    manifest = parquet_only(read_manifest(small_dataset))
     # with its files recorded as the publish records them, so the published manifest has these bytes
     entries = [p for t in manifest["tables"].values() for p in t["paths"].values()]
     (new / MANIFEST).write_text(with_files(json.dumps(manifest), new, entries))
