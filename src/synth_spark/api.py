@@ -41,7 +41,7 @@ from synth_spark.publish.claim import Claim
 from synth_spark.publish.database import Database
 from synth_spark.publish.opened import open_database, open_folder
 from synth_spark.publish.storage import check_writable, resolve
-from synth_spark.request import ALL_FORMATS, LIBRARY, DataRequest, WriteRequest
+from synth_spark.request import ALL_FORMATS, LIBRARY, DataRequest, ReadRequest, WriteRequest
 from synth_spark.runtime.connect import check_server_sees, is_connect
 from synth_spark.runtime.session import SESSION_SETTINGS, cores, own_settings
 from synth_spark.simulation.plan import Plan
@@ -265,13 +265,12 @@ def verify(
         ConfigError: a path, database or format that is not allowed, a folder that holds no
             dataset, or a dataset another run changed while it was read.
     """
-    if (path is None) == (database is None):
-        raise ConfigError("path: give a dataset's folder, or a database (database=...), one of the two")
-    only = None if formats is None else options.formats(formats, "formats")
-    if database is not None:
-        opened = open_database(spark, options.database(database, "database"))
+    read = ReadRequest.make(LIBRARY, dataset=path, database=database, formats=formats)
+    only = None if read.formats is None else list(read.formats)
+    if read.database is not None:
+        opened = open_database(spark, read.database)
     else:
-        where = options.dataset(path, "path")
+        where = read.folder
         opened = open_folder(where if isinstance(where, Path) else resolve(spark, where), "path")
     if Format.DELTA in (only or opened.formats) and not _delta_configured(spark):
         raise ConfigError(
@@ -307,7 +306,7 @@ def validate(
             dataset another run changed while it was read.
     """
     require("validate")
-    opened = opened_whole(options.dataset_folder(path, "path"), "path")
+    opened = opened_whole(ReadRequest.make(LIBRARY, dataset=path, local=True).folder, "path")
     control_opened = None if control is None else opened_control(Path(control), opened.manifest, "control")
     report_dir = Path(report) if report is not None else opened.reading.dataset / "report"
     return measured(spark, opened, control_opened, report_dir, Progress(quiet=True))

@@ -13,6 +13,7 @@ from synth_spark.checks import dbt
 from synth_spark.checks.selection import selection
 from synth_spark.outcome import Outcome
 from synth_spark.progress import Progress
+from synth_spark.request import LIBRARY, ReadRequest
 
 __all__ = ["check"]
 
@@ -44,14 +45,13 @@ def check(
         ConfigError: a path, format or selection that is not allowed, or a folder that holds no
             dataset (or one being written by another run).
     """
-    fmts = options.formats(formats or ["parquet"], "formats")
-    folder = Path(path)  # refused, if it holds no dataset, as "path" by the check itself
+    read = ReadRequest.make(LIBRARY, dataset=path, formats=formats or ["parquet"], local=True)
     work = None if work_dir is None else options.folder(work_dir, "work_dir")
     if select is not None:
         selection(select, "select")
-    return dbt.main(
-        folder,
-        fmts,
+    return dbt.main(  # refuses, as "path", a folder that holds no dataset
+        read.folder,
+        list(read.formats),
         select,
         work,
         progress=Progress(quiet=True),

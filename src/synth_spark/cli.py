@@ -69,21 +69,6 @@ def _conf_note(argv: list[str]) -> None:
         )
 
 
-def _settle_dataset(args: argparse.Namespace) -> None:
-    """A command that reads a dataset reads one: a folder, or a database of the catalog."""
-    if args.dataset is not None and args.database is not None:
-        raise ConfigError(
-            f"--database: {args.database} and the folder {str(args.dataset)!r} both name the dataset; give "
-            "one"
-        )
-    if args.dataset is None and args.database is None:
-        raise ConfigError(
-            f"DATASET: give the dataset's folder (or --database NAME), e.g. synth-spark {args.command} out/1x"
-        )
-    if args.command == "check":
-        args.formats = args.formats or (["delta"] if args.database else ["parquet"])
-
-
 def main(argv: list[str] | None = None, default_master: str | None = "local[*]") -> int:
     parser = build_parser(default_master)
     commands = {
@@ -107,8 +92,6 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
             require(command, "spark")
         if command in ("generate", "changes"):
             _settle_destination(args, argv)
-        if command in ("validate", "check", "verify"):
-            _settle_dataset(args)
         if hasattr(args, "remote"):
             _settle_remote(args, argv)
         if getattr(args, "database", None) is not None and (getattr(args, "master", None) or "").startswith(

@@ -20,7 +20,7 @@ from synth_spark.progress import Progress
 from synth_spark.publish.claim import Claim
 from synth_spark.publish.database import Database
 from synth_spark.publish.storage import check_writable, resolve
-from synth_spark.request import CLI, DataRequest, WriteRequest
+from synth_spark.request import CLI, DataRequest, ReadRequest, WriteRequest
 from synth_spark.runtime.connect import check_server_sees
 
 
@@ -259,30 +259,34 @@ def run_validate(args: argparse.Namespace) -> Outcome:
     # the "spark" and "validate" extras, loaded once the options are settled
     from synth_spark.validation.run import main as validate_main
 
+    read = ReadRequest.make(CLI, dataset=args.dataset, database=args.database, local=True)
     return validate_main(
-        args.dataset, args.control, args.report, args.master, args.quiet, args.database, catalog_conf(args)
+        read.folder, args.control, args.report, args.master, args.quiet, read.database, catalog_conf(args)
     )
 
 
 def run_check(args: argparse.Namespace) -> Outcome:
-
+    read = ReadRequest.make(
+        CLI, dataset=args.dataset, database=args.database, formats=args.formats, local=True
+    )
+    formats = list(read.formats or ([Format.DELTA] if read.database else [Format.PARQUET]))
     progress = Progress(quiet=args.quiet)
     # dbt's own lines are progress: on stderr when stdout holds the JSON document, none when quiet
     dbt_output = io.StringIO() if args.quiet else sys.stderr if args.json else None
-    if args.database is not None:
+    if read.database is not None:
         return check_main(
             None,
-            args.formats,
+            formats,
             args.select,
             args.work_dir,
-            args.database,
+            read.database,
             catalog_conf(args),
             progress,
             args.master,
             dbt_output,
         )
     return check_main(
-        args.dataset, args.formats, args.select, args.work_dir, progress=progress, dbt_output=dbt_output
+        read.folder, formats, args.select, args.work_dir, progress=progress, dbt_output=dbt_output
     )  # settles the folder first
 
 
@@ -290,6 +294,8 @@ def run_verify(args: argparse.Namespace) -> Outcome:
     # pyspark (the "spark" extra) only once the options are settled: bad input refused without it
     from synth_spark.checks.verify import main as verify_main
 
+    read = ReadRequest.make(CLI, dataset=args.dataset, database=args.database, formats=args.formats)
+    formats = None if read.formats is None else list(read.formats)
     return verify_main(
-        args.dataset, args.master, args.database, catalog_conf(args), args.formats, Progress(quiet=args.quiet)
+        read.folder, args.master, read.database, catalog_conf(args), formats, Progress(quiet=args.quiet)
     )

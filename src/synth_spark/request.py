@@ -157,3 +157,39 @@ class WriteRequest:
             raise ConfigError(f"{names('dataset')}: give the output folder (or a database), e.g. out/1x")
         folder = options.destination(dataset, names("dataset"))
         return cls(tuple(chosen or ALL_FORMATS), folder, None, layout, overwrite)
+
+
+@dataclass(frozen=True)
+class ReadRequest:
+    """Which dataset a command reads (verify, validate, check): a folder (a local path, or for
+    verify a URI too) or a database of the catalog, one of the two; and the formats asked for
+    (None: the command's own default)."""
+
+    folder: Path | str | None = None
+    database: str | None = None
+    formats: tuple[Format, ...] | None = None
+
+    @classmethod
+    def make(
+        cls,
+        names: Names,
+        *,
+        dataset: Any = None,
+        database: Any = None,
+        formats: Any = None,
+        local: bool = False,
+    ) -> ReadRequest:
+        chosen = None if formats is None else tuple(options.formats(formats, names("formats")))
+        if database is not None:
+            name = options.database(database, names("database"))
+            if dataset is not None:
+                raise ConfigError(
+                    f"{names('database')}: {name} and the folder {str(dataset)!r} both name the dataset; give one"
+                )
+            return cls(None, name, chosen)
+        if dataset is None:
+            raise ConfigError(
+                f"{names('dataset')}: give the dataset's folder (or {names('database')} NAME), e.g. out/1x"
+            )
+        read = options.dataset_folder if local else options.dataset
+        return cls(read(dataset, names("dataset")), None, chosen)
