@@ -58,9 +58,8 @@ def refuse_unadvanceable(dataset: Path, m: dict, to: dt.date) -> dt.date:
             f"DATASET: {str(dataset)!r} has a manifest without its window; advance moves a snapshot "
             "within it: give a folder written by 'synth-spark generate --as-of DAY'"
         )
-    as_of = dt.date.fromisoformat(
-        m["as_of"]
-    )  # both checked when the manifest was read (manifest.header_problem)
+    # both checked when the manifest was read (manifest.header_problem)
+    as_of = dt.date.fromisoformat(m["as_of"])
     last = dt.date.fromisoformat(m["window"]["end"])
     if not as_of < to <= last:
         raise ConfigError(
