@@ -184,7 +184,8 @@ class ReadRequest:
             name = options.database(database, names("database"))
             if dataset is not None:
                 raise ConfigError(
-                    f"{names('database')}: {name} and the folder {str(dataset)!r} both name the dataset; give one"
+                    f"{names('database')}: {name} and the folder {str(dataset)!r} both name the dataset; "
+                    "give one"
                 )
             return cls(None, name, chosen)
         if dataset is None:
