@@ -2,8 +2,9 @@
 ``synth-spark changes`` (and ``jobs/changes.py``), ``advance``, ``validate``, ``check`` and ``verify``.
 
 Bad input is refused before Spark starts: one line naming the option and what is allowed, exit 2.
-The grammar is ``grammar.py``'s; here the options that depend on each other (the older --out, the
-dataset or a database, --remote or the master) are settled, and ``commands.py`` runs the command.
+The grammar is ``grammar.py``'s; here the options a request does not cover are settled (the older
+--out, --remote or the master, a reachable server), and ``commands.py`` builds the command's request
+and runs it.
 """
 
 from __future__ import annotations
