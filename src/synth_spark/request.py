@@ -114,6 +114,19 @@ class DataRequest:
         return cls(cfg, partitions, as_of)
 
 
+def _database_or_folder(names: Names, dataset: Any, database: Any, both: str, neither: str) -> str | None:
+    """A dataset is a database of the catalog or a folder, one of the two: the database's checked
+    name, or None for a folder; ``both`` and ``neither`` end the refusals."""
+    if database is not None:
+        name = options.database(database, names("database"))
+        if dataset is not None:
+            raise ConfigError(f"{names('database')}: {name} and the folder {str(dataset)!r} {both}; give one")
+        return name
+    if dataset is None:
+        raise ConfigError(f"{names('dataset')}: {neither}, e.g. out/1x")
+    return None
+
+
 @dataclass(frozen=True)
 class WriteRequest:
     """Where a dataset goes: a folder (a local path or a URI) or a database of the catalog, one of
@@ -140,21 +153,20 @@ class WriteRequest:
         if layout not in LAYOUTS:
             raise ConfigError(f"{names('layout')}: {layout!r} is not a layout; give {' or '.join(LAYOUTS)}")
         chosen = None if formats is None else options.formats(formats, names("formats"))
-        if database is not None:
-            name = options.database(database, names("database"))
-            if dataset is not None:
-                raise ConfigError(
-                    f"{names('database')}: {name} and the folder {str(dataset)!r} both say where the "
-                    "dataset goes; give one"
-                )
+        name = _database_or_folder(
+            names,
+            dataset,
+            database,
+            "both say where the dataset goes",
+            "give the output folder (or a database)",
+        )
+        if name is not None:
             if chosen is not None and chosen != [Format.DELTA]:
                 raise ConfigError(
                     f"{names('formats')}: {','.join(chosen)} with {names('database')}; catalog tables "
                     f"are Delta tables: leave {names('formats')} out or give delta"
                 )
             return cls((Format.DELTA,), None, name, layout, overwrite)
-        if dataset is None:
-            raise ConfigError(f"{names('dataset')}: give the output folder (or a database), e.g. out/1x")
         folder = options.destination(dataset, names("dataset"))
         return cls(tuple(chosen or ALL_FORMATS), folder, None, layout, overwrite)
 
@@ -180,17 +192,14 @@ class ReadRequest:
         local: bool = False,
     ) -> ReadRequest:
         chosen = None if formats is None else tuple(options.formats(formats, names("formats")))
-        if database is not None:
-            name = options.database(database, names("database"))
-            if dataset is not None:
-                raise ConfigError(
-                    f"{names('database')}: {name} and the folder {str(dataset)!r} both name the dataset; "
-                    "give one"
-                )
+        name = _database_or_folder(
+            names,
+            dataset,
+            database,
+            "both name the dataset",
+            f"give the dataset's folder (or {names('database')} NAME)",
+        )
+        if name is not None:
             return cls(None, name, chosen)
-        if dataset is None:
-            raise ConfigError(
-                f"{names('dataset')}: give the dataset's folder (or {names('database')} NAME), e.g. out/1x"
-            )
         read = options.dataset_folder if local else options.dataset
         return cls(read(dataset, names("dataset")), None, chosen)
