@@ -21,6 +21,7 @@ SHARED_GROUPS = {
     "tests/test_advance.py": "change data",
     "tests/test_change_feed.py": "change data",
     "tests/test_connect.py": "change data",
+    "tests/test_no_tells.py": "tests/test_scoring.py",  # the anomaly run and its control, built once
 }
 #: the longest groups (minutes each, measured with --durations), sent to the workers first: a long
 #: group left to the end would run alone while the other worker idles

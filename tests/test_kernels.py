@@ -549,11 +549,16 @@ def test_retries_only_after_a_failed_attempt_on_the_retry_schedule(w):
     same = (pid[1:] == pid[:-1]) & (month[1:] == month[:-1])
     assert same.any()
     assert not np.any(ok[:-1][same])  # nothing follows a success
-    # retry j happens retry_days[j] days (plus up to 6 hours) after the first attempt
+    assert np.all(t[1:][same] - t[:-1][same] >= billing.MIN_GAP)  # an hour apart at least
+    # retry j comes around retry_days[j] days after the first attempt, not like clockwork
     start_of_group = np.maximum.accumulate(np.where(k == 0, np.arange(k.size), 0))
-    offset = t - t[start_of_group]
-    days = np.array([0] + list(cfg.payments.retry_days)) * DAY
-    assert np.all(offset >= days[k]) and np.all(offset < days[k] + 6 * 3600)
+    offset_days = (t - t[start_of_group]) / DAY
+    for j, scheduled in enumerate(cfg.payments.retry_days, start=1):
+        spread = offset_days[k == j]
+        assert spread.size > 50
+        assert scheduled - 0.5 < np.median(spread) < scheduled + 1.0, j
+        assert 0.3 < spread.std() < 1.5, j  # half a day of drift and the patron's hour of the day
+        assert np.unique(np.round(spread * 24)).size > 30, j  # many hours, not a 6-hour window
 
 
 def test_failed_attempts_carry_a_reason_and_successes_none(w):
@@ -572,8 +577,12 @@ def test_unrecovered_billing_ends_the_pledge_for_payment(w):
     assert p.size > 0
     wrong = pl["reason"][p] != lifecycle.REASON_PAYMENT
     assert not wrong.any(), pl["pledge_id"][p[wrong]][:5]
-    # and the pledge ends after its last failed retry
-    assert np.all(pl["end_t"][p] > at["t"][unrecovered])
+    # and the pledge ends after its last failed retry, when the platform's dunning job gives up
+    grace = pl["end_t"][p] - at["t"][unrecovered]
+    assert np.all(grace >= billing.MIN_GAP)
+    hours = w.cfg.payments.dunning_grace_hours
+    assert 0.6 * hours < grace.mean() / 3600 - 1 < 1.4 * hours
+    assert np.unique(grace).size > 0.9 * grace.size  # no constant wait
 
 
 @pytest.mark.parametrize("scale, seed", [(0.2, 7), (1, 42)])
@@ -653,6 +662,17 @@ def test_fees_add_up_exactly_for_every_price_point_and_plan():
         micro = gross <= pf.micro_limit_cents
         exp = np.where(micro, gross * pf.micro_rate + pf.micro_fixed_cents, gross * pf.rate + pf.fixed_cents)
         assert np.all(np.abs(processing - exp) <= 0.5)
+
+
+def test_a_fee_of_half_a_cent_rounds_up_as_a_ledger_rounds():
+    """5% of $8.90 is 44.5 cents: 45, where rounding half to even would give 44; 12% of $0.25 is 3
+    cents exactly, and a cent's hair above or below a half is no tie."""
+    cfg = load_config()
+    platform, _, _ = billing.fees(cfg, np.array([890, 25, 1_113, 1_112]), np.array([0.05, 0.12, 0.05, 0.05]))
+    assert platform.tolist() == [45, 3, 56, 56]  # 55.65 -> 56, 55.6 -> 56
+    _, processing, _ = billing.fees(cfg, np.array([1_500, 2_500]), np.full(2, 0.0))
+    # 2.9% of $15 = 43.5 cents, of $25 = 72.5 cents: both up, plus the 30 cents
+    assert processing.tolist() == [44 + 30, 73 + 30]
 
 
 def test_micro_payment_rule_applies_up_to_the_limit():

@@ -211,6 +211,8 @@ class Payments(Strict):
     failure_reasons: dict[str, Probability]
     retry_days: list[Annotated[int, NoCoercion(), Field(ge=1, le=28)]]
     retry_success: list[Probability]
+    retry_spread_days: Annotated[float, Field(ge=0, le=3)]
+    dunning_grace_hours: Annotated[float, Field(ge=0, le=240)]
     billing_day_weights: list[Probability]
     card_expiry: CardExpiry
     methods: dict[str, Probability]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from synth_spark.config import Config
-from synth_spark.simulation import streams
+from synth_spark.simulation import rhythm, streams
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.rng import uniform
 from synth_spark.vocabulary import CATEGORIES, DAY, NEVER, SIZE_TIERS
@@ -22,6 +22,10 @@ from synth_spark.vocabulary import CATEGORIES, DAY, NEVER, SIZE_TIERS
 
 def _epoch(d: dt.date) -> int:
     return int(dt.datetime(d.year, d.month, d.day, tzinfo=dt.timezone.utc).timestamp())
+
+
+#: how long the platform's job takes to end the pledges of a page it takes down
+EXODUS_TAKEDOWN = 2 * 3600
 
 
 @dataclass(frozen=True)
@@ -197,7 +201,16 @@ def resolve(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray]) -> Anom
             np.argsort(uniform(seed, streams.ANOMALY_EXODUS_DAY, candidates + 100 * month), kind="stable")
         ]
         day = order[np.arange(len(chosen)) % order.size]
-        plan["departures"] = {c: start + int(d) * DAY + 12 * 3600 for c, d in zip(chosen, day)}
+        # ...at an hour of its own working day, where it lives
+        who = np.asarray(chosen, dtype=np.int64)
+        when = rhythm.on_local_day(
+            start + day.astype(np.int64) * DAY + DAY // 2,
+            rhythm.creator_zone(seed, who),
+            rhythm.Rhythm.of(cfg.rhythm.creators),
+            rhythm.clock_for(cal),
+            uniform(seed, streams.ANOMALY_EXODUS_TIME, who),
+        )
+        plan["departures"] = {int(c): int(t) for c, t in zip(who, when)}
         plan.update(exodus_notice_days=ce.notice_days, exodus_close_days=ce.close_days)
     if a.category_collapse.enabled:
         cc = a.category_collapse
@@ -289,7 +302,7 @@ def ground_truth(cfg: Config, cal: Calendar, plan: AnomalyPlan) -> list[dict]:
                 # from the first departure until the last page closes: the audiences end over those weeks
                 anomaly_type="creator_exodus",
                 start_at=ts(times[0]),
-                end_at=ts(min(times[-1] + int(ce_close * DAY), cal.end - 1)),
+                end_at=ts(min(times[-1] + int(ce_close * DAY) + EXODUS_TAKEDOWN, cal.end - 1)),
                 creator_ids=";".join(str(c) for c in sorted(plan.departures)),
                 category=None,
                 metric="MRR, pledges ended",

@@ -14,7 +14,7 @@ import numpy as np
 from synth_spark.config import Config
 from synth_spark.simulation import rhythm, streams
 from synth_spark.simulation.calendar import Calendar
-from synth_spark.simulation.rng import categorical, uniform
+from synth_spark.simulation.rng import categorical, normal, uniform
 from synth_spark.vocabulary import DAY, FAILURE_CODES, FAILURE_REASONS, NEVER, PAYMENT_METHODS
 
 #: failure_reason codes: 0 is "no failure"; the first three follow FAILURE_REASONS
@@ -90,6 +90,42 @@ def processing_time(cfg: Config, pledge_id: np.ndarray, m: int) -> np.ndarray:
     return rhythm.utc_hours(cfg.rhythm.processor_hours, uniform(cfg.seed, streams.BILL_TIME, pledge_id, m))
 
 
+#: the least time between two attempts of a billing, and between the last one and the pledge's end
+MIN_GAP = 3600
+
+
+@dataclass(frozen=True)
+class PatronTime:
+    """What a retry needs to land at a billed patron's local time of day: their zones (per billed
+    pledge), the patrons' rhythm and the clock of the zones."""
+
+    zone: np.ndarray
+    rhythm: rhythm.Rhythm
+    clock: rhythm.Clock
+
+
+def _retry_time(
+    cfg: Config,
+    when: PatronTime,
+    rows: np.ndarray,
+    pid: np.ndarray,
+    m: int,
+    j: int,
+    due: np.ndarray,
+    previous: np.ndarray,
+) -> np.ndarray:
+    """When retry ``j`` of a billing is made: around its scheduled day (``due``) with a spread of
+    ``retry_spread_days``, at an hour of the patron's day (smart retries aim at the hours a card goes
+    through), never within an hour of the attempt before."""
+    seed, pc = cfg.seed, cfg.payments
+    drift = normal(seed, streams.PAY_RETRY_DRIFT, pid, m, j) * pc.retry_spread_days * DAY
+    t0 = due + drift.astype(np.int64)
+    u = uniform(seed, streams.PAY_RETRY_TIME, pid, m, j)
+    t = rhythm.on_local_day(t0, when.zone[rows], when.rhythm, when.clock, u)
+    floor = previous + MIN_GAP
+    return np.where(t >= floor, t, floor + (u * 6 * 3600).astype(np.int64))
+
+
 @dataclass
 class Charges:
     attempts: dict[str, np.ndarray]
@@ -107,13 +143,15 @@ def charge(
     bill_t: np.ndarray,
     amount: np.ndarray,
     first: np.ndarray,
+    when: PatronTime,
     anomalies=None,
     stop_t: np.ndarray | None = None,
 ) -> Charges:
     """First attempts for the billed pledges ``idx`` in month ``m`` and their retries.
     During a processor outage (``anomalies``) a share of the attempts that would have gone through,
     first attempts and retries alike, decline as processing errors. No retry is made at or after
-    ``stop_t`` (per billed pledge: its creator left the platform); such a billing is left open."""
+    ``stop_t`` (per billed pledge: its creator left the platform); such a billing is left open.
+    ``when`` places retries at the patrons' local times of day."""
     seed, pc = cfg.seed, cfg.payments
     lapsed = pay.card_lapses(cal, m)[idx]
     base = max(pc.first_attempt_failure - expected_expiry_failure(cfg), 0.0)
@@ -154,11 +192,7 @@ def charge(
         if pending.size == 0:
             break
         pid = pledge_id[pending]
-        t = (
-            bill_t[pending]
-            + days * DAY
-            + (uniform(seed, streams.PAY_RETRY_TIME, pid, m, j) * 6 * 3600).astype(np.int64)
-        )
+        t = _retry_time(cfg, when, pending, pid, m, j, bill_t[pending] + days * DAY, last_t[pending])
         if stop_t is not None:
             keep = t < stop_t[pending]
             pending, pid, t = pending[keep], pid[keep], t[keep]
@@ -180,21 +214,37 @@ def charge(
         last_t[pending] = t
         pending = pending[~ok]
     end = np.full(idx.size, NEVER, dtype=np.int64)
-    end[pending] = last_t[pending] + 3600
+    # The platform gives up some time after the last retry fails: its dunning job runs on its own
+    # schedule, and some patrons get a last reminder first.
+    grace = (
+        -pc.dunning_grace_hours * 3600 * np.log1p(-uniform(seed, streams.PAY_GRACE, pledge_id[pending], m))
+    )
+    end[pending] = last_t[pending] + MIN_GAP + grace.astype(np.int64)
     return Charges({f: np.concatenate(v) for f, v in cols.items()}, end, last_t)
+
+
+#: rates are applied in millionths, in whole numbers, so a tie is a tie and not a float's guess at one
+PPM = 1_000_000
+
+
+def _half_up(cents_ppm: np.ndarray) -> np.ndarray:
+    """Millionths of a cent to whole cents, a half cent rounded up (as card processors and ledgers do;
+    numpy's rint rounds a tie to the even cent)."""
+    return (cents_ppm + PPM // 2) // PPM
 
 
 def fees(
     cfg: Config, gross_cents: np.ndarray, platform_rate: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Platform fee, processing fee and net payout in whole cents, so net = gross - fees exactly."""
+    """Platform fee, processing fee and net payout in whole cents, so net = gross - fees exactly.
+    Each fee is the exact product of gross and rate rounded half up to the cent."""
     pf = cfg.payments.processing_fee
     gross = np.asarray(gross_cents, dtype=np.int64)
-    platform = np.rint(gross * platform_rate).astype(np.int64)
+    platform = _half_up(gross * np.rint(np.asarray(platform_rate) * PPM).astype(np.int64))
     micro = gross <= pf.micro_limit_cents
     processing = np.where(
         micro,
-        np.rint(gross * pf.micro_rate) + pf.micro_fixed_cents,
-        np.rint(gross * pf.rate) + pf.fixed_cents,
+        _half_up(gross * round(pf.micro_rate * PPM)) + pf.micro_fixed_cents,
+        _half_up(gross * round(pf.rate * PPM)) + pf.fixed_cents,
     ).astype(np.int64)
     return platform, processing, gross - platform - processing

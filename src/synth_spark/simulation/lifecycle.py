@@ -14,7 +14,7 @@ import numpy as np
 
 from synth_spark.config import Config
 from synth_spark.simulation import billing, rhythm, streams
-from synth_spark.simulation.anomalies import NO_ANOMALIES, AnomalyPlan
+from synth_spark.simulation.anomalies import EXODUS_TAKEDOWN, NO_ANOMALIES, AnomalyPlan
 from synth_spark.simulation.arrivals import draw_arrivals
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.churn import engagement_multipliers, posting_multiplier, tenure_hazard
@@ -152,7 +152,18 @@ def simulate(
         bills = ~paused & (end_t[alive] == NEVER) & (bill_t < departs[alive])
         b = alive[bills]
         rec = billing.charge(
-            cfg, cal, m, pay, b, pid[b], bill_t[bills], amount[b], new[bills], anomalies, departs[b]
+            cfg,
+            cal,
+            m,
+            pay,
+            b,
+            pid[b],
+            bill_t[bills],
+            amount[b],
+            new[bills],
+            billing.PatronTime(zone[b], patron_rhythm, clock),
+            anomalies,
+            departs[b],
         )
         attempts.append(rec.attempts)
         failed_end = rec.unrecovered_end  # per billed pledge, NEVER if paid
@@ -184,7 +195,13 @@ def simulate(
             streams.RHYTHM_EXODUS_DAY,
             streams.RHYTHM_EXODUS_HOUR,
         )
-        end_t[gone] = np.where(closed, departs[gone] + 60 + wait, heard)
+        # the page is taken down by a job that works through its pledges over the next hours
+        taken_down = (
+            departs[gone]
+            + int(anomalies.exodus_close_days * DAY)
+            + (uniform(seed, streams.ANOMALY_EXODUS_CLOSE, pid[gone]) * EXODUS_TAKEDOWN).astype(np.int64)
+        )
+        end_t[gone] = np.where(closed, taken_down, heard)
         reason[gone] = np.where(closed, REASON_REMOVED, REASON_VOLUNTARY)
 
         # Voluntary churn and removals: tenure curve shaped by creator size, posting and engagement.

@@ -168,6 +168,20 @@ def in_rhythm(
     return t
 
 
+def on_local_day(
+    t0: np.ndarray, zone: np.ndarray, rhythm: Rhythm, clock: Clock, u_time: np.ndarray
+) -> np.ndarray:
+    """The actor's local day of ``t0``, at a time of day drawn from the rhythm's hours (the day is
+    kept: for things that happen on a schedule, at the hour that suits the actor)."""
+    t0 = np.asarray(t0, dtype=np.int64)
+    local_day = (t0 + clock.offset(zone, t0)) // DAY
+    weekend = (local_day + _THURSDAY) % 7 >= 5
+    seconds = np.where(
+        weekend, _hour_draw(rhythm.weekend_hours, u_time), _hour_draw(rhythm.weekday_hours, u_time)
+    )
+    return _utc(local_day * DAY + seconds, zone, clock)
+
+
 def _utc(local: np.ndarray, zone: np.ndarray, clock: Clock) -> np.ndarray:
     return local - clock.offset(zone, local)
 

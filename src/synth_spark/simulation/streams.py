@@ -10,8 +10,10 @@ Some draws derive sub-streams by suffix (``rng.normal``: ``.bm1``/``.bm2``; ``cr
 from __future__ import annotations
 
 # -- anomaly
+ANOMALY_EXODUS_CLOSE = "anomaly.exodus_close"
 ANOMALY_EXODUS_DAY = "anomaly.exodus_day"
 ANOMALY_EXODUS_END = "anomaly.exodus_end"
+ANOMALY_EXODUS_TIME = "anomaly.exodus_time"
 ANOMALY_OUTAGE = "anomaly.outage"
 ANOMALY_VIRAL = "anomaly.viral"
 ANOMALY_VIRAL_TIME = "anomaly.viral_time"
@@ -91,8 +93,10 @@ PAUSE_RESUME_TIME = "pause.resume_time"
 
 # -- pay
 PAY_FAIL = "pay.fail"
+PAY_GRACE = "pay.grace"
 PAY_REASON = "pay.reason"
 PAY_RETRY = "pay.retry"
+PAY_RETRY_DRIFT = "pay.retry_drift"
 PAY_RETRY_TIME = "pay.retry_time"
 
 # -- pledge
