@@ -87,6 +87,12 @@ def break_everything(copy: BrokenCopy) -> dict[str, str]:
     tr.loc[i, "net_amount_usd"] += Decimal("0.01")
     expect["transactions__net_amount_usd__gross_minus_fees"] = "net != gross - fees"
 
+    # a fee rounded down: a cent off the processing fee, onto the payout (net = gross - fees holds)
+    i = _pick(tr[tr.transaction_status == "succeeded"], used_tr)
+    tr.loc[i, "processing_fee_usd"] -= Decimal("0.01")
+    tr.loc[i, "net_amount_usd"] += Decimal("0.01")
+    expect["transactions__fees__rounded_half_up"] = "processing fee a cent below its rule"
+
     # a retry an hour after its pledge ended: billing ends with the pledge
     ended = pl.loc[pl.ended_at < window_end - 30 * day, ["pledge_id", "ended_at"]]
     i = _pick(tr[tr.pledge_id.isin(ended.pledge_id) & (tr.transaction_type == "retry")], used_tr)

@@ -129,6 +129,10 @@ def dbt_vars(
         "csv_paths": csv_paths,
         "delta_paths": {t: _sql_string(p) for t, p in delta_paths.items()},
         "plan_types": list(cfg.creators.plan_types),
+        "fees": {
+            "platform": {plan: p.platform_fee for plan, p in cfg.creators.plan_types.items()},
+            "processing": cfg.payments.processing_fee.model_dump(),
+        },
     }
 
 
