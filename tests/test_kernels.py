@@ -731,13 +731,26 @@ def ev(w):
 def test_event_ids_are_unique_and_count_the_engaged_months(w, ev):
     e, eg = w.events, w.life.engaged
     assert np.unique(e["event_id"]).size == e["event_id"].size
-    per_month = events_per_month(w.cfg, w.posts, w.life)
+    per_month = events_per_month(w.cfg, w.cal, w.posts, w.life)
     assert e["event_id"].size == per_month.sum()
     assert np.all(per_month <= np.minimum(eg["n_events"], MAX_EVENTS_PER_MONTH)) and np.all(per_month >= 1)
     # a month with nothing new to see is a look back, no more
     assert (per_month < np.minimum(eg["n_events"], MAX_EVENTS_PER_MONTH)).any()
     assert per_month.max() > w.cfg.engagement.events_without_new_posts
     assert np.all(eg["n_events"] >= 1) and np.all(eg["lo"] < eg["hi"])
+
+
+def test_a_month_starts_and_ends_no_busier_than_its_middle():
+    """A post's readers come over the days after it, across a month's end too: the first days of a
+    month hold no surge of the week before's readers (the first two days were twice the median day
+    when each month's events had to land on its own posts), and its last days no rush of them."""
+    w = world(1, 42)
+    t = w.events["event_t"]
+    day = (t - w.cal.month_start(w.cal.month_index(t))) // DAY
+    per_day = np.bincount(day, minlength=31)
+    middle = np.median(per_day[2:27])
+    assert 0.85 < per_day[:2].mean() / middle < 1.15
+    assert per_day[27:30].mean() / middle < 1.3
 
 
 def test_events_happen_while_the_pledge_is_active(w, ev):

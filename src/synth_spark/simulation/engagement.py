@@ -66,31 +66,79 @@ def _visible_by_rank(posts: dict[str, np.ndarray]) -> dict[int, tuple[np.ndarray
     return out
 
 
-def _new_posts(by_rank: dict, eg: dict[str, np.ndarray], c_idx: np.ndarray, since: np.ndarray) -> np.ndarray:
-    """Per engaged pledge-month: how many posts its tier can see came out in [since, hi)."""
-    out = np.zeros(c_idx.size, dtype=np.int64)
+def _recent_weights(
+    by_rank: dict,
+    published_t: np.ndarray,
+    c_idx: np.ndarray,
+    rank: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    recent_days: float,
+    mean: float,
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """For each row (a pledge-month, or an event of one): where its recent posts start among the
+    posts its rank can see, how many there are (published in the ``recent_days`` before ``lo``, or
+    up to ``hi``), and for the k-th of them the share of its readers' delays that fall in [lo, hi).
+
+    A post from the last days of the month before has most of its readers behind it; one from the
+    month's last day has most of them ahead, in the next month. Weighting by these shares keeps
+    the month's edges at the level of its middle."""
+    first = np.zeros(c_idx.size, dtype=np.int64)
+    count = np.zeros(c_idx.size, dtype=np.int64)
+    visible_of = np.zeros(c_idx.size, dtype=np.int64)  # which rank's list a row searches
     for r in range(1, 5):
-        sel = np.nonzero(eg["rank"] == r)[0]
+        sel = np.nonzero(rank == r)[0]
+        if sel.size == 0:
+            continue
         _, p_key = by_rank[r]
         base = c_idx[sel] * _KEY
-        out[sel] = np.searchsorted(p_key, base + eg["hi"][sel], side="left") - np.searchsorted(
-            p_key, base + since[sel], side="left"
-        )
-    return out
+        first[sel] = np.searchsorted(p_key, base + lo[sel] - int(recent_days * DAY), side="left")
+        count[sel] = np.searchsorted(p_key, base + hi[sel], side="left") - first[sel]
+        visible_of[sel] = r
+    weights = []
+    for k in range(int(count.max()) if count.size else 0):
+        has = np.nonzero(count > k)[0]
+        w = np.zeros(c_idx.size)
+        for r in range(1, 5):
+            rows = has[visible_of[has] == r]
+            if rows.size == 0:
+                continue
+            visible, _ = by_rank[r]
+            pub = published_t[visible[first[rows] + k]]
+            w[rows] = np.exp(-np.maximum(lo[rows] - pub, 0) / mean) - np.exp(-(hi[rows] - pub) / mean)
+        weights.append(w)
+    return first, count, weights
 
 
 def events_per_month(
-    cfg: Config, posts: dict[str, np.ndarray], life: Lifecycle, by_rank: dict | None = None
+    cfg: Config, cal: Calendar, posts: dict[str, np.ndarray], life: Lifecycle, by_rank: dict | None = None
 ) -> np.ndarray:
     """Events of each engaged pledge-month: its drawn count, but in a month with nothing new for
     the patron's tier only a look back at an older post or two."""
     eg, ec = life.engaged, cfg.engagement
     c_idx = life.pledges["creator_idx"][eg["pledge_idx"]]
     by_rank = by_rank or _visible_by_rank(posts)
-    fresh = _new_posts(by_rank, eg, c_idx, eg["lo"] - int(ec.recent_days * DAY)) > 0
+    _, count, weights = _recent_weights(
+        by_rank,
+        posts["published_t"],
+        c_idx,
+        eg["rank"],
+        eg["lo"],
+        eg["hi"],
+        ec.recent_days,
+        ec.delay_days * DAY,
+    )
+    fresh = count > 0
+    # A month whose only new posts came out just before it (or just before it ends) holds only the
+    # share of their readers that reach them in it, and a pledge that runs for part of the month
+    # only that part's: at least one event, as the month was engaged.
+    share = np.minimum(np.sum(weights, axis=0) if weights else np.zeros(count.size), 1.0)
+    share = share * (eg["hi"] - eg["lo"]) / (cal.month_end(eg["month"]) - cal.month_start(eg["month"]))
+    pledge_id = life.pledges["pledge_id"][eg["pledge_idx"]]
+    u = uniform(cfg.seed, streams.ENGAGE_SHARE, pledge_id, eg["month"])
+    held = np.maximum(np.floor(eg["n_events"] * share + u).astype(np.int64), 1)
     return np.minimum(
-        np.where(fresh, eg["n_events"], np.minimum(eg["n_events"], ec.events_without_new_posts)),
-        MAX_EVENTS_PER_MONTH,
+        np.where(fresh, held, np.minimum(eg["n_events"], ec.events_without_new_posts)), MAX_EVENTS_PER_MONTH
     )
 
 
@@ -99,7 +147,7 @@ def draw_events(
 ) -> dict[str, np.ndarray]:
     seed, eg, pl, ec = cfg.seed, life.engaged, life.pledges, cfg.engagement
     by_rank = _visible_by_rank(posts)
-    counts = events_per_month(cfg, posts, life, by_rank)
+    counts = events_per_month(cfg, cal, posts, life, by_rank)
     row = np.repeat(np.arange(counts.size), counts)
     k = np.arange(row.size) - np.repeat(np.cumsum(counts) - counts, counts)
     p_idx = eg["pledge_idx"][row]
@@ -112,7 +160,20 @@ def draw_events(
     u_post = uniform(seed, streams.EVENT_POST, event_id)
     u_time = uniform(seed, streams.EVENT_TIME, event_id)
     tail = uniform(seed, streams.EVENT_TAIL, event_id) < ec.old_post_share
-    recent_from = lo - int(ec.recent_days * DAY)
+
+    # a recent post is chosen by the share of its readers' delays that fall in the month
+    first_recent, n_recent, weights = _recent_weights(
+        by_rank, posts["published_t"], c_idx, rank, lo, hi, ec.recent_days, ec.delay_days * DAY
+    )
+    target = u_post * (np.sum(weights, axis=0) if weights else 0.0)
+    k_recent = np.maximum(n_recent - 1, 0)
+    reached = np.zeros(row.size, dtype=bool)
+    running = np.zeros(row.size)
+    for k, w in enumerate(weights):
+        running += w
+        hit = ~reached & (running > target) & (n_recent > k)
+        k_recent[hit] = k
+        reached |= hit
 
     post_row = np.zeros(row.size, dtype=np.int64)
     for r in range(1, 5):
@@ -121,22 +182,12 @@ def draw_events(
             continue
         visible, p_key = by_rank[r]
         base = c_idx[sel] * _KEY
-        newest = np.searchsorted(p_key, base + hi[sel], side="left") - 1  # published before hi
-        first_recent = np.searchsorted(p_key, base + recent_from[sel], side="left")
         before = np.searchsorted(p_key, base + lo[sel], side="right") - 1  # published by lo
         oldest = np.searchsorted(p_key, base, side="left")
-        n_recent = newest - first_recent + 1
-        old = tail[sel] | (n_recent <= 0)
+        old = tail[sel] | (n_recent[sel] <= 0)
         # nothing new: the latest post; a tail event: any older one, the recent ones likelier
         back = np.where(tail[sel], np.floor(np.log1p(-u_post[sel]) / np.log(1 - RECENCY)).astype(np.int64), 0)
-        pick = np.where(
-            old,
-            np.maximum(before - back, oldest),
-            first_recent
-            + np.minimum(
-                (u_post[sel] * np.maximum(n_recent, 1)).astype(np.int64), np.maximum(n_recent, 1) - 1
-            ),
-        )
+        pick = np.where(old, np.maximum(before - back, oldest), first_recent[sel] + k_recent[sel])
         post_row[sel] = visible[pick]
         tail[sel] = old
 

@@ -62,6 +62,7 @@ CREATOR_VERIFIED = "creator.verified"
 ENGAGE_COUNT = "engage.count"
 ENGAGE_COUNT_Z = "engage.count_z"
 ENGAGE_MONTH = "engage.month"
+ENGAGE_SHARE = "engage.share"
 
 # -- event
 EVENT_POST = "event.post"
