@@ -9,7 +9,7 @@ import pytest
 
 from synth_spark.simulation import emails
 from synth_spark.simulation import identity as idn
-from synth_spark.simulation.phrasebook import TIER_NAMES, TITLE_TEMPLATES
+from synth_spark.simulation.phrasebook import TIER_NAMES, TITLE_TEMPLATES, TITLE_TOPICS
 from synth_spark.vocabulary import CATEGORIES, POST_TYPES
 
 UNSAFE = ("=", "+", "-", "@")
@@ -159,7 +159,8 @@ def test_post_titles_fit_the_category_and_the_post_type():
         t == f"Episode {k}: " + t.split(": ", 1)[1] for t, k in zip(pods, nums) if t.startswith("Episode")
     )
     games = idn.post_titles(np.full(n, "games", dtype=object), np.full(n, POST_TYPES.index("text")), nums, *u)
-    assert any(re.fullmatch(r"Devlog #\d+ - new [a-z]+ [a-z]+", t) for t in games)
+    topics = "|".join(re.escape(t) for t in TITLE_TOPICS["games"])
+    assert any(re.fullmatch(rf"Devlog #\d+: ({topics})", t) for t in games)
     # no video or audio words on a still image, no "Episode" on an artist's print
     art = idn.post_titles(np.full(n, "visual_art", dtype=object), image, nums, *u)
     assert not any(
@@ -167,7 +168,30 @@ def test_post_titles_fit_the_category_and_the_post_type():
         for t in art
     )
     polls = idn.post_titles(np.full(n, "music", dtype=object), np.full(n, POST_TYPES.index("poll")), nums, *u)
-    assert all(re.search(r"poll|vote", t, re.I) for t in polls)
+    assert all(re.search(r"poll|vote|pick", t, re.I) for t in polls)
+    # a choice is between two different songs
+    choices = [re.fullmatch(r"Poll: Next Single, (.+) or (.+)\?", t) for t in polls]
+    assert any(choices) and all(c[1] != c[2] for c in choices if c)
+
+
+def test_a_title_speaks_of_its_own_category():
+    """No nonsense pairings: a topic in a title is one of its category's (no boss fight on a
+    podcast, no chord progressions in a devlog)."""
+    n = 3_000
+    u = uniforms(13, n, 3)
+    kinds = (u[0] * len(POST_TYPES)).astype(np.int64)
+    for category, topics in TITLE_TOPICS.items():
+        # (another category's topic inside one of this one's, "Wildflower" in "Wildflower Meadow", is no pairing)
+        others = [
+            o
+            for c, ts in TITLE_TOPICS.items()
+            if c != category
+            for o in ts
+            if not any(o in t for t in topics)
+        ]
+        titles = idn.post_titles(np.full(n, category, dtype=object), kinds, np.arange(n) + 1, *u)
+        assert sum(any(t in title for t in topics) for title in titles) > n / 2, category
+        assert not [title for title in titles if any(o in title for o in others)], category
 
 
 def test_every_category_has_titles_for_every_post_type():

@@ -37,6 +37,7 @@ from synth_spark.simulation.phrasebook import (
     TIER_OPENERS,
     TIER_PERKS,
     TITLE_TEMPLATES,
+    TITLE_TOPICS,
 )
 from synth_spark.vocabulary import CATEGORIES, POST_TYPES, UNSAFE_TEXT_START
 
@@ -319,33 +320,25 @@ def creator_names(country_codes, category, u_kind, u_first, u_last, u_word) -> n
 
 
 def post_titles(category, post_type, post_number, u_template, u_w1, u_w2) -> np.ndarray:
-    """Post titles that fit the creator's category and the post's type (POST_TYPES codes), e.g.
-    "Episode 42: Quiet Harbor" (a podcast's audio), "WIP: Garden Memory" (an artist's image),
-    "Poll: Next Single, Harbor or Garden?" (a musician's poll)."""
+    """Post titles that fit the creator's category and the post's type (POST_TYPES codes), from the
+    category's topics, e.g. "Episode 42: The Salem Trials" (a podcast's audio), "WIP: Koi Pond" (an
+    artist's image), "Poll: Next Single, Static or Wanderer?" (a musician's poll)."""
     cat = _category_index(category)
     kind = np.asarray(post_type, dtype=np.int64)
     numbers = np.asarray(post_number, dtype=np.int64)
     u_template = np.asarray(u_template, dtype=np.float64)
-    title_case, lower = _title_words()
-    i1 = _index(u_w1, len(lower))
-    i2 = _index(u_w2, len(lower))
+    u_w1, u_w2 = np.asarray(u_w1, dtype=np.float64), np.asarray(u_w2, dtype=np.float64)
     out = np.empty(len(cat), dtype=object)
     for g, rows in _groups(cat * len(POST_TYPES) + kind, len(CATEGORIES) * len(POST_TYPES)):
-        templates = TITLE_TEMPLATES[CATEGORIES[g // len(POST_TYPES)]][POST_TYPES[g % len(POST_TYPES)]]
+        category_name = CATEGORIES[g // len(POST_TYPES)]
+        topics = _obj(TITLE_TOPICS[category_name])
+        i1 = _index(u_w1[rows], len(topics))
+        i2 = (i1 + 1 + _index(u_w2[rows], len(topics) - 1)) % len(topics)  # never the first one again
+        templates = TITLE_TEMPLATES[category_name][POST_TYPES[g % len(POST_TYPES)]]
         for t, sub in _groups(_index(u_template[rows], len(templates)), len(templates)):
             r = rows[sub]
-            out[r] = _obj(
-                list(
-                    map(
-                        templates[t].format,
-                        numbers[r].tolist(),
-                        title_case[i1[r]].tolist(),
-                        title_case[i2[r]].tolist(),
-                        lower[i1[r]].tolist(),
-                        lower[i2[r]].tolist(),
-                    )
-                )
-            )
+            first, second = topics[i1[sub]].tolist(), topics[i2[sub]].tolist()
+            out[r] = _obj(list(map(templates[t].format, numbers[r].tolist(), first, second)))
     return out
 
 
