@@ -102,8 +102,37 @@ FIGURES: list[tuple[str, str]] = [
              and p.pledge_id not in (select pledge_id from viral)""",
     ),
     (
+        "viral cohort: gone within 60 days (%)",
+        """select round(100 * avg(case when ended_at < started_at + interval 60 day then 1 else 0 end), 1) from viral""",
+    ),
+    (
+        "other new pledges of the same months: gone within 60 days (%)",
+        """select round(100 * avg(case when ended_at < started_at + interval 60 day then 1 else 0 end), 1) from pledges
+           where date_trunc('month', started_at) in (select distinct date_trunc('month', started_at) from viral)
+             and pledge_id not in (select pledge_id from viral)""",
+    ),
+    (
         "viral cohort: churned by the window's end (%)",
         "select round(100 * avg(case when ended_at is not null then 1 else 0 end), 1) from viral",
+    ),
+    (
+        "the viral creator's other pledges of those months: churned (%)",
+        """select round(100 * avg(case when ended_at is not null then 1 else 0 end), 1) from pledges
+           where creator_id = (select any_value(creator_id) from viral)
+             and date_trunc('month', started_at) in (select distinct date_trunc('month', started_at) from viral)
+             and pledge_id not in (select pledge_id from viral)""",
+    ),
+    (
+        "viral cohort on the entry tier (%)",
+        """select round(100 * avg(case when t.tier_rank = 1 then 1 else 0 end), 1)
+           from viral v join tiers t using (tier_id)""",
+    ),
+    (
+        "the viral creator's other new pledges on the entry tier (%)",
+        """select round(100 * avg(case when t.tier_rank = 1 then 1 else 0 end), 1)
+           from pledges p join tiers t using (tier_id)
+           where p.creator_id = (select any_value(creator_id) from viral)
+             and p.pledge_id not in (select pledge_id from viral) and p.started_at >= '2023-01-01'""",
     ),
     (
         "other pledges of the same months: churned (%)",

@@ -85,11 +85,12 @@ def test_viral_wave_rises_peaks_and_fades_with_a_tail_past_its_two_weeks():
     peak = int(np.argmax(np.convolve(extra, np.ones(3) / 3, mode="same")))
     assert 1 <= peak <= 6  # not day 0: it builds up
     assert extra[0] < extra[peak] / 2 and extra[13] < extra[peak] / 3  # rises, then fades
-    # the new patrons churn like any others afterwards: most losses in their first month
+    # a cohort brought by a viral moment leaves sooner than patrons who came on their own (a
+    # quarter in their first month): about half gone in the first two months
     pl = life.pledges
     joined = (pl["pledge_id"] // 1_000_000 == plan.viral_creator) & (pl["start_t"] >= plan.viral_start)
     ended = joined & (pl["end_t"] < plan.viral_start + 62 * DAY)
-    assert 0.10 < ended.sum() / joined.sum() < 0.45
+    assert 0.35 < ended.sum() / joined.sum() < 0.75
 
 
 def test_an_outage_is_processing_errors_between_two_hours_on_first_attempts_and_retries_alike():
@@ -143,6 +144,38 @@ def test_an_outage_is_processing_errors_between_two_hours_on_first_attempts_and_
     # retries after the window recover part of them
     retried = (at["attempt"] > 0) & (at["t"] >= plan.outage_end)
     assert at["ok"][retried].astype(bool).any()
+
+
+def test_a_viral_cohort_is_new_accounts_on_the_entry_tier_that_drop_off_and_leave_sooner():
+    cfg, cal, creators, job, _, life = run(True)
+    plan, pl, pool = job.anomalies, life.pledges, job.pool
+    wave = pl["wave"]
+    assert wave.sum() == plan.viral_patrons  # the wave still brings its 500
+    organic = ~wave & (pl["start_t"] >= cal.start)
+    # mostly accounts opened for it, which no other pledge ever has
+    accounts = plan.wave_account(cfg.seed, pl["patron_id"], pool)
+    assert 0.7 < accounts[wave].mean() < 0.9
+    assert not accounts[organic].any()
+    # on the cheapest tier far more often than the patrons who find a creator on their own
+    assert (pl["rank"][wave] == 1).mean() > (pl["rank"][organic] == 1).mean() + 0.2
+
+    # gone sooner: within six months, against new pledges of the platform
+    def left_within(rows, days):
+        return ((pl["end_t"][rows] - pl["start_t"][rows]) < days * DAY).mean()
+
+    assert left_within(wave, 182) > left_within(organic, 182)
+    # and engaged less after their first month than patrons of the same tier who came on their own
+    eg = life.engaged
+    age = eg["month"] - cal.month_index(pl["start_t"][eg["pledge_idx"]])
+
+    def later_engagement(rows):
+        start_m = cal.month_index(pl["start_t"][rows])
+        end_m = cal.month_index(np.minimum(pl["end_t"][rows], cal.end - 1))
+        engaged = (rows[eg["pledge_idx"]] & (age >= 1)).sum()
+        return engaged / np.maximum(end_m - start_m, 0).sum()
+
+    entry = pl["rank"] == 1
+    assert later_engagement(wave & entry) < 0.8 * later_engagement(organic & entry)
 
 
 def test_holiday_month_has_more_voluntary_churn_than_the_control():

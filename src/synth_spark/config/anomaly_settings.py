@@ -24,6 +24,12 @@ class ViralSpike(Strict):
     posts_per_month: Annotated[
         float, NoCoercion(), Field(ge=0, le=30)
     ]  # the creator's posting rate from the spike's month on
+    new_accounts: Probability  # share of the wave's patrons who open their account for it
+    entry_tier_share: Probability  # share of the wave's pledges on the creator's entry tier
+    churn_multiplier: Annotated[float, NoCoercion(), Field(ge=0.1, le=10)]  # against organic pledges
+    later_engagement: Annotated[
+        float, NoCoercion(), Field(ge=0, le=1)
+    ]  # engagement odds after their first month
 
     def patrons_at(self, scale: float) -> int:
         """The wave's new patrons at ``scale``."""

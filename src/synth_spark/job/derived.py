@@ -169,8 +169,11 @@ def patron_identity(job: RunConstants, patron_id: np.ndarray, first_t: np.ndarra
     first, last = identity.person_names(
         country, uniform(seed, streams.PATRON_FIRST, patron_id), uniform(seed, streams.PATRON_LAST, patron_id)
     )
-    # Many sign up and pledge in one sitting; the rest browse for a while first.
-    same_day = uniform(seed, streams.PATRON_SAME_DAY, patron_id) < 0.35
+    # Many sign up and pledge in one sitting; the rest browse for a while first. An account opened
+    # for a viral moment pledges within the hour.
+    same_day = (uniform(seed, streams.PATRON_SAME_DAY, patron_id) < 0.35) | job.anomalies.wave_account(
+        seed, patron_id, job.pool
+    )
     lag_days = -np.log1p(-uniform(seed, streams.PATRON_LAG, patron_id)) * job.cfg.patrons.signup_lag_days
     lag = np.where(
         same_day, uniform(seed, streams.PATRON_LAG_MINUTES, patron_id) * 3600, lag_days * DAY

@@ -39,6 +39,10 @@ class AnomalyPlan:
     viral_month: int = 10**6
     viral_posts: float = 0.0
     viral_peak_days: float = 1.0
+    viral_accounts: int = 0  # of the wave's patrons, those who open their account for it
+    viral_entry_share: float = 0.0
+    viral_churn: float = 1.0
+    viral_later_engagement: float = 1.0
     outage_start: int = NEVER
     outage_end: int = NEVER
     outage_decline: float = 0.0
@@ -65,6 +69,14 @@ class AnomalyPlan:
         """Posts per month, shape (creators, months): the viral creator posts more from the spike on."""
         boost = (np.asarray(creator_id)[:, None] == self.viral_creator) & (np.asarray(m) >= self.viral_month)
         return np.where(boost, np.maximum(rate, self.viral_posts), rate)
+
+    def wave_account(self, seed: int, patron_id: np.ndarray, pool: int) -> np.ndarray:
+        """Whether each patron id is an account opened for the viral wave: a share of the pool the
+        size of the wave's new accounts, picked by a hash of the id (no range of ids, no pattern an
+        analyst could read), which ordinary pledges never draw."""
+        if not self.viral_accounts:
+            return np.zeros(np.shape(patron_id), dtype=bool)
+        return uniform(seed, streams.ANOMALY_VIRAL_ACCOUNT, patron_id) < self.viral_accounts / pool
 
     def in_outage(self, t: np.ndarray) -> np.ndarray:
         return (t >= self.outage_start) & (t < self.outage_end)
@@ -163,6 +175,10 @@ def resolve(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray]) -> Anom
             viral_month=int(cal.month_index(start)),
             viral_posts=vs.posts_per_month,
             viral_peak_days=vs.peak_day,
+            viral_accounts=int(round(vs.patrons_at(cfg.scale) * vs.new_accounts)),
+            viral_entry_share=vs.entry_tier_share,
+            viral_churn=vs.churn_multiplier,
+            viral_later_engagement=vs.later_engagement,
         )
     if a.payment_outage.enabled:
         po = a.payment_outage

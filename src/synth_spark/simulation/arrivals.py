@@ -22,8 +22,11 @@ from synth_spark.simulation.rng import categorical, normal, poisson, uniform
 from synth_spark.vocabulary import DAY
 
 
-def _draw_patrons(seed: int, pledge_id: np.ndarray, creator_idx: np.ndarray, pool: int) -> np.ndarray:
-    """Patron ids drawn uniformly from the pool; a patron pledges to a creator at most once."""
+def _draw_patrons(
+    seed: int, pledge_id: np.ndarray, creator_idx: np.ndarray, pool: int, anomalies: AnomalyPlan
+) -> np.ndarray:
+    """Patron ids drawn uniformly from the pool, never an account opened for the viral wave; a
+    patron pledges to a creator at most once."""
     patron = 1 + np.floor(uniform(seed, streams.PLEDGE_PATRON, pledge_id) * pool).astype(np.int64)
     for attempt in range(1, 16):
         key = creator_idx.astype(np.int64) * (pool + 1) + patron
@@ -32,6 +35,7 @@ def _draw_patrons(seed: int, pledge_id: np.ndarray, creator_idx: np.ndarray, poo
         dup_sorted[1:] = key[order][1:] == key[order][:-1]
         dup = np.zeros(key.size, dtype=bool)
         dup[order] = dup_sorted
+        dup |= anomalies.wave_account(seed, patron, pool)
         if not dup.any():
             return patron
         patron[dup] = 1 + np.floor(
@@ -110,13 +114,21 @@ def draw_arrivals(
         lo = np.concatenate([lo, np.maximum(v_t - DAY // 2, anomalies.viral_start)])
         hi = np.concatenate([hi, np.minimum(v_t + DAY // 2, cal.end)])
         fits = np.concatenate([fits, anomalies.viral_start + wait < cal.end])
+    wave = np.zeros(pledge_id.size, dtype=bool)
+    if viral.size and anomalies.viral_patrons:
+        wave[-anomalies.viral_patrons :] = True
 
     n_tiers = cre["n_tiers"][c_idx].astype(np.int64)
     shares = np.zeros((5, 4))
     for k, s in cfg.tiers.patron_share_by_tier_count.items():
         shares[k, : len(s)] = s
     rank = 1 + categorical(uniform(seed, streams.PLEDGE_TIER, pledge_id), shares[n_tiers])
-    patron = _draw_patrons(seed, pledge_id, c_idx, pool)
+    # the wave's patrons came for the content they saw, most of them on the cheapest tier
+    entry = wave & (uniform(seed, streams.ANOMALY_VIRAL_ENTRY, pledge_id) < anomalies.viral_entry_share)
+    rank = np.where(entry, 1, rank)
+    patron = _draw_patrons(seed, pledge_id, c_idx, pool, anomalies)
+    if wave.any():
+        patron[wave] = _wave_patrons(seed, pledge_id[wave], patron[wave], pool, anomalies)
     # A pledge starts at a time of day (and on a day of the week) that suits its patron.
     start_t = rhythm.in_rhythm(
         start_t,
@@ -141,5 +153,20 @@ def draw_arrivals(
         "start_m": start_m,
         "rank": rank.astype(np.int64),
         "n_tiers": n_tiers,
+        "wave": wave,
     }
     return {k: v[keep] for k, v in out.items()}
+
+
+def _wave_patrons(
+    seed: int, pledge_id: np.ndarray, drawn: np.ndarray, pool: int, anomalies: AnomalyPlan
+) -> np.ndarray:
+    """The wave's patrons: the accounts opened for it (in an order of their own), one each, then
+    patrons of the platform drawn as usual for the rest."""
+    ids = np.arange(1, pool + 1, dtype=np.int64)
+    accounts = ids[anomalies.wave_account(seed, ids, pool)]
+    accounts = accounts[np.argsort(uniform(seed, streams.ANOMALY_VIRAL_NEW, accounts), kind="stable")]
+    n = min(accounts.size, pledge_id.size)
+    out = drawn.copy()
+    out[:n] = accounts[:n]
+    return out

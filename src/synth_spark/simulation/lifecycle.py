@@ -80,7 +80,8 @@ def simulate(
     pay = billing.PatronPayment(cfg, patron)
     anniversary = cre["anniversary_billing"][c_idx]
     start_day = (p["start_t"] - cal.month_start(p["start_m"])) // DAY
-    churn_mult = cre["churn_multiplier"][c_idx] / churn_norm
+    wave = p["wave"]  # brought by a viral moment: they leave sooner and drop off after the first weeks
+    churn_mult = cre["churn_multiplier"][c_idx] / churn_norm * np.where(wave, anomalies.viral_churn, 1.0)
     pay_churn = billing.expected_payment_churn(cfg)
     post_mult = posting_multiplier(cfg, post_counts)
     first_post = _first_post_by_rank(posts, len(cre["creator_id"]))
@@ -277,6 +278,7 @@ def simulate(
         hi = np.minimum(np.minimum(me, end_t[alive]), np.minimum(pause_t[alive], cal.end))
         rate = eng_rate[rank[alive]] * cat_mult[cre["category_code"][a_c]] * propensity[alive]
         rate = rate * np.where(summer[m], 1 + cfg.seasonality.summer_engagement, 1.0)
+        rate = rate * np.where(wave[alive] & (age >= 1), anomalies.viral_later_engagement, 1.0)
         engaged = (uniform(seed, streams.ENGAGE_MONTH, a_pid, m) < np.minimum(rate, 0.97)) & (lo < hi)
         engaged_prev[alive] = engaged.astype(np.int8)
         e = np.nonzero(engaged)[0]
@@ -308,6 +310,7 @@ def simulate(
         "end_t": end_t,
         "pause_t": pause_t,
         "reason": reason,
+        "wave": wave,
     }
     still = np.nonzero(pause_t < NEVER)[0]
     pause_log.append({"pledge_idx": still, "start_t": pause_t[still], "end_t": np.full(still.size, NEVER)})

@@ -16,6 +16,9 @@ ANOMALY_EXODUS_END = "anomaly.exodus_end"
 ANOMALY_EXODUS_TIME = "anomaly.exodus_time"
 ANOMALY_OUTAGE = "anomaly.outage"
 ANOMALY_VIRAL = "anomaly.viral"
+ANOMALY_VIRAL_ACCOUNT = "anomaly.viral_account"
+ANOMALY_VIRAL_ENTRY = "anomaly.viral_entry"
+ANOMALY_VIRAL_NEW = "anomaly.viral_new"
 ANOMALY_VIRAL_TIME = "anomaly.viral_time"
 
 # -- arrivals
