@@ -167,13 +167,17 @@ def simulate(
             departs[b],
         )
         attempts.append(rec.attempts)
-        failed_end = rec.unrecovered_end  # per billed pledge, NEVER if paid
-        hit = failed_end < NEVER
-        end_t[b[hit]] = failed_end[hit]
-        reason[b[hit]] = REASON_PAYMENT
         # Decisions later this month happen after the pledge's last payment attempt, this month's
         # or the retries of last month's billing, so nothing is charged after a pledge ends or pauses.
-        last_attempt[b] = np.maximum(last_attempt[b], rec.last_attempt)
+        before = last_attempt[b]
+        last_attempt[b] = np.maximum(before, rec.last_attempt)
+        failed_end = rec.unrecovered_end  # per billed pledge, NEVER if paid
+        hit = failed_end < NEVER
+        # A billing that fails for good while last month's retries still run (a pledge started at a
+        # month's end) ends the pledge its grace after the later of the two.
+        grace = failed_end[hit] - rec.last_attempt[hit]
+        end_t[b[hit]] = np.maximum(before[hit], rec.last_attempt[hit]) + grace
+        reason[b[hit]] = REASON_PAYMENT
         settled = np.maximum(np.maximum(np.where(new, p["start_t"][alive], ms), ms), last_attempt[alive])
 
         # A creator leaving stops all billing at once (above). Its patrons cancel over the following
