@@ -59,20 +59,21 @@ FIGURES: list[tuple[str, str]] = [
            where r.transaction_type = 'retry'""",
     ),
     (
-        "busiest second of the day: table, x its expected share",
-        """select arg_max(k || ' ' || round(x, 1), x) from (
-             select k, 86400.0 * max(n) / sum(n) as x from (
-               select 'pledges.ended_at' as k, extract(epoch from ended_at)::bigint % 86400 as s, count(*) as n
-                 from pledges where ended_at is not null group by 1, 2
-               union all select 'transactions', extract(epoch from transaction_at)::bigint % 86400, count(*)
-                 from transactions group by 1, 2
-               union all select 'events', extract(epoch from event_at)::bigint % 86400, count(*)
-                 from engagement_events group by 1, 2
-               union all select 'pledges.started_at', extract(epoch from started_at)::bigint % 86400, count(*)
-                 from pledges group by 1, 2
-               union all select 'posts', extract(epoch from published_at)::bigint % 86400, count(*)
-                 from posts group by 1, 2)
-             group by k)""",
+        "columns with a stamped second of the hour",
+        # a second of the hour holding over 3x its expected rows, and 6 standard deviations above it
+        """with t as (
+             select 'pledges.ended_at' as k, epoch(ended_at)::bigint % 3600 as s from pledges where ended_at is not null
+             union all select 'pledges.started_at', epoch(started_at)::bigint % 3600 from pledges
+             union all select 'pledges.pause_started_at', epoch(pause_started_at)::bigint % 3600 from pledges
+               where pause_started_at is not null
+             union all select 'transactions.transaction_at', epoch(transaction_at)::bigint % 3600 from transactions
+             union all select 'engagement_events.event_at', epoch(event_at)::bigint % 3600 from engagement_events
+             union all select 'posts.published_at', epoch(published_at)::bigint % 3600 from posts
+             union all select 'patrons.created_at', epoch(created_at)::bigint % 3600 from patrons),
+           c as (select k, s, count(*) as n from t group by 1, 2),
+           e as (select k, sum(n) / 3600.0 as e, max(n) as top from c group by 1)
+           select coalesce(string_agg(k || ' (' || top || ' rows, ' || round(e, 1) || ' expected)', '; '), 'none')
+           from e where e >= 1 and top > 3 * e and top > e + 6 * sqrt(e)""",
     ),
     (
         "engagement events: day 1-2 against the median day 3-27",
@@ -84,6 +85,12 @@ FIGURES: list[tuple[str, str]] = [
         """with d as (select day(ended_at) as d, count(*) as n from pledges
                       where churn_reason = 'voluntary' group by 1)
            select round((select n from d where d = 30) / (select n from d where d = 1), 2)""",
+    ),
+    (
+        "processing errors outside the outage's days (% of failed attempts)",
+        """select round(100 * avg(case when failure_reason = 'processing_error' then 1 else 0 end), 1)
+           from transactions where transaction_status = 'failed'
+             and transaction_at not between '2024-02-14' and '2024-02-17'""",
     ),
     (
         "processing errors (% of failed attempts)",
