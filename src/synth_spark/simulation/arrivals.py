@@ -158,13 +158,22 @@ def draw_arrivals(
     return {k: v[keep] for k, v in out.items()}
 
 
+#: ids hashed at a time while looking for the wave's accounts (the pool reaches 15M at 1,000x)
+_SCAN = 1 << 20
+
+
 def _wave_patrons(
     seed: int, pledge_id: np.ndarray, drawn: np.ndarray, pool: int, anomalies: AnomalyPlan
 ) -> np.ndarray:
     """The wave's patrons: the accounts opened for it (in an order of their own), one each, then
     patrons of the platform drawn as usual for the rest."""
-    ids = np.arange(1, pool + 1, dtype=np.int64)
-    accounts = ids[anomalies.wave_account(seed, ids, pool)]
+    accounts = np.concatenate(
+        [
+            ids[anomalies.wave_account(seed, ids, pool)]
+            for lo in range(1, pool + 1, _SCAN)
+            for ids in [np.arange(lo, min(lo + _SCAN, pool + 1), dtype=np.int64)]
+        ]
+    )
     accounts = accounts[np.argsort(uniform(seed, streams.ANOMALY_VIRAL_NEW, accounts), kind="stable")]
     n = min(accounts.size, pledge_id.size)
     out = drawn.copy()
