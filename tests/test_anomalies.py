@@ -57,6 +57,19 @@ def test_a_viral_wave_too_large_for_one_creators_pledge_ids_is_refused_as_bad_co
         load_config(scale=1801, seed=5)  # the default wave, 500 per unit of scale, fits up to 1800x
 
 
+def test_a_viral_wave_whose_new_accounts_would_crowd_out_the_pool_is_refused_as_bad_config():
+    """Ordinary pledges redraw a patron that is one of the wave's accounts: were they most of the
+    pool, redraws would run out and pledges vanish without a word."""
+    from synth_spark.simulation.plan import refuse_unplannable
+
+    refuse_unplannable(
+        load_config(seed=5, anomalies={**ON, "viral_spike": {"enabled": True, "new_patrons": 5_000}})
+    )
+    crowded = {**ON, "viral_spike": {"enabled": True, "new_patrons": 30_000}}
+    with pytest.raises(ConfigError, match=r"^anomalies\.viral_spike\.new_patrons: .* over a quarter of the "):
+        refuse_unplannable(load_config(seed=5, anomalies=crowded))
+
+
 def test_a_pledge_number_past_its_creators_id_space_is_never_written():
     from synth_spark.vocabulary import PLEDGES_PER_CREATOR, pledge_id
 
@@ -101,19 +114,23 @@ def test_an_outage_is_processing_errors_between_two_hours_on_first_attempts_and_
         plan.outage_start % DAY == po.start_hour * 3600 and plan.outage_end % DAY == po.end_hour % 24 * 3600
     )
 
-    def declines(lf, attempt_is, reason=None):
+    def in_outage(lf, attempt_is):
         at = lf.attempts
-        sel = attempt_is(at["attempt"]) & (at["t"] >= plan.outage_start) & (at["t"] < plan.outage_end)
+        return attempt_is(at["attempt"]) & (at["t"] >= plan.outage_start) & (at["t"] < plan.outage_end)
+
+    def declines(lf, attempt_is, reason=None):
+        at, sel = lf.attempts, in_outage(lf, attempt_is)
         failed = ~at["ok"][sel].astype(bool)
         if reason is not None:
             failed &= at["reason"][sel] == FAILURE_CODES.index(reason)
         return failed.mean()
 
     first = lambda a: a == 0
-    # 40% of the attempts that would have gone through decline: on top of the usual ~8% of first attempts
-    assert declines(life, first) == pytest.approx(
-        declines(control, first) + 0.40 * (1 - declines(control, first)), abs=0.05
-    )
+    # 40% of the attempts that would have gone through decline: on top of the usual ~8% of first
+    # attempts, within three binomial standard errors (a few hundred first attempts fall in the days)
+    expected = declines(control, first) + 0.40 * (1 - declines(control, first))
+    n = in_outage(life, first).sum()
+    assert declines(life, first) == pytest.approx(expected, abs=3 * np.sqrt(expected * (1 - expected) / n))
     assert declines(life, first, "processing_error") > 0.3
 
     def retries_in_outage(lf):
@@ -152,10 +169,17 @@ def test_a_viral_cohort_is_new_accounts_on_the_entry_tier_that_drop_off_and_leav
     wave = pl["wave"]
     assert wave.sum() == plan.viral_patrons  # the wave still brings its 500
     organic = ~wave & (pl["start_t"] >= cal.start)
-    # mostly accounts opened for it, which no other pledge ever has
+    # mostly accounts opened for it (the accounts are a hashed share of the pool, so their number
+    # is 400 on average, not exactly), which no other pledge draws: only a wave patron who left
+    # and comes back to the creator has one on a later pledge
     accounts = plan.wave_account(cfg.seed, pl["patron_id"], pool)
-    assert 0.7 < accounts[wave].mean() < 0.9
-    assert not accounts[organic].any()
+    assert 0.65 < accounts[wave].mean() < 0.95
+    came_back = organic & accounts
+    left = {(p, e) for p, e, w in zip(pl["patron_id"], pl["end_t"], wave) if w}
+    assert all(
+        any(p == q and e < t for q, e in left)
+        for p, t in zip(pl["patron_id"][came_back], pl["start_t"][came_back])
+    )
     # on the cheapest tier far more often than the patrons who find a creator on their own
     assert (pl["rank"][wave] == 1).mean() > (pl["rank"][organic] == 1).mean() + 0.2
 

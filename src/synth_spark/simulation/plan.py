@@ -18,6 +18,10 @@ from synth_spark.simulation.growth import expected_pledge_months, expected_pledg
 from synth_spark.simulation.workload import creator_work
 
 
+#: the largest share of the patron pool the viral wave's new accounts may take
+MAX_WAVE_ACCOUNTS = 0.25
+
+
 @dataclass(frozen=True)
 class RunConstants:
     """What every executor needs besides its creators: small, pickled once per task."""
@@ -32,7 +36,17 @@ class RunConstants:
         """The population-level constants, computed once on the driver from all creators."""
         norm = population_normaliser(cfg, creators, expected_pledge_months(cal, creators))
         pool = patron_pool(cfg.n_patrons, expected_pledges(cfg, cal, creators, norm))
-        return cls(cfg, pool, norm, resolve(cfg, cal, creators))
+        anomalies = resolve(cfg, cal, creators)
+        if anomalies.viral_accounts > pool * MAX_WAVE_ACCOUNTS:
+            # ordinary pledges redraw a patron that is one of the wave's accounts: with too many of
+            # them, redraws run out and pledges are dropped
+            most = int(pool * MAX_WAVE_ACCOUNTS / cfg.anomalies.viral_spike.new_accounts / cfg.scale)
+            raise ValueError(
+                f"anomalies.viral_spike.new_patrons: the wave's {anomalies.viral_accounts:,} new accounts "
+                f"would be over a quarter of the {pool:,} patrons of the run; give at most {most:,} "
+                "(at scale 1) or a lower new_accounts"
+            )
+        return cls(cfg, pool, norm, anomalies)
 
     @property
     def cal(self) -> Calendar:
@@ -90,10 +104,10 @@ class Plan:
 
 def refuse_unplannable(cfg: Config) -> None:
     """Draw the creators and resolve the anomalies (numpy only, a fraction of a second at 100x) so
-    that settings the plan cannot honour (an anomaly with no creator to act on) are refused as
-    bad input before any work."""
+    that settings the plan cannot honour (an anomaly with no creator to act on, a viral wave whose
+    new accounts would crowd out the pool) are refused as bad input before any work."""
     cal = Calendar(cfg.window)
     try:
-        resolve(cfg, cal, draw_creators(cfg, cal))
+        RunConstants.plan(cfg, cal, draw_creators(cfg, cal))
     except ValueError as err:
         raise ConfigError(str(err)) from None
