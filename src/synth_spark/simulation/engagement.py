@@ -110,24 +110,35 @@ def _recent_weights(
     return first, count, weights
 
 
+def _month_posts(
+    cfg: Config, posts: dict[str, np.ndarray], life: Lifecycle, by_rank: dict
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """:func:`_recent_weights` of each engaged pledge-month (its events share them)."""
+    eg = life.engaged
+    return _recent_weights(
+        by_rank,
+        posts["published_t"],
+        life.pledges["creator_idx"][eg["pledge_idx"]],
+        eg["rank"],
+        eg["lo"],
+        eg["hi"],
+        cfg.engagement.recent_days,
+        cfg.engagement.delay_days * DAY,
+    )
+
+
 def events_per_month(
-    cfg: Config, cal: Calendar, posts: dict[str, np.ndarray], life: Lifecycle, by_rank: dict | None = None
+    cfg: Config,
+    cal: Calendar,
+    posts: dict[str, np.ndarray],
+    life: Lifecycle,
+    by_rank: dict | None = None,
+    recent: tuple | None = None,
 ) -> np.ndarray:
     """Events of each engaged pledge-month: its drawn count, but in a month with nothing new for
     the patron's tier only a look back at an older post or two."""
     eg, ec = life.engaged, cfg.engagement
-    c_idx = life.pledges["creator_idx"][eg["pledge_idx"]]
-    by_rank = by_rank or _visible_by_rank(posts)
-    _, count, weights = _recent_weights(
-        by_rank,
-        posts["published_t"],
-        c_idx,
-        eg["rank"],
-        eg["lo"],
-        eg["hi"],
-        ec.recent_days,
-        ec.delay_days * DAY,
-    )
+    _, count, weights = recent or _month_posts(cfg, posts, life, by_rank or _visible_by_rank(posts))
     fresh = count > 0
     # A month whose only new posts came out just before it (or just before it ends) holds only the
     # share of their readers that reach them in it, and a pledge that runs for part of the month
@@ -147,7 +158,8 @@ def draw_events(
 ) -> dict[str, np.ndarray]:
     seed, eg, pl, ec = cfg.seed, life.engaged, life.pledges, cfg.engagement
     by_rank = _visible_by_rank(posts)
-    counts = events_per_month(cfg, cal, posts, life, by_rank)
+    month_first, month_count, month_weights = recent = _month_posts(cfg, posts, life, by_rank)
+    counts = events_per_month(cfg, cal, posts, life, by_rank, recent)
     row = np.repeat(np.arange(counts.size), counts)
     k = np.arange(row.size) - np.repeat(np.cumsum(counts) - counts, counts)
     p_idx = eg["pledge_idx"][row]
@@ -161,16 +173,15 @@ def draw_events(
     u_time = uniform(seed, streams.EVENT_TIME, event_id)
     tail = uniform(seed, streams.EVENT_TAIL, event_id) < ec.old_post_share
 
-    # a recent post is chosen by the share of its readers' delays that fall in the month
-    first_recent, n_recent, weights = _recent_weights(
-        by_rank, posts["published_t"], c_idx, rank, lo, hi, ec.recent_days, ec.delay_days * DAY
-    )
-    target = u_post * (np.sum(weights, axis=0) if weights else 0.0)
+    # a recent post is chosen by the share of its readers' delays that fall in the month (the
+    # month's weights, gathered for each of its events)
+    first_recent, n_recent = month_first[row], month_count[row]
+    target = u_post * (np.sum(month_weights, axis=0)[row] if month_weights else 0.0)
     k_recent = np.maximum(n_recent - 1, 0)
     reached = np.zeros(row.size, dtype=bool)
     running = np.zeros(row.size)
-    for k, w in enumerate(weights):
-        running += w
+    for k, w in enumerate(month_weights):
+        running += w[row]
         hit = ~reached & (running > target) & (n_recent > k)
         k_recent[hit] = k
         reached |= hit
