@@ -28,6 +28,7 @@ def _draw_patrons(
     """Patron ids drawn uniformly from the pool, never an account opened for the viral wave; a
     patron pledges to a creator at most once."""
     patron = 1 + np.floor(uniform(seed, streams.PLEDGE_PATRON, pledge_id) * pool).astype(np.int64)
+    wave = anomalies.wave_account(seed, patron, pool)  # hashed once per draw, not per round
     for attempt in range(1, 16):
         key = creator_idx.astype(np.int64) * (pool + 1) + patron
         order = np.lexsort((pledge_id, key))
@@ -35,12 +36,13 @@ def _draw_patrons(
         dup_sorted[1:] = key[order][1:] == key[order][:-1]
         dup = np.zeros(key.size, dtype=bool)
         dup[order] = dup_sorted
-        dup |= anomalies.wave_account(seed, patron, pool)
+        dup |= wave
         if not dup.any():
             return patron
         patron[dup] = 1 + np.floor(
             uniform(seed, streams.PLEDGE_PATRON, pledge_id[dup], attempt) * pool
         ).astype(np.int64)
+        wave[dup] = anomalies.wave_account(seed, patron[dup], pool)
     return np.where(dup, 0, patron)  # 0 marks a pledge with no free patron left; dropped by the caller
 
 

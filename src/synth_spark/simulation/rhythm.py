@@ -152,11 +152,7 @@ def in_rhythm(
     cum = _day_choices(tuple(rhythm.days))[(local_day + _THURSDAY) % 7]
     pick = (cum < (u_day * cum[:, -1])[:, None]).sum(axis=1)
     day = local_day + np.minimum(pick, 2 * DAY_REACH) - DAY_REACH
-    weekend = (day + _THURSDAY) % 7 >= 5
-    u_time = np.broadcast_to(u_time, t0.shape)
-    seconds = np.empty(t0.shape, dtype=np.int64)
-    seconds[weekend] = _hour_draw(rhythm.weekend_hours, u_time[weekend])
-    seconds[~weekend] = _hour_draw(rhythm.weekday_hours, u_time[~weekend])
+    seconds = _time_of_day(day, rhythm, np.broadcast_to(u_time, t0.shape))
     t = _utc(day * DAY + seconds, zone, clock)
     # near the interval's edges: the drawn time of day on the first draw's own day, else the first draw
     lo, hi = np.broadcast_to(lo, t0.shape), np.broadcast_to(hi, t0.shape)
@@ -175,11 +171,16 @@ def on_local_day(
     kept: for things that happen on a schedule, at the hour that suits the actor)."""
     t0 = np.asarray(t0, dtype=np.int64)
     local_day = (t0 + clock.offset(zone, t0)) // DAY
-    weekend = (local_day + _THURSDAY) % 7 >= 5
-    seconds = np.where(
-        weekend, _hour_draw(rhythm.weekend_hours, u_time), _hour_draw(rhythm.weekday_hours, u_time)
-    )
-    return _utc(local_day * DAY + seconds, zone, clock)
+    return _utc(local_day * DAY + _time_of_day(local_day, rhythm, np.asarray(u_time)), zone, clock)
+
+
+def _time_of_day(day: np.ndarray, rhythm: Rhythm, u_time: np.ndarray) -> np.ndarray:
+    """Seconds into each local day from the rhythm's weekday or weekend hours."""
+    weekend = (day + _THURSDAY) % 7 >= 5
+    seconds = np.empty(day.shape, dtype=np.int64)
+    seconds[weekend] = _hour_draw(rhythm.weekend_hours, u_time[weekend])
+    seconds[~weekend] = _hour_draw(rhythm.weekday_hours, u_time[~weekend])
+    return seconds
 
 
 def _utc(local: np.ndarray, zone: np.ndarray, clock: Clock) -> np.ndarray:
