@@ -87,10 +87,10 @@ FIGURES: list[tuple[str, str]] = [
            select round((select n from d where d = 30) / (select n from d where d = 1), 2)""",
     ),
     (
-        "processing errors outside the outage's days (% of failed attempts)",
+        "processing errors outside the outage (% of failed attempts)",
         """select round(100 * avg(case when failure_reason = 'processing_error' then 1 else 0 end), 1)
            from transactions where transaction_status = 'failed'
-             and transaction_at not between '2024-02-14' and '2024-02-17'""",
+             and not exists (select 1 from outage o where transaction_at between o.start_at and o.end_at)""",
     ),
     (
         "processing errors (% of failed attempts)",
@@ -156,6 +156,9 @@ def _views(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
             f"create or replace view {table} as select * from read_parquet('{folder}/parquet/{table}/**/*.parquet')"
         )
     truth = f"read_parquet('{folder}/parquet/anomalies/**/*.parquet')"
+    con.execute(
+        f"create or replace view outage as select * from {truth} where anomaly_type = 'payment_outage'"
+    )
     # the pledges the viral creator gained during its spike (the ground truth names creator and days)
     con.execute(
         f"""create or replace view viral as select p.* from pledges p join {truth} a
