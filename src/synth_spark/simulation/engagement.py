@@ -127,6 +127,30 @@ def _month_posts(
     )
 
 
+def _first_above(
+    weights: list[np.ndarray], count: np.ndarray, row: np.ndarray, target: np.ndarray
+) -> np.ndarray:
+    """For each event: the first of its month's recent posts at which the running sum of their
+    weights exceeds ``target`` (the last one if none does). The running sums are laid out month by
+    month and searched by bisection, so an event costs a few lookups however many posts its month
+    had, not one pass per post."""
+    if not weights:
+        return np.zeros(row.size, dtype=np.int64)
+    start = np.cumsum(count) - count
+    sums = np.empty(int(count.sum()))
+    running = np.zeros(count.size)
+    for k, w in enumerate(weights):
+        running = running + w
+        has = np.nonzero(count > k)[0]
+        sums[start[has] + k] = running[has]
+    lo, hi = start[row], start[row] + count[row]
+    for _ in range(int(count.max()).bit_length()):
+        mid = (lo + hi) // 2
+        go_right = (mid < hi) & (sums[np.minimum(mid, sums.size - 1)] <= target)
+        lo, hi = np.where(go_right, mid + 1, lo), np.where(go_right, hi, mid)
+    return np.clip(lo - start[row], 0, np.maximum(count[row] - 1, 0))
+
+
 def events_per_month(
     cfg: Config,
     cal: Calendar,
@@ -177,14 +201,7 @@ def draw_events(
     # month's weights, gathered for each of its events)
     first_recent, n_recent = month_first[row], month_count[row]
     target = u_post * (np.sum(month_weights, axis=0)[row] if month_weights else 0.0)
-    k_recent = np.maximum(n_recent - 1, 0)
-    reached = np.zeros(row.size, dtype=bool)
-    running = np.zeros(row.size)
-    for k, w in enumerate(month_weights):
-        running += w[row]
-        hit = ~reached & (running > target) & (n_recent > k)
-        k_recent[hit] = k
-        reached |= hit
+    k_recent = _first_above(month_weights, month_count, row, target)
 
     post_row = np.zeros(row.size, dtype=np.int64)
     for r in range(1, 5):

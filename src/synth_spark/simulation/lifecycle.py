@@ -221,23 +221,27 @@ def simulate(
         # Only pledges with no end scheduled (not in dunning) and settled before the month ends can churn.
         free = (end_t[alive] == NEVER) & (settled < me - 2)
         churned = free & (uniform(seed, streams.CHURN_EVENT, a_pid, m) < h)
-        t_end = (
-            settled
-            + 1
-            + (uniform(seed, streams.CHURN_TIME, a_pid, m) * np.maximum(me - settled - 2, 1)).astype(np.int64)
-        )
-        t_end = at_patron_time(
-            t_end,
-            settled + 1,
-            np.full(alive.size, me - 1),
-            alive,
-            streams.RHYTHM_CHURN_DAY,
-            streams.RHYTHM_CHURN_HOUR,
-        )
-        removed = uniform(seed, streams.CHURN_REASON, a_pid, m) < removed_share / (1 + holiday)
+
+        def act_time(acting: np.ndarray) -> np.ndarray:
+            """When a cancellation, pause or tier change is made: at a time that suits the patron,
+            after the month's last payment attempt and before its end. Drawn only for the pledges
+            that act (every draw is keyed by the pledge and month: the others change nothing)."""
+            rows = np.nonzero(acting)[0]
+            lo_act = settled[rows] + 1
+            wait = uniform(seed, streams.CHURN_TIME, a_pid[rows], m) * np.maximum(me - lo_act - 1, 1)
+            return at_patron_time(
+                lo_act + wait.astype(np.int64),
+                lo_act,
+                np.full(rows.size, me - 1),
+                alive[rows],
+                streams.RHYTHM_CHURN_DAY,
+                streams.RHYTHM_CHURN_HOUR,
+            )
+
         idx = alive[churned]
-        end_t[idx] = t_end[churned]
-        reason[idx] = np.where(removed[churned], REASON_REMOVED, REASON_VOLUNTARY)
+        removed = uniform(seed, streams.CHURN_REASON, a_pid[churned], m) < removed_share / (1 + holiday)
+        end_t[idx] = act_time(churned)
+        reason[idx] = np.where(removed, REASON_REMOVED, REASON_VOLUNTARY)
 
         # Pauses end for some: the patron comes back (billing resumes next month). New pauses and tier
         # changes among pledges still running at the month's end.
@@ -263,18 +267,18 @@ def simulate(
             pause_t[back], active_from[back] = NEVER, t_back
         running = ~paused & (end_t[alive] == NEVER) & (settled < me - 2)
         pausing = running & (uniform(seed, streams.PAUSE_EVENT, a_pid, m) < cfg.churn.pause_rate)
-        pause_t[alive[pausing]] = t_end[pausing]
+        pause_t[alive[pausing]] = act_time(pausing)
         moving = (
             running & ~pausing & (uniform(seed, streams.TIER_CHANGE, a_pid, m) < cfg.tiers.change_per_month)
         )
-        up = uniform(seed, streams.TIER_DIRECTION, a_pid, m) < cfg.tiers.upgrade_share
-        step = np.where(up, 1, -1)
-        new_rank = np.clip(rank[alive] + step, 1, p["n_tiers"][alive])
-        moving &= tier_open(cre, a_c, new_rank, np.full(alive.size, me - 1))
+        up = uniform(seed, streams.TIER_DIRECTION, a_pid[moving], m) < cfg.tiers.upgrade_share
+        new_rank = np.clip(rank[alive[moving]] + np.where(up, 1, -1), 1, p["n_tiers"][alive[moving]])
+        opens = tier_open(cre, a_c[moving], new_rank, np.full(new_rank.size, me - 1))
+        moving[np.nonzero(moving)[0][~opens]] = False
         mv = alive[moving]
         # decided when it suits the patron, like a pause; billed at the new price from next month
-        move_log.append({"pledge_idx": mv, "t": t_end[moving], "from_rank": rank[mv].copy()})
-        rank[mv] = new_rank[moving]
+        move_log.append({"pledge_idx": mv, "t": act_time(moving), "from_rank": rank[mv].copy()})
+        rank[mv] = new_rank[opens]
         amount[mv] = prices[c_idx[mv], rank[mv]]
 
         # Engagement this month, only while the pledge runs and after an accessible post exists.
