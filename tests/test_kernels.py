@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from fractions import Fraction
 
@@ -751,6 +752,38 @@ def test_a_month_starts_and_ends_no_busier_than_its_middle():
     middle = np.median(per_day[2:27])
     assert 0.85 < per_day[:2].mean() / middle < 1.15
     assert per_day[27:30].mean() / middle < 1.3
+
+
+def test_cancellations_spread_over_the_month():
+    """A month of tenure runs from each pledge's own anniversary, so voluntary cancellations fall on
+    every day of the calendar month alike (counted in calendar months, a pledge started late in a
+    month had its first month's risk squeezed into the days left: 9.5 times as many on the 30th
+    as on the 1st)."""
+    w = world(1, 42)
+    pl, cal = w.life.pledges, w.cal
+    t = pl["end_t"][(pl["reason"] == lifecycle.REASON_VOLUNTARY) & (pl["end_t"] < cal.end)]
+    per_day = np.bincount((t - cal.month_start(cal.month_index(t))) // DAY, minlength=31)
+    middle = np.median(per_day[2:27])
+    assert 0.8 < per_day[0] / middle < 1.2 and 0.8 < per_day[29] / middle < 1.2
+    assert per_day[:28].max() / per_day[:28].min() < 1.6
+
+
+def test_anniversaries_keep_the_day_and_time_of_the_start():
+    """A month of tenure starts on the anniversary of the pledge's start: the same day and time,
+    on the month's last day where it is shorter."""
+    cal = world(0.1, 7).cal
+    start = np.array([int(dt.datetime(2023, 1, 31, 13, 5, tzinfo=dt.UTC).timestamp())])
+    m0 = int(cal.month_index(start)[0])
+    day, time_of_day = np.divmod(start - cal.month_start(m0), DAY)
+    renewals = [
+        dt.datetime.fromtimestamp(int(cal.anniversary(m0 + k, day, time_of_day)[0]), dt.UTC) for k in range(4)
+    ]
+    assert [(r.month, r.day, r.hour, r.minute) for r in renewals] == [
+        (1, 31, 13, 5),
+        (2, 28, 13, 5),
+        (3, 31, 13, 5),
+        (4, 30, 13, 5),
+    ]
 
 
 def test_events_happen_while_the_pledge_is_active(w, ev):

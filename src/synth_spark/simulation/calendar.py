@@ -30,6 +30,7 @@ class Calendar:
         span = np.arange(-self.HISTORY, self.months + 1)
         starts = (first + span).astype("datetime64[s]").astype(np.int64)
         self._starts = starts  # starts[i] is the start of month index (i - HISTORY)
+        self._first = first
         self._absolute = (first + span).astype(np.int64) + 1970 * 12  # months since year 0
         self._month_of_year = (self._absolute % 12) + 1
         self.start = _epoch(window.start)
@@ -55,3 +56,10 @@ class Calendar:
 
     def days_in_month(self, m: np.ndarray | int) -> np.ndarray:
         return (self.month_end(m) - self.month_start(m)) // DAY
+
+    def anniversary(self, m: int, day: np.ndarray, time_of_day: np.ndarray) -> np.ndarray:
+        """A monthly anniversary in month ``m`` (any month, the window's next one too): the same
+        day of the month (0-based) and time of day, on the month's last day where it is shorter
+        (a pledge started on 31 January renews on 28 February, then on 31 March)."""
+        start, end = (self._first + np.array([m, m + 1])).astype("datetime64[s]").astype(np.int64)
+        return start + np.minimum(day, (end - start) // DAY - 1) * DAY + time_of_day

@@ -79,7 +79,11 @@ def simulate(
 
     pay = billing.PatronPayment(cfg, patron)
     anniversary = cre["anniversary_billing"][c_idx]
-    start_day = (p["start_t"] - cal.month_start(p["start_m"])) // DAY
+    start_day, start_time = np.divmod(p["start_t"] - cal.month_start(p["start_m"]), DAY)
+    # A cancellation decided for a pledge-month of tenure that runs into the next calendar month
+    # is carried there: when it falls, and whether it is a removal.
+    quit_t = np.full(n, NEVER, dtype=np.int64)
+    quit_removed = np.zeros(n, dtype=bool)
     wave = p["wave"]  # brought by a viral moment: they leave sooner and drop off after the first weeks
     churn_mult = cre["churn_multiplier"][c_idx] / churn_norm * np.where(wave, anomalies.viral_churn, 1.0)
     pay_churn = billing.expected_payment_churn(cfg)
@@ -149,8 +153,9 @@ def simulate(
             billing.billing_day(cfg, a_pid, m),
         )
         bill_t = np.where(new, p["start_t"][alive], ms + day * DAY + billing.processing_time(cfg, a_pid, m))
-        # A pledge already in dunning (its end is scheduled) is not charged again.
-        bills = ~paused & (end_t[alive] == NEVER) & (bill_t < departs[alive])
+        # A pledge already in dunning (its end is scheduled) is not charged again, nor one its patron
+        # cancels before the charge.
+        bills = ~paused & (end_t[alive] == NEVER) & (bill_t < np.minimum(departs[alive], quit_t[alive]))
         b = alive[bills]
         rec = billing.charge(
             cfg,
@@ -179,6 +184,14 @@ def simulate(
         end_t[b[hit]] = np.maximum(before[hit], rec.last_attempt[hit]) + grace
         reason[b[hit]] = REASON_PAYMENT
         settled = np.maximum(np.maximum(np.where(new, p["start_t"][alive], ms), ms), last_attempt[alive])
+
+        # Cancellations carried from last month fall now, unless the payment failed for good first
+        # or is still being retried (the patron's card problem ends the pledge instead).
+        due = alive[quit_t[alive] < me]
+        quits = due[(end_t[due] == NEVER) & (last_attempt[due] < quit_t[due])]
+        end_t[quits] = quit_t[quits]
+        reason[quits] = np.where(quit_removed[quits], REASON_REMOVED, REASON_VOLUNTARY)
+        quit_t[due] = NEVER
 
         # A creator leaving stops all billing at once (above). Its patrons cancel over the following
         # days and weeks as they hear (voluntary); the page closes after ``close_days`` and the
@@ -218,37 +231,45 @@ def simulate(
         # Post-holiday budget cuts: more voluntary cancellations (creator removals unchanged).
         holiday = anomalies.holiday_uplift * (1 - removed_share) if m == anomalies.holiday_month else 0.0
         h = h * (1 + holiday)
-        # Only pledges with no end scheduled (not in dunning) and settled before the month ends can churn.
-        free = (end_t[alive] == NEVER) & (settled < me - 2)
+        # The hazard is of the pledge's month of tenure that begins in this calendar month (at the
+        # anniversary of its start, or its start), and the cancellation falls anywhere in that
+        # month of tenure: counted in calendar months, a pledge started late in a month would have
+        # its whole first month's risk squeezed into the days left, and cancellations would pile
+        # up at every month's end. Only pledges with no end scheduled (not in dunning) can churn.
+        tenure_next = cal.anniversary(m + 1, start_day[alive], start_time[alive])
+        free = (end_t[alive] == NEVER) & (quit_t[alive] == NEVER) & (settled < tenure_next - 2)
         churned = free & (uniform(seed, streams.CHURN_EVENT, a_pid, m) < h)
 
-        def act_time(acting: np.ndarray) -> np.ndarray:
+        def act_time(acting: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
             """When a cancellation, pause or tier change is made: at a time that suits the patron,
-            after the month's last payment attempt and before its end. Drawn only for the pledges
-            that act (every draw is keyed by the pledge and month: the others change nothing)."""
+            in [lo, hi) (after the last payment attempt). Drawn only for the pledges that act
+            (every draw is keyed by the pledge and month: the others change nothing)."""
             rows = np.nonzero(acting)[0]
-            lo_act = settled[rows] + 1
-            wait = uniform(seed, streams.CHURN_TIME, a_pid[rows], m) * np.maximum(me - lo_act - 1, 1)
+            lo, hi = lo[rows], hi[rows]
+            wait = uniform(seed, streams.CHURN_TIME, a_pid[rows], m) * np.maximum(hi - lo, 1)
             return at_patron_time(
-                lo_act + wait.astype(np.int64),
-                lo_act,
-                np.full(rows.size, me - 1),
+                lo + wait.astype(np.int64),
+                lo,
+                hi,
                 alive[rows],
                 streams.RHYTHM_CHURN_DAY,
                 streams.RHYTHM_CHURN_HOUR,
             )
 
-        idx = alive[churned]
+        this_tenure = np.maximum(cal.anniversary(m, start_day[alive], start_time[alive]), settled)
+        t_quit = act_time(churned, this_tenure + 1, tenure_next - 1)
         removed = uniform(seed, streams.CHURN_REASON, a_pid[churned], m) < removed_share / (1 + holiday)
-        end_t[idx] = act_time(churned)
-        reason[idx] = np.where(removed, REASON_REMOVED, REASON_VOLUNTARY)
+        now = t_quit < me
+        idx = alive[churned]
+        end_t[idx[now]] = t_quit[now]
+        reason[idx[now]] = np.where(removed[now], REASON_REMOVED, REASON_VOLUNTARY)
+        quit_t[idx[~now]], quit_removed[idx[~now]] = t_quit[~now], removed[~now]
 
         # Pauses end for some: the patron comes back (billing resumes next month). New pauses and tier
         # changes among pledges still running at the month's end.
+        undecided = (end_t[alive] == NEVER) & (quit_t[alive] == NEVER)
         resuming = (
-            paused
-            & (end_t[alive] == NEVER)
-            & (uniform(seed, streams.PAUSE_RESUME, a_pid, m) < cfg.churn.pause_resume_rate)
+            paused & undecided & (uniform(seed, streams.PAUSE_RESUME, a_pid, m) < cfg.churn.pause_resume_rate)
         )
         back = alive[resuming]
         if back.size:
@@ -265,9 +286,10 @@ def simulate(
             )
             pause_log.append({"pledge_idx": back, "start_t": pause_t[back], "end_t": t_back})
             pause_t[back], active_from[back] = NEVER, t_back
-        running = ~paused & (end_t[alive] == NEVER) & (settled < me - 2)
+        running = ~paused & undecided & (settled < me - 2)
         pausing = running & (uniform(seed, streams.PAUSE_EVENT, a_pid, m) < cfg.churn.pause_rate)
-        pause_t[alive[pausing]] = act_time(pausing)
+        in_month = settled + 1, np.full(alive.size, me - 1)
+        pause_t[alive[pausing]] = act_time(pausing, *in_month)
         moving = (
             running & ~pausing & (uniform(seed, streams.TIER_CHANGE, a_pid, m) < cfg.tiers.change_per_month)
         )
@@ -277,7 +299,7 @@ def simulate(
         moving[np.nonzero(moving)[0][~opens]] = False
         mv = alive[moving]
         # decided when it suits the patron, like a pause; billed at the new price from next month
-        move_log.append({"pledge_idx": mv, "t": act_time(moving), "from_rank": rank[mv].copy()})
+        move_log.append({"pledge_idx": mv, "t": act_time(moving, *in_month), "from_rank": rank[mv].copy()})
         rank[mv] = new_rank[opens]
         amount[mv] = prices[c_idx[mv], rank[mv]]
 

@@ -14,7 +14,7 @@ import pandas as pd
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from synth_spark.validation.panel import month_index, pledge_month_panel
+from synth_spark.validation.panel import month_index, pledge_month_panel, tenure_months
 
 #: the ground truth's anomaly whose creators leave the platform
 EXODUS = "creator_exodus"
@@ -183,6 +183,18 @@ class Dataset:
             .toPandas()
             .assign(churn_rate=lambda d: d.churned / d.active)
             .sort_values(column)
+            .reset_index(drop=True)
+        )
+
+    def churn_by_tenure(self) -> pd.DataFrame:
+        """Churn per month of tenure (counted from each pledge's start, panel.tenure_months)."""
+        return (
+            tenure_months(self.tables["pledges"], self.start, self.months, self.left_with_creator())
+            .groupBy("tenure")
+            .agg(F.count(F.lit(1)).alias("active"), F.sum("churned").alias("churned"))
+            .toPandas()
+            .assign(churn_rate=lambda d: d.churned / d.active)
+            .sort_values("tenure")
             .reset_index(drop=True)
         )
 

@@ -108,3 +108,48 @@ def pledge_month_panel(
     return panel.drop(
         "patron_id", "tier_id", "pledge_id", "ended", "events_before", "left_with_creator"
     ).persist()
+
+
+def _months_apart(later: Column, earlier: Column) -> Column:
+    return (F.year(later) - F.year(earlier)) * 12 + F.month(later) - F.month(earlier)
+
+
+def tenure_months(pledges: DataFrame, start: dt.date, months: int, left_with_creator: Column) -> DataFrame:
+    """One row per pledge and month of its tenure that begins inside the window while the pledge
+    runs unpaused: its bucket (``TENURE_BUCKETS``) and whether its patron ended it before the next
+    anniversary. A month of tenure runs from the start's monthly anniversary (same day and time,
+    the month's last day where it is shorter) to the next, so churn by tenure is measured as it
+    is drawn, and not squeezed into what is left of the calendar month a pledge started in."""
+    first = dt.datetime(start.year, start.month, 1)
+    years, month = divmod(start.month - 1 + months, 12)
+    window_start, window_end = F.lit(first), F.lit(dt.datetime(start.year + years, month + 1, 1))
+    stop = F.least(F.coalesce("ended_at", window_end), F.coalesce("pause_started_at", window_end), window_end)
+    k = F.explode(
+        F.sequence(
+            F.greatest(F.lit(0), _months_apart(window_start, F.col("started_at")) - 1),
+            F.greatest(F.lit(0), _months_apart(stop, F.col("started_at")) + 1),
+        )
+    )
+    ends = F.col("ended_at")
+    return (
+        pledges.select(
+            "started_at",
+            "ended_at",
+            stop.alias("stop"),
+            F.coalesce(left_with_creator, F.lit(False)).alias("left_with_creator"),
+            k.alias("k"),
+        )
+        .withColumn("since", F.expr("started_at + make_ym_interval(0, k)"))
+        .withColumn("until", F.expr("started_at + make_ym_interval(0, k + 1)"))
+        .where((F.col("since") >= window_start) & (F.col("since") < F.col("stop")))
+        .select(
+            F.when(F.col("k") == 0, TENURE_BUCKETS[0])
+            .when(F.col("k") <= 2, TENURE_BUCKETS[1])
+            .when(F.col("k") <= 11, TENURE_BUCKETS[2])
+            .otherwise(TENURE_BUCKETS[3])
+            .alias("tenure"),
+            (ends.isNotNull() & (ends < F.col("until")) & ~F.col("left_with_creator"))
+            .cast("int")
+            .alias("churned"),
+        )
+    )

@@ -64,7 +64,7 @@ def evaluate(
             ended_all,
         )
     )
-    tenure = ds.churn_by("tenure").set_index("tenure")["churn_rate"]
+    tenure = ds.churn_by_tenure().set_index("tenure")["churn_rate"]
     for bucket, target in zip(TENURE_BUCKETS, SEED_TENURE_CHURN):
         v = float(tenure.get(bucket, float("nan")))
         add(
