@@ -82,6 +82,15 @@ def break_everything(copy: BrokenCopy) -> dict[str, str]:
     expect["transactions__gross_amount_usd__positive"] = "negative gross amount"
     expect["transactions__gross_amount_usd__is_a_tier_price"] = "(same row: no tier costs a negative price)"
 
+    # a converted amount that disagrees with its rate: a declined charge of a creator who prices in
+    # euros, recorded a cent above its tier's price at the day's rate (declined: no fees, no spend)
+    euro = cr.loc[cr.currency_code == "EUR", "creator_id"]
+    i = _pick(tr[(tr.transaction_status == "failed") & tr.creator_id.isin(euro)], used_tr)
+    tr.loc[i, "gross_amount_usd"] += Decimal("0.01")
+    expect["transactions__gross_amount_usd__is_a_tier_price"] = (
+        "negative gross amount; a euro charge a cent off its tier's price at the day's rate"
+    )
+
     # fees and net inconsistent with gross
     i = _pick(tr[tr.transaction_status == "succeeded"], used_tr)
     tr.loc[i, "net_amount_usd"] += Decimal("0.01")

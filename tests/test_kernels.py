@@ -24,7 +24,7 @@ from synth_spark.job.emitters import (
     posts_batch,
     transactions_batch,
 )
-from synth_spark.simulation import billing, lifecycle
+from synth_spark.simulation import billing, fx, lifecycle
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.creators import PLAN_COLUMNS, draw_creators, draw_tiers, stratified, tier_open
 from synth_spark.simulation.engagement import MAX_EVENTS_PER_MONTH, events_per_month
@@ -32,6 +32,7 @@ from synth_spark.simulation.posts import BACK_CATALOGUE_MONTHS, MAX_POSTS_PER_MO
 from synth_spark.simulation.rng import uniform
 from synth_spark.vocabulary import (
     CATEGORIES,
+    CURRENCIES,
     DAY,
     EVENT_TYPES,
     FAILURE_CODES,
@@ -271,17 +272,87 @@ def test_tier_ids_and_ranks(creators_and_tiers):
 def test_tier_prices_are_in_the_seeds_bands_and_rise_with_rank(creators_and_tiers):
     cfg, cre, tiers = creators_and_tiers
     price, rank, cid = tiers["price_cents"], tiers["tier_rank"], tiers["creator_id"]
+    currency = cre["price_currency"][cid - 1]
+    usd = currency == CURRENCIES.index("USD")
     for r, (lo, hi) in SEED_PRICE_BANDS.items():
         p = price[rank == r]
         assert p.size == 0 or (p.min() >= lo * 100 and p.max() <= hi * 100), r
-        assert set((p // 100).tolist()) <= set(cfg.tiers.prices[r])
-        assert np.all(p % 100 == 0)  # whole-dollar price points
+        # a creator pricing in US dollars picks a whole-dollar point; the others a point of their
+        # currency's list, at its reference rate
+        assert set((p[usd[rank == r]] // 100).tolist()) <= set(cfg.tiers.prices[r])
+        for code in np.unique(currency[~usd]):
+            local = np.rint(np.asarray(cfg.tiers.local_prices[CURRENCIES[code]][r]) * 100).astype(np.int64)
+            listed = fx.list_price_cents(cfg, np.full(local.size, code), local)
+            assert set(p[(currency[rank == r] == code)].tolist()) <= set(listed.tolist()), CURRENCIES[code]
+    assert np.mean(price % 100 != 0) > 0.3  # the converted ones carry cents
     same_creator = cid[1:] == cid[:-1]
     assert np.all(np.diff(price)[same_creator] > 0)
     assert np.all(np.diff(rank)[same_creator] == 1)
     np.testing.assert_array_equal(
         price, np.choose(rank - 1, [cre[f"price_{r}"][cid - 1] for r in (1, 2, 3, 4)])
     )
+
+
+def test_creators_price_in_their_own_currency_where_it_has_price_points(creators_and_tiers):
+    cfg, cre, _ = creators_and_tiers
+    own = fx.currency_index(cre["currency_code"])
+    listed = np.isin(cre["currency_code"], list(cfg.tiers.local_prices))
+    assert np.all(cre["price_currency"][listed] == own[listed])
+    assert np.all(cre["price_currency"][~listed] == CURRENCIES.index("USD"))
+    assert listed.mean() > 0.4 and (~listed).mean() > 0.3
+
+
+def test_exchange_rates_wander_within_their_bound_and_the_dollar_stays_put():
+    cfg = load_config(scale=1, seed=42)
+    rates = fx.Rates.of(cfg, Calendar(cfg.window))
+    ratio = rates.ppm / fx.PPM
+    assert np.all(ratio[CURRENCIES.index("USD")] == 1.0)
+    others = np.delete(ratio, CURRENCIES.index("USD"), axis=0)
+    bound = 1 + cfg.fx.max_deviation
+    assert np.all((others >= 1 / bound - 1e-6) & (others <= bound + 1e-6))
+    moves = np.diff(np.log(others), axis=1)
+    assert 0.7 * cfg.fx.daily_sd < moves.std() < 1.3 * cfg.fx.daily_sd
+    # over months they drift a few percent from the reference, not a random scatter around it
+    assert np.median(np.abs(others - 1).max(axis=1)) > 0.03
+    assert np.abs(np.corrcoef(others[:, :-30].ravel(), others[:, 30:].ravel())[0, 1]) > 0.5
+    # the same seed gives the same rates; another seed others
+    other = load_config(scale=1, seed=43)
+    assert not np.array_equal(fx.Rates.of(other, Calendar(other.window)).ppm, rates.ppm)
+
+
+def test_a_charge_is_the_list_price_at_the_days_rate_rounded_half_up():
+    cfg = load_config(scale=1, seed=42)
+    rates = fx.Rates.of(cfg, Calendar(cfg.window))
+    eur, day = CURRENCIES.index("EUR"), rates.first_day + 100
+    t = np.array([day * DAY + 3600])
+    rate = int(rates.ppm[eur, 100])
+    cents = np.array([270])
+    exact = Fraction(270 * rate, fx.PPM)
+    assert rates.convert(cents, np.array([eur]), t)[0] == math.floor(exact + Fraction(1, 2))
+    assert rates.convert(cents, np.array([CURRENCIES.index("USD")]), t)[0] == 270
+    # a tie goes up: 0.5 cent
+    assert fx.half_up(np.array([1_500_000]), fx.PPM)[0] == 2
+
+
+def test_attempts_are_recorded_at_the_rate_of_their_day():
+    w = world(1, 42)
+    at, pl, cre = w.life.attempts, w.life.pledges, w.creators
+    rates = fx.Rates.of(w.cfg, w.cal)
+    p_idx = at["pledge_idx"]
+    currency = cre["price_currency"][pl["creator_idx"][p_idx]]
+    usd = currency == CURRENCIES.index("USD")
+    assert np.all(at["amount_cents"][usd] % 100 == 0)
+    assert np.mean(at["amount_cents"][~usd] % 100 != 0) > 0.8
+    # retries of one billing fall on other days, at other rates
+    billing_key = pl["pledge_id"][p_idx] * 1000 + at["month"]
+    first = at["attempt"] == 0
+    later = (at["attempt"] > 0) & ~usd
+    first_amount = dict(zip(billing_key[first].tolist(), at["amount_cents"][first].tolist()))
+    moved = [
+        a != first_amount[k] for k, a in zip(billing_key[later].tolist(), at["amount_cents"][later].tolist())
+    ]
+    assert 0.1 < np.mean(moved) < 0.9
+    assert rates.ppm.shape[0] == len(CURRENCIES)
 
 
 def test_tiers_open_with_the_page_or_later_and_some_are_archived(creators_and_tiers):
@@ -503,10 +574,13 @@ def test_amounts_are_the_price_of_the_tier_in_force(w):
     np.testing.assert_array_equal(a["pledge_id"], pl["pledge_id"])
     first = at["first_payment"].astype(bool)
     p = at["pledge_idx"]
-    np.testing.assert_array_equal(at["amount_cents"][first], prices[a["creator_idx"], a["rank"]][p[first]])
-    # every charge is one of the creator's tier prices; map it back to a rank
     c = pl["creator_idx"][p]
-    rank_of_charge = np.argmax(prices[c] == at["amount_cents"][:, None], axis=1)
+    # each attempt charges a tier's list price at the rate of its day, in the creator's price currency
+    rates, currency = fx.Rates.of(w.cfg, w.cal), plan["price_currency"][c]
+    charged = np.stack([rates.convert(prices[c, r], currency, at["t"]) for r in range(5)], axis=1)
+    np.testing.assert_array_equal(at["amount_cents"][first], charged[first, a["rank"][p[first]]])
+    # every charge is one of the creator's tier prices; map it back to a rank
+    rank_of_charge = np.argmax(charged == at["amount_cents"][:, None], axis=1)
     assert np.all(rank_of_charge >= 1) and np.all(rank_of_charge <= plan["n_tiers"][c])
     # tier changes move one rank at a time: consecutive billings of a pledge differ by at most one rank
     firsts = np.nonzero(at["attempt"] == 0)[0]

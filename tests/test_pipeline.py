@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from pyspark.sql import functions as F
 
+from synth_spark.config import load_config
 from synth_spark.job.generate import generate
 from synth_spark.progress import Progress
 from synth_spark.runtime.tables import checksum, schema
@@ -104,11 +105,25 @@ def test_rule_4_creator_first_pledge_received_at_is_the_earliest_pledge(tables):
 
 def test_rule_5_transaction_amounts_are_tier_prices_and_fees_add_up(tables):
     tx, tiers = tables["transactions"], tables["tiers"]
+    # a charge is a tier's list price at the day's exchange rate: within the rates' bound of it
+    # (tests/test_kernels.py and the dbt rule check the exact rate), and exactly it in US dollars
+    bound = 1 + load_config().fx.max_deviation
     prices = tiers.select("creator_id", "price_usd").distinct()
     off_price = tx.join(
-        prices, (tx.creator_id == prices.creator_id) & (tx.gross_amount_usd == prices.price_usd), "left_anti"
+        prices,
+        (tx.creator_id == prices.creator_id)
+        & tx.gross_amount_usd.between(prices.price_usd / bound - 0.01, prices.price_usd * bound + 0.01),
+        "left_anti",
     )
     assert off_price.count() == 0
+    usd = tables["creators"].where(F.col("currency_code") == "USD").select("creator_id")
+    usd_tx = tx.join(usd, "creator_id")
+    usd_off = usd_tx.join(
+        prices,
+        (usd_tx.creator_id == prices.creator_id) & (usd_tx.gross_amount_usd == prices.price_usd),
+        "left_anti",
+    )
+    assert usd_off.count() == 0
     assert tx.where(F.col("gross_amount_usd") <= 0).count() == 0
     assert (
         tx.where(

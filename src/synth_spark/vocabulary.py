@@ -14,6 +14,8 @@ import numpy as np
 CATEGORIES = ("podcasts", "video", "visual_art", "education", "writing", "music", "games")
 #: a creator's latent size: drives growth, volatility and churn; not a column of the creators table
 SIZE_TIERS = ("emerging", "established", "top_creator")
+#: the currencies creators' countries use (ISO 4217); amounts are recorded in US dollars
+CURRENCIES = ("USD", "GBP", "CAD", "AUD", "EUR", "SEK", "PLN", "BRL", "MXN", "JPY", "INR")
 #: a creator who left the platform is inactive: no running pledge, no recent post
 CREATOR_STATUSES = ("active", "inactive")
 

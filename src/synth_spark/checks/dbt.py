@@ -37,6 +37,9 @@ from synth_spark.publish.database import Database
 from synth_spark.publish.dataset_folder import ADVANCING
 from synth_spark.publish.opened import open_database, open_folder
 from synth_spark.publish.readers import being_written
+from synth_spark.simulation import fx
+from synth_spark.simulation.calendar import Calendar
+from synth_spark.vocabulary import CURRENCIES
 
 #: the dbt project of the data-quality rules, package data (copied to a work folder for each run,
 #: so an installation in a read-only place works: dbt writes beside its project)
@@ -129,11 +132,26 @@ def dbt_vars(
         "csv_paths": csv_paths,
         "delta_paths": {t: _sql_string(p) for t, p in delta_paths.items()},
         "plan_types": list(cfg.creators.plan_types),
+        # the currencies creators price in; the exchange rates themselves are a file (run_check)
+        "priced_locally": sorted(cfg.tiers.local_prices) or ["USD"],
         "fees": {
             "platform": {plan: p.platform_fee for plan, p in cfg.creators.plan_types.items()},
             "processing": cfg.payments.processing_fee.model_dump(),
         },
     }
+
+
+def write_exchange_rates(cfg, path: Path) -> str:
+    """The dataset's daily exchange rates (recomputed from its config, as the generator draws them)
+    as a CSV of currency, UTC day and rate against the currency's reference; returns its path."""
+    rates = fx.Rates.of(cfg, Calendar(cfg.window))
+    first = dt.date(1970, 1, 1) + dt.timedelta(days=rates.first_day)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("currency_code,day,rate\n")
+        for c, code in enumerate(CURRENCIES):
+            for d, ppm in enumerate(rates.ppm[c].tolist()):
+                f.write(f"{code},{first + dt.timedelta(days=d)},{ppm // fx.PPM}.{ppm % fx.PPM:06d}\n")
+    return path.resolve().as_posix()
 
 
 def duckdb_extension_dir() -> str:
@@ -202,7 +220,11 @@ def run_check(
     out = out or sys.stdout
     if select is not None:
         selection(select)
-    dbt_vars_ = dbt_vars(dataset, fmt, *catalog) if catalog else dbt_vars(dataset, fmt, manifest)
+    if catalog:
+        manifest, delta_paths = catalog
+    else:
+        manifest, delta_paths = (manifest if manifest is not None else read_manifest(dataset)), None
+    dbt_vars_ = dbt_vars(dataset, fmt, manifest, delta_paths)
     project = project_dir()
     extension_dir = duckdb_extension_dir()
     if fmt == Format.DELTA:
@@ -212,6 +234,8 @@ def run_check(
         work = Path(work_dir) if work_dir else Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         project = Path(shutil.copytree(project, work / "project", dirs_exist_ok=True))
+        rates = write_exchange_rates(config_from_manifest(manifest.get("config", {})), work / "rates.csv")
+        dbt_vars_["exchange_rates"] = _sql_string(rates)
         cmd = [
             sys.executable,
             "-c",

@@ -10,7 +10,7 @@ import datetime as dt
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from synth_spark.config.anomaly_settings import Anomalies
 from synth_spark.config.fields import (
@@ -28,6 +28,7 @@ from synth_spark.config.fields import check_weights as _check_weights
 from synth_spark.vocabulary import (
     ACCESS_LEVELS,
     CATEGORIES,
+    CURRENCIES,
     EVENT_ID,
     EVENT_TYPES,
     FAILURE_REASONS,
@@ -136,10 +137,24 @@ class Creators(Strict):
         return self
 
 
+def _whole_cents(price: float) -> float:
+    if abs(price * 100 - round(price * 100)) > 1e-6:
+        raise ValueError(f"a price has at most two decimals, got {price}")
+    return price
+
+
+#: a price in a currency's units (JPY 500, EUR 4.99): at most two decimals
+LocalPrice = Annotated[float, Field(gt=0, le=10_000_000), AfterValidator(_whole_cents)]
+
+
 class Tiers(Strict):
+    #: price points in US dollars, by tier rank; also the bands every currency's points must fall in
     prices: dict[
         int, Annotated[list[Annotated[int, NoCoercion(), Field(gt=0, le=99_999)]], Field(min_length=1)]
     ]
+    #: price points in a currency's own units, by tier rank, for creators who price in it (the
+    #: others price in US dollars)
+    local_prices: dict[str, dict[int, Annotated[list[LocalPrice], Field(min_length=1)]]]
     patron_share_by_tier_count: dict[int, list[Probability]]
     change_per_month: Probability
     upgrade_share: Probability
@@ -204,6 +219,31 @@ class ProcessingFee(Strict):
     micro_rate: Probability
     micro_fixed_cents: Annotated[int, NoCoercion(), Field(ge=0)]
     micro_limit_cents: Annotated[int, NoCoercion(), Field(ge=0)]
+
+
+class Fx(Strict):
+    """The exchange rates amounts are converted to US dollars at: a daily, mean-reverting random walk
+    of each currency's log rate around a reference rate (synthetic, not market data)."""
+
+    #: US dollars per unit of each currency: the average the walk returns to
+    usd_per_unit: dict[str, Annotated[float, Field(gt=0, le=1000)]]
+    #: standard deviation of a day's move of the log rate
+    daily_sd: Annotated[float, Field(ge=0, le=0.05)]
+    #: how fast the rate returns to its reference: the walk's memory, in days
+    reversion_days: Annotated[float, Field(ge=1, le=3650)]
+    #: the rate stays within this fraction of its reference, either way (the walk is held there)
+    max_deviation: Annotated[float, Field(gt=0, le=0.5)]
+
+    @model_validator(mode="after")
+    def _known(self) -> "Fx":
+        unknown = sorted(set(self.usd_per_unit) - set(CURRENCIES))
+        if unknown:
+            raise ValueError(
+                f"usd_per_unit: unknown currency {unknown[0]!r}; allowed: {', '.join(CURRENCIES)}"
+            )
+        if self.usd_per_unit.get("USD", 1.0) != 1.0:
+            raise ValueError("usd_per_unit.USD: must be 1")
+        return self
 
 
 class Payments(Strict):
@@ -327,6 +367,7 @@ class Config(Strict):
     volumes: Volumes
     creators: Creators
     tiers: Tiers
+    fx: Fx
     churn: Churn
     payments: Payments
     seasonality: Seasonality
@@ -342,6 +383,32 @@ class Config(Strict):
         missing = set(self.creators.categories) - set(self.engagement.category_multiplier)
         if missing:
             raise ValueError(f"engagement.category_multiplier: missing category {sorted(missing)[0]!r}")
+        return self
+
+    @model_validator(mode="after")
+    def _local_prices_in_bands(self) -> "Config":
+        """Each currency's price points, at its reference rate, fall inside the US-dollar points'
+        range of their rank with room for the rate's largest move, so every converted amount keeps
+        the tier bands."""
+        for currency, by_rank in self.tiers.local_prices.items():
+            field = f"tiers.local_prices.{currency}"
+            if currency not in CURRENCIES:
+                raise ValueError(f"{field}: unknown currency; allowed: {', '.join(CURRENCIES)}")
+            if currency not in self.fx.usd_per_unit:
+                raise ValueError(f"{field}: needs a reference rate in fx.usd_per_unit")
+            if sorted(by_rank) != [1, 2, 3, 4]:
+                raise ValueError(f"{field}: must give price points for tiers 1, 2, 3 and 4")
+            rate, room = self.fx.usd_per_unit[currency], 1 + self.fx.max_deviation
+            for rank, points in by_rank.items():
+                lo = min(self.tiers.prices[rank]) * room
+                hi = max(self.tiers.prices[rank]) / room
+                for point in points:
+                    if not lo <= point * rate <= hi:
+                        raise ValueError(
+                            f"{field}.{rank}: {point:g} {currency} is {point * rate:.2f} USD at the reference "
+                            f"rate; allowed: {lo:.2f}-{hi:.2f} USD (tier {rank}'s range in tiers.prices, "
+                            f"less fx.max_deviation)"
+                        )
         return self
 
     @model_validator(mode="after")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from synth_spark.config import Config
-from synth_spark.simulation import rhythm, streams
+from synth_spark.simulation import fx, rhythm, streams
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.rng import categorical, normal, uniform
 from synth_spark.vocabulary import DAY, FAILURE_CODES, FAILURE_REASONS, NEVER, PAYMENT_METHODS
@@ -146,12 +146,15 @@ def charge(
     when: PatronTime,
     anomalies=None,
     stop_t: np.ndarray | None = None,
+    charged_in: tuple[fx.Rates, np.ndarray] | None = None,
 ) -> Charges:
     """First attempts for the billed pledges ``idx`` in month ``m`` and their retries.
     During a processor outage (``anomalies``) a share of the attempts that would have gone through,
     first attempts and retries alike, decline as processing errors. No retry is made at or after
     ``stop_t`` (per billed pledge: its creator left the platform); such a billing is left open.
-    ``when`` places retries at the patrons' local times of day."""
+    ``when`` places retries at the patrons' local times of day. ``amount`` is the list price (US
+    cents at the reference rate); with ``charged_in`` (the rates and each billed pledge's price
+    currency) each attempt is recorded at its own day's rate."""
     seed, pc = cfg.seed, cfg.payments
     lapsed = pay.card_lapses(cal, m)[idx]
     base = max(pc.first_attempt_failure - expected_expiry_failure(cfg), 0.0)
@@ -181,7 +184,9 @@ def charge(
         cols["t"].append(t)
         cols["ok"].append(ok)
         cols["reason"].append(np.where(ok, 0, why).astype(np.int8))
-        cols["amount_cents"].append(amount[sel])
+        cols["amount_cents"].append(
+            amount[sel] if charged_in is None else charged_in[0].convert(amount[sel], charged_in[1][sel], t)
+        )
         cols["first_payment"].append(first[sel] & (attempt == 0))
 
     everyone = np.arange(idx.size)

@@ -13,10 +13,10 @@ import numpy as np
 
 from synth_spark import vocabulary
 from synth_spark.config import Config
-from synth_spark.simulation import emails, identity, rhythm, streams
+from synth_spark.simulation import emails, fx, identity, rhythm, streams
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.rng import categorical, uniform
-from synth_spark.vocabulary import CATEGORIES, DAY, NEVER, SIZE_TIERS
+from synth_spark.vocabulary import CATEGORIES, CURRENCIES, DAY, NEVER, SIZE_TIERS
 
 #: columns the simulation kernels read; the public creators table is derived from these later
 PLAN_COLUMNS = (
@@ -36,6 +36,7 @@ PLAN_COLUMNS = (
     "price_2",
     "price_3",
     "price_4",
+    "price_currency",
     "anniversary_billing",
     "platform_fee",
     "tier_from_1",
@@ -113,14 +114,6 @@ def draw_creators(cfg: Config, cal: Calendar) -> dict[str, np.ndarray]:
     hi = np.array([t.tiers[1] for t in tiers])[size_code]
     n_tiers = lo + np.floor(uniform(seed, streams.CREATOR_N_TIERS, ids) * (hi - lo + 1)).astype(np.int64)
 
-    prices = {}
-    for rank in (1, 2, 3, 4):
-        points = np.asarray(cfg.tiers.prices[rank], dtype=np.int64) * 100
-        pick = np.minimum(
-            (uniform(seed, streams.tier_price(rank), ids) * len(points)).astype(np.int64), len(points) - 1
-        )
-        prices[rank] = np.where(n_tiers >= rank, points[pick], 0)
-
     joined_month = joining_months(seed, ids, size_code, per_size("joined_in_window"), cal.months)
     joins = joined_month >= 0
     years_before = (
@@ -156,6 +149,11 @@ def draw_creators(cfg: Config, cal: Calendar) -> dict[str, np.ndarray]:
     platform_fee = np.array([cc.plan_types[p].platform_fee for p in plans])[plan_idx]
 
     country = identity.draw_country(uniform(seed, streams.CREATOR_COUNTRY, ids))
+    currency = fx.currency_index(identity.currency_for(country))
+    # a creator prices in their own currency where it has price points, else in US dollars
+    priced_locally = np.isin(currency, fx.currency_index(list(cfg.tiers.local_prices)))
+    price_currency = np.where(priced_locally, currency, fx.currency_index(["USD"])[0])
+    prices = _tier_prices(cfg, ids, n_tiers, price_currency)
     category = np.array(CATEGORIES, dtype=object)[category_code]
     sub_idx = uniform(seed, streams.CREATOR_SUBCATEGORY, ids)
     subcategory = np.empty(n, dtype=object)
@@ -196,6 +194,7 @@ def draw_creators(cfg: Config, cal: Calendar) -> dict[str, np.ndarray]:
         "n_tiers": n_tiers.astype(np.int8),
         **tier_lives(cfg, cal, ids, created_t, n_tiers),
         **{f"price_{r}": prices[r] for r in (1, 2, 3, 4)},
+        "price_currency": price_currency,
         "anniversary_billing": uniform(seed, streams.CREATOR_ANNIVERSARY, ids) < cc.anniversary_billing_share,
         "platform_fee": platform_fee,
         # identity columns, published as they are
@@ -209,6 +208,29 @@ def draw_creators(cfg: Config, cal: Calendar) -> dict[str, np.ndarray]:
         "is_nsfw": uniform(seed, streams.CREATOR_NSFW, ids) < cc.nsfw_share,
         "is_verified": uniform(seed, streams.CREATOR_VERIFIED, ids) < verified,
     }
+
+
+def _tier_prices(
+    cfg: Config, ids: np.ndarray, n_tiers: np.ndarray, price_currency: np.ndarray
+) -> dict[int, np.ndarray]:
+    """Each creator's price of each tier rank (0 past its last tier): a point of its currency's
+    list, recorded in US cents at the currency's reference rate (the list price)."""
+    prices = {}
+    for rank in (1, 2, 3, 4):
+        u = uniform(cfg.seed, streams.tier_price(rank), ids)
+        cents = np.zeros(ids.size, dtype=np.int64)
+        for code in np.unique(price_currency):
+            rows = np.nonzero(price_currency == code)[0]
+            local = cfg.tiers.local_prices.get(CURRENCIES[code], {}).get(rank)
+            if local is None:  # priced in US dollars
+                points = np.asarray(cfg.tiers.prices[rank], dtype=np.int64) * 100
+            else:
+                local_cents = np.rint(np.asarray(local) * 100).astype(np.int64)
+                points = fx.list_price_cents(cfg, np.full(local_cents.size, code), local_cents)
+            pick = np.minimum((u[rows] * len(points)).astype(np.int64), len(points) - 1)
+            cents[rows] = points[pick]
+        prices[rank] = np.where(n_tiers >= rank, cents, 0)
+    return prices
 
 
 def joining_months(

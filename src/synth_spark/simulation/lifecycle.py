@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from synth_spark.config import Config
-from synth_spark.simulation import billing, rhythm, streams
+from synth_spark.simulation import billing, fx, rhythm, streams
 from synth_spark.simulation.anomalies import EXODUS_TAKEDOWN, NO_ANOMALIES, AnomalyPlan
 from synth_spark.simulation.arrivals import draw_arrivals
 from synth_spark.simulation.calendar import Calendar
@@ -78,6 +78,7 @@ def simulate(
     active_from = p["start_t"].copy()  # since when the pledge runs unpaused (its start, or its last resume)
 
     pay = billing.PatronPayment(cfg, patron)
+    rates, price_currency = fx.Rates.of(cfg, cal), cre["price_currency"][c_idx]
     anniversary = cre["anniversary_billing"][c_idx]
     start_day, start_time = np.divmod(p["start_t"] - cal.month_start(p["start_m"]), DAY)
     # A cancellation decided for a pledge-month of tenure that runs into the next calendar month
@@ -170,6 +171,7 @@ def simulate(
             billing.PatronTime(zone[b], patron_rhythm, clock),
             anomalies,
             departs[b],
+            (rates, price_currency[b]),
         )
         attempts.append(rec.attempts)
         # Decisions later this month happen after the pledge's last payment attempt, this month's

@@ -90,6 +90,10 @@ PATRON_LAST = "patron.last"
 PATRON_METHOD = "patron.method"
 PATRON_SAME_DAY = "patron.same_day"
 
+# -- fx: exchange rates (simulation/fx.py)
+FX_DAY = "fx.day"
+FX_START = "fx.start"
+
 # -- pause
 PAUSE_EVENT = "pause.event"
 PAUSE_RESUME = "pause.resume"
