@@ -829,17 +829,19 @@ def test_a_month_starts_and_ends_no_busier_than_its_middle():
 
 
 def test_cancellations_spread_over_the_month():
-    """A month of tenure runs from each pledge's own anniversary, so voluntary cancellations fall on
-    every day of the calendar month alike (counted in calendar months, a pledge started late in a
-    month had its first month's risk squeezed into the days left: 9.5 times as many on the 30th
-    as on the 1st)."""
+    """The churn risk runs in time, each day at the risk of the month of tenure it falls in (counted
+    from the pledge's own anniversary), so voluntary cancellations spread over the calendar month
+    (counted in calendar months, a pledge started late in a month had its first month's risk
+    squeezed into the days left: 9.5 times as many on the 30th as on the 1st). What is left: pledges
+    started during the month add their first month's risk as they arrive, and the first day loses
+    some of the patrons' preferred hours to the month before."""
     w = world(1, 42)
     pl, cal = w.life.pledges, w.cal
     t = pl["end_t"][(pl["reason"] == lifecycle.REASON_VOLUNTARY) & (pl["end_t"] < cal.end)]
     per_day = np.bincount((t - cal.month_start(cal.month_index(t))) // DAY, minlength=31)
     middle = np.median(per_day[2:27])
-    assert 0.8 < per_day[0] / middle < 1.2 and 0.8 < per_day[29] / middle < 1.2
-    assert per_day[:28].max() / per_day[:28].min() < 1.6
+    assert 0.7 < per_day[0] / middle < 1.2 and 0.8 < per_day[29] / middle < 1.25
+    assert per_day[:28].max() / per_day[:28].min() < 1.7
 
 
 def test_anniversaries_keep_the_day_and_time_of_the_start():

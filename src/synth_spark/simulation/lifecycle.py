@@ -81,9 +81,7 @@ def simulate(
     rates, price_currency = fx.Rates.of(cfg, cal), cre["price_currency"][c_idx]
     anniversary = cre["anniversary_billing"][c_idx]
     start_day, start_time = np.divmod(p["start_t"] - cal.month_start(p["start_m"]), DAY)
-    # A cancellation decided for a pledge-month of tenure that runs into the next calendar month
-    # is carried there: when it falls, and whether it is a removal.
-    quit_t = np.full(n, NEVER, dtype=np.int64)
+    quit_t = np.full(n, NEVER, dtype=np.int64)  # this month's cancellation, until billing has run
     quit_removed = np.zeros(n, dtype=bool)
     wave = p["wave"]  # brought by a viral moment: they leave sooner and drop off after the first weeks
     churn_mult = cre["churn_multiplier"][c_idx] / churn_norm * np.where(wave, anomalies.viral_churn, 1.0)
@@ -147,6 +145,50 @@ def simulate(
             pay.copy_rows(rows, src)
             zone[rows] = zone[src]
 
+        # Voluntary churn and removals: tenure curve shaped by creator size, posting and engagement,
+        # decided before the month's billing so that a patron may cancel before being charged.
+        # The curve is a hazard in time: each day of the month carries the risk of the month of
+        # tenure it falls in (counted from the monthly anniversary of the pledge's start), at this
+        # calendar month's posting and last month's engagement. So a pledge started late in a month
+        # has a few days of its first month's risk there and the rest in the next, and cancellations
+        # spread over the month; counted in calendar months, the whole first month's risk was
+        # squeezed into the days left and cancellations piled up at every month's end.
+        holiday = anomalies.holiday_uplift * (1 - removed_share) if m == anomalies.holiday_month else 0.0
+        lo = np.maximum(np.where(new, p["start_t"][alive], ms), last_attempt[alive]) + 1
+        hi = np.full(alive.size, me - 1)
+        turn = np.clip(cal.anniversary(m, start_day[alive], start_time[alive]), lo, hi)
+        age = m - p["start_m"][alive]
+        drivers = churn_mult[alive] * post_mult[a_c, m] * eng_mult[engaged_prev[alive]]
+        drivers = drivers * anomalies.collapse_churn_factor(cre["category_code"][a_c], m) * (1 + holiday)
+
+        def hazard(age: np.ndarray) -> np.ndarray:
+            h = np.maximum(tenure_hazard(cfg, age) - pay_churn, 0.002) * drivers
+            return np.where(paused, cfg.churn.paused_churn * (1 + holiday), np.where(age >= 0, h, 0.0))
+
+        # risk before the anniversary (the month of tenure ending) and from it (the one beginning)
+        risk_before = hazard(age - 1) * (turn - lo) / (me - ms)
+        risk_from = hazard(age) * (hi - turn) / (me - ms)
+        free = (end_t[alive] == NEVER) & (lo < hi - 1)
+        churned = free & (uniform(seed, streams.CHURN_EVENT, a_pid, m) < risk_before + risk_from)
+        rows = np.nonzero(churned)[0]
+        # where in the month: by the risk of each part, evenly within it
+        x = uniform(seed, streams.CHURN_TIME, a_pid[rows], m) * (risk_before[rows] + risk_from[rows])
+        before = x < risk_before[rows]
+        part_lo = np.where(before, lo[rows], turn[rows])
+        part_hi = np.where(before, turn[rows], hi[rows])
+        share = np.where(
+            before,
+            x / np.maximum(risk_before[rows], 1e-300),
+            (x - risk_before[rows]) / np.maximum(risk_from[rows], 1e-300),
+        )
+        t_quit = part_lo + (np.clip(share, 0.0, 1.0) * np.maximum(part_hi - part_lo - 1, 0)).astype(np.int64)
+        quit_t[alive[rows]] = at_patron_time(
+            t_quit, lo[rows], hi[rows], alive[rows], streams.RHYTHM_CHURN_DAY, streams.RHYTHM_CHURN_HOUR
+        )
+        quit_removed[alive[rows]] = uniform(seed, streams.CHURN_REASON, a_pid[rows], m) < removed_share / (
+            1 + holiday
+        )
+
         # Billing: the first charge when the pledge starts, then on the billing day each month.
         day = np.where(
             anniversary[alive],
@@ -170,7 +212,7 @@ def simulate(
             new[bills],
             billing.PatronTime(zone[b], patron_rhythm, clock),
             anomalies,
-            departs[b],
+            np.minimum(departs[b], quit_t[b]),  # a cancellation stops the retries too
             (rates, price_currency[b]),
         )
         attempts.append(rec.attempts)
@@ -187,9 +229,9 @@ def simulate(
         reason[b[hit]] = REASON_PAYMENT
         settled = np.maximum(np.maximum(np.where(new, p["start_t"][alive], ms), ms), last_attempt[alive])
 
-        # Cancellations carried from last month fall now, unless the payment failed for good first
-        # or is still being retried (the patron's card problem ends the pledge instead).
-        due = alive[quit_t[alive] < me]
+        # This month's cancellations fall, unless the billing failed for good first (its retries
+        # stop at a cancellation, so one that failed them all came before it: the dunning job ends it).
+        due = alive[quit_t[alive] < NEVER]
         quits = due[(end_t[due] == NEVER) & (last_attempt[due] < quit_t[due])]
         end_t[quits] = quit_t[quits]
         reason[quits] = np.where(quit_removed[quits], REASON_REMOVED, REASON_VOLUNTARY)
@@ -224,52 +266,9 @@ def simulate(
         end_t[gone] = np.where(closed, taken_down, heard)
         reason[gone] = np.where(closed, REASON_REMOVED, REASON_VOLUNTARY)
 
-        # Voluntary churn and removals: tenure curve shaped by creator size, posting and engagement.
-        age = m - p["start_m"][alive]
-        h = np.maximum(tenure_hazard(cfg, age) - pay_churn, 0.002) * churn_mult[alive]
-        h = h * post_mult[a_c, m] * eng_mult[engaged_prev[alive]]
-        h = h * anomalies.collapse_churn_factor(cre["category_code"][a_c], m)
-        h = np.where(paused, cfg.churn.paused_churn, h)
-        # Post-holiday budget cuts: more voluntary cancellations (creator removals unchanged).
-        holiday = anomalies.holiday_uplift * (1 - removed_share) if m == anomalies.holiday_month else 0.0
-        h = h * (1 + holiday)
-        # The hazard is of the pledge's month of tenure that begins in this calendar month (at the
-        # anniversary of its start, or its start), and the cancellation falls anywhere in that
-        # month of tenure: counted in calendar months, a pledge started late in a month would have
-        # its whole first month's risk squeezed into the days left, and cancellations would pile
-        # up at every month's end. Only pledges with no end scheduled (not in dunning) can churn.
-        tenure_next = cal.anniversary(m + 1, start_day[alive], start_time[alive])
-        free = (end_t[alive] == NEVER) & (quit_t[alive] == NEVER) & (settled < tenure_next - 2)
-        churned = free & (uniform(seed, streams.CHURN_EVENT, a_pid, m) < h)
-
-        def act_time(acting: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-            """When a cancellation, pause or tier change is made: at a time that suits the patron,
-            in [lo, hi) (after the last payment attempt). Drawn only for the pledges that act
-            (every draw is keyed by the pledge and month: the others change nothing)."""
-            rows = np.nonzero(acting)[0]
-            lo, hi = lo[rows], hi[rows]
-            wait = uniform(seed, streams.CHURN_TIME, a_pid[rows], m) * np.maximum(hi - lo, 1)
-            return at_patron_time(
-                lo + wait.astype(np.int64),
-                lo,
-                hi,
-                alive[rows],
-                streams.RHYTHM_CHURN_DAY,
-                streams.RHYTHM_CHURN_HOUR,
-            )
-
-        this_tenure = np.maximum(cal.anniversary(m, start_day[alive], start_time[alive]), settled)
-        t_quit = act_time(churned, this_tenure + 1, tenure_next - 1)
-        removed = uniform(seed, streams.CHURN_REASON, a_pid[churned], m) < removed_share / (1 + holiday)
-        now = t_quit < me
-        idx = alive[churned]
-        end_t[idx[now]] = t_quit[now]
-        reason[idx[now]] = np.where(removed[now], REASON_REMOVED, REASON_VOLUNTARY)
-        quit_t[idx[~now]], quit_removed[idx[~now]] = t_quit[~now], removed[~now]
-
         # Pauses end for some: the patron comes back (billing resumes next month). New pauses and tier
         # changes among pledges still running at the month's end.
-        undecided = (end_t[alive] == NEVER) & (quit_t[alive] == NEVER)
+        undecided = end_t[alive] == NEVER
         resuming = (
             paused & undecided & (uniform(seed, streams.PAUSE_RESUME, a_pid, m) < cfg.churn.pause_resume_rate)
         )
@@ -288,9 +287,27 @@ def simulate(
             )
             pause_log.append({"pledge_idx": back, "start_t": pause_t[back], "end_t": t_back})
             pause_t[back], active_from[back] = NEVER, t_back
+
+        def act_time(acting: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+            """When a pause or tier change is made: at a time that suits the patron, in [lo, hi).
+            Drawn only for the pledges that act (every draw is keyed by the pledge and month: the
+            others change nothing)."""
+            rows = np.nonzero(acting)[0]
+            lo, hi = lo[rows], hi[rows]
+            wait = uniform(seed, streams.CHURN_TIME, a_pid[rows], m) * np.maximum(hi - lo, 1)
+            return at_patron_time(
+                lo + wait.astype(np.int64),
+                lo,
+                hi,
+                alive[rows],
+                streams.RHYTHM_CHURN_DAY,
+                streams.RHYTHM_CHURN_HOUR,
+            )
+
+        # after the month's last payment attempt, before its end
+        in_month = settled + 1, np.full(alive.size, me - 1)
         running = ~paused & undecided & (settled < me - 2)
         pausing = running & (uniform(seed, streams.PAUSE_EVENT, a_pid, m) < cfg.churn.pause_rate)
-        in_month = settled + 1, np.full(alive.size, me - 1)
         pause_t[alive[pausing]] = act_time(pausing, *in_month)
         moving = (
             running & ~pausing & (uniform(seed, streams.TIER_CHANGE, a_pid, m) < cfg.tiers.change_per_month)
