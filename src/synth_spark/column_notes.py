@@ -29,7 +29,8 @@ NOTES: dict[str, dict[str, str]] = {
         "subcategory": "One of the category's subcategories in the config, e.g. true_crime for podcasts.",
         "country_code": "ISO 3166 alpha-2 country, one of 15 (US most common).",
         "currency_code": (
-            "ISO 4217 currency of the country (EUR for euro countries); amounts are still in USD."
+            "ISO 4217 currency of the country (EUR for euro countries); the creator prices in it and "
+            "amounts are recorded in USD at the day's exchange rate."
         ),
         "plan_type": (
             "The creator's platform plan (lite, pro or premium by default), which sets the platform fee."
@@ -74,7 +75,10 @@ NOTES: dict[str, dict[str, str]] = {
         "creator_id": "The owning creator, references creators.",
         "tier_name": "Name that fits the rank, e.g. Supporter or Fan for rank 1, Inner Circle for rank 4.",
         "tier_rank": "1 (cheapest) up to the creator's number of tiers, at most 4.",
-        "price_usd": "Monthly price in whole dollars from the rank's band: $2-5, $7-15, $20-50 or $75-150.",
+        "price_usd": (
+            "Monthly list price in USD: the creator's price in their currency at its reference rate, within "
+            "the rank's band ($2-5, $7-15, $20-50 or $75-150); whole dollars for creators pricing in USD."
+        ),
         "description": "One sentence listing the perks of the rank.",
         "is_active": "Whether the tier is offered; always true in this version.",
         "created_at": "The creator's created_at, since tiers are set up with the page.",
@@ -109,7 +113,8 @@ NOTES: dict[str, dict[str, str]] = {
         "transaction_type": "payment for the first attempt of a billing, retry for a later attempt.",
         "transaction_status": "Whether the attempt succeeded or failed.",
         "gross_amount_usd": (
-            "Amount charged, or attempted if it failed: the pledge's tier price at billing time."
+            "Amount charged, or attempted if it failed: the pledge's tier price at billing time, at the "
+            "attempt day's exchange rate for a creator pricing in another currency (rounded half up)."
         ),
         "platform_fee_usd": "Gross times the creator's plan fee, rounded to the cent; 0.00 when failed.",
         "processing_fee_usd": "2.9% + $0.30, or 5% + $0.10 for charges of $3.00 or less; 0.00 when failed.",
