@@ -158,7 +158,9 @@ def simulate(
         hi = np.full(alive.size, me - 1)
         turn = np.clip(cal.anniversary(m, start_day[alive], start_time[alive]), lo, hi)
         age = m - p["start_m"][alive]
-        drivers = churn_mult[alive] * post_mult[a_c, m] * eng_mult[engaged_prev[alive]]
+        # the viral wave came for one moment: the creator's posting does not hold it
+        posting = np.where(wave[alive], 1.0, post_mult[a_c, m])
+        drivers = churn_mult[alive] * posting * eng_mult[engaged_prev[alive]]
         drivers = drivers * anomalies.collapse_churn_factor(cre["category_code"][a_c], m) * (1 + holiday)
 
         def hazard(age: np.ndarray) -> np.ndarray:

@@ -18,6 +18,7 @@ from synth_spark.validation.panel import month_index, pledge_month_panel, tenure
 
 #: the ground truth's anomaly whose creators leave the platform
 EXODUS = "creator_exodus"
+VIRAL = "viral_spike"
 
 
 def posting_group() -> Column:
@@ -262,9 +263,27 @@ class Dataset:
             "correlation": math.nan if corr is None else float(corr),
         }
 
+    def viral_cohort(self) -> Column:
+        """True for a panel row of a pledge to the viral spike's creator started in the spike's
+        months (from the ground truth): a cohort that came for one moment, whose churn is the
+        anomaly's, not the creator's posting."""
+        from synth_spark.vocabulary import GROUND_TRUTH
+
+        truth = self.tables.get(GROUND_TRUTH)
+        rows = [] if truth is None else truth.where(F.col("anomaly_type") == VIRAL).collect()
+        if not rows:
+            return F.lit(False)
+        r = rows[0]
+        ids = [int(c) for c in (r["creator_ids"] or "").split(";") if c]
+        first = (r["start_at"].year - self.start.year) * 12 + r["start_at"].month - self.start.month
+        last = (r["end_at"].year - self.start.year) * 12 + r["end_at"].month - self.start.month
+        return F.col("creator_id").isin(ids) & F.col("start_m").between(first, last)
+
     def churn_by_posting(self) -> pd.DataFrame:
+        """Churn by the creator's posting that month, of organic pledges (the viral cohort apart)."""
         return (
             self.panel()
+            .where(~self.viral_cohort())
             .withColumn("posting", posting_group())
             .groupBy("posting")
             .agg(F.count(F.lit(1)).alias("active"), F.sum("churned").alias("churned"))
