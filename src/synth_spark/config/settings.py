@@ -139,7 +139,7 @@ class Creators(Strict):
 
 def _whole_cents(price: float) -> float:
     if abs(price * 100 - round(price * 100)) > 1e-6:
-        raise ValueError(f"a price has at most two decimals, got {price}")
+        raise ValueError("a price has at most two decimals (whole cents)")
     return price
 
 
