@@ -281,10 +281,16 @@ def score_holiday(row, agg: Aggregates, skip: set[int]) -> Score:
 def score_exodus(row, agg: Aggregates, skip: set[int]) -> Score:
     ds = agg.ds
     m = _month(ds, row.start_at)
-    moves = _mrr_moves(agg)
-    z = robust_z(moves[m], moves.drop([0, m]))
-    # over the months the audiences end in: a creator leaving late in the month loses its MRR the next
-    delta = agg.creator_delta(m, last=min(_month(ds, row.end_at), ds.months - 1))
+    last = min(_month(ds, row.end_at), ds.months - 1)
+    # Over the months the audiences end in (a creator leaving late in a month loses most of its MRR
+    # the next): the platform's MRR change across them, against every other span of as many months.
+    mrr = agg.platform()["mrr"]
+    span = last - m + 1
+    moves = mrr / mrr.shift(span) - 1  # indexed by the span's last month
+    z = robust_z(
+        moves[last], moves.drop([k for k in range(last - span + 1, last + span) if k in moves.index])
+    )
+    delta = agg.creator_delta(m, last=last)
     expected = set(str(row.creator_ids).split(";"))
     creators = rank_in_spark(delta, "creator_id", "delta", -1, n=max(3, len(expected)))
     # Pledges ended this month against the creator's prior 3-month average: the departures show
@@ -295,9 +301,10 @@ def score_exodus(row, agg: Aggregates, skip: set[int]) -> Score:
         row.anomaly_type,
         row.investigation_question,
         row.expected_root_cause,
-        f"platform MRR month-over-month {100 * moves[m]:+.1f}% in month {m + 1} "
-        f"(other months: median {100 * moves.drop([0, m]).median():+.1f}%), robust z {z:.1f}",
-        float(moves[m]),
+        f"platform MRR {100 * moves[last]:+.1f}% over month{'s' if span > 1 else ''} {m + 1}"
+        f"{f'-{last + 1}' if span > 1 else ''} (other spans of {span}: median "
+        f"{100 * moves.drop([last]).median():+.1f}%), robust z {z:.1f}",
+        float(moves[last]),
         bool(z <= -Z_DETECTED),
         "creator",
         {c.value for c in creators[: len(expected)]} == expected,
