@@ -10,7 +10,7 @@ from synth_spark.validation.verdicts import FAIL, NOISY, PASS
 
 
 def _holiday(z_detected: bool, root_cause_found: bool, noise_floor: float | None):
-    from synth_spark.validation.scoring import Score
+    from synth_spark.validation.score_card import Score
 
     return Score(
         3,

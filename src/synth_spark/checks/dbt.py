@@ -37,8 +37,10 @@ from synth_spark.publish.database import Database
 from synth_spark.publish.dataset_folder import ADVANCING
 from synth_spark.publish.opened import open_database, open_folder
 from synth_spark.publish.readers import being_written
-from synth_spark.simulation import fx
-from synth_spark.simulation.calendar import Calendar
+
+# the one piece of the simulation the checks read: the exchange rates a dataset was charged at, a
+# pure function of its config that stands in for the reference table a platform would keep
+from synth_spark.simulation.fx import PPM, Rates
 from synth_spark.vocabulary import CURRENCIES
 
 #: the dbt project of the data-quality rules, package data (copied to a work folder for each run,
@@ -133,7 +135,8 @@ def dbt_vars(
         "delta_paths": {t: _sql_string(p) for t, p in delta_paths.items()},
         "plan_types": list(cfg.creators.plan_types),
         # the currencies creators price in; the exchange rates themselves are a file (run_check)
-        "priced_locally": sorted(cfg.tiers.local_prices) or ["USD"],
+        "priced_locally": sorted(cfg.tiers.local_prices),
+        "fx_max_deviation": cfg.fx.max_deviation,
         "fees": {
             "platform": {plan: p.platform_fee for plan, p in cfg.creators.plan_types.items()},
             "processing": cfg.payments.processing_fee.model_dump(),
@@ -144,13 +147,13 @@ def dbt_vars(
 def write_exchange_rates(cfg, path: Path) -> str:
     """The dataset's daily exchange rates (recomputed from its config, as the generator draws them)
     as a CSV of currency, UTC day and rate against the currency's reference; returns its path."""
-    rates = fx.Rates.of(cfg, Calendar(cfg.window))
+    rates = Rates.of_window(cfg)
     first = dt.date(1970, 1, 1) + dt.timedelta(days=rates.first_day)
     with open(path, "w", encoding="utf-8") as f:
         f.write("currency_code,day,rate\n")
         for c, code in enumerate(CURRENCIES):
             for d, ppm in enumerate(rates.ppm[c].tolist()):
-                f.write(f"{code},{first + dt.timedelta(days=d)},{ppm // fx.PPM}.{ppm % fx.PPM:06d}\n")
+                f.write(f"{code},{first + dt.timedelta(days=d)},{ppm // PPM}.{ppm % PPM:06d}\n")
     return path.resolve().as_posix()
 
 

@@ -14,6 +14,8 @@ from math import factorial
 import numpy as np
 
 from synth_spark.config import Config
+from synth_spark.simulation import streams
+from synth_spark.simulation.rng import uniform
 
 #: ages (whole calendar months since the pledge started) the curves are tabulated over
 MAX_AGE = 240
@@ -104,3 +106,39 @@ def engagement_multipliers(cfg: Config) -> tuple[float, float]:
     p = mean_engagement_odds(cfg)
     engaged = 1.0 / (p + (1.0 - p) * ratio)
     return engaged, engaged * ratio
+
+
+def quits_in_time(
+    seed: int,
+    m: int,
+    pid: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    turn: np.ndarray,
+    month_len: int,
+    hazard_before: np.ndarray,
+    hazard_from: np.ndarray,
+    free: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which of month ``m``'s pledges quit (rows of ``pid``), and when, before the patron's own rhythm
+    places it. The tenure curve is a hazard in time: each day of ``[lo, hi)`` carries the risk of the
+    month of tenure it falls in, ``hazard_before`` until the pledge's monthly anniversary ``turn``
+    and ``hazard_from`` after it, each a month's risk. Counted in calendar months instead, a pledge
+    started late in a month had its whole first month's risk squeezed into the days left, and
+    cancellations piled up at every month's end. ``free``: pledges that may quit this month."""
+    risk_before = hazard_before * (turn - lo) / month_len
+    risk_from = hazard_from * (hi - turn) / month_len
+    churned = free & (uniform(seed, streams.CHURN_EVENT, pid, m) < risk_before + risk_from)
+    rows = np.nonzero(churned)[0]
+    # where in the month: by the risk of each part, evenly within it
+    x = uniform(seed, streams.CHURN_TIME, pid[rows], m) * (risk_before[rows] + risk_from[rows])
+    before = x < risk_before[rows]
+    part_lo = np.where(before, lo[rows], turn[rows])
+    part_hi = np.where(before, turn[rows], hi[rows])
+    share = np.where(
+        before,
+        x / np.maximum(risk_before[rows], 1e-300),
+        (x - risk_before[rows]) / np.maximum(risk_from[rows], 1e-300),
+    )
+    t_quit = part_lo + (np.clip(share, 0.0, 1.0) * np.maximum(part_hi - part_lo - 1, 0)).astype(np.int64)
+    return rows, t_quit

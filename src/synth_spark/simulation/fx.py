@@ -54,6 +54,11 @@ class Rates:
         fx = cfg.fx
         return _rates(cfg.seed, fx.daily_sd, fx.reversion_days, fx.max_deviation, cal.start, cal.end)
 
+    @classmethod
+    def of_window(cls, cfg: Config) -> "Rates":
+        """The rates of ``cfg``'s window (what a check recomputes from a dataset's config)."""
+        return cls.of(cfg, Calendar(cfg.window))
+
     def on(self, currency: np.ndarray, t: np.ndarray) -> np.ndarray:
         day = np.clip(np.asarray(t) // DAY - self.first_day, 0, self.ppm.shape[1] - 1)
         return self.ppm[currency, day]

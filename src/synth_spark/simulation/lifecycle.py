@@ -17,7 +17,12 @@ from synth_spark.simulation import billing, fx, rhythm, streams
 from synth_spark.simulation.anomalies import EXODUS_TAKEDOWN, NO_ANOMALIES, AnomalyPlan
 from synth_spark.simulation.arrivals import draw_arrivals
 from synth_spark.simulation.calendar import Calendar
-from synth_spark.simulation.churn import engagement_multipliers, posting_multiplier, tenure_hazard
+from synth_spark.simulation.churn import (
+    engagement_multipliers,
+    posting_multiplier,
+    quits_in_time,
+    tenure_hazard,
+)
 from synth_spark.simulation.creators import tier_open
 from synth_spark.simulation.rng import normal, poisson, uniform
 from synth_spark.vocabulary import DAY, NEVER
@@ -147,12 +152,8 @@ def simulate(
 
         # Voluntary churn and removals: tenure curve shaped by creator size, posting and engagement,
         # decided before the month's billing so that a patron may cancel before being charged.
-        # The curve is a hazard in time: each day of the month carries the risk of the month of
-        # tenure it falls in (counted from the monthly anniversary of the pledge's start), at this
-        # calendar month's posting and last month's engagement. So a pledge started late in a month
-        # has a few days of its first month's risk there and the rest in the next, and cancellations
-        # spread over the month; counted in calendar months, the whole first month's risk was
-        # squeezed into the days left and cancellations piled up at every month's end.
+        # The curve is a hazard in time (churn.quits_in_time), by the month of tenure counted from
+        # the pledge's monthly anniversary, at this month's posting and last month's engagement.
         holiday = anomalies.holiday_uplift * (1 - removed_share) if m == anomalies.holiday_month else 0.0
         lo = np.maximum(np.where(new, p["start_t"][alive], ms), last_attempt[alive]) + 1
         hi = np.full(alive.size, me - 1)
@@ -167,23 +168,10 @@ def simulate(
             h = np.maximum(tenure_hazard(cfg, age) - pay_churn, 0.002) * drivers
             return np.where(paused, cfg.churn.paused_churn * (1 + holiday), np.where(age >= 0, h, 0.0))
 
-        # risk before the anniversary (the month of tenure ending) and from it (the one beginning)
-        risk_before = hazard(age - 1) * (turn - lo) / (me - ms)
-        risk_from = hazard(age) * (hi - turn) / (me - ms)
         free = (end_t[alive] == NEVER) & (lo < hi - 1)
-        churned = free & (uniform(seed, streams.CHURN_EVENT, a_pid, m) < risk_before + risk_from)
-        rows = np.nonzero(churned)[0]
-        # where in the month: by the risk of each part, evenly within it
-        x = uniform(seed, streams.CHURN_TIME, a_pid[rows], m) * (risk_before[rows] + risk_from[rows])
-        before = x < risk_before[rows]
-        part_lo = np.where(before, lo[rows], turn[rows])
-        part_hi = np.where(before, turn[rows], hi[rows])
-        share = np.where(
-            before,
-            x / np.maximum(risk_before[rows], 1e-300),
-            (x - risk_before[rows]) / np.maximum(risk_from[rows], 1e-300),
+        rows, t_quit = quits_in_time(
+            seed, m, a_pid, lo, hi, turn, me - ms, hazard(age - 1), hazard(age), free
         )
-        t_quit = part_lo + (np.clip(share, 0.0, 1.0) * np.maximum(part_hi - part_lo - 1, 0)).astype(np.int64)
         quit_t[alive[rows]] = at_patron_time(
             t_quit, lo[rows], hi[rows], alive[rows], streams.RHYTHM_CHURN_DAY, streams.RHYTHM_CHURN_HOUR
         )

@@ -4,7 +4,7 @@ per anomaly for the control run."""
 from __future__ import annotations
 
 from synth_spark.validation.robust import Z_DETECTED
-from synth_spark.validation.scoring import Score
+from synth_spark.validation.score_card import Score
 from synth_spark.validation.verdicts import FAIL, NOISY, PASS, Check
 
 

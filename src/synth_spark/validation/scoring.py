@@ -16,8 +16,6 @@ scoring must find no signal.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-
 import numpy as np
 import pandas as pd
 from pyspark.sql import functions as F
@@ -26,79 +24,20 @@ from synth_spark.validation.aggregates import PATRON_REASONS, Aggregates
 from synth_spark.validation.drilldown import Drilldown, rank, rank_in_spark
 from synth_spark.validation.metrics import Dataset
 from synth_spark.validation.robust import Z_DETECTED, count_ratio_spread, robust_z
+from synth_spark.validation.score_card import Score, month_dates, month_index, monthly_series, mrr_moves
 from synth_spark.validation.shapes import shape
 
 #: how a failing payment processor shows in the data: a decline reason the platform sees on any day
 OUTAGE_SIGNATURE = "processing_error"
 
 
-@dataclass
-class Score:
-    anomaly_id: int
-    anomaly_type: str
-    question: str
-    expected_root_cause: str
-    signal: str  # what was measured, in words
-    signal_value: float
-    detected: bool
-    root_cause_dimension: str
-    root_cause_found: bool
-    drilldowns: list[Drilldown] = field(default_factory=list)
-    #: what the chart of this anomaly draws: an x column and one column per line
-    series: pd.DataFrame | None = field(default=None, repr=False)
-    #: the anomaly's start and end (naive UTC), for shading its chart
-    window: tuple[pd.Timestamp, pd.Timestamp] | None = field(default=None, repr=False)
-    #: the series an analyst draws first around the window (validation/shapes.py)
-    shape: pd.DataFrame | None = field(default=None, repr=False)
-    #: the smallest move of signal_value its own noise lets a blind detector see (Z_DETECTED robust
-    #: spreads of the other months), where the signal is a relative change comparable with the injected size
-    noise_floor: float | None = None
-
-    @property
-    def passed(self) -> bool:
-        return self.detected and self.root_cause_found
-
-    def to_dict(self) -> dict:
-        out = asdict(self) | {"passed": self.passed}
-        out.pop("series")
-        out.pop("window")
-        out.pop("shape")
-        return out
-
-
 # -- one scorer per anomaly type ------------------------------------------------------------------
-
-
-def _month(ds: Dataset, ts) -> int:
-    t = pd.Timestamp(ts)
-    return (t.year - ds.start.year) * 12 + t.month - ds.start.month
-
-
-def _mrr_moves(agg: Aggregates) -> pd.Series:
-    return agg.platform()["mrr"].pct_change()
-
-
-def _month_dates(ds: Dataset) -> pd.Series:
-    # Month-end: MRR is measured at the end of the month, so a month's point sits after its events.
-    return pd.Series(
-        [
-            pd.Timestamp(ds.start) + pd.DateOffset(months=i + 1) - pd.Timedelta(days=1)
-            for i in range(ds.months)
-        ]
-    )
-
-
-def _monthly_series(agg: Aggregates, lines: dict[str, list[str] | None]) -> pd.DataFrame:
-    out = {"x": _month_dates(agg.ds)}
-    for name, creators in lines.items():
-        out[name] = (agg.platform()["mrr"] if creators is None else agg.creators_mrr(creators)).to_numpy()
-    return pd.DataFrame(out)
 
 
 def score_viral(row, agg: Aggregates, skip: set[int]) -> Score:
     ds = agg.ds
-    m = _month(ds, row.start_at)
-    moves = _mrr_moves(agg)
+    m = month_index(ds, row.start_at)
+    moves = mrr_moves(agg)
     # New pledges are the anomaly's first footprint; MRR follows with what the new patrons keep.
     new_all = agg.platform()["new_pledges"].astype(float)
     steady = [x for x in range(1, ds.months) if x not in skip | {m} and 2 <= x % 12 + 1 <= 9]
@@ -138,9 +77,7 @@ def score_viral(row, agg: Aggregates, skip: set[int]) -> Score:
             ),
             Drilldown("category", "MRR change vs prior average (USD)", rank(by_cat, +1)),
         ],
-        _monthly_series(
-            agg, {"platform MRR": None, f"creator {row.creator_ids} MRR": [str(row.creator_ids)]}
-        ),
+        monthly_series(agg, {"platform MRR": None, f"creator {row.creator_ids} MRR": [str(row.creator_ids)]}),
     )
 
 
@@ -224,7 +161,7 @@ def _first_day_revenue_change(daily: pd.DataFrame, days) -> tuple[str, float]:
 
 def score_holiday(row, agg: Aggregates, skip: set[int]) -> Score:
     ds, e = agg.ds, agg.ends()
-    m = _month(ds, row.start_at)
+    m = month_index(ds, row.start_at)
     cells = ["tenure", "engaged_before", "posting"]
     base = e[~e["m"].isin(skip | {m})].groupby(cells)[["active", *PATRON_REASONS]].sum()
 
@@ -268,7 +205,7 @@ def score_holiday(row, agg: Aggregates, skip: set[int]) -> Score:
         ],
         pd.DataFrame(
             {
-                "x": _month_dates(ds),
+                "x": month_dates(ds),
                 "voluntary churn vs expected (%)": 100 * ratio.reindex(range(ds.months)).to_numpy(),
                 "payment-failed churn vs expected (%)": 100
                 * ratios["payment_failed"].reindex(range(ds.months)).to_numpy(),
@@ -280,8 +217,8 @@ def score_holiday(row, agg: Aggregates, skip: set[int]) -> Score:
 
 def score_exodus(row, agg: Aggregates, skip: set[int]) -> Score:
     ds = agg.ds
-    m = _month(ds, row.start_at)
-    last = min(_month(ds, row.end_at), ds.months - 1)
+    m = month_index(ds, row.start_at)
+    last = min(month_index(ds, row.end_at), ds.months - 1)
     # Over the months the audiences end in (a creator leaving late in a month loses most of its MRR
     # the next): the platform's MRR change across them, against every other span of as many months.
     mrr = agg.platform()["mrr"]
@@ -316,13 +253,13 @@ def score_exodus(row, agg: Aggregates, skip: set[int]) -> Score:
             ),
             Drilldown("creator", "pledges ended vs its prior 3-month average", ended_rank),
         ],
-        _monthly_series(agg, {"platform MRR": None, "departing creators' MRR": sorted(expected)}),
+        monthly_series(agg, {"platform MRR": None, "departing creators' MRR": sorted(expected)}),
     )
 
 
 def score_collapse(row, agg: Aggregates, skip: set[int]) -> Score:
     ds, bmc, e = agg.ds, agg.by_month_and_category(), agg.ends()
-    m0, last = _month(ds, row.start_at), ds.months - 1
+    m0, last = month_index(ds, row.start_at), ds.months - 1
     before, after = range(max(0, m0 - 12), m0), range(m0, last + 1)
 
     def did(frame: pd.DataFrame, events: str, exposure: str) -> pd.Series:
@@ -379,7 +316,7 @@ def score_collapse(row, agg: Aggregates, skip: set[int]) -> Score:
         ],
         pd.DataFrame(
             {
-                "x": _month_dates(ds),
+                "x": month_dates(ds),
                 f"{row.category} MRR": mrr.to_numpy(),
                 "trend before the start": np.exp(icpt + slope * np.arange(ds.months)),
             }
@@ -404,7 +341,9 @@ def anomaly_months(ds: Dataset, truth: pd.DataFrame) -> set[int]:
     """Window months an anomaly touches: left out of the trends of the seasonality checks."""
     out: set[int] = set()
     for row in truth.itertuples():
-        out.update(range(max(0, _month(ds, row.start_at)), min(ds.months - 1, _month(ds, row.end_at)) + 1))
+        out.update(
+            range(max(0, month_index(ds, row.start_at)), min(ds.months - 1, month_index(ds, row.end_at)) + 1)
+        )
     return out
 
 
