@@ -275,9 +275,14 @@ class Dataset:
             return F.lit(False)
         r = rows[0]
         ids = [int(c) for c in (r["creator_ids"] or "").split(";") if c]
-        first = (r["start_at"].year - self.start.year) * 12 + r["start_at"].month - self.start.month
-        last = (r["end_at"].year - self.start.year) * 12 + r["end_at"].month - self.start.month
-        return F.col("creator_id").isin(ids) & F.col("start_m").between(first, last)
+        return F.col("creator_id").isin(ids) & F.col("start_m").between(
+            self.month_of(r["start_at"]), self.month_of(r["end_at"])
+        )
+
+    def month_of(self, ts) -> int:
+        """The window month (0: the first) a time stamp falls in."""
+        t = pd.Timestamp(ts)
+        return (t.year - self.start.year) * 12 + t.month - self.start.month
 
     def churn_by_posting(self) -> pd.DataFrame:
         """Churn by the creator's posting that month, of organic pledges (the viral cohort apart)."""

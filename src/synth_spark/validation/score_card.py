@@ -46,11 +46,6 @@ class Score:
         return out
 
 
-def month_index(ds: Dataset, ts) -> int:
-    t = pd.Timestamp(ts)
-    return (t.year - ds.start.year) * 12 + t.month - ds.start.month
-
-
 def mrr_moves(agg: Aggregates) -> pd.Series:
     return agg.platform()["mrr"].pct_change()
 

@@ -24,7 +24,7 @@ from synth_spark.validation.aggregates import PATRON_REASONS, Aggregates
 from synth_spark.validation.drilldown import Drilldown, rank, rank_in_spark
 from synth_spark.validation.metrics import Dataset
 from synth_spark.validation.robust import Z_DETECTED, count_ratio_spread, robust_z
-from synth_spark.validation.score_card import Score, month_dates, month_index, monthly_series, mrr_moves
+from synth_spark.validation.score_card import Score, month_dates, monthly_series, mrr_moves
 from synth_spark.validation.shapes import shape
 
 #: how a failing payment processor shows in the data: a decline reason the platform sees on any day
@@ -36,7 +36,7 @@ OUTAGE_SIGNATURE = "processing_error"
 
 def score_viral(row, agg: Aggregates, skip: set[int]) -> Score:
     ds = agg.ds
-    m = month_index(ds, row.start_at)
+    m = ds.month_of(row.start_at)
     moves = mrr_moves(agg)
     # New pledges are the anomaly's first footprint; MRR follows with what the new patrons keep.
     new_all = agg.platform()["new_pledges"].astype(float)
@@ -161,7 +161,7 @@ def _first_day_revenue_change(daily: pd.DataFrame, days) -> tuple[str, float]:
 
 def score_holiday(row, agg: Aggregates, skip: set[int]) -> Score:
     ds, e = agg.ds, agg.ends()
-    m = month_index(ds, row.start_at)
+    m = ds.month_of(row.start_at)
     cells = ["tenure", "engaged_before", "posting"]
     base = e[~e["m"].isin(skip | {m})].groupby(cells)[["active", *PATRON_REASONS]].sum()
 
@@ -217,8 +217,8 @@ def score_holiday(row, agg: Aggregates, skip: set[int]) -> Score:
 
 def score_exodus(row, agg: Aggregates, skip: set[int]) -> Score:
     ds = agg.ds
-    m = month_index(ds, row.start_at)
-    last = min(month_index(ds, row.end_at), ds.months - 1)
+    m = ds.month_of(row.start_at)
+    last = min(ds.month_of(row.end_at), ds.months - 1)
     # Over the months the audiences end in (a creator leaving late in a month loses most of its MRR
     # the next): the platform's MRR change across them, against every other span of as many months.
     mrr = agg.platform()["mrr"]
@@ -259,7 +259,7 @@ def score_exodus(row, agg: Aggregates, skip: set[int]) -> Score:
 
 def score_collapse(row, agg: Aggregates, skip: set[int]) -> Score:
     ds, bmc, e = agg.ds, agg.by_month_and_category(), agg.ends()
-    m0, last = month_index(ds, row.start_at), ds.months - 1
+    m0, last = ds.month_of(row.start_at), ds.months - 1
     before, after = range(max(0, m0 - 12), m0), range(m0, last + 1)
 
     def did(frame: pd.DataFrame, events: str, exposure: str) -> pd.Series:
@@ -341,9 +341,7 @@ def anomaly_months(ds: Dataset, truth: pd.DataFrame) -> set[int]:
     """Window months an anomaly touches: left out of the trends of the seasonality checks."""
     out: set[int] = set()
     for row in truth.itertuples():
-        out.update(
-            range(max(0, month_index(ds, row.start_at)), min(ds.months - 1, month_index(ds, row.end_at)) + 1)
-        )
+        out.update(range(max(0, ds.month_of(row.start_at)), min(ds.months - 1, ds.month_of(row.end_at)) + 1))
     return out
 
 
