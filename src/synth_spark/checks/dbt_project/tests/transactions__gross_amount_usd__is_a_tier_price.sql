@@ -8,6 +8,7 @@
 -- without it, within var fx_max_deviation of the list price, as far as a rate may stray.
 {% set rates_file = var("exchange_rates", "") %}
 {% set local_codes %}{% for code in var('priced_locally') %}'{{ code }}'{{ ", " if not loop.last }}{% endfor %}{% endset %}
+{% set is_local %}{% if local_codes %}c.currency_code in ({{ local_codes }}){% else %}false{% endif %}{% endset %}
 with
 {% if rates_file %}
 rates as (
@@ -23,15 +24,14 @@ charges as (
         tr.transaction_id,
         tr.creator_id,
         tr.gross_amount_usd,
-        {% if local_codes %}c.currency_code in ({{ local_codes }}){% else %}false{% endif %} as priced_locally,
+        {{ is_local }} as priced_locally,
         {% if rates_file %}r.rate{% else %}cast(null as decimal(12, 6)){% endif %} as rate
     from {{ source('synth', 'transactions') }} as tr
     join {{ source('synth', 'creators') }} as c using (creator_id)
     {% if rates_file %}
     left join rates as r
         on r.currency_code = case
-            when {% if local_codes %}c.currency_code in ({{ local_codes }}){% else %}false{% endif %}
-                then c.currency_code
+            when {{ is_local }} then c.currency_code
             else 'USD'
         end
         and r.day = cast(timezone('UTC', tr.transaction_at) as date)
