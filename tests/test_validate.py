@@ -211,3 +211,20 @@ def test_a_failed_check_that_its_quarters_scatter_over_is_too_noisy_not_failed()
     assert judged["wide"].verdict == NOISY and "2 s.e." in judged["wide"].tolerance
     assert judged["tight"].verdict == FAIL  # its quarters agree: a real miss
     assert judged["fine"].verdict == PASS
+
+
+def test_a_failed_count_check_is_never_given_less_noise_than_its_counting():
+    from synth_spark.validation.noise import judge
+    from synth_spark.validation.verdicts import NOISY, Check, _within
+
+    def check(value, counted):
+        # a share of `counted` events: Poisson noise alone is value / sqrt(counted)
+        verdict = _within(value, 0.05, 0.15, counting_se=(1 + value) / counted**0.5)
+        return Check("seasonality", "January", "+10%", "+5% to +15%", f"{value:+.1%}", verdict, value)
+
+    # four quarters that happen to agree, on 800 events (2 s.e. of counting: 7 pp, over the 5 pp half band)
+    few = judge([check(0.01, 800)], [[check(v, 200)] for v in (0.0, 0.01, 0.02, 0.01)])
+    assert few[0].verdict == NOISY
+    # the same agreement on 8,000 events: counting gives 2.3 pp, so the miss is real
+    many = judge([check(0.01, 8_000)], [[check(v, 2_000)] for v in (0.0, 0.01, 0.02, 0.01)])
+    assert many[0].verdict == FAIL

@@ -2,8 +2,10 @@
 check again on four quarters of the creators (by creator id) and takes the spread of those four
 measurements as the sampling noise of the whole. A failed check whose noise (two standard errors) is
 as wide as half its tolerance band is reported as too noisy at this scale, with the spread, instead
-of failing. A month's new patrons at 1x are a few hundred, so the January surge (+10% ± 5 pp) is
-such a check there; at 10x the same noise is a third as wide and the check is judged."""
+of failing. Four measurements can happen to sit close together, so a check made of counted events
+is never given less noise than their counting gives it (its ``counting_se``). A month's new patrons
+at 1x are a few hundred, so the January surge (+10% ± 5 pp) is such a check there; at 10x the same
+noise is a third as wide and the check is judged."""
 
 from __future__ import annotations
 
@@ -43,7 +45,10 @@ def judge(checks: list[Check], quarters: list[list[Check]]) -> list[Check]:
         band = getattr(c.verdict, "band", None)
         values = [q.get(c.name) for q in by_name]
         if c.verdict == FAIL and band and all(v is not None and not math.isnan(v) for v in values):
-            noise = 2 * statistics.stdev(values) / math.sqrt(GROUPS)  # two standard errors of the whole
+            se = max(
+                statistics.stdev(values) / math.sqrt(GROUPS), getattr(c.verdict, "counting_se", None) or 0.0
+            )
+            noise = 2 * se  # two standard errors of the whole
             if noise >= (band[1] - band[0]) / 2:
                 shown = f"{100 * noise:.1f} pp" if abs(band[1]) <= 1.5 else f"{noise:.2f}"
                 c = replace(

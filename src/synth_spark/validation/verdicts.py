@@ -31,14 +31,16 @@ def _pct(x: float) -> str:
 
 
 class Judged(str):
-    """A verdict that remembers the band it was judged against (for the noise judgement)."""
+    """A verdict that remembers the band it was judged against and, for a measurement made of counted
+    events, the standard error their counting alone gives it (both for the noise judgement)."""
 
     band: tuple[float, float]
+    counting_se: float | None
 
 
-def _within(value: float, lo: float, hi: float) -> str:
+def _within(value: float, lo: float, hi: float, counting_se: float | None = None) -> str:
     verdict = Judged(PASS if lo <= value <= hi and not math.isnan(value) else FAIL)
-    verdict.band = (lo, hi)
+    verdict.band, verdict.counting_se = (lo, hi), counting_se
     return verdict
 
 
