@@ -79,7 +79,14 @@ def requested_config(
                 "in it, or give a YAML file instead"
             )
         return config
-    overrides: dict = {} if anomalies else {"anomalies": {name: {"enabled": False} for name in ANOMALY_TYPES}}
+    overrides: dict = (
+        {}
+        if anomalies
+        else {
+            "anomalies": {name: {"enabled": False} for name in ANOMALY_TYPES},
+            "scenarios": {"instances": []},
+        }
+    )
     for setting in settings:
         overrides = _merged(overrides, setting)
     named = {

@@ -42,6 +42,29 @@ EVENT_TYPES = ("view", "like", "comment", "share")
 
 # -- the injected anomalies ------------------------------------------------------------------------
 ANOMALY_TYPES = ("viral_spike", "payment_outage", "holiday_churn", "creator_exodus", "category_collapse")
+#: the catalogue's other scenario types (simulation/scenarios.py), placed as instances on a segment
+SCENARIO_TYPES = (
+    "competitor_launch",
+    "promotion",
+    "policy_change",
+    "churn_wave",
+    "posting_slump",
+    "payment_method_failure",
+    "card_reissue_wave",
+    "retry_degradation",
+)
+#: what a scenario's segment can select on: a creator's own columns, then a paying patron's
+CREATOR_DIMENSIONS = (
+    "size",
+    "category",
+    "country",
+    "currency",
+    "plan_type",
+    "nsfw",
+    "verified",
+    "creator_id",
+)
+PATRON_DIMENSIONS = ("payment_method", "patron_country")
 
 # -- time ------------------------------------------------------------------------------------------
 DAY = 86_400
@@ -206,7 +229,7 @@ def column_types(table: str) -> dict[str, str]:
 CLOSED_SETS: dict[tuple[str, str], tuple[str, ...]] = {
     ("creators", "category"): CATEGORIES,
     ("creators", "status"): CREATOR_STATUSES,
-    ("anomalies", "anomaly_type"): ANOMALY_TYPES,
+    ("anomalies", "anomaly_type"): (*ANOMALY_TYPES, *SCENARIO_TYPES),
     ("patrons", "status"): PATRON_STATUSES,
     ("pledges", "pledge_status"): PLEDGE_STATUSES,
     ("pledges", "churn_reason"): CHURN_REASONS,

@@ -14,6 +14,7 @@ from pydantic import Field, field_validator, model_validator
 
 from synth_spark.config.anomaly_settings import Anomalies
 from synth_spark.config.money_settings import Fx, Payments, Tiers, check_local_prices
+from synth_spark.config.scenario_settings import Scenarios
 from synth_spark.config.fields import (
     MonthStart,
     NoCoercion,
@@ -257,6 +258,7 @@ class Config(Strict):
     identities: Identities
     rhythm: RhythmCfg
     anomalies: Anomalies
+    scenarios: Scenarios
 
     @model_validator(mode="after")
     def _categories_everywhere(self) -> "Config":
@@ -331,6 +333,23 @@ class Config(Strict):
                 f"anomalies.category_collapse.category: {a.category_collapse.category!r} is not a "
                 f"configured category; allowed: {', '.join(self.creators.categories)}"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _scenarios_inside_the_window(self) -> "Config":
+        first, last = self.window.start, self.window.end - dt.timedelta(days=1)
+        for i, inst in enumerate(self.scenarios.instances):
+            for name in ("start", "end"):
+                day = getattr(inst, name)
+                if not first <= day <= last:
+                    raise ValueError(
+                        f"scenarios.instances.{i}.{name}: {day} is outside the window {first} to {last}"
+                    )
+            if inst.start == first:
+                raise ValueError(
+                    f"scenarios.instances.{i}.start: {inst.start} leaves no time before it to measure a "
+                    "baseline on; start it a month or more into the window"
+                )
         return self
 
     @property

@@ -17,6 +17,8 @@ from synth_spark.config import Config
 from synth_spark.simulation import rhythm, streams
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.rng import uniform
+from synth_spark.simulation.scenario_truth import truth_rows
+from synth_spark.simulation.scenarios import NO_SCENARIOS, Scenarios, compile_instances
 from synth_spark.vocabulary import CATEGORIES, DAY, NEVER, SIZE_TIERS
 
 
@@ -56,6 +58,7 @@ class AnomalyPlan:
     collapse_arrivals: float = 1.0
     collapse_churn: float = 1.0
     collapse_ramp: int = 1
+    scenarios: Scenarios = NO_SCENARIOS  # the catalogue's other instances
 
     # -- vectorised views for the kernels --
 
@@ -238,6 +241,8 @@ def resolve(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray]) -> Anom
             collapse_ramp=cc.ramp_months,
         )
     _refuse_shared_causes(cfg, creators, plan)
+    if cfg.scenarios.instances:
+        plan["scenarios"] = compile_instances(cfg, cal, creators)
     return AnomalyPlan(**plan)
 
 
@@ -350,6 +355,7 @@ def ground_truth(cfg: Config, cal: Calendar, plan: AnomalyPlan) -> list[dict]:
                 ),
             )
         )
+    rows += truth_rows(cfg)
     for i, row in enumerate(rows, start=1):
         row["anomaly_id"] = i
     return rows

@@ -70,6 +70,7 @@ def draw_arrivals(
     lam = arrival_rates(cfg, cal, cre, churn_norm) * noise
     # A collapsing category attracts fewer patrons; a departed creator none.
     lam = lam * anomalies.collapse_arrival_factor(cre["category_code"][:, None], m)
+    lam = lam * anomalies.scenarios.month_factor("arrivals", ids[:, None], m)
     lam = np.where(cal.month_start(m) >= departs[:, None], 0.0, lam)
     u = (cre["stratum"][:, None] + uniform(seed, streams.ARRIVALS_SHIFT, m)) % 1.0
     arrivals = poisson(u, lam, normal(seed, streams.ARRIVALS_N_Z, ids[:, None], m))

@@ -147,6 +147,7 @@ def charge(
     anomalies=None,
     stop_t: np.ndarray | None = None,
     charged_in: tuple[fx.Rates, np.ndarray] | None = None,
+    patron_id: np.ndarray | None = None,
 ) -> Charges:
     """First attempts for the billed pledges ``idx`` in month ``m`` and their retries.
     During a processor outage (``anomalies``) a share of the attempts that would have gone through,
@@ -154,7 +155,8 @@ def charge(
     ``stop_t`` (per billed pledge: its creator left the platform); such a billing is left open.
     ``when`` places retries at the patrons' local times of day. ``amount`` is the list price (US
     cents at the reference rate); with ``charged_in`` (the rates and each billed pledge's price
-    currency) each attempt is recorded at its own day's rate."""
+    currency) each attempt is recorded at its own day's rate. The catalogue's payment scenarios
+    (``anomalies.scenarios``) select their payers by method and by the country of ``patron_id``."""
     seed, pc = cfg.seed, cfg.payments
     lapsed = pay.card_lapses(cal, m)[idx]
     base = max(pc.first_attempt_failure - expected_expiry_failure(cfg), 0.0)
@@ -171,9 +173,24 @@ def charge(
             uniform(seed, streams.ANOMALY_OUTAGE, pid, m, attempt) < anomalies.outage_decline
         )
 
-    down = outage(bill_t, pledge_id, 0) & ~declined
+    everyone = np.arange(idx.size)
+    scenarios = None if anomalies is None or not anomalies.scenarios.acts_on_payments else anomalies.scenarios
+    method = None if scenarios is None else pay.method[idx]
+
+    def failing(kind: str, t: np.ndarray, rows: np.ndarray, attempt: int) -> np.ndarray:
+        """Attempts a scenario of ``kind`` declines (rows: positions among the billed pledges)."""
+        if scenarios is None:
+            return np.zeros(t.shape, dtype=bool)
+        key = (pledge_id[rows], m, attempt)
+        return scenarios.declines(seed, kind, t, method[rows], patron_id[rows], key)
+
+    down = (outage(bill_t, pledge_id, 0) | failing("payment_method_failure", bill_t, everyone, 0)) & ~declined
     declined |= down
     reason = np.where(down, PROCESSING_ERROR, reason).astype(np.int8)
+    # a reissued card is declined as expired until its patron enters the new one (the card path below)
+    reissued = failing("card_reissue_wave", bill_t, everyone, 0) & ~declined
+    declined |= reissued
+    reason = np.where(reissued, CARD_EXPIRED, reason).astype(np.int8)
 
     cols = {f: [] for f in ATTEMPT_FIELDS}
 
@@ -189,7 +206,6 @@ def charge(
         )
         cols["first_payment"].append(first[sel] & (attempt == 0))
 
-    everyone = np.arange(idx.size)
     record(everyone, 0, bill_t, ~declined, reason)
     pending = np.nonzero(declined)[0]
     last_t = bill_t.copy()
@@ -207,12 +223,14 @@ def charge(
         fixed = pay.fixes[idx[pending]] & (j >= pay.fix_retry[idx[pending]])
         # A billing the outage declined would have gone through: its retries succeed as the first
         # attempt would have, unless they land in the outage too.
+        if scenarios is not None:
+            success = success * scenarios.retry_factor(seed, t, method[pending], patron_id[pending])
         ok = np.where(
             down[pending],
             True,
             np.where(is_card, fixed, uniform(seed, streams.PAY_RETRY, pid, m, j) < success),
         )
-        blocked = outage(t, pid, j + 1) & ok
+        blocked = (outage(t, pid, j + 1) | failing("payment_method_failure", t, pending, j + 1)) & ok
         ok &= ~blocked
         why = np.where(down[pending], PROCESSING_ERROR, reason[pending])
         record(pending, j + 1, t, ok, np.where(blocked, PROCESSING_ERROR, why))

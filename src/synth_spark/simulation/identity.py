@@ -378,3 +378,13 @@ def tier_descriptions(tier_rank, category, u) -> np.ndarray:
         for o, c, r, k, z in zip(opener.tolist(), cat.tolist(), rank.tolist(), perk.tolist(), closer.tolist())
     ]
     return _obj(out)
+
+
+def country_codes() -> list[str]:
+    """Every country a creator or patron can come from, in COUNTRIES order."""
+    return [c[0] for c in COUNTRIES]
+
+
+def country_positions(country_codes) -> np.ndarray:
+    """Position in COUNTRIES of each ISO code; an unknown code is a ValueError naming it."""
+    return _country_index(country_codes)

@@ -163,6 +163,7 @@ def simulate(
         posting = np.where(wave[alive], 1.0, post_mult[a_c, m])
         drivers = churn_mult[alive] * posting * eng_mult[engaged_prev[alive]]
         drivers = drivers * anomalies.collapse_churn_factor(cre["category_code"][a_c], m) * (1 + holiday)
+        drivers = drivers * anomalies.scenarios.month_factor("voluntary_churn", cre["creator_id"][a_c], m)
 
         def hazard(age: np.ndarray) -> np.ndarray:
             h = np.maximum(tenure_hazard(cfg, age) - pay_churn, 0.002) * drivers
@@ -204,6 +205,7 @@ def simulate(
             anomalies,
             np.minimum(departs[b], quit_t[b]),  # a cancellation stops the retries too
             (rates, price_currency[b]),
+            patron[b],
         )
         attempts.append(rec.attempts)
         # Decisions later this month happen after the pledge's last payment attempt, this month's

@@ -44,6 +44,7 @@ def monthly_post_counts(
     # A creator's output drifts month to month around its own rate.
     drift = np.exp(0.35 * normal(cfg.seed, streams.POSTS_DRIFT, ids, m) - 0.06)
     lam = anomalies.posting_rate(creators["creator_id"], m, creators["posts_rate"][:, None]) * drift
+    lam = lam * anomalies.scenarios.month_factor("posting", ids, m)
     counts = poisson(
         uniform(cfg.seed, streams.POSTS_COUNT, ids, m), lam, normal(cfg.seed, streams.POSTS_COUNT_Z, ids, m)
     )

@@ -130,6 +130,9 @@ POSTS_PINNED = "posts.pinned"
 POSTS_TIME = "posts.time"
 POSTS_TYPE = "posts.type"
 
+# -- scenario: the catalogue's instances (simulation/scenarios.py)
+SCENARIO_DECLINE = "scenario.decline"
+
 # -- stock
 STOCK_AGE = "stock.age"
 STOCK_N = "stock.n"
