@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from synth_spark.validation.robust import Z_DETECTED
 from synth_spark.validation.score_card import Score
-from synth_spark.validation.verdicts import FAIL, NOISY, PASS, Check
+from synth_spark.validation.verdicts import FAIL, INFO, NOISY, PASS, Check
 
 
 def judge(scores: list[Score], control: list[Score] | None, injected: dict[str, float] | None = None) -> list:
@@ -52,3 +52,22 @@ def judge(scores: list[Score], control: list[Score] | None, injected: dict[str, 
             )
         )
     return out
+
+
+def unscored(truth) -> list[Check]:
+    """A line, shown and never judged, for each instance of a catalogue type ``validate`` has no
+    detector for: its window is still kept out of the targets' baselines."""
+    from synth_spark.validation.scoring import SCORERS
+
+    return [
+        Check(
+            "anomalies",
+            f"{row.anomaly_type} (anomaly {row.anomaly_id}): not scored by validate",
+            row.expected_root_cause,
+            "-",
+            "no detector for this type",
+            INFO,
+        )
+        for row in truth.itertuples()
+        if row.anomaly_type not in SCORERS
+    ]

@@ -151,6 +151,7 @@ def _measured(
     # matplotlib (the "validate" extra) and the Spark side of validation: once the input is known good
     from synth_spark.validation import noise
     from synth_spark.validation.anomaly_verdicts import judge as anomaly_checks
+    from synth_spark.validation.anomaly_verdicts import unscored
     from synth_spark.validation.metrics import Dataset
     from synth_spark.validation.report import write_report
     from synth_spark.validation.scoring import anomaly_months, ground_truth, score
@@ -209,6 +210,7 @@ def _measured(
         checks += anomaly_checks(
             scores, control, {"holiday_churn": cfg.anomalies.holiday_churn.voluntary_uplift}
         )
+        checks += unscored(truth)
         progress("writing the report")
         samples = {
             name: [

@@ -349,6 +349,8 @@ def score(ds: Dataset, truth: pd.DataFrame) -> list[Score]:
     agg = Aggregates(ds)
     out = []
     for row in truth.itertuples():
+        if row.anomaly_type not in SCORERS:
+            continue  # a catalogue type without a detector (anomaly_verdicts.unscored says so)
         # The other anomalies' months are no baseline for this one.
         skip = anomaly_months(ds, truth[truth["anomaly_id"] != row.anomaly_id])
         sc = SCORERS[row.anomaly_type](row, agg, skip)
