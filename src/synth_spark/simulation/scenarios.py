@@ -20,7 +20,6 @@ from functools import cached_property
 
 import numpy as np
 
-from synth_spark.config import Config
 from synth_spark.config.scenario_settings import MONTHLY, ScenarioInstance
 from synth_spark.simulation import identity, streams
 from synth_spark.simulation.calendar import Calendar
@@ -104,6 +103,10 @@ class Scenarios:
     """The run's compiled instances, as the kernels ask for them."""
 
     effects: tuple[Effect, ...] = ()
+    #: the instances the effects were compiled from, and how each came: ("given", None) from the
+    #: config, or (level, spreads asked for) when placed by the seed
+    instances: tuple[ScenarioInstance, ...] = ()
+    origins: tuple[tuple[str, float | None], ...] = ()
 
     def month_factor(self, channel: str, creator_id: np.ndarray, m: np.ndarray | int) -> np.ndarray | float:
         """The multiplier of ``channel`` (arrivals, voluntary_churn, posting) for each creator and
@@ -111,6 +114,8 @@ class Scenarios:
         out: np.ndarray | float = 1.0
         for e in self.effects:
             sign = MONTH_EFFECTS.get(e.kind, {}).get(channel)
+            if np.ndim(m) == 0 and not e.first_month <= m <= e.last_month:
+                continue  # a month outside its window: no need to look its creators up
             if sign is not None:
                 out = out * (1.0 + sign * e.size * e.month_strength(m) * e.selects_creators(creator_id))
         return out
@@ -119,13 +124,20 @@ class Scenarios:
     def acts_on_payments(self) -> bool:
         return any(e.kind not in MONTHLY for e in self.effects)
 
-    def _payers(self, seed: int, kind: str, method: np.ndarray, patron_id: np.ndarray):
+    def _acting(self, seed: int, kind: str, t: np.ndarray, method: np.ndarray, patron_id: np.ndarray):
+        """Each instance of ``kind`` with the rows it acts on (its payers inside its window) and its
+        strength there; a patron's country is looked up once, and only when an instance asks."""
         country = None
         for e in self.effects:
-            if e.kind == kind:
-                if e.countries is not None and country is None:
-                    country = identity.country_index(uniform(seed, streams.PATRON_COUNTRY, patron_id))
-                yield e, e.selects_payers(method, country)
+            if e.kind != kind:
+                continue
+            inside = (t >= e.start) & (t < e.end)
+            if not inside.any():
+                continue
+            if e.countries is not None and country is None:
+                country = identity.country_index(uniform(seed, streams.PATRON_COUNTRY, patron_id))
+            rows = np.nonzero(inside & e.selects_payers(method, country))[0]
+            yield e, rows, e.time_strength(t[rows])
 
     def declines(
         self, seed: int, kind: str, t: np.ndarray, method: np.ndarray, patron_id: np.ndarray, key: tuple
@@ -133,16 +145,16 @@ class Scenarios:
         """Which attempts at ``t`` an instance of ``kind`` declines: a share ``size`` of those of its
         payers inside its window (``key``: the attempts' own keys, pledge id, month and attempt)."""
         out = np.zeros(np.shape(t), dtype=bool)
-        for e, payers in self._payers(seed, kind, method, patron_id):
-            p = e.size * e.time_strength(t) * payers
-            out |= uniform(seed, streams.SCENARIO_DECLINE, *key, e.number) < p
+        for e, rows, strength in self._acting(seed, kind, t, method, patron_id):
+            own = tuple(k[rows] if np.ndim(k) else k for k in key)
+            out[rows] |= uniform(seed, streams.SCENARIO_DECLINE, *own, e.number) < e.size * strength
         return out
 
     def retry_factor(self, seed: int, t: np.ndarray, method: np.ndarray, patron_id: np.ndarray) -> np.ndarray:
         """The multiplier of a retry's chance to go through at ``t``: 1.0 where no instance acts."""
         out = np.ones(np.shape(t))
-        for e, payers in self._payers(seed, "retry_degradation", method, patron_id):
-            out = out * (1.0 - e.size * e.time_strength(t) * payers)
+        for e, rows, strength in self._acting(seed, "retry_degradation", t, method, patron_id):
+            out[rows] *= 1.0 - e.size * strength
         return out
 
 
@@ -184,11 +196,16 @@ def _countries(i: int, codes: list) -> tuple[int, ...]:
         ) from None
 
 
-def compile_instances(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray]) -> Scenarios:
-    """The config's instances compiled against the run's creators (a segment that selects none is
-    bad input, as is a country no patron comes from)."""
+def compile_instances(
+    cal: Calendar,
+    creators: dict[str, np.ndarray],
+    instances: list[ScenarioInstance],
+    origins: list[tuple[str, float | None]],
+) -> Scenarios:
+    """The instances compiled against the run's creators (a segment that selects none is bad input,
+    as is a country no patron comes from)."""
     effects = []
-    for i, inst in enumerate(cfg.scenarios.instances):
+    for i, inst in enumerate(instances):
         start, end = _epoch(inst.start), _epoch(inst.end) + DAY
         common = dict(
             number=i,
@@ -219,4 +236,4 @@ def compile_instances(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray
                 countries=None if countries is None else _countries(i, countries),
             )
         )
-    return Scenarios(tuple(effects))
+    return Scenarios(tuple(effects), tuple(instances), tuple(origins))
