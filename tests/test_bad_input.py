@@ -74,6 +74,58 @@ CASES = [
         ],
         ("anomalies.creator_exodus", "no top creators"),
     ),
+    ("scenarios-negative", lambda t: ["--scenarios", "-1"], ("--scenarios", "'-1'", "0 to 1,000")),
+    (
+        "difficulty-unknown",
+        lambda t: ["--scenarios", "3", "--difficulty", "extreme"],
+        ("--difficulty", "easy, medium, hard, mixed"),
+    ),
+    (
+        "difficulty-the-scale-cannot-reach",
+        lambda t: [
+            *("--scale", "0.02", "--scenarios", "5", "--difficulty", "easy"),
+            *("--set", "anomalies.creator_exodus.enabled=false"),
+        ],
+        ("scenarios.difficulty", "'easy' cannot be reached at scale 0.02", "--scale"),
+    ),
+    (
+        "more-instances-than-fit",
+        lambda t: ["--scale", "0.1", "--scenarios", "1000", "--difficulty", "hard"],
+        ("scenarios.placed", "1000 instances do not fit", "fit at scale 0.1"),
+    ),
+    (
+        "scenario-type-unknown",
+        lambda t: [
+            "--config",
+            _yaml(
+                t,
+                "scenarios:\n  instances:\n    - {type: meteor, segment: {}, start: 2024-03-01, end: 2024-03-31, size: 0.5}\n",
+            ),
+        ],
+        ("scenarios.instances.0", "'meteor' is not a scenario type"),
+    ),
+    (
+        "scenario-segment-value-no-creator-has",
+        lambda t: [
+            "--config",
+            _yaml(
+                t,
+                "scenarios:\n  instances:\n    - {type: churn_wave, segment: {country: [ZZ]}, start: 2024-03-01, end: 2024-03-31, size: 0.5}\n",
+            ),
+        ],
+        ("scenarios.instances.0.segment.country", "matches no creator"),
+    ),
+    (
+        "scenario-window-outside",
+        lambda t: [
+            "--config",
+            _yaml(
+                t,
+                "scenarios:\n  instances:\n    - {type: churn_wave, segment: {}, start: 2025-03-01, end: 2025-03-31, size: 0.5}\n",
+            ),
+        ],
+        ("scenarios.instances.0.start", "outside the window"),
+    ),
     ("scale-overflowing", lambda t: ["--scale", "4e305"], ("--scale", "up to 10,000")),
     ("scale-with-underscore", lambda t: ["--scale", "1_0"], ("--scale", "'1_0'", "not a number")),
     (

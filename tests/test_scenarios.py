@@ -4,42 +4,29 @@ else as it was (real kernels, no Spark)."""
 
 from __future__ import annotations
 
-import json
-from functools import lru_cache
 
 import numpy as np
 import pytest
 
 from synth_spark.config import ConfigError, load_config
-from synth_spark.job.chunk_state import simulate_chunk
-from synth_spark.job.emitters import RunConstants
 from synth_spark.simulation import identity, streams
-from synth_spark.simulation.calendar import Calendar
-from synth_spark.simulation.creators import PLAN_COLUMNS, draw_creators
 from synth_spark.simulation.lifecycle import REASON_VOLUNTARY
 from synth_spark.simulation.posts import BACK_CATALOGUE_MONTHS
 from synth_spark.simulation.rng import uniform
-from synth_spark.vocabulary import ANOMALY_TYPES, CATEGORIES, FAILURE_CODES, PAYMENT_METHODS
+from synth_spark.vocabulary import CATEGORIES, FAILURE_CODES, PAYMENT_METHODS
+
+from .scenario_kpis import run as kernel_run
 
 SEED = 5
-OFF = {name: {"enabled": False} for name in ANOMALY_TYPES}
 
 
 def instance(kind: str, segment: dict, start: str, end: str, size: float, shape: str = "step") -> dict:
     return dict(type=kind, segment=segment, start=start, end=end, size=size, shape=shape)
 
 
-@lru_cache(maxsize=None)
-def _run(instances_json: str):
-    cfg = load_config(scale=1, seed=SEED, anomalies=OFF, scenarios={"instances": json.loads(instances_json)})
-    cal = Calendar(cfg.window)
-    creators = draw_creators(cfg, cal)
-    job = RunConstants.plan(cfg, cal, creators)
-    return cfg, cal, creators, job, simulate_chunk(job, {k: creators[k] for k in PLAN_COLUMNS})
-
-
 def run(*instances: dict):
-    return _run(json.dumps(list(instances), sort_keys=True))
+    """A 1x kernel run of the seed with these instances and the five default anomalies off."""
+    return kernel_run(1, SEED, {"instances": list(instances)}, anomalies=False)
 
 
 def control():

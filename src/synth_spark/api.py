@@ -109,8 +109,10 @@ class Generator:
 
     ``config``: a YAML file of settings over the defaults, or a ``synth_spark.Config``; ``settings``:
     overrides, nested or dotted (``{"anomalies.viral_spike.enabled": False}``); ``anomalies=False``
-    turns all five injected anomalies off (a control run); ``partitions``: simulation tasks (the
-    output is the same for any value); ``as_of``: the tables as they stood at the end of that day."""
+    turns every injected anomaly off (a control run); ``partitions``: simulation tasks (the
+    output is the same for any value); ``as_of``: the tables as they stood at the end of that day;
+    ``scenarios`` and ``difficulty``: how many more scenario instances the seed places, and how hard
+    (easy, medium, hard or mixed)."""
 
     def __init__(
         self,
@@ -123,6 +125,8 @@ class Generator:
         partitions: int | None = None,
         as_of: dt.date | str | None = None,
         progress: bool = False,
+        scenarios: int | None = None,
+        difficulty: str | None = None,
     ):
         self.spark = spark
         self.request = DataRequest.make(
@@ -132,6 +136,8 @@ class Generator:
             config=config,
             settings=[_nested(settings)] if settings else [],
             anomalies=anomalies,
+            scenarios=scenarios,
+            difficulty=difficulty,
             partitions=partitions,
             as_of=as_of,
         )

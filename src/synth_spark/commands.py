@@ -33,6 +33,8 @@ def data_request(args: argparse.Namespace) -> DataRequest:
         config=args.config,
         settings=args.settings,
         anomalies=not args.no_anomalies,
+        scenarios=getattr(args, "scenarios", None),
+        difficulty=getattr(args, "difficulty", None),
         partitions=args.partitions,
         as_of=getattr(args, "as_of", None),
     )

@@ -146,6 +146,20 @@ def add_generate_options(
     )
     if snapshot:
         p.add_argument(
+            "--scenarios",
+            default=None,
+            metavar="N",
+            help="place N more scenario instances of the catalogue, drawn from the seed "
+            "(docs/anomalies.md; default from config: 0)",
+        )
+        p.add_argument(
+            "--difficulty",
+            default=None,
+            metavar="LEVEL",
+            help="how hard the placed instances are to find: easy, medium, hard or mixed (default from "
+            "config: mixed)",
+        )
+        p.add_argument(
             "--database",
             type=_typed(options.database),
             default=None,

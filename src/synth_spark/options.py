@@ -63,6 +63,20 @@ def positive_int(value: str | int, name: str, most: int) -> int:
     return number
 
 
+def count(value: str | int, name: str, most: int) -> int:
+    """A whole number from 0 to ``most``."""
+    number = _whole(value, name, f"0 to {most:,}")
+    if number > most:
+        raise ConfigError(f"{name}: {number} is not allowed; give 0 to {most:,}")
+    return number
+
+
+def choice(value: str, name: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ConfigError(f"{name}: {quoted(_text(value))} is not allowed; give one of {', '.join(allowed)}")
+    return value
+
+
 def seed(value: str | int, name: str = "--seed") -> int:
     number = _whole(value, name, "0 to 2**63-1")
     if not 0 <= number < 2**63:

@@ -17,6 +17,10 @@ from synth_spark.manifest import LAYOUTS, MAX_PARTITIONS, Format
 from synth_spark.simulation.plan import refuse_unplannable
 from synth_spark.vocabulary import ANOMALY_TYPES
 
+#: the most instances ``--scenarios`` places, and the difficulties it places them at
+MAX_PLACED = 1000
+DIFFICULTIES = ("easy", "medium", "hard", "mixed")
+
 
 @dataclass(frozen=True)
 class Names:
@@ -68,12 +72,21 @@ def requested_config(
     config: Any = None,
     settings: Iterable[Mapping] = (),
     anomalies: bool = True,
+    scenarios: Any = None,
+    difficulty: Any = None,
 ) -> Config:
     """The config the fields ask for: the defaults, a YAML file, settings over it (each a nested
-    mapping, the later winning), all anomalies off for a control run, then scale and seed, which
-    a setting may not also give."""
+    mapping, the later winning), all anomalies off for a control run, then scale, seed and the
+    placed scenarios (how many, how hard), which a setting may not also give."""
     if isinstance(config, Config):
-        if scale is not None or seed is not None or list(settings) or not anomalies:
+        if (
+            scale is not None
+            or seed is not None
+            or list(settings)
+            or not anomalies
+            or scenarios
+            or difficulty
+        ):
             raise ConfigError(
                 f"{names('config')}: a Config object is complete; give scale, seed and settings "
                 "in it, or give a YAML file instead"
@@ -89,6 +102,19 @@ def requested_config(
     )
     for setting in settings:
         overrides = _merged(overrides, setting)
+    placing = {}
+    if scenarios is not None:
+        placing["placed"] = options.count(scenarios, names("scenarios"), MAX_PLACED)
+    if difficulty is not None:
+        placing["difficulty"] = options.choice(difficulty, names("difficulty"), DIFFICULTIES)
+    for key in placing:
+        if key in overrides.get("scenarios", {}):
+            raise ConfigError(
+                f"{names('scenarios' if key == 'placed' else key)}: also given as scenarios.{key} in the "
+                "settings; give it once"
+            )
+    if placing and anomalies:
+        overrides = _merged(overrides, {"scenarios": placing})
     named = {
         "scale": None if scale is None else options.scale(scale, names("scale")),
         "seed": None if seed is None else options.seed(seed, names("seed")),

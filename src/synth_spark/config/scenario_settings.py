@@ -98,3 +98,5 @@ class ScenarioInstance(Strict):
 
 class Scenarios(Strict):
     instances: list[ScenarioInstance]
+    placed: Annotated[int, NoCoercion(), Field(ge=0, le=1000)]  # instances drawn from the seed
+    difficulty: Literal["easy", "medium", "hard", "mixed"]  # of the placed instances

@@ -17,6 +17,7 @@ from synth_spark.config import Config
 from synth_spark.simulation import rhythm, streams
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.rng import uniform
+from synth_spark.simulation.placement import place
 from synth_spark.simulation.scenario_truth import truth_rows
 from synth_spark.simulation.scenarios import NO_SCENARIOS, Scenarios, compile_instances
 from synth_spark.vocabulary import CATEGORIES, DAY, NEVER, SIZE_TIERS
@@ -158,7 +159,9 @@ def _refuse_shared_causes(cfg: Config, creators: dict[str, np.ndarray], plan: di
         )
 
 
-def resolve(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray]) -> AnomalyPlan:
+def resolve(
+    cfg: Config, cal: Calendar, creators: dict[str, np.ndarray], churn_norm: float = 1.0
+) -> AnomalyPlan:
     a, seed = cfg.anomalies, cfg.seed
     ids = set(int(i) for i in creators["creator_id"])
     plan: dict = {}
@@ -241,8 +244,11 @@ def resolve(cfg: Config, cal: Calendar, creators: dict[str, np.ndarray]) -> Anom
             collapse_ramp=cc.ramp_months,
         )
     _refuse_shared_causes(cfg, creators, plan)
-    if cfg.scenarios.instances:
-        plan["scenarios"] = compile_instances(cfg, cal, creators)
+    placed = place(cfg, cal, creators, churn_norm, AnomalyPlan(**plan))
+    instances = [*cfg.scenarios.instances, *(p.instance for p in placed)]
+    if instances:
+        origins = [("given", None)] * len(cfg.scenarios.instances) + [(p.level, p.spreads) for p in placed]
+        plan["scenarios"] = compile_instances(cal, creators, instances, origins)
     return AnomalyPlan(**plan)
 
 
@@ -355,7 +361,7 @@ def ground_truth(cfg: Config, cal: Calendar, plan: AnomalyPlan) -> list[dict]:
                 ),
             )
         )
-    rows += truth_rows(cfg)
+    rows += truth_rows(plan.scenarios)
     for i, row in enumerate(rows, start=1):
         row["anomaly_id"] = i
     return rows

@@ -49,16 +49,21 @@ def arrival_rates(
     nxt = np.concatenate([path[:, 1:], path[:, -1:] * (1 + creators["growth"][:, None])], axis=1)
     # Replace what a base of this growth loses (a growing base is younger, so it churns more)
     # plus the growth itself; a creator ramping up after joining has an all-new base.
-    growth = np.where(creators["joined_month"] < 0, creators["growth"], 1.0 / RAMP_MONTHS)
-    pay = expected_payment_churn(cfg)
-    voluntary = np.maximum(growing_base_churn(cfg, growth) - pay, 0.0) * creator_churn_multiplier(
-        cfg, creators, churn_norm
-    )
-    churn = (pay + voluntary)[:, None]
+    churn = (expected_payment_churn(cfg) + voluntary_churn(cfg, creators, churn_norm))[:, None]
     lam = path * churn + np.maximum(nxt - path, 0.0)
     # Nobody pledges to a creator before the creator's page exists.
     before_joining = np.arange(cal.months)[None, :] < creators["joined_month"][:, None]
     return np.where(before_joining, 0.0, lam) * seasonal_arrivals(cfg, cal)[None, :]
+
+
+def voluntary_churn(cfg: Config, creators: dict[str, np.ndarray], churn_norm: float = 1.0) -> np.ndarray:
+    """Each creator's expected monthly voluntary churn: what a base growing as its audience does
+    loses beyond non-payment, times the creator's own multiplier."""
+    growth = np.where(creators["joined_month"] < 0, creators["growth"], 1.0 / RAMP_MONTHS)
+    pay = expected_payment_churn(cfg)
+    return np.maximum(growing_base_churn(cfg, growth) - pay, 0.0) * creator_churn_multiplier(
+        cfg, creators, churn_norm
+    )
 
 
 def expected_pledge_months(cal: Calendar, creators: dict[str, np.ndarray]) -> np.ndarray:

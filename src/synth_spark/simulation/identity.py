@@ -388,3 +388,8 @@ def country_codes() -> list[str]:
 def country_positions(country_codes) -> np.ndarray:
     """Position in COUNTRIES of each ISO code; an unknown code is a ValueError naming it."""
     return _country_index(country_codes)
+
+
+def country_cumulative() -> np.ndarray:
+    """The cumulative weights :func:`country_index` draws by, in COUNTRIES order."""
+    return _country_tables()[1]

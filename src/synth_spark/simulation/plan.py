@@ -36,7 +36,7 @@ class RunConstants:
         """The population-level constants, computed once on the driver from all creators."""
         norm = population_normaliser(cfg, creators, expected_pledge_months(cal, creators))
         pool = patron_pool(cfg.n_patrons, expected_pledges(cfg, cal, creators, norm))
-        anomalies = resolve(cfg, cal, creators)
+        anomalies = resolve(cfg, cal, creators, norm)
         if anomalies.viral_accounts > pool * MAX_WAVE_ACCOUNTS:
             # ordinary pledges redraw a patron that is one of the wave's accounts: with too many of
             # them, redraws run out and pledges are dropped

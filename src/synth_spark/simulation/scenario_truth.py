@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from synth_spark.config import Config
 from synth_spark.config.scenario_settings import MONTHLY, ScenarioInstance
 
 
@@ -95,16 +94,19 @@ def segment_words(inst: ScenarioInstance) -> str:
     return noun + where
 
 
-def truth_rows(cfg: Config) -> list[dict]:
+def truth_rows(scenarios) -> list[dict]:
     """One ground-truth record per instance, in the anomalies table's columns. The mechanism is
-    stated with its configured size: what the data shows against a control run is measured by
+    stated with its configured size (and, for a placed instance, the difficulty and the spreads of
+    its KPI's noise it was sized for): what the data shows against a control run is measured by
     ``validate``, not copied from here."""
     rows = []
-    for inst in cfg.scenarios.instances:
+    for inst, (origin, spreads) in zip(scenarios.instances, scenarios.origins):
         entry, words = CATALOGUE[inst.type], segment_words(inst)
         when = dict(month=f"{inst.start:%B %Y}", day=f"{inst.start:%B} {inst.start.day}, {inst.start.year}")
         sizes = dict(minus=f"{1 - inst.size:.0%}", plus=f"{1 + inst.size:.0%}", share=f"{inst.size:.0%}")
         ramp = " (building up over the window)" if inst.shape == "ramp" else ""
+        if spreads is not None:
+            ramp += f"; placed at difficulty {origin}, sized for {spreads:g} spreads of its KPI's noise at this scale"
         seg = inst.segment
         rows.append(
             dict(

@@ -132,6 +132,10 @@ POSTS_TYPE = "posts.type"
 
 # -- scenario: the catalogue's instances (simulation/scenarios.py)
 SCENARIO_DECLINE = "scenario.decline"
+SCENARIO_LEVEL = "scenario.level"
+SCENARIO_SEGMENT = "scenario.segment"
+SCENARIO_TYPE = "scenario.type"
+SCENARIO_WINDOW = "scenario.window"
 
 # -- stock
 STOCK_AGE = "stock.age"

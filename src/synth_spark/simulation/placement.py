@@ -1,0 +1,297 @@
+"""Instances of the catalogue placed by the seed: for each, a type, a segment, a window and a size,
+drawn on the driver from (seed, stream, instance number) so that a run places the same instances
+whatever its partitioning.
+
+A size is asked for in *spreads*: a multiple of the natural noise of the KPI the type moves, in its
+segment and window, at this scale. The noise is read off the plan: the expected count the KPI is
+made of (new pledges, voluntary cancellations, posts, declined or recovered payments) and its
+variance (Poisson, plus the month-to-month drift of a creator's arrivals and posting where the model
+has one). An easy instance moves its KPI by 8-10 spreads, a medium one by 4-6, a hard one by 2-3;
+a segment too small for that within the type's largest size is not used.
+
+Placed instances never share a segment and a window with one another or with the five default
+anomalies: on the creator side no two act on one creator in the same month; on the payment side no
+two act on one payer at the same time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from synth_spark.config import Config
+from synth_spark.config.scenario_settings import MONTHLY, ScenarioInstance
+from synth_spark.simulation import identity, streams
+from synth_spark.simulation.calendar import Calendar
+from synth_spark.simulation.growth import arrival_rates, audience_path, voluntary_churn
+from synth_spark.simulation.rng import uniform
+from synth_spark.vocabulary import CATEGORIES, DAY, PAYMENT_METHODS, SCENARIO_TYPES, SIZE_TIERS
+
+#: the effect each level asks for, in spreads of the KPI's noise (low, high)
+LEVELS = {"easy": (8.0, 10.0), "medium": (4.0, 6.0), "hard": (2.0, 3.0)}
+LEVELS_SHOWN = {**{k: f"{lo:g}-{hi:g}" for k, (lo, hi) in LEVELS.items()}, "mixed": "2-10"}
+#: months of baseline a placed instance leaves before it
+BASELINE_MONTHS = 6
+#: the largest size placement gives: a loss is never total, and a gain of more than 3x the usual rate
+#: is no incident a platform sees; a segment that needs more to reach its level is too small
+MOST_LOST, MOST_GAINED = 0.9, 2.0
+#: draws tried for one instance before the run is refused
+TRIES = 400
+#: the segment shapes drawn from, coarse to fine: one dimension, or two for a root cause at an intersection
+CREATOR_SHAPES = (
+    ("category",),
+    ("size",),
+    ("country",),
+    ("plan_type",),
+    ("category", "country"),
+    ("size", "category"),
+    ("category", "plan_type"),
+)
+PAYER_SHAPES = (("payment_method",), ("patron_country",), ("payment_method", "patron_country"))
+#: lognormal sd of a creator's month-to-month posting drift (posts.monthly_post_counts)
+POSTING_DRIFT = 0.35
+_CARD_BASED = tuple(m for m in PAYMENT_METHODS if m != "paypal")
+
+
+class Unplaceable(ValueError):
+    """The placement asked for cannot be made (a one-line reason naming the setting)."""
+
+
+@dataclass
+class Occupied:
+    """Who is already acted on, and when: creator masks by month, payer sets by time."""
+
+    creator_months: list[tuple[np.ndarray, set[int]]] = field(default_factory=list)
+    payer_times: list[tuple[frozenset | None, frozenset | None, int, int]] = field(default_factory=list)
+
+    def creators_free(self, mask: np.ndarray, months: set[int]) -> bool:
+        return not any(months & m and (mask & other).any() for other, m in self.creator_months)
+
+    def payers_free(self, methods, countries, start: int, end: int) -> bool:
+        def meets(a, b):
+            return a is None or b is None or bool(a & b)
+
+        return not any(
+            start < e and s < end and meets(methods, m) and meets(countries, c)
+            for m, c, s, e in self.payer_times
+        )
+
+
+@dataclass(frozen=True)
+class Placed:
+    instance: ScenarioInstance
+    level: str
+    spreads: float  # the effect asked for, in spreads of the KPI's noise
+
+
+def _u(seed: int, name: str, i: int, attempt: int, k: int = 0) -> float:
+    return float(uniform(seed, name, np.int64(i), np.int64(attempt), np.int64(k)))
+
+
+def _pick(options, u: float):
+    return options[min(int(u * len(options)), len(options) - 1)]
+
+
+def _date(t: int) -> dt.date:
+    return dt.datetime.fromtimestamp(t, dt.timezone.utc).date()
+
+
+class Planner:
+    """The plan's expected counts, and the draws of one placement."""
+
+    def __init__(self, cfg: Config, cal: Calendar, creators: dict[str, np.ndarray], churn_norm: float):
+        self.cfg, self.cal, self.cre = cfg, cal, creators
+        self.arrivals = arrival_rates(cfg, cal, creators, churn_norm)
+        self.active = audience_path(creators, cal)
+        self.voluntary = self.active * voluntary_churn(cfg, creators, churn_norm)[:, None]
+        self.posts = np.broadcast_to(creators["posts_rate"][:, None], self.active.shape)
+        self.columns = {
+            "category": np.asarray(CATEGORIES, dtype=object)[creators["category_code"]],
+            "size": np.asarray(SIZE_TIERS, dtype=object)[creators["size_code"]],
+            "country": creators["country_code"],
+            "plan_type": creators["plan_type"],
+        }
+        pc = cfg.payments
+        self.p_decline = pc.first_attempt_failure
+        recovered, left = 0.0, 1.0
+        for s in pc.retry_success:
+            recovered, left = recovered + left * s, left * (1 - s)
+        self.p_recovered = recovered
+        self.method_share = {m: pc.methods[m] for m in PAYMENT_METHODS}
+        codes, cum = identity.country_codes(), identity.country_cumulative()
+        self.country_share = dict(zip(codes, np.diff(np.concatenate([[0.0], cum]))))
+
+    # -- each type's KPI in a segment and window: what a size of 1 moves it by, and its noise (sd)
+    def creator_kpi(self, kind: str, mask: np.ndarray, months: list[int]) -> tuple[float, float]:
+        cols = np.asarray(months)
+        if kind in ("competitor_launch", "promotion", "policy_change"):  # new pledges
+            lam = self.arrivals[mask][:, cols]
+            vol = self.cre["volatility"][mask][:, None]
+            mean, var = lam.sum(), (lam + lam**2 * np.expm1(vol**2)).sum()
+        elif kind == "churn_wave":  # voluntary cancellations
+            mean = var = self.voluntary[mask][:, cols].sum()
+        else:  # posts
+            lam = self.posts[mask][:, cols]
+            mean, var = lam.sum(), (lam + lam**2 * np.expm1(POSTING_DRIFT**2)).sum()
+        return float(mean), float(np.sqrt(var))
+
+    def payer_kpi(self, kind: str, methods, countries, start: int, end: int) -> tuple[float, float]:
+        share = sum(self.method_share[m] for m in (methods or PAYMENT_METHODS))
+        share *= sum(self.country_share[c] for c in countries) if countries else 1.0
+        days = np.arange(start, end, DAY)
+        m = self.cal.month_index(days)
+        attempts = share * float((self.active.sum(axis=0)[m] / self.cal.days_in_month(m)).sum())
+        if kind == "retry_degradation":  # retries that recover a decline
+            recovered = attempts * self.p_decline * self.p_recovered
+            return recovered, float(np.sqrt(recovered))
+        # declined first attempts: a size of 1 declines every one that would have gone through
+        return (1 - self.p_decline) * attempts, float(np.sqrt(self.p_decline * attempts))
+
+    def size_for(self, spreads: float, per_size: float, sd: float) -> float:
+        return spreads * sd / per_size if per_size > 0 else np.inf
+
+
+def _occupied_by_defaults(cal: Calendar, creators: dict[str, np.ndarray], plan) -> Occupied:
+    ids, occ = creators["creator_id"], Occupied()
+    everyone = np.ones(ids.shape, dtype=bool)
+    if plan.viral_patrons:
+        occ.creator_months.append((ids == plan.viral_creator, {plan.viral_month, plan.viral_month + 1}))
+    if plan.holiday_month >= 0:
+        occ.creator_months.append((everyone, {plan.holiday_month}))
+    if plan.departures:
+        first = int(cal.month_index(min(plan.departures.values())))
+        occ.creator_months.append((np.isin(ids, list(plan.departures)), {first, first + 1, first + 2}))
+    if plan.collapse_category >= 0:
+        occ.creator_months.append(
+            (creators["category_code"] == plan.collapse_category, set(range(plan.collapse_month, cal.months)))
+        )
+    if plan.outage_decline:
+        occ.payer_times.append((None, None, plan.outage_start - DAY, plan.outage_end + DAY))
+    return occ
+
+
+def place(
+    cfg: Config, cal: Calendar, creators: dict[str, np.ndarray], churn_norm: float, plan
+) -> list[Placed]:
+    """``scenarios.placed`` instances at ``scenarios.difficulty``, drawn from the seed."""
+    sc = cfg.scenarios
+    if not sc.placed:
+        return []
+    if cal.months < BASELINE_MONTHS + 2:
+        raise Unplaceable(
+            f"scenarios.placed: a window of {cal.months} months leaves no room for {BASELINE_MONTHS} months of "
+            "baseline before an instance; give a longer window"
+        )
+    planner, occ, out = (
+        Planner(cfg, cal, creators, churn_norm),
+        _occupied_by_defaults(cal, creators, plan),
+        [],
+    )
+    seed = cfg.seed
+    for i in range(sc.placed):
+        too_small = 0
+        for attempt in range(TRIES):
+            got = _draw(planner, occ, seed, i, attempt, sc.difficulty)
+            if got == "too small":
+                too_small += 1
+            elif got is not None:
+                out.append(got)
+                break
+        else:
+            if too_small > TRIES // 2:
+                kind = _pick(SCENARIO_TYPES, _u(seed, streams.SCENARIO_TYPE, i, 0))
+                raise Unplaceable(
+                    f"scenarios.difficulty: {sc.difficulty!r} cannot be reached at scale {cfg.scale:g}: no "
+                    f"segment of instance {i + 1} ({kind}) is large enough for its effect to stand "
+                    f"{LEVELS_SHOWN[sc.difficulty]} spreads above its noise; give a larger --scale or an "
+                    "easier difficulty"
+                )
+            raise Unplaceable(
+                f"scenarios.placed: {sc.placed} instances do not fit in the window without two sharing a "
+                f"segment and a window; {len(out)} fit at scale {cfg.scale:g}"
+            )
+    return out
+
+
+def _draw(planner: Planner, occ: Occupied, seed: int, i: int, attempt: int, difficulty: str):
+    cal, cre = planner.cal, planner.cre
+    level = (
+        difficulty if difficulty != "mixed" else _pick(tuple(LEVELS), _u(seed, streams.SCENARIO_LEVEL, i, 0))
+    )
+    lo, hi = LEVELS[level]
+    spreads = lo + (hi - lo) * _u(seed, streams.SCENARIO_LEVEL, i, 1)
+    # the type is the instance's own: only its segment and window are drawn again, so the mix of
+    # types does not lean towards those a small scale can carry
+    kind = _pick(SCENARIO_TYPES, _u(seed, streams.SCENARIO_TYPE, i, 0))
+    if kind in MONTHLY:
+        length = 1 + int(3 * _u(seed, streams.SCENARIO_WINDOW, i, attempt, 0))
+        first = BASELINE_MONTHS + int(
+            (cal.months - BASELINE_MONTHS - length + 1) * _u(seed, streams.SCENARIO_WINDOW, i, attempt, 1)
+        )
+        months = list(range(first, min(first + length, cal.months)))
+        shape = _pick(CREATOR_SHAPES, _u(seed, streams.SCENARIO_SEGMENT, i, attempt, 0))
+        # the segment of a creator drawn at random: a common value is drawn more often
+        who = min(
+            int(_u(seed, streams.SCENARIO_SEGMENT, i, attempt, 1) * cre["creator_id"].size),
+            cre["creator_id"].size - 1,
+        )
+        segment = {dim: [str(planner.columns[dim][who])] for dim in shape}
+        mask = np.ones(cre["creator_id"].shape, dtype=bool)
+        for dim, (value,) in segment.items():
+            mask &= planner.columns[dim] == value
+        if not occ.creators_free(mask, set(months)):
+            return None
+        size = planner.size_for(spreads, *planner.creator_kpi(kind, mask, months))
+        start, end = cal.month_start(months[0]), cal.month_end(months[-1])
+    else:
+        days = (2 + int(6 * _u(seed, streams.SCENARIO_WINDOW, i, attempt, 0))) * (
+            4 if kind == "retry_degradation" else 1
+        )
+        lo_t = int(cal.month_start(BASELINE_MONTHS // 2))
+        span = (int(cal.end) - lo_t) // DAY - days
+        start = lo_t + int(span * _u(seed, streams.SCENARIO_WINDOW, i, attempt, 1)) * DAY
+        end = start + days * DAY
+        shape = _pick(PAYER_SHAPES, _u(seed, streams.SCENARIO_SEGMENT, i, attempt, 0))
+        if kind == "card_reissue_wave" and shape == ("payment_method",):
+            shape = ("patron_country",)  # a bank's cards: one country, every card-based method
+        options = _CARD_BASED if kind == "card_reissue_wave" else PAYMENT_METHODS
+        weights = np.array([planner.method_share[m] for m in options])
+        method = options[
+            int(
+                np.searchsorted(
+                    np.cumsum(weights) / weights.sum(),
+                    _u(seed, streams.SCENARIO_SEGMENT, i, attempt, 2),
+                    side="right",
+                ).clip(0, len(options) - 1)
+            )
+        ]
+        country = str(identity.draw_country(np.array([_u(seed, streams.SCENARIO_SEGMENT, i, attempt, 3)]))[0])
+        segment = {}
+        if "payment_method" in shape:
+            segment["payment_method"] = [method]
+        if "patron_country" in shape:
+            segment["patron_country"] = [country]
+        methods = (
+            frozenset(segment.get("payment_method", options if kind == "card_reissue_wave" else ())) or None
+        )
+        countries = frozenset(segment.get("patron_country", ())) or None
+        if not occ.payers_free(methods, countries, start, end):
+            return None
+        size = planner.size_for(spreads, *planner.payer_kpi(kind, methods, countries, start, end))
+    most = MOST_GAINED if kind in ("promotion", "churn_wave") else MOST_LOST
+    if not np.isfinite(size) or size > most:
+        return "too small"
+    inst = ScenarioInstance(
+        type=kind,
+        segment=segment,
+        start=_date(int(start)),
+        end=_date(int(end) - 1),
+        size=round(float(size), 4),
+    )
+    if kind in MONTHLY:
+        occ.creator_months.append((mask, set(months)))
+    else:
+        occ.payer_times.append((methods, countries, int(start), int(end)))
+    return Placed(inst, level, round(float(spreads), 2))

@@ -1,0 +1,120 @@
+"""Instances placed by the seed: the same seed places the same instances, no two share a segment
+and a window (nor with the five default anomalies), and a difficulty is a size measured in spreads
+of the KPI's noise: the effect found against a control run falls from easy to hard."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from synth_spark.config import ConfigError, load_config
+from synth_spark.config.scenario_settings import MONTHLY
+from synth_spark.simulation.placement import LEVELS, Planner
+from synth_spark.simulation.plan import Plan, refuse_unplannable
+
+from .scenario_kpis import _creators_in, _epoch, kpi, run
+
+
+def placed(scale: float, seed: int, n: int, difficulty: str):
+    return Plan.make(load_config(scale=scale, seed=seed, scenarios={"placed": n, "difficulty": difficulty}))
+
+
+def test_the_seed_places_the_instances_and_another_seed_places_others():
+    a, b, other = (placed(1, s, 12, "mixed").constants.anomalies.scenarios for s in (3, 3, 4))
+    assert a.instances == b.instances and a.origins == b.origins
+    assert a.instances != other.instances
+    assert len(a.instances) == 12 and {o for o, _ in a.origins} <= set(LEVELS)
+
+
+@pytest.mark.parametrize("difficulty", ["easy", "medium", "hard"])
+def test_each_instance_is_sized_for_its_levels_spreads_of_its_kpis_noise(difficulty):
+    plan = placed(1, 2, 20, difficulty)
+    job, lo, hi = plan.constants, *LEVELS[difficulty]
+    planner = Planner(plan.cfg, plan.cal, plan.creators, job.churn_norm)
+    for inst, (level, spreads) in zip(job.anomalies.scenarios.instances, job.anomalies.scenarios.origins):
+        assert level == difficulty and lo <= spreads <= hi
+        start, end = _epoch(inst.start), _epoch(inst.end) + 86_400
+        if inst.type in MONTHLY:
+            months = list(range(int(plan.cal.month_index(start)), int(plan.cal.month_index(end - 1)) + 1))
+            per_size, sd = planner.creator_kpi(inst.type, _creators_in(plan.creators, inst.segment), months)
+        else:
+            methods = inst.segment.get("payment_method")
+            if inst.type == "card_reissue_wave" and methods is None:
+                methods = ["card", "apple_pay", "google_pay"]
+            per_size, sd = planner.payer_kpi(
+                inst.type, methods, inst.segment.get("patron_country"), start, end
+            )
+        assert inst.size * per_size / sd == pytest.approx(spreads, abs=0.01)  # both are rounded
+
+
+def test_no_two_instances_act_on_one_creator_or_payer_at_once_nor_with_the_default_five():
+    plan = placed(10, 1, 50, "mixed")
+    cal, creators, a = plan.cal, plan.creators, plan.constants.anomalies
+    taken = {}  # (creator index, month) -> instance
+    holiday = {(i, a.holiday_month) for i in range(creators["creator_id"].size)}
+    payer_windows = []
+    for n, inst in enumerate(a.scenarios.instances):
+        start, end = _epoch(inst.start), _epoch(inst.end) + 86_400
+        if inst.type in MONTHLY:
+            months = range(int(cal.month_index(start)), int(cal.month_index(end - 1)) + 1)
+            cells = {(int(i), m) for i in np.nonzero(_creators_in(creators, inst.segment))[0] for m in months}
+            assert not cells & holiday
+            assert not cells & set(taken), (inst, taken.get(next(iter(cells & set(taken)), None)))
+            taken.update(dict.fromkeys(cells, n))
+        else:
+            assert end <= a.outage_start - 86_400 or start >= a.outage_end + 86_400
+            for other, (s, e) in payer_windows:
+                if start < e and s < end:
+                    shared = [
+                        set(inst.segment[d]) & set(other.segment[d])
+                        for d in ("payment_method", "patron_country")
+                        if d in inst.segment and d in other.segment
+                    ]
+                    assert any(not x for x in shared), (inst, other)
+            payer_windows.append((inst, (start, end)))
+
+
+def test_the_effect_found_against_the_control_falls_from_easy_to_hard():
+    """At 1x, seed 1: each instance's KPI against the control run of the same seed, in spreads."""
+    found = {}
+    for level in ("easy", "hard"):
+        cfg, cal, creators, job, sim = run(1, 1, {"placed": 10, "difficulty": level})
+        *_, base = run(1, 1, {})
+        planner = Planner(cfg, cal, creators, job.churn_norm)
+        spreads = []
+        for inst in job.anomalies.scenarios.instances:
+            start, end = _epoch(inst.start), _epoch(inst.end) + 86_400
+            if inst.type in MONTHLY:
+                months = list(range(int(cal.month_index(start)), int(cal.month_index(end - 1)) + 1))
+                _, sd = planner.creator_kpi(inst.type, _creators_in(creators, inst.segment), months)
+            else:
+                methods = inst.segment.get("payment_method")
+                if inst.type == "card_reissue_wave" and methods is None:
+                    methods = ["card", "apple_pay", "google_pay"]
+                _, sd = planner.payer_kpi(inst.type, methods, inst.segment.get("patron_country"), start, end)
+            spreads.append(abs(kpi(inst, cfg, cal, creators, sim) - kpi(inst, cfg, cal, creators, base)) / sd)
+        found[level] = np.median(spreads)
+    assert found["easy"] >= 5 and found["hard"] <= 3.5 and found["easy"] > 2 * found["hard"]
+
+
+def test_a_difficulty_the_scale_cannot_reach_is_refused_naming_it():
+    cfg = load_config(scale=0.02, seed=1, scenarios={"placed": 5, "difficulty": "easy"})
+    with pytest.raises(
+        ConfigError, match=r"^scenarios\.difficulty: 'easy' cannot be reached at scale 0\.02: "
+    ):
+        refuse_unplannable(cfg)
+
+
+def test_more_instances_than_fit_without_overlap_are_refused_naming_the_count():
+    cfg = load_config(scale=0.1, seed=1, scenarios={"placed": 1000, "difficulty": "hard"})
+    with pytest.raises(
+        ConfigError, match=r"^scenarios\.placed: 1000 instances do not fit .*; \d+ fit at scale 0\.1"
+    ):
+        refuse_unplannable(cfg)
+
+
+def test_placed_instances_join_the_ground_truth_with_their_difficulty():
+    plan = placed(1, 5, 3, "medium")
+    rows = plan.truth[5:]
+    assert [r["anomaly_id"] for r in rows] == [6, 7, 8]
+    assert all("placed at difficulty medium, sized for" in r["expected_effect"] for r in rows)
