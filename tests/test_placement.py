@@ -118,3 +118,17 @@ def test_placed_instances_join_the_ground_truth_with_their_difficulty():
     rows = plan.truth[5:]
     assert [r["anomaly_id"] for r in rows] == [6, 7, 8]
     assert all("placed at difficulty medium, sized for" in r["expected_effect"] for r in rows)
+
+
+def test_the_control_run_of_a_config_that_places_instances_places_none(tmp_path):
+    from synth_spark.request import CLI, requested_config
+
+    conf = tmp_path / "bench.yaml"
+    conf.write_text(
+        "scenarios:\n  placed: 5\n  difficulty: easy\n  instances:\n"
+        "    - {type: churn_wave, segment: {}, start: 2024-03-01, end: 2024-03-31, size: 0.5}\n"
+    )
+    assert len(Plan.make(requested_config(CLI, config=conf)).truth) == 5 + 1 + 5
+    control = requested_config(CLI, config=conf, anomalies=False)
+    assert control.scenarios.placed == 0 and control.scenarios.instances == []
+    assert Plan.make(control).truth == ()

@@ -97,7 +97,7 @@ def requested_config(
         if anomalies
         else {
             "anomalies": {name: {"enabled": False} for name in ANOMALY_TYPES},
-            "scenarios": {"instances": []},
+            "scenarios": {"instances": [], "placed": 0},
         }
     )
     for setting in settings:
