@@ -111,7 +111,7 @@ class Generator:
     overrides, nested or dotted (``{"anomalies.viral_spike.enabled": False}``); ``anomalies=False``
     turns every injected anomaly off (a control run); ``partitions``: simulation tasks (the
     output is the same for any value); ``as_of``: the tables as they stood at the end of that day;
-    ``scenarios`` and ``difficulty``: how many more scenario instances the seed places, and how hard
+    ``scenarios`` and ``difficulty``: how many more scenario instances the run seed places, and how hard
     (easy, medium, hard or mixed)."""
 
     def __init__(

@@ -149,7 +149,7 @@ def add_generate_options(
             "--scenarios",
             default=None,
             metavar="N",
-            help="place N more scenario instances of the catalogue, drawn from the seed "
+            help="place N more scenario instances of the catalogue, drawn from the run seed "
             "(docs/anomalies.md; default from config: 0)",
         )
         p.add_argument(

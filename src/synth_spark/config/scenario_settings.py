@@ -1,7 +1,7 @@
-"""The settings of scenarios beyond the seed's five: each instance names a type of the catalogue, the
-segment of the platform it acts on, its window and its size. What the values of a segment may be is
-checked here where the config alone knows (sizes, categories, plan types, payment methods); which
-creators and countries exist is the plan's to check (simulation/scenarios.py)."""
+"""The settings of scenarios beyond the five default anomalies: each instance names a type of the
+catalogue, the segment of the platform it acts on, its window and its size. What the values of a
+segment may be is checked here where the config alone knows (sizes, categories, plan types, payment
+methods); which creators and countries exist is the plan's to check (simulation/scenarios.py)."""
 
 from __future__ import annotations
 
@@ -98,5 +98,5 @@ class ScenarioInstance(Strict):
 
 class Scenarios(Strict):
     instances: list[ScenarioInstance]
-    placed: Annotated[int, NoCoercion(), Field(ge=0, le=1000)]  # instances drawn from the seed
+    placed: Annotated[int, NoCoercion(), Field(ge=0, le=1000)]  # instances drawn from the run seed
     difficulty: Literal["easy", "medium", "hard", "mixed"]  # of the placed instances

@@ -1,4 +1,4 @@
-"""Instances of the catalogue placed by the seed: for each, a type, a segment, a window and a size,
+"""Instances of the catalogue placed by the run seed: for each, a type, a segment, a window and a size,
 drawn on the driver from (seed, stream, instance number) so that a run places the same instances
 whatever its partitioning.
 
@@ -175,7 +175,7 @@ def _occupied_by_defaults(cal: Calendar, creators: dict[str, np.ndarray], plan) 
 def place(
     cfg: Config, cal: Calendar, creators: dict[str, np.ndarray], churn_norm: float, plan
 ) -> list[Placed]:
-    """``scenarios.placed`` instances at ``scenarios.difficulty``, drawn from the seed."""
+    """``scenarios.placed`` instances at ``scenarios.difficulty``, drawn from the run seed."""
     sc = cfg.scenarios
     if not sc.placed:
         return []

@@ -104,7 +104,7 @@ class Scenarios:
 
     effects: tuple[Effect, ...] = ()
     #: the instances the effects were compiled from, and how each came: ("given", None) from the
-    #: config, or (level, spreads asked for) when placed by the seed
+    #: config, or (level, spreads asked for) when placed by the run seed
     instances: tuple[ScenarioInstance, ...] = ()
     origins: tuple[tuple[str, float | None], ...] = ()
 
