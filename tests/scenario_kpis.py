@@ -20,7 +20,8 @@ from synth_spark.simulation.creators import PLAN_COLUMNS, draw_creators
 from synth_spark.simulation.lifecycle import REASON_VOLUNTARY
 from synth_spark.simulation.posts import BACK_CATALOGUE_MONTHS
 from synth_spark.simulation.rng import uniform
-from synth_spark.vocabulary import ANOMALY_TYPES, CATEGORIES, DAY, FAILURE_CODES, PAYMENT_METHODS, SIZE_TIERS
+from synth_spark.simulation.scenarios import CARD_BASED, creator_dimensions
+from synth_spark.vocabulary import ANOMALY_TYPES, DAY, FAILURE_CODES, PAYMENT_METHODS
 
 OFF = {name: {"enabled": False} for name in ANOMALY_TYPES}
 
@@ -46,32 +47,42 @@ def run(scale: float, seed: int, scenarios: dict, anomalies: bool = True):
     )
 
 
-def _epoch(d: dt.date) -> int:
+def epoch(d: dt.date) -> int:
     return int(dt.datetime(d.year, d.month, d.day, tzinfo=dt.timezone.utc).timestamp())
 
 
-def _creators_in(creators, segment: dict) -> np.ndarray:
-    columns = {
-        "category": np.asarray(CATEGORIES, dtype=object)[creators["category_code"]],
-        "size": np.asarray(SIZE_TIERS, dtype=object)[creators["size_code"]],
-        "country": creators["country_code"],
-        "plan_type": creators["plan_type"],
-        "nsfw": creators["is_nsfw"],
-        "verified": creators["is_verified"],
-        "creator_id": creators["creator_id"],
-    }
+def creators_in(creators, segment: dict) -> np.ndarray:
+    """Which creators a creator segment selects."""
+    columns = creator_dimensions(creators)
     ok = np.ones(creators["creator_id"].shape, dtype=bool)
     for dim, values in segment.items():
         ok &= np.isin(columns[dim], values)
     return ok
 
 
+def payer_methods(inst) -> list[str] | None:
+    """The payment methods a payment instance selects (a card reissue: the card-based ones)."""
+    methods = inst.segment.get("payment_method")
+    return list(CARD_BASED) if inst.type == "card_reissue_wave" and methods is None else methods
+
+
+def planned_sd(planner, inst, cal, creators) -> float:
+    """The noise (sd) of the instance's KPI in its segment and window, as the plan gives it."""
+    start, end = epoch(inst.start), epoch(inst.end) + DAY
+    if inst.type in MONTHLY:
+        months = list(range(int(cal.month_index(start)), int(cal.month_index(end - 1)) + 1))
+        return planner.creator_kpi(inst.type, creators_in(creators, inst.segment), months)[1]
+    return planner.payer_kpi(inst.type, payer_methods(inst), inst.segment.get("patron_country"), start, end)[
+        1
+    ]
+
+
 def kpi(inst, cfg, cal, creators, sim) -> int:
     """The count the instance's type moves, in its segment and window: new pledges, voluntary
     cancellations or posts of its creators; declined first attempts or recovering retries of its payers."""
-    start, end = _epoch(inst.start), _epoch(inst.end) + DAY
+    start, end = epoch(inst.start), epoch(inst.end) + DAY
     if inst.type in MONTHLY:
-        mine = _creators_in(creators, inst.segment)
+        mine = creators_in(creators, inst.segment)
         p = sim.life.pledges
         of_mine = mine[p["creator_idx"]]
         if inst.type in ("competitor_launch", "promotion", "policy_change"):
@@ -86,9 +97,7 @@ def kpi(inst, cfg, cal, creators, sim) -> int:
     at, p = sim.life.attempts, sim.life.pledges
     patron = p["patron_id"][at["pledge_idx"]]
     payers = np.ones(patron.shape, dtype=bool)
-    methods = inst.segment.get("payment_method")
-    if inst.type == "card_reissue_wave" and methods is None:
-        methods = [m for m in PAYMENT_METHODS if m != "paypal"]
+    methods = payer_methods(inst)
     if methods is not None:
         payers &= np.isin(PatronPayment(cfg, patron).method, [PAYMENT_METHODS.index(m) for m in methods])
     if "patron_country" in inst.segment:

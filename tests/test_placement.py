@@ -12,7 +12,7 @@ from synth_spark.config.scenario_settings import MONTHLY
 from synth_spark.simulation.placement import LEVELS, Planner
 from synth_spark.simulation.plan import Plan, refuse_unplannable
 
-from .scenario_kpis import _creators_in, _epoch, kpi, run
+from .scenario_kpis import creators_in, epoch, kpi, payer_methods, planned_sd, run
 
 
 def placed(scale: float, seed: int, n: int, difficulty: str):
@@ -33,16 +33,13 @@ def test_each_instance_is_sized_for_its_levels_spreads_of_its_kpis_noise(difficu
     planner = Planner(plan.cfg, plan.cal, plan.creators, job.churn_norm)
     for inst, (level, spreads) in zip(job.anomalies.scenarios.instances, job.anomalies.scenarios.origins):
         assert level == difficulty and lo <= spreads <= hi
-        start, end = _epoch(inst.start), _epoch(inst.end) + 86_400
+        start, end = epoch(inst.start), epoch(inst.end) + 86_400
         if inst.type in MONTHLY:
             months = list(range(int(plan.cal.month_index(start)), int(plan.cal.month_index(end - 1)) + 1))
-            per_size, sd = planner.creator_kpi(inst.type, _creators_in(plan.creators, inst.segment), months)
+            per_size, sd = planner.creator_kpi(inst.type, creators_in(plan.creators, inst.segment), months)
         else:
-            methods = inst.segment.get("payment_method")
-            if inst.type == "card_reissue_wave" and methods is None:
-                methods = ["card", "apple_pay", "google_pay"]
             per_size, sd = planner.payer_kpi(
-                inst.type, methods, inst.segment.get("patron_country"), start, end
+                inst.type, payer_methods(inst), inst.segment.get("patron_country"), start, end
             )
         assert inst.size * per_size / sd == pytest.approx(spreads, abs=0.01)  # both are rounded
 
@@ -54,10 +51,10 @@ def test_no_two_instances_act_on_one_creator_or_payer_at_once_nor_with_the_defau
     holiday = {(i, a.holiday_month) for i in range(creators["creator_id"].size)}
     payer_windows = []
     for n, inst in enumerate(a.scenarios.instances):
-        start, end = _epoch(inst.start), _epoch(inst.end) + 86_400
+        start, end = epoch(inst.start), epoch(inst.end) + 86_400
         if inst.type in MONTHLY:
             months = range(int(cal.month_index(start)), int(cal.month_index(end - 1)) + 1)
-            cells = {(int(i), m) for i in np.nonzero(_creators_in(creators, inst.segment))[0] for m in months}
+            cells = {(int(i), m) for i in np.nonzero(creators_in(creators, inst.segment))[0] for m in months}
             assert not cells & holiday
             assert not cells & set(taken), (inst, taken.get(next(iter(cells & set(taken)), None)))
             taken.update(dict.fromkeys(cells, n))
@@ -83,16 +80,8 @@ def test_the_effect_found_against_the_control_falls_from_easy_to_hard():
         planner = Planner(cfg, cal, creators, job.churn_norm)
         spreads = []
         for inst in job.anomalies.scenarios.instances:
-            start, end = _epoch(inst.start), _epoch(inst.end) + 86_400
-            if inst.type in MONTHLY:
-                months = list(range(int(cal.month_index(start)), int(cal.month_index(end - 1)) + 1))
-                _, sd = planner.creator_kpi(inst.type, _creators_in(creators, inst.segment), months)
-            else:
-                methods = inst.segment.get("payment_method")
-                if inst.type == "card_reissue_wave" and methods is None:
-                    methods = ["card", "apple_pay", "google_pay"]
-                _, sd = planner.payer_kpi(inst.type, methods, inst.segment.get("patron_country"), start, end)
-            spreads.append(abs(kpi(inst, cfg, cal, creators, sim) - kpi(inst, cfg, cal, creators, base)) / sd)
+            moved = abs(kpi(inst, cfg, cal, creators, sim) - kpi(inst, cfg, cal, creators, base))
+            spreads.append(moved / planned_sd(planner, inst, cal, creators))
         found[level] = np.median(spreads)
     assert found["easy"] >= 5 and found["hard"] <= 3.5 and found["easy"] > 2 * found["hard"]
 

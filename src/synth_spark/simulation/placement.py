@@ -27,7 +27,8 @@ from synth_spark.simulation import identity, streams
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.growth import arrival_rates, audience_path, voluntary_churn
 from synth_spark.simulation.rng import uniform
-from synth_spark.vocabulary import CATEGORIES, DAY, PAYMENT_METHODS, SCENARIO_TYPES, SIZE_TIERS
+from synth_spark.simulation.scenarios import CARD_BASED, creator_dimensions
+from synth_spark.vocabulary import DAY, PAYMENT_METHODS, SCENARIO_TYPES
 
 #: the effect each level asks for, in spreads of the KPI's noise (low, high)
 LEVELS = {"easy": (8.0, 10.0), "medium": (4.0, 6.0), "hard": (2.0, 3.0)}
@@ -52,7 +53,6 @@ CREATOR_SHAPES = (
 PAYER_SHAPES = (("payment_method",), ("patron_country",), ("payment_method", "patron_country"))
 #: lognormal sd of a creator's month-to-month posting drift (posts.monthly_post_counts)
 POSTING_DRIFT = 0.35
-_CARD_BASED = tuple(m for m in PAYMENT_METHODS if m != "paypal")
 
 
 class Unplaceable(ValueError):
@@ -107,12 +107,7 @@ class Planner:
         self.active = audience_path(creators, cal)
         self.voluntary = self.active * voluntary_churn(cfg, creators, churn_norm)[:, None]
         self.posts = np.broadcast_to(creators["posts_rate"][:, None], self.active.shape)
-        self.columns = {
-            "category": np.asarray(CATEGORIES, dtype=object)[creators["category_code"]],
-            "size": np.asarray(SIZE_TIERS, dtype=object)[creators["size_code"]],
-            "country": creators["country_code"],
-            "plan_type": creators["plan_type"],
-        }
+        self.columns = creator_dimensions(creators)
         pc = cfg.payments
         self.p_decline = pc.first_attempt_failure
         recovered, left = 0.0, 1.0
@@ -181,8 +176,8 @@ def place(
         return []
     if cal.months < BASELINE_MONTHS + 2:
         raise Unplaceable(
-            f"scenarios.placed: a window of {cal.months} months leaves no room for {BASELINE_MONTHS} months of "
-            "baseline before an instance; give a longer window"
+            f"scenarios.placed: a window of {cal.months} months leaves no room for {BASELINE_MONTHS} "
+            "months of baseline before an instance; give a longer window"
         )
     planner, occ, out = (
         Planner(cfg, cal, creators, churn_norm),
@@ -256,7 +251,7 @@ def _draw(planner: Planner, occ: Occupied, seed: int, i: int, attempt: int, diff
         shape = _pick(PAYER_SHAPES, _u(seed, streams.SCENARIO_SEGMENT, i, attempt, 0))
         if kind == "card_reissue_wave" and shape == ("payment_method",):
             shape = ("patron_country",)  # a bank's cards: one country, every card-based method
-        options = _CARD_BASED if kind == "card_reissue_wave" else PAYMENT_METHODS
+        options = CARD_BASED if kind == "card_reissue_wave" else PAYMENT_METHODS
         weights = np.array([planner.method_share[m] for m in options])
         method = options[
             int(

@@ -36,16 +36,22 @@ MONTH_EFFECTS: dict[str, dict[str, int]] = {
 }
 
 
-_CREATOR_COLUMN = {
-    "size": "size_tier",
-    "category": "category",
-    "country": "country_code",
-    "currency": "currency_code",
-    "plan_type": "plan_type",
-    "nsfw": "is_nsfw",
-    "verified": "is_verified",
-    "creator_id": "creator_id",
-}
+#: the payment methods a card is behind (a card reissue acts on these only)
+CARD_BASED = tuple(m for m in PAYMENT_METHODS if m != "paypal")
+
+
+def creator_dimensions(creators: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each dimension a creator segment selects on, as a column of the plan's creators."""
+    return {
+        "size": np.asarray(SIZE_TIERS, dtype=object)[creators["size_code"]],
+        "category": np.asarray(CATEGORIES, dtype=object)[creators["category_code"]],
+        "country": creators["country_code"],
+        "currency": creators["currency_code"],
+        "plan_type": creators["plan_type"],
+        "nsfw": creators["is_nsfw"],
+        "verified": creators["is_verified"],
+        "creator_id": creators["creator_id"],
+    }
 
 
 def _epoch(d: dt.date) -> int:
@@ -162,17 +168,12 @@ NO_SCENARIOS = Scenarios()
 
 
 def _selected_creators(i: int, inst: ScenarioInstance, creators: dict[str, np.ndarray]) -> tuple[int, ...]:
-    columns = {
-        **creators,
-        "size_tier": np.asarray(SIZE_TIERS, dtype=object)[creators["size_code"]],
-        "category": np.asarray(CATEGORIES, dtype=object)[creators["category_code"]],
-    }
+    columns = creator_dimensions(creators)
     ok = np.ones(creators["creator_id"].shape, dtype=bool)
     for dim, values in inst.segment.items():
-        col = np.asarray(columns[_CREATOR_COLUMN[dim]])
-        hit = np.isin(col, np.asarray(values, dtype=col.dtype if dim != "country" else object))
+        hit = np.isin(columns[dim], values)
         if not hit.any():
-            present = sorted({str(v) for v in col.tolist()})[:12]
+            present = sorted({str(v) for v in columns[dim].tolist()})[:12]
             raise ValueError(
                 f"scenarios.instances.{i}.segment.{dim}: {values!r} matches no creator of this run; "
                 f"present: {', '.join(present)}"
@@ -222,7 +223,7 @@ def compile_instances(
             continue
         methods = inst.segment.get("payment_method")
         if inst.type == "card_reissue_wave":
-            methods = [m for m in (methods or PAYMENT_METHODS) if m != "paypal"]
+            methods = [m for m in (methods or PAYMENT_METHODS) if m in CARD_BASED]
             if not methods:
                 raise ValueError(
                     f"scenarios.instances.{i}.segment.payment_method: a card reissue needs a card-based "
