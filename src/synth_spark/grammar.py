@@ -139,7 +139,8 @@ def add_generate_options(
     p.add_argument(
         "--no-anomalies",
         action="store_true",
-        help="turn every injected anomaly off, the five and any scenario instances (a control run for the same seed)",
+        help="turn every injected anomaly off, the five and any scenario instances (a control run for "
+        "the same seed)",
     )
     p.add_argument(
         "--overwrite", action="store_true", help="replace the synth-spark dataset already in DATASET"

@@ -106,7 +106,10 @@ def truth_rows(scenarios) -> list[dict]:
         sizes = dict(minus=f"{1 - inst.size:.0%}", plus=f"{1 + inst.size:.0%}", share=f"{inst.size:.0%}")
         ramp = " (building up over the window)" if inst.shape == "ramp" else ""
         if spreads is not None:
-            ramp += f"; placed at difficulty {origin}, sized for {spreads:g} spreads of its KPI's noise at this scale"
+            ramp += (
+                f"; placed at difficulty {origin}, sized for {spreads:g} spreads of its KPI's noise at "
+                "this scale"
+            )
         seg = inst.segment
         rows.append(
             dict(
