@@ -3,6 +3,7 @@ same seed with every anomaly disabled."""
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 
 import numpy as np
@@ -15,6 +16,7 @@ from synth_spark.simulation import anomalies as anom
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.creators import PLAN_COLUMNS, draw_creators
 from synth_spark.simulation.lifecycle import REASON_REMOVED, REASON_VOLUNTARY
+from synth_spark.simulation.scenario_truth import segment_json
 from synth_spark.vocabulary import ANOMALY_TYPES, CATEGORIES, DAY, FAILURE_CODES
 
 NAMES = ("viral_spike", "payment_outage", "holiday_churn", "creator_exodus", "category_collapse")
@@ -359,10 +361,27 @@ def test_a_configuration_that_makes_two_anomalies_share_a_creator_is_refused():
 
 
 def test_ground_truth_names_each_scenario_with_its_question():
-    cfg, cal, _, job, *_ = run(True)
-    rows = anom.ground_truth(cfg, cal, job.anomalies)
+    cfg, cal, creators, job, *_ = run(True)
+    rows = anom.ground_truth(cfg, cal, job.anomalies, creators)
     assert [r["anomaly_type"] for r in rows] == list(ANOMALY_TYPES)
     assert all(r["investigation_question"] and r["expected_root_cause"] for r in rows)
     exodus = next(r for r in rows if r["anomaly_type"] == "creator_exodus")
     assert exodus["creator_ids"].count(";") == 2
-    assert anom.ground_truth(*run(False)[:2], run(False)[3].anomalies) == []
+    off = run(False)
+    assert anom.ground_truth(off[0], off[1], off[3].anomalies, off[2]) == []
+
+
+def test_ground_truth_names_each_segment_coarse_to_fine_and_the_kpis_it_moves():
+    cfg, cal, creators, job, *_ = run(True)
+    rows = {r["anomaly_type"]: r for r in anom.ground_truth(cfg, cal, job.anomalies, creators)}
+    assert json.loads(rows["category_collapse"]["segment"]) == {"category": ["games"]}
+    assert json.loads(rows["payment_outage"]["segment"]) == {}
+    departing = json.loads(rows["creator_exodus"]["segment"])["creator_id"]
+    assert departing == rows["creator_exodus"]["creator_ids"].split(";")
+    assert json.loads(rows["viral_spike"]["kpis"]) == {"new_pledges": "up", "mrr": "up"}
+    assert {r["family"] for r in rows.values()} == {"business"}
+    assert json.loads(segment_json({"creator_id": [7], "category": ["music"], "size": ["small"]})) == {
+        "size": ["small"],
+        "category": ["music"],
+        "creator_id": ["7"],
+    }

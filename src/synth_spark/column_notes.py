@@ -153,15 +153,24 @@ NOTES: dict[str, dict[str, str]] = {
     "anomalies": {
         "anomaly_id": "1, 2, ... in scenario order, counting only the enabled anomalies.",
         "anomaly_type": "Which scenario was injected.",
+        "family": "business: the platform's business changed; data: the pipeline that carries the data broke.",
         "start_at": "First second of the anomaly (creator_exodus: the first departure).",
         "end_at": "Last second of the anomaly (creator_exodus: the last departure).",
+        "segment": (
+            "Whom it acts on: a JSON object of dimension -> values, coarse to fine; {} is the whole platform."
+        ),
         "creator_ids": (
             "The creators involved, separated by ';' (viral_spike, creator_exodus); null for the other types."
         ),
         "category": "The collapsing category (category_collapse); null for the other types.",
+        "kpis": 'The KPIs it moves and which way, as JSON, e.g. {"new_pledges": "up", "mrr": "up"}.',
         "metric": "The metric the anomaly moves, e.g. new pledges, MRR.",
         "expected_effect": "The size of the effect, in words.",
         "investigation_question": "The question an analyst would ask about the anomaly.",
         "expected_root_cause": "The right answer to the investigation question.",
+        "overlaps": (
+            "The ids of the other anomalies acting on some of the same creators or payers at the same "
+            "time, separated by ';' (its confounders); null when none does."
+        ),
     },
 }

@@ -18,7 +18,14 @@ from synth_spark.simulation import rhythm, streams
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.rng import uniform
 from synth_spark.simulation.placement import place
-from synth_spark.simulation.scenario_truth import truth_rows
+from synth_spark.simulation.scenario_truth import (
+    Footprint,
+    instance_footprints,
+    kpis_json,
+    overlaps,
+    segment_json,
+    truth_rows,
+)
 from synth_spark.simulation.scenarios import NO_SCENARIOS, Scenarios, compile_instances
 from synth_spark.vocabulary import CATEGORIES, DAY, NEVER, SIZE_TIERS
 
@@ -252,9 +259,12 @@ def resolve(
     return AnomalyPlan(**plan)
 
 
-def ground_truth(cfg: Config, cal: Calendar, plan: AnomalyPlan) -> list[dict]:
+def ground_truth(
+    cfg: Config, cal: Calendar, plan: AnomalyPlan, creators: dict[str, np.ndarray]
+) -> list[dict]:
     """One record per enabled anomaly: what a root-cause tool should find."""
-    a, rows = cfg.anomalies, []
+    a, rows, marks = cfg.anomalies, [], []
+    ids = creators["creator_id"]
 
     def ts(t: int) -> str:
         return dt.datetime.fromtimestamp(t, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -266,11 +276,13 @@ def ground_truth(cfg: Config, cal: Calendar, plan: AnomalyPlan) -> list[dict]:
         rows.append(
             dict(
                 anomaly_type="viral_spike",
+                family="business",
                 start_at=ts(plan.viral_start),
                 end_at=until(plan.viral_end),
                 creator_ids=str(plan.viral_creator),
                 category=None,
                 metric="new pledges, MRR",
+                segment=segment_json({"creator_id": [plan.viral_creator]}),
                 expected_effect=(
                     f"{plan.viral_patrons} extra new patrons to one creator, rising to a peak on day "
                     f"{a.viral_spike.peak_day:g} and fading, most inside {a.viral_spike.days} days; about "
@@ -284,11 +296,13 @@ def ground_truth(cfg: Config, cal: Calendar, plan: AnomalyPlan) -> list[dict]:
         rows.append(
             dict(
                 anomaly_type="payment_outage",
+                family="business",
                 start_at=ts(plan.outage_start),
                 end_at=until(plan.outage_end),
                 creator_ids=None,
                 category=None,
                 metric="first-attempt payment success, daily revenue",
+                segment=segment_json({}),
                 expected_effect=(
                     f"{plan.outage_decline:.0%} of the payment attempts (first attempts and retries) that "
                     "would have "
@@ -299,8 +313,8 @@ def ground_truth(cfg: Config, cal: Calendar, plan: AnomalyPlan) -> list[dict]:
                     f"Why did revenue drop 40% on {a.payment_outage.start:%B} {a.payment_outage.start.day}?"
                 ),
                 expected_root_cause=(
-                    "Payment processor failure: processing-error declines on every payment method for a few "
-                    "hours"
+                    "Payment processor failure: processing-error declines on every payment method for "
+                    f"{(plan.outage_end - plan.outage_start) / 3600:.0f} hours"
                 ),
             )
         )
@@ -309,11 +323,13 @@ def ground_truth(cfg: Config, cal: Calendar, plan: AnomalyPlan) -> list[dict]:
         rows.append(
             dict(
                 anomaly_type="holiday_churn",
+                family="business",
                 start_at=ts(int(cal.month_start(m))),
                 end_at=until(int(cal.month_end(m))),
                 creator_ids=None,
                 category=None,
                 metric="voluntary churn",
+                segment=segment_json({}),
                 expected_effect=f"voluntary churn +{plan.holiday_uplift:.0%} relative in the month",
                 investigation_question="Why did January churn spike?",
                 expected_root_cause=(
@@ -328,11 +344,13 @@ def ground_truth(cfg: Config, cal: Calendar, plan: AnomalyPlan) -> list[dict]:
             dict(
                 # from the first departure until the last page closes: the audiences end over those weeks
                 anomaly_type="creator_exodus",
+                family="business",
                 start_at=ts(times[0]),
                 end_at=ts(min(times[-1] + int(ce_close * DAY) + EXODUS_TAKEDOWN, cal.end - 1)),
                 creator_ids=";".join(str(c) for c in sorted(plan.departures)),
                 category=None,
                 metric="MRR, pledges ended",
+                segment=segment_json({"creator_id": sorted(plan.departures)}),
                 expected_effect=(
                     "each creator leaves on its own day: billing stops, patrons cancel over the following "
                     "days "
@@ -347,11 +365,13 @@ def ground_truth(cfg: Config, cal: Calendar, plan: AnomalyPlan) -> list[dict]:
         rows.append(
             dict(
                 anomaly_type="category_collapse",
+                family="business",
                 start_at=ts(int(cal.month_start(plan.collapse_month))),
                 end_at=until(cal.end),
                 creator_ids=None,
                 category=a.category_collapse.category,
                 metric="category MRR",
+                segment=segment_json({"category": [a.category_collapse.category]}),
                 expected_effect=(
                     f"{a.category_collapse.category} MRR about -30% through fewer new pledges and more churn"
                 ),
@@ -361,7 +381,37 @@ def ground_truth(cfg: Config, cal: Calendar, plan: AnomalyPlan) -> list[dict]:
                 ),
             )
         )
+    for row in rows:
+        row["kpis"] = kpis_json(row["anomaly_type"])
+        marks.append(_default_footprint(row["anomaly_type"], cal, plan, creators))
     rows += truth_rows(plan.scenarios)
-    for i, row in enumerate(rows, start=1):
-        row["anomaly_id"] = i
+    marks += instance_footprints(plan.scenarios, ids, cal)
+    for i, (row, confounders) in enumerate(zip(rows, overlaps(marks)), start=1):
+        row["anomaly_id"], row["overlaps"] = i, confounders
     return rows
+
+
+def _default_footprint(kind: str, cal: Calendar, plan: AnomalyPlan, creators) -> Footprint:
+    """Whom each of the five default anomalies acts on, and when."""
+    ids = creators["creator_id"]
+    if kind == "payment_outage":
+        return Footprint("payer", plan.outage_start, plan.outage_end)
+    if kind == "viral_spike":
+        m = int(cal.month_index(plan.viral_start))
+        return Footprint(
+            "creator", int(cal.month_start(m)), plan.viral_end, creators=ids == plan.viral_creator
+        )
+    if kind == "holiday_churn":
+        m = plan.holiday_month
+        return Footprint("creator", int(cal.month_start(m)), int(cal.month_end(m)))
+    if kind == "creator_exodus":
+        first = int(cal.month_index(min(plan.departures.values())))
+        mask = np.isin(ids, list(plan.departures))
+        return Footprint(
+            "creator",
+            int(cal.month_start(first)),
+            int(cal.month_end(min(first + 2, cal.months - 1))),
+            creators=mask,
+        )
+    mask = creators["category_code"] == plan.collapse_category
+    return Footprint("creator", int(cal.month_start(plan.collapse_month)), int(cal.end), creators=mask)

@@ -76,7 +76,9 @@ class Plan:
         job = RunConstants.plan(cfg, cal, creators)
         # a creator that never leaves departs "after the window": one comparison serves both
         creators["departed_t"] = np.minimum(job.anomalies.departure_of(creators["creator_id"]), cal.end + 1)
-        return cls(job, _frozen(creators), _frozen(tiers), tuple(ground_truth(cfg, cal, job.anomalies)))
+        return cls(
+            job, _frozen(creators), _frozen(tiers), tuple(ground_truth(cfg, cal, job.anomalies, creators))
+        )
 
     @property
     def cfg(self) -> Config:

@@ -4,9 +4,53 @@ would name it, and the mechanism with its configured size."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from synth_spark.config.scenario_settings import MONTHLY, ScenarioInstance
+
+#: the order a segment's dimensions are written in, coarse to fine: creator dimensions from the
+#: broadest split of the platform down to one creator, then the payer's method and country
+SEGMENT_ORDER = (
+    "size",
+    "category",
+    "plan_type",
+    "currency",
+    "country",
+    "nsfw",
+    "verified",
+    "creator_id",
+    "payment_method",
+    "patron_country",
+)
+
+#: the KPIs each type moves, and which way, by the names the docs define (docs/anomalies.md)
+KPIS: dict[str, dict[str, str]] = {
+    "viral_spike": {"new_pledges": "up", "mrr": "up"},
+    "payment_outage": {"decline_rate": "up", "revenue": "down"},
+    "holiday_churn": {"voluntary_churn": "up"},
+    "creator_exodus": {"mrr": "down", "pledges_ended": "up"},
+    "category_collapse": {"new_pledges": "down", "voluntary_churn": "up", "mrr": "down"},
+    "competitor_launch": {"new_pledges": "down", "mrr": "down"},
+    "promotion": {"new_pledges": "up", "mrr": "up"},
+    "policy_change": {"new_pledges": "down", "voluntary_churn": "up", "mrr": "down"},
+    "churn_wave": {"voluntary_churn": "up", "mrr": "down"},
+    "posting_slump": {"posts": "down", "engagement_events": "down", "voluntary_churn": "up"},
+    "payment_method_failure": {"decline_rate": "up", "revenue": "down", "payment_failed_churn": "up"},
+    "card_reissue_wave": {"card_expired_declines": "up", "payment_failed_churn": "up"},
+    "retry_degradation": {"retry_recovery_rate": "down", "payment_failed_churn": "up"},
+}
+
+
+def segment_json(segment: dict) -> str:
+    """A segment as the ground truth writes it: a JSON object of dimension -> values, its
+    dimensions ordered coarse to fine; ``{}`` is the whole platform."""
+    dims = sorted(segment, key=SEGMENT_ORDER.index)
+    return json.dumps({d: [v if isinstance(v, bool) else str(v) for v in segment[d]] for d in dims})
+
+
+def kpis_json(kind: str) -> str:
+    return json.dumps(KPIS[kind])
 
 
 @dataclass(frozen=True)
@@ -114,11 +158,14 @@ def truth_rows(scenarios) -> list[dict]:
         rows.append(
             dict(
                 anomaly_type=inst.type,
+                family="business",
                 start_at=f"{inst.start:%Y-%m-%d}T00:00:00Z",
                 end_at=f"{inst.end:%Y-%m-%d}T23:59:59Z",
                 creator_ids=";".join(map(str, seg["creator_id"])) if "creator_id" in seg else None,
                 category=seg["category"][0] if len(seg.get("category", ())) == 1 else None,
                 metric=entry.kpis,
+                segment=segment_json(seg),
+                kpis=kpis_json(inst.type),
                 expected_effect=f"configured: {entry.mechanism.format(**sizes)} for {words}{ramp}",
                 investigation_question=entry.question.format(segment=words, **when),
                 expected_root_cause=entry.cause.format(segment=words)[:1].upper()
@@ -126,3 +173,57 @@ def truth_rows(scenarios) -> list[dict]:
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """Whom an anomaly acts on, and when: creators (a mask over the plan's creators; None: every
+    creator) on the creator side, payment methods and patron countries (None: all) on the payer
+    side, over [start, end) in epoch seconds."""
+
+    side: str  # "creator" or "payer"
+    start: int
+    end: int
+    creators: object = None
+    methods: frozenset | None = None
+    countries: frozenset | None = None
+
+    def meets(self, other: "Footprint") -> bool:
+        if self.side != other.side or not (self.start < other.end and other.start < self.end):
+            return False
+        if self.side == "creator":
+            return (
+                self.creators is None
+                or other.creators is None
+                or bool((self.creators & other.creators).any())
+            )
+
+        def share(a, b):
+            return a is None or b is None or bool(a & b)
+
+        return share(self.methods, other.methods) and share(self.countries, other.countries)
+
+
+def overlaps(footprints: list[Footprint]) -> list[str | None]:
+    """For each anomaly, the ids (1, 2, ...) of the others acting on some of the same creators in
+    the same months, or on some of the same payers at the same time: each is a confounder of the
+    other. Types of the two sides (a payment failure and a churn wave) are not counted as
+    overlapping, though both may move MRR."""
+    out = []
+    for i, f in enumerate(footprints):
+        ids = [str(j + 1) for j, g in enumerate(footprints) if j != i and f.meets(g)]
+        out.append(";".join(ids) or None)
+    return out
+
+
+def instance_footprints(scenarios, creator_ids, cal) -> list[Footprint]:
+    out = []
+    for e in scenarios.effects:
+        if e.creators is not None:
+            start, end = int(cal.month_start(e.first_month)), int(cal.month_end(e.last_month))
+            out.append(Footprint("creator", start, end, creators=e.selects_creators(creator_ids)))
+        else:
+            m = None if e.methods is None else frozenset(e.methods)
+            c = None if e.countries is None else frozenset(e.countries)
+            out.append(Footprint("payer", e.start, e.end, methods=m, countries=c))
+    return out
