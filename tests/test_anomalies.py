@@ -385,3 +385,37 @@ def test_ground_truth_names_each_segment_coarse_to_fine_and_the_kpis_it_moves():
         "category": ["music"],
         "creator_id": ["7"],
     }
+
+
+def test_instances_acting_on_the_same_creators_or_payers_at_the_same_time_name_each_other():
+    instances = [
+        {
+            "type": "churn_wave",
+            "segment": {"category": ["music"]},
+            "start": "2024-01-01",
+            "end": "2024-01-31",
+            "size": 0.5,
+        },
+        {
+            "type": "payment_method_failure",
+            "segment": {"patron_country": ["US"]},
+            "start": "2024-02-15",
+            "end": "2024-02-20",
+            "size": 0.5,
+        },
+        {
+            "type": "churn_wave",
+            "segment": {"category": ["music"]},
+            "start": "2024-03-01",
+            "end": "2024-03-31",
+            "size": 0.5,
+        },
+    ]
+    cfg = load_config(seed=5, anomalies=ON, scenarios={"instances": instances})
+    cal = Calendar(cfg.window)
+    creators = draw_creators(cfg, cal)
+    job = RunConstants.plan(cfg, cal, creators)
+    rows = anom.ground_truth(cfg, cal, job.anomalies, creators)
+    overlaps = {r["anomaly_id"]: r["overlaps"] for r in rows}
+    # the January wave meets the holiday's January (everyone), the February failure the outage
+    assert overlaps == {1: None, 2: "7", 3: "6", 4: None, 5: None, 6: "3", 7: "2", 8: None}

@@ -172,5 +172,6 @@ NOTES: dict[str, dict[str, str]] = {
             "The ids of the other anomalies acting on some of the same creators or payers at the same "
             "time, separated by ';' (its confounders); null when none does."
         ),
+        "difficulty": "easy, medium or hard for an instance the run seed placed; null otherwise.",
     },
 }

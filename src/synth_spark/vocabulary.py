@@ -190,7 +190,7 @@ TABLE_ORDER = tuple(TABLES)
 GROUND_TRUTH = "anomalies"
 GROUND_TRUTH_DDL = """anomaly_id int, anomaly_type string, family string, start_at timestamp, end_at timestamp,
     segment string, creator_ids string, category string, kpis string, metric string, expected_effect string,
-    investigation_question string, expected_root_cause string, overlaps string"""
+    investigation_question string, expected_root_cause string, overlaps string, difficulty string"""
 OUTPUT_TABLES = (*TABLE_ORDER, GROUND_TRUTH)
 #: the columns that may hold nulls; every other column is always set (NOT NULL in catalog tables)
 NULLABLE: dict[str, tuple[str, ...]] = {
@@ -201,7 +201,7 @@ NULLABLE: dict[str, tuple[str, ...]] = {
     "transactions": ("failure_reason",),
     "posts": ("minimum_tier_id",),
     "engagement_events": (),
-    GROUND_TRUTH: ("creator_ids", "category", "overlaps"),
+    GROUND_TRUTH: ("creator_ids", "category", "overlaps", "difficulty"),
 }
 #: the time each row of the large tables happened at: what time-range queries filter on
 EVENT_TIME = {

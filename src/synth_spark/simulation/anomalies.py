@@ -382,7 +382,7 @@ def ground_truth(
             )
         )
     for row in rows:
-        row["kpis"] = kpis_json(row["anomaly_type"])
+        row["kpis"], row["difficulty"] = kpis_json(row["anomaly_type"]), None
         marks.append(_default_footprint(row["anomaly_type"], cal, plan, creators))
     rows += truth_rows(plan.scenarios)
     marks += instance_footprints(plan.scenarios, ids, cal)

@@ -170,6 +170,7 @@ def truth_rows(scenarios) -> list[dict]:
                 investigation_question=entry.question.format(segment=words, **when),
                 expected_root_cause=entry.cause.format(segment=words)[:1].upper()
                 + entry.cause.format(segment=words)[1:],
+                difficulty=None if spreads is None else origin,
             )
         )
     return rows
