@@ -6,6 +6,7 @@ from __future__ import annotations
 from synth_spark.validation.robust import Z_DETECTED
 from synth_spark.validation.score_card import Score
 from synth_spark.validation.verdicts import FAIL, INFO, NOISY, PASS, Check
+from synth_spark.vocabulary import ANOMALY_TYPES
 
 
 def judge(scores: list[Score], control: list[Score] | None, injected: dict[str, float] | None = None) -> list:
@@ -19,6 +20,9 @@ def judge(scores: list[Score], control: list[Score] | None, injected: dict[str, 
     with the wrong root cause fails at any scale."""
     out = []
     for sc in scores:
+        if sc.anomaly_type not in ANOMALY_TYPES:
+            out.append(_catalogue_line(sc))
+            continue
         verdict, tolerance = (PASS if sc.passed else FAIL), "robust z >= 3; top contributor"
         size = (injected or {}).get(sc.anomaly_type)
         if not sc.detected and sc.noise_floor is not None and size is not None and size < sc.noise_floor:
@@ -39,7 +43,10 @@ def judge(scores: list[Score], control: list[Score] | None, injected: dict[str, 
                 sc.signal_value,
             )
         )
+    out += hit_rates(scores, "")
     for sc in control or []:
+        if sc.anomaly_type not in ANOMALY_TYPES:
+            continue  # counted as false alarms by hit_rates
         out.append(
             Check(
                 "anomalies",
@@ -51,13 +58,61 @@ def judge(scores: list[Score], control: list[Score] | None, injected: dict[str, 
                 sc.signal_value,
             )
         )
+    out += hit_rates(control or [], " in the control run")
+    return out
+
+
+def _catalogue_line(sc: Score) -> Check:
+    """A catalogue instance's result, shown and not judged: a hard instance is sized to be missed
+    about as often as found, so one miss says nothing; the hit rates per difficulty do."""
+    found = "found" if sc.detected else "missed"
+    cause = "its segment ranked first" if sc.root_cause_found else "another segment ranked first"
+    return Check(
+        "anomalies",
+        f"{sc.anomaly_type} (anomaly {sc.anomaly_id}{_level(sc)}): {found}; {cause}",
+        sc.expected_root_cause,
+        "z >= 3 in its direction; own segment ranked first",
+        sc.signal,
+        INFO,
+        sc.signal_value,
+    )
+
+
+def _level(sc: Score) -> str:
+    return f", {sc.difficulty}" if sc.difficulty else ""
+
+
+def hit_rates(scores: list[Score], where: str) -> list[Check]:
+    """Per difficulty (and for instances given in the config), how many catalogue instances the
+    segment detector found, and with their segment ranked first. In the control run, where
+    nothing was put, every one found is a false alarm."""
+    out = []
+    catalogue = [sc for sc in scores if sc.anomaly_type not in ANOMALY_TYPES]
+    for level in ("easy", "medium", "hard", None):
+        group = [sc for sc in catalogue if sc.difficulty == level]
+        if not group:
+            continue
+        found = sum(sc.detected for sc in group)
+        both = sum(sc.passed for sc in group)
+        n = len(group)
+        out.append(
+            Check(
+                "anomalies",
+                f"catalogue instances{'' if level is None else f' placed {level}'}: found{where}",
+                "fewer found as the difficulty rises" if not where else "none found",
+                "shown, not judged",
+                f"{found} of {n} found ({100 * found / n:.0f}%), {both} with their segment ranked first",
+                INFO,
+                found / n,
+            )
+        )
     return out
 
 
 def unscored(truth) -> list[Check]:
     """A line, shown and never judged, for each instance of a catalogue type ``validate`` has no
     detector for: its window is still kept out of the targets' baselines."""
-    from synth_spark.validation.scoring import SCORERS
+    from synth_spark.validation.scoring import scored
 
     return [
         Check(
@@ -69,5 +124,5 @@ def unscored(truth) -> list[Check]:
             INFO,
         )
         for row in truth.itertuples()
-        if row.anomaly_type not in SCORERS
+        if not scored(row)
     ]

@@ -192,7 +192,7 @@ def _measured(
                 checks, noise.measure_quarters(ds, lambda part: evaluate(part, cfg, latent, months)[0])
             )
         progress("scoring the injected anomalies")
-        scores = score(ds, truth)
+        scores = score(ds, truth, latent)
         control = None
         if control_opened is not None:
             progress("scoring the control run with the same ground truth")
@@ -206,6 +206,7 @@ def _measured(
                     control_opened.versions,
                 ),
                 truth,
+                latent,
             )
         checks += anomaly_checks(
             scores, control, {"holiday_churn": cfg.anomalies.holiday_churn.voluntary_uplift}

@@ -33,6 +33,8 @@ class Score:
     #: the smallest move of signal_value its own noise lets a blind detector see (Z_DETECTED robust
     #: spreads of the other months), where the signal is a relative change comparable with the injected size
     noise_floor: float | None = None
+    #: the difficulty a placed instance of the catalogue was sized for (None otherwise)
+    difficulty: str | None = None
 
     @property
     def passed(self) -> bool:

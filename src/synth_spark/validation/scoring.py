@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from pyspark.sql import functions as F
 
+from synth_spark.validation import segment_scoring
 from synth_spark.validation.aggregates import PATRON_REASONS, Aggregates
 from synth_spark.validation.drilldown import Drilldown, rank, rank_in_spark
 from synth_spark.validation.metrics import Dataset
@@ -345,12 +346,31 @@ def anomaly_months(ds: Dataset, truth: pd.DataFrame) -> set[int]:
     return out
 
 
-def score(ds: Dataset, truth: pd.DataFrame) -> list[Score]:
-    agg = Aggregates(ds)
+def scored(row) -> bool:
+    """Whether ``validate`` has a detector for this anomaly: one of its own for each of the five
+    default types, and the segment detector for an instance of the catalogue whose truth names
+    its segment (a dataset from before the column has none)."""
+    return row.anomaly_type in SCORERS or (
+        row.anomaly_type in segment_scoring.KPI and isinstance(getattr(row, "segment", None), str)
+    )
+
+
+def score(ds: Dataset, truth: pd.DataFrame, latent: dict | None = None) -> list[Score]:
+    agg, counts = Aggregates(ds), segment_scoring.SegmentCounts(ds, latent)
     out = []
     for row in truth.itertuples():
+        if not scored(row):
+            continue  # anomaly_verdicts.unscored says so
         if row.anomaly_type not in SCORERS:
-            continue  # a catalogue type without a detector (anomaly_verdicts.unscored says so)
+            sc = segment_scoring.score_instance(row, counts, segment_scoring.others(ds, row, truth))
+            level = getattr(row, "difficulty", None)
+            sc.difficulty = level if isinstance(level, str) else None
+            sc.window = (
+                pd.Timestamp(row.start_at).tz_localize(None),
+                pd.Timestamp(row.end_at).tz_localize(None),
+            )
+            out.append(sc)
+            continue
         # The other anomalies' months are no baseline for this one.
         skip = anomaly_months(ds, truth[truth["anomaly_id"] != row.anomaly_id])
         sc = SCORERS[row.anomaly_type](row, agg, skip)
