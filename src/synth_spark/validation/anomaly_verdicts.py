@@ -99,7 +99,11 @@ def hit_rates(scores: list[Score], where: str) -> list[Check]:
             Check(
                 "anomalies",
                 f"catalogue instances{'' if level is None else f' placed {level}'}: found{where}",
-                "fewer found as the difficulty rises" if not where else "none found",
+                "none found"
+                if where
+                else "found"
+                if level is None
+                else "fewer found as the difficulty rises",
                 "shown, not judged",
                 f"{found} of {n} found ({100 * found / n:.0f}%), {both} with their segment ranked first",
                 INFO,

@@ -322,30 +322,41 @@ def score_instance(row, counts: SegmentCounts, around: list[tuple[dict, set]]) -
         "+".join(dims) or "platform",
         bool(ranked) and ranked[0].value == own,
         [Drilldown("+".join(dims), f"{kpi} in the window against the rest's prediction (z)", ranked)],
-        _series(ds, cells, segment, period, kpi, rate),
+        _series(ds, cells, segment, kpi, rate, inside, baseline),
     )
 
 
 def _series(
-    ds: Dataset, cells: pd.DataFrame, segment: dict, period: str, kpi: str, rate: bool
+    ds: Dataset, cells: pd.DataFrame, segment: dict, kpi: str, rate: bool, inside, baseline
 ) -> pd.DataFrame:
+    """What the chart draws: the segment's KPI and what the rest predicts for it (the rest's, at
+    the segment's share or relative rate over the baseline); a rate by week, within four months of
+    the window."""
     hit = _match(cells, segment)
+    keep = hit | ~cells["excluded"].astype(bool)
+    cells, hit = cells[keep], hit[keep]
+    period = "day" if rate else "m"
     if rate:
-        g = cells.groupby([hit.rename("seg"), period])[["k", "n"]].sum()
-        values = {
-            name: (100 * g.loc[flag]["k"] / g.loc[flag]["n"]) if flag in g.index.get_level_values(0) else None
-            for flag, name in ((True, f"segment {kpi} (%)"), (False, f"rest {kpi} (%)"))
-        }
+        day = pd.to_datetime(cells["day"])
+        first, last = pd.Timestamp(min(inside)), pd.Timestamp(max(inside))
+        near = (day >= first - pd.Timedelta(days=120)) & (day <= last + pd.Timedelta(days=120))
+        base = cells[period].isin(set(baseline))
+        k = lambda mask, col: (
+            cells[mask].groupby(day[mask] - pd.to_timedelta(day[mask].dt.dayofweek, "D"))[col].sum()
+        )  # noqa: E731
+        ratio = (cells[hit & base]["k"].sum() / max(cells[hit & base]["n"].sum(), 1)) / max(
+            cells[~hit & base]["k"].sum() / max(cells[~hit & base]["n"].sum(), 1), 1e-9
+        )
+        seg = 100 * k(hit & near, "k") / k(hit & near, "n")
+        expected = 100 * ratio * k(~hit & near, "k") / k(~hit & near, "n")
+        unit = " (%)"
     else:
-        g = cells.groupby([hit.rename("seg"), period])["n"].sum()
-        values = {
-            name: g.loc[flag] if flag in g.index.get_level_values(0) else None
-            for flag, name in ((True, f"segment {kpi}"), (False, f"rest {kpi}"))
-        }
-    frame = pd.DataFrame({k: v for k, v in values.items() if v is not None}).sort_index()
-    frame = frame.reset_index().rename(columns={period: "x"})
-    if rate:
-        frame["x"] = pd.to_datetime(frame["x"])
-    else:
-        frame["x"] = month_dates(ds).reindex(frame["x"].to_numpy()).to_numpy()
-    return frame
+        per = lambda mask: cells[mask].groupby(period)["n"].sum().reindex(range(ds.months), fill_value=0)  # noqa: E731
+        seg_n, rest_n = per(hit), per(~hit)
+        share = seg_n.reindex(baseline).sum() / max(rest_n.reindex(baseline).sum(), 1)
+        seg, expected, unit = seg_n.astype(float), rest_n * share, ""
+        seg.index = expected.index = month_dates(ds)
+    frame = pd.DataFrame(
+        {f"segment {kpi}{unit}": seg, f"expected from the rest{unit}": expected}
+    ).sort_index()
+    return frame.rename_axis("x").reset_index()
