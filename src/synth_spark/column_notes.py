@@ -153,7 +153,7 @@ NOTES: dict[str, dict[str, str]] = {
     "anomalies": {
         "anomaly_id": "1, 2, ... in scenario order, counting only the enabled anomalies.",
         "anomaly_type": "Which scenario was injected.",
-        "family": "business: the platform's business changed; data: the pipeline that carries the data broke.",
+        "family": "business: the platform's business changed (data, for a broken pipeline, is not generated yet).",
         "start_at": "First second of the anomaly (creator_exodus: the first departure).",
         "end_at": "Last second of the anomaly (creator_exodus: the last departure).",
         "segment": (

@@ -300,14 +300,12 @@ def score_instance(row, counts: SegmentCounts, around: list[tuple[dict, set]]) -
     )
     cells = counts.cells(kpi, dims, exclude)
     z, observed, expected = _z(cells, segment, period, inside, baseline, rate)
-    zs = pd.Series(
-        {
-            json.dumps(c): _z(cells, c, period, inside, baseline, rate)[0]
-            for c in _candidates(cells[~cells["excluded"].astype(bool)], dims)
-        }
-    )
+    own = {d: [_text(v) for v in segment[d]] for d in dims}
+    # the segment itself competes too, when it names more than one value of a dimension
+    candidates = {json.dumps(c): c for c in [*_candidates(cells, dims), own]}
+    zs = pd.Series({key: _z(cells, c, period, inside, baseline, rate)[0] for key, c in candidates.items()})
     ranked = rank(zs, direction)
-    own = json.dumps({d: [_text(v) for v in segment[d]] for d in dims})
+    own = json.dumps(own)
     shown = (lambda x: f"{100 * x:.2f}%") if rate else (lambda x: f"{x:,.0f}")
     change = observed / expected - 1 if expected > 0 else float("nan")
     return Score(
