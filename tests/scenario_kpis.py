@@ -26,6 +26,11 @@ from synth_spark.vocabulary import ANOMALY_TYPES, DAY, FAILURE_CODES, PAYMENT_ME
 OFF = {name: {"enabled": False} for name in ANOMALY_TYPES}
 
 
+def instance(kind: str, segment: dict, start: str, end: str, size: float, shape: str = "step") -> dict:
+    """A scenario instance as a config gives it."""
+    return dict(type=kind, segment=segment, start=start, end=end, size=size, shape=shape)
+
+
 @lru_cache(maxsize=None)
 def _run(scale: float, seed: int, scenarios_json: str, anomalies: bool):
     cfg = load_config(

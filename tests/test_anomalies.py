@@ -19,6 +19,8 @@ from synth_spark.simulation.lifecycle import REASON_REMOVED, REASON_VOLUNTARY
 from synth_spark.simulation.scenario_truth import segment_json
 from synth_spark.vocabulary import ANOMALY_TYPES, CATEGORIES, DAY, FAILURE_CODES
 
+from .scenario_kpis import instance
+
 NAMES = ("viral_spike", "payment_outage", "holiday_churn", "creator_exodus", "category_collapse")
 ON = {name: {"enabled": True} for name in NAMES}
 OFF = {name: {"enabled": False} for name in NAMES}
@@ -389,27 +391,9 @@ def test_ground_truth_names_each_segment_coarse_to_fine_and_the_kpis_it_moves():
 
 def test_instances_acting_on_the_same_creators_or_payers_at_the_same_time_name_each_other():
     instances = [
-        {
-            "type": "churn_wave",
-            "segment": {"category": ["music"]},
-            "start": "2024-01-01",
-            "end": "2024-01-31",
-            "size": 0.5,
-        },
-        {
-            "type": "payment_method_failure",
-            "segment": {"patron_country": ["US"]},
-            "start": "2024-02-15",
-            "end": "2024-02-20",
-            "size": 0.5,
-        },
-        {
-            "type": "churn_wave",
-            "segment": {"category": ["music"]},
-            "start": "2024-03-01",
-            "end": "2024-03-31",
-            "size": 0.5,
-        },
+        instance("churn_wave", {"category": ["music"]}, "2024-01-01", "2024-01-31", 0.5),
+        instance("payment_method_failure", {"patron_country": ["US"]}, "2024-02-15", "2024-02-20", 0.5),
+        instance("churn_wave", {"category": ["music"]}, "2024-03-01", "2024-03-31", 0.5),
     ]
     cfg = load_config(seed=5, anomalies=ON, scenarios={"instances": instances})
     cal = Calendar(cfg.window)

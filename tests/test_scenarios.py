@@ -15,13 +15,10 @@ from synth_spark.simulation.posts import BACK_CATALOGUE_MONTHS
 from synth_spark.simulation.rng import uniform
 from synth_spark.vocabulary import CATEGORIES, FAILURE_CODES, PAYMENT_METHODS
 
+from .scenario_kpis import instance
 from .scenario_kpis import run as kernel_run
 
 SEED = 5
-
-
-def instance(kind: str, segment: dict, start: str, end: str, size: float, shape: str = "step") -> dict:
-    return dict(type=kind, segment=segment, start=start, end=end, size=size, shape=shape)
 
 
 def run(*instances: dict):

@@ -13,35 +13,18 @@ from synth_spark.validation import anomaly_verdicts, scoring
 from synth_spark.validation.metrics import Dataset
 from synth_spark.validation.segment_scoring import expected_against_rest
 from synth_spark.validation.verdicts import INFO
-from synth_spark.vocabulary import ANOMALY_TYPES
 
 from .helpers import read_manifest
+from .scenario_kpis import OFF, instance
 
 SCALE, SEED = 0.5, 11
-OFF = {name: {"enabled": False} for name in ANOMALY_TYPES}
 #: one instance of each side and of each kind of KPI: a count of arrivals, of posts, and a rate
 INSTANCES = [
-    {
-        "type": "promotion",
-        "segment": {"category": ["music"]},
-        "start": "2024-03-01",
-        "end": "2024-04-30",
-        "size": 1.5,
-    },
-    {
-        "type": "posting_slump",
-        "segment": {"category": ["podcasts"], "plan_type": ["pro"]},
-        "start": "2023-10-01",
-        "end": "2023-11-30",
-        "size": 0.8,
-    },
-    {
-        "type": "payment_method_failure",
-        "segment": {"patron_country": ["US"]},
-        "start": "2024-05-10",
-        "end": "2024-05-16",
-        "size": 0.6,
-    },
+    instance("promotion", {"category": ["music"]}, "2024-03-01", "2024-04-30", 1.5),
+    instance(
+        "posting_slump", {"category": ["podcasts"], "plan_type": ["pro"]}, "2023-10-01", "2023-11-30", 0.8
+    ),
+    instance("payment_method_failure", {"patron_country": ["US"]}, "2024-05-10", "2024-05-16", 0.6),
 ]
 
 
