@@ -126,6 +126,34 @@ CASES = [
         ],
         ("scenarios.instances.0.start", "outside the window"),
     ),
+    (
+        "data-incident-not-asked-for",
+        lambda t: [
+            "--config",
+            _yaml(
+                t,
+                "scenarios:\n  instances:\n    - {type: events_lost, segment: {}, start: 2024-03-05, end: 2024-03-05, size: 1.0}\n",
+            ),
+        ],
+        ("scenarios", "instances.0.type", "events_lost is a data incident", "--data-incidents"),
+    ),
+    (
+        "data-incident-segment-on-creators",
+        lambda t: [
+            "--data-incidents",
+            "--config",
+            _yaml(
+                t,
+                "scenarios:\n  instances:\n    - {type: events_lost, segment: {category: [games]}, start: 2024-03-05, end: 2024-03-05, size: 1.0}\n",
+            ),
+        ],
+        ("events_lost cannot select on 'category'", "the whole platform"),
+    ),
+    (
+        "data-incidents-in-a-snapshot",
+        lambda t: ["--data-incidents", "--as-of", "2024-03-01"],
+        ("--as-of", "a snapshot is the platform's own database", "data incidents"),
+    ),
     ("scale-overflowing", lambda t: ["--scale", "4e305"], ("--scale", "up to 10,000")),
     ("scale-with-underscore", lambda t: ["--scale", "1_0"], ("--scale", "'1_0'", "not a number")),
     (

@@ -112,7 +112,8 @@ class Generator:
     turns every injected anomaly off (a control run); ``partitions``: simulation tasks (the
     output is the same for any value); ``as_of``: the tables as they stood at the end of that day;
     ``scenarios`` and ``difficulty``: how many more scenario instances the run seed places, and how hard
-    (easy, medium, hard or mixed)."""
+    (easy, medium, hard or mixed); ``data_incidents``: allow the catalogue's data incidents, which
+    break the data contract on purpose."""
 
     def __init__(
         self,
@@ -127,6 +128,7 @@ class Generator:
         progress: bool = False,
         scenarios: int | None = None,
         difficulty: str | None = None,
+        data_incidents: bool = False,
     ):
         self.spark = spark
         self.request = DataRequest.make(
@@ -138,6 +140,7 @@ class Generator:
             anomalies=anomalies,
             scenarios=scenarios,
             difficulty=difficulty,
+            data_incidents=data_incidents,
             partitions=partitions,
             as_of=as_of,
         )

@@ -35,6 +35,7 @@ def data_request(args: argparse.Namespace) -> DataRequest:
         anomalies=not args.no_anomalies,
         scenarios=getattr(args, "scenarios", None),
         difficulty=getattr(args, "difficulty", None),
+        data_incidents=getattr(args, "data_incidents", None),
         partitions=args.partitions,
         as_of=getattr(args, "as_of", None),
     )

@@ -161,6 +161,13 @@ def add_generate_options(
             "config: mixed)",
         )
         p.add_argument(
+            "--data-incidents",
+            action="store_true",
+            default=None,
+            help="allow the catalogue's data incidents (a day of events lost, transactions loaded twice, "
+            "amounts in cents): they break the data contract on purpose; placement then draws them too",
+        )
+        p.add_argument(
             "--database",
             type=_typed(options.database),
             default=None,

@@ -18,6 +18,7 @@ import numpy as np
 
 from synth_spark import __version__
 from synth_spark.failures import ConfigError, quoted
+from synth_spark.simulation.scenario_truth import broken_on_purpose
 from synth_spark.vocabulary import GROUND_TRUTH, OUTPUT_TABLES, SIZE_TIERS, TABLES
 
 MANIFEST = "_manifest.json"
@@ -89,6 +90,7 @@ def build(
     cfg, job = plan.cfg, plan.constants
     creators = plan.creators
     joined = creators["joined_month"]
+    broken = broken_on_purpose(list(plan.truth), job.anomalies.scenarios)
     return {
         **header(plan),
         # the day whose end the tables show (a snapshot); absent for the window's end
@@ -101,6 +103,8 @@ def build(
         "churn_normaliser": round(job.churn_norm, 6),
         "tables": {t: {"rows": rows[t], "checksum": checksums[t], "paths": paths[t]} for t in OUTPUT_TABLES},
         "anomalies": list(plan.truth),
+        # the data incidents asked for, and the checks each breaks on purpose (job/ingestion.py)
+        **({"data_incidents": broken} if broken else {}),
         # Hidden variables of the simulation that validation measures against: one digit per
         # creator (creator ids run 1..n) for its size, and the month each creator that joined
         # inside the window joined in.

@@ -74,6 +74,7 @@ def requested_config(
     anomalies: bool = True,
     scenarios: Any = None,
     difficulty: Any = None,
+    data_incidents: Any = None,
 ) -> Config:
     """The config the fields ask for: the defaults, a YAML file, settings over it (each a nested
     mapping, the later winning), all anomalies off for a control run, then scale, seed and the
@@ -86,6 +87,7 @@ def requested_config(
             or not anomalies
             or scenarios
             or difficulty
+            or data_incidents
         ):
             raise ConfigError(
                 f"{names('config')}: a Config object is complete; give scale, seed and settings "
@@ -107,6 +109,12 @@ def requested_config(
         placing["placed"] = options.count(scenarios, names("scenarios"), MAX_PLACED)
     if difficulty is not None:
         placing["difficulty"] = options.choice(difficulty, names("difficulty"), DIFFICULTIES)
+    if data_incidents is not None and data_incidents is not False:
+        if data_incidents is not True:
+            raise ConfigError(
+                f"{names('data_incidents')}: {data_incidents!r} is not allowed; give True or False"
+            )
+        placing["data_incidents"] = True
     for key in placing:
         if key in overrides.get("scenarios", {}):
             raise ConfigError(
@@ -143,6 +151,12 @@ class DataRequest:
         if as_of is not None:
             as_of = options.day(as_of, names("as_of"))
             options.in_window(names("as_of"), as_of, cfg.window)
+            if cfg.scenarios.data_incidents:
+                raise ConfigError(
+                    f"{names('as_of')}: a snapshot is the platform's own database, which data incidents "
+                    "(faults of the copy into a warehouse) do not reach; leave scenarios.data_incidents "
+                    "off, or generate the whole window"
+                )
         refuse_unplannable(cfg)
         return cls(cfg, partitions, as_of)
 

@@ -53,6 +53,9 @@ SCENARIO_TYPES = (
     "card_reissue_wave",
     "retry_degradation",
 )
+#: the catalogue's data incidents: faults of the pipeline that copies the platform's rows into the
+#: warehouse, not of the business; opt-in, as they break the data contract on purpose
+DATA_INCIDENT_TYPES = ("events_lost", "transactions_duplicated", "amounts_in_cents")
 #: what a scenario's segment can select on: a creator's own columns, then a paying patron's
 CREATOR_DIMENSIONS = (
     "size",
@@ -230,7 +233,7 @@ def column_types(table: str) -> dict[str, str]:
 CLOSED_SETS: dict[tuple[str, str], tuple[str, ...]] = {
     ("creators", "category"): CATEGORIES,
     ("creators", "status"): CREATOR_STATUSES,
-    ("anomalies", "anomaly_type"): (*ANOMALY_TYPES, *SCENARIO_TYPES),
+    ("anomalies", "anomaly_type"): (*ANOMALY_TYPES, *SCENARIO_TYPES, *DATA_INCIDENT_TYPES),
     ("patrons", "status"): PATRON_STATUSES,
     ("pledges", "pledge_status"): PLEDGE_STATUSES,
     ("pledges", "churn_reason"): CHURN_REASONS,

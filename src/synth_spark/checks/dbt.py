@@ -312,6 +312,22 @@ def _refuse_replacing(db, manifest: dict) -> None:
         raise being_written("--database", db.name)
 
 
+def _broken_on_purpose(manifest: dict) -> dict[str, list[dict]]:
+    """Each check a data incident of the dataset breaks on purpose (its manifest declares them), with
+    the incidents that break it."""
+    out: dict[str, list[dict]] = {}
+    for incident in manifest.get("data_incidents", ()):
+        for check in incident["breaks"]:
+            out.setdefault(check, []).append(
+                {"anomaly_id": incident["anomaly_id"], "anomaly_type": incident["anomaly_type"]}
+            )
+    return out
+
+
+def _incidents(incidents: list[dict]) -> str:
+    return ", ".join(f"anomaly {i['anomaly_id']} ({i['anomaly_type']})" for i in incidents)
+
+
 def main(
     dataset: Path | None,
     formats: list[str],
@@ -373,12 +389,21 @@ def main(
             "e.g. pledges__pledge_status__accepted_values, or source:synth.TABLE"
         )
     where = str(dataset) if database is None else f"the database {database}"
+    on_purpose = _broken_on_purpose(manifest if manifest is not None else catalog[0])
     lines, document = [], {"command": "check", "dataset": where, "formats": {}}
     for fmt, result in results.items():
         n_ok = sum(r.ok for r in result.results)
         document["formats"][fmt] = {
             "passed": n_ok,
-            "failed": [{"test": r.name, "status": r.status, "rows": r.failures} for r in result.failed],
+            "failed": [
+                {
+                    "test": r.name,
+                    "status": r.status,
+                    "rows": r.failures,
+                    **({"broken_on_purpose_by": on_purpose[r.name]} if r.name in on_purpose else {}),
+                }
+                for r in result.failed
+            ],
             "dbt_exit_code": result.dbt_exit_code,
             "seconds": round(result.seconds, 1),
         }
@@ -395,6 +420,7 @@ def main(
         lines += [
             f"  {r.status.upper():<5} {r.name}"
             + (f" ({r.failures} row{'s' * (r.failures != 1)})" if r.failures else "")
+            + (f": broken on purpose by {_incidents(on_purpose[r.name])}" if r.name in on_purpose else "")
             for r in result.failed
         ]
     if any(r.failed for r in results.values()) and work_dir is None:

@@ -16,6 +16,7 @@ from synth_spark.vocabulary import (
     CATEGORIES,
     CREATOR_DIMENSIONS,
     CURRENCIES,
+    DATA_INCIDENT_TYPES,
     PATRON_DIMENSIONS,
     PAYMENT_METHODS,
     SCENARIO_TYPES,
@@ -24,8 +25,17 @@ from synth_spark.vocabulary import (
 
 #: types that act on a creator's months (arrivals, churn, posting): their windows are whole months
 MONTHLY = ("competitor_launch", "promotion", "policy_change", "churn_wave", "posting_slump")
+#: every type an instance may name: the business scenarios, then the data incidents
+TYPES = (*SCENARIO_TYPES, *DATA_INCIDENT_TYPES)
 #: the largest size of each type: a share of something that can be lost is at most 1
-MAX_SIZE = {t: (10.0 if t in ("promotion", "churn_wave") else 1.0) for t in SCENARIO_TYPES}
+MAX_SIZE = {t: (10.0 if t in ("promotion", "churn_wave") else 1.0) for t in TYPES}
+#: what a data incident's segment may select: a payment processor's own feed of transactions; the
+#: events arrive in one stream, so a lost day of them is the whole platform's
+INCIDENT_DIMENSIONS = {
+    "events_lost": (),
+    "transactions_duplicated": ("payment_method",),
+    "amounts_in_cents": ("payment_method",),
+}
 #: the values a dimension may take where the config alone can say (None: the plan checks)
 ALLOWED = {
     "size": SIZE_TIERS,
@@ -39,7 +49,14 @@ ALLOWED = {
 
 def dimensions_of(kind: str) -> tuple[str, ...]:
     """The segment dimensions a scenario type can select on."""
+    if kind in INCIDENT_DIMENSIONS:
+        return INCIDENT_DIMENSIONS[kind]
     return CREATOR_DIMENSIONS if kind in MONTHLY else PATRON_DIMENSIONS
+
+
+def family_of(kind: str) -> str:
+    """``data`` for a fault of the pipeline, ``business`` for anything the platform's users did."""
+    return "data" if kind in DATA_INCIDENT_TYPES else "business"
 
 
 class ScenarioInstance(Strict):
@@ -52,15 +69,14 @@ class ScenarioInstance(Strict):
 
     @model_validator(mode="after")
     def _a_known_type_on_its_own_dimensions(self) -> "ScenarioInstance":
-        if self.type not in SCENARIO_TYPES:
-            raise ValueError(
-                f"type: {self.type!r} is not a scenario type; allowed: {', '.join(SCENARIO_TYPES)}"
-            )
+        if self.type not in TYPES:
+            raise ValueError(f"type: {self.type!r} is not a scenario type; allowed: {', '.join(TYPES)}")
         allowed = dimensions_of(self.type)
         for dim, values in self.segment.items():
             if dim not in allowed:
                 raise ValueError(
-                    f"segment: {self.type} cannot select on {dim!r}; allowed: {', '.join(allowed)}"
+                    f"segment: {self.type} cannot select on {dim!r}; allowed: "
+                    f"{', '.join(allowed) or 'nothing (it is the whole platform)'}"
                 )
             if not values:
                 raise ValueError(f"segment.{dim}: give at least one value")
@@ -100,3 +116,17 @@ class Scenarios(Strict):
     instances: list[ScenarioInstance]
     placed: Annotated[int, NoCoercion(), Field(ge=0, le=1000)]  # instances drawn from the run seed
     difficulty: Literal["easy", "medium", "hard", "mixed"]  # of the placed instances
+    #: data incidents break the data contract on purpose: allowed only when asked for, and then also
+    #: drawn by the placement
+    data_incidents: StrictBool = False
+
+    @model_validator(mode="after")
+    def _data_incidents_asked_for(self) -> "Scenarios":
+        if not self.data_incidents:
+            for i, inst in enumerate(self.instances):
+                if inst.type in DATA_INCIDENT_TYPES:
+                    raise ValueError(
+                        f"instances.{i}.type: {inst.type} is a data incident, which breaks the data contract "
+                        "on purpose; allow it with scenarios.data_incidents: true (--data-incidents)"
+                    )
+        return self

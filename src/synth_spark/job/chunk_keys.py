@@ -75,11 +75,6 @@ class ChunkKeys:
             ids, _ = _ids(batch.column(column))
             self.orphans[column] += int(np.count_nonzero(~np.isin(ids, self.parents[parent])))
 
-    def count(self) -> dict[tuple[str, int], int]:
-        """The chunk's rows of the table, keyed by the table and the chunk (its first creator): made
-        again (a task retried, a lost partition recomputed), a chunk counts once."""
-        return {(self.table, self.chunk): sum(len(p) for p in self.parts) + self.nulls}
-
     def problems(self) -> list[str]:
         keys = np.sort(np.concatenate(self.parts)) if self.parts else np.empty(0, np.int64)
         repeats = int(np.count_nonzero(keys[1:] == keys[:-1]))

@@ -71,11 +71,15 @@ def chunk_states(tasks: DataFrame, job: RunConstants) -> DataFrame:
     return tasks.mapInArrow(simulating_mapper(job), STATE_DDL).persist(StorageLevel.DISK_ONLY)
 
 
-def emitted_table(states: DataFrame, job: RunConstants, table: str, tally=None) -> DataFrame:
+def emitted_table(
+    states: DataFrame, job: RunConstants, table: str, tally=None, ingest: bool = False
+) -> DataFrame:
     """One simulated table from the :func:`chunk_states`'s states (each chunk's rows counted in
-    ``tally``, an accumulator, when given: job/keys.py)."""
+    ``tally``, an accumulator, when given: job/keys.py), through the run's data incidents when
+    ``ingest`` (job/ingestion.py)."""
+    incidents = job.anomalies.scenarios.incidents if ingest else ()
     rows = states.select(*NEEDS[table]).mapInArrow(
-        mapper(job, _EMITTERS[table], table, tally), emitted_schema(table)
+        mapper(job, _EMITTERS[table], table, tally, incidents), emitted_schema(table)
     )
     if table == "pledges":
         first = Window.partitionBy("patron_id").orderBy("started_at", "pledge_id")

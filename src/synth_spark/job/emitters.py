@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 
 from synth_spark import vocabulary
 from synth_spark.job.chunk_keys import CHUNK_KEYS, CHUNK_REFERENCES, ChunkKeys
+from synth_spark.job.ingestion import ingested
 from synth_spark.job.chunk_state import Simulated, from_state, pickled, pieces, simulate_chunk, state_row
 from synth_spark.simulation import billing, identity, streams
 from synth_spark.simulation.creators import tier_ranks
@@ -301,11 +302,17 @@ def chunk_keys(table: str, sim: Simulated) -> ChunkKeys | None:
 
 
 def mapper(
-    job: RunConstants, emit: Callable[[RunConstants, Simulated], pa.RecordBatch], table: str, tally=None
+    job: RunConstants,
+    emit: Callable[[RunConstants, Simulated], pa.RecordBatch],
+    table: str,
+    tally=None,
+    incidents: tuple = (),
 ):
     """A ``mapInArrow`` function over the simulating pass's rows (some of their parts): runs ``emit``
     on each piece of each chunk (:func:`pieces` of ``table``), and checks the chunk's keys once all
-    its pieces are made (job/chunk_keys.py), adding its rows to ``tally`` (an accumulator) if given."""
+    its pieces are made (job/chunk_keys.py), adding the rows it hands on to ``tally`` (an
+    accumulator) if given. ``incidents``: the data incidents the rows then pass through
+    (job/ingestion.py), after their keys were checked."""
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
@@ -313,16 +320,22 @@ def mapper(
                 row = {name: batch.column(name)[i].as_buffer() for name in batch.schema.names}
                 sim = from_state(row)
                 keys = chunk_keys(table, sim)
+                handed = 0
                 for piece in pieces(sim, table):
                     out = emit(job, piece)
                     if keys is not None:
                         keys.add(out)
+                    if incidents:
+                        out = ingested(job.cfg.seed, incidents, table, out)
+                    handed += out.num_rows
                     for offset in range(0, out.num_rows, OUTPUT_BATCH_ROWS):
                         yield out.slice(offset, OUTPUT_BATCH_ROWS)
                     del out  # or a piece's rows stay alive while the next piece is made
                 if keys is not None:
                     keys.check()
                     if tally is not None:
-                        tally.add(keys.count())
+                        # keyed by the chunk (its first creator): a chunk made again (a task
+                        # retried, a lost partition recomputed) counts once
+                        tally.add({(table, keys.chunk): handed})
 
     return run

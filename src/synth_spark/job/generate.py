@@ -28,6 +28,7 @@ from synth_spark.job.derived import (
     tiers_frame,
 )
 from synth_spark.job.emitters import TASK, CreatorsByTask
+from synth_spark.job.ingestion import REPEATS, TABLE_OF
 from synth_spark.job.keys import check_keys, made_by_table, made_rows
 from synth_spark.job.layout import arranged
 from synth_spark.job.writers import Staging, read_parquet
@@ -156,9 +157,11 @@ def table_frames(
 ) -> dict[str, DataFrame]:
     """Every output table (and, with ``history``, the pledges' pauses and tier changes) as a
     DataFrame over the :func:`chunk_states`'s states, in the published schemas; nothing runs yet.
-    ``tally``: the accumulator each chunk adds its simulated tables' rows to (job/keys.py)."""
+    ``tally``: the accumulator each chunk adds its simulated tables' rows to (job/keys.py). The
+    tables of a whole dataset pass through its data incidents; with ``history`` (the platform's own
+    rows, cut as of a day) they do not."""
     job = plan.constants
-    frames = {table: emitted_table(states, job, table, tally) for table in SIMULATED}
+    frames = {table: emitted_table(states, job, table, tally, ingest=not history) for table in SIMULATED}
     frames["patrons"] = patrons_frame(job, emitted_table(states, job, "patron_parts"))
     frames["tiers"] = tiers_frame(spark, plan.tiers)
     frames["creators"] = creators_frame(spark, job, plan.creators, frames["pledges"], frames["posts"])
@@ -268,7 +271,16 @@ def stage(
                 [a["anomaly_id"] for a in plan.truth],
             ),
         }
-    check_keys(spark, staged, {t: n for t, (n, _) in staging.checksums.items()}, made=made)
+    repeated = frozenset(
+        TABLE_OF[e.kind] for e in plan.constants.anomalies.scenarios.incidents if e.kind in REPEATS
+    )
+    check_keys(
+        spark,
+        staged,
+        {t: n for t, (n, _) in staging.checksums.items()},
+        made=made,
+        repeated_on_purpose=repeated if as_of is None else frozenset(),
+    )
     progress(f"checked every table's keys in {time.monotonic() - started:.1f}s")
     return staged
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from synth_spark.config.scenario_settings import MONTHLY, ScenarioInstance
+from synth_spark.config.scenario_settings import MONTHLY, ScenarioInstance, family_of
 
 #: the order a segment's dimensions are written in, coarse to fine: creator dimensions from the
 #: broadest split of the platform down to one creator, then the payer's method and country
@@ -39,6 +39,9 @@ KPIS: dict[str, dict[str, str]] = {
     "payment_method_failure": {"decline_rate": "up", "revenue": "down", "payment_failed_churn": "up"},
     "card_reissue_wave": {"card_expired_declines": "up", "payment_failed_churn": "up"},
     "retry_degradation": {"retry_recovery_rate": "down", "payment_failed_churn": "up"},
+    "events_lost": {"engagement_events": "down"},
+    "transactions_duplicated": {"revenue": "up"},
+    "amounts_in_cents": {"revenue": "up"},
 }
 
 
@@ -113,12 +116,51 @@ CATALOGUE: dict[str, Entry] = {
         "A retry-schedule change: retries of {segment} succeed less often",
         "retries succeed at {minus} of the usual rate",
     ),
+    "events_lost": Entry(
+        "engagement events",
+        "Why did engagement events fall on {day}?",
+        "A data incident, not the business: {share} of the {segment} of {days} were lost on their way "
+        "into the warehouse",
+        "{share} of the {segment} of the window are missing from the table",
+    ),
+    "transactions_duplicated": Entry(
+        "revenue",
+        "Why did revenue rise on {day}?",
+        "A data incident, not the business: {share} of the {segment} of {days} were loaded into the "
+        "warehouse twice",
+        "{share} of the {segment} of the window appear twice, with the same transaction_id",
+    ),
+    "amounts_in_cents": Entry(
+        "revenue",
+        "Why did revenue jump on {day}?",
+        "A data incident, not the business: the amounts of {share} of the {segment} of {days} were "
+        "written in cents instead of dollars",
+        "the money columns of {share} of the {segment} of the window are 100 times too large",
+    ),
+}
+
+#: the checks of `synth-spark check` (dbt tests) each data incident breaks: the rule that catches it
+CAUGHT_BY: dict[str, tuple[str, ...]] = {
+    "events_lost": ("engagement_events__event_at__no_day_lost",),
+    "transactions_duplicated": (
+        "transactions__transaction_id__unique",
+        "patrons__lifetime_spend_usd__matches_transactions",
+    ),
+    "amounts_in_cents": (
+        "transactions__gross_amount_usd__is_a_tier_price",
+        "transactions__fees__rounded_half_up",
+        "patrons__lifetime_spend_usd__matches_transactions",
+    ),
 }
 
 
 def segment_words(inst: ScenarioInstance) -> str:
     """The segment as an analyst would name it, coarse dimensions first."""
     seg = inst.segment
+    if family_of(inst.type) == "data":
+        if inst.type == "events_lost":
+            return "engagement events"
+        return " or ".join(seg.get("payment_method", ())) + " transactions" if seg else "transactions"
     if inst.type in MONTHLY:
         parts = []
         for dim in ("size", "category", "country", "currency", "plan_type"):
@@ -138,6 +180,47 @@ def segment_words(inst: ScenarioInstance) -> str:
     return noun + where
 
 
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+#: the share of a day's events a loss must take for its check to see it (the check's threshold, 90%,
+#: is that of tests/engagement_events__event_at__no_day_lost.sql in the dbt project)
+EVENTS_LOST_SEEN = 0.9
+
+
+def caught_by(kind: str, size: float) -> tuple[str, ...]:
+    """The checks of `synth-spark check` an instance breaks: none for a business scenario, or for a
+    loss of events too small for the day to stand out."""
+    if kind == "events_lost" and size < EVENTS_LOST_SEEN:
+        return ()
+    return CAUGHT_BY.get(kind, ())
+
+
+def _caught(kind: str, size: float) -> str:
+    if kind not in CAUGHT_BY:
+        return ""
+    rules = caught_by(kind, size)
+    if not rules:
+        return "; too small for the checks to catch (a day's events must fall by 90% or more)"
+    return f"; caught by the checks {', '.join(rules)}"
+
+
+def broken_on_purpose(truth: list[dict], scenarios) -> list[dict]:
+    """The data incidents of ``truth`` (the whole ground truth, the catalogue's instances last) with
+    the checks each breaks on purpose: what a dataset's manifest declares."""
+    rows = truth[len(truth) - len(scenarios.instances) :]
+    return [
+        {
+            "anomaly_id": row["anomaly_id"],
+            "anomaly_type": inst.type,
+            "breaks": list(caught_by(inst.type, inst.size)),
+        }
+        for row, inst in zip(rows, scenarios.instances)
+        if family_of(inst.type) == "data"
+    ]
+
+
 def truth_rows(scenarios) -> list[dict]:
     """One ground-truth record per instance, in the anomalies table's columns. The mechanism is
     stated with its configured size (and, for a placed instance, the difficulty and the spreads of
@@ -146,8 +229,13 @@ def truth_rows(scenarios) -> list[dict]:
     rows = []
     for inst, (origin, spreads) in zip(scenarios.instances, scenarios.origins):
         entry, words = CATALOGUE[inst.type], segment_words(inst)
-        when = dict(month=f"{inst.start:%B %Y}", day=f"{inst.start:%B} {inst.start.day}, {inst.start.year}")
+        day = f"{inst.start:%B} {inst.start.day}, {inst.start.year}"
+        last = f"{inst.end:%B} {inst.end.day}, {inst.end.year}"
+        when = dict(
+            month=f"{inst.start:%B %Y}", day=day, days=day if inst.end == inst.start else f"{day} to {last}"
+        )
         sizes = dict(minus=f"{1 - inst.size:.0%}", plus=f"{1 + inst.size:.0%}", share=f"{inst.size:.0%}")
+        share = "all" if inst.size >= 1 else sizes["share"]
         ramp = " (building up over the window)" if inst.shape == "ramp" else ""
         if spreads is not None:
             ramp += (
@@ -155,10 +243,13 @@ def truth_rows(scenarios) -> list[dict]:
                 "this scale"
             )
         seg = inst.segment
+        mechanism = entry.mechanism.format(**{**sizes, "share": share, "segment": words})
+        if family_of(inst.type) == "business":
+            mechanism += f" for {words}"
         rows.append(
             dict(
                 anomaly_type=inst.type,
-                family="business",
+                family=family_of(inst.type),
                 start_at=f"{inst.start:%Y-%m-%d}T00:00:00Z",
                 end_at=f"{inst.end:%Y-%m-%d}T23:59:59Z",
                 creator_ids=";".join(map(str, seg["creator_id"])) if "creator_id" in seg else None,
@@ -166,10 +257,10 @@ def truth_rows(scenarios) -> list[dict]:
                 metric=entry.kpis,
                 segment=segment_json(seg),
                 kpis=kpis_json(inst.type),
-                expected_effect=f"configured: {entry.mechanism.format(**sizes)} for {words}{ramp}",
+                expected_effect=f"configured: {mechanism}{ramp}",
                 investigation_question=entry.question.format(segment=words, **when),
-                expected_root_cause=entry.cause.format(segment=words)[:1].upper()
-                + entry.cause.format(segment=words)[1:],
+                expected_root_cause=_capitalised(entry.cause.format(segment=words, share=share, **when))
+                + _caught(inst.type, inst.size),
                 difficulty=None if spreads is None else origin,
             )
         )
@@ -182,7 +273,7 @@ class Footprint:
     creator) on the creator side, payment methods and patron countries (None: all) on the payer
     side, over [start, end) in epoch seconds."""
 
-    side: str  # "creator" or "payer"
+    side: str  # "creator", "payer" or "data: <table>" (job/ingestion.py)
     start: int
     end: int
     creators: object = None
@@ -220,7 +311,12 @@ def overlaps(footprints: list[Footprint]) -> list[str | None]:
 def instance_footprints(scenarios, creator_ids, cal) -> list[Footprint]:
     out = []
     for e in scenarios.effects:
-        if e.creators is not None:
+        if family_of(e.kind) == "data":
+            # a fault of the copy of one table: it confounds only another fault of the same copy
+            m = None if e.methods is None else frozenset(e.methods)
+            side = "data: events" if e.kind == "events_lost" else "data: transactions"
+            out.append(Footprint(side, e.start, e.end, methods=m))
+        elif e.creators is not None:
             start, end = int(cal.month_start(e.first_month)), int(cal.month_end(e.last_month))
             out.append(Footprint("creator", start, end, creators=e.selects_creators(creator_ids)))
         else:

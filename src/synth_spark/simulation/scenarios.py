@@ -20,7 +20,7 @@ from functools import cached_property
 
 import numpy as np
 
-from synth_spark.config.scenario_settings import MONTHLY, ScenarioInstance
+from synth_spark.config.scenario_settings import MONTHLY, ScenarioInstance, family_of
 from synth_spark.simulation import identity, streams
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.rng import uniform
@@ -128,7 +128,13 @@ class Scenarios:
 
     @property
     def acts_on_payments(self) -> bool:
-        return any(e.kind not in MONTHLY for e in self.effects)
+        return any(e.kind not in MONTHLY and family_of(e.kind) == "business" for e in self.effects)
+
+    @property
+    def incidents(self) -> tuple[Effect, ...]:
+        """The data incidents: faults of the copy into the warehouse (job/ingestion.py), which no
+        kernel of the simulation sees."""
+        return tuple(e for e in self.effects if family_of(e.kind) == "data")
 
     def _acting(self, seed: int, kind: str, t: np.ndarray, method: np.ndarray, patron_id: np.ndarray):
         """Each instance of ``kind`` with the rows it acts on (its payers inside its window) and its

@@ -132,6 +132,7 @@ POSTS_TYPE = "posts.type"
 
 # -- scenario: the catalogue's instances (simulation/scenarios.py)
 SCENARIO_DECLINE = "scenario.decline"
+SCENARIO_INGESTION = "scenario.ingestion"
 SCENARIO_LEVEL = "scenario.level"
 SCENARIO_SEGMENT = "scenario.segment"
 SCENARIO_TYPE = "scenario.type"

@@ -115,7 +115,8 @@ def hit_rates(scores: list[Score], where: str) -> list[Check]:
 
 def unscored(truth) -> list[Check]:
     """A line, shown and never judged, for each instance of a catalogue type ``validate`` has no
-    detector for: its window is still kept out of the targets' baselines."""
+    detector for: its window is still kept out of the targets' baselines. A data incident is the
+    checks' to catch (``synth-spark check``), not a business signal."""
     from synth_spark.validation.scoring import scored
 
     return [
@@ -124,7 +125,9 @@ def unscored(truth) -> list[Check]:
             f"{row.anomaly_type} (anomaly {row.anomaly_id}): not scored by validate",
             row.expected_root_cause,
             "-",
-            "no detector for this type",
+            "a data incident: synth-spark check names the rule it breaks"
+            if getattr(row, "family", "business") == "data"
+            else "no detector for this type",
             INFO,
         )
         for row in truth.itertuples()
