@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from synth_spark.config import ConfigError, load_config
-from synth_spark.config.scenario_settings import MONTHLY
-from synth_spark.simulation.placement import LEVELS, Planner
+from synth_spark.config.scenario_settings import MONTHLY, family_of
+from synth_spark.simulation.placement import FEWEST_ROWS, LEVELS, Planner
 from synth_spark.simulation.plan import Plan, refuse_unplannable
+from synth_spark.vocabulary import DATA_INCIDENT_TYPES
 
 from .scenario_kpis import creators_in, epoch, kpi, payer_methods, planned_sd, run
 
@@ -121,3 +122,40 @@ def test_the_control_run_of_a_config_that_places_instances_places_none(tmp_path)
     control = requested_config(CLI, config=conf, anomalies=False)
     assert control.scenarios.placed == 0 and control.scenarios.instances == []
     assert Plan.make(control).truth == ()
+
+
+def test_with_data_incidents_allowed_the_seed_places_them_too_sized_and_apart():
+    plan = Plan.make(
+        load_config(scale=1, seed=2, scenarios={"placed": 40, "difficulty": "mixed", "data_incidents": True})
+    )
+    job = plan.constants
+    planner = Planner(plan.cfg, plan.cal, plan.creators, job.churn_norm)
+    incidents = [
+        (inst, origin)
+        for inst, origin in zip(job.anomalies.scenarios.instances, job.anomalies.scenarios.origins)
+        if family_of(inst.type) == "data"
+    ]
+    assert {inst.type for inst, _ in incidents} == set(DATA_INCIDENT_TYPES)
+    copies = []
+    for inst, (level, spreads) in incidents:
+        start, end = epoch(inst.start), epoch(inst.end) + 86_400
+        methods = frozenset(inst.segment.get("payment_method", ())) or None
+        per_size, sd, rows = planner.data_kpi(inst.type, methods, start, end)
+        assert inst.size * per_size / sd == pytest.approx(spreads, rel=0.01)
+        assert inst.size * rows >= FEWEST_ROWS
+        if inst.type == "amounts_in_cents":
+            assert (
+                level == "easy" and spreads >= LEVELS["easy"][0]
+            )  # never medium or hard: one row is 99 payments
+        else:
+            assert LEVELS[level][0] <= spreads <= LEVELS[level][1]
+        table = "events" if inst.type == "events_lost" else "transactions"
+        for other_table, other_methods, s, e in copies:
+            if other_table == table and start < e and s < end:
+                assert methods and other_methods and not methods & other_methods
+        copies.append((table, methods, start, end))
+
+
+def test_without_data_incidents_the_placement_is_as_before_and_draws_none():
+    before = placed(1, 1, 12, "mixed").constants.anomalies.scenarios
+    assert not any(family_of(inst.type) == "data" for inst in before.instances)
