@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from synth_spark.manifest import latent_creators
-from synth_spark.validation import anomaly_verdicts, scoring
+from synth_spark.validation import anomaly_verdicts, realised, scoring
 from synth_spark.validation.metrics import Dataset
+from synth_spark.validation.score_card import Score
 from synth_spark.validation.segment_scoring import expected_against_rest
 from synth_spark.validation.verdicts import INFO
 
@@ -106,3 +107,34 @@ def test_a_steady_share_lifted_by_half_stands_out_and_an_unlifted_one_does_not()
         seg, rest = _poisson_months(rng, 0.1, lift)
         observed, expected, se = expected_against_rest(seg, rest, [18, 19], baseline)
         assert bool((observed - expected) / se >= 3) is found, (observed, expected, se)
+
+
+def test_each_instance_is_measured_against_its_paired_control_in_its_direction(run, scores, control_scores):
+    """The realised effect is the data's, not the config's: the KPI in the segment and window moves
+    the way the type moves it, by about what was asked, against the control run of the same seed."""
+    _, _, truth, _ = run
+    effects = realised.measured(list(scores.values()), list(control_scores.values()))
+    by_type = {kind: effects[s.anomaly_id] for kind, s in scores.items()}
+    assert by_type["promotion"].kpi == "new_pledges" and 1.5 < by_type["promotion"].change + 1 < 4.0
+    assert by_type["posting_slump"].kpi == "posts" and -0.9 < by_type["posting_slump"].change < -0.6
+    assert by_type["payment_method_failure"].kpi == "decline_rate"
+    assert by_type["payment_method_failure"].observed > by_type["payment_method_failure"].control + 0.3
+    assert all(abs(e.spreads) >= 3 for e in effects.values())
+    rows = realised.ground_truth(truth, effects)
+    assert [r["realised"]["kpi"] for r in rows] == ["new_pledges", "posts", "decline_rate"]
+    lines = realised.lines(list(scores.values()), effects, truth)
+    assert {line.verdict for line in lines} == {INFO}
+    assert all(line.target.startswith("configured: ") for line in lines)
+
+
+def test_a_count_is_put_in_spreads_of_the_controls_poisson_noise_and_a_rate_of_its_binomial():
+    count = realised.realised(
+        Score(1, "promotion", "", "", "", 0.0, True, "", True, observed=150.0, kpi="new_pledges"),
+        Score(1, "promotion", "", "", "", 0.0, False, "", False, observed=100.0, kpi="new_pledges"),
+    )
+    assert count.change == pytest.approx(0.5) and count.spreads == pytest.approx(5.0)
+    rate = realised.realised(
+        Score(2, "retry_degradation", "", "", "", 0.0, True, "", True, observed=0.1, trials=400.0, kpi="r"),
+        Score(2, "retry_degradation", "", "", "", 0.0, False, "", False, observed=0.2, trials=400.0, kpi="r"),
+    )
+    assert rate.spreads == pytest.approx(-0.1 / (0.4 / 20))

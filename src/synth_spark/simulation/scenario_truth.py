@@ -215,11 +215,7 @@ def broken_on_purpose(truth: list[dict], scenarios) -> list[dict]:
     failure of one is on purpose (a partial loss of events may pass its check, or fail it)."""
     rows = truth[len(truth) - len(scenarios.instances) :]
     return [
-        {
-            "anomaly_id": row["anomaly_id"],
-            "anomaly_type": inst.type,
-            "breaks": list(CAUGHT_BY[inst.type]),
-        }
+        {"anomaly_id": row["anomaly_id"], "anomaly_type": inst.type, "breaks": list(CAUGHT_BY[inst.type])}
         for row, inst in zip(rows, scenarios.instances)
         if family_of(inst.type) == "data"
     ]

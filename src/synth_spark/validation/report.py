@@ -287,8 +287,10 @@ def write_report(
     scores: list | None = None,
     control: list | None = None,
     samples: dict[str, list[dict]] | None = None,
+    ground_truth: list[dict] | None = None,
 ) -> dict:
-    """report.json, report.md, report.html and the charts; ``samples``: a few rows per table."""
+    """report.json, report.md, report.html and the charts; ``samples``: a few rows per table;
+    ``ground_truth``: the truth's rows, each with its realised effect against a control run."""
     from synth_spark.validation.html import write_html
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -306,6 +308,7 @@ def write_report(
         "charts": list(CHARTS) + anomaly_charts,
         "anomalies": [sc.to_dict() for sc in scores or []],
         "control_run": None if control is None else [sc.to_dict() for sc in control],
+        "ground_truth": ground_truth or [],
         "monthly": frames["monthly"]
         .assign(month=frames["monthly"]["month"].dt.strftime("%Y-%m"))
         .drop(columns=["m"])

@@ -149,7 +149,7 @@ def _measured(
     spark, opened: Opened, control_opened: Opened | None, report_dir: Path, progress: Progress
 ) -> Outcome:
     # matplotlib (the "validate" extra) and the Spark side of validation: once the input is known good
-    from synth_spark.validation import noise
+    from synth_spark.validation import noise, realised
     from synth_spark.validation.anomaly_verdicts import judge as anomaly_checks
     from synth_spark.validation.anomaly_verdicts import unscored
     from synth_spark.validation.metrics import Dataset
@@ -212,6 +212,8 @@ def _measured(
             scores, control, {"holiday_churn": cfg.anomalies.holiday_churn.voluntary_uplift}
         )
         checks += unscored(truth)
+        effects = realised.measured(scores, control)
+        checks += realised.lines(scores, effects, truth)
         progress("writing the report")
         samples = {
             name: [
@@ -226,7 +228,16 @@ def _measured(
     try:
         for r in readings:
             r.still()  # what was measured is one publish of each dataset
-        report = write_report(checks, frames, report_dir, manifest, scores, control, samples)
+        report = write_report(
+            checks,
+            frames,
+            report_dir,
+            manifest,
+            scores,
+            control,
+            samples,
+            realised.ground_truth(truth, effects),
+        )
     finally:
         if lock is not None:
             lock.release()

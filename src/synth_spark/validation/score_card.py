@@ -35,6 +35,10 @@ class Score:
     noise_floor: float | None = None
     #: the difficulty a placed instance of the catalogue was sized for (None otherwise)
     difficulty: str | None = None
+    #: a catalogue instance's KPI in its segment and window (a count, or a rate over ``trials``)
+    observed: float | None = None
+    trials: float | None = None
+    kpi: str | None = None
 
     @property
     def passed(self) -> bool:

@@ -270,12 +270,12 @@ def _z(cells: pd.DataFrame, segment: dict, period: str, inside, baseline, rate: 
             seg_k.astype(float), rest_k.astype(float), inside, baseline, (seg_n.astype(float), rest_n)
         )
         trials = float(seg_n[inside].sum())
-        return (observed - expected) / se, observed / max(trials, 1.0), expected / max(trials, 1.0)
+        return (observed - expected) / se, observed / max(trials, 1.0), expected / max(trials, 1.0), trials
     per = lambda mask: cells[mask].groupby(period)["n"].sum().reindex(index, fill_value=0)  # noqa: E731
     observed, expected, se = expected_against_rest(
         per(hit).astype(float), per(~hit).astype(float), inside, baseline
     )
-    return (observed - expected) / se, observed, expected
+    return (observed - expected) / se, observed, expected, None
 
 
 def score_instance(row, counts: SegmentCounts, around: list[tuple[dict, set]]) -> Score:
@@ -299,7 +299,7 @@ def score_instance(row, counts: SegmentCounts, around: list[tuple[dict, set]]) -
         sorted({json.dumps(seg) for seg, periods in around if not _covers(seg, segment) and periods & used})
     )
     cells = counts.cells(kpi, dims, exclude)
-    z, observed, expected = _z(cells, segment, period, inside, baseline, rate)
+    z, observed, expected, trials = _z(cells, segment, period, inside, baseline, rate)
     own = {d: [_text(v) for v in segment[d]] for d in dims}
     # the segment itself competes too, when it names more than one value of a dimension
     candidates = {json.dumps(c): c for c in [*_candidates(cells, dims), own]}
@@ -321,6 +321,9 @@ def score_instance(row, counts: SegmentCounts, around: list[tuple[dict, set]]) -
         bool(ranked) and ranked[0].value == own,
         [Drilldown("+".join(dims), f"{kpi} in the window against the rest's prediction (z)", ranked)],
         _series(ds, cells, segment, kpi, rate, inside, baseline),
+        observed=float(observed),
+        trials=trials,
+        kpi=kpi,
     )
 
 
