@@ -122,7 +122,7 @@ def test_each_instance_is_measured_against_its_paired_control_in_its_direction(r
     assert all(abs(e.spreads) >= 3 for e in effects.values())
     rows = realised.ground_truth(truth, effects)
     assert [r["realised"]["kpi"] for r in rows] == ["new_pledges", "posts", "decline_rate"]
-    lines = realised.lines(list(scores.values()), effects, truth)
+    lines = realised.lines(effects, truth)
     assert {line.verdict for line in lines} == {INFO}
     assert all(line.target.startswith("configured: ") for line in lines)
 

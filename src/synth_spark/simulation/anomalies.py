@@ -285,10 +285,12 @@ def ground_truth(
                 segment=segment_json({"creator_id": [plan.viral_creator]}),
                 expected_effect=(
                     f"{plan.viral_patrons} extra new patrons to one creator, rising to a peak on day "
-                    f"{a.viral_spike.peak_day:g} and fading, most inside {a.viral_spike.days} days; about "
-                    "+8% platform MRR"
+                    f"{a.viral_spike.peak_day:g} and fading, most inside {a.viral_spike.days} days; "
+                    "platform MRR higher from that month"
                 ),
-                investigation_question="Why did platform MRR jump 8% in Month 8?",
+                # no size in the question: what the data shows against a control run is for
+                # 'validate --control' to measure, not for the config to claim
+                investigation_question="Why did platform MRR jump in Month 8?",
                 expected_root_cause=f"Single creator acquisition: creator {plan.viral_creator} went viral",
             )
         )
@@ -305,12 +307,11 @@ def ground_truth(
                 segment=segment_json({}),
                 expected_effect=(
                     f"{plan.outage_decline:.0%} of the payment attempts (first attempts and retries) that "
-                    "would have "
-                    "gone through decline as processing errors, so the days' revenue falls by about as much; "
-                    "the usual retries recover part of it afterwards"
+                    "would have gone through decline as processing errors; the usual retries recover part "
+                    "of them afterwards"
                 ),
                 investigation_question=(
-                    f"Why did revenue drop 40% on {a.payment_outage.start:%B} {a.payment_outage.start.day}?"
+                    f"Why did revenue drop on {a.payment_outage.start:%B} {a.payment_outage.start.day}?"
                 ),
                 expected_root_cause=(
                     "Payment processor failure: processing-error declines on every payment method for "

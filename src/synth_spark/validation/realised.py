@@ -13,8 +13,15 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+import pandas as pd
+
 from synth_spark.validation.score_card import Score
 from synth_spark.validation.verdicts import INFO, Check
+from synth_spark.vocabulary import ANOMALY_TYPES
+
+
+#: the KPIs in US dollars, and the rates
+MONEY, RATES = ("mrr", "revenue"), ("decline_rate", "retry_recovery_rate")
 
 
 @dataclass(frozen=True)
@@ -31,10 +38,13 @@ class Realised:
 
     def words(self, rate: bool) -> str:
         shown = (lambda x: f"{100 * x:.2f}%") if rate else (lambda x: f"{x:,.0f}")
-        change = "" if math.isnan(self.change) else f"{100 * self.change:+.1f}%, "
-        return (
-            f"{self.kpi} {shown(self.observed)} against {shown(self.control)} in the control run "
-            f"({change}{self.spreads:+.1f} spreads)"
+        if self.kpi in MONEY:
+            shown = lambda x: f"${x:,.0f}"  # noqa: E731
+        parts = [] if math.isnan(self.change) else [f"{100 * self.change:+.1f}%"]
+        if not math.isnan(self.spreads):
+            parts.append(f"{self.spreads:+.1f} spreads")
+        return f"{self.kpi} {shown(self.observed)} against {shown(self.control)} in the control run" + (
+            f" ({', '.join(parts)})" if parts else ""
         )
 
 
@@ -66,24 +76,77 @@ def measured(scores: list[Score], control: list[Score] | None) -> dict[int, Real
     return out
 
 
-def lines(scores: list[Score], effects: dict[int, Realised], truth) -> list[Check]:
-    """One line per measured instance, shown and never judged: what was asked for (the truth's
-    ``expected_effect``), and what the data shows."""
-    asked = dict(zip(truth["anomaly_id"], truth["expected_effect"]))
+def _count(anomaly_id: int, kpi: str, x: float, c: float) -> Realised:
+    return Realised(
+        anomaly_id, kpi, x, c, x / c - 1 if c > 0 else float("nan"), (x - c) / math.sqrt(max(c, 1.0))
+    )
+
+
+def _money(anomaly_id: int, kpi: str, x: float, c: float) -> Realised:
+    # money has no Poisson noise of its own: its spread is left out (nan), its change is the number
+    return Realised(anomaly_id, kpi, x, c, x / c - 1 if c > 0 else float("nan"), float("nan"))
+
+
+def defaults(data, control, truth) -> dict[int, Realised]:
+    """The five default anomalies against the control run, each at the grain its question names:
+    platform MRR at the end of the viral month, revenue on the outage's first day, January's
+    voluntary cancellations, platform MRR at the end of the departures' quarter and of the month
+    after, the collapsing category's MRR at the window's end (``data``, ``control``: the runs'
+    validation.aggregates.Aggregates)."""
+    out: dict[int, Realised] = {}
+    ds = data.ds
+    for row in truth.itertuples():
+        kind, aid, m = row.anomaly_type, int(row.anomaly_id), ds.month_of(row.start_at)
+        if kind == "viral_spike":
+            out[aid] = _money(aid, "mrr", *(a.platform()["mrr"].iloc[m] for a in (data, control)))
+        elif kind == "payment_outage":
+            day = pd.Timestamp(row.start_at).date()
+            out[aid] = _money(aid, "revenue", *(_revenue_on(a, day) for a in (data, control)))
+        elif kind == "holiday_churn":
+            out[aid] = _count(aid, "voluntary_churn", *(_voluntary_in(a, m) for a in (data, control)))
+        elif kind == "creator_exodus":
+            quarter_end = min(3 * (m // 3) + 2, ds.months - 1)
+            out[aid] = _money(aid, "mrr", *(a.platform()["mrr"].iloc[quarter_end] for a in (data, control)))
+        elif kind == "category_collapse" and isinstance(row.category, str):
+            out[aid] = _money(
+                aid, "mrr", *(_category_mrr(a, row.category, ds.months - 1) for a in (data, control))
+            )
+    return out
+
+
+def _revenue_on(agg, day) -> float:
+    d = agg.daily_payments()
+    return float(d[(d["day"] == day) & (d["transaction_status"] == "succeeded")]["gross"].sum())
+
+
+def _voluntary_in(agg, m: int) -> float:
+    e = agg.ends()
+    return float(e[e["m"] == m]["voluntary"].sum())
+
+
+def _category_mrr(agg, category: str, m: int) -> float:
+    c = agg.by_month_and_category()
+    return float(c[(c["m"] == m) & (c["category"] == category)]["mrr"].sum())
+
+
+def lines(effects: dict[int, Realised], truth) -> list[Check]:
+    """One line per measured anomaly, shown and never judged: what the data shows, against what
+    was asked (a default anomaly's question; an instance's configured ``expected_effect``)."""
     out = []
-    for sc in scores:
-        got = effects.get(sc.anomaly_id)
+    for row in truth.itertuples():
+        got = effects.get(int(row.anomaly_id))
         if got is None:
             continue
+        asked = row.investigation_question if row.anomaly_type in ANOMALY_TYPES else row.expected_effect
         out.append(
             Check(
                 "anomalies",
-                f"{sc.anomaly_type} (anomaly {sc.anomaly_id}): realised effect against the control run",
-                str(asked.get(sc.anomaly_id, "")),
+                f"{row.anomaly_type} (anomaly {row.anomaly_id}): realised effect against the control run",
+                str(asked),
                 "shown, not judged",
-                got.words(sc.trials is not None),
+                got.words(got.kpi in RATES),
                 INFO,
-                got.spreads,
+                None if math.isnan(got.spreads) else got.spreads,
             )
         )
     return out

@@ -150,6 +150,7 @@ def _measured(
 ) -> Outcome:
     # matplotlib (the "validate" extra) and the Spark side of validation: once the input is known good
     from synth_spark.validation import noise, realised
+    from synth_spark.validation.aggregates import Aggregates
     from synth_spark.validation.anomaly_verdicts import judge as anomaly_checks
     from synth_spark.validation.anomaly_verdicts import unscored
     from synth_spark.validation.metrics import Dataset
@@ -193,27 +194,28 @@ def _measured(
             )
         progress("scoring the injected anomalies")
         scores = score(ds, truth, latent)
-        control = None
+        control, effects = None, {}
         if control_opened is not None:
             progress("scoring the control run with the same ground truth")
-            control = score(
-                Dataset.load(
-                    spark,
-                    str(control_opened.reading.dataset.resolve()),
-                    cfg.window.start,
-                    cfg.window.months,
-                    control_manifest,
-                    control_opened.versions,
-                ),
-                truth,
-                latent,
+            control_ds = Dataset.load(
+                spark,
+                str(control_opened.reading.dataset.resolve()),
+                cfg.window.start,
+                cfg.window.months,
+                control_manifest,
+                control_opened.versions,
             )
+            control = score(control_ds, truth, latent)
+            progress("measuring each anomaly against the control run")
+            effects = {
+                **realised.measured(scores, control),
+                **realised.defaults(Aggregates(ds), Aggregates(control_ds), truth),
+            }
         checks += anomaly_checks(
             scores, control, {"holiday_churn": cfg.anomalies.holiday_churn.voluntary_uplift}
         )
         checks += unscored(truth)
-        effects = realised.measured(scores, control)
-        checks += realised.lines(scores, effects, truth)
+        checks += realised.lines(effects, truth)
         progress("writing the report")
         samples = {
             name: [
