@@ -113,7 +113,7 @@ class Generator:
     output is the same for any value); ``as_of``: the tables as they stood at the end of that day;
     ``scenarios`` and ``difficulty``: how many more scenario instances the run seed places, and how hard
     (easy, medium, hard or mixed); ``data_incidents``: allow the catalogue's data incidents, which
-    break the data contract on purpose."""
+    break the data contract on purpose; ``decoys``: list labelled non-incidents in the ground truth."""
 
     def __init__(
         self,
@@ -129,6 +129,7 @@ class Generator:
         scenarios: int | None = None,
         difficulty: str | None = None,
         data_incidents: bool = False,
+        decoys: bool = False,
     ):
         self.spark = spark
         self.request = DataRequest.make(
@@ -141,6 +142,7 @@ class Generator:
             scenarios=scenarios,
             difficulty=difficulty,
             data_incidents=data_incidents,
+            decoys=decoys,
             partitions=partitions,
             as_of=as_of,
         )

@@ -36,6 +36,7 @@ def data_request(args: argparse.Namespace) -> DataRequest:
         scenarios=getattr(args, "scenarios", None),
         difficulty=getattr(args, "difficulty", None),
         data_incidents=getattr(args, "data_incidents", None),
+        decoys=getattr(args, "decoys", None),
         partitions=args.partitions,
         as_of=getattr(args, "as_of", None),
     )

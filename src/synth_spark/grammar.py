@@ -168,6 +168,13 @@ def add_generate_options(
             "amounts in cents): they break the data contract on purpose; placement then draws them too",
         )
         p.add_argument(
+            "--decoys",
+            action="store_true",
+            default=None,
+            help="list labelled non-incidents in the ground truth (the yearly seasons, creators' organic "
+            "spurts), which a root-cause tool should leave alone; the data is the same",
+        )
+        p.add_argument(
             "--database",
             type=_typed(options.database),
             default=None,

@@ -75,6 +75,7 @@ def requested_config(
     scenarios: Any = None,
     difficulty: Any = None,
     data_incidents: Any = None,
+    decoys: Any = None,
 ) -> Config:
     """The config the fields ask for: the defaults, a YAML file, settings over it (each a nested
     mapping, the later winning), all anomalies off for a control run, then scale, seed and the
@@ -88,6 +89,7 @@ def requested_config(
             or scenarios
             or difficulty
             or data_incidents
+            or decoys
         ):
             raise ConfigError(
                 f"{names('config')}: a Config object is complete; give scale, seed and settings "
@@ -99,7 +101,7 @@ def requested_config(
         if anomalies
         else {
             "anomalies": {name: {"enabled": False} for name in ANOMALY_TYPES},
-            "scenarios": {"instances": [], "placed": 0},
+            "scenarios": {"instances": [], "placed": 0, "decoys": False},
         }
     )
     for setting in settings:
@@ -109,12 +111,11 @@ def requested_config(
         placing["placed"] = options.count(scenarios, names("scenarios"), MAX_PLACED)
     if difficulty is not None:
         placing["difficulty"] = options.choice(difficulty, names("difficulty"), DIFFICULTIES)
-    if data_incidents is not None and data_incidents is not False:
-        if data_incidents is not True:
-            raise ConfigError(
-                f"{names('data_incidents')}: {data_incidents!r} is not allowed; give True or False"
-            )
-        placing["data_incidents"] = True
+    for key, value in (("data_incidents", data_incidents), ("decoys", decoys)):
+        if value is not None and value is not False:
+            if value is not True:
+                raise ConfigError(f"{names(key)}: {value!r} is not allowed; give True or False")
+            placing[key] = True
     for key in placing:
         if key in overrides.get("scenarios", {}):
             raise ConfigError(

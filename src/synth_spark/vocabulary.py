@@ -56,6 +56,9 @@ SCENARIO_TYPES = (
 #: the catalogue's data incidents: faults of the pipeline that copies the platform's rows into the
 #: warehouse, not of the business; opt-in, as they break the data contract on purpose
 DATA_INCIDENT_TYPES = ("events_lost", "transactions_duplicated", "amounts_in_cents")
+#: labelled non-incidents the ground truth lists on request (simulation/decoys.py): what the model
+#: does every year, and creators' organic spurts
+DECOY_TYPES = ("card_expiry_season", "summer_engagement_dip", "q4_acquisition_lift", "organic_spurt")
 #: what a scenario's segment can select on: a creator's own columns, then a paying patron's
 CREATOR_DIMENSIONS = (
     "size",
@@ -233,7 +236,7 @@ def column_types(table: str) -> dict[str, str]:
 CLOSED_SETS: dict[tuple[str, str], tuple[str, ...]] = {
     ("creators", "category"): CATEGORIES,
     ("creators", "status"): CREATOR_STATUSES,
-    ("anomalies", "anomaly_type"): (*ANOMALY_TYPES, *SCENARIO_TYPES, *DATA_INCIDENT_TYPES),
+    ("anomalies", "anomaly_type"): (*ANOMALY_TYPES, *SCENARIO_TYPES, *DATA_INCIDENT_TYPES, *DECOY_TYPES),
     ("patrons", "status"): PATRON_STATUSES,
     ("pledges", "pledge_status"): PLEDGE_STATUSES,
     ("pledges", "churn_reason"): CHURN_REASONS,

@@ -119,6 +119,8 @@ class Scenarios(Strict):
     #: data incidents break the data contract on purpose: allowed only when asked for, and then also
     #: drawn by the placement
     data_incidents: StrictBool = False
+    #: label the decoys (simulation/decoys.py) in the ground truth: the data stays the same
+    decoys: StrictBool = False
 
     @model_validator(mode="after")
     def _data_incidents_asked_for(self) -> "Scenarios":

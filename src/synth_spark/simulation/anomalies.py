@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from synth_spark.config import Config
-from synth_spark.simulation import rhythm, streams
+from synth_spark.simulation import decoys, rhythm, streams
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.rng import uniform
 from synth_spark.simulation.placement import place
@@ -260,9 +260,10 @@ def resolve(
 
 
 def ground_truth(
-    cfg: Config, cal: Calendar, plan: AnomalyPlan, creators: dict[str, np.ndarray]
+    cfg: Config, cal: Calendar, plan: AnomalyPlan, creators: dict[str, np.ndarray], churn_norm: float = 1.0
 ) -> list[dict]:
-    """One record per enabled anomaly: what a root-cause tool should find."""
+    """One record per enabled anomaly: what a root-cause tool should find; then, when asked for,
+    the decoys it should leave alone."""
     a, rows, marks = cfg.anomalies, [], []
     ids = creators["creator_id"]
 
@@ -387,9 +388,30 @@ def ground_truth(
         marks.append(_default_footprint(row["anomaly_type"], cal, plan, creators))
     rows += truth_rows(plan.scenarios)
     marks += instance_footprints(plan.scenarios, ids, cal)
-    for i, (row, confounders) in enumerate(zip(rows, overlaps(marks)), start=1):
-        row["anomaly_id"], row["overlaps"] = i, confounders
+    confounders = overlaps(marks)
+    if cfg.scenarios.decoys:
+        busy = _busy_creator_months(cal, plan, creators, marks)
+        rows += decoys.seasons(cfg, cal) + decoys.spurts(cfg, cal, creators, churn_norm, busy)
+    for i, row in enumerate(rows, start=1):
+        # a decoy confounds nothing: it is what the model does anyway
+        row["anomaly_id"], row["overlaps"] = i, confounders[i - 1] if i <= len(confounders) else None
     return rows
+
+
+def _busy_creator_months(cal: Calendar, plan: AnomalyPlan, creators, marks: list[Footprint]) -> np.ndarray:
+    """Creators by window months, True where an anomaly acts on the creator's month or the creator
+    is one an anomaly singles out (the viral creator, the departing ones) at any time."""
+    ids = creators["creator_id"]
+    busy = np.zeros((ids.size, cal.months), dtype=bool)
+    for f in marks:
+        if f.side != "creator":
+            continue
+        first, last = int(cal.month_index(f.start)), int(cal.month_index(f.end - 1))
+        who = np.ones(ids.size, dtype=bool) if f.creators is None else np.asarray(f.creators, dtype=bool)
+        busy[np.ix_(who, np.arange(first, last + 1))] = True
+    busy[ids == plan.viral_creator] = True
+    busy[np.isin(ids, list(plan.departures))] = True
+    return busy
 
 
 def _default_footprint(kind: str, cal: Calendar, plan: AnomalyPlan, creators) -> Footprint:

@@ -77,7 +77,10 @@ class Plan:
         # a creator that never leaves departs "after the window": one comparison serves both
         creators["departed_t"] = np.minimum(job.anomalies.departure_of(creators["creator_id"]), cal.end + 1)
         return cls(
-            job, _frozen(creators), _frozen(tiers), tuple(ground_truth(cfg, cal, job.anomalies, creators))
+            job,
+            _frozen(creators),
+            _frozen(tiers),
+            tuple(ground_truth(cfg, cal, job.anomalies, creators, job.churn_norm)),
         )
 
     @property

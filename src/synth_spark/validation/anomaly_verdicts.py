@@ -116,7 +116,7 @@ def hit_rates(scores: list[Score], where: str) -> list[Check]:
 def unscored(truth) -> list[Check]:
     """A line, shown and never judged, for each instance of a catalogue type ``validate`` has no
     detector for: its window is still kept out of the targets' baselines. A data incident is the
-    checks' to catch (``synth-spark check``), not a business signal."""
+    checks' to catch (``synth-spark check``), not a business signal; a decoy is nothing at all."""
     from synth_spark.validation.scoring import scored
 
     return [
@@ -125,9 +125,10 @@ def unscored(truth) -> list[Check]:
             f"{row.anomaly_type} (anomaly {row.anomaly_id}): not scored by validate",
             row.expected_root_cause,
             "-",
-            "a data incident: synth-spark check names the rule it breaks"
-            if getattr(row, "family", "business") == "data"
-            else "no detector for this type",
+            {
+                "data": "a data incident: synth-spark check names the rule it breaks",
+                "decoy": "a decoy: nothing happened, and a tool should leave it alone",
+            }.get(getattr(row, "family", "business"), "no detector for this type"),
             INFO,
         )
         for row in truth.itertuples()

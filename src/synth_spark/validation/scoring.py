@@ -342,6 +342,8 @@ def anomaly_months(ds: Dataset, truth: pd.DataFrame) -> set[int]:
     """Window months an anomaly touches: left out of the trends of the seasonality checks."""
     out: set[int] = set()
     for row in truth.itertuples():
+        if not segment_scoring.acts(row):
+            continue  # a decoy's months are ordinary ones
         out.update(range(max(0, ds.month_of(row.start_at)), min(ds.months - 1, ds.month_of(row.end_at)) + 1))
     return out
 

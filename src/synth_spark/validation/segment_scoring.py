@@ -223,6 +223,11 @@ def _span(ds: Dataset, row, side: bool) -> set:
     return set(pd.date_range(first, last).date)
 
 
+def acts(row) -> bool:
+    """Whether an anomaly of the truth changed anything: every one but a decoy."""
+    return getattr(row, "family", "business") != "decoy"
+
+
 def others(ds: Dataset, row, truth: pd.DataFrame) -> list[tuple[dict, set]]:
     """The other anomalies acting on the same side (creators, or payers) that may share some of
     this one's creators or payers: each one's segment and periods."""
@@ -231,6 +236,8 @@ def others(ds: Dataset, row, truth: pd.DataFrame) -> list[tuple[dict, set]]:
     for other in truth.itertuples():
         if other.anomaly_id == row.anomaly_id or (other.anomaly_type in CREATOR_SIDE) != side:
             continue
+        if not acts(other):
+            continue  # a decoy is the model's own doing: its periods are baseline like any
         seg = json.loads(other.segment) if isinstance(getattr(other, "segment", None), str) else {}
         out.append((seg, _span(ds, other, side)))
     return out
