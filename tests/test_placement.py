@@ -159,3 +159,19 @@ def test_with_data_incidents_allowed_the_seed_places_them_too_sized_and_apart():
 def test_without_data_incidents_the_placement_is_as_before_and_draws_none():
     before = placed(1, 1, 12, "mixed").constants.anomalies.scenarios
     assert not any(family_of(inst.type) == "data" for inst in before.instances)
+
+
+def test_with_overlap_asked_for_instances_come_in_pairs_each_the_others_confounder():
+    plan = Plan.make(
+        load_config(scale=1, seed=1, scenarios={"placed": 12, "difficulty": "mixed", "overlap": True})
+    )
+    placed = [r for r in plan.truth if r["difficulty"] is not None]
+    groups: dict = {}
+    for r in placed:
+        groups.setdefault((r["segment"], r["start_at"]), []).append(r)
+    pairs = [g for g in groups.values() if len(g) > 1]
+    assert pairs and all(len(g) == 2 for g in pairs)
+    for a, b in pairs:
+        assert a["end_at"] == b["end_at"]
+        assert str(b["anomaly_id"]) in a["overlaps"].split(";")
+        assert str(a["anomaly_id"]) in b["overlaps"].split(";")

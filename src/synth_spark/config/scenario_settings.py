@@ -119,6 +119,8 @@ class Scenarios(Strict):
     #: data incidents break the data contract on purpose: allowed only when asked for, and then also
     #: drawn by the placement
     data_incidents: StrictBool = False
+    #: let half the placed instances share the segment and window of an earlier one (confounders)
+    overlap: StrictBool = False
     #: label the decoys (simulation/decoys.py) in the ground truth: the data stays the same
     decoys: StrictBool = False
 

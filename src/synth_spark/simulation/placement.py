@@ -17,6 +17,8 @@ two act on one payer at the same time.
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -218,6 +220,10 @@ def place(
     seed = cfg.seed
     for i in range(sc.placed):
         too_small = 0
+        on_another = _on_another(planner, seed, i, sc, out) if sc.overlap else None
+        if on_another is not None:
+            out.append(on_another)
+            continue
         for attempt in range(TRIES):
             got = _draw(planner, occ, seed, i, attempt, sc.difficulty, sc.data_incidents)
             if got == "too small":
@@ -374,3 +380,59 @@ def _draw_incident(
     )
     occ.copy_times.append((table, methods, start, end))
     return Placed(inst, level, round(float(spreads), 2))
+
+
+def _on_another(planner: Planner, seed: int, i: int, sc, placed: list[Placed]) -> Placed | None:
+    """With overlap asked for, half the instances (drawn by the run seed) are put on the segment and
+    window of an earlier one of the same side that has no partner yet, a confounder of each other
+    (pairs, never piles): its type is its own, its
+    size is for its level in that segment and window. None when the draw says no, when no earlier
+    instance is of its side, or when that segment cannot carry its level."""
+    if _u(seed, streams.SCENARIO_OVERLAP, i, 0) >= 0.5:
+        return None
+    level = _level(seed, i, sc.difficulty)
+    kind = _kind(seed, i, level, sc.data_incidents)
+    if family_of(kind) == "data":
+        return None
+    # pairs, never piles: a host is an instance no other shares its segment and window with yet
+    shared = Counter((json.dumps(p.instance.segment, sort_keys=True), p.instance.start) for p in placed)
+    side = [
+        p
+        for p in placed
+        if (p.instance.type in MONTHLY) == (kind in MONTHLY)
+        and family_of(p.instance.type) == "business"
+        and shared[(json.dumps(p.instance.segment, sort_keys=True), p.instance.start)] == 1
+    ]
+    if kind == "card_reissue_wave":
+        side = [p for p in side if p.instance.segment.get("payment_method", ["card"])[0] in CARD_BASED]
+    if not side:
+        return None
+    host = _pick(side, _u(seed, streams.SCENARIO_OVERLAP, i, 1)).instance
+    lo, hi = LEVELS[level]
+    spreads = lo + (hi - lo) * _u(seed, streams.SCENARIO_LEVEL, i, 1)
+    start, end = _epoch_day(host.start), _epoch_day(host.end) + DAY
+    if kind in MONTHLY:
+        cal = planner.cal
+        months = list(range(int(cal.month_index(start)), int(cal.month_index(end - 1)) + 1))
+        mask = np.ones(planner.cre["creator_id"].shape, dtype=bool)
+        for dim, values in host.segment.items():
+            mask &= np.isin(planner.columns[dim], values)
+        size = planner.size_for(spreads, *planner.creator_kpi(kind, mask, months))
+    else:
+        methods = (
+            frozenset(host.segment.get("payment_method", CARD_BASED if kind == "card_reissue_wave" else ()))
+            or None
+        )
+        countries = frozenset(host.segment.get("patron_country", ())) or None
+        size = planner.size_for(spreads, *planner.payer_kpi(kind, methods, countries, start, end))
+    most = MOST_GAINED if kind in ("promotion", "churn_wave") else MOST_LOST
+    if not np.isfinite(size) or size > most:
+        return None
+    inst = ScenarioInstance(
+        type=kind, segment=host.segment, start=host.start, end=host.end, size=round(float(size), 4)
+    )
+    return Placed(inst, level, round(float(spreads), 2))
+
+
+def _epoch_day(d: dt.date) -> int:
+    return int(dt.datetime(d.year, d.month, d.day, tzinfo=dt.timezone.utc).timestamp())
