@@ -127,6 +127,17 @@ CASES = [
         ("scenarios.instances.0.start", "outside the window"),
     ),
     (
+        "mix-shift-on-everyone",
+        lambda t: [
+            "--config",
+            _yaml(
+                t,
+                "scenarios:\n  instances:\n    - {type: mix_shift, segment: {}, start: 2024-03-01, end: 2024-03-31, size: 0.5}\n",
+            ),
+        ],
+        ("scenarios.instances.0.size", "more than 90% of the rest"),
+    ),
+    (
         "data-incident-not-asked-for",
         lambda t: [
             "--config",

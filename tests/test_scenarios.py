@@ -86,6 +86,25 @@ def test_an_arrivals_scenario_scales_its_segments_new_pledges_in_its_months_and_
     assert same_pledges(sim, base, others(creators, music))
 
 
+def test_a_mix_shift_moves_new_patrons_to_its_segment_from_the_rest_and_keeps_the_total():
+    """Simpson's shape: the segment gains what the rest loses, so the platform's new pledges stay as
+    they were while the mix (and any average over it) moves."""
+    cfg, cal, creators, _, base = control()
+    *_, sim = run(instance("mix_shift", {"category": ["podcasts"]}, "2024-03-01", "2024-05-31", 0.6))
+    podcasts, everyone = of_category(creators, "podcasts"), creators["creator_id"]
+    rest = others(creators, podcasts)
+    seg_before, seg_after = new_pledges(base, cal, podcasts, SPRING), new_pledges(sim, cal, podcasts, SPRING)
+    rest_before, rest_after = new_pledges(base, cal, rest, SPRING), new_pledges(sim, cal, rest, SPRING)
+    assert seg_after / seg_before == pytest.approx(1.6, abs=4 * np.sqrt(1.6 / seg_before))
+    assert rest_after < rest_before
+    total_before, total_after = (
+        new_pledges(base, cal, everyone, SPRING),
+        new_pledges(sim, cal, everyone, SPRING),
+    )
+    assert total_after == pytest.approx(total_before, abs=4 * np.sqrt(total_before))
+    assert new_pledges(sim, cal, everyone, BEFORE) == new_pledges(base, cal, everyone, BEFORE)
+
+
 def test_a_policy_change_on_nsfw_creators_cuts_their_arrivals_and_raises_their_cancellations():
     cfg, cal, creators, _, base = control()
     *_, sim = run(instance("policy_change", {"nsfw": [True]}, "2024-03-01", "2024-05-31", 0.8))

@@ -52,6 +52,7 @@ SCENARIO_TYPES = (
     "payment_method_failure",
     "card_reissue_wave",
     "retry_degradation",
+    "mix_shift",
 )
 #: the catalogue's data incidents: faults of the pipeline that copies the platform's rows into the
 #: warehouse, not of the business; opt-in, as they break the data contract on purpose

@@ -24,7 +24,7 @@ from synth_spark.vocabulary import (
 )
 
 #: types that act on a creator's months (arrivals, churn, posting): their windows are whole months
-MONTHLY = ("competitor_launch", "promotion", "policy_change", "churn_wave", "posting_slump")
+MONTHLY = ("competitor_launch", "promotion", "policy_change", "churn_wave", "posting_slump", "mix_shift")
 #: every type an instance may name: the business scenarios, then the data incidents
 TYPES = (*SCENARIO_TYPES, *DATA_INCIDENT_TYPES)
 #: the largest size of each type: a share of something that can be lost is at most 1

@@ -16,6 +16,7 @@ import numpy as np
 from synth_spark.config import Config
 from synth_spark.simulation import decoys, rhythm, streams
 from synth_spark.simulation.calendar import Calendar
+from synth_spark.simulation.growth import arrival_rates
 from synth_spark.simulation.rng import uniform
 from synth_spark.simulation.placement import place
 from synth_spark.simulation.scenario_truth import (
@@ -255,7 +256,12 @@ def resolve(
     instances = [*cfg.scenarios.instances, *(p.instance for p in placed)]
     if instances:
         origins = [("given", None)] * len(cfg.scenarios.instances) + [(p.level, p.spreads) for p in placed]
-        plan["scenarios"] = compile_instances(cal, creators, instances, origins)
+        rates = (
+            arrival_rates(cfg, cal, creators, churn_norm)
+            if any(x.type == "mix_shift" for x in instances)
+            else None
+        )
+        plan["scenarios"] = compile_instances(cal, creators, instances, origins, rates)
     return AnomalyPlan(**plan)
 
 

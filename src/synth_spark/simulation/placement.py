@@ -32,6 +32,9 @@ from synth_spark.simulation.rng import uniform
 from synth_spark.simulation.scenarios import CARD_BASED, creator_dimensions
 from synth_spark.vocabulary import DAY, DATA_INCIDENT_TYPES, PAYMENT_METHODS, SCENARIO_TYPES
 
+#: the types placement draws: a mix shift is given in the config only, as it tells a story only on a
+#: segment whose prices differ from the rest's, which a random segment seldom does
+PLACED_TYPES = tuple(t for t in SCENARIO_TYPES if t != "mix_shift")
 #: the effect each level asks for, in spreads of the KPI's noise (low, high)
 LEVELS = {"easy": (8.0, 10.0), "medium": (4.0, 6.0), "hard": (2.0, 3.0)}
 LEVELS_SHOWN = {**{k: f"{lo:g}-{hi:g}" for k, (lo, hi) in LEVELS.items()}, "mixed": "2-10"}
@@ -258,7 +261,7 @@ def _kind(seed: int, i: int, level: str, data_incidents: bool) -> str:
     and the mix of types does not lean towards those a small scale can carry. Amounts written in
     cents are only ever easy to see (a row of them moves a day's revenue by 99 payments), so they
     are drawn at that level only."""
-    kinds = SCENARIO_TYPES
+    kinds = PLACED_TYPES
     if data_incidents:
         kinds += tuple(k for k in DATA_INCIDENT_TYPES if level == "easy" or k != "amounts_in_cents")
     return _pick(kinds, _u(seed, streams.SCENARIO_TYPE, i, 0))

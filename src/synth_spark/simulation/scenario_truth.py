@@ -39,6 +39,7 @@ KPIS: dict[str, dict[str, str]] = {
     "payment_method_failure": {"decline_rate": "up", "revenue": "down", "payment_failed_churn": "up"},
     "card_reissue_wave": {"card_expired_declines": "up", "payment_failed_churn": "up"},
     "retry_degradation": {"retry_recovery_rate": "down", "payment_failed_churn": "up"},
+    "mix_shift": {"new_pledges": "up", "new_pledges_share": "up"},
     "events_lost": {"engagement_events": "down"},
     "transactions_duplicated": {"revenue": "up"},
     "amounts_in_cents": {"revenue": "up"},
@@ -115,6 +116,13 @@ CATALOGUE: dict[str, Entry] = {
         "Why did fewer failed payments recover from {day}?",
         "A retry-schedule change: retries of {segment} succeed less often",
         "retries succeed at {minus} of the usual rate",
+    ),
+    "mix_shift": Entry(
+        "new pledges, share of new pledges",
+        "Why did the mix of new pledges shift towards {segment} from {month}?",
+        "A mix shift: new patrons moved to {segment} from the rest of the platform (a change in how "
+        "patrons discover creators); the platform's new pledges did not change in total",
+        "new patrons arrive at {plus} of the usual rate, and the rest of the platform gets as many fewer",
     ),
     "events_lost": Entry(
         "engagement events",

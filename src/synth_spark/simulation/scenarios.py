@@ -33,6 +33,7 @@ MONTH_EFFECTS: dict[str, dict[str, int]] = {
     "policy_change": {"arrivals": -1, "voluntary_churn": +1},
     "churn_wave": {"voluntary_churn": +1},
     "posting_slump": {"posting": -1},
+    "mix_shift": {"arrivals": +1},  # and the rest of the platform gives up as many (Effect.rest_share)
 }
 
 
@@ -73,6 +74,9 @@ class Effect:
     creators: tuple[int, ...] | None = None  # sorted ids; None: not a creator segment
     methods: tuple[int, ...] | None = None  # payment method codes; None: every method
     countries: tuple[int, ...] | None = None  # patron country positions; None: every country
+    #: a mix shift's rest of the platform loses, per window month, the segment's expected new
+    #: patrons over the rest's: (1 - size * this) of its usual rate keeps the total as it was
+    rest_share: tuple[float, ...] | None = None
 
     @cached_property
     def _creator_ids(self) -> np.ndarray:
@@ -122,8 +126,15 @@ class Scenarios:
             sign = MONTH_EFFECTS.get(e.kind, {}).get(channel)
             if np.ndim(m) == 0 and not e.first_month <= m <= e.last_month:
                 continue  # a month outside its window: no need to look its creators up
-            if sign is not None:
-                out = out * (1.0 + sign * e.size * e.month_strength(m) * e.selects_creators(creator_id))
+            if sign is None:
+                continue
+            strength = e.size * e.month_strength(m)
+            selected = e.selects_creators(creator_id)
+            if e.rest_share is None:
+                out = out * (1.0 + sign * strength * selected)
+            else:
+                share = np.asarray(e.rest_share)[np.clip(m, 0, len(e.rest_share) - 1)]
+                out = out * np.where(selected, 1.0 + strength, 1.0 - strength * share)
         return out
 
     @property
@@ -203,14 +214,33 @@ def _countries(i: int, codes: list) -> tuple[int, ...]:
         ) from None
 
 
+def _rest_share(i, inst, creators, chosen, arrivals, common) -> tuple[float, ...]:
+    """Per window month, the segment's expected new patrons over the rest's: what the rest gives
+    up, per unit of size, so that a mix shift moves patrons without adding any."""
+    if arrivals is None:
+        raise ValueError(f"scenarios.instances.{i}: a mix shift needs the plan's arrival rates")
+    mine = np.isin(creators["creator_id"], chosen)
+    seg, rest = arrivals[mine].sum(axis=0), arrivals[~mine].sum(axis=0)
+    share = seg / np.maximum(rest, 1e-9)
+    window = share[common["first_month"] : common["last_month"] + 1]
+    if not mine.all() and inst.size * window.max() <= 0.9:
+        return tuple(float(x) for x in share)
+    raise ValueError(
+        f"scenarios.instances.{i}.size: {inst.size:g} would take more than 90% of the rest of the "
+        f"platform's new patrons to {inst.segment}; give at most {0.9 / max(window.max(), 1e-9):.3g}"
+    )
+
+
 def compile_instances(
     cal: Calendar,
     creators: dict[str, np.ndarray],
     instances: list[ScenarioInstance],
     origins: list[tuple[str, float | None]],
+    arrivals: np.ndarray | None = None,
 ) -> Scenarios:
     """The instances compiled against the run's creators (a segment that selects none is bad input,
-    as is a country no patron comes from)."""
+    as is a country no patron comes from). ``arrivals``: the plan's expected new pledges per creator
+    and window month (growth.arrival_rates), which a mix shift balances against."""
     effects = []
     for i, inst in enumerate(instances):
         start, end = _epoch(inst.start), _epoch(inst.end) + DAY
@@ -225,7 +255,11 @@ def compile_instances(
             ramp=inst.shape == "ramp",
         )
         if inst.type in MONTHLY:
-            effects.append(Effect(**common, creators=_selected_creators(i, inst, creators)))
+            chosen = _selected_creators(i, inst, creators)
+            rest = None
+            if inst.type == "mix_shift":
+                rest = _rest_share(i, inst, creators, chosen, arrivals, common)
+            effects.append(Effect(**common, creators=chosen, rest_share=rest))
             continue
         methods = inst.segment.get("payment_method")
         if inst.type == "card_reissue_wave":

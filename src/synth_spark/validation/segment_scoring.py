@@ -42,6 +42,7 @@ KPI = {
     "payment_method_failure": ("decline_rate", +1),
     "card_reissue_wave": ("decline_rate", +1),
     "retry_degradation": ("retry_recovery_rate", -1),
+    "mix_shift": ("new_pledges", +1),
 }
 #: the segment's columns in the tables (size is the plan's latent size, read from the manifest)
 CREATOR_COLUMNS = {
