@@ -156,6 +156,7 @@ def _measured(
     from synth_spark.validation.metrics import Dataset
     from synth_spark.validation.report import write_report
     from synth_spark.validation.scoring import anomaly_months, ground_truth, score
+    from synth_spark.validation.segment_scoring import touched_creator_months
     from synth_spark.validation.targets import evaluate
     from synth_spark.validation.verdicts import FAIL, NOISY, SHORT_VERDICT
 
@@ -183,14 +184,16 @@ def _measured(
             )
         truth = ground_truth(ds)
         latent, months = manifests.latent_creators(manifest), anomaly_months(ds, truth)
-        checks, frames = evaluate(ds, cfg, latent, months)
+        touched = touched_creator_months(ds, truth, latent)
+        checks, frames = evaluate(ds, cfg, latent, months, touched)
         if any(c.verdict == FAIL for c in checks):
             progress(
                 f"measuring each check on {noise.GROUPS} quarters of the creators (a failure's noise at "
                 f"scale {cfg.scale:g})"
             )
             checks = noise.judge(
-                checks, noise.measure_quarters(ds, lambda part: evaluate(part, cfg, latent, months)[0])
+                checks,
+                noise.measure_quarters(ds, lambda part: evaluate(part, cfg, latent, months, touched)[0]),
             )
         progress("scoring the injected anomalies")
         scores = score(ds, truth, latent)

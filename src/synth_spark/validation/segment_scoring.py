@@ -369,3 +369,30 @@ def _series(
         {f"segment {kpi}{unit}": seg, f"expected from the rest{unit}": expected}
     ).sort_index()
     return frame.rename_axis("x").reset_index()
+
+
+def touched_creator_months(ds: Dataset, truth: pd.DataFrame, latent: dict | None):
+    """The (creator_id, m) cells a catalogue instance acting on creators touches: its segment's
+    creators in its months and the month after (a month's change shows in the next month's
+    pledges), as a Spark frame; None when no instance acts on creators. The five default anomalies
+    are not here: the targets are calibrated with them."""
+    rows = [
+        r
+        for r in truth.itertuples()
+        if r.anomaly_type in MONTHLY and acts(r) and isinstance(getattr(r, "segment", None), str)
+    ]
+    if not rows:
+        return None
+    counts = SegmentCounts(ds, latent)
+    creators = counts._creators().toPandas()
+    cells = []
+    for r in rows:
+        segment = json.loads(r.segment)
+        if "size" in segment and "size" not in creators:
+            segment.pop("size")  # a dataset without latent sizes: every creator may be touched
+        who = creators["creator_id"][_match(creators, segment)].to_numpy()
+        first, last = ds.month_of(r.start_at), min(ds.month_of(r.end_at) + 1, ds.months - 1)
+        for m in range(max(first, 0), last + 1):
+            cells.append(pd.DataFrame({"creator_id": who, "m": m}))
+    frame = pd.concat(cells).drop_duplicates()
+    return F.broadcast(ds.spark.createDataFrame(frame.astype({"creator_id": "int64", "m": "int32"})))

@@ -30,11 +30,16 @@ def trend_uplift(series: pd.Series, months: pd.Series, seasonal: set[int], exclu
 
 
 def evaluate(
-    ds: Dataset, cfg: Config, latent: dict[str, np.ndarray] | None, anomaly_months: set[int] = frozenset()
+    ds: Dataset,
+    cfg: Config,
+    latent: dict[str, np.ndarray] | None,
+    anomaly_months: set[int] = frozenset(),
+    touched=None,
 ) -> tuple[list[Check], dict]:
     """Every check, plus the frames the charts are drawn from. ``latent``: each creator's latent size
     and joining month as the dataset's manifest records them (None for a dataset that does not:
-    its size-tier checks are then reported as not measurable, never re-planned)."""
+    its size-tier checks are then reported as not measurable, never re-planned). ``touched``: the
+    creator-months scenario instances act on, left out of the growth by size."""
     checks: list[Check] = []
     add = checks.append
     monthly = ds.monthly()
@@ -348,7 +353,7 @@ def evaluate(
         "success_by_day": ds.payment_success_by_day(),
     }
     if latent is not None:
-        checks += size_tier_checks(ds, latent)
+        checks += size_tier_checks(ds, latent, touched)
     else:
         add(
             Check(
