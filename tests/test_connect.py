@@ -106,3 +106,34 @@ def test_an_unreachable_server_is_refused_in_one_line_before_any_work(small_data
         f"synth-spark: error: --remote: cannot reach a Spark Connect server at "
         f"127.0.0.1:{port} (Connection refused)"
     )
+
+
+def test_a_labelled_double_load_is_published_over_spark_connect_where_keys_are_read_whole(
+    connect_server, small_manifest, tmp_path
+):
+    """Over Connect no chunk counts its rows, so the staged tables' keys are read back whole: a
+    transaction_id the ground truth says was loaded twice is published, and only that table moves."""
+    conf = tmp_path / "twice.yaml"
+    conf.write_text(
+        "scenarios:\n  instances:\n    - {type: transactions_duplicated, segment: {payment_method: [card]}, "
+        "start: 2024-05-01, end: 2024-05-01, size: 1.0}\n"
+    )
+    out = tmp_path / "out"
+    done = run_cli(
+        "generate",
+        str(out),
+        "--remote",
+        connect_server,
+        *SMALL,
+        "--data-incidents",
+        "--config",
+        str(conf),
+        "--format",
+        "parquet",
+        "--quiet",
+    )
+    assert done.returncode == 0, done.stderr
+    made, classic = tables_of(read_manifest(out)), tables_of(small_manifest)
+    assert [t for t in made if made[t] != classic[t]] == ["transactions", "anomalies"]
+    assert made["transactions"][0] > classic["transactions"][0]
+    assert read_manifest(out)["data_incidents"][0]["anomaly_type"] == "transactions_duplicated"
