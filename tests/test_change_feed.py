@@ -230,6 +230,10 @@ def test_the_library_writes_the_same_batches_and_leaves_the_session_as_it_was(
         (["--from", "2024-02-10", "--to", "2024-02-01"], "--from: 2024-02-10 is after --to 2024-02-01"),
         (["--from", "2024-02-30", "--to", "2024-03-01"], "--from: '2024-02-30' is not a day"),
         (["--from", "2024-02-01"], "--to"),
+        (
+            ["--from", "2024-02-01", "--to", "2024-02-02", "--set", "scenarios.data_incidents=true"],
+            "a change feed is the platform's own database",
+        ),
     ],
 )
 def test_changes_refuses_bad_days_in_one_line(tmp_path, capsys, args, message):

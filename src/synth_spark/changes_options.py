@@ -48,7 +48,7 @@ class ChangesFields:
     anomalies: bool = True
 
     def requested(self, names: Names) -> DataRequest:
-        return DataRequest.make(
+        data = DataRequest.make(
             names,
             scale=self.scale,
             seed=self.seed,
@@ -57,6 +57,12 @@ class ChangesFields:
             anomalies=self.anomalies,
             partitions=self.partitions,
         )
+        if data.cfg.scenarios.data_incidents:
+            raise ConfigError(
+                "scenarios.data_incidents: a change feed is the platform's own database, which data "
+                "incidents (faults of the copy into a warehouse) do not reach; leave it off"
+            )
+        return data
 
 
 @dataclass(frozen=True)
