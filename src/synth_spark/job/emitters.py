@@ -22,8 +22,8 @@ import pyarrow.compute as pc
 
 from synth_spark import vocabulary
 from synth_spark.job.chunk_keys import CHUNK_KEYS, CHUNK_REFERENCES, ChunkKeys
-from synth_spark.job.ingestion import ingested
 from synth_spark.job.chunk_state import Simulated, from_state, pickled, pieces, simulate_chunk, state_row
+from synth_spark.job.ingestion import ingested
 from synth_spark.simulation import billing, identity, streams
 from synth_spark.simulation.creators import tier_ranks
 from synth_spark.simulation.engagement import draw_events

@@ -7,8 +7,9 @@ and only their references to the tables made afterwards are read here. Everythin
 patrons; every table of a snapshot, or of a session without accumulators) is read back whole.
 
 A dataset that breaks its own keys is a bug in synth-spark (an id formula that overflowed, a cut
-that repeated a row), never something a user asked for: the run stops as an internal error
-naming the table, the key and the count, and nothing is published.
+that repeated a row): the run stops as an internal error naming the table, the key and the count,
+and nothing is published. The one exception is asked for and labelled: a data incident of the
+ground truth that loads rows twice (job/ingestion.py), whose rows were checked before the copy.
 
 Uniqueness is exact without shuffling the rows: each partition of a staged table (its files) sorts
 its keys in numpy and counts repeats, and summarises them as at most :data:`SPANS` spans of keys
@@ -87,7 +88,8 @@ def made_rows(spark: SparkSession):
 
 
 def made_by_table(tally) -> dict[str, int]:
-    """Rows each simulated table's chunks made, all of them with distinct keys."""
+    """Rows each simulated table's chunks handed on: made with distinct keys, then through the run's
+    data incidents (job/ingestion.py)."""
     out: dict[str, int] = {}
     for (table, _), rows in tally.value.items():
         out[table] = out.get(table, 0) + rows
