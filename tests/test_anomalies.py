@@ -13,6 +13,7 @@ from synth_spark.config import ConfigError, load_config
 from synth_spark.job.chunk_state import simulate_chunk
 from synth_spark.job.emitters import RunConstants
 from synth_spark.simulation import anomalies as anom
+from synth_spark.simulation.ground_truth import ground_truth
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.creators import PLAN_COLUMNS, draw_creators
 from synth_spark.simulation.lifecycle import REASON_REMOVED, REASON_VOLUNTARY
@@ -364,18 +365,18 @@ def test_a_configuration_that_makes_two_anomalies_share_a_creator_is_refused():
 
 def test_ground_truth_names_each_scenario_with_its_question():
     cfg, cal, creators, job, *_ = run(True)
-    rows = anom.ground_truth(cfg, cal, job.anomalies, creators)
+    rows = ground_truth(cfg, cal, job.anomalies, creators)
     assert [r["anomaly_type"] for r in rows] == list(ANOMALY_TYPES)
     assert all(r["investigation_question"] and r["expected_root_cause"] for r in rows)
     exodus = next(r for r in rows if r["anomaly_type"] == "creator_exodus")
     assert exodus["creator_ids"].count(";") == 2
     off = run(False)
-    assert anom.ground_truth(off[0], off[1], off[3].anomalies, off[2]) == []
+    assert ground_truth(off[0], off[1], off[3].anomalies, off[2]) == []
 
 
 def test_ground_truth_names_each_segment_coarse_to_fine_and_the_kpis_it_moves():
     cfg, cal, creators, job, *_ = run(True)
-    rows = {r["anomaly_type"]: r for r in anom.ground_truth(cfg, cal, job.anomalies, creators)}
+    rows = {r["anomaly_type"]: r for r in ground_truth(cfg, cal, job.anomalies, creators)}
     assert json.loads(rows["category_collapse"]["segment"]) == {"category": ["games"]}
     assert json.loads(rows["payment_outage"]["segment"]) == {}
     departing = json.loads(rows["creator_exodus"]["segment"])["creator_id"]
@@ -399,7 +400,7 @@ def test_instances_acting_on_the_same_creators_or_payers_at_the_same_time_name_e
     cal = Calendar(cfg.window)
     creators = draw_creators(cfg, cal)
     job = RunConstants.plan(cfg, cal, creators)
-    rows = anom.ground_truth(cfg, cal, job.anomalies, creators)
+    rows = ground_truth(cfg, cal, job.anomalies, creators)
     overlaps = {r["anomaly_id"]: r["overlaps"] for r in rows}
     # the January wave meets the holiday's January (everyone), the February failure the outage
     assert overlaps == {1: None, 2: "7", 3: "6", 4: None, 5: None, 6: "3", 7: "2", 8: None}

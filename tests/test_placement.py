@@ -9,7 +9,8 @@ import pytest
 
 from synth_spark.config import ConfigError, load_config
 from synth_spark.config.scenario_settings import MONTHLY, family_of
-from synth_spark.simulation.placement import FEWEST_ROWS, LEVELS, Planner
+from synth_spark.simulation.kpi_noise import Planner
+from synth_spark.simulation.placement import FEWEST_ROWS, LEVELS
 from synth_spark.simulation.plan import Plan, refuse_unplannable
 from synth_spark.vocabulary import DATA_INCIDENT_TYPES
 

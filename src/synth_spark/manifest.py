@@ -18,7 +18,6 @@ import numpy as np
 
 from synth_spark import __version__
 from synth_spark.failures import ConfigError, quoted
-from synth_spark.simulation.scenario_truth import broken_on_purpose
 from synth_spark.vocabulary import GROUND_TRUTH, OUTPUT_TABLES, SIZE_TIERS, TABLES
 
 MANIFEST = "_manifest.json"
@@ -90,7 +89,7 @@ def build(
     cfg, job = plan.cfg, plan.constants
     creators = plan.creators
     joined = creators["joined_month"]
-    broken = broken_on_purpose(list(plan.truth), job.anomalies.scenarios)
+    broken = plan.data_incidents
     return {
         **header(plan),
         # the day whose end the tables show (a snapshot); absent for the window's end

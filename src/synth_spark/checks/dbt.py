@@ -40,6 +40,7 @@ from synth_spark.publish.readers import being_written
 
 # the one piece of the simulation the checks read: the exchange rates a dataset was charged at, a
 # pure function of its config that stands in for the reference table a platform would keep
+from synth_spark.checks.on_purpose import broken_on_purpose, incidents_named
 from synth_spark.simulation.fx import PPM, Rates
 from synth_spark.vocabulary import CURRENCIES
 
@@ -312,22 +313,6 @@ def _refuse_replacing(db, manifest: dict) -> None:
         raise being_written("--database", db.name)
 
 
-def _broken_on_purpose(manifest: dict) -> dict[str, list[dict]]:
-    """Each check a data incident of the dataset breaks on purpose (its manifest declares them), with
-    the incidents that break it."""
-    out: dict[str, list[dict]] = {}
-    for incident in manifest.get("data_incidents", ()):
-        for check in incident["breaks"]:
-            out.setdefault(check, []).append(
-                {"anomaly_id": incident["anomaly_id"], "anomaly_type": incident["anomaly_type"]}
-            )
-    return out
-
-
-def _incidents(incidents: list[dict]) -> str:
-    return ", ".join(f"anomaly {i['anomaly_id']} ({i['anomaly_type']})" for i in incidents)
-
-
 def main(
     dataset: Path | None,
     formats: list[str],
@@ -389,7 +374,7 @@ def main(
             "e.g. pledges__pledge_status__accepted_values, or source:synth.TABLE"
         )
     where = str(dataset) if database is None else f"the database {database}"
-    on_purpose = _broken_on_purpose(manifest if manifest is not None else catalog[0])
+    on_purpose = broken_on_purpose(manifest if manifest is not None else catalog[0])
     lines, document = [], {"command": "check", "dataset": where, "formats": {}}
     for fmt, result in results.items():
         n_ok = sum(r.ok for r in result.results)
@@ -420,7 +405,11 @@ def main(
         lines += [
             f"  {r.status.upper():<5} {r.name}"
             + (f" ({r.failures} row{'s' * (r.failures != 1)})" if r.failures else "")
-            + (f": broken on purpose by {_incidents(on_purpose[r.name])}" if r.name in on_purpose else "")
+            + (
+                f": broken on purpose by {incidents_named(on_purpose[r.name])}"
+                if r.name in on_purpose
+                else ""
+            )
             for r in result.failed
         ]
     if any(r.failed for r in results.values()) and work_dir is None:

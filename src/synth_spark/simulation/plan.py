@@ -10,7 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from synth_spark.config import Config, ConfigError
-from synth_spark.simulation.anomalies import NO_ANOMALIES, AnomalyPlan, ground_truth, resolve
+from synth_spark.simulation.anomalies import NO_ANOMALIES, AnomalyPlan, resolve
+from synth_spark.simulation.ground_truth import ground_truth
+from synth_spark.simulation.scenario_truth import broken_on_purpose
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.churn import population_normaliser, survival
 from synth_spark.simulation.creators import PLAN_COLUMNS, draw_creators, draw_tiers
@@ -90,6 +92,11 @@ class Plan:
     @property
     def cal(self) -> Calendar:
         return self.constants.cal
+
+    @property
+    def data_incidents(self) -> list[dict]:
+        """The run's data incidents with the checks each is aimed at (its manifest lists them)."""
+        return broken_on_purpose(list(self.truth), self.constants.anomalies.scenarios)
 
     def expected_work(self) -> np.ndarray:
         """Each creator's expected pledge-months (:func:`creator_work`), the viral creator's extra

@@ -192,29 +192,35 @@ def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-#: the share of a day's events a loss must take for its check to see it (the check's threshold, 90%,
-#: is that of tests/engagement_events__event_at__no_day_lost.sql in the dbt project)
-EVENTS_LOST_SEEN = 0.9
+#: what the check of a lost day needs (tests/engagement_events__event_at__no_day_lost.sql in the dbt
+#: project): a day down by 90% or more, among days of 200 events or more
+EVENTS_LOST_SEEN, EVENTS_JUDGED = 0.9, 200.0
 
 
-def caught_by(kind: str, size: float) -> tuple[str, ...]:
-    """The checks of `synth-spark check` an instance breaks: none for a business scenario, or for a
-    loss of events too small for the day to stand out."""
-    if kind == "events_lost" and size < EVENTS_LOST_SEEN:
+def caught_by(kind: str, size: float, events_per_day: float | None = None) -> tuple[str, ...]:
+    """The checks of `synth-spark check` an instance breaks: none for a business scenario, nor for a
+    loss of events too small for its day to stand out or on days too quiet to judge
+    (``events_per_day``: what the plan expects in its window)."""
+    if kind == "events_lost" and (size < EVENTS_LOST_SEEN or (events_per_day or 0.0) < EVENTS_JUDGED):
         return ()
     return CAUGHT_BY.get(kind, ())
 
 
-def _caught(kind: str, size: float) -> str:
+def _caught(kind: str, size: float, events_per_day: float | None) -> str:
     if kind not in CAUGHT_BY:
         return ""
-    rules = caught_by(kind, size)
-    if not rules:
+    rules = caught_by(kind, size, events_per_day)
+    if rules:
+        return f"; caught by the checks {', '.join(rules)}"
+    if (events_per_day or 0.0) < EVENTS_JUDGED:
         return (
-            f"; a loss this small may pass the check {CAUGHT_BY[kind][0]}, which looks for a day with "
-            "under a tenth of the events of the days around it"
+            f"; at this scale a day holds about {events_per_day or 0:.0f} events, too few for the check "
+            f"{CAUGHT_BY[kind][0]} to judge (it needs {EVENTS_JUDGED:.0f})"
         )
-    return f"; caught by the checks {', '.join(rules)}"
+    return (
+        f"; a loss this small may pass the check {CAUGHT_BY[kind][0]}, which looks for a day with "
+        "under a tenth of the events of the days around it"
+    )
 
 
 def broken_on_purpose(truth: list[dict], scenarios) -> list[dict]:
@@ -229,13 +235,14 @@ def broken_on_purpose(truth: list[dict], scenarios) -> list[dict]:
     ]
 
 
-def truth_rows(scenarios) -> list[dict]:
+def truth_rows(scenarios, events_per_day: dict[int, float] | None = None) -> list[dict]:
     """One ground-truth record per instance, in the anomalies table's columns. The mechanism is
     stated with its configured size (and, for a placed instance, the difficulty and the spreads of
     its KPI's noise it was sized for): what the data shows against a control run is measured by
-    ``validate``, not copied from here."""
+    ``validate``, not copied from here. ``events_per_day``: by instance number, the events a day of
+    a lost-events incident's window holds, as the plan expects (whether its check can judge)."""
     rows = []
-    for inst, (origin, spreads) in zip(scenarios.instances, scenarios.origins):
+    for i, (inst, (origin, spreads)) in enumerate(zip(scenarios.instances, scenarios.origins)):
         entry, words = CATALOGUE[inst.type], segment_words(inst)
         day = f"{inst.start:%B} {inst.start.day}, {inst.start.year}"
         last = f"{inst.end:%B} {inst.end.day}, {inst.end.year}"
@@ -268,7 +275,7 @@ def truth_rows(scenarios) -> list[dict]:
                 expected_effect=f"configured: {mechanism}{ramp}",
                 investigation_question=entry.question.format(segment=words, **when),
                 expected_root_cause=_capitalised(entry.cause.format(segment=words, share=share, **when))
-                + _caught(inst.type, inst.size),
+                + _caught(inst.type, inst.size, (events_per_day or {}).get(i)),
                 difficulty=None if spreads is None else origin,
             )
         )

@@ -1,8 +1,9 @@
 -- No day of engagement events is lost on its way into the tables: each day of the window holds at
 -- least a tenth of the median of the fifteen days around it (itself and seven each side). Events
 -- come in bursts after posts, so at a small scale a day of a third of the usual is ordinary; a
--- tenth is not. Days without seven days each side inside the window, or whose fifteen days hold
--- fewer than 20 events a day (the first weeks at a small scale), are not judged.
+-- tenth is not, once the days around hold 200 events a day or more (a scale of about 0.3 and up):
+-- below that a quiet day of a tenth is ordinary too (a day's events come from a few posts), and
+-- the day is not judged. Nor is a day without seven days each side inside the window.
 with calendar as (
     select cast(day as date) as day
     from range(
@@ -30,4 +31,4 @@ judged as (
 )
 select day, events, around
 from judged
-where days = 15 and around >= 20 and events < 0.1 * around
+where days = 15 and around >= 200 and events < 0.1 * around
