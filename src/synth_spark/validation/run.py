@@ -196,7 +196,8 @@ def _measured(
                 noise.measure_quarters(ds, lambda part: evaluate(part, cfg, latent, months, touched)[0]),
             )
         progress("scoring the injected anomalies")
-        scores = score(ds, truth, latent)
+        aggregates = Aggregates(ds)
+        scores = score(ds, truth, latent, aggregates)
         control, effects = None, {}
         if control_opened is not None:
             progress("scoring the control run with the same ground truth")
@@ -208,11 +209,12 @@ def _measured(
                 control_manifest,
                 control_opened.versions,
             )
-            control = score(control_ds, truth, latent)
+            control_aggregates = Aggregates(control_ds)
+            control = score(control_ds, truth, latent, control_aggregates)
             progress("measuring each anomaly against the control run")
             effects = {
                 **realised.measured(scores, control),
-                **realised.defaults(Aggregates(ds), Aggregates(control_ds), truth),
+                **realised.defaults(aggregates, control_aggregates, truth),
             }
         checks += anomaly_checks(
             scores, control, {"holiday_churn": cfg.anomalies.holiday_churn.voluntary_uplift}

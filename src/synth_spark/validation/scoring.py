@@ -357,8 +357,12 @@ def scored(row) -> bool:
     )
 
 
-def score(ds: Dataset, truth: pd.DataFrame, latent: dict | None = None) -> list[Score]:
-    agg, counts = Aggregates(ds), segment_scoring.SegmentCounts(ds, latent)
+def score(
+    ds: Dataset, truth: pd.DataFrame, latent: dict | None = None, agg: Aggregates | None = None
+) -> list[Score]:
+    """Each anomaly of ``truth`` scored on ``ds``; ``agg``: its aggregates, when the caller reads
+    them too (validate's realised effects), so that they are computed once."""
+    agg, counts = agg or Aggregates(ds), segment_scoring.SegmentCounts(ds, latent)
     out = []
     for row in truth.itertuples():
         if not scored(row):
