@@ -24,6 +24,8 @@ WITHOUT_SPARK = [
     "synth_spark.commands",
     "synth_spark.grammar",
     "synth_spark.request",
+    "synth_spark.benchmark_commands",
+    *(f"synth_spark.benchmark.{p.stem}" for p in sorted((PACKAGE / "benchmark").glob("*.py"))),
     "synth_spark.checking",
     "synth_spark.checks.dbt",
     "synth_spark.runtime.connect",
@@ -72,6 +74,8 @@ WINGS = {
     "job": {"simulation", "runtime", "publish"},
     "validation": {"runtime", "publish"},
     "checks": {"runtime", "publish"},
+    # the KPI cube reads the dataset's files with DuckDB, as the checks do
+    "benchmark": {"checks", "publish"},
 }
 COMMANDS = {
     "cli",
@@ -82,6 +86,9 @@ COMMANDS = {
     "options",
     "request",
     "changes_options",
+    "grammar_parts",
+    "reading_grammar",
+    "benchmark_commands",
     "synth_spark",
 }
 

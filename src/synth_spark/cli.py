@@ -1,5 +1,6 @@
 """Command line: ``synth-spark generate`` (and ``spark-submit jobs/generate.py``, same options),
-``synth-spark changes`` (and ``jobs/changes.py``), ``advance``, ``validate``, ``check`` and ``verify``.
+``synth-spark changes`` (and ``jobs/changes.py``), ``advance``, ``validate``, ``check`` and ``verify``,
+and the benchmark's ``questions``, ``metrics`` and ``score`` (benchmark_commands.py).
 
 Bad input is refused before Spark starts: one line naming the option and what is allowed, exit 2.
 The grammar is ``grammar.py``'s; here the options a request does not cover are settled (the older
@@ -14,6 +15,7 @@ import os
 import sys
 
 from synth_spark import options
+from synth_spark.benchmark_commands import run_metrics, run_questions, run_score
 from synth_spark.commands import run_advance, run_changes, run_check, run_generate, run_validate, run_verify
 from synth_spark.config import ConfigError
 from synth_spark.extras import require
@@ -79,6 +81,9 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
         "validate": run_validate,
         "check": run_check,
         "verify": run_verify,
+        "questions": run_questions,
+        "metrics": run_metrics,
+        "score": run_score,
     }
     command = "synth-spark"
     JvmLog.mark()
@@ -89,7 +94,11 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
             parser.print_help(sys.stderr)
             return EXIT_BAD_INPUT
         command = args.command
-        if command != "check" or args.database is not None:  # check reads files with DuckDB, not Spark
+        if command in ("metrics", "score"):  # DuckDB and the findings schema, no Spark
+            require(command, "benchmark")
+        elif command == "questions":
+            pass  # the manifest alone
+        elif command != "check" or args.database is not None:  # check reads files with DuckDB, not Spark
             require(command, "spark")
         if command in ("generate", "changes"):
             _settle_destination(args, argv)

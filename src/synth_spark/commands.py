@@ -13,6 +13,7 @@ from pathlib import Path
 
 from synth_spark.changes_options import ChangesFields, changes_request, written_feed
 from synth_spark.checks.dbt import main as check_main
+from synth_spark.config import ConfigError
 from synth_spark.manifest import Format
 from synth_spark.manifest import read as read_manifest
 from synth_spark.outcome import Outcome
@@ -20,6 +21,7 @@ from synth_spark.progress import Progress
 from synth_spark.publish.claim import Claim
 from synth_spark.publish.database import Database
 from synth_spark.publish.storage import check_writable, resolve
+from synth_spark.publish.truth_file import check_truth_out
 from synth_spark.request import CLI, DataRequest, ReadRequest, WriteRequest
 from synth_spark.runtime.connect import check_server_sees
 
@@ -52,6 +54,7 @@ def run_generate(args: argparse.Namespace) -> Outcome:
         layout=args.layout,
         overwrite=args.overwrite,
     )
+    args.truth_out = _truth_out(args, write)
     progress = Progress(quiet=args.quiet)
     if write.database is not None:
         return _generate_tables(args, data, write, progress)
@@ -60,6 +63,16 @@ def run_generate(args: argparse.Namespace) -> Outcome:
         with Claim(write.folder, write.overwrite, progress) as claim:  # the lock, before any work
             return _generate(args, data, write, progress, write.folder, claim)
     return _generate(args, data, write, progress, None, None)
+
+
+def _truth_out(args: argparse.Namespace, write: WriteRequest) -> Path | None:
+    """--truth-out checked before any work: a file of ours or a new one, outside the dataset."""
+    if getattr(args, "truth_out", None) is None:
+        return None
+    if write.database is not None:
+        raise ConfigError("--truth-out: not with --database yet; write the dataset to a folder")
+    folder = write.folder if isinstance(write.folder, Path) else None
+    return check_truth_out(args.truth_out, folder, write.overwrite)
 
 
 def catalog_conf(args: argparse.Namespace) -> dict[str, str]:
@@ -154,6 +167,7 @@ def _generate(
             claim=claimed,
             as_of=data.as_of,
             layout=write.layout,
+            truth_out=args.truth_out,
         )
     width = max(len(t) for t in result.rows)
     as_of = f" as of the end of {data.as_of.isoformat()}" if data.as_of else ""
@@ -165,6 +179,8 @@ def _generate(
             for table, rows in result.rows.items()
         ),
     ]
+    if args.truth_out:
+        lines.append(f"  the ground truth is kept apart, in {args.truth_out}: the anomalies table is empty")
     paths = {t: e["paths"] for t, e in result.manifest["tables"].items()}
     return Outcome(
         0,
@@ -174,6 +190,7 @@ def _generate(
             "dataset": str(where),
             "formats": list(write.formats),
             "as_of": result.manifest.get("as_of"),
+            "ground_truth": str(args.truth_out) if args.truth_out else result.manifest.get("ground_truth"),
             "seconds": round(result.seconds, 1),
             "tables": {
                 t: {"rows": rows, "checksum": result.checksums[t], "paths": paths.get(t, {})}
@@ -265,7 +282,14 @@ def run_validate(args: argparse.Namespace) -> Outcome:
 
     read = ReadRequest.make(CLI, dataset=args.dataset, database=args.database, local=True)
     return validate_main(
-        read.folder, args.control, args.report, args.master, args.quiet, read.database, catalog_conf(args)
+        read.folder,
+        args.control,
+        args.report,
+        args.master,
+        args.quiet,
+        read.database,
+        catalog_conf(args),
+        args.truth,
     )
 
 

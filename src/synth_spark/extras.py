@@ -12,7 +12,12 @@ import importlib.util
 from synth_spark.failures import EnvironmentProblem
 
 #: the modules each extra brings; an extra is named after the command that needs it
-EXTRAS = {"validate": ("matplotlib",), "check": ("dbt", "duckdb"), "spark": ("pyspark",)}
+EXTRAS = {
+    "validate": ("matplotlib",),
+    "check": ("dbt", "duckdb"),
+    "spark": ("pyspark",),
+    "benchmark": ("duckdb", "jsonschema"),
+}
 #: what a command needs of an extra beyond its modules above: advance merges with delta-spark's API
 ALSO = {("advance", "spark"): ("delta",)}
 

@@ -12,11 +12,19 @@ from pathlib import Path
 from synth_spark import __version__, options
 from synth_spark.config import ConfigError
 from synth_spark.failures import quoted, shortened
-from synth_spark.manifest import LAYOUTS, MAX_PARTITIONS
+from synth_spark.manifest import LAYOUTS
+from synth_spark.grammar_parts import (
+    add_format_option,
+    add_output_options,
+    add_partitions_option,
+    add_session_options,
+    typed,
+)
+from synth_spark.reading_grammar import add_reading_commands
 from synth_spark.request import ALL_FORMATS
 
 #: the commands, in the order --help lists them
-COMMANDS = ("generate", "changes", "advance", "validate", "check", "verify")
+COMMANDS = ("generate", "changes", "advance", "validate", "check", "verify", "questions", "metrics", "score")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -62,20 +70,6 @@ class _Parser(argparse.ArgumentParser):
         ]
 
 
-def _typed(check, name: str | None = None, **bounds):
-    """A checker of ``options.py`` as argparse's type, its one-line refusal kept as it is (argparse
-    would turn a ValueError into "invalid value")."""
-
-    def parse(text: str):
-        try:
-            return check(text) if name is None else check(text, name, **bounds)
-        except ConfigError as err:
-            raise argparse.ArgumentTypeError(str(err)) from None
-
-    parse.__name__ = check.__name__  # argparse names the type in some messages
-    return parse
-
-
 def _nearest(given: str, known: list[str]) -> str:
     close = difflib.get_close_matches(given, known, n=1, cutoff=0.6)
     return f" (did you mean {close[0]}?)" if close else ""
@@ -88,25 +82,25 @@ def add_generate_options(
         p.add_argument(
             "dataset",
             nargs="?",
-            type=_typed(options.destination),
+            type=typed(options.destination),
             default=None,
             metavar="DATASET",
             help="output folder (created if missing): a local path, or a Hadoop FileSystem URI "
             "such as s3a://bucket/prefix with its connector on the classpath",
         )
         p.add_argument(
-            "--out", type=_typed(options.destination), default=None, help=argparse.SUPPRESS
+            "--out", type=typed(options.destination), default=None, help=argparse.SUPPRESS
         )  # the older form of DATASET
     p.add_argument(
         "--scale",
-        type=_typed(options.scale),
+        type=typed(options.scale),
         default=None,
         metavar="FACTOR",
         help="size factor: 1 = 500 creators, 15k patrons (default from config: 1)",
     )
     p.add_argument(
         "--seed",
-        type=_typed(options.seed),
+        type=typed(options.seed),
         default=None,
         metavar="N",
         help="run seed (default from config: 42)",
@@ -116,7 +110,7 @@ def add_generate_options(
         "--config",
         "--conf",
         dest="config",
-        type=_typed(options.conf_file),
+        type=typed(options.conf_file),
         default=None,
         metavar="FILE",
         help="YAML settings over conf/default.yaml (--conf is the older name)",
@@ -124,7 +118,7 @@ def add_generate_options(
     p.add_argument(
         "--set",
         dest="settings",
-        type=_typed(options.setting),
+        type=typed(options.setting),
         action="append",
         default=[],
         metavar="KEY.PATH=VALUE",
@@ -175,8 +169,17 @@ def add_generate_options(
             "spurts), which a root-cause tool should leave alone; the data is the same",
         )
         p.add_argument(
+            "--truth-out",
+            dest="truth_out",
+            type=Path,
+            default=None,
+            metavar="FILE",
+            help="write the ground truth to this file, outside DATASET, and leave the dataset's anomalies "
+            "table empty: data without answers for a tool under test (docs/benchmark-scoring.md)",
+        )
+        p.add_argument(
             "--database",
-            type=_typed(options.database),
+            type=typed(options.database),
             default=None,
             metavar="NAME",
             help="write Delta tables registered in the session's catalog (NAME or CATALOG.NAME) "
@@ -192,7 +195,7 @@ def add_generate_options(
         p.add_argument(
             "--as-of",
             dest="as_of",
-            type=_typed(options.day, "--as-of"),
+            type=typed(options.day, "--as-of"),
             default=None,
             metavar="YYYY-MM-DD",
             help=(
@@ -202,94 +205,6 @@ def add_generate_options(
         )
     add_session_options(p, default_master, driver_memory=True)
     add_output_options(p)
-
-
-def add_format_option(
-    p: argparse.ArgumentParser, what: str, default: list[str] | None, default_text: str
-) -> None:
-    """``--format``: a comma list wherever it appears."""
-    p.add_argument(
-        "--format",
-        dest="formats",
-        type=_typed(options.formats),
-        default=default,
-        metavar="FORMATS",
-        help=f"{what}: a comma list of parquet, csv, delta (default: {default_text})",
-    )
-
-
-def add_partitions_option(p: argparse.ArgumentParser, help_text: str) -> None:
-    p.add_argument(
-        "--partitions",
-        type=_typed(options.positive_int, "--partitions", most=MAX_PARTITIONS),
-        default=None,
-        metavar="N",
-        help=help_text,
-    )
-
-
-def reading_command(
-    sub, name: str, help_text: str, dataset_type, dataset_help: str
-) -> argparse.ArgumentParser:
-    """A command that reads a dataset: its folder as the argument, or a database of the catalog."""
-    p = sub.add_parser(name, help=help_text)
-    p.add_argument("dataset", type=_typed(dataset_type), nargs="?", metavar="DATASET", help=dataset_help)
-    p.add_argument(
-        "--database",
-        type=_typed(options.database),
-        default=None,
-        metavar="NAME",
-        help="read the dataset from this database of the session's catalog instead of a folder",
-    )
-    return p
-
-
-def add_session_options(
-    p: argparse.ArgumentParser, default_master: str | None, remote: bool = True, driver_memory: bool = False
-) -> None:
-    """Where Spark runs and how its session is set, for every command that starts one."""
-    p.add_argument(
-        "--master",
-        type=_typed(options.master),
-        default=default_master,
-        metavar="URL",
-        help=f"Spark master (default: {default_master or 'as spark-submit sets it'})",
-    )
-    if remote:
-        p.add_argument(
-            "--remote",
-            type=_typed(options.remote),
-            default=None,
-            metavar="sc://HOST:PORT",
-            help="run on a Spark Connect server instead of --master (default: $SPARK_REMOTE when set)",
-        )
-    if driver_memory:
-        p.add_argument(
-            "--driver-memory",
-            type=_typed(options.memory),
-            default=None,
-            metavar="SIZE",
-            help="driver JVM memory in local mode, e.g. 8g",
-        )
-    p.add_argument(
-        "--spark-conf",
-        dest="spark_conf",
-        type=_typed(options.spark_setting),
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a Spark setting for the session, e.g. the metastore's (repeatable)",
-    )
-
-
-def add_output_options(p: argparse.ArgumentParser) -> None:
-    """What every command prints: progress on standard error, the result on standard output."""
-    p.add_argument("--quiet", action="store_true", help="no progress lines: print only the result")
-    p.add_argument(
-        "--json",
-        action="store_true",
-        help="print the result as one JSON document on standard output (rows, checksums, verdicts, paths)",
-    )
 
 
 def build_parser(default_master: str | None) -> argparse.ArgumentParser:
@@ -313,7 +228,7 @@ def build_parser(default_master: str | None) -> argparse.ArgumentParser:
     )
     chg.add_argument(
         "--out",
-        type=_typed(options.destination, "--out"),
+        type=typed(options.destination, "--out"),
         required=False,
         default=None,
         metavar="FOLDER",
@@ -323,7 +238,7 @@ def build_parser(default_master: str | None) -> argparse.ArgumentParser:
     chg.add_argument(
         "--from",
         dest="first",
-        type=_typed(options.day, "--from"),
+        type=typed(options.day, "--from"),
         default=None,
         metavar="YYYY-MM-DD",
         help="first day of the range (default and only choice with SNAPSHOT: the day after its day)",
@@ -331,7 +246,7 @@ def build_parser(default_master: str | None) -> argparse.ArgumentParser:
     chg.add_argument(
         "--to",
         dest="last",
-        type=_typed(options.day, "--to"),
+        type=typed(options.day, "--to"),
         required=True,
         metavar="YYYY-MM-DD",
         help="last day of the range, inclusive",
@@ -342,13 +257,13 @@ def build_parser(default_master: str | None) -> argparse.ArgumentParser:
     )
     adv.add_argument(
         "dataset",
-        type=_typed(options.dataset_folder),
+        type=typed(options.dataset_folder),
         metavar="DATASET",
         help="a folder written by 'synth-spark generate --as-of DAY --format delta'",
     )
     adv.add_argument(
         "--to",
-        type=_typed(options.day, "--to"),
+        type=typed(options.day, "--to"),
         required=True,
         metavar="YYYY-MM-DD",
         help="the last day to merge, after the snapshot's day",
@@ -357,64 +272,5 @@ def build_parser(default_master: str | None) -> argparse.ArgumentParser:
     # no --remote: the merge commits each day's tables from the driver's side, through its own file system
     add_session_options(adv, default_master, remote=False, driver_memory=True)
     add_output_options(adv)
-    val = reading_command(
-        sub,
-        "validate",
-        "measure every statistical target of the platform on a dataset",
-        options.dataset_folder,
-        "a folder written by 'synth-spark generate' (with parquet or delta)",
-    )
-    val.add_argument(
-        "--report",
-        type=_typed(options.folder, "--report"),
-        default=None,
-        metavar="FOLDER",
-        help="report folder (default: DATASET/report, or ./report-NAME for --database NAME)",
-    )
-    val.add_argument(
-        "--control",
-        type=Path,
-        default=None,
-        metavar="DATASET",
-        help="a control run (same seed, generated with --no-anomalies): must show no anomaly signal",
-    )
-    add_session_options(val, default_master)
-    add_output_options(val)
-    chk = reading_command(
-        sub,
-        "check",
-        "run the platform's data-quality rules (dbt tests) on a dataset's files",
-        options.dataset_folder,
-        "a folder written by 'synth-spark generate'",
-    )
-    add_format_option(
-        chk, "files to check, one format after the other", None, "parquet; delta for --database"
-    )
-    chk.add_argument(
-        "--select",
-        default=None,
-        metavar="SELECTOR",
-        help="dbt selection of the tests to run, e.g. 'source:synth.pledges' (default: all)",
-    )
-    chk.add_argument(
-        "--work-dir",
-        type=_typed(options.folder, "--work-dir"),
-        default=None,
-        metavar="FOLDER",
-        help="keep dbt's target (compiled SQL, run_results.json) and logs here (default: a temporary folder)",
-    )
-    # a session starts only for --database (DuckDB reads files): catalog tables are not read over Spark
-    # Connect
-    add_session_options(chk, default_master, remote=False)
-    add_output_options(chk)
-    ver = reading_command(
-        sub,
-        "verify",
-        "re-read a dataset and compare its row counts and checksums with its manifest",
-        options.dataset,
-        "a folder written by 'synth-spark generate', or its Hadoop FileSystem URI (s3a://...)",
-    )
-    add_format_option(ver, "formats to verify", None, "every format the dataset holds")
-    add_session_options(ver, default_master)
-    add_output_options(ver)
+    add_reading_commands(sub, default_master)
     return parser

@@ -55,6 +55,12 @@ def versions() -> dict[str, str]:
     return out
 
 
+#: the manifest's ``ground_truth``: where a dataset's answers are
+TRUTH_IN_TABLE, TRUTH_APART = "in the anomalies table", "kept apart"
+#: what a ground-truth file (generate --truth-out) says it is, first thing, and its version
+TRUTH_FORMAT, TRUTH_VERSION = "synth-spark ground truth", 1
+
+
 def header(plan) -> dict:
     """What every manifest of ours opens with: who wrote it, which run (an id of its own, so a
     dataset replaced by an identical one is still another), when, and the run's seed, scale and window."""
@@ -101,7 +107,11 @@ def build(
         "patron_id_pool": job.pool,
         "churn_normaliser": round(job.churn_norm, 6),
         "tables": {t: {"rows": rows[t], "checksum": checksums[t], "paths": paths[t]} for t in OUTPUT_TABLES},
-        "anomalies": list(plan.truth),
+        "anomalies": list(plan.published_truth),
+        # where the answers are: in the anomalies table (and here), or kept apart (generate --truth-out)
+        "ground_truth": TRUTH_APART if plan.truth_apart else TRUTH_IN_TABLE,
+        # the investigation questions, without their answers (simulation/questions.py)
+        "questions": plan.questions,
         # the data incidents asked for, and the checks each breaks on purpose (job/ingestion.py)
         **({"data_incidents": broken} if broken else {}),
         # Hidden variables of the simulation that validation measures against: one digit per

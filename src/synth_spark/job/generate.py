@@ -34,6 +34,7 @@ from synth_spark.job.layout import arranged
 from synth_spark.job.writers import Staging, read_parquet
 from synth_spark.manifest import MANIFEST, Format
 from synth_spark.progress import Progress
+from synth_spark.publish import truth_file
 from synth_spark.publish.claim import Claim
 from synth_spark.runtime.connect import is_connect
 from synth_spark.runtime.session import cores
@@ -138,18 +139,20 @@ def generate(
     claim: Claim | None = None,
     as_of: dt.date | None = None,
     layout: str = "tasks",
+    truth_out: Path | None = None,
 ) -> Result:
     """Generate every table into ``out``. ``partitions`` is the number of generation tasks; by
     default it follows the expected rows and the cores Spark has (``workload.default_tasks``).
     ``out`` must be empty, missing, or (with ``overwrite``) one of our datasets; the run holds the
     folder's lock throughout (``claim``, when the caller took it already). ``as_of``: the tables as
     they stood at the end of that day instead of the window's end. ``layout``: how the large tables'
-    rows are spread over files (job/layout.py)."""
+    rows are spread over files (job/layout.py). ``truth_out``: a file outside ``out`` for the ground
+    truth (publish/truth_file.py), which the dataset then does not hold."""
     progress = progress or Progress()
     if claim is None:
         with Claim(out, overwrite, progress) as claim:
-            return _generate(spark, cfg, out, formats, partitions, progress, as_of, layout)
-    return _generate(spark, cfg, out, formats, partitions, progress, as_of, layout)
+            return _generate(spark, cfg, out, formats, partitions, progress, as_of, layout, truth_out)
+    return _generate(spark, cfg, out, formats, partitions, progress, as_of, layout, truth_out)
 
 
 def table_frames(
@@ -165,7 +168,7 @@ def table_frames(
     frames["patrons"] = patrons_frame(job, emitted_table(states, job, "patron_parts"))
     frames["tiers"] = tiers_frame(spark, plan.tiers)
     frames["creators"] = creators_frame(spark, job, plan.creators, frames["pledges"], frames["posts"])
-    frames[GROUND_TRUTH] = anomalies_frame(spark, list(plan.truth))
+    frames[GROUND_TRUTH] = anomalies_frame(spark, list(plan.published_truth))
     if history:
         frames[HISTORY] = emitted_table(states, job, HISTORY)
     return frames
@@ -268,7 +271,7 @@ def stage(
                 plan.creators["creator_id"],
                 plan.tiers["tier_id"],
                 plan.tiers["creator_id"],
-                [a["anomaly_id"] for a in plan.truth],
+                [a["anomaly_id"] for a in plan.published_truth],
             ),
         }
     repeated = frozenset(
@@ -327,9 +330,12 @@ def _generate(
     progress: Progress,
     as_of: dt.date | None,
     layout: str,
+    truth_out: Path | None = None,
 ) -> Result:
     plan, partitions = planned(spark, cfg, partitions, progress)
-    staging = Staging(out)
+    if truth_out is not None:
+        plan = plan.kept_apart()
+    staging, staged_truth = Staging(out), None
     try:
         staged = stage(spark, plan, staging, partitions, progress, as_of, layout)
         rows, sums = staging.counts(OUTPUT_TABLES)
@@ -355,10 +361,18 @@ def _generate(
             progress(f"{table}: {rows[table]:,} rows, checksum {sums[table]}")
 
         published = manifest.build(plan, formats, partitions, rows, sums, paths, as_of, layout)
+        if truth_out is not None:  # whole on disk before the dataset it answers is published
+            doc = truth_file.document(published, list(plan.truth))
+            staged_truth = truth_file.StagedTruth(truth_out, doc)
         staging.publish([paths[t][f] for t in OUTPUT_TABLES for f in formats], manifest.text(published))
     except BaseException:
         staging.discard()
+        if staged_truth is not None:
+            staged_truth.discard()
         raise
+    if staged_truth is not None:
+        staged_truth.commit()
+        progress(f"wrote the ground truth to {truth_out}, apart from the dataset")
     progress(f"published {out / MANIFEST}")
     # the publish included: on an object store its copies are a good part of the run
     return Result(out, rows, sums, time.monotonic() - progress.started, published)

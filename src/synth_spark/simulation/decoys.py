@@ -151,7 +151,7 @@ def spurts(
                 _day(cal, month, last=True),
                 {"creator_id": [int(ids[c])]},
                 {"new_pledges": "up"},
-                f"Why did new pledges to creator {int(ids[c])} jump in {start:%B %Y}?",
+                f"Which creators got more new pledges in {start:%B %Y}, and why?",
                 f"creator {int(ids[c])}'s new patrons were high by chance that month ({int(drawn[c, month])} "
                 f"where {expected[c, month]:.0f} were expected), within its usual volatility",
             )

@@ -5,20 +5,21 @@ ground truth. Frozen: nothing downstream changes it, executors receive parts of 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
 from synth_spark.config import Config, ConfigError
 from synth_spark.simulation.anomalies import NO_ANOMALIES, AnomalyPlan, resolve
-from synth_spark.simulation.ground_truth import ground_truth
-from synth_spark.simulation.scenario_truth import broken_on_purpose
 from synth_spark.simulation.calendar import Calendar
 from synth_spark.simulation.churn import population_normaliser, survival
 from synth_spark.simulation.creators import PLAN_COLUMNS, draw_creators, draw_tiers
+from synth_spark.simulation.ground_truth import ground_truth
 from synth_spark.simulation.growth import expected_pledge_months, expected_pledges, patron_pool
+from synth_spark.simulation.questions import questions, with_question_ids
+from synth_spark.simulation.scenario_truth import broken_on_purpose
 from synth_spark.simulation.workload import creator_work
-
 
 #: the largest share of the patron pool the viral wave's new accounts may take
 MAX_WAVE_ACCOUNTS = 0.25
@@ -69,6 +70,9 @@ class Plan:
     tiers: dict[str, np.ndarray]
     #: one record per enabled anomaly: what a root-cause tool should find
     truth: tuple[dict, ...]
+    #: the ground truth is written apart from the dataset (generate --truth-out): the dataset's
+    #: anomalies table is empty and its manifest holds the questions only
+    truth_apart: bool = False
 
     @classmethod
     def make(cls, cfg: Config) -> "Plan":
@@ -82,7 +86,9 @@ class Plan:
             job,
             _frozen(creators),
             _frozen(tiers),
-            tuple(ground_truth(cfg, cal, job.anomalies, creators, job.churn_norm)),
+            tuple(
+                with_question_ids(ground_truth(cfg, cal, job.anomalies, creators, job.churn_norm), cfg.seed)
+            ),
         )
 
     @property
@@ -93,10 +99,25 @@ class Plan:
     def cal(self) -> Calendar:
         return self.constants.cal
 
+    def kept_apart(self) -> "Plan":
+        """The same run with its ground truth written apart from the dataset."""
+        return dataclasses.replace(self, truth_apart=True)
+
+    @property
+    def published_truth(self) -> tuple[dict, ...]:
+        """The ground truth the dataset itself holds: none when it is kept apart."""
+        return () if self.truth_apart else self.truth
+
     @property
     def data_incidents(self) -> list[dict]:
-        """The run's data incidents with the checks each is aimed at (its manifest lists them)."""
-        return broken_on_purpose(list(self.truth), self.constants.anomalies.scenarios)
+        """The run's data incidents with the checks each is aimed at (its manifest lists them,
+        unless the truth is kept apart: a list of them would be an answer)."""
+        return broken_on_purpose(list(self.published_truth))
+
+    @property
+    def questions(self) -> list[dict]:
+        """The investigation questions of the run, without their answers (simulation/questions.py)."""
+        return questions(list(self.truth))
 
     def expected_work(self) -> np.ndarray:
         """Each creator's expected pledge-months (:func:`creator_work`), the viral creator's extra

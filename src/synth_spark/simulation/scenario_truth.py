@@ -71,55 +71,55 @@ class Entry:
 CATALOGUE: dict[str, Entry] = {
     "competitor_launch": Entry(
         "new pledges, MRR",
-        "Why did new pledges to {segment} fall from {month}?",
+        "Which creators got fewer new pledges from {month}, and why?",
         "A competitor's launch drew new patrons away from {segment}",
         "new patrons arrive at {minus} of the usual rate",
     ),
     "promotion": Entry(
         "new pledges, MRR",
-        "Why did new pledges to {segment} rise from {month}?",
+        "Which creators got more new pledges from {month}, and why?",
         "A promotion brought more new patrons to {segment}",
         "new patrons arrive at {plus} of the usual rate",
     ),
     "policy_change": Entry(
         "new pledges, voluntary churn, MRR",
-        "Why did {segment} lose patrons from {month}?",
+        "Which creators lost patrons from {month}, and why?",
         "A policy change hit {segment}: fewer new patrons and more cancellations",
         "new patrons arrive at {minus} of the usual rate and patrons cancel at {plus} of the usual rate",
     ),
     "churn_wave": Entry(
         "voluntary churn, MRR",
-        "Why did cancellations rise for {segment} from {month}?",
+        "Whose patrons cancelled more from {month}, and why?",
         "A wave of cancellations among the patrons of {segment}",
         "patrons cancel at {plus} of the usual rate",
     ),
     "posting_slump": Entry(
         "posts, engagement events, voluntary churn",
-        "Why did engagement with {segment} fall from {month}?",
+        "Which creators' engagement fell from {month}, and why?",
         "{segment} posted less (burnout), and their patrons engaged less and cancelled more",
         "posts at {minus} of the usual rate; engagement and churn follow from the model",
     ),
     "payment_method_failure": Entry(
         "payment decline rate, revenue, payment_failed churn",
-        "Why did payment declines rise from {day}?",
+        "Which payments declined more from {day}, and why?",
         "{segment} failed at the processor (processing errors)",
         "{share} of the attempts that would have gone through decline as processing errors",
     ),
     "card_reissue_wave": Entry(
         "card_expired declines, payment_failed churn",
-        "Why did card_expired declines rise from {day}?",
+        "Whose card_expired declines rose from {day}, and why?",
         "A card reissue: {segment} were replaced, so charges to the old cards decline as expired",
         "{share} of first attempts decline as card_expired until the patron enters the new card",
     ),
     "retry_degradation": Entry(
         "retry recovery rate, payment_failed churn",
-        "Why did fewer failed payments recover from {day}?",
+        "Whose failed payments recovered less often from {day}, and why?",
         "A retry-schedule change: retries of {segment} succeed less often",
         "retries succeed at {minus} of the usual rate",
     ),
     "mix_shift": Entry(
         "new pledges, share of new pledges",
-        "Why did the mix of new pledges shift towards {segment} from {month}?",
+        "Why did the mix of new pledges shift from {month}?",
         "A mix shift: new patrons moved to {segment} from the rest of the platform (a change in how "
         "patrons discover creators); the platform's new pledges did not change in total",
         "new patrons arrive at {plus} of the usual rate, and the rest of the platform gets as many fewer",
@@ -180,11 +180,12 @@ def segment_words(inst: ScenarioInstance) -> str:
         if "creator_id" in seg:
             parts.append(f"creator {' or '.join(map(str, seg['creator_id']))}")
         return "creators" + (f" ({'; '.join(parts)})" if parts else "")
-    methods = " or ".join(seg.get("payment_method", ())) or "every payment method"
+    methods = " or ".join(seg.get("payment_method", ()))
     where = f" of patrons in {' or '.join(seg['patron_country'])}" if "patron_country" in seg else ""
-    noun = (
-        "cards" if inst.type == "card_reissue_wave" and "payment_method" not in seg else f"{methods} payments"
-    )
+    if not methods:
+        noun = "cards" if inst.type == "card_reissue_wave" else "payments"
+    else:
+        noun = f"{methods} payments"
     return noun + where
 
 
@@ -223,15 +224,18 @@ def _caught(kind: str, size: float, events_per_day: float | None) -> str:
     )
 
 
-def broken_on_purpose(truth: list[dict], scenarios) -> list[dict]:
-    """The data incidents of ``truth`` (the whole ground truth, the catalogue's instances last) with
-    the checks each is aimed at: what a dataset's manifest declares, so that ``check`` can say a
-    failure of one is on purpose (a partial loss of events may pass its check, or fail it)."""
-    rows = truth[len(truth) - len(scenarios.instances) :]
+def broken_on_purpose(truth: list[dict]) -> list[dict]:
+    """The data incidents of ``truth`` with the checks each is aimed at: what a dataset's manifest
+    declares, so that ``check`` can say a failure of one is on purpose (a partial loss of events
+    may pass its check, or fail it)."""
     return [
-        {"anomaly_id": row["anomaly_id"], "anomaly_type": inst.type, "breaks": list(CAUGHT_BY[inst.type])}
-        for row, inst in zip(rows, scenarios.instances)
-        if family_of(inst.type) == "data"
+        {
+            "anomaly_id": row["anomaly_id"],
+            "anomaly_type": row["anomaly_type"],
+            "breaks": list(CAUGHT_BY[row["anomaly_type"]]),
+        }
+        for row in truth
+        if row["family"] == "data"
     ]
 
 

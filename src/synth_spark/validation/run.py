@@ -66,8 +66,10 @@ def main(
     quiet: bool,
     database: str | None = None,
     spark_conf: dict[str, str] | None = None,
+    truth_file: Path | None = None,
 ) -> Outcome:
-    """Validate the dataset in the folder ``dataset``, or in the catalog's ``database``."""
+    """Validate the dataset in the folder ``dataset``, or in the catalog's ``database``;
+    ``truth_file``: its ground truth, when it is kept apart (generate --truth-out)."""
     require("validate")
     progress = Progress(quiet=quiet)
     spark = None
@@ -81,11 +83,10 @@ def main(
     else:
         opened = opened_whole(dataset, "DATASET")
     manifest = opened.manifest
+    truth_rows = kept_apart_truth(manifest, truth_file, dataset)
     control_opened = None if control_dir is None else opened_control(control_dir, manifest)
     control_manifest = None if control_opened is None else control_opened.manifest
-    report_dir = report_dir or (
-        dataset / "report" if database is None else Path(f"report-{database}").absolute()
-    )
+    report_dir = report_folder(dataset, database, report_dir, truth_rows is not None)
 
     # here, not at the top: a dataset refused above costs no import of pyspark (1 s of CPU)
     from synth_spark.runtime.connect import check_server_sees
@@ -104,13 +105,47 @@ def main(
     for folder in (None if database else dataset, control_dir):
         if folder is not None:
             check_server_sees(spark, folder)
-    return measured(spark, opened, control_opened, report_dir, progress)
+    return measured(spark, opened, control_opened, report_dir, progress, truth_rows)
+
+
+def kept_apart_truth(manifest: dict, truth_file: Path | None, dataset: Path | None) -> list[dict] | None:
+    """The rows of a truth kept apart from the dataset (None when the dataset holds its own)."""
+    if manifest.get("ground_truth") != manifests.TRUTH_APART:
+        if truth_file is not None:
+            raise ConfigError(
+                "--truth: the dataset holds its own ground truth (its anomalies table); leave --truth out"
+            )
+        return None
+    if truth_file is None:
+        raise ConfigError(
+            f"--truth: the ground truth of {str(dataset)!r} is kept apart; give the file 'generate --truth-out' "
+            "wrote"
+        )
+    from synth_spark.publish.truth_file import read_truth
+
+    return read_truth(truth_file, manifest)
+
+
+def report_folder(dataset: Path | None, database: str | None, given: Path | None, truth_apart: bool) -> Path:
+    """Where the report goes: by default inside the dataset, unless its truth is kept apart: the
+    report names the answers, and the dataset's folder is what a tool under test is given."""
+    if database is not None:
+        return given or Path(f"report-{database}").absolute()
+    if not truth_apart:
+        return given or dataset / "report"
+    report = (given or dataset.parent / f"{dataset.name}-report").absolute()
+    if report.resolve() == dataset.resolve() or dataset.resolve() in report.resolve().parents:
+        raise ConfigError(
+            f"--report: {str(report)!r} is inside the dataset, whose ground truth is kept apart: the report "
+            "names the answers; give a folder outside it"
+        )
+    return report
 
 
 def opened_control(control_dir: Path, manifest: dict, name: str = "--control") -> Opened:
     """The control run, opened: no anomalies, and the dataset's seed, scale and window."""
     control = opened_whole(control_dir, name)
-    if control.manifest.get("anomalies"):
+    if control.manifest.get("anomalies") or control.manifest.get("ground_truth") == manifests.TRUTH_APART:
         raise ConfigError(
             f"{name}: {str(control_dir)!r} has anomalies injected; generate it with --no-anomalies"
         )
@@ -124,7 +159,12 @@ def opened_control(control_dir: Path, manifest: dict, name: str = "--control") -
 
 
 def measured(
-    spark, opened: Opened, control_opened: Opened | None, report_dir: Path, progress: Progress
+    spark,
+    opened: Opened,
+    control_opened: Opened | None,
+    report_dir: Path,
+    progress: Progress,
+    truth_rows: list[dict] | None = None,
 ) -> Outcome:
     """Every target measured on the opened dataset with ``spark`` (the session's settings as they
     were once done), each anomaly scored, the report written to ``report_dir``."""
@@ -142,11 +182,16 @@ def measured(
         SHUFFLE_PARTITIONS: str(max(SHUFFLES_PER_TASK * int(manifest.get("partitions") or 1), cores(spark)))
     }
     with own_settings(spark, shuffles, forced):  # the session as it was once done: it may be the caller's
-        return _measured(spark, opened, control_opened, report_dir, progress)
+        return _measured(spark, opened, control_opened, report_dir, progress, truth_rows)
 
 
 def _measured(
-    spark, opened: Opened, control_opened: Opened | None, report_dir: Path, progress: Progress
+    spark,
+    opened: Opened,
+    control_opened: Opened | None,
+    report_dir: Path,
+    progress: Progress,
+    truth_rows: list[dict] | None = None,
 ) -> Outcome:
     # matplotlib (the "validate" extra) and the Spark side of validation: once the input is known good
     from synth_spark.validation import noise, realised
@@ -182,7 +227,7 @@ def _measured(
             ds = Dataset.load(
                 spark, str(dataset.resolve()), cfg.window.start, cfg.window.months, manifest, opened.versions
             )
-        truth = ground_truth(ds)
+        truth = ground_truth(ds, truth_rows)
         latent, months = manifests.latent_creators(manifest), anomaly_months(ds, truth)
         touched = touched_creator_months(ds, truth, latent)
         checks, frames = evaluate(ds, cfg, latent, months, touched)

@@ -334,8 +334,23 @@ SCORERS = {
 }
 
 
-def ground_truth(ds: Dataset) -> pd.DataFrame:
-    return ds.tables["anomalies"].orderBy("anomaly_id").toPandas()
+def ground_truth(ds: Dataset, rows: list[dict] | None = None) -> pd.DataFrame:
+    """The dataset's anomalies table, or, for a dataset whose truth is kept apart, the ``rows`` of
+    its truth file in the table's schema."""
+    if rows is None:
+        return ds.tables["anomalies"].orderBy("anomaly_id").toPandas()
+    import datetime as dt
+
+    from synth_spark.vocabulary import GROUND_TRUTH, columns, ddl
+
+    def ts(text: str) -> dt.datetime:
+        return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+
+    data = [
+        tuple(ts(r[c]) if c in ("start_at", "end_at") else r.get(c) for c in columns(GROUND_TRUTH))
+        for r in rows
+    ]
+    return ds.spark.createDataFrame(data, ddl(GROUND_TRUTH)).orderBy("anomaly_id").toPandas()
 
 
 def anomaly_months(ds: Dataset, truth: pd.DataFrame) -> set[int]:
