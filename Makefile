@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 OUT    ?= out/1x
 SCALE  ?= 1
 
-.PHONY: setup wheel generate test test-cluster test-all bench reproducibility compat lock clean
+.PHONY: setup wheel generate test test-cluster test-all bench leaderboard reproducibility compat lock clean
 
 # constraints.txt pins every package to the versions CI tests; pyproject.toml declares the ranges.
 $(BIN)/.installed: pyproject.toml constraints.txt
@@ -49,6 +49,13 @@ test-all: setup
 # synth-spark vs the floor (spark.range + hashes) vs dbldatagen, into out/bench-$(SCALE); e.g. make bench SCALE=10 BENCH_ARGS="--driver-memory 8g"
 bench: $(BIN)/.installed-bench
 	$(BIN)/python scripts/bench.py --scale $(SCALE) $(BENCH_ARGS)
+
+# The reference root-cause methods scored on a fixed benchmark set (the five, easy, medium, hard and a
+# control per seed, truths kept apart), into out/leaderboard; docs/benchmark-scoring.md. A tool of your
+# own: make leaderboard LEADERBOARD_ARGS="--tool NAME --run 'COMMAND {dataset} {cube} {findings}'"
+SEEDS ?= 1 2 3
+leaderboard: setup
+	$(BIN)/python scripts/leaderboard.py --scale $(SCALE) --seeds $(SEEDS) $(LEADERBOARD_ARGS)
 
 # The 10x checksums from the standalone cluster equal local[2] runs with --partitions 8 and 64 (about 10 min).
 reproducibility: setup

@@ -8,7 +8,8 @@ cluster (tests/test_cluster.py): here it is only checked to be that script's.
 A command no rule below knows how to run fails the test, so a new page cannot add an untested one.
 
 What is changed to run them here, and nothing else:
-- the scale of ``generate`` and ``changes``: ``--scale S`` becomes ``--scale 0.05`` (kept when the page shows it refused), and
+- the scale of ``generate`` and ``changes``: ``--scale S`` becomes ``--scale 0.05`` (kept when the page shows it refused,
+  or places ``--scenarios``, which needs the creators of the scale it shows), and
   ``--partitions N`` becomes 4 (there are 25 creators to share out);
 - where a line addresses a cluster or a store we do not have: ``--master spark://…``, ``yarn`` or
   ``k8s://…`` becomes ``local[2]`` (and ``--deploy-mode cluster`` goes, which local mode refuses);
@@ -49,7 +50,16 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SCALE = "0.05"
 #: targets that are the suite, the cluster smoke, the benchmark or the compatibility run: expanded, not run
-EXPANDED_ONLY = {"test", "test-cluster", "test-all", "bench", "reproducibility", "compat", "lock"}
+EXPANDED_ONLY = {
+    "test",
+    "test-cluster",
+    "test-all",
+    "bench",
+    "leaderboard",
+    "reproducibility",
+    "compat",
+    "lock",
+}
 #: the Spark Connect address the pages show; the test's server stands in for it
 CONNECT_ADDRESS = "sc://127.0.0.1:15002"
 
@@ -174,7 +184,7 @@ def _placeholders(args: list[str], box: Sandbox) -> list[str]:
 
 
 def _small(args: list[str], refused: bool) -> list[str]:
-    if refused:
+    if refused or "--scenarios" in args:  # placing instances needs the creators of the scale shown
         return args
     if "--partitions" in args:  # a cluster's task count; 0.05x has 25 creators, and a task needs one
         i = args.index("--partitions")
@@ -461,6 +471,15 @@ def run_connect_server(shown: Shown, box: Sandbox) -> None:
     box.remote = box.request.getfixturevalue("connect_server")
 
 
+def run_baseline(shown: Shown, box: Sandbox) -> subprocess.CompletedProcess:
+    """A reference method of the package, its findings written where the page sends them."""
+    args = shlex.split(shown.text)
+    done = box.run([sys.executable, *args[1:-2]])
+    assert done.returncode == 0, f"{shown}\n{done.stderr[-3000:]}"
+    (box.root / args[-1]).write_text(done.stdout)
+    return done
+
+
 def run_python(shown: Shown, box: Sandbox) -> subprocess.CompletedProcess:
     (box.root / "out").mkdir(exist_ok=True)
     if not (box.root / "out" / "1x").exists():
@@ -496,6 +515,7 @@ RULES = [
     (r"^dbt test ", run_dbt),
     (r"^scripts/cluster-smoke\.sh", run_cluster_smoke),
     (r"^databricks bundle ", run_databricks_bundle),
+    (r"^python -m synth_spark\.baselines\.\w+ \S+ > \S+$", run_baseline),
 ]
 
 

@@ -73,7 +73,7 @@ def test_a_truth_file_inside_the_dataset_or_over_a_file_not_ours_is_refused_and_
         (tmp_path / "data" / "truth.json", "inside the dataset's folder"),
         (tmp_path / "notes.json", "is not a synth-spark ground truth"),
         (tmp_path / "truth.txt", "is not a .json file"),
-        (tmp_path / "missing" / "truth.json", "does not exist"),
+        (tmp_path / "notes.json" / "truth.json", "is a file, not a folder"),
     ]
     for path, why in cases:
         code, err = run_main(capsys, "generate", tmp_path / "data", "--scale", "0.05", "--truth-out", path)

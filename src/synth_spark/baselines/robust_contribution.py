@@ -22,13 +22,22 @@ from synth_spark.baselines.contribution import DIMENSIONS, root_causes, text
 NAME = "robust residuals + contribution analysis"
 #: spreads a series must leave its normal by: the platform's, and a segment's (many more series are
 #: tried there, so more leave it by chance)
-PLATFORM_Z, SEGMENT_Z, CREATOR_Z = 4.0, 6.0, 8.0
+PLATFORM_Z, SEGMENT_Z, CREATOR_Z = 4.0, 4.5, 8.0
+#: the KPIs watched creator by creator: flows whose counts are Poisson-like (a creator's MRR and
+#: engagement swing with a few pledges or one post, and would fill the findings with noise)
+PER_CREATOR = ("new_pledges", "voluntary_churn")
+#: KPIs watched on the platform only: a segment's daily revenue is a handful of charges of very
+#: different sizes, far noisier than a count (its declines are watched as rates, segment by segment)
+PLATFORM_ONLY = ("revenue",)
 #: a segment's series is tried when it is this large: per month, or per day of a rate's denominator
 SMALLEST_MONTHLY, SMALLEST_DAILY = 20.0, 20.0
 #: periods before a window its forecast is made from
 BEFORE = {"day": 28, "month": 3}
 #: the most findings reported, strongest first
 MOST_FINDINGS = 40
+
+
+_BY_CREATOR = {("month", name) for name in PER_CREATOR}
 
 
 def candidates(cube: pd.DataFrame, kpis, grain: str) -> list[dict]:
@@ -39,8 +48,10 @@ def candidates(cube: pd.DataFrame, kpis, grain: str) -> list[dict]:
     )
     unit = float(cube["revenue"].astype(float).sum() / max(charges, 1))  # the mean charge
     out = []
-    dims = [None, *(d for d in DIMENSIONS if grain == "month" or d != "creator_id")]
     for kpi in kpis:
+        dims = [None, *(d for d in DIMENSIONS if d != "creator_id" or (grain, kpi.name) in _BY_CREATOR)]
+        if kpi.name in PLATFORM_ONLY:
+            dims = [None]
         columns = [kpi.numerator] + ([kpi.denominator] if kpi.denominator else [])
         for dim in dims:
             keys = ["period"] + ([dim] if dim else [])

@@ -44,6 +44,8 @@ RATE_DAYS, BASE_MONTHS = 28, 6
 #: a stock's monthly change is never judged tighter than this share of its level (MRR moves by a
 #: percent or two in an ordinary month: seasons, the card-expiry wave)
 STOCK_FLOOR = 0.02
+#: nor tighter than the noise of a count of pledges of about this much each (a small segment's MRR)
+PLEDGE = 20.0
 #: a spread of 1.4826 MADs is a standard deviation for normal noise
 MAD_SD = 1.4826
 
@@ -98,7 +100,8 @@ def monthly_z(values: np.ndarray, stock: bool) -> np.ndarray:
             continue
         centre = np.median(past)
         # a count is never tighter than its Poisson noise; a stock's change than a percent of its level
-        floor = STOCK_FLOOR * abs(values[m - 1]) if stock else np.sqrt(max(abs(centre), 1.0))
+        level = abs(values[m - 1])
+        floor = max(STOCK_FLOOR * level, np.sqrt(level * PLEDGE)) if stock else np.sqrt(max(abs(centre), 1.0))
         spread = max(mad(past), floor, 1e-9)
         z[m] = (y[m] - centre) / spread
     return z

@@ -32,8 +32,9 @@ def check_truth_out(path: Path, dataset: Path | None, overwrite: bool) -> Path:
             )
     if path.is_dir():
         raise ConfigError(f"--truth-out: {str(path)!r} is a folder; give a file path ending in .json")
-    if not path.parent.is_dir():
-        raise ConfigError(f"--truth-out: the folder {str(path.parent)!r} does not exist; create it first")
+    existing = next(p for p in path.parents if p.exists())  # the folders below it are made at the end
+    if not existing.is_dir():
+        raise ConfigError(f"--truth-out: {str(existing)!r} is a file, not a folder; give a path in a folder")
     if path.exists():
         if not is_truth_file(path):
             raise ConfigError(
@@ -44,8 +45,8 @@ def check_truth_out(path: Path, dataset: Path | None, overwrite: bool) -> Path:
             raise ConfigError(
                 f"--truth-out: {str(path)!r} already holds a ground truth; give --overwrite to replace it"
             )
-    if not os.access(path.parent, os.W_OK):
-        raise ConfigError(f"--truth-out: the folder {str(path.parent)!r} is not writable")
+    if not os.access(existing, os.W_OK):
+        raise ConfigError(f"--truth-out: the folder {str(existing)!r} is not writable")
     return path
 
 
@@ -87,6 +88,7 @@ class StagedTruth:
 
     def __init__(self, path: Path, doc: dict):
         self.path, self.partial = path, partial_of(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
         try:
             with open(self.partial, "w", encoding="utf-8") as fh:
                 json.dump(doc, fh, indent=1)
