@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from synth_spark.config import ConfigError
 from synth_spark.manifest import TRUTH_APART, TRUTH_IN_TABLE
 from synth_spark.vocabulary import TABLE_ORDER
 
@@ -102,3 +103,19 @@ def test_a_dataset_whose_truth_is_apart_is_scored_and_validated_only_with_its_tr
     assert_refused(code, err, "--truth", "answers another dataset")
     code, _ = run_main(capsys, "score", apart / "data", empty, "--truth", apart / "truth.json", "--quiet")
     assert code == 0
+
+
+def test_the_library_keeps_the_truth_apart_as_the_command_line_does(spark, small_config, apart, tmp_path):
+    import synth_spark
+
+    result = synth_spark.Generator(spark, config=small_config, partitions=2).write(
+        tmp_path / "data", formats="parquet", truth_out=tmp_path / "truth.json"
+    )
+    assert result.manifest["ground_truth"] == TRUTH_APART
+    assert table_checksums(tmp_path / "data") == table_checksums(apart / "data")
+    ours, theirs = (json.loads((p / "truth.json").read_text()) for p in (tmp_path, apart))
+    assert ours["instances"] == theirs["instances"]
+    with pytest.raises(ConfigError, match="^truth_out: .* give overwrite=True to replace it"):
+        synth_spark.Generator(spark, config=small_config).write(
+            tmp_path / "other", formats="parquet", truth_out=tmp_path / "truth.json"
+        )

@@ -41,6 +41,7 @@ from synth_spark.publish.claim import Claim
 from synth_spark.publish.database import Database
 from synth_spark.publish.opened import open_database, open_folder
 from synth_spark.publish.storage import check_writable, resolve
+from synth_spark.publish.truth_file import check_truth_out
 from synth_spark.request import ALL_FORMATS, LIBRARY, DataRequest, ReadRequest, WriteRequest
 from synth_spark.runtime.connect import check_server_sees, is_connect
 from synth_spark.runtime.session import SESSION_SETTINGS, cores, own_settings
@@ -193,15 +194,22 @@ class Generator:
         overwrite: bool = False,
         database: str | None = None,
         layout: str = "tasks",
+        truth_out: str | Path | None = None,
     ):
         """Write the dataset to ``path`` (a folder, or a URI such as ``s3a://bucket/prefix``) exactly as
         ``synth-spark generate`` does: staged, checksummed, published with its manifest last (``formats``:
         default all three). Or, with ``database``, as Delta tables of the session's catalog, as
         ``generate --database`` does. ``layout``: "tasks" or "time" (files for time-range queries).
+        ``truth_out``: a local file outside the dataset for its ground truth, as ``--truth-out``.
         Returns the run's result (rows, checksums, manifest)."""
         asked = WriteRequest.make(
             LIBRARY, dataset=path, database=database, formats=formats, layout=layout, overwrite=overwrite
         )
+        if truth_out is not None:
+            if asked.database is not None:
+                raise ConfigError("truth_out: not with database yet; write the dataset to a folder")
+            folder = asked.folder if isinstance(asked.folder, Path) else None
+            truth_out = check_truth_out(Path(truth_out), folder, asked.overwrite, "truth_out")
         fmts, where, name = list(asked.formats), asked.folder, asked.database
         if Format.DELTA in fmts and not _delta_configured(self.spark):
             raise ConfigError(
@@ -249,6 +257,7 @@ class Generator:
                     claim=claim,
                     as_of=self.as_of,
                     layout=asked.layout,
+                    truth_out=truth_out,
                 )
 
 

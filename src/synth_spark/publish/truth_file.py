@@ -18,35 +18,37 @@ from synth_spark.publish.storage import partial_of, sync_folder
 JSON_COLUMNS = ("segment", "kpis")
 
 
-def check_truth_out(path: Path, dataset: Path | None, overwrite: bool) -> Path:
-    """``path`` resolved, or one line saying why the truth cannot go there."""
+def check_truth_out(path: Path, dataset: Path | None, overwrite: bool, name: str = "--truth-out") -> Path:
+    """``path`` resolved, or one line (naming the option or field ``name``) saying why the truth
+    cannot go there."""
     path = Path(path).expanduser().resolve()
     if path.suffix != ".json":
-        raise ConfigError(f"--truth-out: {str(path)!r} is not a .json file; give a path ending in .json")
+        raise ConfigError(f"{name}: {str(path)!r} is not a .json file; give a path ending in .json")
     if dataset is not None:
         folder = Path(dataset).expanduser().resolve()
         if path == folder or folder in path.parents:
             raise ConfigError(
-                f"--truth-out: {str(path)!r} is inside the dataset's folder, which a tool under test is "
+                f"{name}: {str(path)!r} is inside the dataset's folder, which a tool under test is "
                 "given; give a path outside it"
             )
     if path.is_dir():
-        raise ConfigError(f"--truth-out: {str(path)!r} is a folder; give a file path ending in .json")
+        raise ConfigError(f"{name}: {str(path)!r} is a folder; give a file path ending in .json")
     existing = next(p for p in path.parents if p.exists())  # the folders below it are made at the end
     if not existing.is_dir():
-        raise ConfigError(f"--truth-out: {str(existing)!r} is a file, not a folder; give a path in a folder")
+        raise ConfigError(f"{name}: {str(existing)!r} is a file, not a folder; give a path in a folder")
     if path.exists():
         if not is_truth_file(path):
             raise ConfigError(
-                f"--truth-out: {str(path)!r} exists and is not a synth-spark ground truth; it is left as it "
+                f"{name}: {str(path)!r} exists and is not a synth-spark ground truth; it is left as it "
                 "is: give another path"
             )
         if not overwrite:
             raise ConfigError(
-                f"--truth-out: {str(path)!r} already holds a ground truth; give --overwrite to replace it"
+                f"{name}: {str(path)!r} already holds a ground truth; give "
+                f"{'--overwrite' if name.startswith('--') else 'overwrite=True'} to replace it"
             )
     if not os.access(existing, os.W_OK):
-        raise ConfigError(f"--truth-out: the folder {str(existing)!r} is not writable")
+        raise ConfigError(f"{name}: the folder {str(existing)!r} is not writable")
     return path
 
 
