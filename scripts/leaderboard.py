@@ -47,10 +47,10 @@ def build(folder: Path, seed: int, scale: float, kind: str, instances: int) -> N
             extra += ["--scenarios", str(instances), "--difficulty", kind]
             extra += [f"--set=anomalies.{a}.enabled=false" for a in DEFAULTS]
         args = ["generate", str(folder), "--seed", str(seed), "--scale", f"{scale:g}", "--format", "parquet"]
-        run([*CLI, *args, "--quiet", "--overwrite", *extra])
+        run([*CLI, *args, "--quiet", "--overwrite", *extra], stdout=sys.stderr)
     cube = folder.parent / f"{folder.name}-kpis"
     if not (cube / "kpis_monthly.parquet").exists():
-        run([*CLI, "metrics", str(folder), "--out", str(cube), "--quiet"])
+        run([*CLI, "metrics", str(folder), "--out", str(cube), "--quiet"], stdout=sys.stderr)
     questions = folder.parent / f"{folder.name}.questions.jsonl"
     if not questions.exists():
         questions.write_text(run([*CLI, "questions", str(folder)], capture_output=True, text=True).stdout)
@@ -62,7 +62,8 @@ def methods(args) -> dict[str, str]:
     out = {
         "robust residuals + contribution": f"{python} -m synth_spark.baselines.robust_contribution {{cube}} > {{findings}}",
         "validate's detectors (oracle)": (
-            f"{python} -m synth_spark.cli validate {{dataset}} --truth {{truth}} --quiet --report {{report}} >/dev/null; "
+            f"[ -f {{report}}/report.json ] || {python} -m synth_spark.cli validate {{dataset}} --truth {{truth}} "
+            "--quiet --report {report} >/dev/null; "
             f"{python} -m synth_spark.baselines.validate_detectors {{report}}/report.json > {{findings}}"
         ),
     }

@@ -48,7 +48,9 @@ def findings(report: dict) -> list[dict]:
             causes += [s for s in _segments(drilldown) if s not in causes]
         out.append(
             {
-                "kpi": a.get("kpi") or next(iter(kpis)),
+                # validate's name for what it measured, when the truth names it so (a card reissue is
+                # measured as a decline rate, and the truth calls it card-expired declines)
+                "kpi": a["kpi"] if a.get("kpi") in kpis else next(iter(kpis)),
                 "window": {"start": str(row["start_at"])[:10], "end": str(row["end_at"])[:10]},
                 "root_causes": [{"segment": s} for s in (causes or [{}])[:5]],
             }
