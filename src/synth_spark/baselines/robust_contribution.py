@@ -47,6 +47,8 @@ def candidates(cube: pd.DataFrame, kpis, grain: str) -> list[dict]:
         cube["first_attempts"].sum() - cube["first_attempt_declines"].sum() + cube["retry_successes"].sum()
     )
     unit = float(cube["revenue"].astype(float).sum() / max(charges, 1))  # the mean charge
+    measures = sorted({c for k in kpis for c in (k.numerator, k.denominator) if c})
+    by_dim: dict = {}  # each dimension's sums, every KPI's columns at once: one pass over the cube
     out = []
     for kpi in kpis:
         dims = [None, *(d for d in DIMENSIONS if d != "creator_id" or (grain, kpi.name) in _BY_CREATOR)]
@@ -54,8 +56,10 @@ def candidates(cube: pd.DataFrame, kpis, grain: str) -> list[dict]:
             dims = [None]
         columns = [kpi.numerator] + ([kpi.denominator] if kpi.denominator else [])
         for dim in dims:
-            keys = ["period"] + ([dim] if dim else [])
-            sums = cube.groupby(keys, dropna=True)[columns].sum().astype(float)
+            if dim not in by_dim:
+                keys = ["period"] + ([dim] if dim else [])
+                by_dim[dim] = cube.groupby(keys, dropna=True)[measures].sum().astype(float)
+            sums = by_dim[dim][columns]
             groups = [(None, sums)] if dim is None else sums.groupby(level=dim)
             for member, part in groups:
                 part = part.droplevel(dim) if dim else part
