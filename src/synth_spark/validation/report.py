@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from synth_spark.publish.written import write_report_record  # noqa: E402
-from synth_spark.validation.verdicts import FAIL, Check, summary  # noqa: E402
+from synth_spark.validation.verdicts import FAIL, UNATTAINABLE, Check, summary  # noqa: E402
 from synth_spark.vocabulary import CHURN_REASONS  # noqa: E402
 
 CHARTS = {
@@ -321,7 +321,7 @@ def write_report(
         f"Dataset: seed {manifest.get('seed')}, scale {manifest.get('scale')}, "
         f"window {manifest.get('window', {}).get('start')} to {manifest.get('window', {}).get('end')}.",
         f"**{counts.get('pass', 0)} passed, {counts.get(FAIL, 0)} failed**"
-        f" ({counts.get('not attainable at seed volumes', 0)} not attainable at seed volumes: the target "
+        f" ({counts.get(UNATTAINABLE, 0)} not attainable at 1x volumes: the target "
         "size bands and the target row volumes cannot both hold).",
         "",
         "| group | check | target | tolerance | measured | verdict |",

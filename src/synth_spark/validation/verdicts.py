@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-PASS, FAIL, INFO, UNATTAINABLE = "pass", "FAIL", "info", "not attainable at seed volumes"
+PASS, FAIL, INFO, UNATTAINABLE = "pass", "FAIL", "info", "not attainable at 1x volumes"
 #: a check whose measurement, at this dataset's scale, spreads wider than its tolerance band
 NOISY = "too noisy at this scale"
 #: verdicts as the console's six-character column shows them (the report spells them out)
