@@ -119,3 +119,23 @@ def test_the_library_keeps_the_truth_apart_as_the_command_line_does(spark, small
         synth_spark.Generator(spark, config=small_config).write(
             tmp_path / "other", formats="parquet", truth_out=tmp_path / "truth.json"
         )
+
+
+def test_validate_reads_a_truth_kept_apart_wherever_it_would_read_the_anomalies_table(
+    spark, small_config, apart, small_dataset
+):
+    """The measures that leave an instance's rows out (the departed creators' audiences, the viral
+    cohort) read the truth file as they read the table: apart, no check may lose its exclusions."""
+    from synth_spark.publish.truth_file import read_truth
+    from synth_spark.validation.metrics import Dataset
+    from synth_spark.validation.scoring import ground_truth, with_truth_apart
+
+    def load(root):
+        window = small_config.window
+        return Dataset.load(spark, str(root), window.start, window.months, read_manifest(root))
+
+    ours, theirs = load(apart / "data"), load(small_dataset)
+    with_truth_apart(ours, read_truth(apart / "truth.json", read_manifest(apart / "data")))
+    assert ours.departed_creators() == theirs.departed_creators() and ours.departed_creators()[0]
+    named = ["anomaly_id", "anomaly_type", "start_at", "end_at", "creator_ids"]
+    assert ground_truth(ours)[named].equals(ground_truth(theirs)[named])

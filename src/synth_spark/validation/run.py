@@ -200,7 +200,7 @@ def _measured(
     from synth_spark.validation.anomaly_verdicts import unscored
     from synth_spark.validation.metrics import Dataset
     from synth_spark.validation.report import write_report
-    from synth_spark.validation.scoring import anomaly_months, ground_truth, score
+    from synth_spark.validation.scoring import anomaly_months, ground_truth, score, with_truth_apart
     from synth_spark.validation.segment_scoring import touched_creator_months
     from synth_spark.validation.targets import evaluate
     from synth_spark.validation.verdicts import FAIL, NOISY, SHORT_VERDICT
@@ -227,7 +227,9 @@ def _measured(
             ds = Dataset.load(
                 spark, str(dataset.resolve()), cfg.window.start, cfg.window.months, manifest, opened.versions
             )
-        truth = ground_truth(ds, truth_rows)
+        if truth_rows is not None:
+            with_truth_apart(ds, truth_rows)
+        truth = ground_truth(ds)
         latent, months = manifests.latent_creators(manifest), anomaly_months(ds, truth)
         touched = touched_creator_months(ds, truth, latent)
         checks, frames = evaluate(ds, cfg, latent, months, touched)

@@ -334,11 +334,16 @@ SCORERS = {
 }
 
 
-def ground_truth(ds: Dataset, rows: list[dict] | None = None) -> pd.DataFrame:
-    """The dataset's anomalies table, or, for a dataset whose truth is kept apart, the ``rows`` of
-    its truth file in the table's schema."""
-    if rows is None:
-        return ds.tables["anomalies"].orderBy("anomaly_id").toPandas()
+def ground_truth(ds: Dataset) -> pd.DataFrame:
+    """The dataset's ground truth (its anomalies table, or the truth file put in its place by
+    :func:`with_truth_apart`), one row per instance."""
+    return ds.tables["anomalies"].orderBy("anomaly_id").toPandas()
+
+
+def with_truth_apart(ds: Dataset, rows: list[dict]) -> None:
+    """Put the ``rows`` of a truth kept apart (generate --truth-out) where the dataset's own empty
+    anomalies table is, so every measure that leaves an instance's rows out (the departed creators'
+    audiences, the viral cohort) reads the same truth as the scoring; the data stay as they are."""
     import datetime as dt
 
     from synth_spark.vocabulary import GROUND_TRUTH, columns, ddl
@@ -350,7 +355,7 @@ def ground_truth(ds: Dataset, rows: list[dict] | None = None) -> pd.DataFrame:
         tuple(ts(r[c]) if c in ("start_at", "end_at") else r.get(c) for c in columns(GROUND_TRUTH))
         for r in rows
     ]
-    return ds.spark.createDataFrame(data, ddl(GROUND_TRUTH)).orderBy("anomaly_id").toPandas()
+    ds.tables[GROUND_TRUTH] = ds.spark.createDataFrame(data, ddl(GROUND_TRUTH))
 
 
 def anomaly_months(ds: Dataset, truth: pd.DataFrame) -> set[int]:
