@@ -216,6 +216,14 @@ def score_holiday(row, agg: Aggregates, skip: set[int]) -> Score:
     )
 
 
+def _months_named(ds, first: int, last: int) -> str:
+    """Window months by name ("June 2024", "June to July 2024"), never by a number counted from 0 or 1."""
+    at = [pd.Timestamp(ds.start) + pd.DateOffset(months=k) for k in (first, last)]
+    if first == last:
+        return f"{at[0]:%B %Y}"
+    return f"{at[0]:%B} to {at[1]:%B %Y}" if at[0].year == at[1].year else f"{at[0]:%B %Y} to {at[1]:%B %Y}"
+
+
 def score_exodus(row, agg: Aggregates, skip: set[int]) -> Score:
     ds = agg.ds
     m = ds.month_of(row.start_at)
@@ -239,8 +247,7 @@ def score_exodus(row, agg: Aggregates, skip: set[int]) -> Score:
         row.anomaly_type,
         row.investigation_question,
         row.expected_root_cause,
-        f"platform MRR {100 * moves[last]:+.1f}% over month{'s' if span > 1 else ''} {m + 1}"
-        f"{f'-{last + 1}' if span > 1 else ''} (other spans of {span}: median "
+        f"platform MRR {100 * moves[last]:+.1f}% over {_months_named(ds, m, last)} (other spans of {span}: median "
         f"{100 * moves.drop([last]).median():+.1f}%), robust z {z:.1f}",
         float(moves[last]),
         bool(z <= -Z_DETECTED),
