@@ -1,5 +1,7 @@
 # Front door: `make generate` (1x dataset in ./out/1x) and `make test`. Both set everything up first.
-PYTHON ?= python3.11
+# The first of the supported Pythons found (3.11 first: the one constraints.txt is tested with);
+# another: make PYTHON=python3.13 ...
+PYTHON ?= $(firstword $(foreach p,python3.11 python3.12 python3.13,$(if $(shell command -v $(p) 2>/dev/null),$(p))) python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= out/1x
