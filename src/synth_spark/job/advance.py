@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -35,6 +36,10 @@ from synth_spark.publish.storage import write_synced
 from synth_spark.runtime.tables import checksum
 from synth_spark.simulation.plan import Plan
 from synth_spark.vocabulary import TABLE_ORDER, columns
+
+
+#: tables merged side by side: a MERGE at small scale waits on the driver more than it computes
+MERGING_AT_ONCE = 3
 
 
 def refuse_unadvanceable(dataset: Path, m: dict, to: dt.date) -> dt.date:
@@ -139,39 +144,84 @@ def advance(
                 {"run": run_of(m), "from": as_of.isoformat(), "to": to.isoformat(), "versions": started}
             ),
         )
-        for table, path in paths.items():
-            if _delta(spark, path).detail().first()["properties"].get("delta.enableChangeDataFeed") != "true":
-                spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES (delta.enableChangeDataFeed = true)")
-                started[table] = _version(spark, path)
+        progress("turning on each table's change data feed")
+        with ThreadPoolExecutor(max_workers=len(paths), thread_name_prefix="synth-spark-cdf") as pool:
+            started.update(pool.map(lambda t: (t, _feed_on(spark, paths[t], started[t])), paths))
         versions = dict(m.get("delta_versions", {}))
-        changed = {
-            (t, r[BATCH_DATE])
-            for t in TABLE_ORDER
-            for r in batches[t].select(BATCH_DATE).distinct().collect()
-        }
-        current = dict(started)
         versions.setdefault(as_of.isoformat(), dict(started))  # time travel to the snapshot's own day
-        for day in days_between(first, to):
-            # a day without changes to a table makes no commit: its version stays the day before's;
-            # the tables are independent, so a day's MERGEs run side by side
-            todo = [t for t in TABLE_ORDER if (t, day.isoformat()) in changed]
-            with ThreadPoolExecutor(
-                max_workers=CONCURRENT_JOBS, thread_name_prefix="synth-spark-merge"
-            ) as pool:
-                done = pool.map(lambda t: (t, _merge_day(spark, paths[t], batches[t], t, day)), todo)
-                current.update(dict(done))
+        days = days_between(first, to)
+        # a day without changes to a table makes no commit: its version stays the day before's
+        todo = {t: [d for d in days if _has_batch(staging.path("changes", t), d)] for t in TABLE_ORDER}
+        merged = _merge_days(spark, paths, batches, todo, days, progress)
+        current = dict(started)
+        for day in days:
+            current.update(merged.get(day, {}))
             versions[day.isoformat()] = dict(current)
-            progress(f"merged {day.isoformat()}")
-        tables = dict(m["tables"])
-        for table, path in paths.items():
-            rows, sum_ = checksum(spark.read.format("delta").load(str(path)))
-            tables[table] = {**tables[table], "rows": rows, "checksum": sum_}
+        with ThreadPoolExecutor(max_workers=CONCURRENT_JOBS, thread_name_prefix="synth-spark-sum") as pool:
+            sums = dict(
+                pool.map(lambda t: (t, checksum(spark.read.format("delta").load(str(paths[t])))), paths)
+            )
+        tables = {
+            **m["tables"],
+            **{t: {**m["tables"][t], "rows": n, "checksum": c} for t, (n, c) in sums.items()},
+        }
         updated = {**m, "as_of": to.isoformat(), "tables": tables, "delta_versions": versions}
         write_synced(dataset / manifest.MANIFEST, manifest.text(updated))
         (dataset / ADVANCING).unlink()
     finally:
         staging.discard()
     return updated
+
+
+def _feed_on(spark: SparkSession, path: Path, version: int) -> int:
+    """Turn on the table's change data feed unless it is on; the table's version after."""
+    if _delta(spark, path).detail().first()["properties"].get("delta.enableChangeDataFeed") == "true":
+        return version
+    spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES (delta.enableChangeDataFeed = true)")
+    return _version(spark, path)
+
+
+def _has_batch(folder: Path, day: dt.date) -> bool:
+    """Whether the table changed on ``day``: its staged batch has a folder for the day only then (a
+    partitioned write makes none for a value without rows), so no Spark job has to ask."""
+    return (folder / f"{BATCH_DATE}={day.isoformat()}").is_dir()
+
+
+def _merge_days(spark, paths: dict, batches: dict, todo: dict, days: list, progress) -> dict:
+    """Each table's days merged in order, the tables side by side: a table's commit of one day
+    waits only for its own commit of the day before, not for the other tables (a day's barrier
+    left cores idle while the slowest table finished). {day: {table: version after}}."""
+    merged: dict[dt.date, dict[str, int]] = {d: {} for d in days}
+    left = {d: sum(d in todo[t] for t in todo) for d in days}
+    lock, failed = threading.Lock(), threading.Event()
+    reported = [0]
+
+    def report() -> None:  # days in order, once every table that changed on them is merged
+        while reported[0] < len(days) and left[days[reported[0]]] == 0:
+            progress(f"merged {days[reported[0]].isoformat()}")
+            reported[0] += 1
+
+    def run(table: str) -> None:
+        try:
+            for day in todo[table]:
+                if failed.is_set():  # another table's merge failed: the next advance restores them all
+                    return
+                version = _merge_day(spark, paths[table], batches[table], table, day)
+                with lock:
+                    merged[day][table] = version
+                    left[day] -= 1
+                    report()
+        except BaseException:
+            failed.set()
+            raise
+
+    with lock:
+        report()
+    heaviest_first = sorted(todo, key=lambda t: t in APPEND_ONLY)
+    with ThreadPoolExecutor(max_workers=MERGING_AT_ONCE, thread_name_prefix="synth-spark-merge") as pool:
+        for done in [pool.submit(run, t) for t in heaviest_first]:
+            done.result()
+    return merged
 
 
 def _merge_day(spark: SparkSession, path: Path, batches, table: str, day: dt.date) -> int:
