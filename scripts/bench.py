@@ -1,6 +1,7 @@
 """Benchmark: synth-spark against the cheapest possible Spark job and against dbldatagen, side by side.
 
     python scripts/bench.py --scale S [--out DIR] [--partitions N] [--driver-memory 8g] [--skip dbldatagen]
+        [--scenarios N] [--changes-days N] [--advance-days N] [--profile] [--layouts]
 
 One Spark session (local[*]) in this process runs three stages, each writing Parquet under --out
 (default out/bench-S):
@@ -508,6 +509,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="also time 'changes' over the window's last N days (one simulation for the range)",
     )
     p.add_argument(
+        "--scenarios",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time a generate with N scenario instances placed by the seed (mixed difficulty)",
+    )
+    p.add_argument(
         "--profile",
         action="store_true",
         help=(
@@ -671,6 +679,23 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"[{name}] {st['days']} days, {st['rows']:,} changed rows in {st['seconds']:.1f}s")
     report["change_feeds"] = feeds
 
+    # 4b. placed scenarios (optional): what N instances cost over the same generate without them
+    if args.scenarios:
+        _say(f"[scenarios] the same generate with {args.scenarios} instances placed by the seed ...")
+        placed = load_config(
+            scale=args.scale, seed=args.seed, scenarios={"placed": args.scenarios, "difficulty": "mixed"}
+        )
+        sampler.begin("scenarios")
+        stage = run_synth_spark(spark, placed, out / "scenarios", partitions)
+        sampler.end()
+        report["scenarios"] = {
+            "instances": args.scenarios,
+            "seconds": round(stage["seconds"], 2),
+            "cpu_seconds": round(sampler.stage_cpu.get("scenarios", 0.0), 1),
+            "peak_rss_mib": round(sampler.stage_peak.get("scenarios", 0) / MIB),
+        }
+        _say(f"[scenarios] {args.scenarios} instances: {stage['seconds']:.1f}s")
+
     # 5. the profile (optional): generate taken apart, step by step
     if args.profile:
         import bench_profile
@@ -829,6 +854,18 @@ def render_markdown(report: dict) -> str:
                 f"| {name} | {st['days']} | {st['seconds']:.1f} | {st['cpu_seconds']:.1f} | "
                 f"{st['seconds'] / generate_s:.2f}x | {st['rows']:,} {rows} |"
             )
+    if report.get("scenarios"):
+        sc, plain = report["scenarios"], report["stages"]["synth-spark"]
+        lines += [
+            "",
+            f"Scenarios (same session): the generate above again with {sc['instances']} instances placed by "
+            "the seed at mixed difficulty.",
+            "",
+            "| stage | wall s | CPU s | wall vs none | CPU vs none |",
+            "|---|---:|---:|---:|---:|",
+            f"| {sc['instances']} instances | {sc['seconds']:.1f} | {sc['cpu_seconds']:.1f} | "
+            f"{sc['seconds'] / plain['seconds']:.2f}x | {sc['cpu_seconds'] / plain['cpu_seconds']:.2f}x |",
+        ]
     if report.get("layouts"):
         import bench_layout
 

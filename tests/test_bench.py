@@ -46,6 +46,8 @@ def bench_run(tmp_path_factory):
             "--partitions",
             "2",
             "--profile",
+            "--scenarios",
+            "2",
             *skip,
         ],
         capture_output=True,
@@ -159,3 +161,11 @@ def test_missing_dbldatagen_is_reported_as_unavailable(monkeypatch):
     monkeypatch.setitem(sys.modules, "dbldatagen", None)  # makes `import dbldatagen` raise ImportError
     reason = bench.dbldatagen_unavailable()
     assert reason is not None and reason.startswith("ModuleNotFoundError") and ".[bench]" in reason
+
+
+def test_placed_scenarios_are_timed_against_the_same_generate_without_them(bench_run):
+    out, report, _ = bench_run
+    placed = report["scenarios"]
+    assert placed["instances"] == 2 and placed["seconds"] > 0 and placed["cpu_seconds"] > 0
+    assert (out / "scenarios" / "_manifest.json").exists()
+    assert "| 2 instances |" in (out / "bench.md").read_text()
