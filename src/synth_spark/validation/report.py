@@ -321,7 +321,7 @@ def write_report(
         f"Dataset: seed {manifest.get('seed')}, scale {manifest.get('scale')}, "
         f"window {manifest.get('window', {}).get('start')} to {manifest.get('window', {}).get('end')}.",
         f"**{counts.get('pass', 0)} passed, {counts.get(FAIL, 0)} failed**"
-        f" ({counts.get(UNATTAINABLE, 0)} not attainable at 1x volumes: the target "
+        f" ({counts.get(UNATTAINABLE, 0)} {UNATTAINABLE}: the target "
         "size bands and the target row volumes cannot both hold).",
         "",
         "| group | check | target | tolerance | measured | verdict |",

@@ -308,7 +308,7 @@ def score_collapse(row, agg: Aggregates, skip: set[int]) -> Score:
         row.anomaly_type,
         row.investigation_question,
         row.expected_root_cause,
-        f"{row.category} from {pd.Timestamp(row.start_at):%B %Y}: churn z {churn_z.get(row.category, float('nan')):+.1f}, new "
+        f"{row.category} from {_months_named(ds, m0, m0)}: churn z {churn_z.get(row.category, float('nan')):+.1f}, new "
         "pledges z "
         f"{arrivals_z.get(row.category, float('nan')):+.1f} against its rates before and the other "
         "categories; "
