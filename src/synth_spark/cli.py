@@ -21,6 +21,7 @@ from synth_spark.config import ConfigError
 from synth_spark.extras import require
 from synth_spark.failures import EXIT_BAD_INPUT, EXIT_INTERRUPTED, JvmLog, reported
 from synth_spark.grammar import build_parser
+from synth_spark.progress import stop_watching
 from synth_spark.runtime.connect import reachable
 
 
@@ -113,13 +114,17 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
             )
         if getattr(args, "remote", None) is not None:
             reachable(args.remote)  # a server that does not answer: one line, before any work or progress
-        code = commands[args.command](args).show(getattr(args, "json", False))
+        outcome = commands[args.command](args)
+        stop_watching()  # the live display off before the result takes the terminal
+        code = outcome.show(getattr(args, "json", False))
         JvmLog.discard()  # what Spark printed matters only when a run fails
         return code
     except KeyboardInterrupt:
+        stop_watching()
         print("synth-spark: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as err:  # noqa: BLE001 - every failure ends in one line and a documented code
+        stop_watching()
         return reported(err, command)
 
 

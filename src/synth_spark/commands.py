@@ -89,11 +89,13 @@ def _generate_tables(args: argparse.Namespace, data: DataRequest, write: WriteRe
     # pyspark (the "spark" extra) only once the options are settled: bad input refused without it
     from synth_spark.job.catalog import generate_tables
     from synth_spark.runtime.session import build_session
+    from synth_spark.runtime.spark_status import running_stages
 
     progress(f"starting Spark ({args.master or 'spark-submit master'})")
     spark = build_session(
         args.master, partitions=args.partitions, driver_memory=args.driver_memory, extra=catalog_conf(args)
     )
+    progress.watch(running_stages(spark))
     published = generate_tables(
         spark,
         data.cfg,
@@ -144,6 +146,7 @@ def _generate(
     # pyspark (the "spark" extra) only once the options are settled: bad input refused without it
     from synth_spark.job.generate import generate
     from synth_spark.runtime.session import build_session
+    from synth_spark.runtime.spark_status import running_stages
 
     progress(f"starting Spark ({args.master or 'spark-submit master'})")
     spark = build_session(
@@ -153,6 +156,7 @@ def _generate(
         delta=Format.DELTA in write.formats,
         extra=dict(args.spark_conf),
     )
+    progress.watch(running_stages(spark))
     check_server_sees(spark, out or write.folder)
     if out is None:  # a URI: claimed once Spark can reach its file system
         out = resolve(spark, write.folder)
@@ -220,6 +224,7 @@ def run_changes(args: argparse.Namespace) -> Outcome:
     run = changes_request(asked, CLI)  # all of it checked before Spark starts
     # pyspark (the "spark" extra) only once the options are settled: bad input refused without it
     from synth_spark.runtime.session import build_session
+    from synth_spark.runtime.spark_status import running_stages
 
     progress = Progress(quiet=args.quiet)
     with Claim(run.feed, run.overwrite, progress):
@@ -231,6 +236,7 @@ def run_changes(args: argparse.Namespace) -> Outcome:
             delta=Format.DELTA in run.formats,
             extra=dict(args.spark_conf),
         )
+        progress.watch(running_stages(spark))
         check_server_sees(spark, run.feed)
         return written_feed(spark, run, progress)
 
@@ -243,6 +249,7 @@ def run_advance(args: argparse.Namespace) -> Outcome:
     refuse_unadvanceable(args.dataset, read_manifest(args.dataset), args.to)
 
     from synth_spark.runtime.session import build_session
+    from synth_spark.runtime.spark_status import running_stages
 
     progress = Progress(quiet=args.quiet)
     with Claim(args.dataset, True, progress):
@@ -254,6 +261,7 @@ def run_advance(args: argparse.Namespace) -> Outcome:
             delta=True,
             extra=dict(args.spark_conf),
         )
+        progress.watch(running_stages(spark))
         updated = advance(spark, args.dataset, args.to, args.partitions, progress)
     days = updated["delta_versions"]
     lines = [

@@ -30,6 +30,7 @@ from synth_spark.publish.database import Database
 from synth_spark.publish.opened import Opened, open_database, open_folder
 from synth_spark.publish.storage import resolve
 from synth_spark.runtime.connect import check_server_sees
+from synth_spark.runtime.spark_status import running_stages
 from synth_spark.runtime.session import build_session
 from synth_spark.runtime.tables import checksum, read_table
 from synth_spark.vocabulary import columns
@@ -176,6 +177,7 @@ def main(
     # a URI's manifest is read through the session's file system: Delta is configured in case it lists it
     delta = opened is None or Format.DELTA in chosen(opened.formats, formats)
     spark = build_session(master, app_name="synth-spark-verify", delta=delta, extra=spark_conf)
+    progress.watch(running_stages(spark))
     if database is not None:
         opened = open_database(spark, database)
     else:

@@ -121,7 +121,8 @@ def _announced(
     if not is_connect(spark):
         spark.sparkContext.setJobDescription(f"synth-spark: {name}")
     try:
-        result = step()
+        with progress.doing(name):
+            result = step()
     finally:
         spark.clearTags()
     progress(f"wrote {name} in {time.monotonic() - started:.1f}s")
@@ -198,7 +199,10 @@ def stage_simulation(
         ),
         len(creators["creator_id"]),
     )
-    progress(f"{partitions} tasks, busiest expected at {spread.workload.imbalance:.2f}x the mean")
+    progress(
+        f"simulating the creators in {partitions} tasks (the largest expected at "
+        f"{spread.workload.imbalance:.2f}x the average)"
+    )
     states = chunk_states(task_frame(spark, spread, partitions), job)
     try:
 
@@ -277,13 +281,14 @@ def stage(
     repeated = frozenset(
         TABLE_OF[e.kind] for e in plan.constants.anomalies.scenarios.incidents if e.kind in REPEATS
     )
-    check_keys(
-        spark,
-        staged,
-        {t: n for t, (n, _) in staging.checksums.items()},
-        made=made,
-        repeated_on_purpose=repeated if as_of is None else frozenset(),
-    )
+    with progress.doing("checking every table's keys"):
+        check_keys(
+            spark,
+            staged,
+            {t: n for t, (n, _) in staging.checksums.items()},
+            made=made,
+            repeated_on_purpose=repeated if as_of is None else frozenset(),
+        )
     progress(f"checked every table's keys in {time.monotonic() - started:.1f}s")
     return staged
 
@@ -357,8 +362,6 @@ def _generate(
         for name, path in concurrently(spark, progress, copies).items():
             fmt, table = name.split("/", 1)
             paths[table][fmt] = path
-        for table in OUTPUT_TABLES:
-            progress(f"{table}: {rows[table]:,} rows, checksum {sums[table]}")
 
         published = manifest.build(plan, formats, partitions, rows, sums, paths, as_of, layout)
         if truth_out is not None:  # whole on disk before the dataset it answers is published

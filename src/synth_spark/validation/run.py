@@ -75,9 +75,11 @@ def main(
     spark = None
     if database is not None:
         from synth_spark.runtime.session import build_session  # the "spark" extra, once input is known good
+        from synth_spark.runtime.spark_status import running_stages
 
         progress(f"starting Spark ({master or 'spark-submit master'})")
         spark = build_session(master, app_name="synth-spark-validate", extra=spark_conf)
+        progress.watch(running_stages(spark))
         opened = open_database(spark, database, progress)
         _refuse_snapshot(opened.manifest, "--database", database)
     else:
@@ -91,6 +93,7 @@ def main(
     # here, not at the top: a dataset refused above costs no import of pyspark (1 s of CPU)
     from synth_spark.runtime.connect import check_server_sees
     from synth_spark.runtime.session import build_session
+    from synth_spark.runtime.spark_status import running_stages
 
     if spark is None:
         progress(f"starting Spark ({master or 'spark-submit master'})")
@@ -102,6 +105,7 @@ def main(
         spark = build_session(
             master, app_name="synth-spark-validate", delta=bool(read_as_delta), extra=spark_conf
         )
+        progress.watch(running_stages(spark))
     for folder in (None if database else dataset, control_dir):
         if folder is not None:
             check_server_sees(spark, folder)
