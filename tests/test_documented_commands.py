@@ -19,7 +19,8 @@ What is changed to run them here, and nothing else:
 - a ``synth-spark`` line with ``s3a://BUCKET/...`` runs against the session's S3-compatible server
   (moto, on loopback): its bucket, its endpoint in place of the page's (or added, for AWS), and
   its credentials in the environment;
-- placeholders: ``DATASET`` and the pages' sample folders are a generated dataset, ``DIR`` a new folder.
+- placeholders: ``DATASET`` and the pages' sample folders are a generated dataset, ``DIR`` a new folder;
+- ``> FILE`` after a ``synth-spark`` line is done as the shell does it: standard output into the file.
 ``make`` targets that are the test suite or the cluster run themselves (``make test``, ``make
 test-cluster``, ``make bench`` …) are expanded with ``make -n``: CI runs them for real. So is ``make
 generate``: it is ``make setup`` (CI's first step) and then the README's own ``synth-spark generate
@@ -243,6 +244,11 @@ def run_synth_spark(shown: Shown, box: Sandbox) -> subprocess.CompletedProcess:
             return done
     if args[1] in ("generate", "changes"):
         args = _small(args, _refused(shown))
+    if ">" in args:  # synth-spark ... > FILE: standard output into a file, as the shell does it
+        at = args.index(">")
+        done = _cli_run(box, args[:at], shown, env or None)
+        (box.root / args[at + 1]).write_text(done.stdout)
+        return done
     if any(a.startswith("s3a://") for a in args):
         args, env = _on_test_store(args, box, shown), {**env, **S3_CREDENTIALS}
     if "offline" in _comment(shown):

@@ -28,12 +28,28 @@ STARTS_SPARK = {
     "questions": False,
     "metrics": False,
     "score": False,
+    # the settings alone
+    "config show": False,
+    "config check": False,
 }
 
 
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+    return {} if sub is None else dict(sub.choices)
+
+
 def _parsers() -> dict[str, argparse.ArgumentParser]:
-    sub = next(a for a in build_parser("local[*]")._actions if isinstance(a, argparse._SubParsersAction))
-    return dict(sub.choices)
+    """Every command's parser, a command of commands (config show, config check) by its full name."""
+    out = {}
+    for name, parser in _subcommands(build_parser("local[*]")).items():
+        nested = _subcommands(parser)
+        out.update({f"{name} {n}": p for n, p in nested.items()} if nested else {name: parser})
+    return out
+
+
+def _dataset_parsers() -> dict[str, argparse.ArgumentParser]:
+    return {c: p for c, p in _parsers().items() if c in COMMANDS}
 
 
 def _options(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
@@ -45,8 +61,8 @@ def _options(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
 
 
 def option_table() -> list[str]:
-    """The markdown table of every command and option, as the parser has them."""
-    parsers = _parsers()
+    """The markdown table of every dataset command and option, as the parser has them."""
+    parsers = _dataset_parsers()
     every = sorted({o for p in parsers.values() for o in _options(p)})
     rows = ["| option | " + " | ".join(COMMANDS) + " |", "| --- |" + " --- |" * len(COMMANDS)]
     positional = {
@@ -70,7 +86,7 @@ def option_table() -> list[str]:
 
 def test_every_command_takes_quiet_and_json():
     assert {c: {"--quiet", "--json"} <= set(_options(p)) for c, p in _parsers().items()} == dict.fromkeys(
-        COMMANDS, True
+        STARTS_SPARK, True
     )
 
 
@@ -82,7 +98,7 @@ def test_every_command_that_starts_spark_takes_master_and_spark_conf():
 def test_the_dataset_is_the_argument_of_every_command():
     positional = {
         c: [a.metavar for a in p._actions if not a.option_strings and a.dest != "help"]
-        for c, p in _parsers().items()
+        for c, p in _dataset_parsers().items()
     }
     first = {c: names[:1] for c, names in positional.items()}
     assert first == {c: ["SNAPSHOT" if c == "changes" else "DATASET"] for c in COMMANDS}

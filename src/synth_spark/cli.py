@@ -18,6 +18,7 @@ from synth_spark import options
 from synth_spark.benchmark_commands import run_metrics, run_questions, run_score
 from synth_spark.commands import run_advance, run_changes, run_check, run_generate, run_validate, run_verify
 from synth_spark.config import ConfigError
+from synth_spark.config_commands import run_config
 from synth_spark.extras import require
 from synth_spark.failures import EXIT_BAD_INPUT, EXIT_INTERRUPTED, JvmLog, reported
 from synth_spark.grammar import build_parser
@@ -85,6 +86,7 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
         "questions": run_questions,
         "metrics": run_metrics,
         "score": run_score,
+        "config": run_config,
     }
     command = "synth-spark"
     JvmLog.mark()
@@ -97,8 +99,8 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
         command = args.command
         if command in ("metrics", "score"):  # DuckDB and the findings schema, no Spark
             require(command, "benchmark")
-        elif command == "questions":
-            pass  # the manifest alone
+        elif command in ("questions", "config"):
+            pass  # the manifest, or the settings, alone
         elif command != "check" or args.database is not None:  # check reads files with DuckDB, not Spark
             require(command, "spark")
         if command in ("generate", "changes"):
@@ -119,6 +121,9 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
         code = outcome.show(getattr(args, "json", False))
         JvmLog.discard()  # what Spark printed matters only when a run fails
         return code
+    except BrokenPipeError:  # the reader stopped (synth-spark config show | head): nothing is wrong
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         stop_watching()
         print("synth-spark: interrupted", file=sys.stderr)

@@ -23,8 +23,10 @@ from synth_spark.grammar_parts import (
 from synth_spark.reading_grammar import add_reading_commands
 from synth_spark.request import ALL_FORMATS
 
-#: the commands, in the order --help lists them
+#: the commands that make or read a dataset, in the order --help lists them
 COMMANDS = ("generate", "changes", "advance", "validate", "check", "verify", "questions", "metrics", "score")
+#: and those that read no dataset: the settings
+SETTINGS_COMMANDS = ("config",)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -113,7 +115,8 @@ def add_generate_options(
         type=typed(options.conf_file),
         default=None,
         metavar="FILE",
-        help="YAML settings over conf/default.yaml (--conf is the older name)",
+        help="YAML settings over the defaults ('synth-spark config show' prints them; --conf is the "
+        "older name)",
     )
     p.add_argument(
         "--set",
@@ -212,7 +215,7 @@ def build_parser(default_master: str | None) -> argparse.ArgumentParser:
         prog="synth-spark", description="Reproducible synthetic creator-economy data with PySpark."
     )
     parser.add_argument("--version", action="version", version=f"synth-spark {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{" + ",".join(COMMANDS) + "}")
+    sub = parser.add_subparsers(dest="command", metavar="{" + ",".join(COMMANDS + SETTINGS_COMMANDS) + "}")
     gen = sub.add_parser("generate", help="generate the seven tables")
     add_generate_options(gen, default_master)
     chg = sub.add_parser(
@@ -273,4 +276,36 @@ def build_parser(default_master: str | None) -> argparse.ArgumentParser:
     add_session_options(adv, default_master, remote=False, driver_memory=True)
     add_output_options(adv)
     add_reading_commands(sub, default_master)
+    _add_config_command(sub)
     return parser
+
+
+def _add_config_command(sub) -> None:
+    cfg = sub.add_parser("config", help="the settings: print the defaults, or check a settings file")
+    actions = cfg.add_subparsers(dest="action", metavar="{show,check}", required=True)
+    show = actions.add_parser(
+        "show",
+        help="the default settings with their comments, as YAML to save and edit (with --set, --scale "
+        "or --seed: the settings a run would use)",
+    )
+    check = actions.add_parser(
+        "check", help="validate a settings file as generate would, and list what it changes"
+    )
+    check.add_argument(
+        "file", type=typed(options.conf_file, "FILE"), metavar="FILE", help="a YAML settings file"
+    )
+    for p in (show, check):
+        p.add_argument(
+            "--scale", type=typed(options.scale), default=None, metavar="FACTOR", help="size factor"
+        )
+        p.add_argument("--seed", type=typed(options.seed), default=None, metavar="N", help="run seed")
+        p.add_argument(
+            "--set",
+            dest="settings",
+            type=typed(options.setting),
+            action="append",
+            default=[],
+            metavar="KEY.PATH=VALUE",
+            help="override one setting (repeatable)",
+        )
+        add_output_options(p)

@@ -129,7 +129,7 @@ def requested_config(
         "seed": None if seed is None else options.seed(seed, names("seed")),
     }
     path = None if config is None else options.conf_file(config, names("config"))
-    return load_config(path, **given_once(overrides, named, names("{}")))
+    return load_config(path, names("config"), **given_once(overrides, named, names("{}")))
 
 
 @dataclass(frozen=True)

@@ -94,12 +94,12 @@ def _short(value: Any, limit: int = 60) -> str:
     return value.isoformat() if isinstance(value, dt.date) else quoted(value, limit)
 
 
-def load_config(path: str | Path | None = None, /, **overrides: Any) -> Config:
-    """Default config, overlaid with a user's YAML file, then with command-line overrides (any
-    setting's name, ``path`` included: the file is positional only)."""
+def load_config(path: str | Path | None = None, name: str = "--config", /, **overrides: Any) -> Config:
+    """Default config, overlaid with a user's YAML file (given as ``name``), then with command-line
+    overrides (any setting's name: the file and its name are positional only)."""
     data = read_yaml(DEFAULT_CONFIG)
     if path is not None:
-        data = _deep_merge(data, read_yaml(Path(path)))
+        data = _deep_merge(data, read_yaml(Path(path), name))
     data = _deep_merge(data, {k: v for k, v in overrides.items() if v is not None})
     try:
         return Config.model_validate(data)

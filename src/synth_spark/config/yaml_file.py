@@ -151,17 +151,17 @@ def _kind(mode: int) -> str | None:
     )
 
 
-def _read_text(path: Path | resources.abc.Traversable, where: str) -> str:
+def _read_text(path: Path | resources.abc.Traversable, where: str, name: str) -> str:
     if not isinstance(path, Path):  # the packaged default
         return path.read_text(encoding="utf-8")
     try:
         kind = _kind(path.stat().st_mode)
         if kind is not None:
-            raise ConfigError(f"--config: cannot read {str(path)!r}: it is {kind}; give a YAML file")
+            raise ConfigError(f"{name}: cannot read {str(path)!r}: it is {kind}; give a YAML file")
         with path.open("rb") as f:
             data = f.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
-        raise ConfigError(f"--config: cannot read {str(path)!r}: {exc.strerror or exc}") from None
+        raise ConfigError(f"{name}: cannot read {str(path)!r}: {exc.strerror or exc}") from None
     if len(data) > MAX_CONFIG_BYTES:
         raise ConfigError(
             f"{where} holds more than {MAX_CONFIG_BYTES:,} bytes; a config file may be up to "
@@ -170,12 +170,13 @@ def _read_text(path: Path | resources.abc.Traversable, where: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"--config: cannot read {str(path)!r}: not UTF-8 text (byte {exc.start})") from None
+        raise ConfigError(f"{name}: cannot read {str(path)!r}: not UTF-8 text (byte {exc.start})") from None
 
 
-def read_yaml(path: Path | resources.abc.Traversable) -> dict:
-    where = f"--config: {str(path)!r}"
-    data = parse_yaml(_read_text(path, where), where)
+def read_yaml(path: Path | resources.abc.Traversable, name: str = "--config") -> dict:
+    """``name``: how the caller's user gave the file (an option or an argument), for its errors."""
+    where = f"{name}: {str(path)!r}"
+    data = parse_yaml(_read_text(path, where, name), where)
     if data is None:
         return {}
     if not isinstance(data, dict):
