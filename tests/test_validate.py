@@ -228,3 +228,21 @@ def test_a_failed_count_check_is_never_given_less_noise_than_its_counting():
     # the same agreement on 8,000 events: counting gives 2.3 pp, so the miss is real
     many = judge([check(0.01, 8_000)], [[check(v, 2_000)] for v in (0.0, 0.01, 0.02, 0.01)])
     assert many[0].verdict == FAIL
+
+
+def test_below_1x_a_miss_is_not_judged_and_never_fails_the_run():
+    from synth_spark.validation.verdicts import BELOW_1X, NOISY, Check, _within, below_calibration, summary
+
+    def check(name, value):
+        return Check(
+            "growth", name, "3%-8%", "3% to 8%", f"{100 * value:.1f}%", _within(value, 0.03, 0.08), value
+        )
+
+    checks = [check("missed", 0.023), check("met", 0.05), Check("x", "noisy", "-", "-", "-", NOISY)]
+    small = {c.name: c for c in below_calibration(checks, 0.05)}
+    assert small["missed"].verdict == BELOW_1X and small["missed"].tolerance.endswith(
+        "the target holds from 1x; this dataset is 0.05x"
+    )
+    assert small["met"].verdict == PASS and small["noisy"].verdict == NOISY
+    assert summary(list(small.values()))[FAIL] == 0
+    assert [c.verdict for c in below_calibration(checks, 1.0)] == [FAIL, PASS, NOISY]  # judged from 1x

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from synth_spark.publish.written import write_report_record  # noqa: E402
-from synth_spark.validation.verdicts import FAIL, UNATTAINABLE, Check, summary  # noqa: E402
+from synth_spark.validation.verdicts import BELOW_1X, FAIL, UNATTAINABLE, Check, summary  # noqa: E402
 from synth_spark.vocabulary import CHURN_REASONS  # noqa: E402
 
 CHARTS = {
@@ -322,7 +322,14 @@ def write_report(
         f"window {manifest.get('window', {}).get('start')} to {manifest.get('window', {}).get('end')}.",
         f"**{counts.get('pass', 0)} passed, {counts.get(FAIL, 0)} failed**"
         f" ({counts.get(UNATTAINABLE, 0)} {UNATTAINABLE}: the target "
-        "size bands and the target row volumes cannot both hold).",
+        "size bands and the target row volumes cannot both hold"
+        + (
+            f"; {counts[BELOW_1X]} {BELOW_1X}: the targets hold from 1x, and a miss on a smaller dataset "
+            "is not judged"
+            if counts.get(BELOW_1X)
+            else ""
+        )
+        + ").",
         "",
         "| group | check | target | tolerance | measured | verdict |",
         "|---|---|---|---|---|---|",

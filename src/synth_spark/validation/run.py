@@ -207,7 +207,7 @@ def _measured(
     from synth_spark.validation.scoring import anomaly_months, ground_truth, score, with_truth_apart
     from synth_spark.validation.segment_scoring import touched_creator_months
     from synth_spark.validation.targets import evaluate
-    from synth_spark.validation.verdicts import FAIL, NOISY, SHORT_VERDICT
+    from synth_spark.validation.verdicts import BELOW_1X, FAIL, NOISY, SHORT_VERDICT, below_calibration
 
     manifest, database = opened.manifest, None if opened.db is None else opened.db.name
     dataset = None if opened.reading is None else opened.reading.dataset
@@ -272,6 +272,7 @@ def _measured(
         )
         checks += unscored(truth)
         checks += realised.lines(effects, truth)
+        checks = below_calibration(checks, cfg.scale)
         progress("writing the report")
         samples = {
             name: [
@@ -307,8 +308,9 @@ def _measured(
     ]
     s = report["summary"]
     noisy = f", {s[NOISY]} too noisy to judge at this scale" if s.get(NOISY) else ""
+    small = f", {s[BELOW_1X]} {BELOW_1X} (the targets hold from 1x)" if s.get(BELOW_1X) else ""
     lines.append(
-        f"synth-spark: {s.get('pass', 0)} passed, {s.get(FAIL, 0)} failed{noisy}; report in {report_dir}"
+        f"synth-spark: {s.get('pass', 0)} passed, {s.get(FAIL, 0)} failed{noisy}{small}; report in {report_dir}"
     )
     document = {
         "command": "validate",
