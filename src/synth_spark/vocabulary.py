@@ -210,6 +210,25 @@ NULLABLE: dict[str, tuple[str, ...]] = {
     "engagement_events": (),
     GROUND_TRUTH: ("creator_ids", "category", "overlaps", "difficulty"),
 }
+#: each table's primary key
+PRIMARY_KEYS = {
+    "creators": "creator_id",
+    "patrons": "patron_id",
+    "tiers": "tier_id",
+    "pledges": "pledge_id",
+    "transactions": "transaction_id",
+    "posts": "post_id",
+    "engagement_events": "event_id",
+    GROUND_TRUTH: "anomaly_id",
+}
+#: every column that names a row of another table: table -> column -> the table it references
+REFERENCES: dict[str, dict[str, str]] = {
+    "tiers": {"creator_id": "creators"},
+    "pledges": {"patron_id": "patrons", "creator_id": "creators", "tier_id": "tiers"},
+    "transactions": {"pledge_id": "pledges", "patron_id": "patrons", "creator_id": "creators"},
+    "posts": {"creator_id": "creators", "minimum_tier_id": "tiers"},
+    "engagement_events": {"patron_id": "patrons", "creator_id": "creators", "post_id": "posts"},
+}
 #: the time each row of the large tables happened at: what time-range queries filter on
 EVENT_TIME = {
     "transactions": "transaction_at",

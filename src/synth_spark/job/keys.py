@@ -35,20 +35,10 @@ from pyspark.sql import functions as F
 from synth_spark.job.chunk_keys import CHECKED_REFERENCES, BrokenKeys
 from synth_spark.publish.storage import HadoopPath
 from synth_spark.runtime.connect import is_connect
-from synth_spark.vocabulary import GROUND_TRUTH
+from synth_spark.vocabulary import PRIMARY_KEYS
 
-#: each table's primary key
-PRIMARY_KEYS = {
-    "creators": "creator_id",
-    "patrons": "patron_id",
-    "tiers": "tier_id",
-    "pledges": "pledge_id",
-    "transactions": "transaction_id",
-    "posts": "post_id",
-    "engagement_events": "event_id",
-    GROUND_TRUTH: "anomaly_id",
-}
-#: the references checked: a child's column and the parent table whose key it names
+#: the references checked as a run writes (vocabulary.REFERENCES lists them all; the copies of a
+#: pledge's patron and creator on its transactions and events are checked by 'synth-spark check')
 FOREIGN_KEYS: dict[str, dict[str, str]] = {
     "tiers": {"creator_id": "creators"},
     "pledges": {"patron_id": "patrons", "creator_id": "creators", "tier_id": "tiers"},
