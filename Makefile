@@ -10,13 +10,18 @@ SCALE  ?= 1
 .PHONY: setup wheel generate test test-cluster test-all bench leaderboard reproducibility compat lock clean
 
 # constraints.txt pins every package to the versions CI tests; pyproject.toml declares the ranges.
-$(BIN)/.installed: pyproject.toml constraints.txt
+# What a user runs (every command: the "all" extra) and the Delta jars; the test tools come on top.
+$(BIN)/.installed-run: pyproject.toml constraints.txt
 	@command -v java >/dev/null || { echo "Java 17 is required (java not found)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[all,test]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[all]'
 	$(BIN)/python -m synth_spark.runtime.fetch_delta_jars
-	touch $@
+	@touch $@
+
+$(BIN)/.installed: $(BIN)/.installed-run
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[all,test]'
+	@touch $@
 
 setup: $(BIN)/.installed
 
@@ -28,9 +33,9 @@ wheel: setup
 
 $(BIN)/.installed-bench: $(BIN)/.installed
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[all,test,bench]'
-	touch $@
+	@touch $@
 
-generate: setup
+generate: $(BIN)/.installed-run
 	$(BIN)/synth-spark generate $(OUT) --scale $(SCALE) --overwrite
 
 # Two pytest workers (pytest-xdist), each with its own local Spark session: Spark's start, Python
