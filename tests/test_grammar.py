@@ -19,6 +19,7 @@ DOC = Path(__file__).parents[1] / "docs" / "command-line.md"
 #: the commands and whether each starts a Spark session (check only with --database)
 STARTS_SPARK = {
     "generate": True,
+    "plan": True,  # generate's options: its --master says the cores it plans for (it starts no Spark)
     "changes": True,
     "advance": True,
     "validate": True,

@@ -25,6 +25,9 @@ WITHOUT_SPARK = [
     "synth_spark.grammar",
     "synth_spark.request",
     "synth_spark.benchmark_commands",
+    "synth_spark.config_commands",
+    "synth_spark.plan_command",
+    "synth_spark.sizing",
     *(f"synth_spark.benchmark.{p.stem}" for p in sorted((PACKAGE / "benchmark").glob("*.py"))),
     "synth_spark.checking",
     "synth_spark.checks.dbt",
@@ -65,8 +68,8 @@ BASE = {
     "continuation",
 }
 #: what each wing may import besides itself and BASE; the commands (cli, commands, grammar, api,
-#: checking, options, request, changes_options and the package's own __init__) sit on top and may
-#: import any wing
+#: checking, options, request, changes_options, the settings' and the plan's commands with the
+#: plan's sizing model, and the package's own __init__) sit on top and may import any wing
 WINGS = {
     "simulation": set(),
     "runtime": set(),
@@ -89,6 +92,9 @@ COMMANDS = {
     "grammar_parts",
     "reading_grammar",
     "benchmark_commands",
+    "config_commands",
+    "plan_command",
+    "sizing",
     "synth_spark",
 }
 

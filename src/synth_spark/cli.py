@@ -19,6 +19,7 @@ from synth_spark.benchmark_commands import run_metrics, run_questions, run_score
 from synth_spark.commands import run_advance, run_changes, run_check, run_generate, run_validate, run_verify
 from synth_spark.config import ConfigError
 from synth_spark.config_commands import run_config
+from synth_spark.plan_command import run_plan
 from synth_spark.extras import require
 from synth_spark.failures import EXIT_BAD_INPUT, EXIT_INTERRUPTED, JvmLog, reported
 from synth_spark.grammar import build_parser
@@ -87,6 +88,7 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
         "metrics": run_metrics,
         "score": run_score,
         "config": run_config,
+        "plan": run_plan,
     }
     command = "synth-spark"
     JvmLog.mark()
@@ -99,8 +101,8 @@ def main(argv: list[str] | None = None, default_master: str | None = "local[*]")
         command = args.command
         if command in ("metrics", "score"):  # DuckDB and the findings schema, no Spark
             require(command, "benchmark")
-        elif command in ("questions", "config"):
-            pass  # the manifest, or the settings, alone
+        elif command in ("questions", "config", "plan"):
+            pass  # the manifest, the settings or the plan alone: no Spark
         elif command != "check" or args.database is not None:  # check reads files with DuckDB, not Spark
             require(command, "spark")
         if command in ("generate", "changes"):

@@ -24,7 +24,18 @@ from synth_spark.reading_grammar import add_reading_commands
 from synth_spark.request import ALL_FORMATS
 
 #: the commands that make or read a dataset, in the order --help lists them
-COMMANDS = ("generate", "changes", "advance", "validate", "check", "verify", "questions", "metrics", "score")
+COMMANDS = (
+    "generate",
+    "plan",
+    "changes",
+    "advance",
+    "validate",
+    "check",
+    "verify",
+    "questions",
+    "metrics",
+    "score",
+)
 #: and those that read no dataset: the settings
 SETTINGS_COMMANDS = ("config",)
 
@@ -218,6 +229,12 @@ def build_parser(default_master: str | None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="{" + ",".join(COMMANDS + SETTINGS_COMMANDS) + "}")
     gen = sub.add_parser("generate", help="generate the seven tables")
     add_generate_options(gen, default_master)
+    dry = sub.add_parser(
+        "plan",
+        help="what generate with the same options would write and cost (rows, bytes, tasks, memory, "
+        "time); nothing is run or written",
+    )
+    add_generate_options(dry, default_master)
     chg = sub.add_parser(
         "changes", help="daily change batches of the days after a snapshot, to replay onto it"
     )
