@@ -137,6 +137,7 @@ def _killed_after_a_day(message: str) -> None:
         raise Killed(message)
 
 
+@pytest.mark.slow  # 2-3 min of CI: undoing a killed advance is the test above's; overwriting, publish's
 def test_an_advance_killed_then_overwritten_leaves_nothing_behind(spark, small_config, advanced, tmp_path):
     lake = tmp_path / "lake"
     shutil.copytree(advanced[0], lake)

@@ -48,6 +48,7 @@ def bench_run(tmp_path_factory):
             "--profile",
             "--scenarios",
             "2",
+            "--no-warmup",  # the warm-up is these stages once more at this very scale: CI time for nothing
             *skip,
         ],
         capture_output=True,

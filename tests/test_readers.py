@@ -147,6 +147,7 @@ def snapshot(spark, tmp_path_factory):
     return out
 
 
+@pytest.mark.slow  # 2-4 min of CI; a dead advance's versions are read as its manifest says by the next test
 def test_verify_during_an_advance_reads_the_versions_its_manifest_describes(snapshot, tmp_path):
     """~4 min here (2 shared cores): an advance over three days in one process, verify started once it
     merged its first day, in another (the Delta tables then hold commits the manifest does not describe)."""
