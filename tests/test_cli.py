@@ -291,7 +291,7 @@ def test_version_and_a_bare_command(capsys):
     with pytest.raises(SystemExit) as exited:
         main(["--version"])
     assert exited.value.code == 0 and capsys.readouterr().out.strip() == f"synth-spark {__version__}"
-    assert main([]) == 2 and "generate,changes,advance,validate,check,verify" in capsys.readouterr().err
+    assert main([]) == 2 and "generate,plan,changes,advance,validate,check,verify" in capsys.readouterr().err
 
 
 def test_set_overrides_one_setting_validated_like_the_file(capsys, tmp_path):
