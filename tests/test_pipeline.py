@@ -39,16 +39,9 @@ def test_status_and_type_columns_stay_in_their_closed_sets(tables):
 
 
 def test_primary_keys_are_unique_and_not_null(tables):
-    keys = {
-        "creators": "creator_id",
-        "patrons": "patron_id",
-        "tiers": "tier_id",
-        "pledges": "pledge_id",
-        "transactions": "transaction_id",
-        "posts": "post_id",
-        "engagement_events": "event_id",
-    }
-    for table, key in keys.items():
+    from synth_spark.vocabulary import PRIMARY_KEYS, TABLE_ORDER
+
+    for table, key in ((t, PRIMARY_KEYS[t]) for t in TABLE_ORDER):
         df = tables[table]
         assert df.where(F.col(key).isNull()).count() == 0
         assert df.select(key).distinct().count() == df.count(), table

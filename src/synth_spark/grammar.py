@@ -18,6 +18,7 @@ from synth_spark.grammar_parts import (
     add_output_options,
     add_partitions_option,
     add_session_options,
+    add_set_option,
     typed,
 )
 from synth_spark.reading_grammar import add_reading_commands
@@ -129,14 +130,9 @@ def add_generate_options(
         help="YAML settings over the defaults ('synth-spark config show' prints them; --conf is the "
         "older name)",
     )
-    p.add_argument(
-        "--set",
-        dest="settings",
-        type=typed(options.setting),
-        action="append",
-        default=[],
-        metavar="KEY.PATH=VALUE",
-        help="override one setting, validated like the file (repeatable), "
+    add_set_option(
+        p,
+        "override one setting, validated like the file (repeatable), "
         "e.g. anomalies.holiday_churn.enabled=false",
     )
     add_partitions_option(
@@ -316,13 +312,5 @@ def _add_config_command(sub) -> None:
             "--scale", type=typed(options.scale), default=None, metavar="FACTOR", help="size factor"
         )
         p.add_argument("--seed", type=typed(options.seed), default=None, metavar="N", help="run seed")
-        p.add_argument(
-            "--set",
-            dest="settings",
-            type=typed(options.setting),
-            action="append",
-            default=[],
-            metavar="KEY.PATH=VALUE",
-            help="override one setting (repeatable)",
-        )
+        add_set_option(p, "override one setting (repeatable)")
         add_output_options(p)

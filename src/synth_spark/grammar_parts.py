@@ -111,3 +111,16 @@ def add_output_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print the result as one JSON document on standard output (rows, checksums, verdicts, paths)",
     )
+
+
+def add_set_option(p: argparse.ArgumentParser, help_text: str) -> None:
+    """``--set KEY.PATH=VALUE``: one setting over the config, repeatable, validated with it."""
+    p.add_argument(
+        "--set",
+        dest="settings",
+        type=typed(options.setting),
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help=help_text,
+    )

@@ -59,7 +59,7 @@ def _duration(seconds: float) -> str:
 def run_plan(args: argparse.Namespace) -> Outcome:
     # the "spark" extra is not needed: the plan is numpy, the estimate arithmetic
     from synth_spark.simulation.expected_rows import expected_rows
-    from synth_spark.simulation.plan import Plan, refuse_unplannable
+    from synth_spark.simulation.plan import Plan
     from synth_spark.simulation.workload import default_tasks
 
     data = data_request(args)
@@ -69,9 +69,8 @@ def run_plan(args: argparse.Namespace) -> Outcome:
             CLI, dataset=args.dataset, formats=args.formats, overwrite=args.overwrite, database=args.database
         )
         folder, formats = write.folder, list(write.formats)
-    refuse_unplannable(data.cfg)
     cfg = data.cfg
-    try:
+    try:  # what the plan cannot honour is bad input, refused as generate refuses it
         plan = Plan.make(cfg)
     except ValueError as err:
         raise ConfigError(str(err)) from None

@@ -19,19 +19,11 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from synth_spark.job.derived import ACTIVE_POSTING_DAYS
-from synth_spark.vocabulary import DAY, GROUND_TRUTH, columns
+from synth_spark.vocabulary import DAY, GROUND_TRUTH, PRIMARY_KEYS, TABLE_ORDER, columns
 
 T = "_t"
-#: the columns that name a row of each table (its primary key)
-KEYS = {
-    "creators": "creator_id",
-    "patrons": "patron_id",
-    "tiers": "tier_id",
-    "pledges": "pledge_id",
-    "transactions": "transaction_id",
-    "posts": "post_id",
-    "engagement_events": "event_id",
-}
+#: the columns that name a row of each platform table (its primary key)
+KEYS = {table: PRIMARY_KEYS[table] for table in TABLE_ORDER}
 #: tables whose rows never change once written: their state at t is "written before t"
 APPEND_ONLY = {"transactions": "transaction_at", "posts": "published_at", "engagement_events": "event_at"}
 
